@@ -1,0 +1,298 @@
+// Package app holds Coffer's use cases — create and unlock a vault, create
+// folders, import, list, restore, export, check — and the one policy gate
+// every face (CLI, GUI) goes through. Whatever moves plaintext out of the
+// vault asks Gate first, and every decision is written to the audit log.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/coffer-vault/coffer/audit"
+	"github.com/coffer-vault/coffer/policy"
+	"github.com/coffer-vault/coffer/vault"
+)
+
+// ErrBlocked is wrapped by every error that reports an action denied by
+// policy. The CLI maps it to exit code 3.
+var ErrBlocked = errors.New("blocked by policy")
+
+// BlockedError says which action policy denied, where and why.
+type BlockedError struct {
+	Action policy.Action
+	Folder string
+	Class  policy.Class
+	Reason string
+}
+
+func (e *BlockedError) Error() string {
+	return fmt.Sprintf("%s blocked: folder %q is %s: %s", e.Action, e.Folder, e.Class, e.Reason)
+}
+
+// Unwrap lets errors.Is(err, ErrBlocked) match.
+func (e *BlockedError) Unwrap() error { return ErrBlocked }
+
+// App is an unlocked vault with its use cases.
+type App struct {
+	v *vault.Vault
+}
+
+// Init creates a vault in dir and returns it unlocked.
+func Init(ctx context.Context, dir string, who vault.Identity, passphrase string) (*App, error) {
+	if !strings.Contains(who.Email, "@") {
+		return nil, fmt.Errorf("%q is not an e-mail address", who.Email)
+	}
+	v, err := vault.Create(ctx, dir, who, passphrase)
+	if err != nil {
+		return nil, err
+	}
+	a := &App{v: v}
+	a.record(ctx, audit.Event{Action: audit.Unlock, Outcome: audit.OK, Reason: "vault created"})
+	return a, nil
+}
+
+// Open unlocks the vault in dir.
+func Open(ctx context.Context, dir, passphrase string) (*App, error) {
+	v, err := vault.Open(ctx, dir, passphrase)
+	if err != nil {
+		return nil, err
+	}
+	a := &App{v: v}
+	a.record(ctx, audit.Event{Action: audit.Unlock, Outcome: audit.OK})
+	return a, nil
+}
+
+// Close locks the vault.
+func (a *App) Close() error { return a.v.Close() }
+
+// Vault returns the underlying vault.
+func (a *App) Vault() *vault.Vault { return a.v }
+
+// record appends an audit event. A failure to audit is not silently
+// swallowed by callers that must not proceed without a record; those use
+// mustRecord.
+func (a *App) record(ctx context.Context, e audit.Event) {
+	_, _ = a.v.AppendAudit(ctx, e)
+}
+
+func (a *App) mustRecord(ctx context.Context, e audit.Event) error {
+	if _, err := a.v.AppendAudit(ctx, e); err != nil {
+		return fmt.Errorf("cannot write the audit log, so the action was not done: %w", err)
+	}
+	return nil
+}
+
+// Gate asks policy whether action may happen to a document of folder, and
+// records the answer. It returns a *BlockedError when denied.
+func (a *App) Gate(ctx context.Context, folder vault.Folder, file vault.Version, action policy.Action) error {
+	d := policy.Decide(folder.Class, action)
+	e := audit.Event{Action: audit.Action(action), Folder: folder.ID.String(), Version: file.Seq}
+	if !file.File.IsZero() {
+		e.File = file.File.String()
+	}
+	if !d.Allowed {
+		e.Outcome, e.Reason = audit.Blocked, d.Reason
+		a.record(ctx, e)
+		return &BlockedError{Action: action, Folder: folder.Name, Class: folder.Class, Reason: d.Reason}
+	}
+	e.Outcome = audit.OK
+	return a.mustRecord(ctx, e)
+}
+
+// CreateFolder creates a folder of a class.
+func (a *App) CreateFolder(ctx context.Context, name string, class policy.Class) (vault.Folder, error) {
+	f, err := a.v.CreateFolder(ctx, name, class)
+	if err != nil {
+		return f, err
+	}
+	a.record(ctx, audit.Event{Action: audit.FolderCreate, Outcome: audit.OK, Folder: f.ID.String(), Reason: "class " + string(class)})
+	return f, nil
+}
+
+// Folders lists the folders.
+func (a *App) Folders(ctx context.Context) ([]vault.Folder, error) { return a.v.Folders(ctx) }
+
+// Folder finds a folder by name, with a message that lists what exists when
+// it does not.
+func (a *App) Folder(ctx context.Context, name string) (vault.Folder, error) {
+	f, err := a.v.Folder(ctx, name)
+	if errors.Is(err, vault.ErrNotFound) {
+		all, _ := a.v.Folders(ctx)
+		names := make([]string, len(all))
+		for i, f := range all {
+			names[i] = f.Name
+		}
+		hint := "the vault has no folders yet; create one with 'coffer folder create'"
+		if len(names) > 0 {
+			hint = "folders: " + strings.Join(names, ", ")
+		}
+		return f, fmt.Errorf("no folder %q in this vault (%s): %w", name, hint, vault.ErrNotFound)
+	}
+	return f, err
+}
+
+// Files lists the files of a folder.
+func (a *App) Files(ctx context.Context, folder string) ([]vault.FileInfo, error) {
+	f, err := a.Folder(ctx, folder)
+	if err != nil {
+		return nil, err
+	}
+	return a.v.Files(ctx, f)
+}
+
+// Versions lists the versions of FOLDER/FILE.
+func (a *App) Versions(ctx context.Context, folder, name string) ([]vault.Version, error) {
+	f, err := a.Folder(ctx, folder)
+	if err != nil {
+		return nil, err
+	}
+	return a.v.Versions(ctx, f, name)
+}
+
+// ImportFile imports the file at path into folder under its base name.
+func (a *App) ImportFile(ctx context.Context, folder, path string, progress func(done, total int64)) (vault.Version, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return vault.Version{}, err
+	}
+	defer fh.Close()
+	st, err := fh.Stat()
+	if err != nil {
+		return vault.Version{}, err
+	}
+	if !st.Mode().IsRegular() {
+		return vault.Version{}, fmt.Errorf("%s is not a regular file", path)
+	}
+	var p func(int64)
+	if progress != nil {
+		p = func(done int64) { progress(done, st.Size()) }
+	}
+	return a.Import(ctx, folder, filepath.Base(path), fh, p)
+}
+
+// Import stores the content of r as a new version of folder/name.
+func (a *App) Import(ctx context.Context, folder, name string, r io.Reader, progress func(int64)) (vault.Version, error) {
+	f, err := a.Folder(ctx, folder)
+	if err != nil {
+		return vault.Version{}, err
+	}
+	ver, err := a.v.Put(ctx, f, name, r, vault.PutOptions{Progress: progress})
+	e := audit.Event{Action: audit.Import, Outcome: audit.OK, Folder: f.ID.String(), File: ver.File.String(), Version: ver.Seq}
+	switch {
+	case err != nil:
+		e.Outcome, e.Reason, e.File = audit.Failed, err.Error(), ""
+	case ver.Unchanged:
+		e.Reason = "unchanged"
+	}
+	a.record(ctx, e)
+	return ver, err
+}
+
+// Restore makes version seq of folder/name current again, as a new version.
+func (a *App) Restore(ctx context.Context, folder, name string, seq int) (vault.Version, error) {
+	f, err := a.Folder(ctx, folder)
+	if err != nil {
+		return vault.Version{}, err
+	}
+	ver, err := a.v.Restore(ctx, f, name, seq)
+	if err != nil {
+		return ver, err
+	}
+	a.record(ctx, audit.Event{Action: audit.Restore, Outcome: audit.OK, Folder: f.ID.String(), File: ver.File.String(),
+		Version: ver.Seq, Reason: fmt.Sprintf("restored version %d", seq)})
+	return ver, nil
+}
+
+// ExportOptions tune Export.
+type ExportOptions struct {
+	Version   int  // 0 for the current version
+	Overwrite bool // replace an existing file at the destination
+}
+
+// Export writes a plaintext copy of folder/name to out — exactly that path,
+// never a path derived from the stored name — if policy allows. The copy
+// appears atomically: on any error, nothing is left at out.
+func (a *App) Export(ctx context.Context, folder, name, out string, opts ExportOptions) (vault.Version, error) {
+	f, err := a.Folder(ctx, folder)
+	if err != nil {
+		return vault.Version{}, err
+	}
+	ver, err := a.v.Stat(ctx, f, name)
+	if err != nil {
+		return ver, err
+	}
+	// The gate comes before any byte is decrypted.
+	if err := a.Gate(ctx, f, ver, policy.Export); err != nil {
+		return ver, err
+	}
+	if !opts.Overwrite {
+		if _, err := os.Lstat(out); err == nil {
+			return ver, fmt.Errorf("%s already exists; choose another path or pass --force: %w", out, fs.ErrExist)
+		}
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(out), ".coffer-export-*")
+	if err != nil {
+		return ver, err
+	}
+	defer os.Remove(tmp.Name())
+	ver, err = a.v.WriteTo(ctx, tmp, f, name, opts.Version)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), out)
+	}
+	return ver, err
+}
+
+// Check verifies the whole vault.
+func (a *App) Check(ctx context.Context, progress vault.CheckProgress) (*vault.Report, error) {
+	r, err := a.v.Check(ctx, progress)
+	if err != nil {
+		return nil, err
+	}
+	e := audit.Event{Action: audit.Check, Outcome: audit.OK}
+	if !r.OK() {
+		e.Outcome, e.Reason = audit.Failed, fmt.Sprintf("%d problems", len(r.Problems))
+	}
+	a.record(ctx, e)
+	return r, nil
+}
+
+// AuditEvents returns the local audit log with names resolved.
+func (a *App) AuditEvents(ctx context.Context) ([]audit.Event, error) {
+	events, err := a.v.AuditEvents(ctx)
+	if err != nil {
+		return nil, err
+	}
+	folders, err := a.v.Folders(ctx)
+	if err != nil {
+		return nil, err
+	}
+	names := map[string]string{}
+	fileNames := map[string]string{}
+	for _, f := range folders {
+		names[f.ID.String()] = f.Name
+		files, err := a.v.Files(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		for _, fi := range files {
+			fileNames[fi.ID.String()] = fi.Name
+		}
+	}
+	for i := range events {
+		events[i].FolderName = names[events[i].Folder]
+		events[i].FileName = fileNames[events[i].File]
+	}
+	return events, nil
+}

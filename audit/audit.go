@@ -1,0 +1,94 @@
+// Package audit defines the events Coffer records — who did what to which
+// document, when, and whether it was allowed — and how they are printed for
+// people and for a SIEM. Storage is the vault's; events on disk carry IDs,
+// never plaintext names.
+package audit
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Action is what an event records.
+type Action string
+
+const (
+	Unlock       Action = "unlock"
+	FolderCreate Action = "folder-create"
+	Import       Action = "import"
+	Export       Action = "export"
+	Restore      Action = "restore"
+	Check        Action = "check"
+)
+
+// Outcome says how it ended.
+type Outcome string
+
+const (
+	OK      Outcome = "ok"
+	Blocked Outcome = "blocked"
+	Failed  Outcome = "failed"
+)
+
+// Event is one audit record. Folder, File and Version are object IDs in hex;
+// names are resolved only for display by an unlocked vault.
+type Event struct {
+	Seq     int64     `json:"seq"`
+	Time    time.Time `json:"time"`
+	Action  Action    `json:"action"`
+	Outcome Outcome   `json:"outcome"`
+	User    string    `json:"user"`
+	Device  string    `json:"device"`
+	Folder  string    `json:"folder,omitempty"`
+	File    string    `json:"file,omitempty"`
+	Version int       `json:"version,omitempty"`
+	Reason  string    `json:"reason,omitempty"`
+	// Names, filled in for display only, never stored.
+	FolderName string `json:"folder_name,omitempty"`
+	FileName   string `json:"file_name,omitempty"`
+}
+
+// Details is the part of an event stored sealed.
+type Details struct {
+	User    string `json:"user"`
+	Device  string `json:"device"`
+	Folder  string `json:"folder,omitempty"`
+	File    string `json:"file,omitempty"`
+	Version int    `json:"version,omitempty"`
+	Reason  string `json:"reason,omitempty"`
+}
+
+// Details returns the event's sealed part.
+func (e Event) Details() Details {
+	return Details{User: e.User, Device: e.Device, Folder: e.Folder, File: e.File, Version: e.Version, Reason: e.Reason}
+}
+
+// WithDetails returns e with d filled in.
+func (e Event) WithDetails(d Details) Event {
+	e.User, e.Device, e.Folder, e.File, e.Version, e.Reason = d.User, d.Device, d.Folder, d.File, d.Version, d.Reason
+	return e
+}
+
+// Line formats an event as one line for a terminal.
+func (e Event) Line() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%5d  %s  %-13s %-7s %s", e.Seq, e.Time.UTC().Format(time.RFC3339), e.Action, e.Outcome, e.User)
+	if e.FolderName != "" {
+		fmt.Fprintf(&b, "  %s", e.FolderName)
+		if e.FileName != "" {
+			fmt.Fprintf(&b, "/%s", e.FileName)
+		}
+	}
+	if e.Version > 0 {
+		fmt.Fprintf(&b, " v%d", e.Version)
+	}
+	if e.Reason != "" {
+		fmt.Fprintf(&b, "  (%s)", e.Reason)
+	}
+	return b.String()
+}
+
+// JSON formats an event as one JSON line.
+func (e Event) JSON() ([]byte, error) { return json.Marshal(e) }

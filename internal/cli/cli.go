@@ -1,0 +1,218 @@
+// Package cli is the `coffer` command line: it parses arguments (with
+// spf13/cobra, for subcommands and flags anywhere on the line), asks for the
+// passphrase, calls app, and turns results into output and exit codes. All
+// decisions are app's; this package only speaks to the terminal.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/coffer-vault/coffer/app"
+	"github.com/coffer-vault/coffer/vault"
+)
+
+// Exit codes, part of the CLI contract.
+const (
+	ExitOK        = 0
+	ExitError     = 1
+	ExitUsage     = 2
+	ExitBlocked   = 3
+	ExitWrongPass = 4
+)
+
+// Version is the program version, set by main.
+var Version = "dev"
+
+// Env is what a command sees of the outside world.
+type Env struct {
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	Getenv func(string) string
+}
+
+// usageError marks a mistake in how the command was called.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+// Main runs the coffer command line and returns the exit code.
+func Main(ctx context.Context, args []string, env Env) int {
+	root := newRoot(env)
+	root.SetArgs(args)
+	root.SetIn(env.Stdin)
+	root.SetOut(env.Stdout)
+	root.SetErr(env.Stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	fmt.Fprintf(env.Stderr, "coffer: %s\n", message(err))
+	return exitCode(err)
+}
+
+func exitCode(err error) int {
+	var ue usageError
+	switch {
+	case errors.As(err, &ue):
+		return ExitUsage
+	case errors.Is(err, app.ErrBlocked):
+		return ExitBlocked
+	case errors.Is(err, vault.ErrWrongPassphrase):
+		return ExitWrongPass
+	}
+	return ExitError
+}
+
+// message turns an error into what the user reads, with a next step where
+// there is one.
+func message(err error) string {
+	switch {
+	case errors.Is(err, vault.ErrWrongPassphrase):
+		return "wrong passphrase; try again (the passphrase is case-sensitive)"
+	case errors.Is(err, vault.ErrTampered):
+		return err.Error() + "; the vault was modified outside Coffer — run 'coffer check' and restore the vault folder from a backup"
+	case errors.Is(err, vault.ErrDamaged):
+		return err.Error() + "; run 'coffer check' to see what is affected"
+	}
+	var ue usageError
+	if errors.As(err, &ue) {
+		return ue.Error() + " (see 'coffer --help')"
+	}
+	return err.Error()
+}
+
+func newRoot(env Env) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "coffer",
+		Short:         "Coffer keeps confidential documents in an encrypted vault",
+		Version:       Version,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(
+		cmdInit(env),
+		cmdFolder(env),
+		cmdImport(env),
+		cmdLs(env),
+		cmdVersions(env),
+		cmdRestore(env),
+		cmdExport(env),
+		cmdCheck(env),
+		cmdAudit(env),
+	)
+	// Unknown subcommands and wrong argument counts are usage errors.
+	root.Args = func(_ *cobra.Command, args []string) error {
+		if len(args) > 0 {
+			return usagef("unknown command %q", args[0])
+		}
+		return nil
+	}
+	root.RunE = func(cmd *cobra.Command, _ []string) error {
+		return usagef("the desktop app is not built yet; use a subcommand such as 'coffer init'")
+	}
+	return root
+}
+
+func exactArgs(n int, what string) cobra.PositionalArgs {
+	return func(_ *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usagef("want %s, got %d arguments", what, len(args))
+		}
+		return nil
+	}
+}
+
+// vaultFlag adds the --vault flag every command but the bare one has.
+func vaultFlag(cmd *cobra.Command, dir *string) {
+	cmd.Flags().StringVar(dir, "vault", "", "vault folder (required)")
+	_ = cmd.MarkFlagRequired("vault")
+}
+
+// passphrase returns COFFER_PASSPHRASE or asks on the terminal. confirm asks
+// twice, for a new vault.
+func passphrase(env Env, confirm bool) (string, error) {
+	if p := env.Getenv("COFFER_PASSPHRASE"); p != "" {
+		return p, nil
+	}
+	f, ok := env.Stdin.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return "", errors.New("no passphrase: set COFFER_PASSPHRASE or run in a terminal to be asked")
+	}
+	fmt.Fprint(env.Stderr, "Passphrase: ")
+	p, err := term.ReadPassword(int(f.Fd()))
+	fmt.Fprintln(env.Stderr)
+	if err != nil {
+		return "", err
+	}
+	if confirm {
+		fmt.Fprint(env.Stderr, "Passphrase again: ")
+		q, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(env.Stderr)
+		if err != nil {
+			return "", err
+		}
+		if string(p) != string(q) {
+			return "", errors.New("the passphrases do not match; nothing was created")
+		}
+	}
+	if len(p) == 0 {
+		return "", errors.New("the passphrase is empty")
+	}
+	return string(p), nil
+}
+
+// unlock opens the vault in dir with the passphrase.
+func unlock(ctx context.Context, env Env, dir string) (*app.App, error) {
+	if !vault.Exists(dir) {
+		return nil, fmt.Errorf("%s is not a Coffer vault (create one with 'coffer init --vault %s --user EMAIL')", dir, dir)
+	}
+	p, err := passphrase(env, false)
+	if err != nil {
+		return nil, err
+	}
+	return app.Open(ctx, dir, p)
+}
+
+// splitPath splits FOLDER/FILE at the first slash; folder names cannot
+// contain one, file names can.
+func splitPath(arg string) (folder, file string, err error) {
+	folder, file, ok := strings.Cut(arg, "/")
+	if !ok || folder == "" || file == "" {
+		return "", "", usagef("%q: want FOLDER/FILE", arg)
+	}
+	return folder, file, nil
+}
+
+// display makes a stored name safe to print on a terminal: names with
+// control characters, invalid text or surrounding spaces are shown quoted
+// with escapes, so a name can never move the cursor or forge a line.
+func display(name string) string {
+	clean := strings.IndexFunc(name, func(r rune) bool {
+		return r == unicode.ReplacementChar || !unicode.IsPrint(r) && r != ' '
+	}) < 0
+	if clean && strings.TrimSpace(name) == name && !strings.HasPrefix(name, `"`) {
+		return name
+	}
+	return strconv.Quote(name)
+}
+
+// isTerminal reports whether w is a terminal, for progress bars.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}

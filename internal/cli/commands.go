@@ -1,0 +1,475 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/dustin/go-humanize"
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+
+	"github.com/coffer-vault/coffer/app"
+	"github.com/coffer-vault/coffer/policy"
+	"github.com/coffer-vault/coffer/vault"
+)
+
+func cmdInit(env Env) *cobra.Command {
+	var dir, user, name string
+	cmd := &cobra.Command{
+		Use:   "init --vault DIR --user EMAIL [--name \"Full Name\"]",
+		Short: "Create a new vault protected by a passphrase",
+		Args:  exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			p, err := passphrase(env, true)
+			if err != nil {
+				return err
+			}
+			a, err := app.Init(cmd.Context(), dir, vault.Identity{Email: user, Name: name}, p)
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			fmt.Fprintf(env.Stdout, "Created vault %s for %s.\nNext: coffer folder create --vault %s NAME --class %s\n",
+				dir, user, dir, strings.ReplaceAll(policy.ClassNames(), ", ", "|"))
+			return nil
+		},
+	}
+	vaultFlag(cmd, &dir)
+	cmd.Flags().StringVar(&user, "user", "", "your e-mail address (required)")
+	cmd.Flags().StringVar(&name, "name", "", "your full name, shown in watermarks")
+	_ = cmd.MarkFlagRequired("user")
+	return cmd
+}
+
+func cmdFolder(env Env) *cobra.Command {
+	folder := &cobra.Command{Use: "folder", Short: "Manage folders", Args: exactArgs(0, "a subcommand such as 'create'"),
+		RunE: func(*cobra.Command, []string) error { return usagef("want a subcommand: create") }}
+	var dir, class string
+	create := &cobra.Command{
+		Use:   "create --vault DIR NAME --class public|internal|confidential|restricted",
+		Short: "Create a folder of a class; the class decides what may leave it",
+		Args:  exactArgs(1, "one folder NAME"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := policy.ParseClass(class)
+			if err != nil {
+				return usageError{err}
+			}
+			a, err := unlock(cmd.Context(), env, dir)
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			f, err := a.CreateFolder(cmd.Context(), args[0], c)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(env.Stdout, "Created folder %s (%s).\n", display(f.Name), f.Class)
+			return nil
+		},
+	}
+	vaultFlag(create, &dir)
+	create.Flags().StringVar(&class, "class", "", "public, internal, confidential or restricted (required)")
+	_ = create.MarkFlagRequired("class")
+	folder.AddCommand(create)
+	return folder
+}
+
+func cmdImport(env Env) *cobra.Command {
+	var dir, folder string
+	cmd := &cobra.Command{
+		Use:   "import --vault DIR --folder NAME FILE...",
+		Short: "Import files; a name that exists gets a new version",
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usagef("want at least one FILE")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			a, err := unlock(cmd.Context(), env, dir)
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			failed := 0
+			for _, path := range args {
+				bar := newBar(env, path)
+				ver, err := a.ImportFile(cmd.Context(), folder, path, bar.update)
+				bar.finish()
+				switch {
+				case err != nil:
+					failed++
+					fmt.Fprintf(env.Stderr, "coffer: import %s: %s\n", path, message(err))
+				case ver.Unchanged:
+					fmt.Fprintf(env.Stdout, "%s: unchanged (version %d)\n", display(ver.Name), ver.Seq)
+				default:
+					fmt.Fprintf(env.Stdout, "%s: version %d, %s (%s new)\n", display(ver.Name), ver.Seq,
+						humanize.IBytes(uint64(ver.Size)), humanize.IBytes(uint64(ver.NewBytes)))
+				}
+			}
+			if failed > 0 {
+				return fmt.Errorf("%d of %d files were not imported", failed, len(args))
+			}
+			return nil
+		},
+	}
+	vaultFlag(cmd, &dir)
+	cmd.Flags().StringVar(&folder, "folder", "", "folder to import into (required)")
+	_ = cmd.MarkFlagRequired("folder")
+	return cmd
+}
+
+// bar shows import progress on a terminal, and nothing otherwise.
+type bar struct{ pb *progressbar.ProgressBar }
+
+func newBar(env Env, path string) *bar {
+	if !isTerminal(env.Stderr) {
+		return &bar{}
+	}
+	return &bar{pb: progressbar.NewOptions64(-1, progressbar.OptionSetWriter(env.Stderr),
+		progressbar.OptionSetDescription(path), progressbar.OptionShowBytes(true),
+		progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())}
+}
+
+func (b *bar) update(done, total int64) {
+	if b.pb == nil {
+		return
+	}
+	if b.pb.GetMax64() != total {
+		b.pb.ChangeMax64(total)
+	}
+	_ = b.pb.Set64(done)
+}
+
+func (b *bar) finish() {
+	if b.pb != nil {
+		_ = b.pb.Finish()
+	}
+}
+
+type folderJSON struct {
+	Name    string    `json:"name"`
+	Class   string    `json:"class"`
+	Files   int       `json:"files"`
+	Created time.Time `json:"created"`
+}
+
+type fileJSON struct {
+	Folder   string    `json:"folder"`
+	Name     string    `json:"name"`
+	Type     string    `json:"type"`
+	Size     int64     `json:"size"`
+	Modified time.Time `json:"modified"`
+	Author   string    `json:"author"`
+	Versions int       `json:"versions"`
+}
+
+func cmdLs(env Env) *cobra.Command {
+	var dir, folder string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "ls --vault DIR [--folder NAME] [--json]",
+		Short: "List folders, or the files of a folder",
+		Args:  exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			a, err := unlock(ctx, env, dir)
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			if folder == "" {
+				return listFolders(cmd, env, a, asJSON)
+			}
+			files, err := a.Files(ctx, folder)
+			if err != nil {
+				return err
+			}
+			out := make([]fileJSON, len(files))
+			for i, f := range files {
+				out[i] = fileJSON{Folder: folder, Name: f.Name, Type: f.Type, Size: f.Size, Modified: f.Modified, Author: f.Author, Versions: f.Versions}
+			}
+			sortBy(out, func(f fileJSON) string { return f.Name })
+			if asJSON {
+				return writeJSON(env.Stdout, out)
+			}
+			tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "NAME\tTYPE\tSIZE\tMODIFIED (UTC)\tAUTHOR\tVERSIONS")
+			for _, f := range out {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\n", display(f.Name), f.Type, humanize.IBytes(uint64(f.Size)),
+					f.Modified.Format("2006-01-02 15:04"), display(f.Author), f.Versions)
+			}
+			return tw.Flush()
+		},
+	}
+	vaultFlag(cmd, &dir)
+	cmd.Flags().StringVar(&folder, "folder", "", "list the files of this folder")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func listFolders(cmd *cobra.Command, env Env, a *app.App, asJSON bool) error {
+	ctx := cmd.Context()
+	folders, err := a.Folders(ctx)
+	if err != nil {
+		return err
+	}
+	out := make([]folderJSON, len(folders))
+	for i, f := range folders {
+		files, err := a.Vault().Files(ctx, f)
+		if err != nil {
+			return err
+		}
+		out[i] = folderJSON{Name: f.Name, Class: string(f.Class), Files: len(files), Created: f.Created}
+	}
+	sortBy(out, func(f folderJSON) string { return f.Name })
+	if asJSON {
+		return writeJSON(env.Stdout, out)
+	}
+	if len(out) == 0 {
+		fmt.Fprintln(env.Stdout, "No folders yet. Create one with: coffer folder create --vault DIR NAME --class CLASS")
+		return nil
+	}
+	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "FOLDER\tCLASS\tFILES")
+	for _, f := range out {
+		fmt.Fprintf(tw, "%s\t%s\t%d\n", display(f.Name), f.Class, f.Files)
+	}
+	return tw.Flush()
+}
+
+type versionJSON struct {
+	Version      int       `json:"version"`
+	Current      bool      `json:"current"`
+	Name         string    `json:"name"`
+	Size         int64     `json:"size"`
+	Type         string    `json:"type"`
+	Time         time.Time `json:"time"`
+	Author       string    `json:"author"`
+	Device       string    `json:"device"`
+	RestoredFrom int       `json:"restored_from,omitempty"`
+}
+
+func cmdVersions(env Env) *cobra.Command {
+	var dir string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "versions --vault DIR FOLDER/FILE [--json]",
+		Short: "List every version of a file",
+		Args:  exactArgs(1, "FOLDER/FILE"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			folder, file, err := splitPath(args[0])
+			if err != nil {
+				return err
+			}
+			a, err := unlock(cmd.Context(), env, dir)
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			vers, err := a.Versions(cmd.Context(), folder, file)
+			if err != nil {
+				return err
+			}
+			out := make([]versionJSON, len(vers))
+			for i, v := range vers {
+				out[i] = versionJSON{Version: v.Seq, Current: i == len(vers)-1, Name: v.Name, Size: v.Size, Type: v.Type,
+					Time: v.Time, Author: v.AuthorUser, Device: v.AuthorDevice.String()[:12], RestoredFrom: v.RestoredFrom}
+			}
+			if asJSON {
+				return writeJSON(env.Stdout, out)
+			}
+			tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "VERSION\tTIME (UTC)\tSIZE\tAUTHOR\tNOTE")
+			for _, v := range out {
+				note := ""
+				if v.RestoredFrom > 0 {
+					note = fmt.Sprintf("restored from version %d", v.RestoredFrom)
+				}
+				if v.Current {
+					note = strings.TrimPrefix(note+"; current", "; ")
+				}
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", v.Version, v.Time.Format("2006-01-02 15:04:05"),
+					humanize.IBytes(uint64(v.Size)), display(v.Author), note)
+			}
+			return tw.Flush()
+		},
+	}
+	vaultFlag(cmd, &dir)
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func cmdRestore(env Env) *cobra.Command {
+	var dir string
+	var seq int
+	cmd := &cobra.Command{
+		Use:   "restore --vault DIR FOLDER/FILE --version N",
+		Short: "Make an older version current again (as a new version; history is kept)",
+		Args:  exactArgs(1, "FOLDER/FILE"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			folder, file, err := splitPath(args[0])
+			if err != nil {
+				return err
+			}
+			if seq < 1 {
+				return usagef("--version must be 1 or more")
+			}
+			a, err := unlock(cmd.Context(), env, dir)
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			ver, err := a.Restore(cmd.Context(), folder, file, seq)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(env.Stdout, "%s: version %d restored as version %d\n", display(ver.Name), seq, ver.Seq)
+			return nil
+		},
+	}
+	vaultFlag(cmd, &dir)
+	cmd.Flags().IntVar(&seq, "version", 0, "version to restore (required)")
+	_ = cmd.MarkFlagRequired("version")
+	return cmd
+}
+
+func cmdExport(env Env) *cobra.Command {
+	var dir, out string
+	var seq int
+	var force bool
+	cmd := &cobra.Command{
+		Use:   "export --vault DIR FOLDER/FILE --out PATH",
+		Short: "Write a plaintext copy where the folder's class allows it (exit 3 when blocked)",
+		Args:  exactArgs(1, "FOLDER/FILE"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			folder, file, err := splitPath(args[0])
+			if err != nil {
+				return err
+			}
+			a, err := unlock(cmd.Context(), env, dir)
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			ver, err := a.Export(cmd.Context(), folder, file, out, app.ExportOptions{Version: seq, Overwrite: force})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(env.Stdout, "Exported %s version %d to %s\n", display(ver.Name), ver.Seq, out)
+			return nil
+		},
+	}
+	vaultFlag(cmd, &dir)
+	cmd.Flags().StringVar(&out, "out", "", "where to write the copy (required)")
+	cmd.Flags().IntVar(&seq, "version", 0, "export this version instead of the current one")
+	cmd.Flags().BoolVar(&force, "force", false, "replace an existing file at --out")
+	_ = cmd.MarkFlagRequired("out")
+	return cmd
+}
+
+func cmdCheck(env Env) *cobra.Command {
+	var dir string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "check --vault DIR [--json]",
+		Short: "Verify every key, manifest, signature and chunk (exit 1 on damage)",
+		Args:  exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			a, err := unlock(cmd.Context(), env, dir)
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			r, err := a.Check(cmd.Context(), nil)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				if err := writeJSON(env.Stdout, r); err != nil {
+					return err
+				}
+			} else {
+				printReport(env.Stdout, r)
+			}
+			if !r.OK() {
+				return fmt.Errorf("the vault is damaged: %d problems, %d versions affected", len(r.Problems), len(r.Damaged))
+			}
+			return nil
+		},
+	}
+	vaultFlag(cmd, &dir)
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
+	return cmd
+}
+
+func printReport(w io.Writer, r *vault.Report) {
+	fmt.Fprintf(w, "Checked %d device certificates, %d keyrings, %d folders, %d manifests, %d chunks.\n",
+		r.Checked["device"], r.Checked["keyring"], r.Checked["folder"], r.Checked["manifest"], r.Checked["chunk"])
+	for _, p := range r.Problems {
+		fmt.Fprintf(w, "DAMAGED %s: %s\n", p.Object, p.What)
+		for _, a := range p.Affects {
+			fmt.Fprintf(w, "  affects %s\n", display(a))
+		}
+	}
+	if n := len(r.Leftovers); n > 0 {
+		fmt.Fprintf(w, "%d objects are left over from interrupted imports (harmless).\n", n)
+	}
+	if r.OK() {
+		fmt.Fprintf(w, "No damage: all %d versions are intact.\n", r.Intact)
+	} else {
+		fmt.Fprintf(w, "%d versions intact, %d damaged.\n", r.Intact, len(r.Damaged))
+	}
+}
+
+func cmdAudit(env Env) *cobra.Command {
+	var dir string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "audit --vault DIR [--json]",
+		Short: "Print this device's audit log",
+		Args:  exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			a, err := unlock(cmd.Context(), env, dir)
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			events, err := a.AuditEvents(cmd.Context())
+			if err != nil {
+				return err
+			}
+			for _, e := range events {
+				if asJSON {
+					b, err := e.JSON()
+					if err != nil {
+						return err
+					}
+					fmt.Fprintf(env.Stdout, "%s\n", b)
+					continue
+				}
+				e.FolderName, e.FileName = display(e.FolderName), display(e.FileName)
+				fmt.Fprintln(env.Stdout, e.Line())
+			}
+			return nil
+		},
+	}
+	vaultFlag(cmd, &dir)
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON lines")
+	return cmd
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func sortBy[T any](s []T, key func(T) string) {
+	slices.SortStableFunc(s, func(a, b T) int { return strings.Compare(key(a), key(b)) })
+}

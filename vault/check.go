@@ -1,0 +1,300 @@
+package vault
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"sort"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/coffer-vault/coffer/vault/index"
+	"github.com/coffer-vault/coffer/vault/object"
+	"github.com/coffer-vault/coffer/vault/store"
+)
+
+// Problem is one piece of damage found by Check.
+type Problem struct {
+	Object  string   `json:"object"`            // what is damaged, e.g. "chunk/3fa2…" or "index"
+	What    string   `json:"what"`              // how
+	Affects []string `json:"affects,omitempty"` // versions that cannot be read because of it
+}
+
+// Report is the result of Check.
+type Report struct {
+	Checked  map[string]int `json:"checked"`  // objects verified, by kind
+	Problems []Problem      `json:"problems"` // damage; empty when the vault is intact
+	// Leftovers are objects no version refers to, left by an interrupted
+	// import. They are not damage.
+	Leftovers []string `json:"leftovers,omitempty"`
+	Intact    int      `json:"intact_versions"`
+	Damaged   []string `json:"damaged_versions,omitempty"`
+}
+
+// OK reports whether nothing is damaged.
+func (r *Report) OK() bool { return len(r.Problems) == 0 }
+
+func (r *Report) add(obj, what string, affects ...string) {
+	r.Problems = append(r.Problems, Problem{Object: obj, What: what, Affects: affects})
+}
+
+// CheckProgress is called with the number of objects verified so far.
+type CheckProgress func(done, total int)
+
+// Check verifies every key, device certificate, keyring, folder, manifest
+// and chunk, and that the index agrees with them. Damage is reported, not
+// returned as an error; an error means the check itself could not run.
+func (v *Vault) Check(ctx context.Context, progress CheckProgress) (*Report, error) {
+	r := &Report{Checked: map[string]int{}}
+	if err := v.idx.IntegrityCheck(ctx); err != nil {
+		r.add("index", err.Error())
+	}
+	v.checkDevices(ctx, r)
+	folders := v.checkFolders(ctx, r)
+	chunkErr, err := v.checkChunks(ctx, r, progress)
+	if err != nil {
+		return nil, err
+	}
+	if err := v.checkVersions(ctx, r, folders, chunkErr); err != nil {
+		return nil, err
+	}
+	sort.Strings(r.Leftovers)
+	return r, nil
+}
+
+func (v *Vault) checkDevices(ctx context.Context, r *Report) {
+	h := store.Handle{Kind: object.KindDevice, ID: v.device.Device}
+	data, err := v.objects.Get(ctx, h)
+	if err != nil {
+		r.add(h.String(), "this device's certificate: "+err.Error())
+		return
+	}
+	o, err := object.Open(data, h.Kind, h.ID)
+	if err == nil && !bytes.Equal(o.Signer, v.cfg.UserKey) {
+		err = fmt.Errorf("not signed by the user key")
+	}
+	var plain []byte
+	if err == nil {
+		plain, err = decrypt(o.Body, 1<<20, v.userID)
+	}
+	var cert deviceCert
+	if err == nil {
+		err = json.Unmarshal(plain, &cert)
+	}
+	if err == nil && (cert.Device != v.device.Device || !ed25519.PublicKey(cert.Key).Equal(v.devKey.Public())) {
+		err = fmt.Errorf("certifies another key")
+	}
+	if err != nil {
+		r.add(h.String(), "device certificate: "+err.Error())
+		return
+	}
+	r.Checked["device"]++
+}
+
+// folderNames maps folder IDs to display names, for damage reports.
+type folderNames map[object.ID]string
+
+func (v *Vault) checkFolders(ctx context.Context, r *Report) folderNames {
+	names := folderNames{}
+	rows, err := v.idx.Folders(ctx)
+	if err != nil {
+		r.add("index", "folders: "+err.Error())
+		return names
+	}
+	rings, err := v.idx.Keyrings(ctx)
+	if err != nil {
+		r.add("index", "keyrings: "+err.Error())
+	}
+	for _, k := range rings {
+		fk, err := v.loadKeyring(ctx, k.ObjectID)
+		if err == nil && (fk.folder != k.FolderID || fk.epoch != k.Epoch) {
+			err = fmt.Errorf("names another folder or epoch: %w", ErrTampered)
+		}
+		if err != nil {
+			r.add("keyring/"+k.ObjectID.String(), err.Error(), "every file of folder "+k.FolderID.String()[:12])
+			continue
+		}
+		r.Checked["keyring"]++
+	}
+	for _, row := range rows {
+		label := row.ID.String()[:12]
+		var s folderSealed
+		if err := v.seal.openJSON("folder:"+row.ID.String(), row.Sealed, &s); err == nil {
+			label = s.Name
+		}
+		names[row.ID] = label
+		body, err := v.readFolderObject(ctx, row)
+		if err != nil {
+			r.add("folder/"+row.ObjectID.String(), err.Error(), "folder "+label)
+			continue
+		}
+		if body.Name != s.Name || body.Class != s.Class {
+			r.add("index", fmt.Sprintf("folder %q: index says %q (%s), signed object says %q (%s)", label, s.Name, s.Class, body.Name, body.Class))
+		}
+		r.Checked["folder"]++
+	}
+	return names
+}
+
+// checkChunks verifies every stored chunk the index knows, on all cores,
+// and returns what is wrong with each damaged one.
+func (v *Vault) checkChunks(ctx context.Context, r *Report, progress CheckProgress) (map[object.ID]string, error) {
+	known, err := v.idx.AllChunks(ctx)
+	if err != nil {
+		return nil, err
+	}
+	stored := map[object.ID]bool{}
+	if err := v.objects.List(ctx, object.KindChunk, func(id object.ID, _ int64) error {
+		stored[id] = true
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	bad := map[object.ID]string{}
+	for id := range stored {
+		if _, ok := known[id]; !ok {
+			r.Leftovers = append(r.Leftovers, "chunk/"+id.String())
+		}
+	}
+	ids := make([]object.ID, 0, len(known))
+	for id := range known {
+		if !stored[id] {
+			bad[id] = "missing"
+			continue
+		}
+		ids = append(ids, id)
+	}
+	var mu sync.Mutex
+	done := 0
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for _, id := range ids {
+		g.Go(func() error {
+			row := known[id]
+			fk, err := v.folderKey(gctx, row.FolderID, row.Epoch)
+			if err == nil {
+				_, err = v.readChunk(gctx, fk, ManifestRef{ID: id, Size: row.Size})
+			}
+			if gctx.Err() != nil {
+				return gctx.Err()
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				bad[id] = err.Error()
+			}
+			done++
+			if progress != nil {
+				progress(done, len(ids))
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	r.Checked["chunk"] = len(ids) - countIn(bad, ids)
+	return bad, nil
+}
+
+func countIn(bad map[object.ID]string, ids []object.ID) int {
+	n := 0
+	for _, id := range ids {
+		if _, ok := bad[id]; ok {
+			n++
+		}
+	}
+	return n
+}
+
+func (v *Vault) checkVersions(ctx context.Context, r *Report, folders folderNames, chunkErr map[object.ID]string) error {
+	files, err := v.idx.AllFiles(ctx)
+	if err != nil {
+		return err
+	}
+	referenced := map[object.ID]bool{}
+	reported := map[object.ID]int{} // chunk → index of its Problem
+	for _, f := range files {
+		rows, err := v.idx.Versions(ctx, f.ID)
+		if err != nil {
+			return err
+		}
+		headSeen := false
+		for _, row := range rows {
+			referenced[row.ID] = true
+			headSeen = headSeen || row.ID == f.Head
+			var s versionSealed
+			label := fmt.Sprintf("%s/%s v%d", folders[f.FolderID], f.ID.String()[:12], row.Seq)
+			if err := v.seal.openJSON("version:"+row.ID.String(), row.Sealed, &s); err == nil {
+				label = fmt.Sprintf("%s/%s v%d", folders[f.FolderID], s.Name, row.Seq)
+			}
+			m, err := v.manifest(ctx, f, row)
+			if err != nil {
+				r.add("manifest/"+row.ID.String(), err.Error(), label)
+				r.Damaged = append(r.Damaged, label)
+				continue
+			}
+			r.Checked["manifest"]++
+			damaged := false
+			listed, err := v.idx.VersionChunks(ctx, row.ID)
+			if err != nil {
+				return err
+			}
+			if !sameRefs(listed, m.Chunks) {
+				r.add("index", "chunk list of "+label+" differs from its signed manifest", label)
+				damaged = true
+			}
+			for _, c := range m.Chunks {
+				what, bad := chunkErr[c.ID]
+				if !bad {
+					continue
+				}
+				damaged = true
+				if i, ok := reported[c.ID]; ok {
+					if p := &r.Problems[i]; p.Affects[len(p.Affects)-1] != label {
+						p.Affects = append(p.Affects, label)
+					}
+					continue
+				}
+				reported[c.ID] = len(r.Problems)
+				r.add("chunk/"+c.ID.String(), what, label)
+			}
+			if damaged {
+				r.Damaged = append(r.Damaged, label)
+			} else {
+				r.Intact++
+			}
+		}
+		if !headSeen {
+			r.add("index", fmt.Sprintf("file %s: current version is not among its versions", f.ID.String()[:12]))
+		}
+	}
+	// Chunks damaged but used by no version are still damage worth knowing.
+	for id, what := range chunkErr {
+		if _, ok := reported[id]; !ok {
+			r.add("chunk/"+id.String(), what)
+		}
+	}
+	return v.objects.List(ctx, object.KindManifest, func(id object.ID, _ int64) error {
+		if !referenced[id] {
+			r.Leftovers = append(r.Leftovers, "manifest/"+id.String())
+		}
+		return nil
+	})
+}
+
+func sameRefs(a []index.ChunkRef, b []ManifestRef) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].ID != b[i].ID || a[i].Size != b[i].Size {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,226 @@
+package vault
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+
+	"filippo.io/age"
+
+	"github.com/coffer-vault/coffer/policy"
+	"github.com/coffer-vault/coffer/vault/index"
+	"github.com/coffer-vault/coffer/vault/object"
+	"github.com/coffer-vault/coffer/vault/store"
+)
+
+// folderBody is the plaintext of a KindFolder object.
+type folderBody struct {
+	V       int          `json:"v"`
+	Folder  object.ID    `json:"folder"`
+	Name    string       `json:"name"`
+	Class   policy.Class `json:"class"`
+	Created int64        `json:"created"`
+}
+
+// folderSealed is the sealed index column of a folder row.
+type folderSealed struct {
+	Name  string       `json:"name"`
+	Class policy.Class `json:"class"`
+}
+
+// Folder describes a folder.
+type Folder struct {
+	ID      object.ID
+	Name    string
+	Class   policy.Class
+	Created time.Time
+	Epoch   int
+}
+
+const foldersScope = "folders"
+
+// ValidateFolderName checks a folder name: a file name that also has no "/"
+// (FOLDER/FILE addresses a file) and no control characters.
+func ValidateFolderName(name string) error {
+	if err := ValidateName(name); err != nil {
+		return err
+	}
+	if strings.Contains(name, "/") {
+		return errors.New(`folder name contains "/"`)
+	}
+	if strings.IndexFunc(name, unicode.IsControl) >= 0 {
+		return errors.New("folder name contains a control character")
+	}
+	if strings.TrimSpace(name) != name {
+		return errors.New("folder name starts or ends with a space")
+	}
+	return nil
+}
+
+// CreateFolder creates a folder with its own key (epoch 1), wrapped to the
+// vault owner.
+func (v *Vault) CreateFolder(ctx context.Context, name string, class policy.Class) (Folder, error) {
+	if err := ValidateFolderName(name); err != nil {
+		return Folder{}, fmt.Errorf("folder %q: %w", name, err)
+	}
+	if !class.Valid() {
+		return Folder{}, fmt.Errorf("folder %q: unknown class %q (want one of %s)", name, class, policy.ClassNames())
+	}
+	mac := v.seal.nameMAC(foldersScope, name)
+	if _, err := v.idx.FolderByMAC(ctx, mac); err == nil {
+		return Folder{}, fmt.Errorf("folder %q: %w", name, ErrExists)
+	}
+	f := Folder{ID: object.NewRandomID(), Name: name, Class: class, Created: time.Now().UTC(), Epoch: 1}
+	fk, kr, err := newFolderKey(f.ID, 1)
+	if err != nil {
+		return Folder{}, err
+	}
+	krID, folderObj := object.NewRandomID(), object.NewRandomID()
+	krData, err := sealObject(object.KindKeyring, krID, kr, v.devKey, v.userID.Recipient())
+	if err != nil {
+		return Folder{}, err
+	}
+	body := folderBody{V: 1, Folder: f.ID, Name: name, Class: class, Created: f.Created.UnixNano()}
+	fData, err := sealObject(object.KindFolder, folderObj, body, v.devKey, fk.recipient)
+	if err != nil {
+		return Folder{}, err
+	}
+	// Write order: keyring, folder object, sync, then the index row.
+	if err := v.objects.Put(ctx, store.Handle{Kind: object.KindKeyring, ID: krID}, krData); err != nil {
+		return Folder{}, err
+	}
+	if err := v.objects.Put(ctx, store.Handle{Kind: object.KindFolder, ID: folderObj}, fData); err != nil {
+		return Folder{}, err
+	}
+	if err := v.objects.Sync(ctx); err != nil {
+		return Folder{}, err
+	}
+	sealed, err := v.seal.sealJSON("folder:"+f.ID.String(), folderSealed{Name: name, Class: class})
+	if err != nil {
+		return Folder{}, err
+	}
+	err = v.idx.AddFolder(ctx,
+		index.Folder{ID: f.ID, ObjectID: folderObj, NameMAC: mac, Sealed: sealed, Epoch: 1, Created: f.Created},
+		index.Keyring{ObjectID: krID, FolderID: f.ID, Epoch: 1})
+	if errors.Is(err, index.ErrExists) {
+		return Folder{}, fmt.Errorf("folder %q: %w", name, ErrExists)
+	}
+	if err != nil {
+		return Folder{}, err
+	}
+	v.mu.Lock()
+	v.keys[f.ID] = map[int]*folderKey{1: fk}
+	v.mu.Unlock()
+	return f, nil
+}
+
+// Folders lists every folder, names and classes taken from the index.
+func (v *Vault) Folders(ctx context.Context) ([]Folder, error) {
+	rows, err := v.idx.Folders(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Folder, 0, len(rows))
+	for _, r := range rows {
+		var s folderSealed
+		if err := v.seal.openJSON("folder:"+r.ID.String(), r.Sealed, &s); err != nil {
+			return nil, fmt.Errorf("folder %s: %w", r.ID.String()[:12], err)
+		}
+		out = append(out, Folder{ID: r.ID, Name: s.Name, Class: s.Class, Created: r.Created, Epoch: r.Epoch})
+	}
+	return out, nil
+}
+
+// Folder finds a folder by name. Its class is read from the signed folder
+// object, not from the index, so editing the index cannot change it.
+func (v *Vault) Folder(ctx context.Context, name string) (Folder, error) {
+	row, err := v.idx.FolderByMAC(ctx, v.seal.nameMAC(foldersScope, name))
+	if errors.Is(err, index.ErrNotFound) {
+		return Folder{}, fmt.Errorf("folder %q: %w", name, ErrNotFound)
+	}
+	if err != nil {
+		return Folder{}, err
+	}
+	body, err := v.readFolderObject(ctx, row)
+	if err != nil {
+		return Folder{}, err
+	}
+	return Folder{ID: row.ID, Name: body.Name, Class: body.Class, Created: row.Created, Epoch: row.Epoch}, nil
+}
+
+func (v *Vault) readFolderObject(ctx context.Context, row index.Folder) (folderBody, error) {
+	var body folderBody
+	fk, err := v.folderKey(ctx, row.ID, 1)
+	if err != nil {
+		return body, err
+	}
+	plain, err := v.openObject(ctx, object.KindFolder, row.ObjectID, 1<<20, fk.identity)
+	if err != nil {
+		return body, err
+	}
+	if err := json.Unmarshal(plain, &body); err != nil || body.V != 1 {
+		return body, fmt.Errorf("folder object: %w", ErrMalformed)
+	}
+	if body.Folder != row.ID {
+		return body, fmt.Errorf("folder object belongs to another folder: %w", ErrTampered)
+	}
+	if !body.Class.Valid() {
+		return body, fmt.Errorf("folder object: %w: class %q", ErrMalformed, body.Class)
+	}
+	return body, nil
+}
+
+// folderKey returns the unwrapped key of a folder's epoch, reading and
+// verifying its keyring object the first time.
+func (v *Vault) folderKey(ctx context.Context, folder object.ID, epoch int) (*folderKey, error) {
+	v.mu.Lock()
+	fk := v.keys[folder][epoch]
+	v.mu.Unlock()
+	if fk != nil {
+		return fk, nil
+	}
+	rings, err := v.idx.Keyrings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range rings {
+		if r.FolderID != folder || r.Epoch != epoch {
+			continue
+		}
+		fk, err := v.loadKeyring(ctx, r.ObjectID)
+		if err != nil {
+			return nil, err
+		}
+		if fk.folder != folder || fk.epoch != epoch {
+			return nil, fmt.Errorf("keyring %s names another folder or epoch: %w", r.ObjectID.String()[:12], ErrTampered)
+		}
+		v.mu.Lock()
+		if v.keys[folder] == nil {
+			v.keys[folder] = map[int]*folderKey{}
+		}
+		v.keys[folder][epoch] = fk
+		v.mu.Unlock()
+		return fk, nil
+	}
+	return nil, fmt.Errorf("no key for folder %s epoch %d: %w", folder.String()[:12], epoch, ErrDamaged)
+}
+
+func (v *Vault) loadKeyring(ctx context.Context, id object.ID) (*folderKey, error) {
+	plain, err := v.openObject(ctx, object.KindKeyring, id, 1<<20, age.Identity(v.userID))
+	if err != nil {
+		return nil, err
+	}
+	var kr keyring
+	if err := json.Unmarshal(plain, &kr); err != nil {
+		return nil, fmt.Errorf("keyring %s: %w", id.String()[:12], ErrMalformed)
+	}
+	fk, err := kr.open()
+	if err != nil {
+		return nil, fmt.Errorf("keyring %s: %w: %v", id.String()[:12], ErrMalformed, err)
+	}
+	return fk, nil
+}

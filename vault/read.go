@@ -1,0 +1,218 @@
+package vault
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/coffer-vault/coffer/vault/index"
+	"github.com/coffer-vault/coffer/vault/object"
+)
+
+// FileInfo describes a file and its current version.
+type FileInfo struct {
+	ID       object.ID
+	Folder   object.ID
+	Name     string
+	Size     int64
+	Type     string
+	Modified time.Time
+	Author   string
+	Versions int
+	Head     object.ID
+}
+
+// Files lists the files of a folder from the index.
+func (v *Vault) Files(ctx context.Context, folder Folder) ([]FileInfo, error) {
+	rows, err := v.idx.Files(ctx, folder.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]FileInfo, 0, len(rows))
+	for _, f := range rows {
+		vers, err := v.idx.Versions(ctx, f.ID)
+		if err != nil {
+			return nil, err
+		}
+		var head *index.Version
+		for i := range vers {
+			if vers[i].ID == f.Head {
+				head = &vers[i]
+			}
+		}
+		if head == nil {
+			return nil, fmt.Errorf("file %s has no current version in the index: %w", f.ID.String()[:12], ErrDamaged)
+		}
+		var s versionSealed
+		if err := v.seal.openJSON("version:"+head.ID.String(), head.Sealed, &s); err != nil {
+			return nil, err
+		}
+		out = append(out, FileInfo{ID: f.ID, Folder: folder.ID, Name: s.Name, Size: head.Size, Type: s.Type,
+			Modified: head.Created, Author: s.AuthorUser, Versions: len(vers), Head: head.ID})
+	}
+	return out, nil
+}
+
+// Versions lists a file's versions, oldest first, from the index.
+func (v *Vault) Versions(ctx context.Context, folder Folder, name string) ([]Version, error) {
+	file, err := v.file(ctx, folder, name)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := v.idx.Versions(ctx, file.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Version, 0, len(rows))
+	for _, r := range rows {
+		var s versionSealed
+		if err := v.seal.openJSON("version:"+r.ID.String(), r.Sealed, &s); err != nil {
+			return nil, err
+		}
+		out = append(out, Version{ID: r.ID, File: file.ID, Folder: folder.ID, Seq: r.Seq, Parent: r.Parent,
+			Name: s.Name, Size: r.Size, Type: s.Type, AuthorUser: s.AuthorUser, AuthorDevice: s.AuthorDevice,
+			Time: r.Created, RestoredFrom: s.RestoredFrom})
+	}
+	return out, nil
+}
+
+func (v *Vault) file(ctx context.Context, folder Folder, name string) (index.File, error) {
+	f, err := v.idx.FileByMAC(ctx, folder.ID, v.seal.nameMAC(folder.ID.String(), name))
+	if errors.Is(err, index.ErrNotFound) {
+		return f, fmt.Errorf("%q in folder %q: %w", name, folder.Name, ErrNotFound)
+	}
+	return f, err
+}
+
+// Stat returns the current version of a file, read from its verified
+// manifest.
+func (v *Vault) Stat(ctx context.Context, folder Folder, name string) (Version, error) {
+	file, err := v.file(ctx, folder, name)
+	if err != nil {
+		return Version{}, err
+	}
+	m, err := v.headManifest(ctx, file)
+	if err != nil {
+		return Version{}, err
+	}
+	return versionOf(m), nil
+}
+
+func (v *Vault) headManifest(ctx context.Context, file index.File) (*Manifest, error) {
+	rows, err := v.idx.Versions(ctx, file.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range rows {
+		if r.ID == file.Head {
+			return v.manifest(ctx, file, r)
+		}
+	}
+	return nil, fmt.Errorf("file %s: current version missing from the index: %w", file.ID.String()[:12], ErrDamaged)
+}
+
+func (v *Vault) manifestBySeq(ctx context.Context, file index.File, seq int) (*Manifest, error) {
+	rows, err := v.idx.Versions(ctx, file.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range rows {
+		if r.Seq == seq {
+			return v.manifest(ctx, file, r)
+		}
+	}
+	return nil, fmt.Errorf("version %d (the file has %d): %w", seq, len(rows), ErrNotFound)
+}
+
+// manifest reads and verifies the manifest of an index version row and
+// checks that it says what the index says.
+func (v *Vault) manifest(ctx context.Context, file index.File, row index.Version) (*Manifest, error) {
+	m, err := v.readManifest(ctx, file.FolderID, row.ID)
+	if err != nil {
+		return nil, err
+	}
+	if m.File != file.ID || m.Seq != row.Seq || m.Parent != row.Parent || m.Size != row.Size {
+		return nil, fmt.Errorf("manifest %s disagrees with the index: %w", row.ID.String()[:12], ErrTampered)
+	}
+	return m, nil
+}
+
+// readManifest reads, verifies and decodes a manifest of a folder. The key
+// epoch is not known before decryption, so every epoch's key is offered.
+func (v *Vault) readManifest(ctx context.Context, folder, id object.ID) (*Manifest, error) {
+	fk, err := v.folderKey(ctx, folder, 1)
+	if err != nil {
+		return nil, err
+	}
+	plain, err := v.openObject(ctx, object.KindManifest, id, maxPayload, fk.identity)
+	if err != nil {
+		return nil, err
+	}
+	m, err := ParseManifest(plain)
+	if err != nil {
+		return nil, fmt.Errorf("manifest %s: %w", id.String()[:12], err)
+	}
+	if m.ID != id || m.Folder != folder {
+		return nil, fmt.Errorf("manifest %s was moved from another place: %w", id.String()[:12], ErrTampered)
+	}
+	return m, nil
+}
+
+// WriteTo writes the content of version seq of a file (0 for the current
+// one) to w, verifying every chunk, its order and the total size. It returns
+// the version written.
+func (v *Vault) WriteTo(ctx context.Context, w io.Writer, folder Folder, name string, seq int) (Version, error) {
+	file, err := v.file(ctx, folder, name)
+	if err != nil {
+		return Version{}, err
+	}
+	var m *Manifest
+	if seq == 0 {
+		m, err = v.headManifest(ctx, file)
+	} else {
+		m, err = v.manifestBySeq(ctx, file, seq)
+	}
+	if err != nil {
+		return Version{}, err
+	}
+	if err := v.writeContent(ctx, w, m); err != nil {
+		return Version{}, err
+	}
+	return versionOf(m), nil
+}
+
+func (v *Vault) writeContent(ctx context.Context, w io.Writer, m *Manifest) error {
+	fk, err := v.folderKey(ctx, m.Folder, m.Epoch)
+	if err != nil {
+		return err
+	}
+	var written int64
+	for i, ref := range m.Chunks {
+		data, err := v.readChunk(ctx, fk, ref)
+		if err != nil {
+			return fmt.Errorf("chunk %d of %d: %w", i+1, len(m.Chunks), err)
+		}
+		if _, err := w.Write(data); err != nil {
+			return err
+		}
+		written += int64(len(data))
+	}
+	if written != m.Size {
+		return fmt.Errorf("content is %d bytes, manifest says %d: %w", written, m.Size, ErrDamaged)
+	}
+	return nil
+}
+
+// readChunk reads, decrypts and verifies one chunk.
+func (v *Vault) readChunk(ctx context.Context, fk *folderKey, ref ManifestRef) ([]byte, error) {
+	data, err := v.openObject(ctx, object.KindChunk, ref.ID, ref.Size, fk.identity)
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) != ref.Size || fk.namer.ID(data) != ref.ID {
+		return nil, fmt.Errorf("chunk %s content does not match its name: %w", ref.ID.String()[:12], ErrDamaged)
+	}
+	return data, nil
+}

@@ -1,0 +1,229 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/coffer-vault/coffer/vault/object"
+)
+
+// Dir stores objects as files below a folder:
+//
+//	ROOT/<kind>/<first two hex digits of ID>/<ID in hex>
+//
+// Files are written to ROOT/tmp, fsynced, renamed into place and created with
+// mode 0600; directories are 0700 and fsynced by Sync.
+type Dir struct {
+	root string
+
+	mu    sync.Mutex
+	dirty map[string]bool // directories whose entries changed since the last Sync
+}
+
+// OpenDir opens (creating if needed) a Dir store at root and removes temp
+// files left behind by an interrupted Put.
+func OpenDir(root string) (*Dir, error) {
+	d := &Dir{root: root, dirty: map[string]bool{}}
+	if err := os.MkdirAll(d.tmpDir(), 0o700); err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	entries, err := os.ReadDir(d.tmpDir())
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	for _, e := range entries {
+		_ = os.Remove(filepath.Join(d.tmpDir(), e.Name()))
+	}
+	return d, nil
+}
+
+func (d *Dir) tmpDir() string { return filepath.Join(d.root, "tmp") }
+
+// Path returns the file that holds h. Tests use it to damage objects.
+func (d *Dir) Path(h Handle) string {
+	s := h.ID.String()
+	return filepath.Join(d.root, h.Kind.String(), s[:2], s)
+}
+
+// Put implements Store.
+func (d *Dir) Put(ctx context.Context, h Handle, data []byte) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	dst := d.Path(h)
+	if err := d.mkdirs(filepath.Dir(dst)); err != nil {
+		return err
+	}
+	var rnd [12]byte
+	_, _ = rand.Read(rnd[:])
+	tmp := filepath.Join(d.tmpDir(), hex.EncodeToString(rnd[:]))
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("store: put %v: %w", h, err)
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, dst)
+	}
+	if err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("store: put %v: %w", h, err)
+	}
+	d.markDirty(filepath.Dir(dst))
+	return nil
+}
+
+func (d *Dir) mkdirs(dir string) error {
+	if _, err := os.Stat(dir); err == nil {
+		return nil
+	}
+	parent := filepath.Dir(dir)
+	if parent != d.root {
+		if err := d.mkdirs(parent); err != nil {
+			return err
+		}
+	}
+	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("store: %w", err)
+	}
+	d.markDirty(parent)
+	return nil
+}
+
+func (d *Dir) markDirty(dir string) {
+	d.mu.Lock()
+	d.dirty[dir] = true
+	d.mu.Unlock()
+}
+
+// Get implements Store.
+func (d *Dir) Get(ctx context.Context, h Handle) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	f, err := os.Open(d.Path(h))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("store: %v: %w", h, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	if st.Size() > object.MaxSize {
+		return nil, fmt.Errorf("store: %v is %d bytes, over the %d-byte object limit", h, st.Size(), object.MaxSize)
+	}
+	buf := make([]byte, st.Size())
+	if _, err := readFull(f, buf); err != nil {
+		return nil, fmt.Errorf("store: get %v: %w", h, err)
+	}
+	return buf, nil
+}
+
+func readFull(f *os.File, buf []byte) (int, error) {
+	n := 0
+	for n < len(buf) {
+		m, err := f.Read(buf[n:])
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// Stat implements Store.
+func (d *Dir) Stat(ctx context.Context, h Handle) (int64, error) {
+	st, err := os.Stat(d.Path(h))
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, fmt.Errorf("store: %v: %w", h, ErrNotFound)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store: %w", err)
+	}
+	return st.Size(), nil
+}
+
+// List implements Store. Files whose names are not IDs are skipped.
+func (d *Dir) List(ctx context.Context, kind object.Kind, fn func(object.ID, int64) error) error {
+	top := filepath.Join(d.root, kind.String())
+	subs, err := os.ReadDir(top)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	for _, sub := range subs {
+		if !sub.IsDir() {
+			continue
+		}
+		files, err := os.ReadDir(filepath.Join(top, sub.Name()))
+		if err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
+		for _, f := range files {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			id, err := object.ParseID(f.Name())
+			if err != nil || !f.Type().IsRegular() {
+				continue
+			}
+			info, err := f.Info()
+			if err != nil {
+				continue // removed meanwhile
+			}
+			if err := fn(id, info.Size()); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Remove implements Store.
+func (d *Dir) Remove(ctx context.Context, h Handle) error {
+	err := os.Remove(d.Path(h))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("store: %w", err)
+	}
+	d.markDirty(filepath.Dir(d.Path(h)))
+	return nil
+}
+
+// Sync implements Store: it fsyncs every directory changed since the last
+// Sync (file contents were fsynced by Put).
+func (d *Dir) Sync(ctx context.Context) error {
+	d.mu.Lock()
+	dirs := d.dirty
+	d.dirty = map[string]bool{}
+	d.mu.Unlock()
+	for dir := range dirs {
+		if err := SyncDir(dir); err != nil {
+			d.mu.Lock()
+			for dir := range dirs {
+				d.dirty[dir] = true
+			}
+			d.mu.Unlock()
+			return fmt.Errorf("store: sync: %w", err)
+		}
+	}
+	return nil
+}

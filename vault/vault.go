@@ -1,0 +1,355 @@
+// Package vault is Coffer's encrypted local store: the user's keys, folders
+// with their own keys, files as signed and encrypted manifests over
+// content-defined, age-encrypted chunks, and the SQLite index that caches
+// what those objects say. It decides nothing about policy; app does.
+//
+// The on-disk format is specified in docs/vault-format.md.
+package vault
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"filippo.io/age"
+
+	"github.com/coffer-vault/coffer/vault/chunk"
+	"github.com/coffer-vault/coffer/vault/index"
+	"github.com/coffer-vault/coffer/vault/object"
+	"github.com/coffer-vault/coffer/vault/store"
+)
+
+// FormatVersion is the vault format version this package writes and reads.
+const FormatVersion = 1
+
+// MaxChunkSize is the largest chunk a manifest may list.
+const MaxChunkSize = chunk.MaxSize
+
+const (
+	configFile = "coffer.json"
+	userKey    = "keys/user.age"
+	deviceKey  = "keys/device.age"
+	indexFile  = "index.db"
+	objectsDir = "objects"
+	formatName = "coffer-vault"
+)
+
+// Errors callers test with errors.Is.
+var (
+	ErrWrongPassphrase = errors.New("wrong passphrase")
+	ErrNotVault        = errors.New("not a Coffer vault")
+	ErrExists          = errors.New("already exists")
+	ErrNotFound        = errors.New("not found")
+	ErrTampered        = errors.New("vault data was altered")
+	ErrDamaged         = errors.New("vault data is damaged")
+)
+
+// config is coffer.json: public, unencrypted facts about the vault.
+type config struct {
+	Format        string    `json:"format"`
+	Version       int       `json:"version"`
+	Vault         object.ID `json:"vault"`
+	Device        object.ID `json:"device"`
+	UserKey       []byte    `json:"user_key"`       // ed25519 public key
+	UserRecipient string    `json:"user_recipient"` // age hybrid recipient
+}
+
+// Identity names the person a vault belongs to.
+type Identity struct {
+	Email string
+	Name  string
+}
+
+// Vault is an unlocked vault. Its methods are safe for concurrent use.
+type Vault struct {
+	dir     string
+	cfg     config
+	user    userSecret
+	userID  *age.HybridIdentity
+	userSig ed25519.PrivateKey
+	device  deviceSecret
+	devKey  ed25519.PrivateKey
+	seal    *sealer
+	idx     *index.DB
+	objects *store.Dir
+
+	mu      sync.Mutex
+	keys    map[object.ID]map[int]*folderKey // folder → epoch → key
+	signers map[string]bool                  // trusted signer public keys
+}
+
+// Create makes a new vault in dir (which must be empty or not exist) for the
+// given person, protected by passphrase, and returns it unlocked.
+func Create(ctx context.Context, dir string, who Identity, passphrase string) (*Vault, error) {
+	if passphrase == "" {
+		return nil, errors.New("vault: passphrase is empty")
+	}
+	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
+		return nil, fmt.Errorf("vault: %s is not empty: %w", dir, ErrExists)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "keys"), 0o700); err != nil {
+		return nil, fmt.Errorf("vault: %w", err)
+	}
+	userID, err := age.GenerateHybridIdentity()
+	if err != nil {
+		return nil, err
+	}
+	_, userSig, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	_, devKey, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	indexKey := make([]byte, 32)
+	if _, err := rand.Read(indexKey); err != nil {
+		return nil, err
+	}
+	host, _ := os.Hostname()
+	us := userSecret{V: 1, Identity: userID.String(), SigningSeed: userSig.Seed(), IndexKey: indexKey, Email: who.Email, Name: who.Name}
+	ds := deviceSecret{V: 1, Device: object.NewRandomID(), Seed: devKey.Seed(), Name: host}
+	cfg := config{Format: formatName, Version: FormatVersion, Vault: object.NewRandomID(), Device: ds.Device,
+		UserKey: userSig.Public().(ed25519.PublicKey), UserRecipient: userID.Recipient().String()}
+
+	// Write order: keys first, config last — a directory without
+	// coffer.json is not a vault, so a crash here leaves nothing half-made
+	// that Open would accept.
+	scrypt, err := age.NewScryptRecipient(passphrase)
+	if err != nil {
+		return nil, err
+	}
+	scrypt.SetWorkFactor(ScryptWorkFactor)
+	if err := writeSealedFile(filepath.Join(dir, userKey), us, scrypt); err != nil {
+		return nil, err
+	}
+	if err := writeSealedFile(filepath.Join(dir, deviceKey), ds, userID.Recipient()); err != nil {
+		return nil, err
+	}
+	v, err := open(ctx, dir, cfg, us, ds)
+	if err != nil {
+		return nil, err
+	}
+	cert := deviceCert{V: 1, Device: ds.Device, Key: devKey.Public().(ed25519.PublicKey), Name: host, Email: who.Email, Created: time.Now().UnixNano()}
+	data, err := sealObject(object.KindDevice, ds.Device, cert, userSig, userID.Recipient())
+	if err == nil {
+		err = v.objects.Put(ctx, store.Handle{Kind: object.KindDevice, ID: ds.Device}, data)
+	}
+	if err == nil {
+		err = v.objects.Sync(ctx)
+	}
+	if err != nil {
+		v.Close()
+		return nil, fmt.Errorf("vault: %w", err)
+	}
+	cfgJSON, _ := json.MarshalIndent(cfg, "", "  ")
+	if err := store.WriteFileAtomic(filepath.Join(dir, configFile), append(cfgJSON, '\n'), 0o600); err != nil {
+		v.Close()
+		return nil, fmt.Errorf("vault: %w", err)
+	}
+	return v, nil
+}
+
+func writeSealedFile(path string, v any, r age.Recipient) error {
+	plain, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	body, err := encrypt(plain, r)
+	if err != nil {
+		return err
+	}
+	return store.WriteFileAtomic(path, body, 0o600)
+}
+
+// Exists reports whether dir holds a vault.
+func Exists(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, configFile))
+	return err == nil
+}
+
+func readConfig(dir string) (config, error) {
+	var cfg config
+	data, err := os.ReadFile(filepath.Join(dir, configFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return cfg, fmt.Errorf("%s: %w (no %s; create one with 'coffer init')", dir, ErrNotVault, configFile)
+	}
+	if err != nil {
+		return cfg, fmt.Errorf("vault: %w", err)
+	}
+	if err := json.Unmarshal(data, &cfg); err != nil || cfg.Format != formatName {
+		return cfg, fmt.Errorf("%s: %w (%s is not a vault config)", dir, ErrNotVault, configFile)
+	}
+	if cfg.Version != FormatVersion {
+		return cfg, fmt.Errorf("%s: vault format %d is not supported by this build (reads %d); update Coffer", dir, cfg.Version, FormatVersion)
+	}
+	return cfg, nil
+}
+
+// Open unlocks the vault in dir with passphrase. A wrong passphrase returns
+// an error wrapping ErrWrongPassphrase.
+func Open(ctx context.Context, dir, passphrase string) (*Vault, error) {
+	cfg, err := readConfig(dir)
+	if err != nil {
+		return nil, err
+	}
+	scrypt, err := age.NewScryptIdentity(passphrase)
+	if err != nil {
+		return nil, err
+	}
+	var us userSecret
+	if err := readSealedFile(filepath.Join(dir, userKey), &us, scrypt); err != nil {
+		if errors.Is(err, age.ErrIncorrectIdentity) {
+			return nil, ErrWrongPassphrase
+		}
+		return nil, fmt.Errorf("vault: user key: %w", err)
+	}
+	userID, err := age.ParseHybridIdentity(us.Identity)
+	if err != nil {
+		return nil, fmt.Errorf("vault: user key: %w: %v", ErrDamaged, err)
+	}
+	if len(us.SigningSeed) != ed25519.SeedSize {
+		return nil, fmt.Errorf("vault: user key: %w: bad signing key", ErrDamaged)
+	}
+	pub := ed25519.NewKeyFromSeed(us.SigningSeed).Public().(ed25519.PublicKey)
+	if !pub.Equal(ed25519.PublicKey(cfg.UserKey)) || userID.Recipient().String() != cfg.UserRecipient {
+		return nil, fmt.Errorf("vault: %w: %s does not match the keys it names", ErrTampered, configFile)
+	}
+	var ds deviceSecret
+	if err := readSealedFile(filepath.Join(dir, deviceKey), &ds, userID); err != nil {
+		return nil, fmt.Errorf("vault: device key: %w", err)
+	}
+	if ds.Device != cfg.Device || len(ds.Seed) != ed25519.SeedSize {
+		return nil, fmt.Errorf("vault: %w: device key does not match %s", ErrTampered, configFile)
+	}
+	return open(ctx, dir, cfg, us, ds)
+}
+
+func readSealedFile(path string, v any, id age.Identity) error {
+	body, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	plain, err := decrypt(body, 1<<20, id)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(plain, v); err != nil {
+		return fmt.Errorf("%w: %v", ErrDamaged, err)
+	}
+	return nil
+}
+
+func open(ctx context.Context, dir string, cfg config, us userSecret, ds deviceSecret) (*Vault, error) {
+	userID, err := age.ParseHybridIdentity(us.Identity)
+	if err != nil {
+		return nil, err
+	}
+	seal, err := newSealer(us.IndexKey)
+	if err != nil {
+		return nil, fmt.Errorf("vault: %w: %v", ErrDamaged, err)
+	}
+	objects, err := store.OpenDir(filepath.Join(dir, objectsDir))
+	if err != nil {
+		return nil, err
+	}
+	idx, err := index.Open(ctx, filepath.Join(dir, indexFile))
+	if err != nil {
+		return nil, err
+	}
+	v := &Vault{
+		dir: dir, cfg: cfg, user: us, userID: userID,
+		userSig: ed25519.NewKeyFromSeed(us.SigningSeed),
+		device:  ds, devKey: ed25519.NewKeyFromSeed(ds.Seed),
+		seal: seal, idx: idx, objects: objects,
+		keys:    map[object.ID]map[int]*folderKey{},
+		signers: map[string]bool{string(cfg.UserKey): true},
+	}
+	// This device's own key is trusted because its secret was unwrapped with
+	// the user's key; other devices' keys become trusted through certs.
+	v.signers[string(v.devKey.Public().(ed25519.PublicKey))] = true
+	if err := v.checkVaultID(ctx); err != nil {
+		idx.Close()
+		return nil, err
+	}
+	return v, nil
+}
+
+// checkVaultID binds the index to this vault, so an index copied from
+// another vault is refused rather than half-trusted.
+func (v *Vault) checkVaultID(ctx context.Context) error {
+	got, err := v.idx.GetMeta(ctx, "vault")
+	if errors.Is(err, index.ErrNotFound) {
+		return v.idx.SetMeta(ctx, "vault", v.cfg.Vault[:])
+	}
+	if err != nil {
+		return err
+	}
+	if string(got) != string(v.cfg.Vault[:]) {
+		return fmt.Errorf("vault: %w: %s belongs to another vault", ErrTampered, indexFile)
+	}
+	return nil
+}
+
+// Close releases the vault. Key material stays in memory until collected;
+// Go offers no reliable way to zero it.
+func (v *Vault) Close() error { return v.idx.Close() }
+
+// Dir returns the vault's folder.
+func (v *Vault) Dir() string { return v.dir }
+
+// Owner returns the vault owner's identity.
+func (v *Vault) Owner() Identity { return Identity{Email: v.user.Email, Name: v.user.Name} }
+
+// DeviceID returns this device's ID.
+func (v *Vault) DeviceID() object.ID { return v.device.Device }
+
+// DeviceName returns this device's name (its host name when created).
+func (v *Vault) DeviceName() string { return v.device.Name }
+
+// Objects returns the object store. Tests use it to damage objects.
+func (v *Vault) Objects() *store.Dir { return v.objects }
+
+// trusted reports whether a signer key is trusted.
+func (v *Vault) trusted(key ed25519.PublicKey) bool {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.signers[string(key)]
+}
+
+// openObject reads kind/id, checks its envelope, signature and signer, and
+// decrypts its body with ids, reading at most limit bytes.
+func (v *Vault) openObject(ctx context.Context, kind object.Kind, id object.ID, limit int64, ids ...age.Identity) ([]byte, error) {
+	data, err := v.objects.Get(ctx, store.Handle{Kind: kind, ID: id})
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, fmt.Errorf("%v %s is missing: %w", kind, id.String()[:12], ErrDamaged)
+		}
+		return nil, err
+	}
+	return v.openData(data, kind, id, limit, ids...)
+}
+
+func (v *Vault) openData(data []byte, kind object.Kind, id object.ID, limit int64, ids ...age.Identity) ([]byte, error) {
+	o, err := object.Open(data, kind, id)
+	if err != nil {
+		return nil, fmt.Errorf("%v %s: %w: %w", kind, id.String()[:12], ErrDamaged, err)
+	}
+	if kind.Signed() && !v.trusted(o.Signer) {
+		return nil, fmt.Errorf("%v %s: %w: signed by an unknown key", kind, id.String()[:12], ErrTampered)
+	}
+	plain, err := decrypt(o.Body, limit, ids...)
+	if err != nil {
+		return nil, fmt.Errorf("%v %s: %w: %v", kind, id.String()[:12], ErrDamaged, err)
+	}
+	return plain, nil
+}
+

@@ -1,0 +1,307 @@
+package vault
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"time"
+
+	"filippo.io/age"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/coffer-vault/coffer/vault/chunk"
+	"github.com/coffer-vault/coffer/vault/index"
+	"github.com/coffer-vault/coffer/vault/object"
+	"github.com/coffer-vault/coffer/vault/store"
+)
+
+// PutOptions tune Put.
+type PutOptions struct {
+	// Progress, if set, is called from Put's goroutine with the number of
+	// plaintext bytes read so far.
+	Progress func(done int64)
+	// Type overrides the media type guessed from the name and content.
+	Type string
+}
+
+// Version describes one version of a file.
+type Version struct {
+	ID           object.ID
+	File         object.ID
+	Folder       object.ID
+	Seq          int
+	Parent       object.ID
+	Name         string
+	Size         int64
+	Type         string
+	AuthorUser   string
+	AuthorDevice object.ID
+	Time         time.Time
+	RestoredFrom int
+	// Unchanged is set by Put when the content equals the current version,
+	// in which case no version was added and the fields describe the head.
+	Unchanged bool
+	// NewChunks and NewBytes count what Put had to store (not deduped).
+	NewChunks int
+	NewBytes  int64
+}
+
+// versionSealed is the sealed index column of a version row.
+type versionSealed struct {
+	Name         string    `json:"name"`
+	Type         string    `json:"type"`
+	AuthorUser   string    `json:"author_user"`
+	AuthorDevice object.ID `json:"author_device"`
+	RestoredFrom int       `json:"restored_from,omitempty"`
+}
+
+// Put stores the content of r as a new version of the file name in folder,
+// creating the file if it does not exist. When Put returns nil, the version
+// is durable.
+func (v *Vault) Put(ctx context.Context, folder Folder, name string, r io.Reader, opts PutOptions) (Version, error) {
+	if err := ValidateName(name); err != nil {
+		return Version{}, fmt.Errorf("file %q: %w", name, err)
+	}
+	fk, err := v.folderKey(ctx, folder.ID, folder.Epoch)
+	if err != nil {
+		return Version{}, err
+	}
+	mac := v.seal.nameMAC(folder.ID.String(), name)
+	file, err := v.idx.FileByMAC(ctx, folder.ID, mac)
+	isNew := errors.Is(err, index.ErrNotFound)
+	if err != nil && !isNew {
+		return Version{}, err
+	}
+	if isNew {
+		file = index.File{ID: object.NewRandomID(), FolderID: folder.ID, NameMAC: mac}
+	}
+	sniff := &sniffer{}
+	refs, stats, err := v.writeChunks(ctx, fk, io.TeeReader(r, sniff), opts.Progress)
+	if err != nil {
+		return Version{}, err
+	}
+	m := &Manifest{V: 1, ID: object.NewRandomID(), Folder: folder.ID, Epoch: fk.epoch, File: file.ID, Seq: 1,
+		Name: name, Size: stats.size, Type: opts.Type, AuthorDevice: v.device.Device, AuthorUser: v.user.Email,
+		Time: time.Now().UTC(), Chunks: refs}
+	if m.Type == "" {
+		m.Type = mediaType(name, sniff.buf)
+	}
+	if !isNew {
+		head, err := v.headManifest(ctx, file)
+		if err != nil {
+			return Version{}, err
+		}
+		if sameContent(head, m) && head.Name == name {
+			ver := versionOf(head)
+			ver.Unchanged = true
+			return ver, nil
+		}
+		m.Seq, m.Parent = head.Seq+1, head.ID
+	}
+	ver, err := v.commit(ctx, file, fk, m)
+	ver.NewChunks, ver.NewBytes = stats.newChunks, stats.newBytes
+	return ver, err
+}
+
+// Restore makes version seq of a file current again by adding a new version
+// with its content. History is never rewritten.
+func (v *Vault) Restore(ctx context.Context, folder Folder, name string, seq int) (Version, error) {
+	file, err := v.file(ctx, folder, name)
+	if err != nil {
+		return Version{}, err
+	}
+	old, err := v.manifestBySeq(ctx, file, seq)
+	if err != nil {
+		return Version{}, err
+	}
+	head, err := v.headManifest(ctx, file)
+	if err != nil {
+		return Version{}, err
+	}
+	fk, err := v.folderKey(ctx, folder.ID, old.Epoch)
+	if err != nil {
+		return Version{}, err
+	}
+	m := *old
+	m.ID, m.Seq, m.Parent, m.Time = object.NewRandomID(), head.Seq+1, head.ID, time.Now().UTC()
+	m.AuthorDevice, m.AuthorUser, m.RestoredFrom = v.device.Device, v.user.Email, seq
+	return v.commit(ctx, file, fk, &m)
+}
+
+// commit writes the manifest object and then the index rows.
+func (v *Vault) commit(ctx context.Context, file index.File, fk *folderKey, m *Manifest) (Version, error) {
+	data, err := sealObject(object.KindManifest, m.ID, m, v.devKey, fk.recipient)
+	if err != nil {
+		return Version{}, err
+	}
+	if err := v.objects.Put(ctx, store.Handle{Kind: object.KindManifest, ID: m.ID}, data); err != nil {
+		return Version{}, err
+	}
+	// Every chunk and the manifest must be durable before the index names
+	// them: this is the one barrier of the write order.
+	if err := v.objects.Sync(ctx); err != nil {
+		return Version{}, err
+	}
+	sealed, err := v.seal.sealJSON("version:"+m.ID.String(), versionSealed{Name: m.Name, Type: m.Type,
+		AuthorUser: m.AuthorUser, AuthorDevice: m.AuthorDevice, RestoredFrom: m.RestoredFrom})
+	if err != nil {
+		return Version{}, err
+	}
+	refs := make([]index.ChunkRef, len(m.Chunks))
+	for i, c := range m.Chunks {
+		refs[i] = index.ChunkRef{ID: c.ID, Size: c.Size}
+	}
+	row := index.Version{ID: m.ID, FileID: file.ID, Seq: m.Seq, Parent: m.Parent, Size: m.Size, Created: m.Time, Sealed: sealed}
+	if err := v.idx.CommitVersion(ctx, file, row, m.Epoch, refs); err != nil {
+		return Version{}, fmt.Errorf("record version: %w", err)
+	}
+	return versionOf(m), nil
+}
+
+func versionOf(m *Manifest) Version {
+	return Version{ID: m.ID, File: m.File, Folder: m.Folder, Seq: m.Seq, Parent: m.Parent, Name: m.Name,
+		Size: m.Size, Type: m.Type, AuthorUser: m.AuthorUser, AuthorDevice: m.AuthorDevice, Time: m.Time,
+		RestoredFrom: m.RestoredFrom}
+}
+
+func sameContent(a, b *Manifest) bool {
+	if a.Size != b.Size || a.Epoch != b.Epoch || len(a.Chunks) != len(b.Chunks) {
+		return false
+	}
+	for i := range a.Chunks {
+		if a.Chunks[i] != b.Chunks[i] {
+			return false
+		}
+	}
+	return true
+}
+
+type writeStats struct {
+	size      int64
+	newChunks int
+	newBytes  int64
+}
+
+// chunkJob is one chunk travelling from the splitter to a worker.
+type chunkJob struct {
+	idx  int
+	data *[]byte
+}
+
+// writeChunks splits r, names each chunk, and encrypts and stores the ones
+// the folder does not have yet, on all cores. Memory stays bounded: at most
+// 2×workers chunks are in flight.
+func (v *Vault) writeChunks(ctx context.Context, fk *folderKey, r io.Reader, progress func(int64)) ([]ManifestRef, writeStats, error) {
+	known, err := v.idx.ChunkIDs(ctx, fk.folder, fk.epoch)
+	if err != nil {
+		return nil, writeStats{}, err
+	}
+	workers := runtime.GOMAXPROCS(0)
+	bufs := sync.Pool{New: func() any { b := make([]byte, 0, chunk.MaxSize); return &b }}
+	jobs := make(chan chunkJob, workers)
+	var (
+		mu       sync.Mutex
+		refs     []ManifestRef
+		stats    writeStats
+		inflight = map[object.ID]bool{}
+	)
+	g, gctx := errgroup.WithContext(ctx)
+	for range workers {
+		g.Go(func() error {
+			var enc bytes.Buffer
+			for job := range jobs {
+				data := *job.data
+				id := fk.namer.ID(data)
+				mu.Lock()
+				refs[job.idx] = ManifestRef{ID: id, Size: int64(len(data))}
+				_, have := known[id]
+				skip := have || inflight[id]
+				inflight[id] = true
+				mu.Unlock()
+				if !skip {
+					if err := v.putChunk(gctx, fk.recipient, id, data, &enc); err != nil {
+						return err
+					}
+					mu.Lock()
+					stats.newChunks++
+					stats.newBytes += int64(len(data))
+					mu.Unlock()
+				}
+				bufs.Put(job.data)
+			}
+			return nil
+		})
+	}
+	g.Go(func() error {
+		defer close(jobs)
+		n := 0
+		return fk.splitter.Split(r, func(data []byte) error {
+			b := bufs.Get().(*[]byte)
+			*b = append((*b)[:0], data...)
+			mu.Lock()
+			refs = append(refs, ManifestRef{})
+			stats.size += int64(len(data))
+			done := stats.size
+			mu.Unlock()
+			select {
+			case jobs <- chunkJob{idx: n, data: b}:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+			n++
+			if progress != nil {
+				progress(done)
+			}
+			return nil
+		})
+	})
+	if err := g.Wait(); err != nil {
+		return nil, writeStats{}, err
+	}
+	return refs, stats, nil
+}
+
+// putChunk encrypts one chunk to the folder key and stores it.
+func (v *Vault) putChunk(ctx context.Context, r age.Recipient, id object.ID, data []byte, enc *bytes.Buffer) error {
+	enc.Reset()
+	enc.Write(object.AppendHeader(nil, object.KindChunk, id))
+	w, err := age.Encrypt(enc, r)
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(data); err != nil {
+		return err
+	}
+	if err := w.Close(); err != nil {
+		return err
+	}
+	return v.objects.Put(ctx, store.Handle{Kind: object.KindChunk, ID: id}, enc.Bytes())
+}
+
+// sniffer keeps the first 512 bytes that pass through it, for type detection.
+type sniffer struct{ buf []byte }
+
+func (s *sniffer) Write(p []byte) (int, error) {
+	if n := 512 - len(s.buf); n > 0 {
+		s.buf = append(s.buf, p[:min(n, len(p))]...)
+	}
+	return len(p), nil
+}
+
+// mediaType guesses a media type from the name's extension, then content.
+func mediaType(name string, head []byte) string {
+	if t := mime.TypeByExtension(filepath.Ext(name)); t != "" {
+		return t
+	}
+	if len(head) == 0 {
+		return "application/octet-stream"
+	}
+	return http.DetectContentType(head)
+}
