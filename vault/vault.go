@@ -352,4 +352,3 @@ func (v *Vault) openData(data []byte, kind object.Kind, id object.ID, limit int6
 	}
 	return plain, nil
 }
-
