@@ -155,9 +155,15 @@ func (a *App) Versions(ctx context.Context, folder, name string) ([]vault.Versio
 	return a.v.Versions(ctx, f, name)
 }
 
-// ImportFile imports the file at path into folder under its base name.
+// ImportFile imports the file at path into folder under its base name. A
+// file imported before from the same path and not touched since is
+// recognised by its fingerprint and not read again.
 func (a *App) ImportFile(ctx context.Context, folder, path string, progress func(done, total int64)) (vault.Version, error) {
-	fh, err := os.Open(path)
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return vault.Version{}, err
+	}
+	fh, err := os.Open(abs)
 	if err != nil {
 		return vault.Version{}, err
 	}
@@ -169,11 +175,33 @@ func (a *App) ImportFile(ctx context.Context, folder, path string, progress func
 	if !st.Mode().IsRegular() {
 		return vault.Version{}, fmt.Errorf("%s is not a regular file", path)
 	}
+	f, err := a.Folder(ctx, folder)
+	if err != nil {
+		return vault.Version{}, err
+	}
+	name := filepath.Base(abs)
+	fp, canSkip := fingerprint(st)
+	if canSkip {
+		if ver, same := a.v.UnchangedSource(ctx, f, name, abs, fp); same {
+			a.record(ctx, audit.Event{Action: audit.Import, Outcome: audit.OK, Folder: f.ID.String(), File: ver.File.String(), Version: ver.Seq, Reason: "unchanged"})
+			return ver, nil
+		}
+	}
 	var p func(int64)
 	if progress != nil {
 		p = func(done int64) { progress(done, st.Size()) }
 	}
-	return a.Import(ctx, folder, filepath.Base(path), fh, p)
+	ver, err := a.Import(ctx, folder, name, fh, p)
+	if err != nil || !canSkip {
+		return ver, err
+	}
+	// Remember the source only if it did not change while being read.
+	if after, err := os.Stat(abs); err == nil {
+		if fp2, _ := fingerprint(after); fp2 == fp && ver.Size == fp.Size {
+			_ = a.v.RememberSource(ctx, f, abs, fp, ver)
+		}
+	}
+	return ver, nil
 }
 
 // Import stores the content of r as a new version of folder/name.

@@ -16,6 +16,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -206,7 +208,12 @@ func Open(ctx context.Context, dir, passphrase string) (*Vault, error) {
 		return nil, err
 	}
 	var us userSecret
-	if err := readSealedFile(filepath.Join(dir, userKey), &us, scrypt); err != nil {
+	err = readSealedFile(filepath.Join(dir, userKey), &us, scrypt)
+	// scrypt's 128 MiB of scratch is garbage now; hand it back at once so
+	// it does not set the heap size (and RSS) for everything that follows.
+	runtime.GC()
+	debug.FreeOSMemory()
+	if err != nil {
 		if errors.Is(err, age.ErrIncorrectIdentity) {
 			return nil, ErrWrongPassphrase
 		}

@@ -204,8 +204,11 @@ func (v *Vault) writeChunks(ctx context.Context, fk *folderKey, r io.Reader, pro
 		return nil, writeStats{}, err
 	}
 	workers := runtime.GOMAXPROCS(0)
-	bufs := sync.Pool{New: func() any { b := make([]byte, 0, chunk.MaxSize); return &b }}
 	jobs := make(chan chunkJob, workers)
+	// A fixed set of chunk buffers, made as needed and recycled, keeps memory
+	// flat and the heap steady whatever the file size (a sync.Pool is
+	// emptied by every GC, and refilling it costs page faults).
+	bufs := newBufferRing(2*workers+1, chunk.MaxSize)
 	var (
 		mu       sync.Mutex
 		refs     []ManifestRef
@@ -234,7 +237,7 @@ func (v *Vault) writeChunks(ctx context.Context, fk *folderKey, r io.Reader, pro
 					stats.newBytes += int64(len(data))
 					mu.Unlock()
 				}
-				bufs.Put(job.data)
+				bufs.put(job.data)
 			}
 			return nil
 		})
@@ -243,7 +246,10 @@ func (v *Vault) writeChunks(ctx context.Context, fk *folderKey, r io.Reader, pro
 		defer close(jobs)
 		n := 0
 		return fk.splitter.Split(r, func(data []byte) error {
-			b := bufs.Get().(*[]byte)
+			b, err := bufs.get(gctx)
+			if err != nil {
+				return err
+			}
 			*b = append((*b)[:0], data...)
 			mu.Lock()
 			refs = append(refs, ManifestRef{})
@@ -268,9 +274,44 @@ func (v *Vault) writeChunks(ctx context.Context, fk *folderKey, r io.Reader, pro
 	return refs, stats, nil
 }
 
+// bufferRing hands out at most n buffers of a given capacity.
+type bufferRing struct {
+	free chan *[]byte
+	made chan struct{} // one token per buffer that may still be made
+	size int
+}
+
+func newBufferRing(n, size int) *bufferRing {
+	r := &bufferRing{free: make(chan *[]byte, n), made: make(chan struct{}, n), size: size}
+	for range n {
+		r.made <- struct{}{}
+	}
+	return r
+}
+
+func (r *bufferRing) get(ctx context.Context) (*[]byte, error) {
+	select {
+	case b := <-r.free:
+		return b, nil
+	default:
+	}
+	select {
+	case b := <-r.free:
+		return b, nil
+	case <-r.made:
+		b := make([]byte, 0, r.size)
+		return &b, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (r *bufferRing) put(b *[]byte) { r.free <- b }
+
 // putChunk encrypts one chunk to the folder key and stores it.
 func (v *Vault) putChunk(ctx context.Context, r age.Recipient, id object.ID, data []byte, enc *bytes.Buffer) error {
 	enc.Reset()
+	enc.Grow(len(data) + len(data)/4096 + 4096) // age adds 16 bytes per 64 KiB and a header
 	enc.Write(object.AppendHeader(nil, object.KindChunk, id))
 	w, err := age.Encrypt(enc, r)
 	if err != nil {

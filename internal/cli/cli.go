@@ -60,6 +60,10 @@ func Main(ctx context.Context, args []string, env Env) int {
 	if err == nil {
 		return ExitOK
 	}
+	if strings.HasPrefix(err.Error(), "required flag") {
+		// cobra reports missing required flags as a plain error.
+		err = usageError{err}
+	}
 	fmt.Fprintf(env.Stderr, "coffer: %s\n", message(err))
 	return exitCode(err)
 }

@@ -13,9 +13,9 @@ import (
 // Chunk size bounds. Normalised FastCDC keeps most chunks near NormalSize,
 // so a 1-byte edit usually costs one ~512 KiB chunk of upload.
 const (
-	MinSize    = 256 << 10
-	NormalSize = 512 << 10
-	MaxSize    = 2 << 20
+	MinSize    = 512 << 10
+	NormalSize = 1 << 20
+	MaxSize    = 4 << 20
 )
 
 // algorithm is FastCDC with masks computed for NormalSize (the library's

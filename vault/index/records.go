@@ -442,3 +442,36 @@ func (d *DB) AllFiles(ctx context.Context) ([]File, error) {
 	}
 	return out, rows.Err()
 }
+
+// Source is a row of the sources table.
+type Source struct {
+	Key     []byte
+	FileID  object.ID
+	Version object.ID
+	Sealed  []byte
+}
+
+// GetSource returns a remembered source file.
+func (d *DB) GetSource(ctx context.Context, key []byte) (Source, error) {
+	s := Source{Key: key}
+	var file, ver []byte
+	err := d.db.QueryRowContext(ctx, "SELECT file_id, version_id, sealed FROM sources WHERE key = ?", key).Scan(&file, &ver, &s.Sealed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return s, fmt.Errorf("index: source: %w", ErrNotFound)
+	}
+	if err != nil {
+		return s, err
+	}
+	if err := scanID(&s.FileID, file); err != nil {
+		return s, err
+	}
+	return s, scanID(&s.Version, ver)
+}
+
+// PutSource remembers a source file.
+func (d *DB) PutSource(ctx context.Context, s Source) error {
+	_, err := d.db.ExecContext(ctx, `INSERT INTO sources(key, file_id, version_id, sealed) VALUES(?,?,?,?)
+		ON CONFLICT(key) DO UPDATE SET file_id = excluded.file_id, version_id = excluded.version_id, sealed = excluded.sealed`,
+		s.Key, s.FileID[:], s.Version[:], s.Sealed)
+	return err
+}
