@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# A guided tour of the coffer CLI on a fresh demo vault: what `make run`
+# shows until the desktop app lands.
+set -euo pipefail
+COFFER=${1:-bin/coffer}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+CORPUS=${COFFER_CORPUS:-$ROOT/../shared/corpus}
+DEMO=$(mktemp -d "${TMPDIR:-/tmp}/coffer-demo.XXXXXX")
+VAULT=$DEMO/vault
+export COFFER_PASSPHRASE="demo passphrase"
+
+step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@" || echo "(exit code $?)"; }
+
+echo "Coffer tour. Demo vault: $VAULT   passphrase: \"$COFFER_PASSPHRASE\""
+step "$COFFER" init --vault "$VAULT" --user ann@example.com --name "Ann Trader"
+for c in public internal confidential restricted; do
+  step "$COFFER" folder create --vault "$VAULT" "${c^}" --class "$c"
+done
+step "$COFFER" import --vault "$VAULT" --folder Public "$ROOT/assets/demo/welcome.md"
+step "$COFFER" import --vault "$VAULT" --folder Internal "$ROOT/assets/demo/q3-positions.csv"
+step "$COFFER" import --vault "$VAULT" --folder Confidential "$ROOT/assets/demo/term-sheet.txt"
+if [ -d "$CORPUS" ]; then
+  step "$COFFER" import --vault "$VAULT" --folder Internal "$CORPUS"/xlsx/*.xlsx "$CORPUS"/text/*
+  step "$COFFER" import --vault "$VAULT" --folder Confidential "$CORPUS"/pdf/*.pdf
+  step "$COFFER" import --vault "$VAULT" --folder Restricted "$CORPUS"/img/*
+fi
+step "$COFFER" ls --vault "$VAULT"
+step "$COFFER" ls --vault "$VAULT" --folder Internal
+echo "desk,instrument,notional_musd,pnl_musd" > "$DEMO/q3-positions.csv"
+echo "rates,UST 10Y,275,2.0" >> "$DEMO/q3-positions.csv"
+step "$COFFER" import --vault "$VAULT" --folder Internal "$DEMO/q3-positions.csv"
+step "$COFFER" versions --vault "$VAULT" Internal/q3-positions.csv
+step "$COFFER" restore --vault "$VAULT" Internal/q3-positions.csv --version 1
+step "$COFFER" export --vault "$VAULT" Internal/q3-positions.csv --out "$DEMO/positions-export.csv"
+echo "An export from a confidential folder is refused (exit 3) and audited:"
+step "$COFFER" export --vault "$VAULT" Confidential/term-sheet.txt --out "$DEMO/term-sheet.txt"
+step "$COFFER" check --vault "$VAULT"
+step "$COFFER" audit --vault "$VAULT"
+echo
+echo "Nothing in $VAULT is readable without the passphrase; try: grep -r NIGHTINGALE $VAULT"
+echo "Remove the demo with: rm -rf $DEMO"
