@@ -22,7 +22,7 @@ deps:
 run: deps build
 	./scripts/tour.sh bin/coffer
 
-test: deps lint
+test: deps lint cross
 	$(GO) test -timeout 30m ./...
 
 lint:

@@ -16,7 +16,6 @@ func fingerprint(st os.FileInfo) (vault.Fingerprint, bool) {
 	if !ok {
 		return vault.Fingerprint{}, false
 	}
-	ctime := sys.Ctim
 	return vault.Fingerprint{Size: st.Size(), MTime: st.ModTime().UnixNano(),
-		CTime: ctime.Sec*1e9 + ctime.Nsec, Inode: sys.Ino, Dev: uint64(sys.Dev)}, true
+		CTime: changeTime(sys), Inode: sys.Ino, Dev: uint64(sys.Dev)}, true
 }

@@ -63,6 +63,7 @@ func newVault(t *testing.T) string {
 }
 
 func TestClassesAndExportGate(t *testing.T) {
+	t.Parallel()
 	dir := newVault(t)
 	files := testenv.CorpusFiles(t)
 	pdf := filepath.Join(testenv.Corpus(t), "pdf", "asy-latex.pdf")
@@ -117,6 +118,7 @@ func TestClassesAndExportGate(t *testing.T) {
 }
 
 func TestListVersionsRestore(t *testing.T) {
+	t.Parallel()
 	dir := newVault(t)
 	src := filepath.Join(t.TempDir(), "model.csv")
 	write := func(s string) {
@@ -183,6 +185,7 @@ func TestListVersionsRestore(t *testing.T) {
 }
 
 func TestErrorsAndExitCodes(t *testing.T) {
+	t.Parallel()
 	dir := newVault(t)
 	cases := []struct {
 		name string
@@ -218,6 +221,7 @@ func TestErrorsAndExitCodes(t *testing.T) {
 }
 
 func TestHostileFileNames(t *testing.T) {
+	t.Parallel()
 	dir := newVault(t)
 	src := t.TempDir()
 	names := []string{"line\nbreak.txt", "..foo", "CON", "aux.pdf", "Ünïcødé 文件 📄.md", "tab\tname", strings.Repeat("n", 255), "-dash.txt", `"quoted"`}
@@ -259,6 +263,7 @@ func TestHostileFileNames(t *testing.T) {
 }
 
 func TestCheckExitCodes(t *testing.T) {
+	t.Parallel()
 	dir := newVault(t)
 	f := filepath.Join(t.TempDir(), "report.txt")
 	if err := os.WriteFile(f, bytes.Repeat([]byte("quarterly numbers "), 5000), 0o600); err != nil {

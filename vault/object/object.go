@@ -221,6 +221,9 @@ func Verify(data []byte, o *Object) error {
 	if len(data) < HeaderSize+ed25519.SignatureSize {
 		return ErrTruncated
 	}
+	if len(o.Signer) != ed25519.PublicKeySize || len(o.Signature) != ed25519.SignatureSize {
+		return ErrBadSignature
+	}
 	signed := data[:len(data)-ed25519.SignatureSize]
 	if !ed25519.Verify(o.Signer, signedMessage(signed), o.Signature) {
 		return ErrBadSignature
