@@ -296,9 +296,11 @@ func (a *App) Check(ctx context.Context, progress vault.CheckProgress) (*vault.R
 	return r, nil
 }
 
-// AuditEvents returns the local audit log with names resolved.
-func (a *App) AuditEvents(ctx context.Context) ([]audit.Event, error) {
-	events, err := a.v.AuditEvents(ctx)
+// AuditLog returns this device's verified audit log with names resolved.
+// Breaks in the chain are part of the result; they are also recorded as a
+// tamper event, once per distinct set of breaks.
+func (a *App) AuditLog(ctx context.Context) (*vault.AuditLog, error) {
+	log, err := a.v.AuditEvents(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -318,9 +320,9 @@ func (a *App) AuditEvents(ctx context.Context) ([]audit.Event, error) {
 			fileNames[fi.ID.String()] = fi.Name
 		}
 	}
-	for i := range events {
-		events[i].FolderName = names[events[i].Folder]
-		events[i].FileName = fileNames[events[i].File]
+	for i := range log.Events {
+		log.Events[i].FolderName = names[log.Events[i].Folder]
+		log.Events[i].FileName = fileNames[log.Events[i].File]
 	}
-	return events, nil
+	return log, nil
 }

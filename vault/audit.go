@@ -2,7 +2,9 @@ package vault
 
 import (
 	"context"
+	"crypto/ed25519"
 	"fmt"
+	"sort"
 	"strconv"
 	"time"
 
@@ -10,9 +12,9 @@ import (
 	"github.com/coffer-vault/coffer/vault/index"
 )
 
-// AppendAudit records an event in the local audit log. The identifying part
-// is sealed: the log of a locked vault shows only times, actions and
-// outcomes.
+// AppendAudit records an event as the next link of this device's audit
+// chain, signed by the device key. The identifying part is sealed: the log
+// of a locked vault shows only times, actions and outcomes.
 func (v *Vault) AppendAudit(ctx context.Context, e audit.Event) (audit.Event, error) {
 	if e.Time.IsZero() {
 		e.Time = time.Now().UTC()
@@ -23,33 +25,76 @@ func (v *Vault) AppendAudit(ctx context.Context, e audit.Event) (audit.Event, er
 	if e.Device == "" {
 		e.Device = v.device.Device.String()
 	}
-	// The seal is bound to the time and action columns so a sealed payload
-	// cannot be moved to another row.
-	ad := "audit:" + strconv.FormatInt(e.Time.UnixNano(), 10) + ":" + string(e.Action) + ":" + string(e.Outcome)
-	sealed, err := v.seal.sealJSON(ad, e.Details())
+	sealed, err := v.seal.sealJSON(auditAD(e.Time, e.Action, e.Outcome), e.Details())
 	if err != nil {
 		return e, err
 	}
-	seq, err := v.idx.AppendAudit(ctx, index.AuditRow{At: e.Time, Action: string(e.Action), Outcome: string(e.Outcome), Sealed: sealed})
-	e.Seq = seq
+	row, err := v.idx.AppendAudit(ctx, func(last *index.AuditRow) (index.AuditRow, error) {
+		entry := audit.Entry{Time: e.Time, Action: e.Action, Outcome: e.Outcome, Sealed: sealed}
+		var prev *audit.Entry
+		if last != nil {
+			p, err := entryOf(*last)
+			if err != nil {
+				return index.AuditRow{}, err
+			}
+			prev = &p
+		}
+		entry.Link(prev, v.devKey)
+		return index.AuditRow{Seq: entry.Seq, At: entry.Time, Action: string(entry.Action), Outcome: string(entry.Outcome),
+			Sealed: entry.Sealed, Prev: entry.Prev[:], Hash: entry.Hash[:], Signer: entry.Signer, Sig: entry.Sig}, nil
+	})
+	e.Seq = row.Seq
 	return e, err
 }
 
-// AuditEvents returns the local audit log, oldest first.
-func (v *Vault) AuditEvents(ctx context.Context) ([]audit.Event, error) {
+func auditAD(t time.Time, action audit.Action, outcome audit.Outcome) string {
+	return "audit:" + strconv.FormatInt(t.UnixNano(), 10) + ":" + string(action) + ":" + string(outcome)
+}
+
+func entryOf(r index.AuditRow) (audit.Entry, error) {
+	e := audit.Entry{Seq: r.Seq, Time: r.At, Action: audit.Action(r.Action), Outcome: audit.Outcome(r.Outcome),
+		Sealed: r.Sealed, Signer: ed25519.PublicKey(r.Signer), Sig: r.Sig}
+	if len(r.Prev) != 32 || len(r.Hash) != 32 {
+		return e, fmt.Errorf("audit entry %d: malformed hash: %w", r.Seq, ErrTampered)
+	}
+	copy(e.Prev[:], r.Prev)
+	copy(e.Hash[:], r.Hash)
+	return e, nil
+}
+
+// AuditLog is the verified audit log of this device.
+type AuditLog struct {
+	Events []audit.Event // every entry whose details could be read, in order
+	Breaks []audit.Break // where the chain does not verify; empty when intact
+}
+
+// AuditEvents reads and verifies this device's audit chain. Tampering is
+// reported in Breaks, not as an error: a compliance officer needs to see
+// both what is there and where it was changed.
+func (v *Vault) AuditEvents(ctx context.Context) (*AuditLog, error) {
 	rows, err := v.idx.Audit(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]audit.Event, 0, len(rows))
-	for _, r := range rows {
-		e := audit.Event{Seq: r.Seq, Time: r.At, Action: audit.Action(r.Action), Outcome: audit.Outcome(r.Outcome)}
-		ad := "audit:" + strconv.FormatInt(r.At.UnixNano(), 10) + ":" + r.Action + ":" + r.Outcome
-		var d audit.Details
-		if err := v.seal.openJSON(ad, r.Sealed, &d); err != nil {
-			return nil, fmt.Errorf("audit entry %d: %w", r.Seq, err)
+	log := &AuditLog{}
+	entries := make([]audit.Entry, 0, len(rows))
+	for i, r := range rows {
+		e, err := entryOf(r)
+		if err != nil {
+			log.Breaks = append(log.Breaks, audit.Break{Position: i + 1, Seq: r.Seq, Kind: audit.Edited, Detail: err.Error()})
 		}
-		out = append(out, e.WithDetails(d))
+		entries = append(entries, e)
 	}
-	return out, nil
+	log.Breaks = append(log.Breaks, audit.Verify(entries, v.trusted)...)
+	for i, e := range entries {
+		ev := audit.Event{Seq: e.Seq, Time: e.Time, Action: e.Action, Outcome: e.Outcome}
+		var d audit.Details
+		if err := v.seal.openJSON(auditAD(e.Time, e.Action, e.Outcome), e.Sealed, &d); err != nil {
+			log.Breaks = append(log.Breaks, audit.Break{Position: i + 1, Seq: e.Seq, Kind: audit.Edited, Detail: "sealed details do not open"})
+			continue
+		}
+		log.Events = append(log.Events, ev.WithDetails(d))
+	}
+	sort.SliceStable(log.Breaks, func(i, j int) bool { return log.Breaks[i].Position < log.Breaks[j].Position })
+	return log, nil
 }

@@ -3,11 +3,14 @@ package cli_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	_ "modernc.org/sqlite"
 
 	"github.com/coffer-vault/coffer/internal/cli"
 	"github.com/coffer-vault/coffer/internal/testenv"
@@ -294,4 +297,46 @@ func TestCheckExitCodes(t *testing.T) {
 	}
 	// The gate answers before any chunk is read.
 	expect(t, 3, "export", "--vault", dir, "Restricted/report.txt", "--out", filepath.Join(t.TempDir(), "x"))
+}
+
+func TestAuditCEFAndTamper(t *testing.T) {
+	t.Parallel()
+	dir := newVault(t)
+	src := filepath.Join(t.TempDir(), `deal|memo=v2\final.txt`)
+	if err := os.WriteFile(src, []byte("memo"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ok(t, "import", "--vault", dir, "--folder", "Confidential", src)
+	expect(t, 3, "export", "--vault", dir, `Confidential/deal|memo=v2\final.txt`, "--out", filepath.Join(t.TempDir(), "x"))
+	cef := ok(t, "audit", "--vault", dir, "--cef")
+	var line string
+	for _, l := range strings.Split(strings.TrimSpace(cef), "\n") {
+		if !strings.HasPrefix(l, "CEF:0|Coffer|coffer|") {
+			t.Fatalf("not a CEF line: %q", l)
+		}
+		if strings.Contains(l, "|export|export blocked|7|") {
+			line = l
+		}
+	}
+	if line == "" {
+		t.Fatalf("no blocked export in:\n%s", cef)
+	}
+	for _, want := range []string{`fname=deal|memo\=v2\\final.txt`, "cs1=Confidential", "outcome=blocked", "suser=ann@example.com"} {
+		if !strings.Contains(line, want) {
+			t.Errorf("CEF line lacks %q: %s", want, line)
+		}
+	}
+	// Delete one audit entry behind Coffer's back.
+	db, err := sql.Open("sqlite", filepath.Join(dir, "index.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("DELETE FROM audit WHERE seq = 3"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	r := expect(t, 1, "audit", "--vault", dir)
+	if !strings.Contains(r.stderr, "TAMPERED entry 3") || !strings.Contains(r.stderr, "deleted") {
+		t.Errorf("tamper report: %q", r.stderr)
+	}
 }

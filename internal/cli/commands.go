@@ -429,38 +429,51 @@ func printReport(w io.Writer, r *vault.Report) {
 
 func cmdAudit(env Env) *cobra.Command {
 	var dir string
-	var asJSON bool
+	var asJSON, asCEF bool
 	cmd := &cobra.Command{
-		Use:   "audit --vault DIR [--json]",
-		Short: "Print this device's audit log",
+		Use:   "audit --vault DIR [--json | --cef]",
+		Short: "Verify and print this device's audit trail (exit 1 if it was tampered with)",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if asJSON && asCEF {
+				return usagef("--json and --cef exclude each other")
+			}
 			a, err := unlock(cmd.Context(), env, dir)
 			if err != nil {
 				return err
 			}
 			defer a.Close()
-			events, err := a.AuditEvents(cmd.Context())
+			log, err := a.AuditLog(cmd.Context())
 			if err != nil {
 				return err
 			}
-			for _, e := range events {
-				if asJSON {
+			for _, e := range log.Events {
+				switch {
+				case asJSON:
 					b, err := e.JSON()
 					if err != nil {
 						return err
 					}
 					fmt.Fprintf(env.Stdout, "%s\n", b)
-					continue
+				case asCEF:
+					fmt.Fprintln(env.Stdout, e.CEF(Version))
+				default:
+					e.FolderName, e.FileName = display(e.FolderName), display(e.FileName)
+					fmt.Fprintln(env.Stdout, e.Line())
 				}
-				e.FolderName, e.FileName = display(e.FolderName), display(e.FileName)
-				fmt.Fprintln(env.Stdout, e.Line())
+			}
+			if len(log.Breaks) > 0 {
+				for _, b := range log.Breaks {
+					fmt.Fprintf(env.Stderr, "TAMPERED %s\n", b)
+				}
+				return fmt.Errorf("the audit trail was altered at %d places; it must not be trusted past entry %d", len(log.Breaks), log.Breaks[0].Position-1)
 			}
 			return nil
 		},
 	}
 	vaultFlag(cmd, &dir)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON lines")
+	cmd.Flags().BoolVar(&asCEF, "cef", false, "print ArcSight CEF lines for a SIEM")
 	return cmd
 }
 

@@ -53,13 +53,17 @@ type ChunkRef struct {
 	Size int64
 }
 
-// AuditRow is a row of the audit table.
+// AuditRow is a row of the audit table: one link of the device's chain.
 type AuditRow struct {
 	Seq     int64
 	At      time.Time
 	Action  string
 	Outcome string
 	Sealed  []byte
+	Prev    []byte
+	Hash    []byte
+	Signer  []byte
+	Sig     []byte
 }
 
 func idOrNil(id object.ID) any {
@@ -339,31 +343,57 @@ func (d *DB) CommitVersion(ctx context.Context, f File, v Version, epoch int, ch
 	return tx.Commit()
 }
 
-// AppendAudit appends an audit row and returns its sequence number.
-func (d *DB) AppendAudit(ctx context.Context, r AuditRow) (int64, error) {
-	res, err := d.db.ExecContext(ctx, "INSERT INTO audit(at, action, outcome, sealed) VALUES(?,?,?,?)",
-		r.At.UnixNano(), r.Action, r.Outcome, r.Sealed)
+// AppendAudit appends the row that build makes from the current last row
+// (nil when the log is empty), in one transaction, so that concurrent
+// writers cannot fork the chain. It also records the new head in meta.
+func (d *DB) AppendAudit(ctx context.Context, build func(last *AuditRow) (AuditRow, error)) (AuditRow, error) {
+	tx, err := d.db.BeginTx(ctx, nil)
 	if err != nil {
-		return 0, fmt.Errorf("index: audit: %w", err)
+		return AuditRow{}, fmt.Errorf("index: %w", err)
 	}
-	return res.LastInsertId()
+	defer tx.Rollback()
+	var last *AuditRow
+	r, err := scanAudit(tx.QueryRowContext(ctx, "SELECT "+auditCols+" FROM audit ORDER BY seq DESC LIMIT 1"))
+	switch {
+	case err == nil:
+		last = &r
+	case !errors.Is(err, sql.ErrNoRows):
+		return AuditRow{}, fmt.Errorf("index: audit: %w", err)
+	}
+	row, err := build(last)
+	if err != nil {
+		return AuditRow{}, err
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO audit("+auditCols+") VALUES(?,?,?,?,?,?,?,?,?)",
+		row.Seq, row.At.UnixNano(), row.Action, row.Outcome, row.Sealed, row.Prev, row.Hash, row.Signer, row.Sig); err != nil {
+		return AuditRow{}, fmt.Errorf("index: audit: %w", err)
+	}
+	return row, tx.Commit()
 }
 
-// Audit lists audit rows in order.
+const auditCols = "seq, at, action, outcome, sealed, prev, hash, signer, sig"
+
+func scanAudit(sc interface{ Scan(...any) error }) (AuditRow, error) {
+	var r AuditRow
+	var at int64
+	err := sc.Scan(&r.Seq, &at, &r.Action, &r.Outcome, &r.Sealed, &r.Prev, &r.Hash, &r.Signer, &r.Sig)
+	r.At = time.Unix(0, at).UTC()
+	return r, err
+}
+
+// Audit lists audit rows in sequence order.
 func (d *DB) Audit(ctx context.Context) ([]AuditRow, error) {
-	rows, err := d.db.QueryContext(ctx, "SELECT seq, at, action, outcome, sealed FROM audit ORDER BY seq")
+	rows, err := d.db.QueryContext(ctx, "SELECT "+auditCols+" FROM audit ORDER BY seq")
 	if err != nil {
 		return nil, fmt.Errorf("index: %w", err)
 	}
 	defer rows.Close()
 	var out []AuditRow
 	for rows.Next() {
-		var r AuditRow
-		var at int64
-		if err := rows.Scan(&r.Seq, &at, &r.Action, &r.Outcome, &r.Sealed); err != nil {
+		r, err := scanAudit(rows)
+		if err != nil {
 			return nil, err
 		}
-		r.At = time.Unix(0, at).UTC()
 		out = append(out, r)
 	}
 	return out, rows.Err()

@@ -58,9 +58,13 @@ CREATE TABLE version_chunks (
 CREATE INDEX version_chunks_chunk ON version_chunks(chunk_id);
 
 CREATE TABLE audit (
-    seq        INTEGER PRIMARY KEY,
+    seq        INTEGER PRIMARY KEY,       -- 1, 2, 3 ... per device
     at         INTEGER NOT NULL,          -- unix nanoseconds
     action     TEXT NOT NULL,             -- e.g. "export"
     outcome    TEXT NOT NULL,             -- "ok", "blocked", "failed"
-    sealed     BLOB NOT NULL              -- sealed event details (IDs, reason)
+    sealed     BLOB NOT NULL,             -- sealed event details (IDs, reason)
+    prev       BLOB NOT NULL,             -- hash of the entry before (zeroes for the first)
+    hash       BLOB NOT NULL,             -- hash of this entry (see audit.Entry)
+    signer     BLOB NOT NULL,             -- device public key
+    sig        BLOB NOT NULL              -- ed25519 signature of hash
 ) STRICT;

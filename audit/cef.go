@@ -1,0 +1,78 @@
+package audit
+
+import (
+	"strconv"
+	"strings"
+)
+
+// CEF formats an event as one ArcSight Common Event Format line for a SIEM:
+//
+//	CEF:0|Coffer|coffer|VERSION|action|name|severity|extensions
+//
+// No maintained Go CEF library is available to this project, and the format
+// is small: header fields escape "\" and "|"; extension values escape "\",
+// "=" and line breaks (as \n and \r). Keys are standard CEF keys.
+func (e Event) CEF(version string) string {
+	var b strings.Builder
+	b.WriteString("CEF:0|Coffer|coffer|")
+	b.WriteString(cefHeader(version))
+	b.WriteByte('|')
+	b.WriteString(cefHeader(string(e.Action)))
+	b.WriteByte('|')
+	b.WriteString(cefHeader(string(e.Action) + " " + string(e.Outcome)))
+	b.WriteByte('|')
+	b.WriteString(strconv.Itoa(e.Severity()))
+	b.WriteByte('|')
+	ext := [][2]string{
+		{"rt", strconv.FormatInt(e.Time.UnixMilli(), 10)},
+		{"externalId", strconv.FormatInt(e.Seq, 10)},
+		{"act", string(e.Action)},
+		{"outcome", string(e.Outcome)},
+		{"suser", e.User},
+		{"deviceExternalId", e.Device},
+	}
+	if e.Folder != "" {
+		ext = append(ext, [2]string{"cs1Label", "folder"}, [2]string{"cs1", e.FolderName},
+			[2]string{"cs2Label", "folderId"}, [2]string{"cs2", e.Folder})
+	}
+	if e.File != "" {
+		ext = append(ext, [2]string{"fname", e.FileName}, [2]string{"fileId", e.File})
+	}
+	if e.Version > 0 {
+		ext = append(ext, [2]string{"cn1Label", "version"}, [2]string{"cn1", strconv.Itoa(e.Version)})
+	}
+	if e.Reason != "" {
+		ext = append(ext, [2]string{"reason", e.Reason})
+	}
+	first := true
+	for _, kv := range ext {
+		if kv[1] == "" {
+			continue
+		}
+		if !first {
+			b.WriteByte(' ')
+		}
+		first = false
+		b.WriteString(kv[0])
+		b.WriteByte('=')
+		b.WriteString(cefValue(kv[1]))
+	}
+	return b.String()
+}
+
+// Severity maps an outcome to CEF's 0–10 scale.
+func (e Event) Severity() int {
+	switch e.Outcome {
+	case Blocked:
+		return 7
+	case Failed:
+		return 5
+	}
+	return 3
+}
+
+var headerEscaper = strings.NewReplacer(`\`, `\\`, `|`, `\|`, "\n", " ", "\r", " ")
+var valueEscaper = strings.NewReplacer(`\`, `\\`, `=`, `\=`, "\n", `\n`, "\r", `\r`)
+
+func cefHeader(s string) string { return headerEscaper.Replace(s) }
+func cefValue(s string) string  { return valueEscaper.Replace(s) }
