@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/coffer-vault/coffer/audit"
 	"github.com/coffer-vault/coffer/policy"
@@ -38,9 +39,14 @@ func (e *BlockedError) Error() string {
 // Unwrap lets errors.Is(err, ErrBlocked) match.
 func (e *BlockedError) Unwrap() error { return ErrBlocked }
 
+// ClockTolerance is how far the clock may go back behind the newest time
+// this device has recorded before Coffer reports it.
+const ClockTolerance = 5 * time.Minute
+
 // App is an unlocked vault with its use cases.
 type App struct {
-	v *vault.Vault
+	v        *vault.Vault
+	warnings []string
 }
 
 // Init creates a vault in dir and returns it unlocked.
@@ -64,9 +70,34 @@ func Open(ctx context.Context, dir, passphrase string) (*App, error) {
 		return nil, err
 	}
 	a := &App{v: v}
+	if n := v.FailedUnlocks(); n > 0 {
+		a.record(ctx, audit.Event{Action: audit.Unlock, Outcome: audit.Failed, Reason: fmt.Sprintf("%d wrong passphrases before this unlock", n)})
+		a.warnings = append(a.warnings, fmt.Sprintf("%d wrong passphrases were tried since the last unlock", n))
+	}
+	a.checkClock(ctx, time.Now())
 	a.record(ctx, audit.Event{Action: audit.Unlock, Outcome: audit.OK})
 	return a, nil
 }
+
+// checkClock compares the clock with the newest time in the audit trail. A
+// clock set back could make an expired grant look valid; it is reported and
+// audited (and, once guests exist, time-limited actions are refused).
+func (a *App) checkClock(ctx context.Context, now time.Time) {
+	last, err := a.v.LastAuditTime(ctx)
+	if err != nil || last.IsZero() {
+		return
+	}
+	if behind := last.Sub(now); behind > ClockTolerance {
+		msg := fmt.Sprintf("the clock is %s behind the newest audit entry (%s UTC); check the system time",
+			behind.Round(time.Second), last.Format("2006-01-02 15:04:05"))
+		a.warnings = append(a.warnings, msg)
+		a.record(ctx, audit.Event{Action: audit.Clock, Outcome: audit.Failed, Reason: msg})
+	}
+}
+
+// Warnings returns what the user should know after unlock: wrong
+// passphrases tried meanwhile, a clock set back.
+func (a *App) Warnings() []string { return a.warnings }
 
 // Close locks the vault.
 func (a *App) Close() error { return a.v.Close() }

@@ -21,6 +21,7 @@ const (
 	Export       Action = "export"
 	Restore      Action = "restore"
 	Check        Action = "check"
+	Clock        Action = "clock" // the clock went back behind recorded time
 )
 
 // Outcome says how it ended.

@@ -98,3 +98,9 @@ func (v *Vault) AuditEvents(ctx context.Context) (*AuditLog, error) {
 	sort.SliceStable(log.Breaks, func(i, j int) bool { return log.Breaks[i].Position < log.Breaks[j].Position })
 	return log, nil
 }
+
+// LastAuditTime returns the newest time recorded in the audit trail: the
+// highest time this device has seen.
+func (v *Vault) LastAuditTime(ctx context.Context) (time.Time, error) {
+	return v.idx.LastAuditTime(ctx)
+}

@@ -83,6 +83,8 @@ type Vault struct {
 	idx     *index.DB
 	objects *store.Dir
 
+	failedUnlocks int
+
 	mu      sync.Mutex
 	keys    map[object.ID]map[int]*folderKey // folder → epoch → key
 	signers map[string]bool                  // trusted signer public keys
@@ -197,10 +199,14 @@ func readConfig(dir string) (config, error) {
 }
 
 // Open unlocks the vault in dir with passphrase. A wrong passphrase returns
-// an error wrapping ErrWrongPassphrase.
+// an error wrapping ErrWrongPassphrase; after DefaultMaxFailures of them in
+// a row, Open refuses for growing intervals with a *LockedError.
 func Open(ctx context.Context, dir, passphrase string) (*Vault, error) {
 	cfg, err := readConfig(dir)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkLockout(dir, time.Now(), DefaultMaxFailures); err != nil {
 		return nil, err
 	}
 	scrypt, err := age.NewScryptIdentity(passphrase)
@@ -215,6 +221,10 @@ func Open(ctx context.Context, dir, passphrase string) (*Vault, error) {
 	debug.FreeOSMemory()
 	if err != nil {
 		if errors.Is(err, age.ErrIncorrectIdentity) {
+			n := recordFailure(dir, time.Now())
+			if left := DefaultMaxFailures - n; left > 0 && left <= 3 {
+				return nil, fmt.Errorf("%w (%d more before unlock is refused for a while)", ErrWrongPassphrase, left)
+			}
 			return nil, ErrWrongPassphrase
 		}
 		return nil, fmt.Errorf("vault: user key: %w", err)
@@ -237,8 +247,17 @@ func Open(ctx context.Context, dir, passphrase string) (*Vault, error) {
 	if ds.Device != cfg.Device || len(ds.Seed) != ed25519.SeedSize {
 		return nil, fmt.Errorf("vault: %w: device key does not match %s", ErrTampered, configFile)
 	}
-	return open(ctx, dir, cfg, us, ds)
+	v, err := open(ctx, dir, cfg, us, ds)
+	if err != nil {
+		return nil, err
+	}
+	v.failedUnlocks = clearFailures(dir)
+	return v, nil
 }
+
+// FailedUnlocks returns how many wrong passphrases were tried since the
+// previous successful unlock, for the audit trail.
+func (v *Vault) FailedUnlocks() int { return v.failedUnlocks }
 
 func readSealedFile(path string, v any, id age.Identity) error {
 	body, err := os.ReadFile(path)

@@ -75,7 +75,7 @@ func exitCode(err error) int {
 		return ExitUsage
 	case errors.Is(err, app.ErrBlocked):
 		return ExitBlocked
-	case errors.Is(err, vault.ErrWrongPassphrase):
+	case errors.Is(err, vault.ErrWrongPassphrase), errors.Is(err, vault.ErrLocked):
 		return ExitWrongPass
 	}
 	return ExitError
@@ -86,7 +86,9 @@ func exitCode(err error) int {
 func message(err error) string {
 	switch {
 	case errors.Is(err, vault.ErrWrongPassphrase):
-		return "wrong passphrase; try again (the passphrase is case-sensitive)"
+		return err.Error() + "; try again (the passphrase is case-sensitive)"
+	case errors.Is(err, vault.ErrLocked):
+		return err.Error() + "; wait, or restore the vault folder from a backup if you have lost the passphrase"
 	case errors.Is(err, vault.ErrTampered):
 		return err.Error() + "; the vault was modified outside Coffer — run 'coffer check' and restore the vault folder from a backup"
 	case errors.Is(err, vault.ErrDamaged):
@@ -189,7 +191,14 @@ func unlock(ctx context.Context, env Env, dir string) (*app.App, error) {
 	if err != nil {
 		return nil, err
 	}
-	return app.Open(ctx, dir, p)
+	a, err := app.Open(ctx, dir, p)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range a.Warnings() {
+		fmt.Fprintf(env.Stderr, "coffer: warning: %s\n", w)
+	}
+	return a, nil
 }
 
 // splitPath splits FOLDER/FILE at the first slash; folder names cannot

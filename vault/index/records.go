@@ -505,3 +505,15 @@ func (d *DB) PutSource(ctx context.Context, s Source) error {
 		s.Key, s.FileID[:], s.Version[:], s.Sealed)
 	return err
 }
+
+// LastAuditTime returns the time of the newest audit entry, or the zero time.
+func (d *DB) LastAuditTime(ctx context.Context) (time.Time, error) {
+	var at sql.NullInt64
+	if err := d.db.QueryRowContext(ctx, "SELECT max(at) FROM audit").Scan(&at); err != nil {
+		return time.Time{}, err
+	}
+	if !at.Valid {
+		return time.Time{}, nil
+	}
+	return time.Unix(0, at.Int64).UTC(), nil
+}

@@ -1,0 +1,155 @@
+package app_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coffer-vault/coffer/app"
+	"github.com/coffer-vault/coffer/audit"
+	"github.com/coffer-vault/coffer/policy"
+	"github.com/coffer-vault/coffer/vault"
+)
+
+const pass = "app test passphrase"
+
+func newApp(t *testing.T) (*app.App, string) {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "vault")
+	a, err := app.Init(context.Background(), dir, vault.Identity{Email: "rita@example.com", Name: "Rita Risk"}, pass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	return a, dir
+}
+
+// TestGateEveryClassAndAction asks the gate for every class × action that
+// can move plaintext out, and checks the answer and its audit record.
+func TestGateEveryClassAndAction(t *testing.T) {
+	ctx := context.Background()
+	a, _ := newApp(t)
+	actions := []policy.Action{policy.Export, policy.PreviewToFile, policy.Print, policy.Copy, policy.OpenExternal, policy.Preview}
+	for _, class := range policy.Classes {
+		f, err := a.CreateFolder(ctx, "F-"+string(class), class)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ver, err := a.Import(ctx, f.Name, "doc.txt", strings.NewReader("content of "+string(class)), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, action := range actions {
+			err := a.Gate(ctx, f, ver, action)
+			wantBlocked := class.NoExport() && action != policy.Preview
+			var be *app.BlockedError
+			if wantBlocked != errors.As(err, &be) || wantBlocked != errors.Is(err, app.ErrBlocked) {
+				t.Errorf("%s × %s: %v", class, action, err)
+				continue
+			}
+			if !wantBlocked && err != nil {
+				t.Errorf("%s × %s: %v", class, action, err)
+			}
+			if wantBlocked && (be.Folder != f.Name || be.Class != class || be.Reason == "") {
+				t.Errorf("%s × %s: blocked error %+v", class, action, be)
+			}
+		}
+	}
+	log, err := a.AuditLog(ctx)
+	if err != nil || len(log.Breaks) != 0 {
+		t.Fatal(err, log.Breaks)
+	}
+	counts := map[audit.Outcome]int{}
+	for _, e := range log.Events {
+		if e.Action != audit.Import && e.Action != audit.Unlock && e.Action != audit.FolderCreate {
+			counts[e.Outcome]++
+			if e.FileName != "doc.txt" || !strings.HasPrefix(e.FolderName, "F-") {
+				t.Errorf("event without names: %+v", e)
+			}
+		}
+	}
+	// 2 no-export classes × 5 outward actions blocked; the rest allowed.
+	if counts[audit.Blocked] != 10 || counts[audit.OK] != 14 {
+		t.Errorf("audit outcomes %v, want 10 blocked and 14 ok", counts)
+	}
+}
+
+func TestLockoutAfterWrongPassphrases(t *testing.T) {
+	ctx := context.Background()
+	a, dir := newApp(t)
+	a.Close()
+	for i := range vault.DefaultMaxFailures {
+		if _, err := app.Open(ctx, dir, "wrong"); !errors.Is(err, vault.ErrWrongPassphrase) {
+			t.Fatalf("attempt %d: %v", i+1, err)
+		}
+	}
+	// Locked now, even with the right passphrase, and across restarts (it
+	// is a file, read afresh by every Open).
+	_, err := app.Open(ctx, dir, pass)
+	var le *vault.LockedError
+	if !errors.As(err, &le) || !errors.Is(err, vault.ErrLocked) || le.Until.Before(time.Now()) {
+		t.Fatalf("after %d failures: %v", vault.DefaultMaxFailures, err)
+	}
+	// Let the lock expire: move the last failure an hour into the past.
+	p := filepath.Join(dir, "unlock.json")
+	var l struct {
+		Failures int   `json:"failures"`
+		Last     int64 `json:"last"`
+	}
+	b, _ := os.ReadFile(p)
+	if err := json.Unmarshal(b, &l); err != nil || l.Failures != vault.DefaultMaxFailures {
+		t.Fatalf("lockout state %s: %v", b, err)
+	}
+	l.Last = time.Now().Add(-time.Hour).UnixNano()
+	b, _ = json.Marshal(l)
+	if err := os.WriteFile(p, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	a, err = app.Open(ctx, dir, pass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if len(a.Warnings()) == 0 || !strings.Contains(a.Warnings()[0], "10 wrong passphrases") {
+		t.Errorf("warnings %v", a.Warnings())
+	}
+	log, _ := a.AuditLog(ctx)
+	found := false
+	for _, e := range log.Events {
+		found = found || (e.Action == audit.Unlock && e.Outcome == audit.Failed && strings.Contains(e.Reason, "10 wrong"))
+	}
+	if !found {
+		t.Error("failed unlocks not audited")
+	}
+	if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
+		t.Error("failure count not reset by a successful unlock")
+	}
+}
+
+func TestClockSetBackIsReported(t *testing.T) {
+	ctx := context.Background()
+	a, dir := newApp(t)
+	future := time.Now().Add(2 * time.Hour)
+	if _, err := a.Vault().AppendAudit(ctx, audit.Event{Time: future, Action: audit.Check, Outcome: audit.OK}); err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	a, err := app.Open(ctx, dir, pass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if len(a.Warnings()) != 1 || !strings.Contains(a.Warnings()[0], "clock") {
+		t.Fatalf("warnings %v", a.Warnings())
+	}
+	log, _ := a.AuditLog(ctx)
+	last := log.Events[len(log.Events)-2]
+	if last.Action != audit.Clock || last.Outcome != audit.Failed {
+		t.Errorf("clock event not audited: %+v", last)
+	}
+}

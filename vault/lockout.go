@@ -1,0 +1,105 @@
+package vault
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/coffer-vault/coffer/vault/store"
+)
+
+// DefaultMaxFailures is how many wrong passphrases in a row are allowed
+// before unlock is refused for a while.
+const DefaultMaxFailures = 10
+
+const lockoutFile = "unlock.json"
+
+// ErrLocked is wrapped by the error Open returns while the vault refuses
+// unlock attempts after too many wrong passphrases.
+var ErrLocked = errors.New("vault is locked after too many wrong passphrases")
+
+// LockedError says until when unlock is refused.
+type LockedError struct {
+	Failures int
+	Until    time.Time
+}
+
+func (e *LockedError) Error() string {
+	return fmt.Sprintf("%d wrong passphrases in a row: unlock is refused until %s UTC",
+		e.Failures, e.Until.UTC().Format("2006-01-02 15:04:05"))
+}
+
+// Unwrap lets errors.Is(err, ErrLocked) match.
+func (e *LockedError) Unwrap() error { return ErrLocked }
+
+// lockout is unlock.json: the count of wrong passphrases since the last
+// successful unlock. It cannot be protected by a key (there is none before
+// unlock), so it slows down guessing through Coffer, not an attacker who
+// copies the vault and runs scrypt directly; that one pays scrypt's cost.
+type lockout struct {
+	Failures int   `json:"failures"`
+	Last     int64 `json:"last"` // unix nanoseconds of the last failure
+}
+
+// backoff is how long unlock is refused after failures wrong passphrases:
+// nothing up to max, then 30 s doubling per further failure, at most 1 h.
+func backoff(failures, max int) time.Duration {
+	if failures < max {
+		return 0
+	}
+	d := 30 * time.Second
+	for range failures - max {
+		d *= 2
+		if d >= time.Hour {
+			return time.Hour
+		}
+	}
+	return d
+}
+
+func readLockout(dir string) lockout {
+	var l lockout
+	if b, err := os.ReadFile(filepath.Join(dir, lockoutFile)); err == nil {
+		_ = json.Unmarshal(b, &l)
+	}
+	return l
+}
+
+func writeLockout(dir string, l lockout) error {
+	b, _ := json.Marshal(l)
+	return store.WriteFileAtomic(filepath.Join(dir, lockoutFile), b, 0o600)
+}
+
+// checkLockout returns a *LockedError if unlock must be refused now.
+func checkLockout(dir string, now time.Time, max int) error {
+	l := readLockout(dir)
+	if d := backoff(l.Failures, max); d > 0 {
+		if until := time.Unix(0, l.Last).Add(d); now.Before(until) {
+			return &LockedError{Failures: l.Failures, Until: until}
+		}
+	}
+	return nil
+}
+
+// recordFailure counts a wrong passphrase and returns the new count.
+func recordFailure(dir string, now time.Time) int {
+	l := readLockout(dir)
+	l.Failures++
+	l.Last = now.UnixNano()
+	_ = writeLockout(dir, l)
+	return l.Failures
+}
+
+// clearFailures resets the count after a successful unlock and returns how
+// many wrong passphrases preceded it.
+func clearFailures(dir string) int {
+	l := readLockout(dir)
+	if l.Failures > 0 {
+		_ = os.Remove(filepath.Join(dir, lockoutFile))
+		_ = store.SyncDir(dir)
+	}
+	return l.Failures
+}
