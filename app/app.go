@@ -45,8 +45,10 @@ const ClockTolerance = 5 * time.Minute
 
 // App is an unlocked vault with its use cases.
 type App struct {
-	v        *vault.Vault
-	warnings []string
+	v            *vault.Vault
+	doc          *policy.Document
+	warnings     []string
+	clockSuspect bool
 }
 
 // Init creates a vault in dir and returns it unlocked.
@@ -59,6 +61,10 @@ func Init(ctx context.Context, dir string, who vault.Identity, passphrase string
 		return nil, err
 	}
 	a := &App{v: v}
+	if err := a.loadPolicy(ctx); err != nil {
+		v.Close()
+		return nil, err
+	}
 	a.record(ctx, audit.Event{Action: audit.Unlock, Outcome: audit.OK, Reason: "vault created"})
 	return a, nil
 }
@@ -75,6 +81,10 @@ func Open(ctx context.Context, dir, passphrase string) (*App, error) {
 		a.warnings = append(a.warnings, fmt.Sprintf("%d wrong passphrases were tried since the last unlock", n))
 	}
 	a.checkClock(ctx, time.Now())
+	if err := a.loadPolicy(ctx); err != nil {
+		v.Close()
+		return nil, err
+	}
 	a.record(ctx, audit.Event{Action: audit.Unlock, Outcome: audit.OK})
 	return a, nil
 }
@@ -91,6 +101,7 @@ func (a *App) checkClock(ctx context.Context, now time.Time) {
 		msg := fmt.Sprintf("the clock is %s behind the newest audit entry (%s UTC); check the system time",
 			behind.Round(time.Second), last.Format("2006-01-02 15:04:05"))
 		a.warnings = append(a.warnings, msg)
+		a.clockSuspect = true
 		a.record(ctx, audit.Event{Action: audit.Clock, Outcome: audit.Failed, Reason: msg})
 	}
 }
@@ -119,10 +130,28 @@ func (a *App) mustRecord(ctx context.Context, e audit.Event) error {
 	return nil
 }
 
+// Policy returns the policy document in force.
+func (a *App) Policy() policy.Document { return *a.doc }
+
+// subject is the person using this vault, as policy sees them.
+func (a *App) subject() policy.Subject {
+	return a.doc.Subject(a.v.Owner().Email, time.Now(), a.clockSuspect)
+}
+
+// decide asks policy without recording anything; callers record the
+// outcome in their own audit event.
+func (a *App) decide(folder vault.Folder, action policy.Action) error {
+	d := policy.DecideFor(a.subject(), folder.ID.String(), folder.Class, action)
+	if !d.Allowed {
+		return &BlockedError{Action: action, Folder: folder.Name, Class: folder.Class, Reason: d.Reason}
+	}
+	return nil
+}
+
 // Gate asks policy whether action may happen to a document of folder, and
 // records the answer. It returns a *BlockedError when denied.
 func (a *App) Gate(ctx context.Context, folder vault.Folder, file vault.Version, action policy.Action) error {
-	d := policy.Decide(folder.Class, action)
+	d := policy.DecideFor(a.subject(), folder.ID.String(), folder.Class, action)
 	e := audit.Event{Action: audit.Action(action), Folder: folder.ID.String(), Version: file.Seq}
 	if !file.File.IsZero() {
 		e.File = file.File.String()
@@ -241,6 +270,10 @@ func (a *App) Import(ctx context.Context, folder, name string, r io.Reader, prog
 	if err != nil {
 		return vault.Version{}, err
 	}
+	if err := a.decide(f, policy.Import); err != nil {
+		a.record(ctx, audit.Event{Action: audit.Import, Outcome: audit.Blocked, Folder: f.ID.String(), Reason: err.Error()})
+		return vault.Version{}, err
+	}
 	ver, err := a.v.Put(ctx, f, name, r, vault.PutOptions{Progress: progress})
 	e := audit.Event{Action: audit.Import, Outcome: audit.OK, Folder: f.ID.String(), File: ver.File.String(), Version: ver.Seq}
 	switch {
@@ -257,6 +290,10 @@ func (a *App) Import(ctx context.Context, folder, name string, r io.Reader, prog
 func (a *App) Restore(ctx context.Context, folder, name string, seq int) (vault.Version, error) {
 	f, err := a.Folder(ctx, folder)
 	if err != nil {
+		return vault.Version{}, err
+	}
+	if err := a.decide(f, policy.Restore); err != nil {
+		a.record(ctx, audit.Event{Action: audit.Restore, Outcome: audit.Blocked, Folder: f.ID.String(), Reason: err.Error()})
 		return vault.Version{}, err
 	}
 	ver, err := a.v.Restore(ctx, f, name, seq)

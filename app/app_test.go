@@ -66,7 +66,7 @@ func TestGateEveryClassAndAction(t *testing.T) {
 	}
 	counts := map[audit.Outcome]int{}
 	for _, e := range log.Events {
-		if e.Action != audit.Import && e.Action != audit.Unlock && e.Action != audit.FolderCreate {
+		if e.Action != audit.Import && e.Action != audit.Unlock && e.Action != audit.FolderCreate && e.Action != audit.PolicyChange {
 			counts[e.Outcome]++
 			if e.FileName != "doc.txt" || !strings.HasPrefix(e.FolderName, "F-") {
 				t.Errorf("event without names: %+v", e)
@@ -151,5 +151,126 @@ func TestClockSetBackIsReported(t *testing.T) {
 	last := log.Events[len(log.Events)-2]
 	if last.Action != audit.Clock || last.Outcome != audit.Failed {
 		t.Errorf("clock event not audited: %+v", last)
+	}
+}
+
+func policyObjects(t *testing.T, dir string) []string {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(dir, "objects", "policy", "*", "*"))
+	return files
+}
+
+// TestPolicyTamperIsRefused replays an older policy, plants one signed by
+// another key and corrupts one: each time the vault refuses to open and
+// the attempt is in the audit trail.
+func TestPolicyTamperIsRefused(t *testing.T) {
+	ctx := context.Background()
+	a, dir := newApp(t)
+	doc := a.Policy()
+	doc.Retention = map[policy.Class]policy.Keep{policy.Internal: {Days: 30, Last: 3}}
+	if _, err := a.SetPolicy(ctx, doc); err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	base := policyObjects(t, dir)
+	if len(base) != 2 {
+		t.Fatalf("%d policy objects", len(base))
+	}
+	other, otherDir := newApp(t)
+	other.Close()
+	foreign := policyObjects(t, otherDir)[0]
+
+	cases := map[string]func(t *testing.T, dir string){
+		"replay older": func(t *testing.T, dir string) {
+			// Remove the newest policy (serial 2): the validly signed
+			// serial 1 is what remains.
+			removeSerial(t, ctx, dir, 2)
+		},
+		"foreign signer": func(t *testing.T, dir string) {
+			b, _ := os.ReadFile(foreign)
+			dst := filepath.Join(dir, "objects", "policy", filepath.Base(filepath.Dir(foreign)), filepath.Base(foreign))
+			_ = os.MkdirAll(filepath.Dir(dst), 0o700)
+			if err := os.WriteFile(dst, b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		},
+		"corrupted": func(t *testing.T, dir string) {
+			p := policyObjects(t, dir)[0]
+			b, _ := os.ReadFile(p)
+			b[len(b)/2] ^= 1
+			_ = os.WriteFile(p, b, 0o600)
+		},
+		"all removed": func(t *testing.T, dir string) {
+			for _, p := range policyObjects(t, dir) {
+				os.Remove(p)
+			}
+		},
+	}
+	for name, tamper := range cases {
+		t.Run(name, func(t *testing.T) {
+			cp := filepath.Join(t.TempDir(), "v")
+			copyTree(t, dir, cp)
+			tamper(t, cp)
+			if _, err := app.Open(ctx, cp, pass); !errors.Is(err, vault.ErrTampered) {
+				t.Fatalf("open after tampering: %v", err)
+			}
+			v, err := vault.Open(ctx, cp, pass)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer v.Close()
+			log, _ := v.AuditEvents(ctx)
+			last := log.Events[len(log.Events)-1]
+			if last.Action != audit.Tamper || last.Outcome != audit.Blocked {
+				t.Errorf("tampering not audited; last event %+v", last)
+			}
+		})
+	}
+}
+
+// removeSerial deletes the policy object carrying serial.
+func removeSerial(t *testing.T, ctx context.Context, dir string, serial uint64) {
+	t.Helper()
+	for _, p := range policyObjects(t, dir) {
+		keep, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.Remove(p)
+		v, err := vault.Open(ctx, dir, pass)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cur, perr := v.Policy(ctx)
+		v.Close()
+		if perr == nil && cur.Serial < serial {
+			return // p was the one with serial
+		}
+		if err := os.WriteFile(p, keep, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Fatalf("no policy object with serial %d", serial)
+}
+
+func copyTree(t *testing.T, src, dst string) {
+	t.Helper()
+	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o700)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, b, 0o600)
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

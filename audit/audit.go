@@ -21,7 +21,10 @@ const (
 	Export       Action = "export"
 	Restore      Action = "restore"
 	Check        Action = "check"
-	Clock        Action = "clock" // the clock went back behind recorded time
+	Clock        Action = "clock"  // the clock went back behind recorded time
+	Tamper       Action = "tamper" // vault data was altered outside Coffer
+	PolicyChange Action = "policy" // a policy document came into force
+	Retention    Action = "retention"
 )
 
 // Outcome says how it ended.

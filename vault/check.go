@@ -54,6 +54,7 @@ func (v *Vault) Check(ctx context.Context, progress CheckProgress) (*Report, err
 		r.add("index", err.Error())
 	}
 	v.checkDevices(ctx, r)
+	v.checkPolicies(ctx, r)
 	folders := v.checkFolders(ctx, r)
 	chunkErr, err := v.checkChunks(ctx, r, progress)
 	if err != nil {
@@ -93,6 +94,24 @@ func (v *Vault) checkDevices(ctx context.Context, r *Report) {
 		return
 	}
 	r.Checked["device"]++
+}
+
+func (v *Vault) checkPolicies(ctx context.Context, r *Report) {
+	listed := 0
+	_ = v.objects.List(ctx, object.KindPolicy, func(id object.ID, _ int64) error {
+		listed++
+		if _, err := v.readPolicy(ctx, id); err != nil {
+			r.add("policy/"+id.String(), err.Error())
+		} else {
+			r.Checked["policy"]++
+		}
+		return nil
+	})
+	if listed == 0 {
+		r.add("policy", "no policy document: it was removed")
+	} else if _, err := v.Policy(ctx); err != nil && r.Checked["policy"] == listed {
+		r.add("policy", err.Error())
+	}
 }
 
 // folderNames maps folder IDs to display names, for damage reports.

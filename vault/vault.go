@@ -23,6 +23,7 @@ import (
 
 	"filippo.io/age"
 
+	"github.com/coffer-vault/coffer/policy"
 	"github.com/coffer-vault/coffer/vault/chunk"
 	"github.com/coffer-vault/coffer/vault/index"
 	"github.com/coffer-vault/coffer/vault/object"
@@ -149,6 +150,9 @@ func Create(ctx context.Context, dir string, who Identity, passphrase string) (*
 	}
 	if err == nil {
 		err = v.objects.Sync(ctx)
+	}
+	if err == nil {
+		_, err = v.SetPolicy(ctx, policy.Default(who.Email, time.Now()))
 	}
 	if err != nil {
 		v.Close()

@@ -47,10 +47,11 @@ const (
 	KindFolder   Kind = 3 // a folder's name and class
 	KindKeyring  Kind = 4 // a folder key of one epoch, wrapped to a member
 	KindDevice   Kind = 5 // a device certificate, signed by the user key
+	KindPolicy   Kind = 6 // a policy document, signed by the issuer key
 )
 
 // Kinds lists every kind, in storage order.
-var Kinds = []Kind{KindDevice, KindKeyring, KindFolder, KindChunk, KindManifest}
+var Kinds = []Kind{KindDevice, KindPolicy, KindKeyring, KindFolder, KindChunk, KindManifest}
 
 // String returns the kind's storage name.
 func (k Kind) String() string {
@@ -65,6 +66,8 @@ func (k Kind) String() string {
 		return "keyring"
 	case KindDevice:
 		return "device"
+	case KindPolicy:
+		return "policy"
 	}
 	return fmt.Sprintf("kind(%d)", uint8(k))
 }
@@ -74,7 +77,7 @@ func (k Kind) String() string {
 // manifest that lists them vouches for them.
 func (k Kind) Signed() bool { return k != KindChunk }
 
-func (k Kind) valid() bool { return k >= KindChunk && k <= KindDevice }
+func (k Kind) valid() bool { return k >= KindChunk && k <= KindPolicy }
 
 // ID names an object.
 type ID [IDSize]byte

@@ -1,0 +1,76 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/coffer-vault/coffer/audit"
+	"github.com/coffer-vault/coffer/policy"
+	"github.com/coffer-vault/coffer/vault"
+)
+
+// loadPolicy reads the signed policy in force and refuses a vault whose
+// policy was removed, forged or replaced by an older one. The highest
+// serial ever applied is in the audit trail, which is signed and chained,
+// so putting back an old (validly signed) policy is recognised.
+func (a *App) loadPolicy(ctx context.Context) error {
+	doc, err := a.v.Policy(ctx)
+	if err != nil {
+		if errors.Is(err, vault.ErrTampered) || errors.Is(err, vault.ErrNoPolicy) || errors.Is(err, policy.ErrInvalid) {
+			a.record(ctx, audit.Event{Action: audit.Tamper, Outcome: audit.Blocked, Reason: err.Error()})
+			return fmt.Errorf("%w: %v", vault.ErrTampered, err)
+		}
+		return err
+	}
+	applied, err := a.appliedPolicySerial(ctx)
+	if err != nil {
+		return err
+	}
+	switch {
+	case doc.Serial < applied:
+		msg := fmt.Sprintf("the policy on disk is serial %d, but serial %d was already in force: an older policy was put back", doc.Serial, applied)
+		a.record(ctx, audit.Event{Action: audit.Tamper, Outcome: audit.Blocked, Reason: msg})
+		return fmt.Errorf("%w: %s", vault.ErrTampered, msg)
+	case doc.Serial > applied:
+		a.record(ctx, audit.Event{Action: audit.PolicyChange, Outcome: audit.OK, Version: int(doc.Serial),
+			Reason: fmt.Sprintf("policy serial %d in force", doc.Serial)})
+	}
+	a.doc = doc
+	return nil
+}
+
+// appliedPolicySerial returns the highest policy serial the audit trail
+// records as applied.
+func (a *App) appliedPolicySerial(ctx context.Context) (uint64, error) {
+	log, err := a.v.AuditEvents(ctx)
+	if err != nil {
+		return 0, err
+	}
+	var max uint64
+	for _, e := range log.Events {
+		if e.Action == audit.PolicyChange && e.Outcome == audit.OK && uint64(e.Version) > max {
+			max = uint64(e.Version)
+		}
+	}
+	return max, nil
+}
+
+// SetPolicy issues a new policy (the owner of a standalone vault is its
+// issuer) and puts it in force at once.
+func (a *App) SetPolicy(ctx context.Context, doc policy.Document) (*policy.Document, error) {
+	if a.subject().Role != policy.Owner {
+		return nil, &BlockedError{Action: "set-policy", Reason: "only the vault owner issues its policy"}
+	}
+	if doc.RoleOf(a.v.Owner().Email) != policy.Owner {
+		return nil, fmt.Errorf("the new policy must keep %s as owner, or nobody could change it again", a.v.Owner().Email)
+	}
+	newDoc, err := a.v.SetPolicy(ctx, doc)
+	if err != nil {
+		return nil, err
+	}
+	a.record(ctx, audit.Event{Action: audit.PolicyChange, Outcome: audit.OK, Version: int(newDoc.Serial),
+		Reason: fmt.Sprintf("policy serial %d in force", newDoc.Serial)})
+	a.doc = newDoc
+	return newDoc, nil
+}
