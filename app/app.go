@@ -86,6 +86,11 @@ func Open(ctx context.Context, dir, passphrase string) (*App, error) {
 		return nil, err
 	}
 	a.record(ctx, audit.Event{Action: audit.Unlock, Outcome: audit.OK})
+	if a.retentionDue(ctx) && !a.clockSuspect {
+		if _, err := a.Retention(ctx, false); err != nil {
+			a.warnings = append(a.warnings, "retention did not run: "+err.Error())
+		}
+	}
 	return a, nil
 }
 

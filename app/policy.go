@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/coffer-vault/coffer/audit"
 	"github.com/coffer-vault/coffer/policy"
@@ -73,4 +74,47 @@ func (a *App) SetPolicy(ctx context.Context, doc policy.Document) (*policy.Docum
 		Reason: fmt.Sprintf("policy serial %d in force", newDoc.Serial)})
 	a.doc = newDoc
 	return newDoc, nil
+}
+
+// RetentionResult says what a retention run removed (or would remove).
+type RetentionResult struct {
+	Versions []vault.Expired
+	Chunks   int
+	DryRun   bool
+}
+
+// Retention applies the policy's retention rules: versions older than a
+// class keeps them go, never the current version nor the newest few. With
+// dryRun it only reports. Either way the run is audited.
+func (a *App) Retention(ctx context.Context, dryRun bool) (*RetentionResult, error) {
+	plan, err := a.v.PlanRetention(ctx, a.doc.Retention, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	res := &RetentionResult{Versions: plan, DryRun: dryRun}
+	reason := fmt.Sprintf("%d versions expired", len(plan))
+	if !dryRun {
+		if res.Chunks, err = a.v.ApplyRetention(ctx, plan); err != nil {
+			a.record(ctx, audit.Event{Action: audit.Retention, Outcome: audit.Failed, Reason: err.Error()})
+			return nil, err
+		}
+		reason = fmt.Sprintf("removed %d versions and %d chunks", len(plan), res.Chunks)
+	} else {
+		reason += " (dry run, nothing removed)"
+	}
+	a.record(ctx, audit.Event{Action: audit.Retention, Outcome: audit.OK, Reason: reason})
+	if !dryRun {
+		_ = a.v.SetLastRetention(ctx, time.Now())
+	}
+	return res, nil
+}
+
+// retentionDue reports whether the policy keeps versions for a limited
+// time and retention has not run for a day.
+func (a *App) retentionDue(ctx context.Context) bool {
+	limited := false
+	for _, k := range a.doc.Retention {
+		limited = limited || k.Days > 0
+	}
+	return limited && time.Since(a.v.LastRetention(ctx)) > 24*time.Hour
 }

@@ -120,6 +120,8 @@ func newRoot(env Env) *cobra.Command {
 		cmdExport(env),
 		cmdCheck(env),
 		cmdAudit(env),
+		cmdRetention(env),
+		cmdPolicy(env),
 	)
 	// Unknown subcommands and wrong argument counts are usage errors.
 	root.Args = func(_ *cobra.Command, args []string) error {

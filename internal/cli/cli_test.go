@@ -340,3 +340,44 @@ func TestAuditCEFAndTamper(t *testing.T) {
 		t.Errorf("tamper report: %q", r.stderr)
 	}
 }
+
+func TestPolicyAndRetention(t *testing.T) {
+	t.Parallel()
+	dir := newVault(t)
+	var doc map[string]any
+	if err := json.Unmarshal([]byte(ok(t, "policy", "--vault", dir)), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc["serial"].(float64) != 1 || doc["roles"].(map[string]any)["ann@example.com"] != "owner" {
+		t.Fatalf("default policy: %v", doc)
+	}
+	doc["retention"] = map[string]any{"internal": map[string]any{"days": 30, "last": 2}}
+	b, _ := json.Marshal(doc)
+	file := filepath.Join(t.TempDir(), "policy.json")
+	if err := os.WriteFile(file, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if s := ok(t, "policy", "--vault", dir, "--set", file); !strings.Contains(s, "serial 2") {
+		t.Errorf("set: %q", s)
+	}
+	if s := ok(t, "retention", "--vault", dir, "--dry-run"); !strings.Contains(s, "Would remove 0 versions") {
+		t.Errorf("dry run: %q", s)
+	}
+	// A policy that drops the owner is refused: nobody could change it again.
+	doc["roles"] = map[string]any{"eve@example.com": "owner"}
+	b, _ = json.Marshal(doc)
+	if err := os.WriteFile(file, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, 1, "policy", "--vault", dir, "--set", file)
+	if err := os.WriteFile(file, []byte(`{"v":1,"serial":1,"roles":{"a@b.c":"wizard"}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := expect(t, 1, "policy", "--vault", dir, "--set", file); !strings.Contains(r.stderr, "invalid policy") {
+		t.Errorf("invalid policy: %q", r.stderr)
+	}
+	log := ok(t, "audit", "--vault", dir)
+	if !strings.Contains(log, "policy") || !strings.Contains(log, "retention") {
+		t.Errorf("audit lacks policy and retention events:\n%s", log)
+	}
+}

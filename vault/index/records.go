@@ -517,3 +517,55 @@ func (d *DB) LastAuditTime(ctx context.Context) (time.Time, error) {
 	}
 	return time.Unix(0, at.Int64).UTC(), nil
 }
+
+// DeleteVersions removes versions (never a file's head) with their chunk
+// lists and remembered sources, then the chunks no version uses any more,
+// in one transaction. It returns the removed chunk IDs, whose objects the
+// caller deletes after the commit.
+func (d *DB) DeleteVersions(ctx context.Context, ids []object.ID) ([]object.ID, error) {
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("index: %w", err)
+	}
+	defer tx.Rollback()
+	for _, id := range ids {
+		var heads int
+		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM files WHERE head = ?", id[:]).Scan(&heads); err != nil {
+			return nil, err
+		}
+		if heads > 0 {
+			return nil, fmt.Errorf("index: version %s is current and cannot be removed", id.String()[:12])
+		}
+		for _, q := range []string{"DELETE FROM version_chunks WHERE version_id = ?", "DELETE FROM sources WHERE version_id = ?",
+			"DELETE FROM versions WHERE id = ?"} {
+			if _, err := tx.ExecContext(ctx, q, id[:]); err != nil {
+				return nil, fmt.Errorf("index: %w", err)
+			}
+		}
+	}
+	rows, err := tx.QueryContext(ctx, "SELECT id FROM chunks WHERE id NOT IN (SELECT chunk_id FROM version_chunks)")
+	if err != nil {
+		return nil, fmt.Errorf("index: %w", err)
+	}
+	var orphans []object.ID
+	for rows.Next() {
+		var b []byte
+		var id object.ID
+		if err := rows.Scan(&b); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		if err := scanID(&id, b); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		orphans = append(orphans, id)
+	}
+	rows.Close()
+	for _, id := range orphans {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM chunks WHERE id = ?", id[:]); err != nil {
+			return nil, fmt.Errorf("index: %w", err)
+		}
+	}
+	return orphans, tx.Commit()
+}

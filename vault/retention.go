@@ -1,0 +1,104 @@
+package vault
+
+import (
+	"context"
+	"sort"
+	"time"
+
+	"github.com/coffer-vault/coffer/policy"
+	"github.com/coffer-vault/coffer/vault/object"
+	"github.com/coffer-vault/coffer/vault/store"
+)
+
+// Expired is a version retention would remove.
+type Expired struct {
+	Folder string
+	Name   string
+	Seq    int
+	Size   int64
+	Time   time.Time
+	id     object.ID
+}
+
+// PlanRetention lists the versions that keep (per class) lets go at now: a
+// version goes only if it is older than Days, is not among its file's
+// newest Last versions, and is not current. Days 0 keeps everything.
+func (v *Vault) PlanRetention(ctx context.Context, keep map[policy.Class]policy.Keep, now time.Time) ([]Expired, error) {
+	folders, err := v.Folders(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []Expired
+	for _, f := range folders {
+		k := keep[f.Class]
+		if k.Days <= 0 {
+			continue
+		}
+		cutoff := now.Add(-time.Duration(k.Days) * 24 * time.Hour)
+		files, err := v.Files(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		for _, fi := range files {
+			vers, err := v.Versions(ctx, f, fi.Name)
+			if err != nil {
+				return nil, err
+			}
+			sort.Slice(vers, func(i, j int) bool { return vers[i].Seq > vers[j].Seq }) // newest first
+			for i, ver := range vers {
+				if i < k.Last || ver.ID == fi.Head || !ver.Time.Before(cutoff) {
+					continue
+				}
+				out = append(out, Expired{Folder: f.Name, Name: fi.Name, Seq: ver.Seq, Size: ver.Size, Time: ver.Time, id: ver.ID})
+			}
+		}
+	}
+	return out, nil
+}
+
+// ApplyRetention removes the planned versions: first from the index (one
+// transaction), then their manifests and the chunks nothing uses any more.
+// A crash in between leaves only leftovers, which check reports as such.
+func (v *Vault) ApplyRetention(ctx context.Context, plan []Expired) (chunks int, err error) {
+	if len(plan) == 0 {
+		return 0, nil
+	}
+	ids := make([]object.ID, len(plan))
+	for i, e := range plan {
+		ids[i] = e.id
+	}
+	orphans, err := v.idx.DeleteVersions(ctx, ids)
+	if err != nil {
+		return 0, err
+	}
+	for _, id := range ids {
+		if err := v.objects.Remove(ctx, store.Handle{Kind: object.KindManifest, ID: id}); err != nil {
+			return 0, err
+		}
+	}
+	for _, id := range orphans {
+		if err := v.objects.Remove(ctx, store.Handle{Kind: object.KindChunk, ID: id}); err != nil {
+			return 0, err
+		}
+	}
+	return len(orphans), v.objects.Sync(ctx)
+}
+
+// LastRetention returns when retention last ran, or the zero time.
+func (v *Vault) LastRetention(ctx context.Context) time.Time {
+	b, err := v.idx.GetMeta(ctx, "retention_last")
+	if err != nil {
+		return time.Time{}
+	}
+	var t time.Time
+	if t.UnmarshalText(b) != nil {
+		return time.Time{}
+	}
+	return t
+}
+
+// SetLastRetention records when retention ran.
+func (v *Vault) SetLastRetention(ctx context.Context, t time.Time) error {
+	b, _ := t.UTC().MarshalText()
+	return v.idx.SetMeta(ctx, "retention_last", b)
+}
