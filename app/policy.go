@@ -38,6 +38,7 @@ func (a *App) loadPolicy(ctx context.Context) error {
 			Reason: fmt.Sprintf("policy serial %d in force", doc.Serial)})
 	}
 	a.doc = doc
+	_ = a.v.SetMaxFailures(doc.MaxUnlockFailures)
 	return nil
 }
 
@@ -73,6 +74,7 @@ func (a *App) SetPolicy(ctx context.Context, doc policy.Document) (*policy.Docum
 	a.record(ctx, audit.Event{Action: audit.PolicyChange, Outcome: audit.OK, Version: int(newDoc.Serial),
 		Reason: fmt.Sprintf("policy serial %d in force", newDoc.Serial)})
 	a.doc = newDoc
+	_ = a.v.SetMaxFailures(newDoc.MaxUnlockFailures)
 	return newDoc, nil
 }
 

@@ -41,7 +41,8 @@ func (e *LockedError) Unwrap() error { return ErrLocked }
 // copies the vault and runs scrypt directly; that one pays scrypt's cost.
 type lockout struct {
 	Failures int   `json:"failures"`
-	Last     int64 `json:"last"` // unix nanoseconds of the last failure
+	Last     int64 `json:"last"`          // unix nanoseconds of the last failure
+	Max      int   `json:"max,omitempty"` // the policy's limit, cached for before unlock
 }
 
 // backoff is how long unlock is refused after failures wrong passphrases:
@@ -74,8 +75,12 @@ func writeLockout(dir string, l lockout) error {
 }
 
 // checkLockout returns a *LockedError if unlock must be refused now.
-func checkLockout(dir string, now time.Time, max int) error {
+func checkLockout(dir string, now time.Time) error {
 	l := readLockout(dir)
+	max := l.Max
+	if max < 1 {
+		max = DefaultMaxFailures
+	}
 	if d := backoff(l.Failures, max); d > 0 {
 		if until := time.Unix(0, l.Last).Add(d); now.Before(until) {
 			return &LockedError{Failures: l.Failures, Until: until}
@@ -84,13 +89,17 @@ func checkLockout(dir string, now time.Time, max int) error {
 	return nil
 }
 
-// recordFailure counts a wrong passphrase and returns the new count.
-func recordFailure(dir string, now time.Time) int {
+// recordFailure counts a wrong passphrase and returns the new count and
+// the limit in force.
+func recordFailure(dir string, now time.Time) (int, int) {
 	l := readLockout(dir)
 	l.Failures++
 	l.Last = now.UnixNano()
 	_ = writeLockout(dir, l)
-	return l.Failures
+	if l.Max < 1 {
+		return l.Failures, DefaultMaxFailures
+	}
+	return l.Failures, l.Max
 }
 
 // clearFailures resets the count after a successful unlock and returns how
@@ -98,8 +107,21 @@ func recordFailure(dir string, now time.Time) int {
 func clearFailures(dir string) int {
 	l := readLockout(dir)
 	if l.Failures > 0 {
-		_ = os.Remove(filepath.Join(dir, lockoutFile))
-		_ = store.SyncDir(dir)
+		n := l.Failures
+		l.Failures, l.Last = 0, 0
+		_ = writeLockout(dir, l)
+		return n
 	}
-	return l.Failures
+	return 0
+}
+
+// SetMaxFailures caches the policy's limit of wrong passphrases where Open
+// can read it before unlock.
+func (v *Vault) SetMaxFailures(n int) error {
+	l := readLockout(v.dir)
+	if l.Max == n {
+		return nil
+	}
+	l.Max = n
+	return writeLockout(v.dir, l)
 }

@@ -210,7 +210,7 @@ func Open(ctx context.Context, dir, passphrase string) (*Vault, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := checkLockout(dir, time.Now(), DefaultMaxFailures); err != nil {
+	if err := checkLockout(dir, time.Now()); err != nil {
 		return nil, err
 	}
 	scrypt, err := age.NewScryptIdentity(passphrase)
@@ -225,8 +225,8 @@ func Open(ctx context.Context, dir, passphrase string) (*Vault, error) {
 	debug.FreeOSMemory()
 	if err != nil {
 		if errors.Is(err, age.ErrIncorrectIdentity) {
-			n := recordFailure(dir, time.Now())
-			if left := DefaultMaxFailures - n; left > 0 && left <= 3 {
+			n, max := recordFailure(dir, time.Now())
+			if left := max - n; left > 0 && left <= 3 {
 				return nil, fmt.Errorf("%w (%d more before unlock is refused for a while)", ErrWrongPassphrase, left)
 			}
 			return nil, ErrWrongPassphrase
