@@ -199,6 +199,11 @@ func (a *App) Folder(ctx context.Context, name string) (vault.Folder, error) {
 		}
 		return f, fmt.Errorf("no folder %q in this vault (%s): %w", name, hint, vault.ErrNotFound)
 	}
+	if errors.Is(err, vault.ErrTampered) || errors.Is(err, vault.ErrDamaged) {
+		// A folder whose signed object does not match the index is never
+		// used, and the attempt is on record.
+		a.record(ctx, audit.Event{Action: audit.Tamper, Outcome: audit.Blocked, Reason: err.Error()})
+	}
 	return f, err
 }
 

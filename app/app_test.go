@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"os"
@@ -9,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	_ "modernc.org/sqlite"
 
 	"github.com/coffer-vault/coffer/app"
 	"github.com/coffer-vault/coffer/audit"
@@ -292,5 +295,49 @@ func TestPolicySetsTheUnlockLimit(t *testing.T) {
 	}
 	if _, err := app.Open(ctx, dir, pass); !errors.Is(err, vault.ErrLocked) {
 		t.Fatalf("after 3 failures with a limit of 3: %v", err)
+	}
+}
+
+// TestFolderEditedInIndexIsRefusedAndAudited points a confidential folder's
+// index row at another folder's signed object.
+func TestFolderEditedInIndexIsRefusedAndAudited(t *testing.T) {
+	ctx := context.Background()
+	a, dir := newApp(t)
+	if _, err := a.CreateFolder(ctx, "Deals", policy.Confidential); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.CreateFolder(ctx, "Lobby", policy.Public); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Import(ctx, "Deals", "terms.txt", strings.NewReader("price 42"), nil); err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	db, err := sql.Open("sqlite", filepath.Join(dir, "index.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.Exec(`UPDATE folders SET object_id = (SELECT object_id FROM folders ORDER BY created_at DESC LIMIT 1)
+		WHERE created_at = (SELECT min(created_at) FROM folders)`)
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err = app.Open(ctx, dir, pass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	out := filepath.Join(t.TempDir(), "leak.txt")
+	if _, err := a.Export(ctx, "Deals", "terms.txt", out, app.ExportOptions{}); err == nil {
+		t.Fatal("export from a tampered folder succeeded")
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Fatal("a file was written")
+	}
+	log, _ := a.AuditLog(ctx)
+	last := log.Events[len(log.Events)-1]
+	if last.Action != audit.Tamper || last.Outcome != audit.Blocked {
+		t.Errorf("not audited: %+v", last)
 	}
 }
