@@ -1,12 +1,27 @@
 // Package assets holds the files Coffer ships inside its binaries: the demo
-// documents the guided tour and the demo organisation start with (and, with
-// the desktop app, icons and fonts).
+// documents the guided tour and the demo organisation start with, and the
+// fonts watermarks and previews are drawn with (and, with the desktop app,
+// icons).
 package assets
 
-import "embed"
+import (
+	"embed"
+
+	"golang.org/x/image/font/gofont/gobold"
+	"golang.org/x/image/font/gofont/gomono"
+)
 
 // Demo holds small sample documents, one per folder class of the demo vault,
 // under demo/.
 //
 //go:embed demo
 var Demo embed.FS
+
+// WatermarkFont returns the TrueType font watermarks and text previews are
+// drawn with: Go Bold (golang.org/x/image/font/gofont, BSD licence), built
+// into the binary so every platform renders the same pixels.
+func WatermarkFont() []byte { return gobold.TTF }
+
+// TextFont returns the monospaced font text, CSV and Markdown previews are
+// set in: Go Mono.
+func TextFont() []byte { return gomono.TTF }

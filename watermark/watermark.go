@@ -1,0 +1,183 @@
+// Package watermark draws a viewer's identity into the pixels of a page:
+// name, e-mail, device, UTC time and the view's trace code, tiled over the
+// whole page, rotated and semi-transparent, so that a photo or screenshot of
+// any part of the page names who saw it. It works on images only; what a
+// page is, is package preview's business.
+package watermark
+
+import (
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"image/draw"
+	"math"
+	"time"
+
+	xdraw "golang.org/x/image/draw"
+	"golang.org/x/image/font"
+	"golang.org/x/image/font/opentype"
+	"golang.org/x/image/math/f64"
+	"golang.org/x/image/math/fixed"
+)
+
+// Spec is what a watermark says and how it looks.
+type Spec struct {
+	Name      string
+	Email     string
+	Device    string
+	Time      time.Time
+	TraceCode string
+
+	// Opacity of the text, 0..1 (0 means the default, 0.22).
+	Opacity float64
+	// Angle of the text in degrees, counter-clockwise (0 means 30).
+	Angle float64
+	// Color of the text (zero means a dark red).
+	Color color.RGBA
+	// TextHeight is the height of one line in pixels (0 means 1/40 of the
+	// page's shorter side, at least 12).
+	TextHeight float64
+}
+
+// Lines returns the watermark's text, one line each.
+func (s Spec) Lines() []string {
+	who := s.Name
+	if s.Email != "" {
+		who = fmt.Sprintf("%s <%s>", s.Name, s.Email)
+	}
+	return []string{
+		who,
+		fmt.Sprintf("%s · %s UTC", s.Device, s.Time.UTC().Format("2006-01-02 15:04")),
+		"trace " + s.TraceCode,
+	}
+}
+
+func (s Spec) withDefaults(bounds image.Rectangle) Spec {
+	if s.Opacity <= 0 || s.Opacity > 1 {
+		s.Opacity = 0.22
+	}
+	if s.Angle == 0 {
+		s.Angle = 30
+	}
+	if s.Color == (color.RGBA{}) {
+		s.Color = color.RGBA{R: 150, G: 20, B: 30, A: 255}
+	}
+	if s.TextHeight <= 0 {
+		short := min(bounds.Dx(), bounds.Dy())
+		s.TextHeight = max(12, float64(short)/40)
+	}
+	return s
+}
+
+// Stamper draws watermarks with one font. It is safe for concurrent use.
+type Stamper struct {
+	font *opentype.Font
+}
+
+// NewStamper parses a TrueType or OpenType font.
+func NewStamper(ttf []byte) (*Stamper, error) {
+	f, err := opentype.Parse(ttf)
+	if err != nil {
+		return nil, fmt.Errorf("watermark: font: %w", err)
+	}
+	return &Stamper{font: f}, nil
+}
+
+// ErrEmpty is returned for a spec without a trace code or identity: a
+// watermark that names nobody protects nothing.
+var ErrEmpty = errors.New("watermark: spec names no viewer or trace code")
+
+// Stamp draws the watermark over all of img, in place.
+func (st *Stamper) Stamp(img *image.RGBA, s Spec) error {
+	if s.TraceCode == "" || (s.Name == "" && s.Email == "") {
+		return ErrEmpty
+	}
+	b := img.Bounds()
+	if b.Empty() {
+		return nil
+	}
+	s = s.withDefaults(b)
+	flat, err := st.block(s)
+	if err != nil {
+		return err
+	}
+	tile := rotate(flat, s.Angle)
+	fade(tile, s.Opacity)
+	// Lay text blocks out on a staggered grid in the rotated frame (u along
+	// the text, v across it), then map each block's centre onto the page:
+	// blocks never overlap, and no stretch of the page is left bare.
+	rad := s.Angle * math.Pi / 180
+	sin, cos := math.Sin(rad), math.Cos(rad)
+	du := float64(flat.Bounds().Dx()) * 1.05
+	dv := float64(flat.Bounds().Dy())
+	cx, cy := float64(b.Min.X+b.Max.X)/2, float64(b.Min.Y+b.Max.Y)/2
+	reach := math.Hypot(float64(b.Dx()), float64(b.Dy()))/2 + du
+	tb := tile.Bounds()
+	for j := -int(reach/dv) - 1; j <= int(reach/dv)+1; j++ {
+		shift := float64(j&1) * du / 2
+		for i := -int(reach/du) - 1; i <= int(reach/du)+1; i++ {
+			u, v := float64(i)*du+shift, float64(j)*dv
+			x := cx + u*cos + v*sin
+			y := cy - u*sin + v*cos
+			r := image.Rect(int(x)-tb.Dx()/2, int(y)-tb.Dy()/2, int(x)-tb.Dx()/2+tb.Dx(), int(y)-tb.Dy()/2+tb.Dy())
+			if r.Overlaps(b) {
+				draw.Draw(img, r, tile, tb.Min, draw.Over)
+			}
+		}
+	}
+	return nil
+}
+
+// block renders the text lines once, unrotated, on a transparent
+// background with a margin.
+func (st *Stamper) block(s Spec) (*image.RGBA, error) {
+	face, err := opentype.NewFace(st.font, &opentype.FaceOptions{Size: s.TextHeight * 0.75, DPI: 96, Hinting: font.HintingNone})
+	if err != nil {
+		return nil, fmt.Errorf("watermark: %w", err)
+	}
+	defer face.Close()
+	lines := s.Lines()
+	lineH := int(math.Ceil(s.TextHeight * 1.3))
+	width := 0
+	for _, l := range lines {
+		width = max(width, font.MeasureString(face, l).Ceil())
+	}
+	padX, padY := lineH, lineH/3
+	flat := image.NewRGBA(image.Rect(0, 0, width+2*padX, lineH*len(lines)+2*padY))
+	d := font.Drawer{Dst: flat, Src: image.NewUniform(s.Color), Face: face}
+	for i, l := range lines {
+		d.Dot = fixed.P(padX, padY+lineH*(i+1)-lineH/4)
+		d.DrawString(l)
+	}
+	return flat, nil
+}
+
+// fade scales every pixel of a premultiplied image by opacity, so the tile
+// can be composited with the fast unmasked path.
+func fade(img *image.RGBA, opacity float64) {
+	k := uint32(math.Round(opacity * 256))
+	for i := range img.Pix {
+		img.Pix[i] = uint8(uint32(img.Pix[i]) * k >> 8)
+	}
+}
+
+// rotate returns src turned by deg degrees counter-clockwise, on a canvas
+// just large enough to hold it.
+func rotate(src *image.RGBA, deg float64) *image.RGBA {
+	rad := deg * math.Pi / 180
+	sin, cos := math.Sin(rad), math.Cos(rad)
+	w, h := float64(src.Bounds().Dx()), float64(src.Bounds().Dy())
+	nw := math.Abs(w*cos) + math.Abs(h*sin)
+	nh := math.Abs(w*sin) + math.Abs(h*cos)
+	dst := image.NewRGBA(image.Rect(0, 0, int(math.Ceil(nw)), int(math.Ceil(nh))))
+	// Map source to destination: move the source centre to the origin,
+	// rotate (y grows downwards, so counter-clockwise is -rad), move to the
+	// destination centre.
+	m := f64.Aff3{
+		cos, sin, nw/2 - cos*w/2 - sin*h/2,
+		-sin, cos, nh/2 + sin*w/2 - cos*h/2,
+	}
+	xdraw.BiLinear.Transform(dst, m, src, src.Bounds(), xdraw.Over, nil)
+	return dst
+}

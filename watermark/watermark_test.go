@@ -1,0 +1,162 @@
+package watermark_test
+
+import (
+	"flag"
+	"image"
+	"image/color"
+	"image/draw"
+	"image/png"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/coffer-vault/coffer/assets"
+	"github.com/coffer-vault/coffer/watermark"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden images in testdata")
+
+func stamper(t testing.TB) *watermark.Stamper {
+	t.Helper()
+	st, err := watermark.NewStamper(assets.WatermarkFont())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func spec() watermark.Spec {
+	return watermark.Spec{Name: "Ann Trader", Email: "ann@example.com", Device: "laptop-7",
+		Time: time.Date(2026, 11, 22, 21, 3, 0, 0, time.UTC), TraceCode: "K7Q4-MZP2X"}
+}
+
+func white(w, h int) *image.RGBA {
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	draw.Draw(img, img.Bounds(), image.NewUniform(color.White), image.Point{}, draw.Src)
+	return img
+}
+
+// TestCoversEveryCell stamps pages of several sizes and orientations and
+// checks that every cell of a 6×6 grid over the page holds watermark
+// pixels: no part of a page can be cropped out unmarked.
+func TestCoversEveryCell(t *testing.T) {
+	st := stamper(t)
+	for _, size := range []image.Point{{1240, 1754}, {1754, 1240}, {612, 792}, {2480, 3508}, {400, 300}, {3000, 500}} {
+		img := white(size.X, size.Y)
+		if err := st.Stamp(img, spec()); err != nil {
+			t.Fatal(err)
+		}
+		const n = 6
+		for gy := range n {
+			for gx := range n {
+				cell := image.Rect(size.X*gx/n, size.Y*gy/n, size.X*(gx+1)/n, size.Y*(gy+1)/n)
+				if marked(img, cell) == 0 {
+					t.Errorf("%v page: cell (%d,%d) %v has no watermark", size, gx, gy, cell)
+				}
+			}
+		}
+		// Semi-transparent: nothing is painted fully over.
+		if dark := darkest(img); dark < 100 {
+			t.Errorf("%v page: a pixel is as dark as %d; the watermark must stay see-through", size, dark)
+		}
+	}
+}
+
+func marked(img *image.RGBA, r image.Rectangle) int {
+	n := 0
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			if c := img.RGBAAt(x, y); c.G < 235 {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+func darkest(img *image.RGBA) uint8 {
+	d := uint8(255)
+	for i := 0; i < len(img.Pix); i += 4 {
+		d = min(d, img.Pix[i], img.Pix[i+1], img.Pix[i+2])
+	}
+	return d
+}
+
+// TestGolden compares a stamped page with a reviewed image, with a
+// tolerance for font rasterisation differences between platforms.
+func TestGolden(t *testing.T) {
+	img := white(620, 877)
+	if err := stamper(t).Stamp(img, spec()); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join("testdata", "a4-75dpi.png")
+	if *update {
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := png.Encode(f, img); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatalf("golden image: %v (run with -update and look at it)", err)
+	}
+	defer f.Close()
+	want, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want.Bounds() != img.Bounds() {
+		t.Fatalf("golden is %v, got %v", want.Bounds(), img.Bounds())
+	}
+	var diff, off int
+	for y := range img.Bounds().Dy() {
+		for x := range img.Bounds().Dx() {
+			r1, g1, b1, _ := want.At(x, y).RGBA()
+			c := img.RGBAAt(x, y)
+			d := absDiff(r1>>8, uint32(c.R)) + absDiff(g1>>8, uint32(c.G)) + absDiff(b1>>8, uint32(c.B))
+			diff += int(d)
+			if d > 48 {
+				off++
+			}
+		}
+	}
+	pixels := img.Bounds().Dx() * img.Bounds().Dy()
+	if mean := float64(diff) / float64(pixels); mean > 1.0 || off > pixels/200 {
+		t.Errorf("differs from golden: mean %.2f per pixel, %d pixels off", mean, off)
+	}
+}
+
+func absDiff(a, b uint32) uint32 {
+	if a > b {
+		return a - b
+	}
+	return b - a
+}
+
+func TestRefusesAnonymousSpec(t *testing.T) {
+	st := stamper(t)
+	img := white(100, 100)
+	for _, s := range []watermark.Spec{{}, {Name: "Ann"}, {TraceCode: "X"}} {
+		if err := st.Stamp(img, s); err == nil {
+			t.Errorf("%+v stamped", s)
+		}
+	}
+	if _, err := watermark.NewStamper([]byte("not a font")); err == nil {
+		t.Error("bad font accepted")
+	}
+}
+
+func BenchmarkStampA4At150DPI(b *testing.B) {
+	st := stamper(b)
+	img := white(1240, 1754)
+	for b.Loop() {
+		if err := st.Stamp(img, spec()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
