@@ -17,6 +17,7 @@ import (
 
 	"github.com/coffer-vault/coffer/audit"
 	"github.com/coffer-vault/coffer/policy"
+	"github.com/coffer-vault/coffer/preview"
 	"github.com/coffer-vault/coffer/vault"
 )
 
@@ -46,6 +47,7 @@ const ClockTolerance = 5 * time.Minute
 // App is an unlocked vault with its use cases.
 type App struct {
 	v            *vault.Vault
+	pdf          preview.PDFOpener // nil until a PDF renderer is attached
 	doc          *policy.Document
 	warnings     []string
 	clockSuspect bool

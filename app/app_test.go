@@ -341,3 +341,50 @@ func TestFolderEditedInIndexIsRefusedAndAudited(t *testing.T) {
 		t.Errorf("not audited: %+v", last)
 	}
 }
+
+func TestPreviewTraceCodes(t *testing.T) {
+	ctx := context.Background()
+	a, _ := newApp(t)
+	for _, c := range []policy.Class{policy.Internal, policy.Confidential} {
+		if _, err := a.CreateFolder(ctx, string(c), c); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.Import(ctx, string(c), "notes.md", strings.NewReader(strings.Repeat("# Q3 notes\nrates desk up 2%\n", 80)), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p, err := a.Preview(ctx, "confidential", "notes.md", app.PreviewOptions{Page: 2, DPI: 72})
+	if err != nil {
+		t.Fatalf("in-app preview of a confidential document: %v", err)
+	}
+	if p.Pages != 3 || p.Page != 2 || len(p.TraceCode) != 11 || p.Image.Bounds().Dx() != 595 {
+		t.Fatalf("page %d of %d, trace %q, %v", p.Page, p.Pages, p.TraceCode, p.Image.Bounds())
+	}
+	q, err := a.Preview(ctx, "confidential", "notes.md", app.PreviewOptions{Page: 2, DPI: 72})
+	if err != nil || q.TraceCode == p.TraceCode {
+		t.Fatalf("second view has trace code %q (first %q), %v", q.TraceCode, p.TraceCode, err)
+	}
+	res, err := a.Trace(ctx, strings.ToLower(strings.ReplaceAll(p.TraceCode, "-", "")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := res.Events[0]
+	if len(res.Events) != 1 || e.User != "rita@example.com" || e.FileName != "notes.md" || e.FolderName != "confidential" || e.Page != 2 || e.Version != 1 {
+		t.Errorf("trace resolved to %+v", res.Events)
+	}
+	if _, err := a.Preview(ctx, "confidential", "notes.md", app.PreviewOptions{ToFile: true}); !errors.Is(err, app.ErrBlocked) {
+		t.Errorf("preview to a file of a confidential document: %v", err)
+	}
+	if _, err := a.Preview(ctx, "internal", "notes.md", app.PreviewOptions{ToFile: true}); err != nil {
+		t.Errorf("preview to a file of an internal document: %v", err)
+	}
+	if _, err := a.Import(ctx, "internal", "model.bin", strings.NewReader("\x00\x01binary"), nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Preview(ctx, "internal", "model.bin", app.PreviewOptions{}); err == nil || !strings.Contains(err.Error(), "no preview for this type") {
+		t.Errorf("unsupported type: %v", err)
+	}
+	if _, err := a.Trace(ctx, "ZZZZZ-ZZZZZ"); err == nil {
+		t.Error("unknown trace code resolved")
+	}
+}

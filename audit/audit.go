@@ -25,6 +25,8 @@ const (
 	Tamper       Action = "tamper" // vault data was altered outside Coffer
 	PolicyChange Action = "policy" // a policy document came into force
 	Retention    Action = "retention"
+	Preview      Action = "preview"
+	PreviewFile  Action = "preview-to-file"
 )
 
 // Outcome says how it ended.
@@ -48,6 +50,8 @@ type Event struct {
 	Folder  string    `json:"folder,omitempty"`
 	File    string    `json:"file,omitempty"`
 	Version int       `json:"version,omitempty"`
+	Page    int       `json:"page,omitempty"`  // 1-based page of a preview
+	Trace   string    `json:"trace,omitempty"` // trace code of a preview or export
 	Reason  string    `json:"reason,omitempty"`
 	// Names, filled in for display only, never stored.
 	FolderName string `json:"folder_name,omitempty"`
@@ -61,17 +65,21 @@ type Details struct {
 	Folder  string `json:"folder,omitempty"`
 	File    string `json:"file,omitempty"`
 	Version int    `json:"version,omitempty"`
+	Page    int    `json:"page,omitempty"`
+	Trace   string `json:"trace,omitempty"`
 	Reason  string `json:"reason,omitempty"`
 }
 
 // Details returns the event's sealed part.
 func (e Event) Details() Details {
-	return Details{User: e.User, Device: e.Device, Folder: e.Folder, File: e.File, Version: e.Version, Reason: e.Reason}
+	return Details{User: e.User, Device: e.Device, Folder: e.Folder, File: e.File, Version: e.Version,
+		Page: e.Page, Trace: e.Trace, Reason: e.Reason}
 }
 
 // WithDetails returns e with d filled in.
 func (e Event) WithDetails(d Details) Event {
 	e.User, e.Device, e.Folder, e.File, e.Version, e.Reason = d.User, d.Device, d.Folder, d.File, d.Version, d.Reason
+	e.Page, e.Trace = d.Page, d.Trace
 	return e
 }
 
@@ -87,6 +95,12 @@ func (e Event) Line() string {
 	}
 	if e.Version > 0 {
 		fmt.Fprintf(&b, " v%d", e.Version)
+	}
+	if e.Page > 0 {
+		fmt.Fprintf(&b, " p%d", e.Page)
+	}
+	if e.Trace != "" {
+		fmt.Fprintf(&b, "  trace %s", e.Trace)
 	}
 	if e.Reason != "" {
 		fmt.Fprintf(&b, "  (%s)", e.Reason)

@@ -41,6 +41,12 @@ func (e Event) CEF(version string) string {
 	if e.Version > 0 {
 		ext = append(ext, [2]string{"cn1Label", "version"}, [2]string{"cn1", strconv.Itoa(e.Version)})
 	}
+	if e.Page > 0 {
+		ext = append(ext, [2]string{"cn2Label", "page"}, [2]string{"cn2", strconv.Itoa(e.Page)})
+	}
+	if e.Trace != "" {
+		ext = append(ext, [2]string{"cs3Label", "traceCode"}, [2]string{"cs3", e.Trace})
+	}
 	if e.Reason != "" {
 		ext = append(ext, [2]string{"reason", e.Reason})
 	}

@@ -122,6 +122,8 @@ func newRoot(env Env) *cobra.Command {
 		cmdAudit(env),
 		cmdRetention(env),
 		cmdPolicy(env),
+		cmdPreview(env),
+		cmdTrace(env),
 	)
 	// Unknown subcommands and wrong argument counts are usage errors.
 	root.Args = func(_ *cobra.Command, args []string) error {

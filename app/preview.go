@@ -1,0 +1,147 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"time"
+
+	"github.com/coffer-vault/coffer/assets"
+	"github.com/coffer-vault/coffer/audit"
+	"github.com/coffer-vault/coffer/policy"
+	"github.com/coffer-vault/coffer/preview"
+	"github.com/coffer-vault/coffer/vault"
+	"github.com/coffer-vault/coffer/watermark"
+)
+
+// MaxPreviewBytes bounds a document decrypted into memory for preview.
+const MaxPreviewBytes = 512 << 20
+
+// Page is one watermarked page of a document.
+type Page struct {
+	Image     *image.RGBA
+	Page      int // 1-based
+	Pages     int
+	TraceCode string
+	Version   vault.Version
+}
+
+// PreviewOptions tune Preview.
+type PreviewOptions struct {
+	Page   int     // 1-based; 0 means 1
+	DPI    float64 // 0 means 110
+	ToFile bool    // the page will be written to a file: gated as preview-to-file
+}
+
+// Preview renders one page of the current version of folder/name with the
+// viewer's watermark drawn into the pixels. The document is decrypted into
+// memory only. Each view gets its own trace code, written to the audit
+// trail before the page is returned, so that `coffer trace` names the
+// viewer of any photo of it.
+func (a *App) Preview(ctx context.Context, folder, name string, opts PreviewOptions) (*Page, error) {
+	if opts.Page <= 0 {
+		opts.Page = 1
+	}
+	if opts.DPI <= 0 {
+		opts.DPI = 110
+	}
+	f, err := a.Folder(ctx, folder)
+	if err != nil {
+		return nil, err
+	}
+	ver, err := a.v.Stat(ctx, f, name)
+	if err != nil {
+		return nil, err
+	}
+	action, auditAction := policy.Preview, audit.Preview
+	if opts.ToFile {
+		action, auditAction = policy.PreviewToFile, audit.PreviewFile
+	}
+	e := audit.Event{Action: auditAction, Folder: f.ID.String(), File: ver.File.String(), Version: ver.Seq, Page: opts.Page}
+	if err := a.decide(f, action); err != nil {
+		e.Outcome, e.Reason = audit.Blocked, err.Error()
+		a.record(ctx, e)
+		return nil, err
+	}
+	img, pages, err := a.render(ctx, f, ver, opts)
+	if err != nil {
+		e.Outcome, e.Reason = audit.Failed, err.Error()
+		a.record(ctx, e)
+		return nil, err
+	}
+	e.Outcome, e.Trace = audit.OK, audit.NewTraceCode()
+	spec := watermark.Spec{Name: a.v.Owner().Name, Email: a.v.Owner().Email, Device: a.v.DeviceName(),
+		Time: time.Now(), TraceCode: e.Trace}
+	if spec.Name == "" {
+		spec.Name = spec.Email
+	}
+	st, err := watermark.NewStamper(assets.WatermarkFont())
+	if err != nil {
+		return nil, err
+	}
+	if err := st.Stamp(img, spec); err != nil {
+		return nil, err
+	}
+	if err := a.mustRecord(ctx, e); err != nil {
+		return nil, err
+	}
+	return &Page{Image: img, Page: opts.Page, Pages: pages, TraceCode: e.Trace, Version: ver}, nil
+}
+
+func (a *App) render(ctx context.Context, f vault.Folder, ver vault.Version, opts PreviewOptions) (*image.RGBA, int, error) {
+	if preview.KindOf(ver.Type, ver.Name) == preview.Unsupported {
+		return nil, 0, fmt.Errorf("%s (%s): %w; it stays in the vault and can be exported where policy allows", ver.Name, ver.Type, preview.ErrUnsupported)
+	}
+	if ver.Size > MaxPreviewBytes {
+		return nil, 0, fmt.Errorf("%s is %d MiB, over the %d MiB preview limit", ver.Name, ver.Size>>20, MaxPreviewBytes>>20)
+	}
+	var buf bytes.Buffer
+	buf.Grow(int(ver.Size))
+	if _, err := a.v.WriteTo(ctx, &buf, f, ver.Name, ver.Seq); err != nil {
+		return nil, 0, err
+	}
+	doc, err := preview.Open(ctx, buf.Bytes(), ver.Type, ver.Name, preview.Options{PDF: a.pdf})
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s: %w", ver.Name, err)
+	}
+	defer doc.Close()
+	if opts.Page > doc.Pages() {
+		return nil, 0, fmt.Errorf("%s has %d pages: %w", ver.Name, doc.Pages(), preview.ErrPage)
+	}
+	img, err := doc.Render(ctx, opts.Page-1, opts.DPI)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s page %d: %w", ver.Name, opts.Page, err)
+	}
+	return img, doc.Pages(), nil
+}
+
+// TraceResult is what a trace code tells: who saw which page, when.
+type TraceResult struct {
+	Events []audit.Event
+}
+
+// Trace finds the views and exports that carried a trace code.
+func (a *App) Trace(ctx context.Context, code string) (*TraceResult, error) {
+	want := audit.NormalizeTraceCode(code)
+	if len(want) != 11 {
+		return nil, fmt.Errorf("%q is not a trace code (they look like K7Q4M-ZP2XA)", code)
+	}
+	log, err := a.AuditLog(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res := &TraceResult{}
+	for _, e := range log.Events {
+		if e.Trace == want {
+			res.Events = append(res.Events, e)
+		}
+	}
+	if len(res.Events) == 0 {
+		return nil, fmt.Errorf("trace code %s is not in this device's audit trail: %w", want, errNoTrace)
+	}
+	return res, nil
+}
+
+var errNoTrace = errors.New("unknown trace code")

@@ -1,0 +1,105 @@
+package cli
+
+import (
+	"bytes"
+	"fmt"
+	"image/png"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/coffer-vault/coffer/app"
+)
+
+func cmdPreview(env Env) *cobra.Command {
+	var dir, out string
+	var page int
+	var dpi float64
+	cmd := &cobra.Command{
+		Use:   "preview --vault DIR FOLDER/FILE [--page N] [--dpi D] --out PAGE.png",
+		Short: "Write one watermarked page as PNG (exit 3 for confidential and restricted: a file is an export)",
+		Args:  exactArgs(1, "FOLDER/FILE"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			folder, file, err := splitPath(args[0])
+			if err != nil {
+				return err
+			}
+			if page < 1 || dpi < 18 || dpi > 600 {
+				return usagef("--page must be 1 or more and --dpi between 18 and 600")
+			}
+			a, err := unlock(cmd.Context(), env, dir)
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			p, err := a.Preview(cmd.Context(), folder, file, app.PreviewOptions{Page: page, DPI: dpi, ToFile: true})
+			if err != nil {
+				return err
+			}
+			var buf bytes.Buffer
+			if err := png.Encode(&buf, p.Image); err != nil {
+				return err
+			}
+			if err := writeNew(out, buf.Bytes()); err != nil {
+				return err
+			}
+			fmt.Fprintf(env.Stdout, "Wrote page %d of %d of %s to %s (trace code %s)\n", p.Page, p.Pages, display(p.Version.Name), out, p.TraceCode)
+			return nil
+		},
+	}
+	vaultFlag(cmd, &dir)
+	cmd.Flags().StringVar(&out, "out", "", "PNG file to write (required)")
+	cmd.Flags().IntVar(&page, "page", 1, "page number, from 1")
+	cmd.Flags().Float64Var(&dpi, "dpi", 110, "resolution")
+	_ = cmd.MarkFlagRequired("out")
+	return cmd
+}
+
+// writeNew writes data to path atomically (temp file, fsync, rename).
+func writeNew(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".coffer-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	_, err = tmp.Write(data)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+func cmdTrace(env Env) *cobra.Command {
+	var dir string
+	cmd := &cobra.Command{
+		Use:   "trace --vault DIR CODE",
+		Short: "Who saw what, when: resolve a watermark's trace code",
+		Args:  exactArgs(1, "a trace CODE"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			a, err := unlock(cmd.Context(), env, dir)
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			res, err := a.Trace(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			for _, e := range res.Events {
+				fmt.Fprintf(env.Stdout, "%s: %s by %s on device %s at %s UTC: %s/%s version %d page %d\n",
+					e.Trace, e.Action, e.User, e.Device[:min(12, len(e.Device))], e.Time.Format("2006-01-02 15:04:05"),
+					display(e.FolderName), display(e.FileName), e.Version, e.Page)
+			}
+			return nil
+		},
+	}
+	vaultFlag(cmd, &dir)
+	return cmd
+}

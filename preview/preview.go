@@ -1,0 +1,106 @@
+// Package preview turns a document's bytes into page images: PDF pages
+// (through package preview/pdf), images, and text, CSV and Markdown set in
+// pages. It works from bytes in memory and never writes plaintext to disk;
+// drawing the watermark on the pages is package watermark's job.
+package preview
+
+import (
+	"context"
+	"errors"
+	"image"
+	"mime"
+	"path/filepath"
+	"strings"
+)
+
+// Document is an opened document whose pages render on demand: page N
+// renders without pages before it.
+type Document interface {
+	// Pages returns the number of pages (at least 1).
+	Pages() int
+	// Render draws page (0-based) at dpi dots per inch.
+	Render(ctx context.Context, page int, dpi float64) (*image.RGBA, error)
+	Close() error
+}
+
+// Errors callers test with errors.Is.
+var (
+	ErrUnsupported = errors.New("no preview for this type")
+	ErrTooLarge    = errors.New("page is too large to preview")
+	ErrPage        = errors.New("no such page")
+	ErrCorrupt     = errors.New("document cannot be read")
+)
+
+// DefaultMaxPixels bounds one rendered page (40 megapixels, 160 MiB RGBA).
+const DefaultMaxPixels = 40_000_000
+
+// PDFOpener opens PDFs; package preview/pdf's Renderer is one. It is an
+// interface so the text and image paths need no WebAssembly runtime.
+type PDFOpener interface {
+	OpenPDF(ctx context.Context, data []byte) (Document, error)
+}
+
+// Options tune Open.
+type Options struct {
+	MaxPixels int       // 0 means DefaultMaxPixels
+	PDF       PDFOpener // nil: PDFs are ErrUnsupported
+}
+
+// Kind is the family of renderer a document needs.
+type Kind int
+
+const (
+	Unsupported Kind = iota
+	PDF
+	Image
+	Text
+	CSV
+)
+
+// KindOf decides how to preview a document from its media type and name.
+func KindOf(mediaType, name string) Kind {
+	mt, _, _ := mime.ParseMediaType(mediaType)
+	ext := strings.ToLower(filepath.Ext(name))
+	switch {
+	case mt == "application/pdf" || ext == ".pdf":
+		return PDF
+	case strings.HasPrefix(mt, "image/") || in(ext, ".png", ".jpg", ".jpeg", ".gif", ".webp", ".tif", ".tiff", ".bmp"):
+		return Image
+	case mt == "text/csv" || ext == ".csv":
+		return CSV
+	case strings.HasPrefix(mt, "text/") || in(ext, ".txt", ".md", ".markdown", ".log", ".json"):
+		return Text
+	}
+	return Unsupported
+}
+
+func in(s string, list ...string) bool {
+	for _, l := range list {
+		if s == l {
+			return true
+		}
+	}
+	return false
+}
+
+// Open prepares data for preview. Unknown types return ErrUnsupported;
+// the document itself stays importable and listed.
+func Open(ctx context.Context, data []byte, mediaType, name string, opts Options) (Document, error) {
+	if opts.MaxPixels <= 0 {
+		opts.MaxPixels = DefaultMaxPixels
+	}
+	switch KindOf(mediaType, name) {
+	case PDF:
+		if opts.PDF == nil {
+			return nil, ErrUnsupported
+		}
+		return opts.PDF.OpenPDF(ctx, data)
+	case Image:
+		return openImage(data, opts.MaxPixels)
+	case CSV:
+		return openCSV(data, opts.MaxPixels)
+	case Text:
+		return openText(data, opts.MaxPixels)
+	}
+	return nil, ErrUnsupported
+}
