@@ -5,6 +5,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -16,9 +17,11 @@ import (
 	"time"
 
 	"github.com/coffer-vault/coffer/audit"
+	"github.com/coffer-vault/coffer/pdfstamp"
 	"github.com/coffer-vault/coffer/policy"
 	"github.com/coffer-vault/coffer/preview"
 	"github.com/coffer-vault/coffer/vault"
+	"github.com/coffer-vault/coffer/watermark"
 )
 
 // ErrBlocked is wrapped by every error that reports an action denied by
@@ -323,43 +326,83 @@ type ExportOptions struct {
 	Overwrite bool // replace an existing file at the destination
 }
 
+// Exported says what Export wrote.
+type Exported struct {
+	Version   vault.Version
+	TraceCode string // recorded in the audit trail with the export
+	Stamped   bool   // the trace code is stamped on every page (PDFs of stamped classes)
+}
+
 // Export writes a plaintext copy of folder/name to out — exactly that path,
-// never a path derived from the stored name — if policy allows. The copy
-// appears atomically: on any error, nothing is left at out.
-func (a *App) Export(ctx context.Context, folder, name, out string, opts ExportOptions) (vault.Version, error) {
+// never a path derived from the stored name — if policy allows. Classes
+// that require it get PDFs stamped with the exporter and a trace code. The
+// copy appears atomically and only after the audit record is written: on
+// any error, nothing is left at out.
+func (a *App) Export(ctx context.Context, folder, name, out string, opts ExportOptions) (*Exported, error) {
 	f, err := a.Folder(ctx, folder)
 	if err != nil {
-		return vault.Version{}, err
+		return nil, err
 	}
 	ver, err := a.v.Stat(ctx, f, name)
 	if err != nil {
-		return ver, err
+		return nil, err
 	}
+	e := audit.Event{Action: audit.Export, Folder: f.ID.String(), File: ver.File.String(), Version: ver.Seq}
 	// The gate comes before any byte is decrypted.
-	if err := a.Gate(ctx, f, ver, policy.Export); err != nil {
-		return ver, err
+	d := policy.DecideFor(a.subject(), f.ID.String(), f.Class, policy.Export)
+	if !d.Allowed {
+		e.Outcome, e.Reason = audit.Blocked, d.Reason
+		a.record(ctx, e)
+		return nil, &BlockedError{Action: policy.Export, Folder: f.Name, Class: f.Class, Reason: d.Reason}
 	}
 	if !opts.Overwrite {
 		if _, err := os.Lstat(out); err == nil {
-			return ver, fmt.Errorf("%s already exists; choose another path or pass --force: %w", out, fs.ErrExist)
+			return nil, fmt.Errorf("%s already exists; choose another path or pass --force: %w", out, fs.ErrExist)
 		}
 	}
+	res := &Exported{TraceCode: audit.NewTraceCode()}
 	tmp, err := os.CreateTemp(filepath.Dir(out), ".coffer-export-*")
 	if err != nil {
-		return ver, err
+		return nil, err
 	}
 	defer os.Remove(tmp.Name())
-	ver, err = a.v.WriteTo(ctx, tmp, f, name, opts.Version)
+	res.Version, res.Stamped, err = a.writeExport(ctx, tmp, f, ver, opts.Version, d.Stamp, res.TraceCode)
 	if err == nil {
 		err = tmp.Sync()
 	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), out)
+	if err != nil {
+		return nil, err
 	}
-	return ver, err
+	e.Outcome, e.Trace, e.Version = audit.OK, res.TraceCode, res.Version.Seq
+	if res.Stamped {
+		e.Reason = "stamped with the trace code"
+	}
+	if err := a.mustRecord(ctx, e); err != nil {
+		return nil, err
+	}
+	return res, os.Rename(tmp.Name(), out)
+}
+
+// writeExport writes the plaintext of version seq to w, stamped when the
+// class asks for it and the document is a PDF.
+func (a *App) writeExport(ctx context.Context, w io.Writer, f vault.Folder, head vault.Version, seq int, stamp bool, trace string) (vault.Version, bool, error) {
+	if !stamp || preview.KindOf(head.Type, head.Name) != preview.PDF {
+		ver, err := a.v.WriteTo(ctx, w, f, head.Name, seq)
+		return ver, false, err
+	}
+	var buf bytes.Buffer
+	ver, err := a.v.WriteTo(ctx, &buf, f, head.Name, seq)
+	if err != nil {
+		return ver, false, err
+	}
+	spec := watermark.Spec{Name: a.v.Owner().Name, Email: a.v.Owner().Email, Device: a.v.DeviceName(), Time: time.Now(), TraceCode: trace}
+	if err := pdfstamp.Stamp(bytes.NewReader(buf.Bytes()), w, spec); err != nil {
+		return ver, false, fmt.Errorf("%s cannot be stamped, so it is not exported: %w", head.Name, err)
+	}
+	return ver, true, nil
 }
 
 // Check verifies the whole vault.

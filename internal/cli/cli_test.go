@@ -83,9 +83,16 @@ func TestClassesAndExportGate(t *testing.T) {
 		dst := filepath.Join(out, tc.folder+".pdf")
 		r := expect(t, tc.code, "export", "--vault", dir, tc.folder+"/asy-latex.pdf", "--out", dst)
 		got, err := os.ReadFile(dst)
-		if tc.code == 0 {
+		switch {
+		case tc.folder == "Public":
 			if err != nil || !bytes.Equal(got, want) {
 				t.Errorf("%s: exported copy differs (%v)", tc.folder, err)
+			}
+			continue
+		case tc.folder == "Internal":
+			// Internal PDFs leave stamped with the exporter and a trace code.
+			if err != nil || bytes.Equal(got, want) || !bytes.HasPrefix(got, []byte("%PDF")) || !strings.Contains(r.stdout, "stamped on every page") {
+				t.Errorf("%s: export not stamped: %q (%v)", tc.folder, r.stdout, err)
 			}
 			continue
 		}

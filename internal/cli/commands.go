@@ -357,11 +357,15 @@ func cmdExport(env Env) *cobra.Command {
 				return err
 			}
 			defer a.Close()
-			ver, err := a.Export(cmd.Context(), folder, file, out, app.ExportOptions{Version: seq, Overwrite: force})
+			res, err := a.Export(cmd.Context(), folder, file, out, app.ExportOptions{Version: seq, Overwrite: force})
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(env.Stdout, "Exported %s version %d to %s\n", display(ver.Name), ver.Seq, out)
+			stamped := ""
+			if res.Stamped {
+				stamped = ", stamped on every page"
+			}
+			fmt.Fprintf(env.Stdout, "Exported %s version %d to %s (trace code %s%s)\n", display(res.Version.Name), res.Version.Seq, out, res.TraceCode, stamped)
 			return nil
 		},
 	}
