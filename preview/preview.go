@@ -1,6 +1,6 @@
 // Package preview turns a document's bytes into page images: PDF pages
-// (through package preview/pdf), images, and text, CSV and Markdown set in
-// pages. It works from bytes in memory and never writes plaintext to disk;
+// (through package preview/pdf), images, spreadsheets as grids of cells, and
+// text, CSV and Markdown set in pages. It works from bytes in memory and never writes plaintext to disk;
 // drawing the watermark on the pages is package watermark's job.
 package preview
 
@@ -55,6 +55,7 @@ const (
 	Image
 	Text
 	CSV
+	Spreadsheet
 )
 
 // KindOf decides how to preview a document from its media type and name.
@@ -68,6 +69,8 @@ func KindOf(mediaType, name string) Kind {
 		return Image
 	case mt == "text/csv" || ext == ".csv":
 		return CSV
+	case mt == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" || ext == ".xlsx" || ext == ".xlsm":
+		return Spreadsheet
 	case strings.HasPrefix(mt, "text/") || in(ext, ".txt", ".md", ".markdown", ".log", ".json"):
 		return Text
 	}
@@ -99,6 +102,8 @@ func Open(ctx context.Context, data []byte, mediaType, name string, opts Options
 		return openImage(data, opts.MaxPixels)
 	case CSV:
 		return openCSV(data, opts.MaxPixels)
+	case Spreadsheet:
+		return openXLSX(data, opts.MaxPixels)
 	case Text:
 		return openText(data, opts.MaxPixels)
 	}

@@ -190,3 +190,24 @@ func TestUnsupported(t *testing.T) {
 		}
 	}
 }
+
+func TestSpreadsheets(t *testing.T) {
+	for _, name := range []string{"datasets.xlsx", "deaths.xlsx"} {
+		data, err := os.ReadFile(filepath.Join(testenv.Corpus(t), "xlsx", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := open(t, data, "", name)
+		img, err := d.Render(context.Background(), 0, 72)
+		if err != nil || nonWhite(img) < 1000 {
+			t.Errorf("%s: %d pages, %v", name, d.Pages(), err)
+		}
+		// A truncated workbook and a zip that is no workbook are refused.
+		if _, err := preview.Open(context.Background(), data[:len(data)/2], "", name, preview.Options{}); !errors.Is(err, preview.ErrCorrupt) {
+			t.Errorf("%s truncated: %v", name, err)
+		}
+	}
+	if _, err := preview.Open(context.Background(), []byte("PK\x03\x04garbage"), "", "x.xlsx", preview.Options{}); !errors.Is(err, preview.ErrCorrupt) {
+		t.Errorf("garbage workbook: %v", err)
+	}
+}
