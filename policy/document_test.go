@@ -3,11 +3,11 @@ package policy
 import (
 	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/coffer-vault/coffer/internal/testenv"
 )
 
 func TestDefaultIsValid(t *testing.T) {
@@ -82,11 +82,4 @@ func FuzzParseDocument(f *testing.F) {
 	})
 }
 
-func TestFuzzSeedsPresent(t *testing.T) {
-	for _, target := range []string{"FuzzParseDocument"} {
-		entries, err := os.ReadDir(filepath.Join("testdata", "fuzz", target))
-		if err != nil || len(entries) < 5 {
-			t.Errorf("%s has %d seeds (%v); want at least 5", target, len(entries), err)
-		}
-	}
-}
+func TestFuzzSeedsPresent(t *testing.T) { testenv.CheckFuzzSeeds(t) }

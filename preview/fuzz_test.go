@@ -2,10 +2,9 @@ package preview_test
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"testing"
 
+	"github.com/coffer-vault/coffer/internal/testenv"
 	"github.com/coffer-vault/coffer/preview"
 )
 
@@ -35,9 +34,4 @@ func FuzzOpen(f *testing.F) {
 	})
 }
 
-func TestFuzzSeedsPresent(t *testing.T) {
-	entries, err := os.ReadDir(filepath.Join("testdata", "fuzz", "FuzzOpen"))
-	if err != nil || len(entries) < 5 {
-		t.Fatalf("FuzzOpen has %d seeds (%v); want at least 5", len(entries), err)
-	}
-}
+func TestFuzzSeedsPresent(t *testing.T) { testenv.CheckFuzzSeeds(t) }
