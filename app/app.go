@@ -50,7 +50,8 @@ const ClockTolerance = 5 * time.Minute
 // App is an unlocked vault with its use cases.
 type App struct {
 	v            *vault.Vault
-	pdf          preview.PDFOpener // nil until a PDF renderer is attached
+	pdf          preview.PDFOpener // started on the first PDF preview
+	pdfClose     func() error
 	doc          *policy.Document
 	warnings     []string
 	clockSuspect bool
@@ -120,8 +121,14 @@ func (a *App) checkClock(ctx context.Context, now time.Time) {
 // passphrases tried meanwhile, a clock set back.
 func (a *App) Warnings() []string { return a.warnings }
 
-// Close locks the vault.
-func (a *App) Close() error { return a.v.Close() }
+// Close locks the vault and stops the PDF renderer if it ran.
+func (a *App) Close() error {
+	if a.pdfClose != nil {
+		_ = a.pdfClose()
+		a.pdf, a.pdfClose = nil, nil
+	}
+	return a.v.Close()
+}
 
 // Vault returns the underlying vault.
 func (a *App) Vault() *vault.Vault { return a.v }

@@ -6,12 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/coffer-vault/coffer/assets"
 	"github.com/coffer-vault/coffer/audit"
 	"github.com/coffer-vault/coffer/policy"
 	"github.com/coffer-vault/coffer/preview"
+	"github.com/coffer-vault/coffer/preview/pdf"
 	"github.com/coffer-vault/coffer/vault"
 	"github.com/coffer-vault/coffer/watermark"
 )
@@ -102,7 +105,15 @@ func (a *App) render(ctx context.Context, f vault.Folder, ver vault.Version, opt
 	if _, err := a.v.WriteTo(ctx, &buf, f, ver.Name, ver.Seq); err != nil {
 		return nil, 0, err
 	}
-	doc, err := preview.Open(ctx, buf.Bytes(), ver.Type, ver.Name, preview.Options{PDF: a.pdf})
+	var popts preview.Options
+	if preview.KindOf(ver.Type, ver.Name) == preview.PDF {
+		r, err := a.pdfRenderer(ctx)
+		if err != nil {
+			return nil, 0, err
+		}
+		popts.PDF = r
+	}
+	doc, err := preview.Open(ctx, buf.Bytes(), ver.Type, ver.Name, popts)
 	if err != nil {
 		return nil, 0, fmt.Errorf("%s: %w", ver.Name, err)
 	}
@@ -115,6 +126,28 @@ func (a *App) render(ctx context.Context, f vault.Folder, ver vault.Version, opt
 		return nil, 0, fmt.Errorf("%s page %d: %w", ver.Name, opts.Page, err)
 	}
 	return img, doc.Pages(), nil
+}
+
+// pdfRenderer starts PDFium (WebAssembly) the first time a PDF is
+// previewed. Its compiled code is cached in the user's cache folder (it
+// holds no document data), which turns a ~6 s cold start into ~0.2 s.
+func (a *App) pdfRenderer(ctx context.Context) (preview.PDFOpener, error) {
+	if a.pdf != nil {
+		return a.pdf, nil
+	}
+	opts := pdf.Options{}
+	if dir, err := os.UserCacheDir(); err == nil {
+		opts.CacheDir = filepath.Join(dir, "coffer", "pdfium")
+		if err := os.MkdirAll(opts.CacheDir, 0o700); err != nil {
+			opts.CacheDir = ""
+		}
+	}
+	r, err := pdf.NewRenderer(ctx, opts)
+	if err != nil {
+		return nil, fmt.Errorf("starting the PDF renderer: %w", err)
+	}
+	a.pdf, a.pdfClose = r, r.Close
+	return r, nil
 }
 
 // TraceResult is what a trace code tells: who saw which page, when.

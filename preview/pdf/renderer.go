@@ -1,0 +1,215 @@
+// Package pdf renders pages of PDF documents to images, in process, for
+// previews in the vault.
+//
+// It owns the PDFium sandbox: PDFium compiled to WebAssembly (shipped inside
+// the github.com/klippa-app/go-pdfium module) and run by the wazero runtime,
+// so no system library and no subprocess is involved. The package decides
+// what that sandbox may touch and how long and how large any work in it may
+// get:
+//
+//   - no host filesystem is mounted into the sandbox (go-pdfium mounts the
+//     host root "/" by default; this package always passes an empty
+//     wazero.FSConfig), no environment variables are passed, and the
+//     sandbox's stdout and stderr are discarded;
+//   - PDF bytes are handed over in memory and are never written to disk;
+//   - every document gets a fresh WebAssembly instance that is destroyed when
+//     the document is closed, so no state (and no decrypted content) is
+//     shared between documents;
+//   - every call is bounded by Options.Timeout (the instance is killed when it
+//     expires), every instance's memory by a fixed limit, and every render by
+//     Options.MaxPixels;
+//   - panics from the library are recovered here and returned as errors.
+//
+// Password-protected documents are refused with ErrPassword: the vault does
+// not hand document passwords to the previewer.
+package pdf
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/klippa-app/go-pdfium"
+	"github.com/klippa-app/go-pdfium/webassembly"
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
+)
+
+// Sentinel errors; test for them with errors.Is.
+var (
+	// ErrNotPDF reports input that is not a PDF at all: empty, or without a
+	// "%PDF-" header in its first 1024 bytes.
+	ErrNotPDF = errors.New("not a PDF document")
+	// ErrCorrupt reports input that looks like a PDF but cannot be used:
+	// truncated (no "%%EOF" in its last 1024 bytes), unparsable, or without
+	// pages.
+	ErrCorrupt = errors.New("corrupt or truncated PDF document")
+	// ErrPassword reports an encrypted document that cannot be opened
+	// without a password (or that uses an unsupported security handler).
+	ErrPassword = errors.New("PDF document is password-protected")
+	// ErrPageRange reports a page index outside [0, PageCount()).
+	ErrPageRange = errors.New("page index out of range")
+	// ErrTooLarge reports a render or an input that exceeds the configured
+	// limits.
+	ErrTooLarge = errors.New("exceeds size limit")
+	// ErrClosed reports use of a closed Renderer or Document, or of a
+	// Document whose sandbox was killed after a timeout.
+	ErrClosed = errors.New("closed")
+)
+
+const (
+	// DefaultTimeout is the per-call time limit when Options.Timeout is 0.
+	DefaultTimeout = 10 * time.Second
+	// DefaultMaxPixels is the render size limit when Options.MaxPixels is 0.
+	DefaultMaxPixels = 40_000_000
+
+	// maxOpenDocuments is how many documents (sandbox instances) a Renderer
+	// keeps open at once; Open waits, within its timeout, for a free one.
+	maxOpenDocuments = 8
+	// memoryLimitPages caps each sandbox's linear memory at 1 GiB (64 KiB
+	// pages) instead of wazero's default of 4 GiB.
+	memoryLimitPages = 16384
+	// maxInputBytes is the largest PDF accepted; its copy has to fit in the
+	// sandbox's memory next to PDFium's own allocations.
+	maxInputBytes = 256 << 20
+)
+
+// Options configures a Renderer. The zero value is usable.
+type Options struct {
+	// CacheDir is a directory for wazero's compilation cache. When set, the
+	// compiled PDFium module is kept there and a later NewRenderer (also in
+	// another process) skips the compilation. "" means no cache.
+	CacheDir string
+	// Timeout bounds every call into the sandbox (Open, PageSize, Render).
+	// 0 means DefaultTimeout.
+	Timeout time.Duration
+	// MaxPixels is the largest width × height Render produces. 0 means
+	// DefaultMaxPixels.
+	MaxPixels int
+}
+
+// Renderer owns the compiled PDFium module and a bounded pool of sandbox
+// instances. It is safe for concurrent use; Close it when done.
+type Renderer struct {
+	pool      pdfium.Pool
+	cache     wazero.CompilationCache // nil without Options.CacheDir
+	timeout   time.Duration
+	maxPixels int
+
+	mu     sync.Mutex
+	closed bool
+}
+
+// NewRenderer compiles (or loads from Options.CacheDir) the PDFium module.
+// ctx is checked before the work starts; compilation itself cannot be
+// interrupted. The Renderer does not keep ctx.
+func NewRenderer(ctx context.Context, opts Options) (*Renderer, error) {
+	return newRenderer(ctx, opts, sandboxFSConfig())
+}
+
+// sandboxFSConfig is the filesystem given to every sandbox instance: an
+// explicit, empty configuration, so nothing from the host is mounted. (A nil
+// FSConfig would make go-pdfium mount the host root.)
+func sandboxFSConfig() wazero.FSConfig {
+	return wazero.NewFSConfig()
+}
+
+func newRenderer(ctx context.Context, opts Options, fsConfig wazero.FSConfig) (r *Renderer, err error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("pdf: new renderer: %w", err)
+	}
+	if opts.Timeout < 0 || opts.MaxPixels < 0 {
+		return nil, fmt.Errorf("pdf: new renderer: negative Timeout (%v) or MaxPixels (%d)", opts.Timeout, opts.MaxPixels)
+	}
+	if fsConfig == nil {
+		return nil, errors.New("pdf: new renderer: nil filesystem config would mount the host root")
+	}
+	r = &Renderer{timeout: opts.Timeout, maxPixels: opts.MaxPixels}
+	if r.timeout == 0 {
+		r.timeout = DefaultTimeout
+	}
+	if r.maxPixels == 0 {
+		r.maxPixels = DefaultMaxPixels
+	}
+
+	// The bundled module lowers setjmp/longjmp to exception handling, so that
+	// feature is required. CloseOnContextDone lets a timeout kill a call that
+	// is stuck inside PDFium.
+	rc := wazero.NewRuntimeConfig().
+		WithCoreFeatures(api.CoreFeaturesV2 | experimental.CoreFeaturesExceptionHandling).
+		WithCloseOnContextDone(true).
+		WithMemoryLimitPages(memoryLimitPages)
+	if opts.CacheDir != "" {
+		r.cache, err = wazero.NewCompilationCacheWithDir(opts.CacheDir)
+		if err != nil {
+			return nil, fmt.Errorf("pdf: new renderer: compilation cache %q: %w", opts.CacheDir, err)
+		}
+		rc = rc.WithCompilationCache(r.cache)
+	}
+
+	err = guard("new renderer", func() error {
+		var initErr error
+		r.pool, initErr = webassembly.Init(webassembly.Config{
+			// The pool outlives this call: keep ctx's values, not its
+			// cancellation.
+			Context:       context.WithoutCancel(ctx),
+			MinIdle:       0,
+			MaxIdle:       1,
+			MaxTotal:      maxOpenDocuments,
+			FSConfig:      fsConfig,
+			RuntimeConfig: rc,
+			Stdout:        io.Discard,
+			Stderr:        io.Discard,
+			// A closed instance's module is destroyed, never reused.
+			ReuseWorkers: false,
+		})
+		return initErr
+	})
+	if err != nil {
+		if r.cache != nil {
+			err = errors.Join(err, r.cache.Close(context.Background()))
+		}
+		return nil, fmt.Errorf("pdf: new renderer: %w", err)
+	}
+	return r, nil
+}
+
+// Close releases the sandbox pool, including the instances of documents
+// that are still open (their methods then return ErrClosed). It is safe to
+// call more than once.
+func (r *Renderer) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return nil
+	}
+	r.closed = true
+	err := guard("close renderer", r.pool.Close)
+	if r.cache != nil {
+		err = errors.Join(err, r.cache.Close(context.Background()))
+	}
+	if err != nil {
+		return fmt.Errorf("pdf: close renderer: %w", err)
+	}
+	return nil
+}
+
+func (r *Renderer) isClosed() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.closed
+}
+
+// guard runs fn and turns a panic into an error.
+func guard(op string, fn func() error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("pdf: %s: panic in PDFium binding: %v", op, p)
+		}
+	}()
+	return fn()
+}
