@@ -15,6 +15,7 @@ import (
 
 	"github.com/coffer-vault/coffer/app"
 	"github.com/coffer-vault/coffer/audit"
+	"github.com/coffer-vault/coffer/internal/testenv"
 	"github.com/coffer-vault/coffer/policy"
 	"github.com/coffer-vault/coffer/vault"
 )
@@ -386,5 +387,42 @@ func TestPreviewTraceCodes(t *testing.T) {
 	}
 	if _, err := a.Trace(ctx, "ZZZZZ-ZZZZZ"); err == nil {
 		t.Error("unknown trace code resolved")
+	}
+}
+
+// TestPDFPreview previews a real PDF from a confidential folder in the app:
+// the page comes back rendered, watermarked, traced; to a file it is refused.
+func TestPDFPreview(t *testing.T) {
+	ctx := context.Background()
+	a, _ := newApp(t)
+	if _, err := a.CreateFolder(ctx, "Deals", policy.Confidential); err != nil {
+		t.Fatal(err)
+	}
+	src := filepath.Join(testenv.Corpus(t), "pdf", "asy-latex.pdf")
+	if _, err := a.ImportFile(ctx, "Deals", src, nil); err != nil {
+		t.Fatal(err)
+	}
+	p, err := a.Preview(ctx, "Deals", "asy-latex.pdf", app.PreviewOptions{Page: 3, DPI: 72})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Letter or A4 at 72 dpi, the page's own size.
+	if b := p.Image.Bounds(); p.Pages != 11 || b.Dx() < 590 || b.Dx() > 615 || b.Dy() < 790 || b.Dy() > 845 {
+		t.Fatalf("page %d of %d, %v", p.Page, p.Pages, p.Image.Bounds())
+	}
+	red := 0
+	for i := 0; i < len(p.Image.Pix); i += 4 {
+		if r, g := p.Image.Pix[i], p.Image.Pix[i+1]; r > g+40 {
+			red++
+		}
+	}
+	if red < 2000 {
+		t.Errorf("only %d watermark-coloured pixels on the page", red)
+	}
+	if _, err := a.Trace(ctx, p.TraceCode); err != nil {
+		t.Error(err)
+	}
+	if _, err := a.Preview(ctx, "Deals", "asy-latex.pdf", app.PreviewOptions{ToFile: true}); !errors.Is(err, app.ErrBlocked) {
+		t.Errorf("preview to file: %v", err)
 	}
 }
