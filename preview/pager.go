@@ -1,0 +1,135 @@
+package preview
+
+import (
+	"container/list"
+	"context"
+	"image"
+	"sync"
+)
+
+// Pager serves the pages of one open Document to a viewer: pages are
+// rendered on demand, the neighbours of the page shown are rendered in the
+// background, and rendered pages are kept in a cache bounded in bytes (the
+// least recently shown go first). Pages are returned unwatermarked and must
+// be stamped per view by the caller; the cache never leaves memory.
+type Pager struct {
+	doc   Document
+	dpi   float64
+	limit int
+
+	mu      sync.Mutex
+	used    int
+	lru     *list.List            // of *cached, most recent first
+	pages   map[int]*list.Element // page → element
+	pending map[int]chan struct{} // pages being rendered
+	ctx     context.Context
+	stop    context.CancelFunc
+	wg      sync.WaitGroup
+}
+
+type cached struct {
+	page int
+	img  *image.RGBA
+}
+
+// NewPager serves doc at dpi with a cache of at most limit bytes.
+func NewPager(doc Document, dpi float64, limit int) *Pager {
+	ctx, stop := context.WithCancel(context.Background())
+	return &Pager{doc: doc, dpi: dpi, limit: limit, lru: list.New(), pages: map[int]*list.Element{},
+		pending: map[int]chan struct{}{}, ctx: ctx, stop: stop}
+}
+
+// Page returns page (0-based), rendering it if it is not cached, and starts
+// rendering its neighbours. The image is shared: copy it before drawing.
+func (p *Pager) Page(ctx context.Context, page int) (*image.RGBA, error) {
+	img, err := p.get(ctx, page)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range []int{page + 1, page - 1} {
+		if n >= 0 && n < p.doc.Pages() {
+			p.prefetch(n)
+		}
+	}
+	return img, nil
+}
+
+func (p *Pager) get(ctx context.Context, page int) (*image.RGBA, error) {
+	for {
+		p.mu.Lock()
+		if el, ok := p.pages[page]; ok {
+			p.lru.MoveToFront(el)
+			p.mu.Unlock()
+			return el.Value.(*cached).img, nil
+		}
+		wait, busy := p.pending[page]
+		if !busy {
+			done := make(chan struct{})
+			p.pending[page] = done
+			p.mu.Unlock()
+			img, err := p.doc.Render(ctx, page, p.dpi)
+			p.finish(page, img, err, done)
+			return img, err
+		}
+		p.mu.Unlock()
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// finish stores a rendered page and evicts the least recently used pages
+// until the cache fits its limit (the new page always stays).
+func (p *Pager) finish(page int, img *image.RGBA, err error, done chan struct{}) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.pending, page)
+	close(done)
+	if err != nil {
+		return
+	}
+	p.pages[page] = p.lru.PushFront(&cached{page: page, img: img})
+	p.used += len(img.Pix)
+	for p.used > p.limit && p.lru.Len() > 1 {
+		el := p.lru.Back()
+		c := el.Value.(*cached)
+		p.lru.Remove(el)
+		delete(p.pages, c.page)
+		p.used -= len(c.img.Pix)
+	}
+}
+
+func (p *Pager) prefetch(page int) {
+	p.mu.Lock()
+	_, have := p.pages[page]
+	_, busy := p.pending[page]
+	p.mu.Unlock()
+	if have || busy || p.ctx.Err() != nil {
+		return
+	}
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		_, _ = p.get(p.ctx, page)
+	}()
+}
+
+// Cached returns the bytes held by the cache.
+func (p *Pager) Cached() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.used
+}
+
+// Close stops prefetching, drops the cache and closes the document.
+func (p *Pager) Close() error {
+	p.stop()
+	p.wg.Wait()
+	p.mu.Lock()
+	p.lru.Init()
+	p.pages, p.used = map[int]*list.Element{}, 0
+	p.mu.Unlock()
+	return p.doc.Close()
+}
