@@ -73,6 +73,7 @@ func TestKillDuringImport(t *testing.T) {
 	rng := rand.New(rand.NewPCG(seed, 42))
 	var done []imported
 	killed := 0
+	var full, unlock time.Duration // how long an uninterrupted import and an unlock take
 	for round := range rounds {
 		name := fmt.Sprintf("doc-%03d.bin", round)
 		if round%3 == 2 {
@@ -93,15 +94,30 @@ func TestKillDuringImport(t *testing.T) {
 			t.Fatal(err)
 		}
 		exited := make(chan error, 1)
+		started := time.Now()
 		go func() { exited <- cmd.Wait() }()
-		delay := time.Duration(200+rng.IntN(1300)) * time.Millisecond
+		// Even rounds run to completion (the first one also measures how
+		// long an import takes); odd rounds are killed somewhere inside
+		// that span: during unlock, chunking, writing or the commit.
+		var kill <-chan time.Time
+		if round%2 == 1 {
+			// Past the unlock (measured by a plain 'coffer ls'), into the
+			// chunking, writing and commit.
+			kill = time.After(unlock + time.Duration(float64(full-unlock)*(0.05+0.9*rng.Float64())))
+		}
 		select {
 		case err := <-exited:
 			if err != nil {
 				t.Fatalf("round %d: import failed without a kill: %v\n%s", round, err, out.String())
 			}
+			if round == 0 {
+				full = time.Since(started)
+				t0 := time.Now()
+				mustRun(t, bin, "ls", "--vault", dir)
+				unlock = min(time.Since(t0), full*3/4)
+			}
 			done = append(done, imported{name: name, seq: currentSeq(t, bin, dir, "Public/"+name), sum: sha256.Sum256(data)})
-		case <-time.After(delay):
+		case <-kill:
 			_ = cmd.Process.Kill()
 			<-exited
 			killed++
@@ -120,8 +136,8 @@ func TestKillDuringImport(t *testing.T) {
 		}
 	}
 	t.Logf("%d rounds: %d killed mid-import, %d completed and verified", rounds, killed, len(done))
-	if killed == 0 && rounds >= 4 {
-		t.Error("no import was interrupted: the kill window misses the import")
+	if killed < rounds/4 {
+		t.Errorf("only %d of %d rounds were interrupted: the kill window misses the import", killed, rounds)
 	}
 }
 
