@@ -10,8 +10,8 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	"image/draw"
 	"math"
+	"sync"
 	"time"
 
 	xdraw "golang.org/x/image/draw"
@@ -71,8 +71,14 @@ func (s Spec) withDefaults(bounds image.Rectangle) Spec {
 }
 
 // Stamper draws watermarks with one font. It is safe for concurrent use.
+// It keeps the last sprite it made, so the pages of one view (one spec)
+// are stamped without drawing the text again.
 type Stamper struct {
 	font *opentype.Font
+
+	mu   sync.Mutex
+	key  string
+	last *sprite
 }
 
 // NewStamper parses a TrueType or OpenType font.
@@ -98,35 +104,123 @@ func (st *Stamper) Stamp(img *image.RGBA, s Spec) error {
 		return nil
 	}
 	s = s.withDefaults(b)
-	flat, err := st.block(s)
+	sp, err := st.sprite(s)
 	if err != nil {
 		return err
 	}
-	tile := rotate(flat, s.Angle)
-	fade(tile, s.Opacity)
 	// Lay text blocks out on a staggered grid in the rotated frame (u along
 	// the text, v across it), then map each block's centre onto the page:
 	// blocks never overlap, and no stretch of the page is left bare.
 	rad := s.Angle * math.Pi / 180
 	sin, cos := math.Sin(rad), math.Cos(rad)
-	du := float64(flat.Bounds().Dx()) * 1.05
-	dv := float64(flat.Bounds().Dy())
+	du, dv := float64(sp.flatW)*1.05, float64(sp.flatH)
 	cx, cy := float64(b.Min.X+b.Max.X)/2, float64(b.Min.Y+b.Max.Y)/2
 	reach := math.Hypot(float64(b.Dx()), float64(b.Dy()))/2 + du
-	tb := tile.Bounds()
 	for j := -int(reach/dv) - 1; j <= int(reach/dv)+1; j++ {
 		shift := float64(j&1) * du / 2
 		for i := -int(reach/du) - 1; i <= int(reach/du)+1; i++ {
 			u, v := float64(i)*du+shift, float64(j)*dv
 			x := cx + u*cos + v*sin
 			y := cy - u*sin + v*cos
-			r := image.Rect(int(x)-tb.Dx()/2, int(y)-tb.Dy()/2, int(x)-tb.Dx()/2+tb.Dx(), int(y)-tb.Dy()/2+tb.Dy())
-			if r.Overlaps(b) {
-				draw.Draw(img, r, tile, tb.Min, draw.Over)
-			}
+			sp.draw(img, int(x)-sp.w/2, int(y)-sp.h/2)
 		}
 	}
 	return nil
+}
+
+// sprite is a rotated, faded text block kept as runs of visible pixels:
+// most of a rotated block is transparent, and skipping it makes stamping a
+// page several times faster than compositing whole rectangles.
+type sprite struct {
+	w, h         int
+	flatW, flatH int
+	runs         []run
+}
+
+type run struct {
+	y, x0 int
+	pix   []uint8 // premultiplied RGBA of x0.. in row y
+}
+
+func (st *Stamper) sprite(s Spec) (*sprite, error) {
+	key := fmt.Sprintf("%q %v %v %v %v", s.Lines(), s.Opacity, s.Angle, s.Color, s.TextHeight)
+	st.mu.Lock()
+	if st.key == key {
+		sp := st.last
+		st.mu.Unlock()
+		return sp, nil
+	}
+	st.mu.Unlock()
+	sp, err := st.makeSprite(s)
+	if err != nil {
+		return nil, err
+	}
+	st.mu.Lock()
+	st.key, st.last = key, sp
+	st.mu.Unlock()
+	return sp, nil
+}
+
+func (st *Stamper) makeSprite(s Spec) (*sprite, error) {
+	flat, err := st.block(s)
+	if err != nil {
+		return nil, err
+	}
+	tile := rotate(flat, s.Angle)
+	fade(tile, s.Opacity)
+	sp := &sprite{w: tile.Rect.Dx(), h: tile.Rect.Dy(), flatW: flat.Rect.Dx(), flatH: flat.Rect.Dy()}
+	for y := range sp.h {
+		row := tile.Pix[y*tile.Stride : y*tile.Stride+sp.w*4]
+		for x := 0; x < sp.w; {
+			if row[x*4+3] == 0 {
+				x++
+				continue
+			}
+			x0 := x
+			for x < sp.w && row[x*4+3] != 0 {
+				x++
+			}
+			sp.runs = append(sp.runs, run{y: y, x0: x0, pix: row[x0*4 : x*4]})
+		}
+	}
+	return sp, nil
+}
+
+// draw composites the sprite over img with its top-left corner at (ox, oy),
+// clipped to img: dst = src + dst × (1 − src alpha), premultiplied.
+func (sp *sprite) draw(img *image.RGBA, ox, oy int) {
+	b := img.Rect
+	if ox >= b.Max.X || oy >= b.Max.Y || ox+sp.w <= b.Min.X || oy+sp.h <= b.Min.Y {
+		return
+	}
+	for _, r := range sp.runs {
+		y := oy + r.y
+		if y < b.Min.Y || y >= b.Max.Y {
+			continue
+		}
+		x0, pix := ox+r.x0, r.pix
+		if x0 < b.Min.X {
+			skip := b.Min.X - x0
+			if skip*4 >= len(pix) {
+				continue
+			}
+			x0, pix = b.Min.X, pix[skip*4:]
+		}
+		if n := (b.Max.X - x0) * 4; n < len(pix) {
+			if n <= 0 {
+				continue
+			}
+			pix = pix[:n]
+		}
+		dst := img.Pix[img.PixOffset(x0, y):]
+		for i := 0; i < len(pix); i += 4 {
+			k := 255 - uint32(pix[i+3])
+			dst[i] = pix[i] + uint8(uint32(dst[i])*k/255)
+			dst[i+1] = pix[i+1] + uint8(uint32(dst[i+1])*k/255)
+			dst[i+2] = pix[i+2] + uint8(uint32(dst[i+2])*k/255)
+			dst[i+3] = pix[i+3] + uint8(uint32(dst[i+3])*k/255)
+		}
+	}
 }
 
 // block renders the text lines once, unrotated, on a transparent
