@@ -38,4 +38,5 @@ step "$COFFER" check --vault "$VAULT"
 step "$COFFER" audit --vault "$VAULT"
 echo
 echo "Nothing in $VAULT is readable without the passphrase; try: grep -r NIGHTINGALE $VAULT"
+echo "Open it in the desktop app: $COFFER gui --vault $VAULT   (passphrase: $COFFER_PASSPHRASE)"
 echo "Remove the demo with: rm -rf $DEMO"

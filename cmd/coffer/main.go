@@ -1,5 +1,5 @@
-// Command coffer is the Coffer desktop client and its command line; see
-// internal/cli for the commands.
+// Command coffer is the Coffer desktop app and its command line; see
+// internal/cli for the commands and ui for the window.
 package main
 
 import (
@@ -7,12 +7,26 @@ import (
 	"os"
 	"os/signal"
 
+	fyneapp "fyne.io/fyne/v2/app"
+
+	"github.com/coffer-vault/coffer/app"
 	"github.com/coffer-vault/coffer/internal/cli"
+	"github.com/coffer-vault/coffer/ui"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	code := cli.Main(ctx, os.Args[1:], cli.Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv})
+	env := cli.Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, GUI: gui}
+	code := cli.Main(ctx, os.Args[1:], env)
 	stop()
 	os.Exit(code)
+}
+
+// gui opens the desktop window on the vault in dir and returns when it is
+// closed.
+func gui(ctx context.Context, dir string) error {
+	a := fyneapp.NewWithID("dev.coffer.desktop")
+	u := ui.New(ctx, a, dir, app.Open)
+	u.Window().ShowAndRun()
+	return nil
 }

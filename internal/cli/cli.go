@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"unicode"
@@ -39,6 +40,9 @@ type Env struct {
 	Stdout io.Writer
 	Stderr io.Writer
 	Getenv func(string) string
+	// GUI opens the desktop window on a vault; nil where the binary has
+	// none (tests of the command line).
+	GUI func(ctx context.Context, vaultDir string) error
 }
 
 // usageError marks a mistake in how the command was called.
@@ -124,6 +128,7 @@ func newRoot(env Env) *cobra.Command {
 		cmdPolicy(env),
 		cmdPreview(env),
 		cmdTrace(env),
+		cmdGUI(env),
 	)
 	// Unknown subcommands and wrong argument counts are usage errors.
 	root.Args = func(_ *cobra.Command, args []string) error {
@@ -133,7 +138,11 @@ func newRoot(env Env) *cobra.Command {
 		return nil
 	}
 	root.RunE = func(cmd *cobra.Command, _ []string) error {
-		return usagef("the desktop app is not built yet; use a subcommand such as 'coffer init'")
+		dir, err := defaultVault()
+		if err != nil {
+			return err
+		}
+		return runGUI(cmd, env, dir)
 	}
 	return root
 }
@@ -226,6 +235,46 @@ func display(name string) string {
 		return name
 	}
 	return strconv.Quote(name)
+}
+
+// defaultVault is where `coffer` with no arguments looks for the vault.
+func defaultVault() (string, error) {
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return "", fmt.Errorf("no default vault location (%v): use 'coffer gui --vault DIR'", err)
+	}
+	return filepath.Join(dir, "coffer", "vault"), nil
+}
+
+func cmdGUI(env Env) *cobra.Command {
+	var dir string
+	cmd := &cobra.Command{
+		Use:   "gui [--vault DIR]",
+		Short: "Open the desktop app (the default when coffer runs without arguments)",
+		Args:  exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if dir == "" {
+				d, err := defaultVault()
+				if err != nil {
+					return err
+				}
+				dir = d
+			}
+			return runGUI(cmd, env, dir)
+		},
+	}
+	cmd.Flags().StringVar(&dir, "vault", "", "vault folder (default: the user's config folder/coffer/vault)")
+	return cmd
+}
+
+func runGUI(cmd *cobra.Command, env Env, dir string) error {
+	if env.GUI == nil {
+		return usagef("this build of coffer has no desktop app; use a subcommand such as 'coffer ls'")
+	}
+	if !vault.Exists(dir) {
+		return fmt.Errorf("no vault at %s: create one with 'coffer init --vault %s --user EMAIL' (the first-run screen is coming to the desktop app)", dir, dir)
+	}
+	return env.GUI(cmd.Context(), dir)
 }
 
 // isTerminal reports whether w is a terminal, for progress bars.

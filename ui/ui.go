@@ -1,0 +1,128 @@
+// Package ui is Coffer's desktop face, built with Fyne: the unlock screen,
+// the folder list with class badges, the file list, the watermarked preview
+// and the shortcuts that policy blocks. It decides nothing: every question
+// goes to package app, whose gate the command line shares. It never
+// imports fyne/v2/app, so its tests run headless; cmd/coffer passes in the
+// real application.
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image/color"
+	"runtime"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/coffer-vault/coffer/app"
+	"github.com/coffer-vault/coffer/policy"
+	"github.com/coffer-vault/coffer/vault"
+)
+
+// Opener unlocks a vault: app.Open in production.
+type Opener func(ctx context.Context, dir, passphrase string) (*app.App, error)
+
+// UI is one Coffer window on one vault.
+type UI struct {
+	fapp   fyne.App
+	win    fyne.Window
+	dir    string
+	open   Opener
+	ctx    context.Context
+	a      *app.App
+	status *widget.Label
+
+	unlock *unlockView
+	main   *mainView
+}
+
+// New makes the window for the vault in dir, showing the unlock screen.
+func New(ctx context.Context, fapp fyne.App, dir string, open Opener) *UI {
+	u := &UI{fapp: fapp, dir: dir, open: open, ctx: ctx, status: widget.NewLabel("")}
+	u.win = fapp.NewWindow("Coffer — " + dir)
+	u.win.Resize(fyne.NewSize(1200, 800))
+	u.unlock = newUnlockView(u)
+	u.win.SetContent(u.unlock.content)
+	u.win.Canvas().Focus(u.unlock.pass)
+	u.win.SetOnClosed(func() {
+		if u.a != nil {
+			_ = u.a.Close()
+		}
+	})
+	return u
+}
+
+// Window returns the window, for tests and for ShowAndRun.
+func (u *UI) Window() fyne.Window { return u.win }
+
+// App returns the unlocked app, or nil while locked.
+func (u *UI) App() *app.App { return u.a }
+
+// Status returns the status bar's text.
+func (u *UI) Status() string { return u.status.Text }
+
+// setStatus shows a message; safe from any goroutine.
+func (u *UI) setStatus(msg string) {
+	fyne.Do(func() { u.status.SetText(msg) })
+}
+
+// unlocked switches to the main view.
+func (u *UI) unlocked(a *app.App) {
+	u.a = a
+	u.main = newMainView(u)
+	u.win.SetContent(u.main.content)
+	for _, w := range a.Warnings() {
+		u.status.SetText("Warning: " + w)
+	}
+	u.win.Canvas().AddShortcut(&fyne.ShortcutCopy{}, func(fyne.Shortcut) { u.main.outward(policy.Copy) })
+	u.win.Canvas().AddShortcut(&fyne.ShortcutCut{}, func(fyne.Shortcut) { u.main.outward(policy.Copy) })
+	u.win.Canvas().AddShortcut(&ctrlP, func(fyne.Shortcut) { u.main.outward(policy.Print) })
+	u.win.Canvas().AddShortcut(&ctrlS, func(fyne.Shortcut) { u.main.outward(policy.Export) })
+	u.main.load()
+}
+
+// message turns an error into words for the status bar.
+func message(err error) string {
+	var le *vault.LockedError
+	switch {
+	case errors.Is(err, vault.ErrWrongPassphrase):
+		return "Wrong passphrase. Try again — it is case-sensitive."
+	case errors.As(err, &le):
+		return fmt.Sprintf("Too many wrong passphrases. Try again after %s UTC.", le.Until.UTC().Format("15:04:05"))
+	case errors.Is(err, app.ErrBlocked):
+		return "Blocked: " + err.Error()
+	}
+	return err.Error()
+}
+
+// classColor gives each class a distinct badge colour.
+func classColor(c policy.Class) color.Color {
+	switch c {
+	case policy.Public:
+		return color.NRGBA{R: 46, G: 125, B: 50, A: 255}
+	case policy.Internal:
+		return color.NRGBA{R: 21, G: 101, B: 192, A: 255}
+	case policy.Confidential:
+		return color.NRGBA{R: 230, G: 120, B: 0, A: 255}
+	case policy.Restricted:
+		return color.NRGBA{R: 198, G: 40, B: 40, A: 255}
+	}
+	return color.Gray{Y: 128}
+}
+
+// captureNote is shown while a no-export document is visible on systems
+// where Coffer cannot keep it out of screenshots.
+func captureNote() string {
+	if runtime.GOOS == "linux" {
+		return "Linux cannot keep this window out of screenshots: the watermark and its trace code name you on every capture."
+	}
+	return ""
+}
+
+// statusBar is the bottom line of the window.
+func (u *UI) statusBar() fyne.CanvasObject {
+	return container.NewHBox(u.status)
+}

@@ -1,0 +1,136 @@
+package ui_test
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/coffer-vault/coffer/app"
+	"github.com/coffer-vault/coffer/audit"
+	"github.com/coffer-vault/coffer/internal/testenv"
+	"github.com/coffer-vault/coffer/policy"
+	"github.com/coffer-vault/coffer/ui"
+	"github.com/coffer-vault/coffer/vault"
+)
+
+const pass = "ui test passphrase"
+
+// demoVault makes a vault with a confidential folder holding a corpus PDF
+// and an internal one holding a CSV.
+func demoVault(t *testing.T) string {
+	t.Helper()
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "vault")
+	a, err := app.Init(ctx, dir, vault.Identity{Email: "ann@example.com", Name: "Ann Trader"}, pass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	for name, class := range map[string]policy.Class{"Deals": policy.Confidential, "Research": policy.Internal} {
+		if _, err := a.CreateFolder(ctx, name, class); err != nil {
+			t.Fatal(err)
+		}
+	}
+	corpus := testenv.Corpus(t)
+	if _, err := a.ImportFile(ctx, "Deals", filepath.Join(corpus, "text", "Apache-2.0.txt"), nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.ImportFile(ctx, "Research", filepath.Join(corpus, "text", "debian-releases.csv"), nil); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// eventually polls cond: the UI does its work off the UI goroutine.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// find returns the first object of type T in the window's content for
+// which match holds.
+func find[T fyne.CanvasObject](t *testing.T, root fyne.CanvasObject, match func(T) bool) (T, bool) {
+	var zero T
+	if o, ok := root.(T); ok && match(o) {
+		return o, true
+	}
+	var kids []fyne.CanvasObject
+	switch c := root.(type) {
+	case *fyne.Container:
+		kids = c.Objects
+	case fyne.Widget:
+		kids = test.TempWidgetRenderer(t, c).Objects()
+	}
+	for _, k := range kids {
+		if o, ok := find(t, k, match); ok {
+			return o, true
+		}
+	}
+	return zero, false
+}
+
+func TestUnlockBrowsePreviewAndBlockedCopy(t *testing.T) {
+	dir := demoVault(t)
+	fapp := test.NewTempApp(t)
+	u := ui.New(context.Background(), fapp, dir, app.Open)
+	w := u.Window()
+	w.Resize(fyne.NewSize(1200, 800))
+	if !strings.Contains(w.Title(), "Coffer") {
+		t.Errorf("title %q", w.Title())
+	}
+	entry, ok := find(t, w.Content(), func(e *widget.Entry) bool { return e.Password })
+	if !ok {
+		t.Fatal("no passphrase entry on the unlock screen")
+	}
+	test.Type(entry, "wrong")
+	entry.OnSubmitted(entry.Text)
+	eventually(t, "the wrong-passphrase message", func() bool {
+		_, ok := find(t, w.Content(), func(l *widget.Label) bool { return strings.Contains(l.Text, "Wrong passphrase") })
+		return ok
+	})
+	test.Type(entry, pass)
+	entry.OnSubmitted(entry.Text)
+	eventually(t, "unlock", func() bool { return u.App() != nil && strings.HasPrefix(u.Status(), "Unlocked") })
+
+	lists := func() (folders, files *widget.List) {
+		folders, _ = find(t, w.Content(), func(l *widget.List) bool { return l.Length() == 2 })
+		files, _ = find(t, w.Content(), func(l *widget.List) bool { return l != folders })
+		return folders, files
+	}
+	folders, files := lists()
+	if folders == nil || files == nil {
+		t.Fatal("no folder and file lists")
+	}
+	folders.Select(0) // Deals, sorted by name
+	eventually(t, "the folder's files", func() bool { return files.Length() == 1 })
+	files.Select(0)
+	eventually(t, "the watermarked page", func() bool { return strings.Contains(u.Status(), "trace code") })
+
+	w.Canvas().(fyne.Shortcutable).TypedShortcut(&fyne.ShortcutCopy{})
+	eventually(t, "the blocked copy", func() bool { return strings.Contains(u.Status(), "copy blocked") })
+
+	log, err := u.App().AuditLog(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var previewed, blocked bool
+	for _, e := range log.Events {
+		previewed = previewed || (e.Action == audit.Preview && e.Outcome == audit.OK && e.Trace != "")
+		blocked = blocked || (e.Action == audit.Action(policy.Copy) && e.Outcome == audit.Blocked && e.FileName == "Apache-2.0.txt")
+	}
+	if !previewed || !blocked {
+		t.Errorf("audit trail: preview recorded %v, blocked copy recorded %v", previewed, blocked)
+	}
+}

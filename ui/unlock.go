@@ -1,0 +1,55 @@
+package ui
+
+import (
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/widget"
+)
+
+var (
+	ctrlP = desktop.CustomShortcut{KeyName: fyne.KeyP, Modifier: fyne.KeyModifierShortcutDefault}
+	ctrlS = desktop.CustomShortcut{KeyName: fyne.KeyS, Modifier: fyne.KeyModifierShortcutDefault}
+)
+
+// unlockView asks for the passphrase.
+type unlockView struct {
+	content fyne.CanvasObject
+	pass    *widget.Entry
+	button  *widget.Button
+	err     *widget.Label
+}
+
+func newUnlockView(u *UI) *unlockView {
+	v := &unlockView{pass: widget.NewPasswordEntry(), err: widget.NewLabel("")}
+	v.pass.SetPlaceHolder("Passphrase")
+	v.err.Wrapping = fyne.TextWrapWord
+	v.button = widget.NewButton("Unlock", func() { v.submit(u) })
+	v.button.Importance = widget.HighImportance
+	v.pass.OnSubmitted = func(string) { v.submit(u) }
+	title := widget.NewLabelWithStyle("Coffer", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+	form := container.NewVBox(title, widget.NewLabel("Unlock "+u.dir), v.pass, v.button, v.err)
+	v.content = container.NewCenter(container.NewGridWrap(fyne.NewSize(420, 260), form))
+	return v
+}
+
+// submit unlocks off the UI goroutine (scrypt takes most of a second) and
+// comes back through fyne.Do.
+func (v *unlockView) submit(u *UI) {
+	pass := v.pass.Text
+	v.button.Disable()
+	v.err.SetText("Unlocking…")
+	go func() {
+		a, err := u.open(u.ctx, u.dir, pass)
+		fyne.Do(func() {
+			v.button.Enable()
+			if err != nil {
+				v.err.SetText(message(err))
+				v.pass.SetText("")
+				return
+			}
+			v.err.SetText("")
+			u.unlocked(a)
+		})
+	}()
+}
