@@ -214,7 +214,7 @@ func TestPolicyTamperIsRefused(t *testing.T) {
 	for name, tamper := range cases {
 		t.Run(name, func(t *testing.T) {
 			cp := filepath.Join(t.TempDir(), "v")
-			copyTree(t, dir, cp)
+			testenv.CopyDir(t, dir, cp)
 			tamper(t, cp)
 			if _, err := app.Open(ctx, cp, pass); !errors.Is(err, vault.ErrTampered) {
 				t.Fatalf("open after tampering: %v", err)
@@ -256,28 +256,6 @@ func removeSerial(t *testing.T, ctx context.Context, dir string, serial uint64) 
 		}
 	}
 	t.Fatalf("no policy object with serial %d", serial)
-}
-
-func copyTree(t *testing.T, src, dst string) {
-	t.Helper()
-	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		target := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o700)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, b, 0o600)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 }
 
 func TestPolicySetsTheUnlockLimit(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/coffer-vault/coffer/audit"
+	"github.com/coffer-vault/coffer/internal/testenv"
 	"github.com/coffer-vault/coffer/policy"
 	"github.com/coffer-vault/coffer/vault"
 )
@@ -77,7 +78,7 @@ func TestAuditTamperIsDetected(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "v")
-			copyDir(t, base, dir)
+			testenv.CopyDir(t, base, dir)
 			exec(t, rawIndex(t, dir), tc.tamper)
 			v, err := vault.Open(ctx, dir, testPass)
 			if err != nil {
@@ -113,7 +114,7 @@ func TestFolderClassCannotBeLiftedInTheIndex(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			copyTo := filepath.Join(t.TempDir(), "v")
-			copyDir(t, dir, copyTo)
+			testenv.CopyDir(t, dir, copyTo)
 			exec(t, rawIndex(t, copyTo), q)
 			v, err := vault.Open(ctx, copyTo, testPass)
 			if err != nil {

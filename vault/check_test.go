@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/coffer-vault/coffer/audit"
+	"github.com/coffer-vault/coffer/internal/testenv"
 	"github.com/coffer-vault/coffer/policy"
 	"github.com/coffer-vault/coffer/vault"
 	"github.com/coffer-vault/coffer/vault/object"
@@ -19,28 +20,6 @@ import (
 
 func auditExport(f vault.Folder) audit.Event {
 	return audit.Event{Action: audit.Export, Outcome: audit.Blocked, Folder: f.ID.String(), Reason: "restricted"}
-}
-
-func copyDir(t testing.TB, src, dst string) {
-	t.Helper()
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		target := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o700)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, b, 0o600)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 }
 
 // firstObject returns the path of one stored object of kind.
@@ -91,7 +70,7 @@ func TestCheckFindsEveryFlippedByte(t *testing.T) {
 		for where, at := range positions {
 			t.Run(kind.String()+"/"+where, func(t *testing.T) {
 				copyTo := filepath.Join(t.TempDir(), "v")
-				copyDir(t, dir, copyTo)
+				testenv.CopyDir(t, dir, copyTo)
 				path := firstObject(t, copyTo, kind)
 				flipByte(t, path, at)
 				v, err := vault.Open(ctx, copyTo, testPass)

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/coffer-vault/coffer/internal/testenv"
 	"github.com/coffer-vault/coffer/policy"
 	"github.com/coffer-vault/coffer/vault"
 )
@@ -49,7 +50,7 @@ func TestFrozenVaultV1(t *testing.T) {
 		t.Fatalf("the frozen vault is missing: %v", err)
 	}
 	dir := filepath.Join(t.TempDir(), "v")
-	copyDir(t, frozenDir, dir) // opening appends to the audit log
+	testenv.CopyDir(t, frozenDir, dir) // opening appends to the audit log
 	v, err := vault.Open(ctx, dir, frozenPass)
 	if err != nil {
 		t.Fatal(err)

@@ -282,3 +282,13 @@ func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }
+
+// withVault unlocks the vault in dir for the length of fn.
+func withVault(cmd *cobra.Command, env Env, dir string, fn func(a *app.App) error) error {
+	a, err := unlock(cmd.Context(), env, dir)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	return fn(a)
+}

@@ -59,17 +59,14 @@ func cmdFolder(env Env) *cobra.Command {
 			if err != nil {
 				return usageError{err}
 			}
-			a, err := unlock(cmd.Context(), env, dir)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			f, err := a.CreateFolder(cmd.Context(), args[0], c)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(env.Stdout, "Created folder %s (%s).\n", display(f.Name), f.Class)
-			return nil
+			return withVault(cmd, env, dir, func(a *app.App) error {
+				f, err := a.CreateFolder(cmd.Context(), args[0], c)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(env.Stdout, "Created folder %s (%s).\n", display(f.Name), f.Class)
+				return nil
+			})
 		},
 	}
 	vaultFlag(create, &dir)
@@ -91,31 +88,28 @@ func cmdImport(env Env) *cobra.Command {
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := unlock(cmd.Context(), env, dir)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			failed := 0
-			for _, path := range args {
-				bar := newBar(env, path)
-				ver, err := a.ImportFile(cmd.Context(), folder, path, bar.update)
-				bar.finish()
-				switch {
-				case err != nil:
-					failed++
-					fmt.Fprintf(env.Stderr, "coffer: import %s: %s\n", path, message(err))
-				case ver.Unchanged:
-					fmt.Fprintf(env.Stdout, "%s: unchanged (version %d)\n", display(ver.Name), ver.Seq)
-				default:
-					fmt.Fprintf(env.Stdout, "%s: version %d, %s (%s new)\n", display(ver.Name), ver.Seq,
-						humanize.IBytes(uint64(ver.Size)), humanize.IBytes(uint64(ver.NewBytes)))
+			return withVault(cmd, env, dir, func(a *app.App) error {
+				failed := 0
+				for _, path := range args {
+					bar := newBar(env, path)
+					ver, err := a.ImportFile(cmd.Context(), folder, path, bar.update)
+					bar.finish()
+					switch {
+					case err != nil:
+						failed++
+						fmt.Fprintf(env.Stderr, "coffer: import %s: %s\n", path, message(err))
+					case ver.Unchanged:
+						fmt.Fprintf(env.Stdout, "%s: unchanged (version %d)\n", display(ver.Name), ver.Seq)
+					default:
+						fmt.Fprintf(env.Stdout, "%s: version %d, %s (%s new)\n", display(ver.Name), ver.Seq,
+							humanize.IBytes(uint64(ver.Size)), humanize.IBytes(uint64(ver.NewBytes)))
+					}
 				}
-			}
-			if failed > 0 {
-				return fmt.Errorf("%d of %d files were not imported", failed, len(args))
-			}
-			return nil
+				if failed > 0 {
+					return fmt.Errorf("%d of %d files were not imported", failed, len(args))
+				}
+				return nil
+			})
 		},
 	}
 	vaultFlag(cmd, &dir)
@@ -267,37 +261,34 @@ func cmdVersions(env Env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			a, err := unlock(cmd.Context(), env, dir)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			vers, err := a.Versions(cmd.Context(), folder, file)
-			if err != nil {
-				return err
-			}
-			out := make([]versionJSON, len(vers))
-			for i, v := range vers {
-				out[i] = versionJSON{Version: v.Seq, Current: i == len(vers)-1, Name: v.Name, Size: v.Size, Type: v.Type,
-					Time: v.Time, Author: v.AuthorUser, Device: v.AuthorDevice.String()[:12], RestoredFrom: v.RestoredFrom}
-			}
-			if asJSON {
-				return writeJSON(env.Stdout, out)
-			}
-			tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "VERSION\tTIME (UTC)\tSIZE\tAUTHOR\tNOTE")
-			for _, v := range out {
-				note := ""
-				if v.RestoredFrom > 0 {
-					note = fmt.Sprintf("restored from version %d", v.RestoredFrom)
+			return withVault(cmd, env, dir, func(a *app.App) error {
+				vers, err := a.Versions(cmd.Context(), folder, file)
+				if err != nil {
+					return err
 				}
-				if v.Current {
-					note = strings.TrimPrefix(note+"; current", "; ")
+				out := make([]versionJSON, len(vers))
+				for i, v := range vers {
+					out[i] = versionJSON{Version: v.Seq, Current: i == len(vers)-1, Name: v.Name, Size: v.Size, Type: v.Type,
+						Time: v.Time, Author: v.AuthorUser, Device: v.AuthorDevice.String()[:12], RestoredFrom: v.RestoredFrom}
 				}
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", v.Version, v.Time.Format("2006-01-02 15:04:05"),
-					humanize.IBytes(uint64(v.Size)), display(v.Author), note)
-			}
-			return tw.Flush()
+				if asJSON {
+					return writeJSON(env.Stdout, out)
+				}
+				tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
+				fmt.Fprintln(tw, "VERSION\tTIME (UTC)\tSIZE\tAUTHOR\tNOTE")
+				for _, v := range out {
+					note := ""
+					if v.RestoredFrom > 0 {
+						note = fmt.Sprintf("restored from version %d", v.RestoredFrom)
+					}
+					if v.Current {
+						note = strings.TrimPrefix(note+"; current", "; ")
+					}
+					fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", v.Version, v.Time.Format("2006-01-02 15:04:05"),
+						humanize.IBytes(uint64(v.Size)), display(v.Author), note)
+				}
+				return tw.Flush()
+			})
 		},
 	}
 	vaultFlag(cmd, &dir)
@@ -320,17 +311,14 @@ func cmdRestore(env Env) *cobra.Command {
 			if seq < 1 {
 				return usagef("--version must be 1 or more")
 			}
-			a, err := unlock(cmd.Context(), env, dir)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			ver, err := a.Restore(cmd.Context(), folder, file, seq)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(env.Stdout, "%s: version %d restored as version %d\n", display(ver.Name), seq, ver.Seq)
-			return nil
+			return withVault(cmd, env, dir, func(a *app.App) error {
+				ver, err := a.Restore(cmd.Context(), folder, file, seq)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(env.Stdout, "%s: version %d restored as version %d\n", display(ver.Name), seq, ver.Seq)
+				return nil
+			})
 		},
 	}
 	vaultFlag(cmd, &dir)
@@ -352,21 +340,18 @@ func cmdExport(env Env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			a, err := unlock(cmd.Context(), env, dir)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			res, err := a.Export(cmd.Context(), folder, file, out, app.ExportOptions{Version: seq, Overwrite: force})
-			if err != nil {
-				return err
-			}
-			stamped := ""
-			if res.Stamped {
-				stamped = ", stamped on every page"
-			}
-			fmt.Fprintf(env.Stdout, "Exported %s version %d to %s (trace code %s%s)\n", display(res.Version.Name), res.Version.Seq, out, res.TraceCode, stamped)
-			return nil
+			return withVault(cmd, env, dir, func(a *app.App) error {
+				res, err := a.Export(cmd.Context(), folder, file, out, app.ExportOptions{Version: seq, Overwrite: force})
+				if err != nil {
+					return err
+				}
+				stamped := ""
+				if res.Stamped {
+					stamped = ", stamped on every page"
+				}
+				fmt.Fprintf(env.Stdout, "Exported %s version %d to %s (trace code %s%s)\n", display(res.Version.Name), res.Version.Seq, out, res.TraceCode, stamped)
+				return nil
+			})
 		},
 	}
 	vaultFlag(cmd, &dir)
@@ -385,26 +370,23 @@ func cmdCheck(env Env) *cobra.Command {
 		Short: "Verify every key, manifest, signature and chunk (exit 1 on damage)",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := unlock(cmd.Context(), env, dir)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			r, err := a.Check(cmd.Context(), nil)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				if err := writeJSON(env.Stdout, r); err != nil {
+			return withVault(cmd, env, dir, func(a *app.App) error {
+				r, err := a.Check(cmd.Context(), nil)
+				if err != nil {
 					return err
 				}
-			} else {
-				printReport(env.Stdout, r)
-			}
-			if !r.OK() {
-				return fmt.Errorf("the vault is damaged: %d problems, %d versions affected", len(r.Problems), len(r.Damaged))
-			}
-			return nil
+				if asJSON {
+					if err := writeJSON(env.Stdout, r); err != nil {
+						return err
+					}
+				} else {
+					printReport(env.Stdout, r)
+				}
+				if !r.OK() {
+					return fmt.Errorf("the vault is damaged: %d problems, %d versions affected", len(r.Problems), len(r.Damaged))
+				}
+				return nil
+			})
 		},
 	}
 	vaultFlag(cmd, &dir)
@@ -442,37 +424,34 @@ func cmdAudit(env Env) *cobra.Command {
 			if asJSON && asCEF {
 				return usagef("--json and --cef exclude each other")
 			}
-			a, err := unlock(cmd.Context(), env, dir)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			log, err := a.AuditLog(cmd.Context())
-			if err != nil {
-				return err
-			}
-			for _, e := range log.Events {
-				switch {
-				case asJSON:
-					b, err := e.JSON()
-					if err != nil {
-						return err
+			return withVault(cmd, env, dir, func(a *app.App) error {
+				log, err := a.AuditLog(cmd.Context())
+				if err != nil {
+					return err
+				}
+				for _, e := range log.Events {
+					switch {
+					case asJSON:
+						b, err := e.JSON()
+						if err != nil {
+							return err
+						}
+						fmt.Fprintf(env.Stdout, "%s\n", b)
+					case asCEF:
+						fmt.Fprintln(env.Stdout, e.CEF(Version))
+					default:
+						e.FolderName, e.FileName = display(e.FolderName), display(e.FileName)
+						fmt.Fprintln(env.Stdout, e.Line())
 					}
-					fmt.Fprintf(env.Stdout, "%s\n", b)
-				case asCEF:
-					fmt.Fprintln(env.Stdout, e.CEF(Version))
-				default:
-					e.FolderName, e.FileName = display(e.FolderName), display(e.FileName)
-					fmt.Fprintln(env.Stdout, e.Line())
 				}
-			}
-			if len(log.Breaks) > 0 {
-				for _, b := range log.Breaks {
-					fmt.Fprintf(env.Stderr, "TAMPERED %s\n", b)
+				if len(log.Breaks) > 0 {
+					for _, b := range log.Breaks {
+						fmt.Fprintf(env.Stderr, "TAMPERED %s\n", b)
+					}
+					return fmt.Errorf("the audit trail was altered at %d places; it must not be trusted past entry %d", len(log.Breaks), log.Breaks[0].Position-1)
 				}
-				return fmt.Errorf("the audit trail was altered at %d places; it must not be trusted past entry %d", len(log.Breaks), log.Breaks[0].Position-1)
-			}
-			return nil
+				return nil
+			})
 		},
 	}
 	vaultFlag(cmd, &dir)

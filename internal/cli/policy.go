@@ -7,6 +7,7 @@ import (
 	"github.com/dustin/go-humanize"
 	"github.com/spf13/cobra"
 
+	"github.com/coffer-vault/coffer/app"
 	"github.com/coffer-vault/coffer/policy"
 )
 
@@ -18,29 +19,26 @@ func cmdRetention(env Env) *cobra.Command {
 		Short: "Remove versions the policy no longer keeps (never a current version)",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := unlock(cmd.Context(), env, dir)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			res, err := a.Retention(cmd.Context(), dryRun)
-			if err != nil {
-				return err
-			}
-			verb := "Removed"
-			if dryRun {
-				verb = "Would remove"
-			}
-			for _, e := range res.Versions {
-				fmt.Fprintf(env.Stdout, "%s %s/%s version %d (%s, %s)\n", verb, display(e.Folder), display(e.Name), e.Seq,
-					humanize.IBytes(uint64(e.Size)), e.Time.Format("2006-01-02"))
-			}
-			fmt.Fprintf(env.Stdout, "%s %d versions", verb, len(res.Versions))
-			if !dryRun {
-				fmt.Fprintf(env.Stdout, " and %d chunks no version uses", res.Chunks)
-			}
-			fmt.Fprintln(env.Stdout, ".")
-			return nil
+			return withVault(cmd, env, dir, func(a *app.App) error {
+				res, err := a.Retention(cmd.Context(), dryRun)
+				if err != nil {
+					return err
+				}
+				verb := "Removed"
+				if dryRun {
+					verb = "Would remove"
+				}
+				for _, e := range res.Versions {
+					fmt.Fprintf(env.Stdout, "%s %s/%s version %d (%s, %s)\n", verb, display(e.Folder), display(e.Name), e.Seq,
+						humanize.IBytes(uint64(e.Size)), e.Time.Format("2006-01-02"))
+				}
+				fmt.Fprintf(env.Stdout, "%s %d versions", verb, len(res.Versions))
+				if !dryRun {
+					fmt.Fprintf(env.Stdout, " and %d chunks no version uses", res.Chunks)
+				}
+				fmt.Fprintln(env.Stdout, ".")
+				return nil
+			})
 		},
 	}
 	vaultFlag(cmd, &dir)
@@ -55,28 +53,25 @@ func cmdPolicy(env Env) *cobra.Command {
 		Short: "Show the signed policy in force, or issue a new one from a JSON file (owner only)",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := unlock(cmd.Context(), env, dir)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			if set == "" {
-				return writeJSON(env.Stdout, a.Policy())
-			}
-			b, err := os.ReadFile(set)
-			if err != nil {
-				return err
-			}
-			doc, err := policy.ParseDocument(b)
-			if err != nil {
-				return fmt.Errorf("%s: %w", set, err)
-			}
-			newDoc, err := a.SetPolicy(cmd.Context(), *doc)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(env.Stdout, "Policy serial %d is in force.\n", newDoc.Serial)
-			return nil
+			return withVault(cmd, env, dir, func(a *app.App) error {
+				if set == "" {
+					return writeJSON(env.Stdout, a.Policy())
+				}
+				b, err := os.ReadFile(set)
+				if err != nil {
+					return err
+				}
+				doc, err := policy.ParseDocument(b)
+				if err != nil {
+					return fmt.Errorf("%s: %w", set, err)
+				}
+				newDoc, err := a.SetPolicy(cmd.Context(), *doc)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(env.Stdout, "Policy serial %d is in force.\n", newDoc.Serial)
+				return nil
+			})
 		},
 	}
 	vaultFlag(cmd, &dir)

@@ -28,24 +28,21 @@ func cmdPreview(env Env) *cobra.Command {
 			if page < 1 || dpi < 18 || dpi > 600 {
 				return usagef("--page must be 1 or more and --dpi between 18 and 600")
 			}
-			a, err := unlock(cmd.Context(), env, dir)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			p, err := a.Preview(cmd.Context(), folder, file, app.PreviewOptions{Page: page, DPI: dpi, ToFile: true})
-			if err != nil {
-				return err
-			}
-			var buf bytes.Buffer
-			if err := png.Encode(&buf, p.Image); err != nil {
-				return err
-			}
-			if err := writeNew(out, buf.Bytes()); err != nil {
-				return err
-			}
-			fmt.Fprintf(env.Stdout, "Wrote page %d of %d of %s to %s (trace code %s)\n", p.Page, p.Pages, display(p.Version.Name), out, p.TraceCode)
-			return nil
+			return withVault(cmd, env, dir, func(a *app.App) error {
+				p, err := a.Preview(cmd.Context(), folder, file, app.PreviewOptions{Page: page, DPI: dpi, ToFile: true})
+				if err != nil {
+					return err
+				}
+				var buf bytes.Buffer
+				if err := png.Encode(&buf, p.Image); err != nil {
+					return err
+				}
+				if err := writeNew(out, buf.Bytes()); err != nil {
+					return err
+				}
+				fmt.Fprintf(env.Stdout, "Wrote page %d of %d of %s to %s (trace code %s)\n", p.Page, p.Pages, display(p.Version.Name), out, p.TraceCode)
+				return nil
+			})
 		},
 	}
 	vaultFlag(cmd, &dir)
@@ -83,21 +80,18 @@ func cmdTrace(env Env) *cobra.Command {
 		Short: "Who saw what, when: resolve a watermark's trace code",
 		Args:  exactArgs(1, "a trace CODE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := unlock(cmd.Context(), env, dir)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			res, err := a.Trace(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			for _, e := range res.Events {
-				fmt.Fprintf(env.Stdout, "%s: %s by %s on device %s at %s UTC: %s/%s version %d page %d\n",
-					e.Trace, e.Action, e.User, e.Device[:min(12, len(e.Device))], e.Time.Format("2006-01-02 15:04:05"),
-					display(e.FolderName), display(e.FileName), e.Version, e.Page)
-			}
-			return nil
+			return withVault(cmd, env, dir, func(a *app.App) error {
+				res, err := a.Trace(cmd.Context(), args[0])
+				if err != nil {
+					return err
+				}
+				for _, e := range res.Events {
+					fmt.Fprintf(env.Stdout, "%s: %s by %s on device %s at %s UTC: %s/%s version %d page %d\n",
+						e.Trace, e.Action, e.User, e.Device[:min(12, len(e.Device))], e.Time.Format("2006-01-02 15:04:05"),
+						display(e.FolderName), display(e.FileName), e.Version, e.Page)
+				}
+				return nil
+			})
 		},
 	}
 	vaultFlag(cmd, &dir)
