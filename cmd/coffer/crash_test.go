@@ -172,3 +172,24 @@ func checkVault(t *testing.T, bin, dir string, round int) {
 		t.Fatalf("round %d: check after kill: %v\n%s", round, err, out)
 	}
 }
+
+// TestQuietStderrUnderCLocale runs a command with the C locale, as on
+// servers and in CI: the GUI toolkit linked into the binary must not log
+// to stderr (see internal/locale).
+func TestQuietStderrUnderCLocale(t *testing.T) {
+	bin := buildCoffer(t)
+	dir := filepath.Join(t.TempDir(), "vault")
+	mustRun(t, bin, "init", "--vault", dir, "--user", "c@example.com")
+	for _, env := range [][]string{{"LANG=C"}, {"LANG=", "LC_ALL=POSIX"}, {"LANG=C.UTF-8"}} {
+		cmd := coffer(bin, "ls", "--vault", dir)
+		cmd.Env = append(cmd.Env, append([]string{"LC_ALL=", "LC_MESSAGES="}, env...)...)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Run(); err != nil {
+			t.Fatal(err)
+		}
+		if stderr.Len() > 0 {
+			t.Errorf("%v: stderr %q", env, stderr.String())
+		}
+	}
+}

@@ -11,6 +11,8 @@ import (
 
 	"github.com/coffer-vault/coffer/app"
 	"github.com/coffer-vault/coffer/internal/cli"
+	// Before Fyne initialises: see the package's doc.
+	_ "github.com/coffer-vault/coffer/internal/locale"
 	"github.com/coffer-vault/coffer/ui"
 )
 
