@@ -36,6 +36,7 @@ type mainView struct {
 	pageLabel  *widget.Label
 	banner     *widget.Label
 	prev, next *widget.Button
+	versions   *widget.Button
 }
 
 func newMainView(u *UI) *mainView {
@@ -60,7 +61,8 @@ func newMainView(u *UI) *mainView {
 	m.banner.Hide()
 	m.prev = widget.NewButton("◀ Previous", func() { m.turn(-1) })
 	m.next = widget.NewButton("Next ▶", func() { m.turn(+1) })
-	nav := container.NewHBox(m.prev, m.pageLabel, m.next)
+	m.versions = widget.NewButton("Versions…", m.showVersions)
+	nav := container.NewHBox(m.prev, m.pageLabel, m.next, m.versions)
 	preview := container.NewBorder(container.NewVBox(m.banner, nav), nil, nil, nil, m.image)
 	files := container.NewBorder(m.search, nil, nil, nil, m.fileList)
 	left := container.NewBorder(widget.NewLabelWithStyle("Folders", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), nil, nil, nil, m.folderList)

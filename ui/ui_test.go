@@ -44,6 +44,9 @@ func demoVault(t *testing.T) string {
 	if _, err := a.ImportFile(ctx, "Research", filepath.Join(corpus, "text", "debian-releases.csv"), nil); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := a.Import(ctx, "Deals", "Apache-2.0.txt", strings.NewReader("amended licence text\n"), nil); err != nil {
+		t.Fatal(err)
+	}
 	return dir
 }
 
@@ -120,6 +123,20 @@ func TestUnlockBrowsePreviewAndBlockedCopy(t *testing.T) {
 
 	w.Canvas().(fyne.Shortcutable).TypedShortcut(&fyne.ShortcutCopy{})
 	eventually(t, "the blocked copy", func() bool { return strings.Contains(u.Status(), "copy blocked") })
+
+	// Versions: restore version 1 from the dialog.
+	versions, ok := find(t, w.Content(), func(b *widget.Button) bool { return strings.HasPrefix(b.Text, "Versions") })
+	if !ok {
+		t.Fatal("no Versions button")
+	}
+	test.Tap(versions)
+	eventually(t, "the versions dialog", func() bool { return w.Canvas().Overlays().Top() != nil })
+	restore, ok := find(t, w.Canvas().Overlays().Top(), func(b *widget.Button) bool { return b.Text == "Restore v1" })
+	if !ok {
+		t.Fatal("no Restore v1 button in the dialog")
+	}
+	test.Tap(restore)
+	eventually(t, "the restore", func() bool { return strings.Contains(u.Status(), "Restored Apache-2.0.txt version 1 as version 3") })
 
 	log, err := u.App().AuditLog(context.Background())
 	if err != nil {
