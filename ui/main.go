@@ -62,9 +62,10 @@ func newMainView(u *UI) *mainView {
 	m.prev = widget.NewButton("◀ Previous", func() { m.turn(-1) })
 	m.next = widget.NewButton("Next ▶", func() { m.turn(+1) })
 	m.versions = widget.NewButton("Versions…", m.showVersions)
+	importButton := widget.NewButton("Import…", m.askImport)
 	nav := container.NewHBox(m.prev, m.pageLabel, m.next, m.versions)
 	preview := container.NewBorder(container.NewVBox(m.banner, nav), nil, nil, nil, m.image)
-	files := container.NewBorder(m.search, nil, nil, nil, m.fileList)
+	files := container.NewBorder(container.NewBorder(nil, nil, nil, importButton, m.search), nil, nil, nil, m.fileList)
 	left := container.NewBorder(widget.NewLabelWithStyle("Folders", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), nil, nil, nil, m.folderList)
 	split := container.NewHSplit(left, container.NewHSplit(files, preview))
 	split.Offset = 0.18
@@ -109,6 +110,11 @@ func (m *mainView) load() {
 func (m *mainView) selectFolder(i int) {
 	f := m.folders[i]
 	m.folder, m.file = &f, nil
+	m.reloadFiles(f)
+}
+
+// reloadFiles reads the files of f off the UI goroutine.
+func (m *mainView) reloadFiles(f vault.Folder) {
 	go func() {
 		files, err := m.u.a.Files(m.u.ctx, f.Name)
 		fyne.Do(func() {

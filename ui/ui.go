@@ -27,21 +27,32 @@ type Opener func(ctx context.Context, dir, passphrase string) (*app.App, error)
 
 // UI is one Coffer window on one vault.
 type UI struct {
-	fapp   fyne.App
-	win    fyne.Window
-	dir    string
-	open   Opener
-	ctx    context.Context
-	a      *app.App
-	status *widget.Label
+	fapp     fyne.App
+	win      fyne.Window
+	dir      string
+	open     Opener
+	ctx      context.Context
+	a        *app.App
+	status   *widget.Label
+	progress *widget.ProgressBar
+	inbox    string
 
 	unlock *unlockView
 	main   *mainView
 }
 
+// Options tune the window.
+type Options struct {
+	// Inbox, if set, is watched after unlock: files dropped into
+	// Inbox/<Folder>/ are imported into that folder and then removed.
+	Inbox string
+}
+
 // New makes the window for the vault in dir, showing the unlock screen.
-func New(ctx context.Context, fapp fyne.App, dir string, open Opener) *UI {
-	u := &UI{fapp: fapp, dir: dir, open: open, ctx: ctx, status: widget.NewLabel("")}
+func New(ctx context.Context, fapp fyne.App, dir string, open Opener, opts Options) *UI {
+	u := &UI{fapp: fapp, dir: dir, open: open, ctx: ctx, status: widget.NewLabel(""),
+		progress: widget.NewProgressBar(), inbox: opts.Inbox}
+	u.progress.Hide()
 	u.win = fapp.NewWindow("Coffer — " + dir)
 	u.win.Resize(fyne.NewSize(1200, 800))
 	u.unlock = newUnlockView(u)
@@ -81,7 +92,11 @@ func (u *UI) unlocked(a *app.App) {
 	u.win.Canvas().AddShortcut(&fyne.ShortcutCut{}, func(fyne.Shortcut) { u.main.outward(policy.Copy) })
 	u.win.Canvas().AddShortcut(&ctrlP, func(fyne.Shortcut) { u.main.outward(policy.Print) })
 	u.win.Canvas().AddShortcut(&ctrlS, func(fyne.Shortcut) { u.main.outward(policy.Export) })
+	u.win.SetOnDropped(u.main.dropped)
 	u.main.load()
+	if u.inbox != "" {
+		u.watchInbox(u.ctx, u.inbox)
+	}
 }
 
 // message turns an error into words for the status bar.
@@ -124,5 +139,5 @@ func captureNote() string {
 
 // statusBar is the bottom line of the window.
 func (u *UI) statusBar() fyne.CanvasObject {
-	return container.NewHBox(u.status)
+	return container.NewBorder(nil, nil, nil, container.NewGridWrap(fyne.NewSize(220, 30), u.progress), u.status)
 }

@@ -2,6 +2,7 @@ package ui_test
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -86,8 +87,9 @@ func find[T fyne.CanvasObject](t *testing.T, root fyne.CanvasObject, match func(
 
 func TestUnlockBrowsePreviewAndBlockedCopy(t *testing.T) {
 	dir := demoVault(t)
+	inboxDir := filepath.Join(t.TempDir(), "inbox")
 	fapp := test.NewTempApp(t)
-	u := ui.New(context.Background(), fapp, dir, app.Open)
+	u := ui.New(context.Background(), fapp, dir, app.Open, ui.Options{Inbox: inboxDir})
 	w := u.Window()
 	w.Resize(fyne.NewSize(1200, 800))
 	if !strings.Contains(w.Title(), "Coffer") {
@@ -137,6 +139,18 @@ func TestUnlockBrowsePreviewAndBlockedCopy(t *testing.T) {
 	}
 	test.Tap(restore)
 	eventually(t, "the restore", func() bool { return strings.Contains(u.Status(), "Restored Apache-2.0.txt version 1 as version 3") })
+
+	// The inbox: a file dropped into inbox/Research is imported and leaves.
+	dropped := filepath.Join(inboxDir, "Research", "memo.md")
+	eventually(t, "the inbox folder", func() bool { return os.MkdirAll(filepath.Dir(dropped), 0o700) == nil })
+	time.Sleep(300 * time.Millisecond)
+	if err := os.WriteFile(dropped, []byte("# memo\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the inbox import", func() bool { return strings.Contains(u.Status(), "Inbox: imported memo.md into Research") })
+	if _, err := os.Stat(dropped); !os.IsNotExist(err) {
+		t.Errorf("imported file still in the inbox: %v", err)
+	}
 
 	log, err := u.App().AuditLog(context.Background())
 	if err != nil {

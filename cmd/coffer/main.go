@@ -26,9 +26,9 @@ func main() {
 
 // gui opens the desktop window on the vault in dir and returns when it is
 // closed.
-func gui(ctx context.Context, dir string) error {
+func gui(ctx context.Context, dir, inbox string) error {
 	a := fyneapp.NewWithID("dev.coffer.desktop")
-	u := ui.New(ctx, a, dir, app.Open)
+	u := ui.New(ctx, a, dir, app.Open, ui.Options{Inbox: inbox})
 	u.Window().ShowAndRun()
 	return nil
 }

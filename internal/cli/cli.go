@@ -42,7 +42,7 @@ type Env struct {
 	Getenv func(string) string
 	// GUI opens the desktop window on a vault; nil where the binary has
 	// none (tests of the command line).
-	GUI func(ctx context.Context, vaultDir string) error
+	GUI func(ctx context.Context, vaultDir, inboxDir string) error
 }
 
 // usageError marks a mistake in how the command was called.
@@ -142,7 +142,7 @@ func newRoot(env Env) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		return runGUI(cmd, env, dir)
+		return runGUI(cmd, env, dir, "")
 	}
 	return root
 }
@@ -247,7 +247,7 @@ func defaultVault() (string, error) {
 }
 
 func cmdGUI(env Env) *cobra.Command {
-	var dir string
+	var dir, inbox string
 	cmd := &cobra.Command{
 		Use:   "gui [--vault DIR]",
 		Short: "Open the desktop app (the default when coffer runs without arguments)",
@@ -260,21 +260,22 @@ func cmdGUI(env Env) *cobra.Command {
 				}
 				dir = d
 			}
-			return runGUI(cmd, env, dir)
+			return runGUI(cmd, env, dir, inbox)
 		},
 	}
 	cmd.Flags().StringVar(&dir, "vault", "", "vault folder (default: the user's config folder/coffer/vault)")
+	cmd.Flags().StringVar(&inbox, "inbox", "", "watch this folder: files in INBOX/<Folder>/ are imported into that folder, then removed")
 	return cmd
 }
 
-func runGUI(cmd *cobra.Command, env Env, dir string) error {
+func runGUI(cmd *cobra.Command, env Env, dir, inbox string) error {
 	if env.GUI == nil {
 		return usagef("this build of coffer has no desktop app; use a subcommand such as 'coffer ls'")
 	}
 	if !vault.Exists(dir) {
 		return fmt.Errorf("no vault at %s: create one with 'coffer init --vault %s --user EMAIL' (the first-run screen is coming to the desktop app)", dir, dir)
 	}
-	return env.GUI(cmd.Context(), dir)
+	return env.GUI(cmd.Context(), dir, inbox)
 }
 
 // isTerminal reports whether w is a terminal, for progress bars.

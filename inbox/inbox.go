@@ -1,0 +1,168 @@
+// Package inbox watches a folder on disk and hands each file dropped into it
+// to an importer once the file has stopped changing. Files sit in one
+// subfolder per vault folder (INBOX/Deals/term-sheet.pdf goes to Deals). A
+// file leaves the inbox only after its import has returned, i.e. is durable;
+// a failed import leaves it where it is and is reported.
+//
+// Events are debounced like Syncthing's watch aggregator: a file is taken
+// only when no event has touched it for the settle time, so a file still
+// being copied in is not imported half-written.
+package inbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+)
+
+// Importer imports the file at path into the vault folder named folder.
+type Importer func(ctx context.Context, folder, path string) error
+
+// Event reports what happened to one file.
+type Event struct {
+	Folder string
+	Path   string
+	Err    error // nil when imported (and removed from the inbox)
+}
+
+// Watcher watches one inbox folder.
+type Watcher struct {
+	root    string
+	settle  time.Duration
+	imp     Importer
+	events  chan Event
+	fsw     *fsnotify.Watcher
+	mu      sync.Mutex
+	pending map[string]time.Time // path → last event
+}
+
+// New watches root (creating it), importing with imp once a file has been
+// quiet for settle. Subfolders present now and created later are watched.
+func New(root string, settle time.Duration, imp Importer) (*Watcher, error) {
+	if err := os.MkdirAll(root, 0o700); err != nil {
+		return nil, fmt.Errorf("inbox: %w", err)
+	}
+	fsw, err := fsnotify.NewWatcher()
+	if err != nil {
+		return nil, fmt.Errorf("inbox: %w", err)
+	}
+	w := &Watcher{root: root, settle: settle, imp: imp, events: make(chan Event, 64), fsw: fsw, pending: map[string]time.Time{}}
+	if err := fsw.Add(root); err != nil {
+		fsw.Close()
+		return nil, fmt.Errorf("inbox: %w", err)
+	}
+	entries, _ := os.ReadDir(root)
+	for _, e := range entries {
+		if e.IsDir() {
+			w.addFolder(filepath.Join(root, e.Name()))
+		}
+	}
+	return w, nil
+}
+
+// Events delivers one Event per file handled.
+func (w *Watcher) Events() <-chan Event { return w.events }
+
+// addFolder watches a folder and queues the files already in it.
+func (w *Watcher) addFolder(dir string) {
+	_ = w.fsw.Add(dir)
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if e.Type().IsRegular() {
+			w.touch(filepath.Join(dir, e.Name()))
+		}
+	}
+}
+
+func (w *Watcher) touch(path string) {
+	w.mu.Lock()
+	w.pending[path] = time.Now()
+	w.mu.Unlock()
+}
+
+// Run handles events until ctx is done, then closes the watcher and the
+// Events channel.
+func (w *Watcher) Run(ctx context.Context) error {
+	defer close(w.events)
+	defer w.fsw.Close()
+	tick := time.NewTicker(w.settle / 4)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case ev, ok := <-w.fsw.Events:
+			if !ok {
+				return nil
+			}
+			w.handle(ev)
+		case err, ok := <-w.fsw.Errors:
+			if !ok {
+				return nil
+			}
+			w.emit(ctx, Event{Err: fmt.Errorf("inbox: watching %s: %w", w.root, err)})
+		case <-tick.C:
+			w.flush(ctx)
+		}
+	}
+}
+
+func (w *Watcher) handle(ev fsnotify.Event) {
+	if ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename) {
+		w.mu.Lock()
+		delete(w.pending, ev.Name)
+		w.mu.Unlock()
+		return
+	}
+	st, err := os.Stat(ev.Name)
+	if err != nil {
+		return
+	}
+	switch parent := filepath.Dir(ev.Name); {
+	case st.IsDir() && parent == w.root:
+		w.addFolder(ev.Name)
+	case st.Mode().IsRegular() && filepath.Dir(parent) == w.root:
+		w.touch(ev.Name)
+	}
+}
+
+// flush imports every file that has been quiet for the settle time.
+func (w *Watcher) flush(ctx context.Context) {
+	w.mu.Lock()
+	var ready []string
+	for p, t := range w.pending {
+		if time.Since(t) >= w.settle {
+			ready = append(ready, p)
+			delete(w.pending, p)
+		}
+	}
+	w.mu.Unlock()
+	for _, p := range ready {
+		if strings.HasPrefix(filepath.Base(p), ".") {
+			continue // editors' and copiers' temp files
+		}
+		folder := filepath.Base(filepath.Dir(p))
+		err := w.imp(ctx, folder, p)
+		if err == nil {
+			// Only now, with the import durable, does the file leave.
+			if rerr := os.Remove(p); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
+				err = fmt.Errorf("imported, but could not remove it from the inbox: %w", rerr)
+			}
+		}
+		w.emit(ctx, Event{Folder: folder, Path: p, Err: err})
+	}
+}
+
+func (w *Watcher) emit(ctx context.Context, e Event) {
+	select {
+	case w.events <- e:
+	case <-ctx.Done():
+	}
+}

@@ -1,0 +1,99 @@
+package inbox_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coffer-vault/coffer/app"
+	"github.com/coffer-vault/coffer/inbox"
+	"github.com/coffer-vault/coffer/policy"
+	"github.com/coffer-vault/coffer/vault"
+)
+
+func next(t *testing.T, w *inbox.Watcher) inbox.Event {
+	t.Helper()
+	select {
+	case e := <-w.Events():
+		return e
+	case <-time.After(20 * time.Second):
+		t.Fatal("no inbox event")
+	}
+	return inbox.Event{}
+}
+
+// TestImportsSettledFilesIntoTheirFolders writes a file in pieces (as a
+// slow copy does) into INBOX/Research and expects one import of the whole
+// file once it settles, then the file gone from the inbox.
+func TestImportsSettledFilesIntoTheirFolders(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	a, err := app.Init(ctx, filepath.Join(t.TempDir(), "vault"), vault.Identity{Email: "ann@example.com"}, "inbox test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if _, err := a.CreateFolder(ctx, "Research", policy.Internal); err != nil {
+		t.Fatal(err)
+	}
+	root := filepath.Join(t.TempDir(), "inbox")
+	if err := os.MkdirAll(filepath.Join(root, "Research"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	imports := 0
+	w, err := inbox.New(root, 400*time.Millisecond, func(ctx context.Context, folder, path string) error {
+		imports++
+		_, err := a.ImportFile(ctx, folder, path, nil)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go w.Run(ctx)
+
+	path := filepath.Join(root, "Research", "notes.txt")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := strings.Repeat("quarterly notes, part of a slow copy\n", 200)
+	for i := 0; i < len(want); i += len(want) / 4 {
+		f.WriteString(want[i:min(i+len(want)/4, len(want))])
+		f.Sync()
+		time.Sleep(150 * time.Millisecond) // under the settle time
+	}
+	f.Close()
+	e := next(t, w)
+	if e.Err != nil || e.Folder != "Research" || imports != 1 {
+		t.Fatalf("event %+v after %d imports", e, imports)
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("imported file still in the inbox: %v", err)
+	}
+	var got bytes.Buffer
+	f2, _ := a.Folder(ctx, "Research")
+	if _, err := a.Vault().WriteTo(ctx, &got, f2, "notes.txt", 0); err != nil || got.String() != want {
+		t.Fatalf("vault holds %d bytes (%v), want %d", got.Len(), err, len(want))
+	}
+
+	// A folder the vault does not have: reported, and the file stays.
+	if err := os.MkdirAll(filepath.Join(root, "Nowhere"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond) // let the watcher see the new folder
+	stray := filepath.Join(root, "Nowhere", "x.txt")
+	if err := os.WriteFile(stray, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e = next(t, w)
+	if e.Err == nil || !strings.Contains(e.Err.Error(), "Nowhere") {
+		t.Errorf("stray file: %+v", e)
+	}
+	if _, err := os.Stat(stray); err != nil {
+		t.Errorf("a file that failed to import left the inbox: %v", err)
+	}
+}

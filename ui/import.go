@@ -1,0 +1,101 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/dialog"
+
+	"github.com/coffer-vault/coffer/inbox"
+)
+
+// importFiles imports local files into the selected folder off the UI
+// goroutine, with progress in the status bar, then refreshes the file list.
+func (m *mainView) importFiles(paths []string) {
+	if m.folder == nil {
+		m.u.status.SetText("Select the folder to import into first.")
+		return
+	}
+	folder := *m.folder
+	m.u.progress.SetValue(0)
+	m.u.progress.Show()
+	go func() {
+		failed := 0
+		for i, p := range paths {
+			base := float64(i) / float64(len(paths))
+			_, err := m.u.a.ImportFile(m.u.ctx, folder.Name, p, func(done, total int64) {
+				if total > 0 {
+					v := base + float64(done)/float64(total)/float64(len(paths))
+					fyne.Do(func() { m.u.progress.SetValue(v) })
+				}
+			})
+			if err != nil {
+				failed++
+				m.u.setStatus(fmt.Sprintf("Import of %s failed: %s", filepath.Base(p), message(err)))
+			}
+		}
+		fyne.Do(func() {
+			m.u.progress.Hide()
+			if failed == 0 {
+				m.u.status.SetText(fmt.Sprintf("Imported %d files into %s.", len(paths), folder.Name))
+			}
+			m.reloadFiles(folder)
+		})
+	}()
+}
+
+// askImport opens the file dialog.
+func (m *mainView) askImport() {
+	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
+		if err != nil || r == nil {
+			return
+		}
+		path := r.URI().Path()
+		_ = r.Close()
+		m.importFiles([]string{path})
+	}, m.u.win)
+	d.Show()
+}
+
+// dropped imports files dragged onto the window.
+func (m *mainView) dropped(_ fyne.Position, uris []fyne.URI) {
+	var paths []string
+	for _, u := range uris {
+		if u.Scheme() == "file" {
+			paths = append(paths, u.Path())
+		}
+	}
+	if len(paths) > 0 {
+		m.importFiles(paths)
+	}
+}
+
+// watchInbox imports what lands in dir/<Folder>/ and reports each file.
+func (u *UI) watchInbox(ctx context.Context, dir string) {
+	w, err := inbox.New(dir, 2*time.Second, func(ctx context.Context, folder, path string) error {
+		_, err := u.a.ImportFile(ctx, folder, path, nil)
+		return err
+	})
+	if err != nil {
+		u.setStatus(message(err))
+		return
+	}
+	go func() { _ = w.Run(ctx) }()
+	go func() {
+		for e := range w.Events() {
+			if e.Err != nil {
+				u.setStatus(fmt.Sprintf("Inbox: %s: %s", filepath.Base(e.Path), message(e.Err)))
+				continue
+			}
+			u.setStatus(fmt.Sprintf("Inbox: imported %s into %s.", filepath.Base(e.Path), e.Folder))
+			fyne.Do(func() {
+				if m := u.main; m != nil && m.folder != nil && m.folder.Name == e.Folder {
+					m.reloadFiles(*m.folder)
+				}
+			})
+		}
+	}()
+}
