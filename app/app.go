@@ -430,6 +430,9 @@ func (a *App) Check(ctx context.Context, progress vault.CheckProgress) (*vault.R
 // Breaks in the chain are part of the result; they are also recorded as a
 // tamper event, once per distinct set of breaks.
 func (a *App) AuditLog(ctx context.Context) (*vault.AuditLog, error) {
+	if d := policy.DecideFor(a.subject(), "", policy.Public, policy.ReadAudit); !d.Allowed {
+		return nil, &BlockedError{Action: policy.ReadAudit, Reason: d.Reason}
+	}
 	log, err := a.v.AuditEvents(ctx)
 	if err != nil {
 		return nil, err

@@ -66,7 +66,8 @@ func newMainView(u *UI) *mainView {
 	nav := container.NewHBox(m.prev, m.pageLabel, m.next, m.versions)
 	preview := container.NewBorder(container.NewVBox(m.banner, nav), nil, nil, nil, m.image)
 	files := container.NewBorder(container.NewBorder(nil, nil, nil, importButton, m.search), nil, nil, nil, m.fileList)
-	left := container.NewBorder(widget.NewLabelWithStyle("Folders", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), nil, nil, nil, m.folderList)
+	auditButton := widget.NewButton("Audit trail…", m.showAudit)
+	left := container.NewBorder(widget.NewLabelWithStyle("Folders", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), auditButton, nil, nil, m.folderList)
 	split := container.NewHSplit(left, container.NewHSplit(files, preview))
 	split.Offset = 0.18
 	m.content = container.NewBorder(nil, u.statusBar(), nil, nil, split)

@@ -152,6 +152,30 @@ func TestUnlockBrowsePreviewAndBlockedCopy(t *testing.T) {
 		t.Errorf("imported file still in the inbox: %v", err)
 	}
 
+	// The audit viewer lists the trail, filters it, and shows no break.
+	auditButton, ok := find(t, w.Content(), func(b *widget.Button) bool { return strings.HasPrefix(b.Text, "Audit trail") })
+	if !ok {
+		t.Fatal("no audit trail button")
+	}
+	test.Tap(auditButton)
+	eventually(t, "the audit viewer", func() bool {
+		top := w.Canvas().Overlays().Top()
+		if top == nil {
+			return false
+		}
+		_, ok := find(t, top, func(l *widget.Label) bool { return strings.Contains(l.Text, "chain intact") })
+		return ok
+	})
+	filter, ok := find(t, w.Canvas().Overlays().Top(), func(e *widget.Entry) bool { return strings.HasPrefix(e.PlaceHolder, "Filter") })
+	if !ok {
+		t.Fatal("no filter in the audit viewer")
+	}
+	test.Type(filter, "copy blocked")
+	shownLines, _ := find(t, w.Canvas().Overlays().Top(), func(l *widget.List) bool { return true })
+	if shownLines == nil || shownLines.Length() != 1 {
+		t.Errorf("filter 'copy blocked' shows %v entries, want 1", shownLines.Length())
+	}
+
 	log, err := u.App().AuditLog(context.Background())
 	if err != nil {
 		t.Fatal(err)
