@@ -31,7 +31,9 @@ func (m *mainView) showAudit() {
 func (m *mainView) auditDialog(events []audit.Event, breaks []audit.Break) {
 	shown := events
 	list := widget.NewList(func() int { return len(shown) }, func() fyne.CanvasObject { return widget.NewLabel("event") },
-		func(i widget.ListItemID, o fyne.CanvasObject) { o.(*widget.Label).SetText(shown[len(shown)-1-i].Line()) })
+		func(i widget.ListItemID, o fyne.CanvasObject) {
+			o.(*widget.Label).SetText(shown[len(shown)-1-i].Line())
+		})
 	filter := widget.NewEntry()
 	filter.SetPlaceHolder("Filter: user, file, folder, action, outcome, trace code")
 	filter.OnChanged = func(q string) {
