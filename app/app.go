@@ -121,6 +121,17 @@ func (a *App) checkClock(ctx context.Context, now time.Time) {
 // passphrases tried meanwhile, a clock set back.
 func (a *App) Warnings() []string { return a.warnings }
 
+// Lock records why the vault locks (idle time, the user) and closes it.
+func (a *App) Lock(ctx context.Context, reason string) error {
+	a.record(ctx, audit.Event{Action: audit.Lock, Outcome: audit.OK, Reason: reason})
+	return a.Close()
+}
+
+// IdleLock returns how long the policy lets an unlocked vault sit unused.
+func (a *App) IdleLock() time.Duration {
+	return time.Duration(a.doc.IdleLockMinutes) * time.Minute
+}
+
 // Close locks the vault and stops the PDF renderer if it ran.
 func (a *App) Close() error {
 	if a.pdfClose != nil {

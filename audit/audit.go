@@ -16,6 +16,7 @@ type Action string
 
 const (
 	Unlock       Action = "unlock"
+	Lock         Action = "lock"
 	FolderCreate Action = "folder-create"
 	Import       Action = "import"
 	Export       Action = "export"

@@ -16,9 +16,10 @@ import (
 // filtered by any words (user, file, folder, action, outcome), with breaks
 // in the chain on top, trace-code lookup, and export as JSON lines or CEF.
 func (m *mainView) showAudit() {
+	m.u.touch()
 	go func() {
 		log, err := m.u.a.AuditLog(m.u.ctx)
-		fyne.Do(func() {
+		m.u.do(func() {
 			if err != nil {
 				m.u.status.SetText(message(err))
 				return

@@ -15,6 +15,7 @@ import (
 // importFiles imports local files into the selected folder off the UI
 // goroutine, with progress in the status bar, then refreshes the file list.
 func (m *mainView) importFiles(paths []string) {
+	m.u.touch()
 	if m.folder == nil {
 		m.u.status.SetText("Select the folder to import into first.")
 		return
@@ -29,7 +30,7 @@ func (m *mainView) importFiles(paths []string) {
 			_, err := m.u.a.ImportFile(m.u.ctx, folder.Name, p, func(done, total int64) {
 				if total > 0 {
 					v := base + float64(done)/float64(total)/float64(len(paths))
-					fyne.Do(func() { m.u.progress.SetValue(v) })
+					m.u.do(func() { m.u.progress.SetValue(v) })
 				}
 			})
 			if err != nil {
@@ -37,7 +38,7 @@ func (m *mainView) importFiles(paths []string) {
 				m.u.setStatus(fmt.Sprintf("Import of %s failed: %s", filepath.Base(p), message(err)))
 			}
 		}
-		fyne.Do(func() {
+		m.u.do(func() {
 			m.u.progress.Hide()
 			if failed == 0 {
 				m.u.status.SetText(fmt.Sprintf("Imported %d files into %s.", len(paths), folder.Name))
@@ -91,7 +92,7 @@ func (u *UI) watchInbox(ctx context.Context, dir string) {
 				continue
 			}
 			u.setStatus(fmt.Sprintf("Inbox: imported %s into %s.", filepath.Base(e.Path), e.Folder))
-			fyne.Do(func() {
+			u.do(func() {
 				if m := u.main; m != nil && m.folder != nil && m.folder.Name == e.Folder {
 					m.reloadFiles(*m.folder)
 				}

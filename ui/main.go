@@ -95,7 +95,7 @@ func (m *mainView) updateFolderRow(i widget.ListItemID, o fyne.CanvasObject) {
 func (m *mainView) load() {
 	go func() {
 		folders, err := m.u.a.Folders(m.u.ctx)
-		fyne.Do(func() {
+		m.u.do(func() {
 			if err != nil {
 				m.u.status.SetText(message(err))
 				return
@@ -109,6 +109,7 @@ func (m *mainView) load() {
 }
 
 func (m *mainView) selectFolder(i int) {
+	m.u.touch()
 	f := m.folders[i]
 	m.folder, m.file = &f, nil
 	m.reloadFiles(f)
@@ -118,7 +119,7 @@ func (m *mainView) selectFolder(i int) {
 func (m *mainView) reloadFiles(f vault.Folder) {
 	go func() {
 		files, err := m.u.a.Files(m.u.ctx, f.Name)
-		fyne.Do(func() {
+		m.u.do(func() {
 			if err != nil {
 				m.u.status.SetText(message(err))
 				return
@@ -144,12 +145,14 @@ func (m *mainView) filter() {
 }
 
 func (m *mainView) selectFile(i int) {
+	m.u.touch()
 	f := m.shown[i]
 	m.file, m.page = &f, 1
 	m.render()
 }
 
 func (m *mainView) turn(delta int) {
+	m.u.touch()
 	if m.file == nil || m.page+delta < 1 || (m.pages > 0 && m.page+delta > m.pages) {
 		return
 	}
@@ -163,7 +166,7 @@ func (m *mainView) render() {
 	m.u.status.SetText(fmt.Sprintf("Rendering %s page %d…", file.Name, page))
 	go func() {
 		p, err := m.u.a.Preview(m.u.ctx, folder.Name, file.Name, app.PreviewOptions{Page: page, DPI: 110})
-		fyne.Do(func() {
+		m.u.do(func() {
 			if err != nil {
 				m.image.Image = nil
 				m.image.Refresh()
@@ -192,6 +195,7 @@ func (m *mainView) show(folder vault.Folder, file vault.FileInfo, img image.Imag
 // outward handles Ctrl+C, Ctrl+P and Ctrl+S: app decides and audits;
 // the window only reports the answer.
 func (m *mainView) outward(action policy.Action) {
+	m.u.touch()
 	if m.folder == nil || m.file == nil {
 		return
 	}

@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"image/color"
 	"runtime"
+	"sync/atomic"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -36,6 +38,12 @@ type UI struct {
 	status   *widget.Label
 	progress *widget.ProgressBar
 	inbox    string
+	idle     time.Duration // 0: the policy's idle lock time
+	do       func(func())
+
+	session  context.Context // lives from unlock to lock
+	endSess  context.CancelFunc
+	lastUsed atomic.Int64 // unix nanoseconds of the last user action
 
 	unlock *unlockView
 	main   *mainView
@@ -46,12 +54,21 @@ type Options struct {
 	// Inbox, if set, is watched after unlock: files dropped into
 	// Inbox/<Folder>/ are imported into that folder and then removed.
 	Inbox string
+	// IdleLock overrides the policy's idle lock time (tests).
+	IdleLock time.Duration
+	// Do runs a function on the UI goroutine: fyne.Do unless set. Tests
+	// set it to serialise background updates with their own inspection,
+	// since Fyne's test driver runs fyne.Do on the calling goroutine.
+	Do func(func())
 }
 
 // New makes the window for the vault in dir, showing the unlock screen.
 func New(ctx context.Context, fapp fyne.App, dir string, open Opener, opts Options) *UI {
 	u := &UI{fapp: fapp, dir: dir, open: open, ctx: ctx, status: widget.NewLabel(""),
-		progress: widget.NewProgressBar(), inbox: opts.Inbox}
+		progress: widget.NewProgressBar(), inbox: opts.Inbox, idle: opts.IdleLock, do: opts.Do}
+	if u.do == nil {
+		u.do = fyne.Do
+	}
 	u.progress.Hide()
 	u.win = fapp.NewWindow("Coffer — " + dir)
 	u.win.Resize(fyne.NewSize(1200, 800))
@@ -77,12 +94,14 @@ func (u *UI) Status() string { return u.status.Text }
 
 // setStatus shows a message; safe from any goroutine.
 func (u *UI) setStatus(msg string) {
-	fyne.Do(func() { u.status.SetText(msg) })
+	u.do(func() { u.status.SetText(msg) })
 }
 
 // unlocked switches to the main view.
 func (u *UI) unlocked(a *app.App) {
 	u.a = a
+	u.session, u.endSess = context.WithCancel(u.ctx)
+	u.touch()
 	u.main = newMainView(u)
 	u.win.SetContent(u.main.content)
 	for _, w := range a.Warnings() {
@@ -95,8 +114,48 @@ func (u *UI) unlocked(a *app.App) {
 	u.win.SetOnDropped(u.main.dropped)
 	u.main.load()
 	if u.inbox != "" {
-		u.watchInbox(u.ctx, u.inbox)
+		u.watchInbox(u.session, u.inbox)
 	}
+	idle := u.idle
+	if idle <= 0 {
+		idle = a.IdleLock()
+	}
+	go u.lockWhenIdle(u.session, idle)
+}
+
+// touch records a user action, for the idle lock.
+func (u *UI) touch() { u.lastUsed.Store(time.Now().UnixNano()) }
+
+// lockWhenIdle locks the vault once no user action happened for idle.
+func (u *UI) lockWhenIdle(ctx context.Context, idle time.Duration) {
+	tick := time.NewTicker(max(idle/8, 50*time.Millisecond))
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			if time.Since(time.Unix(0, u.lastUsed.Load())) >= idle {
+				u.do(func() { u.lock(fmt.Sprintf("idle for %s", idle.Round(time.Second))) })
+				return
+			}
+		}
+	}
+}
+
+// lock ends the session: background work stops, the vault closes (the
+// policy's lock is audited), and the unlock screen returns.
+func (u *UI) lock(reason string) {
+	if u.a == nil {
+		return
+	}
+	u.endSess()
+	_ = u.a.Lock(u.ctx, reason)
+	u.a, u.main = nil, nil
+	u.unlock = newUnlockView(u)
+	u.unlock.err.SetText("Locked: " + reason + ". Enter the passphrase to continue.")
+	u.win.SetContent(u.unlock.content)
+	u.win.Canvas().Focus(u.unlock.pass)
 }
 
 // message turns an error into words for the status bar.

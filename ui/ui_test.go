@@ -3,6 +3,7 @@ package ui_test
 import (
 	"context"
 	"os"
+	"sync"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -51,11 +52,30 @@ func demoVault(t *testing.T) string {
 	return dir
 }
 
-// eventually polls cond: the UI does its work off the UI goroutine.
+// uiLock serialises the UI's background updates (Options.Do) with the
+// test's own reading and driving of widgets: Fyne's test driver runs
+// fyne.Do on whichever goroutine calls it.
+var uiLock sync.Mutex
+
+func serialDo(f func()) {
+	uiLock.Lock()
+	defer uiLock.Unlock()
+	f()
+}
+
+// onUI runs a test action under the UI lock.
+func onUI(f func()) { serialDo(f) }
+
+// eventually polls cond under the UI lock: the UI works off its goroutine.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
+	for {
+		var ok bool
+		serialDo(func() { ok = cond() })
+		if ok {
+			return
+		}
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
@@ -89,7 +109,7 @@ func TestUnlockBrowsePreviewAndBlockedCopy(t *testing.T) {
 	dir := demoVault(t)
 	inboxDir := filepath.Join(t.TempDir(), "inbox")
 	fapp := test.NewTempApp(t)
-	u := ui.New(context.Background(), fapp, dir, app.Open, ui.Options{Inbox: inboxDir})
+	u := ui.New(context.Background(), fapp, dir, app.Open, ui.Options{Inbox: inboxDir, Do: serialDo})
 	w := u.Window()
 	w.Resize(fyne.NewSize(1200, 800))
 	if !strings.Contains(w.Title(), "Coffer") {
@@ -99,14 +119,18 @@ func TestUnlockBrowsePreviewAndBlockedCopy(t *testing.T) {
 	if !ok {
 		t.Fatal("no passphrase entry on the unlock screen")
 	}
-	test.Type(entry, "wrong")
-	entry.OnSubmitted(entry.Text)
+	onUI(func() {
+		test.Type(entry, "wrong")
+		entry.OnSubmitted(entry.Text)
+	})
 	eventually(t, "the wrong-passphrase message", func() bool {
 		_, ok := find(t, w.Content(), func(l *widget.Label) bool { return strings.Contains(l.Text, "Wrong passphrase") })
 		return ok
 	})
-	test.Type(entry, pass)
-	entry.OnSubmitted(entry.Text)
+	onUI(func() {
+		test.Type(entry, pass)
+		entry.OnSubmitted(entry.Text)
+	})
 	eventually(t, "unlock", func() bool { return u.App() != nil && strings.HasPrefix(u.Status(), "Unlocked") })
 
 	lists := func() (folders, files *widget.List) {
@@ -118,12 +142,12 @@ func TestUnlockBrowsePreviewAndBlockedCopy(t *testing.T) {
 	if folders == nil || files == nil {
 		t.Fatal("no folder and file lists")
 	}
-	folders.Select(0) // Deals, sorted by name
+	onUI(func() { folders.Select(0) }) // Deals, sorted by name
 	eventually(t, "the folder's files", func() bool { return files.Length() == 1 })
-	files.Select(0)
+	onUI(func() { files.Select(0) })
 	eventually(t, "the watermarked page", func() bool { return strings.Contains(u.Status(), "trace code") })
 
-	w.Canvas().(fyne.Shortcutable).TypedShortcut(&fyne.ShortcutCopy{})
+	onUI(func() { w.Canvas().(fyne.Shortcutable).TypedShortcut(&fyne.ShortcutCopy{}) })
 	eventually(t, "the blocked copy", func() bool { return strings.Contains(u.Status(), "copy blocked") })
 
 	// Versions: restore version 1 from the dialog.
@@ -131,13 +155,13 @@ func TestUnlockBrowsePreviewAndBlockedCopy(t *testing.T) {
 	if !ok {
 		t.Fatal("no Versions button")
 	}
-	test.Tap(versions)
+	onUI(func() { test.Tap(versions) })
 	eventually(t, "the versions dialog", func() bool { return w.Canvas().Overlays().Top() != nil })
 	restore, ok := find(t, w.Canvas().Overlays().Top(), func(b *widget.Button) bool { return b.Text == "Restore v1" })
 	if !ok {
 		t.Fatal("no Restore v1 button in the dialog")
 	}
-	test.Tap(restore)
+	onUI(func() { test.Tap(restore) })
 	eventually(t, "the restore", func() bool { return strings.Contains(u.Status(), "Restored Apache-2.0.txt version 1 as version 3") })
 
 	// The inbox: a file dropped into inbox/Research is imported and leaves.
@@ -157,7 +181,7 @@ func TestUnlockBrowsePreviewAndBlockedCopy(t *testing.T) {
 	if !ok {
 		t.Fatal("no audit trail button")
 	}
-	test.Tap(auditButton)
+	onUI(func() { test.Tap(auditButton) })
 	eventually(t, "the audit viewer", func() bool {
 		top := w.Canvas().Overlays().Top()
 		if top == nil {
@@ -170,7 +194,7 @@ func TestUnlockBrowsePreviewAndBlockedCopy(t *testing.T) {
 	if !ok {
 		t.Fatal("no filter in the audit viewer")
 	}
-	test.Type(filter, "copy blocked")
+	onUI(func() { test.Type(filter, "copy blocked") })
 	shownLines, _ := find(t, w.Canvas().Overlays().Top(), func(l *widget.List) bool { return true })
 	if shownLines == nil || shownLines.Length() != 1 {
 		t.Errorf("filter 'copy blocked' shows %v entries, want 1", shownLines.Length())
@@ -187,5 +211,43 @@ func TestUnlockBrowsePreviewAndBlockedCopy(t *testing.T) {
 	}
 	if !previewed || !blocked {
 		t.Errorf("audit trail: preview recorded %v, blocked copy recorded %v", previewed, blocked)
+	}
+}
+
+// TestIdleLock unlocks, leaves the window alone past the idle time, and
+// expects the unlock screen back and the lock in the audit trail.
+func TestIdleLock(t *testing.T) {
+	dir := demoVault(t)
+	fapp := test.NewTempApp(t)
+	u := ui.New(context.Background(), fapp, dir, app.Open, ui.Options{IdleLock: 500 * time.Millisecond, Do: serialDo})
+	w := u.Window()
+	entry, ok := find(t, w.Content(), func(e *widget.Entry) bool { return e.Password })
+	if !ok {
+		t.Fatal("no passphrase entry")
+	}
+	onUI(func() {
+		test.Type(entry, pass)
+		entry.OnSubmitted(entry.Text)
+	})
+	eventually(t, "unlock", func() bool { return u.App() != nil })
+	eventually(t, "the idle lock", func() bool {
+		_, ok := find(t, w.Content(), func(l *widget.Label) bool { return strings.HasPrefix(l.Text, "Locked: idle") })
+		return ok && u.App() == nil
+	})
+	a, err := app.Open(context.Background(), dir, pass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	log, err := a.AuditLog(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	locked := false
+	for _, e := range log.Events {
+		locked = locked || (e.Action == audit.Lock && strings.Contains(e.Reason, "idle"))
+	}
+	if !locked {
+		t.Error("the idle lock is not in the audit trail")
 	}
 }

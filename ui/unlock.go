@@ -41,7 +41,7 @@ func (v *unlockView) submit(u *UI) {
 	v.err.SetText("Unlocking…")
 	go func() {
 		a, err := u.open(u.ctx, u.dir, pass)
-		fyne.Do(func() {
+		u.do(func() {
 			v.button.Enable()
 			if err != nil {
 				v.err.SetText(message(err))

@@ -16,6 +16,7 @@ import (
 // older one with a Restore button: restoring adds a new version, history is
 // never rewritten.
 func (m *mainView) showVersions() {
+	m.u.touch()
 	if m.folder == nil || m.file == nil {
 		m.u.status.SetText("Select a file to see its versions.")
 		return
@@ -23,7 +24,7 @@ func (m *mainView) showVersions() {
 	folder, file := *m.folder, *m.file
 	go func() {
 		vers, err := m.u.a.Versions(m.u.ctx, folder.Name, file.Name)
-		fyne.Do(func() {
+		m.u.do(func() {
 			if err != nil {
 				m.u.status.SetText(message(err))
 				return
@@ -64,7 +65,7 @@ func (m *mainView) restore(folder vault.Folder, file vault.FileInfo, seq int) {
 			m.u.setStatus(message(err))
 			return
 		}
-		fyne.Do(func() {
+		m.u.do(func() {
 			m.u.status.SetText(fmt.Sprintf("Restored %s version %d as version %d.", file.Name, seq, ver.Seq))
 		})
 	}()
