@@ -3,9 +3,9 @@ package ui_test
 import (
 	"context"
 	"os"
-	"sync"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
