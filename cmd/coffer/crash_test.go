@@ -55,7 +55,7 @@ type imported struct {
 // and then demands that `coffer check` passes and that every import that
 // had reported success reads back intact. COFFER_LONG=1 runs 200 rounds.
 func TestKillDuringImport(t *testing.T) {
-	rounds := 4
+	rounds := 6
 	if os.Getenv("COFFER_LONG") != "" {
 		rounds = 200
 	}
@@ -73,7 +73,7 @@ func TestKillDuringImport(t *testing.T) {
 	rng := rand.New(rand.NewPCG(seed, 42))
 	var done []imported
 	killed := 0
-	var full, unlock time.Duration // how long an uninterrupted import and an unlock take
+	objects := filepath.Join(dir, "objects", "chunk")
 	for round := range rounds {
 		name := fmt.Sprintf("doc-%03d.bin", round)
 		if round%3 == 2 {
@@ -94,27 +94,22 @@ func TestKillDuringImport(t *testing.T) {
 			t.Fatal(err)
 		}
 		exited := make(chan error, 1)
-		started := time.Now()
 		go func() { exited <- cmd.Wait() }()
-		// Even rounds run to completion (the first one also measures how
-		// long an import takes); odd rounds are killed somewhere inside
-		// that span: during unlock, chunking, writing or the commit.
-		var kill <-chan time.Time
+		// Even rounds run to completion; odd rounds are killed once the
+		// import has stored a random number of new chunks (up to half the
+		// file's size in MiB: fewer than it has, at ~1 MiB a chunk; the
+		// vault is then between chunks, or between a chunk's rename and
+		// the next). Watching the vault rather than
+		// the clock keeps the kill inside the import on a loaded machine.
+		var kill <-chan struct{}
+		quit := make(chan struct{})
 		if round%2 == 1 {
-			// Past the unlock (measured by a plain 'coffer ls'), into the
-			// chunking, writing and commit.
-			kill = time.After(unlock + time.Duration(float64(full-unlock)*(0.05+0.9*rng.Float64())))
+			kill = afterChunks(objects, 1+rng.IntN(max(1, len(data)>>21)), quit)
 		}
 		select {
 		case err := <-exited:
 			if err != nil {
 				t.Fatalf("round %d: import failed without a kill: %v\n%s", round, err, out.String())
-			}
-			if round == 0 {
-				full = time.Since(started)
-				t0 := time.Now()
-				mustRun(t, bin, "ls", "--vault", dir)
-				unlock = min(time.Since(t0), full*3/4)
 			}
 			done = append(done, imported{name: name, seq: currentSeq(t, bin, dir, "Public/"+name), sum: sha256.Sum256(data)})
 		case <-kill:
@@ -122,6 +117,7 @@ func TestKillDuringImport(t *testing.T) {
 			<-exited
 			killed++
 		}
+		close(quit)
 		checkVault(t, bin, dir, round)
 	}
 	for _, d := range done {
@@ -139,6 +135,36 @@ func TestKillDuringImport(t *testing.T) {
 	if killed < rounds/4 {
 		t.Errorf("only %d of %d rounds were interrupted: the kill window misses the import", killed, rounds)
 	}
+}
+
+// afterChunks closes the returned channel once n more chunk objects exist
+// under dir than when it was called, polling every few milliseconds; it
+// stops when quit closes.
+func afterChunks(dir string, n int, quit <-chan struct{}) <-chan struct{} {
+	fire := make(chan struct{})
+	base := countFiles(dir)
+	go func() {
+		for countFiles(dir) < base+n {
+			select {
+			case <-time.After(3 * time.Millisecond):
+			case <-quit:
+				return
+			}
+		}
+		close(fire)
+	}()
+	return fire
+}
+
+func countFiles(dir string) int {
+	n := 0
+	_ = filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			n++
+		}
+		return nil
+	})
+	return n
 }
 
 func fillRandom(rng *rand.Rand, b []byte) {
