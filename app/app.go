@@ -344,6 +344,17 @@ type ExportOptions struct {
 	Overwrite bool // replace an existing file at the destination
 }
 
+// current finds folder/name and its current version, read from the signed
+// manifest: what Preview and Export both start from.
+func (a *App) current(ctx context.Context, folder, name string) (vault.Folder, vault.Version, error) {
+	f, err := a.Folder(ctx, folder)
+	if err != nil {
+		return f, vault.Version{}, err
+	}
+	ver, err := a.v.Stat(ctx, f, name)
+	return f, ver, err
+}
+
 // Exported says what Export wrote.
 type Exported struct {
 	Version   vault.Version
@@ -357,11 +368,7 @@ type Exported struct {
 // copy appears atomically and only after the audit record is written: on
 // any error, nothing is left at out.
 func (a *App) Export(ctx context.Context, folder, name, out string, opts ExportOptions) (*Exported, error) {
-	f, err := a.Folder(ctx, folder)
-	if err != nil {
-		return nil, err
-	}
-	ver, err := a.v.Stat(ctx, f, name)
+	f, ver, err := a.current(ctx, folder, name)
 	if err != nil {
 		return nil, err
 	}

@@ -50,11 +50,7 @@ func (a *App) Preview(ctx context.Context, folder, name string, opts PreviewOpti
 	if opts.DPI <= 0 {
 		opts.DPI = 110
 	}
-	f, err := a.Folder(ctx, folder)
-	if err != nil {
-		return nil, err
-	}
-	ver, err := a.v.Stat(ctx, f, name)
+	f, ver, err := a.current(ctx, folder, name)
 	if err != nil {
 		return nil, err
 	}
