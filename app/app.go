@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/coffer-vault/coffer/audit"
+	"github.com/coffer-vault/coffer/internal/passphrase"
 	"github.com/coffer-vault/coffer/pdfstamp"
 	"github.com/coffer-vault/coffer/policy"
 	"github.com/coffer-vault/coffer/preview"
@@ -57,12 +58,17 @@ type App struct {
 	clockSuspect bool
 }
 
-// Init creates a vault in dir and returns it unlocked.
-func Init(ctx context.Context, dir string, who vault.Identity, passphrase string) (*App, error) {
+// Init creates a vault in dir and returns it unlocked. A passphrase that
+// zxcvbn rates below passphrase.MinScore is refused before anything is
+// written, with a hint the user can act on.
+func Init(ctx context.Context, dir string, who vault.Identity, pass string) (*App, error) {
 	if !strings.Contains(who.Email, "@") {
 		return nil, fmt.Errorf("%q is not an e-mail address", who.Email)
 	}
-	v, err := vault.Create(ctx, dir, who, passphrase)
+	if err := passphrase.Check(pass, who.Name, who.Email); err != nil {
+		return nil, fmt.Errorf("%w; nothing was created", err)
+	}
+	v, err := vault.Create(ctx, dir, who, pass)
 	if err != nil {
 		return nil, err
 	}

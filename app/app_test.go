@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/coffer-vault/coffer/app"
 	"github.com/coffer-vault/coffer/audit"
+	"github.com/coffer-vault/coffer/internal/passphrase"
 	"github.com/coffer-vault/coffer/internal/testenv"
 	"github.com/coffer-vault/coffer/policy"
 	"github.com/coffer-vault/coffer/vault"
@@ -402,5 +404,22 @@ func TestPDFPreview(t *testing.T) {
 	}
 	if _, err := a.Preview(ctx, "Deals", "asy-latex.pdf", app.PreviewOptions{ToFile: true}); !errors.Is(err, app.ErrBlocked) {
 		t.Errorf("preview to file: %v", err)
+	}
+}
+
+// A guessable passphrase is refused before anything is written.
+func TestInitRefusesWeakPassphrase(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "vault")
+	for _, weak := range []string{"Summer2026!", "rita@example.com", "RitaRisk1"} {
+		a, err := app.Init(context.Background(), dir, vault.Identity{Email: "rita@example.com", Name: "Rita Risk"}, weak)
+		if !errors.Is(err, passphrase.ErrWeak) {
+			if a != nil {
+				a.Close()
+			}
+			t.Fatalf("Init with %q: err = %v, want ErrWeak", weak, err)
+		}
+		if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
+			t.Fatalf("Init with %q left %s behind (stat: %v)", weak, dir, err)
+		}
 	}
 }

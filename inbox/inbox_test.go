@@ -32,7 +32,7 @@ func next(t *testing.T, w *inbox.Watcher) inbox.Event {
 func TestImportsSettledFilesIntoTheirFolders(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	a, err := app.Init(ctx, filepath.Join(t.TempDir(), "vault"), vault.Identity{Email: "ann@example.com"}, "inbox test")
+	a, err := app.Init(ctx, filepath.Join(t.TempDir(), "vault"), vault.Identity{Email: "ann@example.com"}, "inbox test passphrase")
 	if err != nil {
 		t.Fatal(err)
 	}

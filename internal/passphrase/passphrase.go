@@ -1,0 +1,68 @@
+// Package passphrase judges how hard a new vault passphrase is to guess,
+// with zxcvbn (github.com/ccojocar/zxcvbn-go, the maintained Go port), so
+// that the command line and the desktop app give the same hint and refuse
+// the same passphrases.
+package passphrase
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	zxcvbn "github.com/ccojocar/zxcvbn-go"
+)
+
+// MinScore is the lowest zxcvbn score a new vault accepts: 3 means about
+// 10^10 guesses, years at the vault's scrypt cost on one GPU rig. Below it
+// a stolen laptop's vault falls to a dictionary attack.
+const MinScore = 3
+
+// ErrWeak is wrapped by Check's error for a passphrase below MinScore.
+var ErrWeak = errors.New("passphrase too easy to guess")
+
+// Strength is zxcvbn's verdict in words a user can act on.
+type Strength struct {
+	Score int    // 0 (guessable at once) to 4 (very hard)
+	Label string // "very weak" … "very strong"
+	Hint  string // what to do about it; empty when strong
+}
+
+// OK reports whether a new vault may use the passphrase.
+func (s Strength) OK() bool { return s.Score >= MinScore }
+
+var labels = [...]string{"very weak", "weak", "fair", "strong", "very strong"}
+
+// Measure judges p; userInputs (the owner's name and e-mail) count as
+// known words, so a passphrase built from them scores low.
+func Measure(p string, userInputs ...string) Strength {
+	if p == "" {
+		return Strength{Score: 0, Label: labels[0], Hint: "Enter a passphrase: four or more unrelated words work well."}
+	}
+	var inputs []string
+	for _, in := range userInputs {
+		inputs = append(inputs, strings.Fields(strings.NewReplacer("@", " ", ".", " ").Replace(in))...)
+		inputs = append(inputs, in)
+	}
+	r := zxcvbn.PasswordStrength(p, inputs)
+	score := min(max(r.Score, 0), 4)
+	s := Strength{Score: score, Label: labels[score]}
+	switch {
+	case score < 2:
+		s.Hint = "Easy to guess: use four or more unrelated words, not names, dates, keyboard runs or your e-mail."
+	case score < MinScore:
+		s.Hint = "Almost: add another unrelated word or two."
+	case score < 4:
+		s.Hint = "Good. Another word makes it very strong."
+	}
+	return s
+}
+
+// Check returns an error wrapping ErrWeak, with the hint, when a new vault
+// must not use p.
+func Check(p string, userInputs ...string) error {
+	s := Measure(p, userInputs...)
+	if s.OK() {
+		return nil
+	}
+	return fmt.Errorf("%w (%s): %s", ErrWeak, s.Label, s.Hint)
+}
