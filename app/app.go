@@ -182,6 +182,13 @@ func (a *App) decide(folder vault.Folder, action policy.Action) error {
 	return nil
 }
 
+// May reports whether policy allows action on documents of folder, without
+// recording anything: for a window that greys out or offers an action. The
+// action itself (Export, Preview) or Gate records the decision.
+func (a *App) May(folder vault.Folder, action policy.Action) error {
+	return a.decide(folder, action)
+}
+
 // Gate asks policy whether action may happen to a document of folder, and
 // records the answer. It returns a *BlockedError when denied.
 func (a *App) Gate(ctx context.Context, folder vault.Folder, file vault.Version, action policy.Action) error {

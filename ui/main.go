@@ -9,8 +9,8 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
-	"github.com/dustin/go-humanize"
 
 	"github.com/coffer-vault/coffer/app"
 	"github.com/coffer-vault/coffer/policy"
@@ -23,16 +23,14 @@ type mainView struct {
 	content fyne.CanvasObject
 
 	folders    []vault.Folder
-	files      []vault.FileInfo
-	shown      []vault.FileInfo // files matching the search
 	folder     *vault.Folder
 	file       *vault.FileInfo
 	page       int
 	pages      int
 	folderList *widget.List
-	fileList   *widget.List
+	files      *fileTable
 	search     *widget.Entry
-	image      *canvas.Image
+	view       *viewer
 	pageLabel  *widget.Label
 	banner     *widget.Label
 	prev, next *widget.Button
@@ -40,36 +38,42 @@ type mainView struct {
 }
 
 func newMainView(u *UI) *mainView {
-	m := &mainView{u: u, page: 1}
+	m := &mainView{u: u, page: 1, view: newViewer()}
+	m.view.scale = u.win.Canvas().Scale()
 	m.folderList = widget.NewList(func() int { return len(m.folders) }, m.newFolderRow, m.updateFolderRow)
 	m.folderList.OnSelected = func(i widget.ListItemID) { m.selectFolder(i) }
-	m.fileList = widget.NewList(func() int { return len(m.shown) }, func() fyne.CanvasObject {
-		return widget.NewLabel("file name")
-	}, func(i widget.ListItemID, o fyne.CanvasObject) {
-		f := m.shown[i]
-		o.(*widget.Label).SetText(fmt.Sprintf("%s   %s · %s · v%d", f.Name, humanize.IBytes(uint64(f.Size)), f.Modified.Format("2006-01-02"), f.Versions))
-	})
-	m.fileList.OnSelected = func(i widget.ListItemID) { m.selectFile(i) }
+	m.files = newFileTable(m.selectFile)
 	m.search = widget.NewEntry()
-	m.search.SetPlaceHolder("Search by name")
-	m.search.OnChanged = func(string) { m.filter() }
-	m.image = canvas.NewImageFromImage(nil)
-	m.image.FillMode = canvas.ImageFillContain
+	m.search.SetPlaceHolder("Search by name (Ctrl+F)")
+	m.search.OnChanged = func(q string) { m.files.Filter(q) }
 	m.pageLabel = widget.NewLabel("")
 	m.banner = widget.NewLabel("")
 	m.banner.Wrapping = fyne.TextWrapWord
+	m.banner.Importance = widget.WarningImportance
 	m.banner.Hide()
-	m.prev = widget.NewButton("◀ Previous", func() { m.turn(-1) })
-	m.next = widget.NewButton("Next ▶", func() { m.turn(+1) })
-	m.versions = widget.NewButton("Versions…", m.showVersions)
-	importButton := widget.NewButton("Import…", m.askImport)
-	nav := container.NewHBox(m.prev, m.pageLabel, m.next, m.versions)
-	preview := container.NewBorder(container.NewVBox(m.banner, nav), nil, nil, nil, m.image)
-	files := container.NewBorder(container.NewBorder(nil, nil, nil, importButton, m.search), nil, nil, nil, m.fileList)
-	auditButton := widget.NewButton("Audit trail…", m.showAudit)
-	left := container.NewBorder(widget.NewLabelWithStyle("Folders", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), auditButton, nil, nil, m.folderList)
-	split := container.NewHSplit(left, container.NewHSplit(files, preview))
-	split.Offset = 0.18
+	m.prev = widget.NewButtonWithIcon("", theme.NavigateBackIcon(), func() { m.turn(-1) })
+	m.next = widget.NewButtonWithIcon("", theme.NavigateNextIcon(), func() { m.turn(+1) })
+	m.versions = widget.NewButtonWithIcon("Versions…", theme.HistoryIcon(), m.showVersions)
+	zoomOut := widget.NewButtonWithIcon("", theme.ZoomOutIcon(), func() { m.zoom(-1) })
+	zoomIn := widget.NewButtonWithIcon("", theme.ZoomInIcon(), func() { m.zoom(+1) })
+	fitW := widget.NewButton("Fit width", func() { m.setZoom(fitWidth) })
+	fitP := widget.NewButton("Fit page", func() { m.setZoom(fitPage) })
+	nav := container.NewHBox(m.prev, m.pageLabel, m.next, widget.NewSeparator(),
+		zoomOut, m.view.label, zoomIn, fitW, fitP, widget.NewSeparator(), m.versions)
+	preview := container.NewBorder(container.NewVBox(m.banner, nav), nil, nil, nil, m.view.pane)
+
+	importButton := widget.NewButtonWithIcon("Import…", theme.ContentAddIcon(), m.askImport)
+	files := container.NewBorder(container.NewBorder(nil, nil, nil, importButton, m.search), nil, nil, nil, m.files.table)
+
+	newFolder := widget.NewButtonWithIcon("New folder…", theme.FolderNewIcon(), m.askNewFolder)
+	auditButton := widget.NewButtonWithIcon("Audit trail…", theme.ListIcon(), m.showAudit)
+	traceButton := widget.NewButtonWithIcon("Trace code…", theme.SearchIcon(), m.askTrace)
+	left := container.NewBorder(widget.NewLabelWithStyle("Folders", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		container.NewVBox(newFolder, auditButton, traceButton), nil, nil, m.folderList)
+	right := container.NewVSplit(files, preview)
+	right.Offset = 0.3
+	split := container.NewHSplit(left, right)
+	split.Offset = 0.2
 	m.content = container.NewBorder(nil, u.statusBar(), nil, nil, split)
 	return m
 }
@@ -78,21 +82,22 @@ func (m *mainView) newFolderRow() fyne.CanvasObject {
 	badge := canvas.NewText("CONFIDENTIAL", nil)
 	badge.TextSize = 10
 	badge.TextStyle.Bold = true
-	return container.NewHBox(widget.NewLabel("folder"), badge)
+	return container.NewHBox(widget.NewIcon(theme.FolderIcon()), widget.NewLabel("folder"), container.NewCenter(badge))
 }
 
 func (m *mainView) updateFolderRow(i widget.ListItemID, o fyne.CanvasObject) {
 	f := m.folders[i]
 	row := o.(*fyne.Container)
-	row.Objects[0].(*widget.Label).SetText(f.Name)
-	badge := row.Objects[1].(*canvas.Text)
+	row.Objects[1].(*widget.Label).SetText(f.Name)
+	badge := row.Objects[2].(*fyne.Container).Objects[0].(*canvas.Text)
 	badge.Text = strings.ToUpper(string(f.Class))
 	badge.Color = classColor(f.Class)
 	badge.Refresh()
 }
 
-// load reads the folders, off the UI goroutine.
-func (m *mainView) load() {
+// load reads the folders, off the UI goroutine, then runs then (if set) on
+// the UI goroutine.
+func (m *mainView) load(then func()) {
 	go func() {
 		folders, err := m.u.a.Folders(m.u.ctx)
 		m.u.do(func() {
@@ -103,15 +108,33 @@ func (m *mainView) load() {
 			slices.SortFunc(folders, func(a, b vault.Folder) int { return strings.Compare(a.Name, b.Name) })
 			m.folders = folders
 			m.folderList.Refresh()
-			m.u.status.SetText(fmt.Sprintf("Unlocked. %d folders.", len(folders)))
+			switch {
+			case then != nil:
+				then()
+			case len(folders) == 0:
+				m.u.status.SetText("Unlocked. No folders yet: make one with New folder… (Ctrl+N), then import documents.")
+			default:
+				m.u.status.SetText(fmt.Sprintf("Unlocked. %d folders.", len(folders)))
+			}
 		})
 	}()
+}
+
+// selectFolderNamed selects the folder called name, if listed.
+func (m *mainView) selectFolderNamed(name string) {
+	for i, f := range m.folders {
+		if f.Name == name {
+			m.folderList.Select(i)
+		}
+	}
 }
 
 func (m *mainView) selectFolder(i int) {
 	m.u.touch()
 	f := m.folders[i]
 	m.folder, m.file = &f, nil
+	m.view.clear()
+	m.u.protect(false)
 	m.reloadFiles(f)
 }
 
@@ -124,29 +147,14 @@ func (m *mainView) reloadFiles(f vault.Folder) {
 				m.u.status.SetText(message(err))
 				return
 			}
-			slices.SortFunc(files, func(a, b vault.FileInfo) int { return strings.Compare(a.Name, b.Name) })
-			m.files = files
-			m.filter()
+			m.files.SetFiles(files)
 			m.u.status.SetText(fmt.Sprintf("%s (%s): %d files", f.Name, f.Class, len(files)))
 		})
 	}()
 }
 
-func (m *mainView) filter() {
-	q := strings.ToLower(m.search.Text)
-	m.shown = m.shown[:0]
-	for _, f := range m.files {
-		if q == "" || strings.Contains(strings.ToLower(f.Name), q) {
-			m.shown = append(m.shown, f)
-		}
-	}
-	m.fileList.UnselectAll()
-	m.fileList.Refresh()
-}
-
-func (m *mainView) selectFile(i int) {
+func (m *mainView) selectFile(f vault.FileInfo) {
 	m.u.touch()
-	f := m.shown[i]
 	m.file, m.page = &f, 1
 	m.render()
 }
@@ -160,31 +168,60 @@ func (m *mainView) turn(delta int) {
 	m.render()
 }
 
+// zoom steps the zoom and renders the page again at the new resolution.
+func (m *mainView) zoom(step int) {
+	m.u.touch()
+	m.view.zoomBy(step)
+	m.rerender()
+}
+
+func (m *mainView) setZoom(mode float64) {
+	m.u.touch()
+	m.view.mode = mode
+	m.rerender()
+}
+
+// rerender lays out the page shown at the new zoom at once, and renders it
+// again at a resolution that suits it.
+func (m *mainView) rerender() {
+	m.view.layout()
+	if m.file != nil {
+		m.render()
+	}
+}
+
 // render asks app for the watermarked page off the UI goroutine.
 func (m *mainView) render() {
-	folder, file, page := *m.folder, *m.file, m.page
+	if m.folder == nil || m.file == nil {
+		return
+	}
+	folder, file, page, dpi := *m.folder, *m.file, m.page, m.view.renderDPI()
 	m.u.status.SetText(fmt.Sprintf("Rendering %s page %d…", file.Name, page))
 	go func() {
-		p, err := m.u.a.Preview(m.u.ctx, folder.Name, file.Name, app.PreviewOptions{Page: page, DPI: 110})
+		p, err := m.u.a.Preview(m.u.ctx, folder.Name, file.Name, app.PreviewOptions{Page: page, DPI: dpi})
 		m.u.do(func() {
+			if m.file == nil || m.file.ID != file.ID || m.page != page {
+				return // the user moved on while this page rendered
+			}
 			if err != nil {
-				m.image.Image = nil
-				m.image.Refresh()
+				m.view.clear()
+				m.u.protect(false)
 				m.u.status.SetText(message(err))
 				return
 			}
-			m.show(folder, file, p.Image, p.Page, p.Pages, p.TraceCode)
+			m.show(folder, file, p.Image, dpi, p.Page, p.Pages, p.TraceCode)
 		})
 	}()
 }
 
-func (m *mainView) show(folder vault.Folder, file vault.FileInfo, img image.Image, page, pages int, trace string) {
+func (m *mainView) show(folder vault.Folder, file vault.FileInfo, img image.Image, dpi float64, page, pages int, trace string) {
 	m.pages = pages
-	m.image.Image = img
-	m.image.Refresh()
+	// Capture protection goes on before the pixels reach the screen.
+	shielded := m.u.protect(folder.Class.NoExport())
+	m.view.show(img, dpi)
 	m.pageLabel.SetText(fmt.Sprintf("Page %d of %d", page, pages))
-	if note := captureNote(); note != "" && folder.Class.NoExport() {
-		m.banner.SetText(note)
+	if folder.Class.NoExport() && !shielded {
+		m.banner.SetText(captureNote())
 		m.banner.Show()
 	} else {
 		m.banner.Hide()
@@ -192,23 +229,37 @@ func (m *mainView) show(folder vault.Folder, file vault.FileInfo, img image.Imag
 	m.u.status.SetText(fmt.Sprintf("%s — %s, page %d of %d, trace code %s", file.Name, folder.Class, page, pages, trace))
 }
 
-// outward handles Ctrl+C, Ctrl+P and Ctrl+S: app decides and audits;
-// the window only reports the answer.
+// outward handles Ctrl+C, Ctrl+P and Ctrl+S: app decides and audits; the
+// window only reports the answer, and for an allowed Save offers the
+// export dialog.
 func (m *mainView) outward(action policy.Action) {
 	m.u.touch()
 	if m.folder == nil || m.file == nil {
+		m.u.status.SetText("Select a file first.")
 		return
 	}
 	folder, file := *m.folder, *m.file
 	go func() {
-		ver, err := m.u.a.Vault().Stat(m.u.ctx, folder, file.Name)
-		if err == nil {
-			err = m.u.a.Gate(m.u.ctx, folder, ver, action)
+		// Allowed: nothing is recorded until something leaves (the export
+		// records itself). Refused: Gate records the attempt.
+		err := m.u.a.May(folder, action)
+		if err != nil {
+			ver, serr := m.u.a.Vault().Stat(m.u.ctx, folder, file.Name)
+			if serr == nil {
+				err = m.u.a.Gate(m.u.ctx, folder, ver, action)
+			}
 		}
 		if err != nil {
 			m.u.setStatus(message(err))
 			return
 		}
-		m.u.setStatus(fmt.Sprintf("%s of %s is allowed; use the command line to export (the desktop export dialog comes next).", action, file.Name))
+		switch action {
+		case policy.Export:
+			m.u.do(func() { m.askExport(folder, file) })
+		case policy.Print:
+			m.u.setStatus(fmt.Sprintf("Printing %s is allowed; Coffer has no printer dialog yet: use Save a copy (Ctrl+S) and print that.", file.Name))
+		default:
+			m.u.setStatus(fmt.Sprintf("Copying %s is allowed: use Save a copy (Ctrl+S).", file.Name))
+		}
 	}()
 }

@@ -33,6 +33,7 @@ type UI struct {
 	win      fyne.Window
 	dir      string
 	open     Opener
+	create   Creator
 	ctx      context.Context
 	a        *app.App
 	status   *widget.Label
@@ -40,6 +41,8 @@ type UI struct {
 	inbox    string
 	idle     time.Duration // 0: the policy's idle lock time
 	do       func(func())
+	shield   func(on bool) bool // nil where the OS has no capture exclusion
+	shielded bool
 
 	session  context.Context // lives from unlock to lock
 	endSess  context.CancelFunc
@@ -56,25 +59,43 @@ type Options struct {
 	Inbox string
 	// IdleLock overrides the policy's idle lock time (tests).
 	IdleLock time.Duration
+	// Create makes a new vault on the first run: app.Init unless set.
+	Create Creator
+	// Shield, if set, replaces the operating system's screen-capture
+	// exclusion (tests on Linux, which has none).
+	Shield func(on bool) bool
 	// Do runs a function on the UI goroutine: fyne.Do unless set. Tests
 	// set it to serialise background updates with their own inspection,
 	// since Fyne's test driver runs fyne.Do on the calling goroutine.
 	Do func(func())
 }
 
-// New makes the window for the vault in dir, showing the unlock screen.
+// New makes the window for the vault in dir, showing the unlock screen, or
+// the first-run screen if dir holds no vault yet.
 func New(ctx context.Context, fapp fyne.App, dir string, open Opener, opts Options) *UI {
-	u := &UI{fapp: fapp, dir: dir, open: open, ctx: ctx, status: widget.NewLabel(""),
+	u := &UI{fapp: fapp, dir: dir, open: open, create: opts.Create, ctx: ctx, status: widget.NewLabel(""),
 		progress: widget.NewProgressBar(), inbox: opts.Inbox, idle: opts.IdleLock, do: opts.Do}
 	if u.do == nil {
 		u.do = fyne.Do
 	}
+	if u.create == nil {
+		u.create = app.Init
+	}
 	u.progress.Hide()
+	u.applyTheme()
 	u.win = fapp.NewWindow("Coffer — " + dir)
 	u.win.Resize(fyne.NewSize(1200, 800))
-	u.unlock = newUnlockView(u)
-	u.win.SetContent(u.unlock.content)
-	u.win.Canvas().Focus(u.unlock.pass)
+	u.shield = opts.Shield
+	if u.shield == nil {
+		u.shield = captureShield(u.win)
+	}
+	if vault.Exists(dir) {
+		u.showUnlock("")
+	} else {
+		w := newWelcomeView(u)
+		u.win.SetContent(w.content)
+		u.win.Canvas().Focus(w.name)
+	}
 	u.win.SetOnClosed(func() {
 		if u.a != nil {
 			_ = u.a.Close()
@@ -107,12 +128,13 @@ func (u *UI) unlocked(a *app.App) {
 	for _, w := range a.Warnings() {
 		u.status.SetText("Warning: " + w)
 	}
-	u.win.Canvas().AddShortcut(&fyne.ShortcutCopy{}, func(fyne.Shortcut) { u.main.outward(policy.Copy) })
-	u.win.Canvas().AddShortcut(&fyne.ShortcutCut{}, func(fyne.Shortcut) { u.main.outward(policy.Copy) })
-	u.win.Canvas().AddShortcut(&ctrlP, func(fyne.Shortcut) { u.main.outward(policy.Print) })
-	u.win.Canvas().AddShortcut(&ctrlS, func(fyne.Shortcut) { u.main.outward(policy.Export) })
-	u.win.SetOnDropped(u.main.dropped)
-	u.main.load()
+	u.installCommands()
+	u.win.SetOnDropped(func(p fyne.Position, uris []fyne.URI) {
+		if u.main != nil {
+			u.main.dropped(p, uris)
+		}
+	})
+	u.main.load(nil)
 	if u.inbox != "" {
 		u.watchInbox(u.session, u.inbox)
 	}
@@ -150,10 +172,17 @@ func (u *UI) lock(reason string) {
 		return
 	}
 	u.endSess()
+	u.protect(false)
 	_ = u.a.Lock(u.ctx, reason)
 	u.a, u.main = nil, nil
+	u.win.SetMainMenu(nil)
+	u.showUnlock("Locked: " + reason + ". Enter the passphrase to continue.")
+}
+
+// showUnlock puts the unlock screen up with msg under the entry.
+func (u *UI) showUnlock(msg string) {
 	u.unlock = newUnlockView(u)
-	u.unlock.err.SetText("Locked: " + reason + ". Enter the passphrase to continue.")
+	u.unlock.err.SetText(msg)
 	u.win.SetContent(u.unlock.content)
 	u.win.Canvas().Focus(u.unlock.pass)
 }
@@ -187,13 +216,13 @@ func classColor(c policy.Class) color.Color {
 	return color.Gray{Y: 128}
 }
 
-// captureNote is shown while a no-export document is visible on systems
-// where Coffer cannot keep it out of screenshots.
+// captureNote is shown while a no-export document is visible and the
+// window could not be kept out of screenshots.
 func captureNote() string {
 	if runtime.GOOS == "linux" {
 		return "Linux cannot keep this window out of screenshots: the watermark and its trace code name you on every capture."
 	}
-	return ""
+	return "This window could not be kept out of screenshots: the watermark and its trace code name you on every capture."
 }
 
 // statusBar is the bottom line of the window.

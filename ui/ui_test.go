@@ -105,11 +105,32 @@ func find[T fyne.CanvasObject](t *testing.T, root fyne.CanvasObject, match func(
 	return zero, false
 }
 
+// lists finds the folder list and the file table of the main view.
+func lists(t *testing.T, w fyne.Window) (*widget.List, *widget.Table) {
+	t.Helper()
+	folders, _ := find(t, w.Content(), func(l *widget.List) bool { return true })
+	files, _ := find(t, w.Content(), func(*widget.Table) bool { return true })
+	if folders == nil || files == nil {
+		t.Fatal("no folder list and file table")
+	}
+	return folders, files
+}
+
+// fakeShield stands in for Windows' and macOS's capture exclusion, which
+// Linux lacks: it records what the window asked for.
+type fakeShield struct{ on bool }
+
+func (f *fakeShield) set(on bool) bool {
+	f.on = on
+	return on
+}
+
 func TestUnlockBrowsePreviewAndBlockedCopy(t *testing.T) {
 	dir := demoVault(t)
 	inboxDir := filepath.Join(t.TempDir(), "inbox")
 	fapp := test.NewTempApp(t)
-	u := ui.New(context.Background(), fapp, dir, app.Open, ui.Options{Inbox: inboxDir, Do: serialDo})
+	shield := &fakeShield{}
+	u := ui.New(context.Background(), fapp, dir, app.Open, ui.Options{Inbox: inboxDir, Do: serialDo, Shield: shield.set})
 	w := u.Window()
 	w.Resize(fyne.NewSize(1200, 800))
 	if !strings.Contains(w.Title(), "Coffer") {
@@ -133,25 +154,22 @@ func TestUnlockBrowsePreviewAndBlockedCopy(t *testing.T) {
 	})
 	eventually(t, "unlock", func() bool { return u.App() != nil && strings.HasPrefix(u.Status(), "Unlocked") })
 
-	lists := func() (folders, files *widget.List) {
-		folders, _ = find(t, w.Content(), func(l *widget.List) bool { return l.Length() == 2 })
-		files, _ = find(t, w.Content(), func(l *widget.List) bool { return l != folders })
-		return folders, files
-	}
-	folders, files := lists()
-	if folders == nil || files == nil {
-		t.Fatal("no folder and file lists")
-	}
+	folders, files := lists(t, w)
 	onUI(func() { folders.Select(0) }) // Deals, sorted by name
-	eventually(t, "the folder's files", func() bool { return files.Length() == 1 })
-	onUI(func() { files.Select(0) })
+	eventually(t, "the folder's files", func() bool { r, _ := files.Length(); return r == 1 })
+	onUI(func() { files.Select(widget.TableCellID{Row: 0, Col: 0}) })
 	eventually(t, "the watermarked page", func() bool { return strings.Contains(u.Status(), "trace code") })
+	var shielded bool
+	onUI(func() { shielded = shield.on })
+	if !shielded {
+		t.Error("a confidential page is on screen and capture protection is off")
+	}
 
 	onUI(func() { w.Canvas().(fyne.Shortcutable).TypedShortcut(&fyne.ShortcutCopy{}) })
 	eventually(t, "the blocked copy", func() bool { return strings.Contains(u.Status(), "copy blocked") })
 
 	// Versions: restore version 1 from the dialog.
-	versions, ok := find(t, w.Content(), func(b *widget.Button) bool { return strings.HasPrefix(b.Text, "Versions") })
+	versions, ok := find(t, w.Content(), func(b *widget.Button) bool { return b.Text == "Versions…" })
 	if !ok {
 		t.Fatal("no Versions button")
 	}

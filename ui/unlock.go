@@ -3,13 +3,7 @@ package ui
 import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/widget"
-)
-
-var (
-	ctrlP = desktop.CustomShortcut{KeyName: fyne.KeyP, Modifier: fyne.KeyModifierShortcutDefault}
-	ctrlS = desktop.CustomShortcut{KeyName: fyne.KeyS, Modifier: fyne.KeyModifierShortcutDefault}
 )
 
 // unlockView asks for the passphrase.
@@ -28,7 +22,9 @@ func newUnlockView(u *UI) *unlockView {
 	v.button.Importance = widget.HighImportance
 	v.pass.OnSubmitted = func(string) { v.submit(u) }
 	title := widget.NewLabelWithStyle("Coffer", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
-	form := container.NewVBox(title, widget.NewLabel("Unlock "+u.dir), v.pass, v.button, v.err)
+	other := widget.NewButton("Open another vault…", u.chooseVault)
+	other.Importance = widget.LowImportance
+	form := container.NewVBox(title, widget.NewLabel("Unlock "+u.dir), v.pass, v.button, v.err, other)
 	v.content = container.NewCenter(container.NewGridWrap(fyne.NewSize(420, 260), form))
 	return v
 }

@@ -137,15 +137,15 @@ func TestDesktopWindow(t *testing.T) {
 	x(t, display, "xdotool", "type", "--delay", "40", crashPass)
 	x(t, display, "xdotool", "key", "Return")
 
-	// The window is 1200×800 at the origin: folders on the left, files in
-	// the middle, the preview on the right.
-	preview := image.Rect(720, 110, 1190, 740)
+	// The window is 1200×800 at the origin under the menu bar: folders on
+	// the left, the file table top right, the preview below it.
+	preview := image.Rect(260, 340, 1190, 750)
 	deadline := time.Now().Add(60 * time.Second)
 	for attempt := 1; ; attempt++ {
 		time.Sleep(2 * time.Second)
-		x(t, display, "xdotool", "mousemove", "35", "61", "click", "1")
+		x(t, display, "xdotool", "mousemove", "50", "88", "click", "1")
 		time.Sleep(700 * time.Millisecond)
-		x(t, display, "xdotool", "mousemove", "300", "61", "click", "1")
+		x(t, display, "xdotool", "mousemove", "300", "125", "click", "1")
 		time.Sleep(3 * time.Second)
 		path := filepath.Join(shots, fmt.Sprintf("desktop-%d.png", attempt))
 		img := screenshot(t, display, path)

@@ -272,9 +272,6 @@ func runGUI(cmd *cobra.Command, env Env, dir, inbox string) error {
 	if env.GUI == nil {
 		return usagef("this build of coffer has no desktop app; use a subcommand such as 'coffer ls'")
 	}
-	if !vault.Exists(dir) {
-		return fmt.Errorf("no vault at %s: create one with 'coffer init --vault %s --user EMAIL' (the first-run screen is coming to the desktop app)", dir, dir)
-	}
 	return env.GUI(cmd.Context(), dir, inbox)
 }
 

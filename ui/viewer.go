@@ -1,0 +1,153 @@
+package ui
+
+import (
+	"fmt"
+	"image"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+)
+
+// Zoom modes of the preview pane.
+const (
+	fitPage  = 0  // the whole page in the pane
+	fitWidth = -1 // the page's width fills the pane; scroll down
+)
+
+const (
+	minZoom, maxZoom = 0.25, 4.0
+	maxDPI           = 300 // pages past this are slow and large; zoom scales the pixels instead
+	baseDPI          = 96  // Fyne's logical pixels are 1/96 inch at scale 1
+)
+
+// viewer shows one rendered page at a zoom: fit page, fit width, or a
+// fixed scale with scrollbars. It knows nothing of vaults; mainView hands
+// it pages rendered at the DPI it asks for.
+type viewer struct {
+	image  *canvas.Image
+	scroll *container.Scroll
+	pane   *fyne.Container // holds image (fit page) or scroll
+	mode   float64         // fitPage, fitWidth, or a zoom factor
+	label  *widget.Label   // "Fit page", "Fit width", "150 %"
+	dpi    float64         // of the page shown
+	scale  float32         // the canvas's pixel scale
+}
+
+func newViewer() *viewer {
+	v := &viewer{image: canvas.NewImageFromImage(nil), label: widget.NewLabel("Fit width"), scale: 1, mode: fitWidth}
+	v.image.FillMode = canvas.ImageFillContain
+	v.image.ScaleMode = canvas.ImageScaleSmooth
+	v.scroll = container.NewScroll(container.NewCenter(v.image))
+	v.pane = container.NewStack(v.scroll)
+	return v
+}
+
+// renderDPI is the resolution to render the next page at: the zoom the
+// mode gives for the page last shown (documents rarely change page size),
+// times the screen's pixel scale, so that pixels are not stretched.
+func (v *viewer) renderDPI() float64 {
+	return clampDPI(v.effectiveZoom() * baseDPI * float64(v.scale))
+}
+
+// effectiveZoom is the zoom factor the mode means for the page shown: 1
+// when no page is shown yet.
+func (v *viewer) effectiveZoom() float64 {
+	if v.mode > 0 {
+		return v.mode
+	}
+	w, h := v.pageInches()
+	size := v.pane.Size()
+	if w <= 0 || size.Width <= 0 {
+		return 110.0 / baseDPI
+	}
+	zoom := float64(size.Width-2*scrollbarRoom) / (w * baseDPI)
+	if v.mode == fitPage {
+		zoom = min(float64(size.Width)/(w*baseDPI), float64(size.Height)/(h*baseDPI))
+	}
+	return max(zoom, minZoom)
+}
+
+const scrollbarRoom = 12
+
+func clampDPI(d float64) float64 { return min(max(d, 36), maxDPI) }
+
+// show puts a page rendered at dpi on screen at the current zoom.
+func (v *viewer) show(img image.Image, dpi float64) {
+	v.dpi = dpi
+	v.image.Image = img
+	v.layout()
+}
+
+// clear empties the pane.
+func (v *viewer) clear() {
+	v.image.Image = nil
+	v.image.Refresh()
+}
+
+// pageInches is the size of the page shown, or zeros.
+func (v *viewer) pageInches() (w, h float64) {
+	if v.image.Image == nil || v.dpi <= 0 {
+		return 0, 0
+	}
+	b := v.image.Image.Bounds()
+	return float64(b.Dx()) / v.dpi, float64(b.Dy()) / v.dpi
+}
+
+// layout sizes the image for the mode and picks the container.
+func (v *viewer) layout() {
+	if v.mode == fitPage {
+		v.image.SetMinSize(fyne.NewSize(0, 0))
+		v.label.SetText("Fit page")
+		if len(v.pane.Objects) != 1 || v.pane.Objects[0] != v.image {
+			v.pane.Objects = []fyne.CanvasObject{v.image}
+			v.pane.Refresh()
+		}
+		v.image.Refresh()
+		return
+	}
+	zoom := v.effectiveZoom()
+	if v.mode == fitWidth {
+		v.label.SetText("Fit width")
+	} else {
+		v.label.SetText(fmt.Sprintf("%.0f %%", zoom*100))
+	}
+	if img := v.image.Image; img != nil && v.dpi > 0 {
+		// Logical size: inches × 96 × zoom, whatever DPI the pixels have.
+		b := img.Bounds()
+		f := zoom * baseDPI / v.dpi
+		v.image.SetMinSize(fyne.NewSize(float32(float64(b.Dx())*f), float32(float64(b.Dy())*f)))
+	}
+	if len(v.pane.Objects) != 1 || v.pane.Objects[0] != v.scroll {
+		v.pane.Objects = []fyne.CanvasObject{v.scroll}
+		v.pane.Refresh()
+	}
+	v.image.Refresh()
+	v.scroll.Refresh()
+}
+
+// zoomBy steps the zoom in (+1) or out (-1) from what is on screen.
+func (v *viewer) zoomBy(step int) {
+	cur := v.effectiveZoom() // from a fit mode: its current scale
+	levels := []float64{0.25, 0.33, 0.5, 0.67, 0.75, 0.9, 1, 1.1, 1.25, 1.5, 1.75, 2, 2.5, 3, 4}
+	next := cur
+	if step > 0 {
+		next = maxZoom
+		for _, l := range levels {
+			if l > cur+0.01 {
+				next = l
+				break
+			}
+		}
+	} else {
+		next = minZoom
+		for i := len(levels) - 1; i >= 0; i-- {
+			if levels[i] < cur-0.01 {
+				next = levels[i]
+				break
+			}
+		}
+	}
+	v.mode = next
+}
