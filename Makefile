@@ -16,7 +16,7 @@ CROSS_DEBS := gcc-mingw-w64-x86-64
 BENCH_DEBS := age restic poppler-utils mupdf-tools
 APT := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: run test deps test-deps lint bench fuzz crash-long cross build clean
+.PHONY: run tour test deps test-deps lint bench fuzz crash-long cross build clean
 
 build:
 	$(GO) build -o bin/coffer ./cmd/coffer
@@ -31,7 +31,12 @@ deps:
 test-deps:
 	$(MAKE) deps EXTRA_DEBS="$(XTEST_DEBS) $(CROSS_DEBS)"
 
+# The desktop app on a demo vault (the passphrase is printed); without a
+# display, the command-line tour.
 run: deps build
+	./scripts/demo.sh bin/coffer
+
+tour: deps build
 	./scripts/tour.sh bin/coffer
 
 test: test-deps lint cross

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A guided tour of the coffer CLI on a fresh demo vault: what `make run`
-# shows until the desktop app lands.
+# shows without a display (`make tour`).
 set -euo pipefail
 COFFER=${1:-bin/coffer}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)

@@ -9,6 +9,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -280,4 +281,49 @@ func firstXLSX(t *testing.T, corpus string) string {
 		t.Skip("no xlsx in the corpus")
 	}
 	return filepath.Base(m[0])
+}
+
+// TestDropImportsAndSaveIsGated drops files onto the window, then asks to
+// save a copy of a confidential document: refused, with the reason shown
+// and the attempt in the audit trail.
+func TestDropImportsAndSaveIsGated(t *testing.T) {
+	dir := demoVault(t)
+	u, w, _ := unlock(t, dir, ui.Options{})
+	corpus := testenv.Corpus(t)
+	drop := []fyne.URI{storage.NewFileURI(filepath.Join(corpus, "img", "debian-logo-256.png")),
+		storage.NewFileURI(filepath.Join(corpus, "xlsx", firstXLSX(t, corpus)))}
+	onUI(func() { u.Drop(drop) })
+	eventually(t, "the hint to pick a folder", func() bool { return strings.Contains(u.Status(), "Select the folder") })
+
+	folders, files := lists(t, w)
+	onUI(func() { folders.Select(1) }) // Research
+	eventually(t, "Research's file", func() bool { r, _ := files.Length(); return r == 1 })
+	onUI(func() { u.Drop(drop) })
+	eventually(t, "the dropped files", func() bool {
+		r, _ := files.Length()
+		return r == 3 && strings.Contains(u.Status(), "Research (internal): 3 files")
+	})
+
+	onUI(func() { folders.Select(0) }) // Deals: confidential
+	eventually(t, "Deals' file", func() bool { r, _ := files.Length(); return r == 1 && strings.HasPrefix(u.Status(), "Deals") })
+	onUI(func() { files.Select(widget.TableCellID{Row: 0, Col: 0}) })
+	eventually(t, "the page", func() bool { return strings.Contains(u.Status(), "trace code") })
+	onUI(func() { w.Canvas().(fyne.Shortcutable).TypedShortcut(ctrl(fyne.KeyS)) })
+	eventually(t, "the refused save", func() bool { return strings.Contains(u.Status(), "export blocked") })
+	if top := w.Canvas().Overlays().Top(); top != nil {
+		t.Error("a save dialog opened for a confidential document")
+	}
+	log, err := u.App().AuditLog(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var refused int
+	for _, e := range log.Events {
+		if e.Action == audit.Export && e.Outcome == audit.Blocked && e.FileName == "Apache-2.0.txt" {
+			refused++
+		}
+	}
+	if refused != 1 {
+		t.Errorf("%d refused exports in the audit trail, want 1", refused)
+	}
 }
