@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/coffer-vault/coffer/audit"
@@ -51,8 +52,10 @@ const ClockTolerance = 5 * time.Minute
 // App is an unlocked vault with its use cases.
 type App struct {
 	v            *vault.Vault
+	pdfMu        sync.Mutex
 	pdf          preview.PDFOpener // started on the first PDF preview
 	pdfClose     func() error
+	view         viewing // the document a viewer has open
 	doc          *policy.Document
 	warnings     []string
 	clockSuspect bool
@@ -140,10 +143,13 @@ func (a *App) IdleLock() time.Duration {
 
 // Close locks the vault and stops the PDF renderer if it ran.
 func (a *App) Close() error {
+	a.view.close()
+	a.pdfMu.Lock()
 	if a.pdfClose != nil {
 		_ = a.pdfClose()
 		a.pdf, a.pdfClose = nil, nil
 	}
+	a.pdfMu.Unlock()
 	return a.v.Close()
 }
 

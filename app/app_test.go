@@ -19,6 +19,7 @@ import (
 	"github.com/coffer-vault/coffer/internal/passphrase"
 	"github.com/coffer-vault/coffer/internal/testenv"
 	"github.com/coffer-vault/coffer/policy"
+	"github.com/coffer-vault/coffer/preview"
 	"github.com/coffer-vault/coffer/vault"
 )
 
@@ -421,5 +422,77 @@ func TestInitRefusesWeakPassphrase(t *testing.T) {
 		if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
 			t.Fatalf("Init with %q left %s behind (stat: %v)", weak, dir, err)
 		}
+	}
+}
+
+// TestKeptDocument pages through a PDF the way the window does (Keep):
+// every view is still gated, stamped and traced; the cache holds clean
+// pages (a page viewed twice carries one watermark, not two); a new
+// version replaces the kept document.
+func TestKeptDocument(t *testing.T) {
+	ctx := context.Background()
+	a, _ := newApp(t)
+	if _, err := a.CreateFolder(ctx, "Deals", policy.Confidential); err != nil {
+		t.Fatal(err)
+	}
+	src := filepath.Join(testenv.Corpus(t), "pdf", "asy-latex.pdf")
+	if _, err := a.ImportFile(ctx, "Deals", src, nil); err != nil {
+		t.Fatal(err)
+	}
+	keep := func(page int) *app.Page {
+		t.Helper()
+		p, err := a.Preview(ctx, "Deals", "asy-latex.pdf", app.PreviewOptions{Page: page, DPI: 72, Keep: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	// ink sums how far the green channel is from white: text plus the
+	// red watermark. A second watermark over the first adds to it.
+	ink := func(p *app.Page) (n int) {
+		for i := 1; i < len(p.Image.Pix); i += 4 {
+			n += 255 - int(p.Image.Pix[i])
+		}
+		return n
+	}
+	once, err := a.Preview(ctx, "Deals", "asy-latex.pdf", app.PreviewOptions{Page: 2, DPI: 72})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, _, again := keep(2), keep(3), keep(2)
+	if first.TraceCode == again.TraceCode || first.Pages != 11 {
+		t.Fatalf("kept views: trace codes %s and %s, %d pages", first.TraceCode, again.TraceCode, first.Pages)
+	}
+	base, r1, r2 := ink(once), ink(first), ink(again)
+	if r1 < base*97/100 || r1 > base*103/100 || r2 < base*97/100 || r2 > base*103/100 {
+		t.Errorf("ink on the page: unkept %d, kept %d, kept again %d: the cache was stamped", base, r1, r2)
+	}
+	if _, err := a.Preview(ctx, "Deals", "asy-latex.pdf", app.PreviewOptions{Page: 12, DPI: 72, Keep: true}); !errors.Is(err, preview.ErrPage) {
+		t.Errorf("page 12 of 11: %v", err)
+	}
+	// A new version (another PDF under the same name) is what the next view shows.
+	other, err := os.Open(filepath.Join(testenv.Corpus(t), "pdf", "reportlab-userguide.pdf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if _, err := a.Import(ctx, "Deals", "asy-latex.pdf", other, nil); err != nil {
+		t.Fatal(err)
+	}
+	if p := keep(1); p.Pages == 11 || p.Version.Seq != 2 {
+		t.Errorf("after a new version the viewer shows %d pages of version %d", p.Pages, p.Version.Seq)
+	}
+	log, err := a.AuditLog(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	views := 0
+	for _, e := range log.Events {
+		if e.Action == audit.Preview && e.Outcome == audit.OK {
+			views++
+		}
+	}
+	if views != 5 {
+		t.Errorf("%d views in the audit trail, want 5", views)
 	}
 }

@@ -36,6 +36,10 @@ type PreviewOptions struct {
 	Page   int     // 1-based; 0 means 1
 	DPI    float64 // 0 means 110
 	ToFile bool    // the page will be written to a file: gated as preview-to-file
+	// Keep keeps the document open and renders the pages around opts.Page
+	// ahead, for a viewer that pages through it; the next Preview of
+	// another document, Lock or Close drops it.
+	Keep bool
 }
 
 // Preview renders one page of the current version of folder/name with the
@@ -90,28 +94,12 @@ func (a *App) Preview(ctx context.Context, folder, name string, opts PreviewOpti
 }
 
 func (a *App) render(ctx context.Context, f vault.Folder, ver vault.Version, opts PreviewOptions) (*image.RGBA, int, error) {
-	if preview.KindOf(ver.Type, ver.Name) == preview.Unsupported {
-		return nil, 0, fmt.Errorf("%s (%s): %w; it stays in the vault and can be exported where policy allows", ver.Name, ver.Type, preview.ErrUnsupported)
+	if opts.Keep {
+		return a.renderKept(ctx, f, ver, opts)
 	}
-	if ver.Size > MaxPreviewBytes {
-		return nil, 0, fmt.Errorf("%s is %d MiB, over the %d MiB preview limit", ver.Name, ver.Size>>20, MaxPreviewBytes>>20)
-	}
-	var buf bytes.Buffer
-	buf.Grow(int(ver.Size))
-	if _, err := a.v.WriteTo(ctx, &buf, f, ver.Name, ver.Seq); err != nil {
-		return nil, 0, err
-	}
-	var popts preview.Options
-	if preview.KindOf(ver.Type, ver.Name) == preview.PDF {
-		r, err := a.pdfRenderer(ctx)
-		if err != nil {
-			return nil, 0, err
-		}
-		popts.PDF = r
-	}
-	doc, err := preview.Open(ctx, buf.Bytes(), ver.Type, ver.Name, popts)
+	doc, err := a.openDocument(ctx, f, ver)
 	if err != nil {
-		return nil, 0, fmt.Errorf("%s: %w", ver.Name, err)
+		return nil, 0, err
 	}
 	defer doc.Close()
 	if opts.Page > doc.Pages() {
@@ -124,10 +112,40 @@ func (a *App) render(ctx context.Context, f vault.Folder, ver vault.Version, opt
 	return img, doc.Pages(), nil
 }
 
+// openDocument decrypts ver into memory and opens it for rendering.
+func (a *App) openDocument(ctx context.Context, f vault.Folder, ver vault.Version) (preview.Document, error) {
+	if preview.KindOf(ver.Type, ver.Name) == preview.Unsupported {
+		return nil, fmt.Errorf("%s (%s): %w; it stays in the vault and can be exported where policy allows", ver.Name, ver.Type, preview.ErrUnsupported)
+	}
+	if ver.Size > MaxPreviewBytes {
+		return nil, fmt.Errorf("%s is %d MiB, over the %d MiB preview limit", ver.Name, ver.Size>>20, MaxPreviewBytes>>20)
+	}
+	var buf bytes.Buffer
+	buf.Grow(int(ver.Size))
+	if _, err := a.v.WriteTo(ctx, &buf, f, ver.Name, ver.Seq); err != nil {
+		return nil, err
+	}
+	var popts preview.Options
+	if preview.KindOf(ver.Type, ver.Name) == preview.PDF {
+		r, err := a.pdfRenderer(ctx)
+		if err != nil {
+			return nil, err
+		}
+		popts.PDF = r
+	}
+	doc, err := preview.Open(ctx, buf.Bytes(), ver.Type, ver.Name, popts)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", ver.Name, err)
+	}
+	return doc, nil
+}
+
 // pdfRenderer starts PDFium (WebAssembly) the first time a PDF is
 // previewed. Its compiled code is cached in the user's cache folder (it
 // holds no document data), which turns a ~6 s cold start into ~0.2 s.
 func (a *App) pdfRenderer(ctx context.Context) (preview.PDFOpener, error) {
+	a.pdfMu.Lock()
+	defer a.pdfMu.Unlock()
 	if a.pdf != nil {
 		return a.pdf, nil
 	}

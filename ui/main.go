@@ -198,7 +198,7 @@ func (m *mainView) render() {
 	folder, file, page, dpi := *m.folder, *m.file, m.page, m.view.renderDPI()
 	m.u.status.SetText(fmt.Sprintf("Rendering %s page %d…", file.Name, page))
 	go func() {
-		p, err := m.u.a.Preview(m.u.ctx, folder.Name, file.Name, app.PreviewOptions{Page: page, DPI: dpi})
+		p, err := m.u.a.Preview(m.u.ctx, folder.Name, file.Name, app.PreviewOptions{Page: page, DPI: dpi, Keep: true})
 		m.u.do(func() {
 			if m.file == nil || m.file.ID != file.ID || m.page != page {
 				return // the user moved on while this page rendered
