@@ -496,3 +496,49 @@ func TestKeptDocument(t *testing.T) {
 		t.Errorf("%d views in the audit trail, want 5", views)
 	}
 }
+
+// CopyText hands out text only where policy allows copying, and records
+// the answer either way.
+func TestCopyText(t *testing.T) {
+	ctx := context.Background()
+	a, _ := newApp(t)
+	const text = "desk,pnl\nrates,2.0\n"
+	for _, c := range []policy.Class{policy.Internal, policy.Restricted} {
+		if _, err := a.CreateFolder(ctx, string(c), c); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.Import(ctx, string(c), "pnl.csv", strings.NewReader(text), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, err := a.CopyText(ctx, "internal", "pnl.csv"); err != nil || got != text {
+		t.Errorf("copy from internal: %q, %v", got, err)
+	}
+	if got, err := a.CopyText(ctx, "restricted", "pnl.csv"); !errors.Is(err, app.ErrBlocked) || got != "" {
+		t.Errorf("copy from restricted: %q, %v", got, err)
+	}
+	if _, err := a.ImportFile(ctx, "internal", filepath.Join(testenv.Corpus(t), "img", "debian-logo-256.png"), nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.CopyText(ctx, "internal", "debian-logo-256.png"); err == nil || !strings.Contains(err.Error(), "only text") {
+		t.Errorf("copy of an image: %v", err)
+	}
+	log, err := a.AuditLog(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ok, blocked int
+	for _, e := range log.Events {
+		if e.Action == audit.Action(policy.Copy) && e.FileName == "pnl.csv" {
+			switch e.Outcome {
+			case audit.OK:
+				ok++
+			case audit.Blocked:
+				blocked++
+			}
+		}
+	}
+	if ok != 1 || blocked != 1 {
+		t.Errorf("audit: %d copies, %d refusals; want 1 and 1", ok, blocked)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+	"unicode/utf8"
 
 	"github.com/coffer-vault/coffer/assets"
 	"github.com/coffer-vault/coffer/audit"
@@ -192,3 +193,41 @@ func (a *App) Trace(ctx context.Context, code string) (*TraceResult, error) {
 }
 
 var errNoTrace = errors.New("unknown trace code")
+
+// MaxCopyBytes bounds the text Copy puts on the clipboard.
+const MaxCopyBytes = 1 << 20
+
+// CopyText returns the text of the current version of folder/name for
+// the clipboard, if policy allows copying from the folder and the document
+// is text (plain, Markdown, CSV) of at most MaxCopyBytes. The answer,
+// either way, is recorded.
+func (a *App) CopyText(ctx context.Context, folder, name string) (string, error) {
+	f, ver, err := a.current(ctx, folder, name)
+	if err != nil {
+		return "", err
+	}
+	e := audit.Event{Action: audit.Action(policy.Copy), Folder: f.ID.String(), File: ver.File.String(), Version: ver.Seq}
+	if err := a.decide(f, policy.Copy); err != nil {
+		e.Outcome, e.Reason = audit.Blocked, err.Error()
+		a.record(ctx, e)
+		return "", err
+	}
+	if k := preview.KindOf(ver.Type, ver.Name); k != preview.Text && k != preview.CSV {
+		return "", fmt.Errorf("%s is not text; only text can be copied (save a copy instead)", ver.Name)
+	}
+	if ver.Size > MaxCopyBytes {
+		return "", fmt.Errorf("%s is %d KiB; at most %d KiB of text can be copied (save a copy instead)", ver.Name, ver.Size>>10, MaxCopyBytes>>10)
+	}
+	var buf bytes.Buffer
+	if _, err := a.v.WriteTo(ctx, &buf, f, ver.Name, ver.Seq); err != nil {
+		return "", err
+	}
+	if !utf8.Valid(buf.Bytes()) {
+		return "", fmt.Errorf("%s is not UTF-8 text; save a copy instead", ver.Name)
+	}
+	e.Outcome = audit.OK
+	if err := a.mustRecord(ctx, e); err != nil {
+		return "", err
+	}
+	return buf.String(), nil
+}

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -37,10 +38,30 @@ func (m *mainView) auditDialog(events []audit.Event, breaks []audit.Break) {
 		})
 	filter := widget.NewEntry()
 	filter.SetPlaceHolder("Filter: user, file, folder, action, outcome, trace code")
-	filter.OnChanged = func(q string) {
-		shown = filterEvents(events, q)
+	const all = "All"
+	actions, outcomes := []string{all}, []string{all}
+	for _, e := range events {
+		if !slices.Contains(actions, string(e.Action)) {
+			actions = append(actions, string(e.Action))
+		}
+		if !slices.Contains(outcomes, string(e.Outcome)) {
+			outcomes = append(outcomes, string(e.Outcome))
+		}
+	}
+	action, outcome := widget.NewSelect(actions, nil), widget.NewSelect(outcomes, nil)
+	apply := func() {
+		shown = filterEvents(events, filter.Text)
+		shown = slices.DeleteFunc(slices.Clone(shown), func(e audit.Event) bool {
+			return (action.Selected != all && string(e.Action) != action.Selected) ||
+				(outcome.Selected != all && string(e.Outcome) != outcome.Selected)
+		})
 		list.Refresh()
 	}
+	action.SetSelected(all)
+	outcome.SetSelected(all)
+	filter.OnChanged = func(string) { apply() }
+	action.OnChanged = func(string) { apply() }
+	outcome.OnChanged = func(string) { apply() }
 	head := widget.NewLabel(fmt.Sprintf("%d entries, chain intact.", len(events)))
 	if len(breaks) > 0 {
 		var b strings.Builder
@@ -69,7 +90,8 @@ func (m *mainView) auditDialog(events []audit.Event, breaks []audit.Break) {
 		}, m.u.win)
 	}
 	buttons := container.NewHBox(widget.NewButton("Export JSON…", func() { export(false) }), widget.NewButton("Export CEF…", func() { export(true) }))
-	content := container.NewBorder(container.NewVBox(head, filter), buttons, nil, nil, list)
+	selects := container.NewHBox(widget.NewLabel("Action"), action, widget.NewLabel("Outcome"), outcome)
+	content := container.NewBorder(container.NewVBox(head, container.NewBorder(nil, nil, nil, selects, filter)), buttons, nil, nil, list)
 	d := dialog.NewCustom("Audit trail", "Close", content, m.u.win)
 	d.Resize(fyne.NewSize(1000, 600))
 	d.Show()

@@ -5,6 +5,7 @@ import (
 	"image"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -258,8 +259,16 @@ func (m *mainView) outward(action policy.Action) {
 			m.u.do(func() { m.askExport(folder, file) })
 		case policy.Print:
 			m.u.setStatus(fmt.Sprintf("Printing %s is allowed; Coffer has no printer dialog yet: use Save a copy (Ctrl+S) and print that.", file.Name))
-		default:
-			m.u.setStatus(fmt.Sprintf("Copying %s is allowed: use Save a copy (Ctrl+S).", file.Name))
+		case policy.Copy:
+			text, err := m.u.a.CopyText(m.u.ctx, folder.Name, file.Name)
+			if err != nil {
+				m.u.setStatus("Copy: " + message(err))
+				return
+			}
+			m.u.do(func() {
+				m.u.fapp.Clipboard().SetContent(text)
+				m.u.status.SetText(fmt.Sprintf("Copied the text of %s (%d characters).", file.Name, utf8.RuneCountInString(text)))
+			})
 		}
 	}()
 }

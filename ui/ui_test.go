@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -216,6 +217,19 @@ func TestUnlockBrowsePreviewAndBlockedCopy(t *testing.T) {
 	shownLines, _ := find(t, w.Canvas().Overlays().Top(), func(l *widget.List) bool { return true })
 	if shownLines == nil || shownLines.Length() != 1 {
 		t.Errorf("filter 'copy blocked' shows %v entries, want 1", shownLines.Length())
+	}
+	// The outcome menu narrows by field: no copy was allowed.
+	outcome, ok := find(t, w.Canvas().Overlays().Top(), func(s *widget.Select) bool { return slices.Contains(s.Options, "blocked") })
+	if !ok {
+		t.Fatal("no outcome menu in the audit viewer")
+	}
+	onUI(func() { outcome.SetSelected("ok") })
+	if n := shownLines.Length(); n != 0 {
+		t.Errorf("'copy blocked' with outcome ok shows %d entries, want 0", n)
+	}
+	onUI(func() { outcome.SetSelected("blocked") })
+	if n := shownLines.Length(); n != 1 {
+		t.Errorf("'copy blocked' with outcome blocked shows %d entries, want 1", n)
 	}
 
 	log, err := u.App().AuditLog(context.Background())

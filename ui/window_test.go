@@ -2,6 +2,7 @@ package ui_test
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -288,7 +289,7 @@ func firstXLSX(t *testing.T, corpus string) string {
 // and the attempt in the audit trail.
 func TestDropImportsAndSaveIsGated(t *testing.T) {
 	dir := demoVault(t)
-	u, w, _ := unlock(t, dir, ui.Options{})
+	u, w, fapp := unlock(t, dir, ui.Options{})
 	corpus := testenv.Corpus(t)
 	drop := []fyne.URI{storage.NewFileURI(filepath.Join(corpus, "img", "debian-logo-256.png")),
 		storage.NewFileURI(filepath.Join(corpus, "xlsx", firstXLSX(t, corpus)))}
@@ -303,6 +304,26 @@ func TestDropImportsAndSaveIsGated(t *testing.T) {
 		r, _ := files.Length()
 		return r == 3 && strings.Contains(u.Status(), "Research (internal): 3 files")
 	})
+
+	// Copy from an internal CSV puts its text on the clipboard.
+	onUI(func() {
+		r, _ := files.Length()
+		for i := range r {
+			if cellText(t, files, i, 0) == "debian-releases.csv" {
+				files.Select(widget.TableCellID{Row: i, Col: 0})
+			}
+		}
+	})
+	eventually(t, "the CSV page", func() bool { return strings.Contains(u.Status(), "debian-releases.csv — internal") })
+	onUI(func() { w.Canvas().(fyne.Shortcutable).TypedShortcut(&fyne.ShortcutCopy{}) })
+	eventually(t, "the copy", func() bool { return strings.HasPrefix(u.Status(), "Copied the text of debian-releases.csv") })
+	want, err := os.ReadFile(filepath.Join(corpus, "text", "debian-releases.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fapp.Clipboard().Content(); got != string(want) {
+		t.Errorf("clipboard holds %d bytes, want the CSV's %d", len(got), len(want))
+	}
 
 	onUI(func() { folders.Select(0) }) // Deals: confidential
 	eventually(t, "Deals' file", func() bool { r, _ := files.Length(); return r == 1 && strings.HasPrefix(u.Status(), "Deals") })
