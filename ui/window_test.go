@@ -348,3 +348,44 @@ func TestDropImportsAndSaveIsGated(t *testing.T) {
 		t.Errorf("%d refused exports in the audit trail, want 1", refused)
 	}
 }
+
+// TestLockoutShowsNextTry: after the policy's number of wrong passphrases
+// the unlock screen says when the next try is allowed, and the right
+// passphrase is refused until then.
+func TestLockoutShowsNextTry(t *testing.T) {
+	dir := demoVault(t)
+	a, err := app.Open(context.Background(), dir, pass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := a.Policy()
+	doc.MaxUnlockFailures = 2
+	if _, err := a.SetPolicy(context.Background(), doc); err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	fapp := test.NewTempApp(t)
+	u := ui.New(context.Background(), fapp, dir, app.Open, ui.Options{Do: serialDo})
+	w := u.Window()
+	entry, ok := find(t, w.Content(), func(e *widget.Entry) bool { return e.Password })
+	if !ok {
+		t.Fatal("no passphrase entry")
+	}
+	try := func(p, want string) {
+		t.Helper()
+		onUI(func() {
+			entry.SetText(p)
+			entry.OnSubmitted(p)
+		})
+		eventually(t, want, func() bool {
+			_, ok := find(t, w.Content(), func(l *widget.Label) bool { return strings.Contains(l.Text, want) })
+			return ok
+		})
+	}
+	try("wrong once", "Wrong passphrase")
+	try("wrong twice", "Wrong passphrase")
+	try(pass, "Too many wrong passphrases. Try again after")
+	if u.App() != nil {
+		t.Fatal("unlocked during the lock-out")
+	}
+}
