@@ -55,6 +55,7 @@ type App struct {
 	pdfMu        sync.Mutex
 	pdf          preview.PDFOpener // started on the first PDF preview
 	pdfClose     func() error
+	pdfClosed    bool    // Close ran: start no renderer
 	view         viewing // the document a viewer has open
 	doc          *policy.Document
 	warnings     []string
@@ -145,6 +146,7 @@ func (a *App) IdleLock() time.Duration {
 func (a *App) Close() error {
 	a.view.close()
 	a.pdfMu.Lock()
+	a.pdfClosed = true
 	if a.pdfClose != nil {
 		_ = a.pdfClose()
 		a.pdf, a.pdfClose = nil, nil

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"image"
 	"sync"
@@ -15,67 +16,114 @@ import (
 // of the document on screen: a dozen A4 pages at 150 dpi.
 const pagerCacheBytes = 96 << 20
 
+// ErrClosed is returned by an App's methods after Lock or Close.
+var ErrClosed = errors.New("the vault is locked")
+
 // viewing is the document a viewer has open (PreviewOptions.Keep): its
 // plaintext stays in memory, parsed, with the neighbours of the page shown
 // rendered ahead, so turning a page is a stamp, not a decrypt-parse-render.
 // Only one document is kept; opening another, Lock and Close drop it.
 type viewing struct {
 	mu      sync.Mutex
+	closed  bool // the App is closed: keep nothing more
 	version object.ID
 	dpi     float64
 	pager   *preview.Pager
 	pages   int
 }
 
-// pager returns the pager of ver at dpi, opening the document if it is not
-// the one kept.
-func (a *App) pager(ctx context.Context, f vault.Folder, ver vault.Version, dpi float64) (*preview.Pager, int, error) {
-	v := &a.view
+// kept returns the kept pager if it shows ver at dpi.
+func (v *viewing) kept(ver object.ID, dpi float64) (*preview.Pager, int, error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if v.pager != nil && v.version == ver.ID && v.dpi == dpi {
+	if v.closed {
+		return nil, 0, ErrClosed
+	}
+	if v.pager != nil && v.version == ver && v.dpi == dpi {
 		return v.pager, v.pages, nil
 	}
-	v.closeLocked()
-	doc, err := a.openDocument(ctx, f, ver)
-	if err != nil {
-		return nil, 0, err
+	return nil, 0, nil
+}
+
+// keep installs a newly opened document, unless another caller installed
+// the same one meanwhile (then doc is closed and theirs returned) or the
+// App closed (then doc is closed).
+func (v *viewing) keep(ver object.ID, dpi float64, doc preview.Document) (*preview.Pager, int, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.closed {
+		doc.Close()
+		return nil, 0, ErrClosed
 	}
-	v.version, v.dpi, v.pages = ver.ID, dpi, doc.Pages()
+	if v.pager != nil && v.version == ver && v.dpi == dpi {
+		doc.Close()
+		return v.pager, v.pages, nil
+	}
+	v.dropLocked()
+	v.version, v.dpi, v.pages = ver, dpi, doc.Pages()
 	v.pager = preview.NewPager(doc, dpi, pagerCacheBytes)
 	return v.pager, v.pages, nil
 }
 
-// closeLocked drops the kept document; v.mu is held.
-func (v *viewing) closeLocked() {
+// drop closes p if it is still the kept pager.
+func (v *viewing) drop(p *preview.Pager) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.pager == p {
+		v.dropLocked()
+	}
+}
+
+func (v *viewing) dropLocked() {
 	if v.pager != nil {
 		_ = v.pager.Close()
 		v.pager, v.version = nil, object.ID{}
 	}
 }
 
-// close drops the kept document.
+// close drops the kept document for good.
 func (v *viewing) close() {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	v.closeLocked()
+	v.closed = true
+	v.dropLocked()
 }
 
-// renderKept renders a page through the kept document and returns a copy
-// the caller may stamp.
+// renderKept renders a page through the kept document, opening it if it
+// is not kept, and returns a copy the caller may stamp. A kept document
+// that fails (its PDF sandbox killed by a timeout, say) is dropped and
+// opened again once.
 func (a *App) renderKept(ctx context.Context, f vault.Folder, ver vault.Version, opts PreviewOptions) (*image.RGBA, int, error) {
-	p, pages, err := a.pager(ctx, f, ver, opts.DPI)
-	if err != nil {
-		return nil, 0, err
+	for attempt := 0; ; attempt++ {
+		p, pages, err := a.view.kept(ver.ID, opts.DPI)
+		if err != nil {
+			return nil, 0, err
+		}
+		fresh := p == nil
+		if fresh {
+			// Decrypting and parsing happen outside the lock: Lock must
+			// not wait for them.
+			doc, err := a.openDocument(ctx, f, ver)
+			if err != nil {
+				return nil, 0, err
+			}
+			if p, pages, err = a.view.keep(ver.ID, opts.DPI, doc); err != nil {
+				return nil, 0, err
+			}
+		}
+		if opts.Page > pages {
+			return nil, 0, fmt.Errorf("%s has %d pages: %w", ver.Name, pages, preview.ErrPage)
+		}
+		img, err := p.Page(ctx, opts.Page-1)
+		if err != nil {
+			a.view.drop(p)
+			if !fresh && attempt == 0 && ctx.Err() == nil {
+				continue
+			}
+			return nil, 0, fmt.Errorf("%s page %d: %w", ver.Name, opts.Page, err)
+		}
+		out := image.NewRGBA(img.Rect)
+		copy(out.Pix, img.Pix)
+		return out, pages, nil
 	}
-	if opts.Page > pages {
-		return nil, 0, fmt.Errorf("%s has %d pages: %w", ver.Name, pages, preview.ErrPage)
-	}
-	img, err := p.Page(ctx, opts.Page-1)
-	if err != nil {
-		return nil, 0, fmt.Errorf("%s page %d: %w", ver.Name, opts.Page, err)
-	}
-	out := image.NewRGBA(img.Rect)
-	copy(out.Pix, img.Pix)
-	return out, pages, nil
 }

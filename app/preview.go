@@ -147,6 +147,9 @@ func (a *App) openDocument(ctx context.Context, f vault.Folder, ver vault.Versio
 func (a *App) pdfRenderer(ctx context.Context) (preview.PDFOpener, error) {
 	a.pdfMu.Lock()
 	defer a.pdfMu.Unlock()
+	if a.pdfClosed {
+		return nil, ErrClosed
+	}
 	if a.pdf != nil {
 		return a.pdf, nil
 	}

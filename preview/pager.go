@@ -3,6 +3,7 @@ package preview
 import (
 	"container/list"
 	"context"
+	"errors"
 	"image"
 	"sync"
 )
@@ -22,6 +23,7 @@ type Pager struct {
 	lru     *list.List            // of *cached, most recent first
 	pages   map[int]*list.Element // page → element
 	pending map[int]chan struct{} // pages being rendered
+	closed  bool
 	ctx     context.Context
 	stop    context.CancelFunc
 	wg      sync.WaitGroup
@@ -54,9 +56,16 @@ func (p *Pager) Page(ctx context.Context, page int) (*image.RGBA, error) {
 	return img, nil
 }
 
+// ErrPagerClosed is returned by a Pager after Close.
+var ErrPagerClosed = errors.New("preview: pager closed")
+
 func (p *Pager) get(ctx context.Context, page int) (*image.RGBA, error) {
 	for {
 		p.mu.Lock()
+		if p.closed {
+			p.mu.Unlock()
+			return nil, ErrPagerClosed
+		}
 		if el, ok := p.pages[page]; ok {
 			p.lru.MoveToFront(el)
 			p.mu.Unlock()
@@ -81,13 +90,14 @@ func (p *Pager) get(ctx context.Context, page int) (*image.RGBA, error) {
 }
 
 // finish stores a rendered page and evicts the least recently used pages
-// until the cache fits its limit (the new page always stays).
+// until the cache fits its limit (the new page always stays). A page that
+// finishes after Close is handed to its caller but not kept.
 func (p *Pager) finish(page int, img *image.RGBA, err error, done chan struct{}) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	delete(p.pending, page)
 	close(done)
-	if err != nil {
+	if err != nil || p.closed {
 		return
 	}
 	p.pages[page] = p.lru.PushFront(&cached{page: page, img: img})
@@ -105,11 +115,12 @@ func (p *Pager) prefetch(page int) {
 	p.mu.Lock()
 	_, have := p.pages[page]
 	_, busy := p.pending[page]
-	p.mu.Unlock()
-	if have || busy || p.ctx.Err() != nil {
+	if have || busy || p.closed {
+		p.mu.Unlock()
 		return
 	}
-	p.wg.Add(1)
+	p.wg.Add(1) // under mu, so never concurrent with Close's Wait
+	p.mu.Unlock()
 	go func() {
 		defer p.wg.Done()
 		_, _ = p.get(p.ctx, page)
@@ -123,8 +134,13 @@ func (p *Pager) Cached() int {
 	return p.used
 }
 
-// Close stops prefetching, drops the cache and closes the document.
+// Close stops prefetching, drops the cache and closes the document. A
+// render in flight for a caller finishes (the document serialises it with
+// Close) but its page is not kept; later calls return ErrPagerClosed.
 func (p *Pager) Close() error {
+	p.mu.Lock()
+	p.closed = true
+	p.mu.Unlock()
 	p.stop()
 	p.wg.Wait()
 	p.mu.Lock()

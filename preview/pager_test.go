@@ -2,6 +2,7 @@ package preview_test
 
 import (
 	"context"
+	"errors"
 	"image"
 	"strings"
 	"sync"
@@ -70,5 +71,52 @@ func TestPagerCachesAndPrefetches(t *testing.T) {
 	}
 	if _, err := p.Page(ctx, doc.Pages()); err == nil {
 		t.Error("page past the end")
+	}
+}
+
+// slow holds each render until released, to close a Pager mid-render.
+type slow struct {
+	preview.Document
+	started chan struct{}
+	release chan struct{}
+}
+
+func (s *slow) Render(ctx context.Context, page int, dpi float64) (*image.RGBA, error) {
+	s.started <- struct{}{}
+	<-s.release
+	return s.Document.Render(ctx, page, dpi)
+}
+
+// TestPagerCloseDuringRender closes a Pager while a caller's page renders:
+// the caller gets its page, the closed Pager keeps nothing, and later
+// calls fail with ErrPagerClosed.
+func TestPagerCloseDuringRender(t *testing.T) {
+	doc, err := preview.Open(context.Background(), []byte(strings.Repeat("line\n", 400)), "text/plain", "r.txt", preview.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &slow{Document: doc, started: make(chan struct{}, 8), release: make(chan struct{})}
+	p := preview.NewPager(s, 72, 64<<20)
+	got := make(chan error, 1)
+	go func() {
+		_, err := p.Page(context.Background(), 1)
+		got <- err
+	}()
+	<-s.started
+	closed := make(chan error, 1)
+	go func() { closed <- p.Close() }()
+	time.Sleep(50 * time.Millisecond) // Close is now waiting or done; the render still holds
+	close(s.release)
+	if err := <-got; err != nil {
+		t.Errorf("the page rendering during Close: %v", err)
+	}
+	if err := <-closed; err != nil {
+		t.Errorf("Close: %v", err)
+	}
+	if n := p.Cached(); n != 0 {
+		t.Errorf("a closed pager holds %d bytes", n)
+	}
+	if _, err := p.Page(context.Background(), 0); !errors.Is(err, preview.ErrPagerClosed) {
+		t.Errorf("Page after Close: %v, want ErrPagerClosed", err)
 	}
 }

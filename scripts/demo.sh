@@ -22,9 +22,9 @@ if [ ! -e "$VAULT/coffer.json" ]; then
   export COFFER_PASSPHRASE=$PASS
   rm -rf "$DEMO"
   "$COFFER" init --vault "$VAULT" --user ann@example.com --name "Ann Trader" >/dev/null
-  for c in public internal confidential restricted; do
-    "$COFFER" folder create --vault "$VAULT" "${c^}" --class "$c" >/dev/null
-    mkdir -p "$INBOX/${c^}"
+  for f in Public:public Internal:internal Confidential:confidential Restricted:restricted; do
+    "$COFFER" folder create --vault "$VAULT" "${f%%:*}" --class "${f#*:}" >/dev/null
+    mkdir -p "$INBOX/${f%%:*}"
   done
   add() { folder=$1; shift; "$COFFER" import --vault "$VAULT" --folder "$folder" "$@" >/dev/null; }
   add Public "$ROOT/assets/demo/welcome.md"

@@ -19,7 +19,7 @@ import (
 func (m *mainView) showAudit() {
 	m.u.touch()
 	go func() {
-		log, err := m.u.a.AuditLog(m.u.ctx)
+		log, err := m.a.AuditLog(m.ctx)
 		m.u.do(func() {
 			if err != nil {
 				m.u.status.SetText(message(err))

@@ -8,13 +8,19 @@ package ui
 #import <AppKit/AppKit.h>
 
 // setSharing sets the window's sharingType: NSWindowSharingNone keeps it
-// out of screenshots and of other apps' window capture.
+// out of screenshots and of other apps' window capture. It reports the
+// window shielded only before macOS 15, whose ScreenCaptureKit is reported
+// to ignore sharingType (tauri#14200, electron#48258): there the banner
+// stays.
 static int setSharing(uintptr_t w, int none) {
 	NSWindow *win = (NSWindow *)(void *)w;
 	if (win == nil) {
 		return 0;
 	}
 	[win setSharingType:(none ? NSWindowSharingNone : NSWindowSharingReadOnly)];
+	if ([[NSProcessInfo processInfo] operatingSystemVersion].majorVersion >= 15) {
+		return 0;
+	}
 	return [win sharingType] == NSWindowSharingNone;
 }
 */

@@ -1,11 +1,17 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/coffer-vault/coffer/app"
 	"github.com/coffer-vault/coffer/vault"
@@ -13,31 +19,88 @@ import (
 
 // askExport asks where to save a plaintext copy and has app write it: app
 // decides again, stamps what the class requires and records the export.
+// Fyne's save dialog empties an existing file before it returns, which
+// would lose the file if the export then failed; this dialog only picks a
+// path, and app replaces a file atomically, after asking.
 func (m *mainView) askExport(folder vault.Folder, file vault.FileInfo) {
-	d := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
-		if err != nil || w == nil {
+	dir := defaultSaveDir()
+	name := widget.NewEntry()
+	name.SetText(filepath.Base(file.Name))
+	where := widget.NewLabel(dir)
+	where.Truncation = fyne.TextTruncateEllipsis
+	choose := widget.NewButton("Change…", func() {
+		dialog.ShowFolderOpen(func(l fyne.ListableURI, err error) {
+			if err == nil && l != nil {
+				dir = l.Path()
+				where.SetText(dir)
+			}
+		}, m.u.win)
+	})
+	name.Validator = func(s string) error {
+		if s == "" || s == "." || s == ".." || strings.ContainsAny(s, `/\`+"\x00") {
+			return errors.New("a file name, without folders")
+		}
+		return nil
+	}
+	items := []*widget.FormItem{
+		widget.NewFormItem("Name", name),
+		widget.NewFormItem("Folder", container.NewBorder(nil, nil, nil, choose, where)),
+	}
+	d := dialog.NewForm("Save a copy of "+file.Name, "Save", "Cancel", items, func(ok bool) {
+		if ok {
+			m.export(folder, file, filepath.Join(dir, name.Text), false)
+		}
+	}, m.u.win)
+	name.OnSubmitted = func(string) { d.Submit() }
+	d.Resize(fyne.NewSize(620, 220))
+	d.Show()
+	m.u.win.Canvas().Focus(name)
+}
+
+// export writes the copy; an existing file is replaced only after the user
+// says so.
+func (m *mainView) export(folder vault.Folder, file vault.FileInfo, out string, replace bool) {
+	go func() {
+		res, err := m.a.Export(m.ctx, folder.Name, file.Name, out, app.ExportOptions{Overwrite: replace})
+		if errors.Is(err, fs.ErrExist) && !replace {
+			m.u.do(func() {
+				dialog.ShowConfirm("Replace "+filepath.Base(out)+"?", out+" exists. Replace it with the copy?", func(yes bool) {
+					if yes {
+						m.export(folder, file, out, true)
+					}
+				}, m.u.win)
+			})
 			return
 		}
-		out := w.URI().Path()
-		// The dialog created an empty file; app writes beside it and
-		// renames over it, so a failed export leaves nothing half-written.
-		_ = w.Close()
-		go func() {
-			res, err := m.u.a.Export(m.u.ctx, folder.Name, file.Name, out, app.ExportOptions{Overwrite: true})
-			if err != nil {
-				if st, serr := os.Stat(out); serr == nil && st.Size() == 0 {
-					_ = os.Remove(out) // the dialog's empty file
-				}
-				m.u.setStatus("Save a copy: " + message(err))
-				return
-			}
-			note := ""
-			if res.Stamped {
-				note = ", stamped with it on every page"
-			}
-			m.u.setStatus(fmt.Sprintf("Saved %s version %d to %s (trace code %s%s).", file.Name, res.Version.Seq, out, res.TraceCode, note))
-		}()
-	}, m.u.win)
-	d.SetFileName(file.Name)
-	d.Show()
+		if err != nil {
+			m.u.setStatus("Save a copy: " + message(err))
+			return
+		}
+		note := ""
+		if res.Stamped {
+			note = ", stamped with it on every page"
+		}
+		m.u.setStatus(fmt.Sprintf("Saved %s version %d to %s (trace code %s%s).", file.Name, res.Version.Seq, out, res.TraceCode, note))
+	}()
+}
+
+// defaultSaveDir is the user's Documents folder, or home, or the working
+// directory.
+func defaultSaveDir() string {
+	home, err := os.UserHomeDir()
+	if err != nil {
+		if wd, err := os.Getwd(); err == nil {
+			return wd
+		}
+		return "."
+	}
+	if docs := filepath.Join(home, "Documents"); isDir(docs) {
+		return docs
+	}
+	return home
+}
+
+func isDir(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
 }

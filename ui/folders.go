@@ -58,7 +58,7 @@ func (m *mainView) askNewFolder() {
 
 func (m *mainView) createFolder(name string, class policy.Class) {
 	go func() {
-		_, err := m.u.a.CreateFolder(m.u.ctx, name, class)
+		_, err := m.a.CreateFolder(m.ctx, name, class)
 		if err != nil {
 			m.u.setStatus("New folder: " + message(err))
 			return

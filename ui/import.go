@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
 
+	"github.com/coffer-vault/coffer/app"
 	"github.com/coffer-vault/coffer/inbox"
 )
 
@@ -27,7 +28,7 @@ func (m *mainView) importFiles(paths []string) {
 		failed := 0
 		for i, p := range paths {
 			base := float64(i) / float64(len(paths))
-			_, err := m.u.a.ImportFile(m.u.ctx, folder.Name, p, func(done, total int64) {
+			_, err := m.a.ImportFile(m.ctx, folder.Name, p, func(done, total int64) {
 				if total > 0 {
 					v := base + float64(done)/float64(total)/float64(len(paths))
 					m.u.do(func() { m.u.progress.SetValue(v) })
@@ -43,7 +44,7 @@ func (m *mainView) importFiles(paths []string) {
 			if failed == 0 {
 				m.u.status.SetText(fmt.Sprintf("Imported %d files into %s.", len(paths), folder.Name))
 			}
-			m.reloadFiles(folder)
+			m.reloadFiles(folder, false)
 		})
 	}()
 }
@@ -74,10 +75,11 @@ func (m *mainView) dropped(_ fyne.Position, uris []fyne.URI) {
 	}
 }
 
-// watchInbox imports what lands in dir/<Folder>/ and reports each file.
-func (u *UI) watchInbox(ctx context.Context, dir string) {
+// watchInbox imports what lands in dir/<Folder>/ into a and reports each
+// file, until ctx (the session) ends.
+func (u *UI) watchInbox(ctx context.Context, a *app.App, dir string) {
 	w, err := inbox.New(dir, 2*time.Second, func(ctx context.Context, folder, path string) error {
-		_, err := u.a.ImportFile(ctx, folder, path, nil)
+		_, err := a.ImportFile(ctx, folder, path, nil)
 		return err
 	})
 	if err != nil {
@@ -94,7 +96,7 @@ func (u *UI) watchInbox(ctx context.Context, dir string) {
 			u.setStatus(fmt.Sprintf("Inbox: imported %s into %s.", filepath.Base(e.Path), e.Folder))
 			u.do(func() {
 				if m := u.main; m != nil && m.folder != nil && m.folder.Name == e.Folder {
-					m.reloadFiles(*m.folder)
+					m.reloadFiles(*m.folder, false)
 				}
 			})
 		}

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"fmt"
 	"image"
 	"slices"
@@ -21,7 +22,12 @@ import (
 // mainView is the unlocked window: folders, files, preview, status.
 type mainView struct {
 	u       *UI
+	a       *app.App        // the session's app: still valid (if closed) after a lock
+	ctx     context.Context // the session's: cancelled by the lock
 	content fyne.CanvasObject
+	seq     int // of the latest render request; older results are dropped
+
+	noExportShown bool // a confidential or restricted page is on screen
 
 	folders    []vault.Folder
 	folder     *vault.Folder
@@ -39,7 +45,7 @@ type mainView struct {
 }
 
 func newMainView(u *UI) *mainView {
-	m := &mainView{u: u, page: 1, view: newViewer()}
+	m := &mainView{u: u, a: u.a, ctx: u.session, page: 1, view: newViewer()}
 	m.view.scale = u.win.Canvas().Scale()
 	m.folderList = widget.NewList(func() int { return len(m.folders) }, m.newFolderRow, m.updateFolderRow)
 	m.folderList.OnSelected = func(i widget.ListItemID) { m.selectFolder(i) }
@@ -100,7 +106,7 @@ func (m *mainView) updateFolderRow(i widget.ListItemID, o fyne.CanvasObject) {
 // the UI goroutine.
 func (m *mainView) load(then func()) {
 	go func() {
-		folders, err := m.u.a.Folders(m.u.ctx)
+		folders, err := m.a.Folders(m.ctx)
 		m.u.do(func() {
 			if err != nil {
 				m.u.status.SetText(message(err))
@@ -134,29 +140,48 @@ func (m *mainView) selectFolder(i int) {
 	m.u.touch()
 	f := m.folders[i]
 	m.folder, m.file = &f, nil
-	m.view.clear()
-	m.u.protect(false)
-	m.reloadFiles(f)
+	m.seq++ // a page still rendering for the last folder is not shown
+	m.hidePage()
+	m.reloadFiles(f, true)
 }
 
-// reloadFiles reads the files of f off the UI goroutine.
-func (m *mainView) reloadFiles(f vault.Folder) {
+// reloadFiles reads the files of f off the UI goroutine and lists them if
+// f is still the folder selected; report puts the count in the status bar.
+func (m *mainView) reloadFiles(f vault.Folder, report bool) {
 	go func() {
-		files, err := m.u.a.Files(m.u.ctx, f.Name)
+		files, err := m.a.Files(m.ctx, f.Name)
 		m.u.do(func() {
+			if m.folder == nil || m.folder.ID != f.ID {
+				return
+			}
 			if err != nil {
 				m.u.status.SetText(message(err))
 				return
 			}
 			m.files.SetFiles(files)
-			m.u.status.SetText(fmt.Sprintf("%s (%s): %d files", f.Name, f.Class, len(files)))
+			if report {
+				m.u.status.SetText(fmt.Sprintf("%s (%s): %d files", f.Name, f.Class, len(files)))
+			}
 		})
 	}()
 }
 
+// hidePage empties the preview pane; the capture shield goes off after
+// the next frame.
+func (m *mainView) hidePage() {
+	m.view.clear()
+	m.pageLabel.SetText("")
+	m.banner.Hide()
+	m.noExportShown = false
+	m.u.unprotectLater()
+}
+
 func (m *mainView) selectFile(f vault.FileInfo) {
 	m.u.touch()
-	m.file, m.page = &f, 1
+	if m.file != nil && m.file.ID == f.ID {
+		return // another cell of the row on screen
+	}
+	m.file, m.page, m.pages = &f, 1, 0
 	m.render()
 }
 
@@ -197,16 +222,17 @@ func (m *mainView) render() {
 		return
 	}
 	folder, file, page, dpi := *m.folder, *m.file, m.page, m.view.renderDPI()
+	m.seq++
+	seq := m.seq
 	m.u.status.SetText(fmt.Sprintf("Rendering %s page %d…", file.Name, page))
 	go func() {
-		p, err := m.u.a.Preview(m.u.ctx, folder.Name, file.Name, app.PreviewOptions{Page: page, DPI: dpi, Keep: true})
+		p, err := m.a.Preview(m.ctx, folder.Name, file.Name, app.PreviewOptions{Page: page, DPI: dpi, Keep: true})
 		m.u.do(func() {
-			if m.file == nil || m.file.ID != file.ID || m.page != page {
+			if seq != m.seq {
 				return // the user moved on while this page rendered
 			}
 			if err != nil {
-				m.view.clear()
-				m.u.protect(false)
+				m.hidePage()
 				m.u.status.SetText(message(err))
 				return
 			}
@@ -217,9 +243,17 @@ func (m *mainView) render() {
 
 func (m *mainView) show(folder vault.Folder, file vault.FileInfo, img image.Image, dpi float64, page, pages int, trace string) {
 	m.pages = pages
-	// Capture protection goes on before the pixels reach the screen.
-	shielded := m.u.protect(folder.Class.NoExport())
+	// Capture protection goes on before the pixels reach the screen, and
+	// off only after they have left it.
+	shielded := false
+	if folder.Class.NoExport() {
+		shielded = m.u.protect(true)
+	}
+	m.noExportShown = folder.Class.NoExport()
 	m.view.show(img, dpi)
+	if !m.noExportShown {
+		m.u.unprotectLater()
+	}
 	m.pageLabel.SetText(fmt.Sprintf("Page %d of %d", page, pages))
 	if folder.Class.NoExport() && !shielded {
 		m.banner.SetText(captureNote())
@@ -243,11 +277,11 @@ func (m *mainView) outward(action policy.Action) {
 	go func() {
 		// Allowed: nothing is recorded until something leaves (the export
 		// records itself). Refused: Gate records the attempt.
-		err := m.u.a.May(folder, action)
+		err := m.a.May(folder, action)
 		if err != nil {
-			ver, serr := m.u.a.Vault().Stat(m.u.ctx, folder, file.Name)
+			ver, serr := m.a.Vault().Stat(m.ctx, folder, file.Name)
 			if serr == nil {
-				err = m.u.a.Gate(m.u.ctx, folder, ver, action)
+				err = m.a.Gate(m.ctx, folder, ver, action)
 			}
 		}
 		if err != nil {
@@ -260,7 +294,7 @@ func (m *mainView) outward(action policy.Action) {
 		case policy.Print:
 			m.u.setStatus(fmt.Sprintf("Printing %s is allowed; Coffer has no printer dialog yet: use Save a copy (Ctrl+S) and print that.", file.Name))
 		case policy.Copy:
-			text, err := m.u.a.CopyText(m.u.ctx, folder.Name, file.Name)
+			text, err := m.a.CopyText(m.ctx, folder.Name, file.Name)
 			if err != nil {
 				m.u.setStatus("Copy: " + message(err))
 				return

@@ -21,7 +21,7 @@ func (m *mainView) askTrace() {
 		q := code.Text
 		result.SetText("Looking up…")
 		go func() {
-			res, err := m.u.a.Trace(m.u.ctx, q)
+			res, err := m.a.Trace(m.ctx, q)
 			m.u.do(func() {
 				switch {
 				case err != nil:

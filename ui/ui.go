@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"image/color"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -42,8 +43,8 @@ type UI struct {
 	idle     time.Duration // 0: the policy's idle lock time
 	do       func(func())
 	shield   func(on bool) bool // nil where the OS has no capture exclusion
-	shielded bool
 
+	closing  sync.WaitGroup  // vaults being closed after a lock
 	session  context.Context // lives from unlock to lock
 	endSess  context.CancelFunc
 	lastUsed atomic.Int64 // unix nanoseconds of the last user action
@@ -100,6 +101,7 @@ func New(ctx context.Context, fapp fyne.App, dir string, open Opener, opts Optio
 		if u.a != nil {
 			_ = u.a.Close()
 		}
+		u.closing.Wait()
 	})
 	return u
 }
@@ -136,7 +138,7 @@ func (u *UI) unlocked(a *app.App) {
 	})
 	u.main.load(nil)
 	if u.inbox != "" {
-		u.watchInbox(u.session, u.inbox)
+		u.watchInbox(u.session, a, u.inbox)
 	}
 	idle := u.idle
 	if idle <= 0 {
@@ -165,18 +167,29 @@ func (u *UI) lockWhenIdle(ctx context.Context, idle time.Duration) {
 	}
 }
 
-// lock ends the session: background work stops, the vault closes (the
-// policy's lock is audited), and the unlock screen returns.
+// lock ends the session: the unlock screen replaces everything (open
+// dialogs too), background work is cancelled, and the vault closes in the
+// background (the lock is audited) so that a render or import in flight
+// cannot hold the window.
 func (u *UI) lock(reason string) {
 	if u.a == nil {
 		return
 	}
+	a := u.a
 	u.endSess()
-	u.protect(false)
-	_ = u.a.Lock(u.ctx, reason)
 	u.a, u.main = nil, nil
+	overlays := u.win.Canvas().Overlays()
+	for top := overlays.Top(); top != nil; top = overlays.Top() {
+		overlays.Remove(top)
+	}
 	u.win.SetMainMenu(nil)
 	u.showUnlock("Locked: " + reason + ". Enter the passphrase to continue.")
+	u.unprotectLater()
+	u.closing.Add(1)
+	go func() {
+		defer u.closing.Done()
+		_ = a.Lock(context.WithoutCancel(u.ctx), reason)
+	}()
 }
 
 // showUnlock puts the unlock screen up with msg under the entry.
@@ -219,8 +232,11 @@ func classColor(c policy.Class) color.Color {
 // captureNote is shown while a no-export document is visible and the
 // window could not be kept out of screenshots.
 func captureNote() string {
-	if runtime.GOOS == "linux" {
+	switch runtime.GOOS {
+	case "linux":
 		return "Linux cannot keep this window out of screenshots: the watermark and its trace code name you on every capture."
+	case "darwin":
+		return "macOS 15 and later may let screen capture see this window: the watermark and its trace code name you on every capture."
 	}
 	return "This window could not be kept out of screenshots: the watermark and its trace code name you on every capture."
 }

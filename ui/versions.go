@@ -23,7 +23,7 @@ func (m *mainView) showVersions() {
 	}
 	folder, file := *m.folder, *m.file
 	go func() {
-		vers, err := m.u.a.Versions(m.u.ctx, folder.Name, file.Name)
+		vers, err := m.a.Versions(m.ctx, folder.Name, file.Name)
 		m.u.do(func() {
 			if err != nil {
 				m.u.status.SetText(message(err))
@@ -60,7 +60,7 @@ func (m *mainView) versionsDialog(folder vault.Folder, file vault.FileInfo, vers
 
 func (m *mainView) restore(folder vault.Folder, file vault.FileInfo, seq int) {
 	go func() {
-		ver, err := m.u.a.Restore(m.u.ctx, folder.Name, file.Name, seq)
+		ver, err := m.a.Restore(m.ctx, folder.Name, file.Name, seq)
 		if err != nil {
 			m.u.setStatus(message(err))
 			return

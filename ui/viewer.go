@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"image"
+	"math"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -40,15 +41,19 @@ func newViewer() *viewer {
 	v.image.FillMode = canvas.ImageFillContain
 	v.image.ScaleMode = canvas.ImageScaleSmooth
 	v.scroll = container.NewScroll(container.NewCenter(v.image))
-	v.pane = container.NewStack(v.scroll)
+	v.pane = container.New(&paneLayout{v: v}, v.scroll)
 	return v
 }
 
 // renderDPI is the resolution to render the next page at: the zoom the
 // mode gives for the page last shown (documents rarely change page size),
-// times the screen's pixel scale, so that pixels are not stretched.
+// times the screen's pixel scale, so that pixels are not stretched. It
+// moves in steps of 10 %, so that a slightly resized window keeps the
+// document app holds open at its resolution.
 func (v *viewer) renderDPI() float64 {
-	return clampDPI(v.effectiveZoom() * baseDPI * float64(v.scale))
+	d := clampDPI(v.effectiveZoom() * baseDPI * float64(v.scale))
+	const step = 1.1
+	return math.Round(36*math.Pow(step, math.Round(math.Log(d/36)/math.Log(step)))*10) / 10
 }
 
 // effectiveZoom is the zoom factor the mode means for the page shown: 1
@@ -58,8 +63,11 @@ func (v *viewer) effectiveZoom() float64 {
 		return v.mode
 	}
 	w, h := v.pageInches()
+	if w <= 0 { // no page yet: most documents are A4 or Letter
+		w, h = 8.27, 11.69
+	}
 	size := v.pane.Size()
-	if w <= 0 || size.Width <= 0 {
+	if size.Width <= 0 {
 		return 110.0 / baseDPI
 	}
 	zoom := float64(size.Width-2*scrollbarRoom) / (w * baseDPI)
@@ -95,6 +103,17 @@ func (v *viewer) pageInches() (w, h float64) {
 	return float64(b.Dx()) / v.dpi, float64(b.Dy()) / v.dpi
 }
 
+// fit gives the image the size the mode asks for at the pane's size.
+func (v *viewer) fit() {
+	if v.mode == fitPage || v.image.Image == nil || v.dpi <= 0 {
+		return
+	}
+	b := v.image.Image.Bounds()
+	f := v.effectiveZoom() * baseDPI / v.dpi
+	v.image.SetMinSize(fyne.NewSize(float32(float64(b.Dx())*f), float32(float64(b.Dy())*f)))
+	v.image.Refresh()
+}
+
 // layout sizes the image for the mode and picks the container.
 func (v *viewer) layout() {
 	if v.mode == fitPage {
@@ -113,12 +132,8 @@ func (v *viewer) layout() {
 	} else {
 		v.label.SetText(fmt.Sprintf("%.0f %%", zoom*100))
 	}
-	if img := v.image.Image; img != nil && v.dpi > 0 {
-		// Logical size: inches × 96 × zoom, whatever DPI the pixels have.
-		b := img.Bounds()
-		f := zoom * baseDPI / v.dpi
-		v.image.SetMinSize(fyne.NewSize(float32(float64(b.Dx())*f), float32(float64(b.Dy())*f)))
-	}
+	// Logical size: inches × 96 × zoom, whatever DPI the pixels have.
+	v.fit()
 	if len(v.pane.Objects) != 1 || v.pane.Objects[0] != v.scroll {
 		v.pane.Objects = []fyne.CanvasObject{v.scroll}
 		v.pane.Refresh()
@@ -150,4 +165,32 @@ func (v *viewer) zoomBy(step int) {
 		}
 	}
 	v.mode = next
+}
+
+// paneLayout fills the pane with its content, as a stack does, and fits
+// the page again when the pane's size changes in a fit mode.
+type paneLayout struct {
+	v    *viewer
+	last fyne.Size
+}
+
+func (l *paneLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	for _, o := range objs {
+		o.Move(fyne.NewPos(0, 0))
+		o.Resize(size)
+	}
+	if size != l.last {
+		l.last = size
+		if l.v.mode <= 0 && l.v.image.Image != nil {
+			l.v.fit()
+		}
+	}
+}
+
+func (l *paneLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	var m fyne.Size
+	for _, o := range objs {
+		m = m.Max(o.MinSize())
+	}
+	return m
 }

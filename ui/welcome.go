@@ -31,6 +31,7 @@ type welcomeView struct {
 	verdict           *widget.Label
 	create, openOther *widget.Button
 	err               *widget.Label
+	busy              bool // a vault is being created
 }
 
 func newWelcomeView(u *UI) *welcomeView {
@@ -97,7 +98,7 @@ func (v *welcomeView) check() {
 		text += "\n" + missing
 	}
 	v.verdict.SetText(text)
-	if missing == "" && s.OK() {
+	if missing == "" && s.OK() && !v.busy {
 		v.create.Enable()
 	} else {
 		v.create.Disable()
@@ -114,11 +115,13 @@ func validEmail(s string) bool {
 func (v *welcomeView) submit(u *UI) {
 	who := vault.Identity{Name: strings.TrimSpace(v.name.Text), Email: strings.TrimSpace(v.email.Text)}
 	pass := v.pass.Text
+	v.busy = true
 	v.create.Disable()
 	v.err.SetText("Creating the vault…")
 	go func() {
 		a, err := u.create(u.ctx, u.dir, who, pass)
 		u.do(func() {
+			v.busy = false
 			if err != nil {
 				v.err.SetText(message(err))
 				v.check()

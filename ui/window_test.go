@@ -2,6 +2,7 @@ package ui_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -230,13 +231,19 @@ func TestSortSearchZoomTraceAndLock(t *testing.T) {
 		}
 	}
 
-	// Ctrl+L locks; the shortcuts do nothing while locked.
+	// Ctrl+L locks, closing any dialog (here the trace dialog, left
+	// open); the shortcuts do nothing while locked.
+	onUI(func() { w.Canvas().(fyne.Shortcutable).TypedShortcut(ctrl(fyne.KeyT)) })
+	eventually(t, "the trace dialog again", func() bool { return w.Canvas().Overlays().Top() != nil })
 	onUI(func() { w.Canvas().(fyne.Shortcutable).TypedShortcut(ctrl(fyne.KeyL)) })
 	eventually(t, "the lock", func() bool { return u.App() == nil })
 	onUI(func() {
 		w.Canvas().(fyne.Shortcutable).TypedShortcut(&fyne.ShortcutCopy{})
 		if w.MainMenu() != nil {
 			t.Error("the menu stays while locked")
+		}
+		if top := w.Canvas().Overlays().Top(); top != nil {
+			t.Error("a dialog stays open over the unlock screen")
 		}
 	})
 }
@@ -288,6 +295,8 @@ func firstXLSX(t *testing.T, corpus string) string {
 // save a copy of a confidential document: refused, with the reason shown
 // and the attempt in the audit trail.
 func TestDropImportsAndSaveIsGated(t *testing.T) {
+	home := t.TempDir() // where Save a copy proposes to write
+	t.Setenv("HOME", home)
 	dir := demoVault(t)
 	u, w, fapp := unlock(t, dir, ui.Options{})
 	corpus := testenv.Corpus(t)
@@ -302,7 +311,7 @@ func TestDropImportsAndSaveIsGated(t *testing.T) {
 	onUI(func() { u.Drop(drop) })
 	eventually(t, "the dropped files", func() bool {
 		r, _ := files.Length()
-		return r == 3 && strings.Contains(u.Status(), "Research (internal): 3 files")
+		return r == 3 && strings.Contains(u.Status(), "Imported 2 files into Research.")
 	})
 
 	// Copy from an internal CSV puts its text on the clipboard.
@@ -317,12 +326,46 @@ func TestDropImportsAndSaveIsGated(t *testing.T) {
 	eventually(t, "the CSV page", func() bool { return strings.Contains(u.Status(), "debian-releases.csv — internal") })
 	onUI(func() { w.Canvas().(fyne.Shortcutable).TypedShortcut(&fyne.ShortcutCopy{}) })
 	eventually(t, "the copy", func() bool { return strings.HasPrefix(u.Status(), "Copied the text of debian-releases.csv") })
-	want, err := os.ReadFile(filepath.Join(corpus, "text", "debian-releases.csv"))
+	want0, err := os.ReadFile(filepath.Join(corpus, "text", "debian-releases.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := fapp.Clipboard().Content(); got != string(want) {
-		t.Errorf("clipboard holds %d bytes, want the CSV's %d", len(got), len(want))
+	if got := fapp.Clipboard().Content(); got != string(want0) {
+		t.Errorf("clipboard holds %d bytes, want the CSV's %d", len(got), len(want0))
+	}
+
+	// Save a copy from internal: the dialog picks a path, app writes it;
+	// a second save asks before replacing.
+	before := u.Status()
+	for round, want := range []string{"Save", "Yes"} {
+		onUI(func() { w.Canvas().(fyne.Shortcutable).TypedShortcut(ctrl(fyne.KeyS)) })
+		eventually(t, "the save dialog", func() bool { return w.Canvas().Overlays().Top() != nil })
+		save, ok := find(t, w.Canvas().Overlays().Top(), func(b *widget.Button) bool { return b.Text == "Save" })
+		if !ok {
+			t.Fatal("no Save button in the save dialog")
+		}
+		onUI(func() { test.Tap(save) })
+		if want == "Yes" {
+			eventually(t, "the replace question", func() bool {
+				top := w.Canvas().Overlays().Top()
+				if top == nil {
+					return false
+				}
+				_, ok := find(t, top, func(b *widget.Button) bool { return b.Text == "Yes" })
+				return ok
+			})
+			yes, _ := find(t, w.Canvas().Overlays().Top(), func(b *widget.Button) bool { return b.Text == "Yes" })
+			onUI(func() { test.Tap(yes) })
+		}
+		saved := filepath.Join(home, "debian-releases.csv")
+		eventually(t, fmt.Sprintf("save %d", round+1), func() bool {
+			s := u.Status()
+			return s != before && strings.HasPrefix(s, "Saved debian-releases.csv version 1 to "+saved)
+		})
+		before = u.Status() // each save has its own trace code
+		if got, err := os.ReadFile(saved); err != nil || string(got) != string(want0) {
+			t.Fatalf("the saved copy: %d bytes, %v", len(got), err)
+		}
 	}
 
 	onUI(func() { folders.Select(0) }) // Deals: confidential

@@ -30,6 +30,9 @@ type Strength struct {
 // OK reports whether a new vault may use the passphrase.
 func (s Strength) OK() bool { return s.Score >= MinScore }
 
+// measuredRunes is how much of a passphrase zxcvbn looks at.
+const measuredRunes = 100
+
 var labels = [...]string{"very weak", "weak", "fair", "strong", "very strong"}
 
 // Measure judges p; userInputs (the owner's name and e-mail) count as
@@ -42,6 +45,12 @@ func Measure(p string, userInputs ...string) Strength {
 	for _, in := range userInputs {
 		inputs = append(inputs, strings.Fields(strings.NewReplacer("@", " ", ".", " ").Replace(in))...)
 		inputs = append(inputs, in)
+	}
+	// zxcvbn's matching grows steeply with length (over a second at 300
+	// characters); like upstream zxcvbn, judge the first 100, which is
+	// plenty for a strong score.
+	if rs := []rune(p); len(rs) > measuredRunes {
+		p = string(rs[:measuredRunes])
 	}
 	r := zxcvbn.PasswordStrength(p, inputs)
 	score := min(max(r.Score, 0), 4)

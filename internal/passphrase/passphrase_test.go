@@ -2,6 +2,7 @@ package passphrase_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/coffer-vault/coffer/internal/passphrase"
@@ -51,5 +52,16 @@ func TestMoreWordsNeverWeaker(t *testing.T) {
 	}
 	if last != 4 {
 		t.Fatalf("five unrelated words score %d, want 4", last)
+	}
+}
+
+// A pasted 2,000-character secret is judged by its first 100 characters
+// (zxcvbn's cost grows steeply with length; the UI measures every
+// keystroke), and is strong.
+func TestLongPassphrase(t *testing.T) {
+	long := strings.Repeat("x7#Kq2!mZ9", 200)
+	s := passphrase.Measure(long)
+	if s != passphrase.Measure(long[:100]) || !s.OK() {
+		t.Errorf("2,000 characters: %+v; first 100: %+v", s, passphrase.Measure(long[:100]))
 	}
 }
