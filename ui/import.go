@@ -79,7 +79,17 @@ func (m *mainView) dropped(_ fyne.Position, uris []fyne.URI) {
 // file, until ctx (the session) ends.
 func (u *UI) watchInbox(ctx context.Context, a *app.App, dir string) {
 	w, err := inbox.New(dir, 2*time.Second, func(ctx context.Context, folder, path string) error {
-		_, err := a.ImportFile(ctx, folder, path, nil)
+		u.setStatus(fmt.Sprintf("Inbox: importing %s into %s…", filepath.Base(path), folder))
+		u.do(func() {
+			u.progress.SetValue(0)
+			u.progress.Show()
+		})
+		defer u.do(u.progress.Hide)
+		_, err := a.ImportFile(ctx, folder, path, func(done, total int64) {
+			if total > 0 {
+				u.do(func() { u.progress.SetValue(float64(done) / float64(total)) })
+			}
+		})
 		return err
 	})
 	if err != nil {
