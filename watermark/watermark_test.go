@@ -2,6 +2,7 @@ package watermark_test
 
 import (
 	"flag"
+	"fmt"
 	"image"
 	"image/color"
 	"image/draw"
@@ -156,6 +157,22 @@ func BenchmarkStampA4At150DPI(b *testing.B) {
 	img := white(1240, 1754)
 	for b.Loop() {
 		if err := st.Stamp(img, spec()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkStampNewTraceCode stamps A4 pages at 150 dpi with a new trace
+// code each time, as every view in the app has: the sprite is redrawn.
+func BenchmarkStampNewTraceCode(b *testing.B) {
+	st := stamper(b)
+	img := white(1240, 1754)
+	s := spec()
+	n := 0
+	for b.Loop() {
+		n++
+		s.TraceCode = fmt.Sprintf("T%04d-XXXXX", n)
+		if err := st.Stamp(img, s); err != nil {
 			b.Fatal(err)
 		}
 	}
