@@ -159,7 +159,11 @@ func (m *mainView) reloadFiles(f vault.Folder, report bool) {
 				return
 			}
 			m.files.SetFiles(files)
-			if report {
+			switch {
+			case !report:
+			case len(files) == 0:
+				m.u.status.SetText(fmt.Sprintf("%s (%s) is empty: drop files on the window, or Import… (Ctrl+O).", f.Name, f.Class))
+			default:
 				m.u.status.SetText(fmt.Sprintf("%s (%s): %d files", f.Name, f.Class, len(files)))
 			}
 		})

@@ -160,3 +160,69 @@ func TestDesktopWindow(t *testing.T) {
 		}
 	}
 }
+
+// TestDesktopFirstRun creates a vault from the first-run screen of a real
+// window: name, e-mail and passphrase typed with xdotool, then a first
+// folder with Ctrl+N; the command line then opens the vault with that
+// passphrase and lists the folder as confidential (the dialog's default).
+func TestDesktopFirstRun(t *testing.T) {
+	needTools(t, "Xvfb", "xdotool", "import")
+	bin := buildCoffer(t)
+	dir := filepath.Join(t.TempDir(), "new-vault")
+	display := startXvfb(t)
+	gui := exec.Command(bin, "gui", "--vault", dir)
+	gui.Env = append(os.Environ(), "DISPLAY="+display, "HOME="+t.TempDir())
+	if err := gui.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = gui.Process.Kill(); _ = gui.Wait() })
+	win := strings.Fields(x(t, display, "xdotool", "search", "--sync", "--name", "Coffer"))[0]
+	time.Sleep(time.Second)
+	x(t, display, "xdotool", "windowfocus", "--sync", win)
+	const firstPass = "gravel tulip anchor noodle"
+	for i, field := range []string{"Ann Trader", "ann@example.com", firstPass, firstPass} {
+		if i > 0 {
+			x(t, display, "xdotool", "key", "Tab")
+		}
+		x(t, display, "xdotool", "type", "--delay", "30", field)
+	}
+	x(t, display, "xdotool", "key", "Return") // submits from the last field
+	waitFor(t, "the vault on disk", func() bool { _, err := os.Stat(filepath.Join(dir, "coffer.json")); return err == nil })
+	time.Sleep(2 * time.Second) // the main view replaces the form
+	x(t, display, "xdotool", "key", "ctrl+n")
+	time.Sleep(time.Second)
+	x(t, display, "xdotool", "type", "--delay", "30", "Deals")
+	x(t, display, "xdotool", "key", "Return")
+	shot := filepath.Join(t.TempDir(), "first-run.png")
+	if dir := os.Getenv("COFFER_SCREENSHOTS"); dir != "" {
+		shot = filepath.Join(dir, "first-run.png")
+	}
+	var out string
+	waitFor(t, "the folder Deals", func() bool {
+		cmd := exec.Command(bin, "ls", "--vault", dir)
+		cmd.Env = append(os.Environ(), "COFFER_PASSPHRASE="+firstPass)
+		b, _ := cmd.CombinedOutput()
+		out = string(b)
+		return strings.Contains(out, "Deals")
+	})
+	if !strings.Contains(out, "confidential") {
+		t.Errorf("coffer ls after the first run:\n%s", out)
+	}
+	img := screenshot(t, display, shot)
+	_, dark, _ := pageShown(img, image.Rect(0, 0, 1200, 800))
+	if dark < 10000 {
+		t.Errorf("the window looks blank (%d dark pixels); see %s", dark, shot)
+	}
+}
+
+// waitFor polls cond for up to a minute.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+}
