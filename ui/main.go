@@ -284,7 +284,9 @@ func (m *mainView) outward(action policy.Action) {
 		err := m.a.May(folder, action)
 		if err != nil {
 			ver, serr := m.a.Vault().Stat(m.ctx, folder, file.Name)
-			if serr == nil {
+			if serr != nil {
+				err = serr
+			} else {
 				err = m.a.Gate(m.ctx, folder, ver, action)
 			}
 		}

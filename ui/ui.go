@@ -203,11 +203,14 @@ func (u *UI) showUnlock(msg string) {
 // message turns an error into words for the status bar.
 func message(err error) string {
 	var le *vault.LockedError
+	var be *app.BlockedError
 	switch {
 	case errors.Is(err, vault.ErrWrongPassphrase):
 		return "Wrong passphrase. Try again — it is case-sensitive."
 	case errors.As(err, &le):
 		return fmt.Sprintf("Too many wrong passphrases. Try again after %s UTC.", le.Until.UTC().Format("15:04:05"))
+	case errors.As(err, &be):
+		return fmt.Sprintf("Blocked: %s. The attempt is recorded in the audit trail.", be.Reason)
 	case errors.Is(err, app.ErrBlocked):
 		return "Blocked: " + err.Error()
 	}

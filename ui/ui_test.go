@@ -167,7 +167,7 @@ func TestUnlockBrowsePreviewAndBlockedCopy(t *testing.T) {
 	}
 
 	onUI(func() { w.Canvas().(fyne.Shortcutable).TypedShortcut(&fyne.ShortcutCopy{}) })
-	eventually(t, "the blocked copy", func() bool { return strings.Contains(u.Status(), "copy blocked") })
+	eventually(t, "the blocked copy", func() bool { return strings.Contains(u.Status(), "(copy is blocked). The attempt is recorded") })
 
 	// Versions: restore version 1 from the dialog.
 	versions, ok := find(t, w.Content(), func(b *widget.Button) bool { return b.Text == "Versions…" })
