@@ -16,7 +16,7 @@ CROSS_DEBS := gcc-mingw-w64-x86-64
 BENCH_DEBS := age restic poppler-utils mupdf-tools
 APT := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: run tour test deps test-deps lint bench fuzz crash-long cross build clean
+.PHONY: run tour package-linux package-windows icon test deps test-deps lint bench fuzz crash-long cross build clean
 
 build:
 	$(GO) build -o bin/coffer ./cmd/coffer
@@ -69,5 +69,26 @@ cross:
 	CC=x86_64-w64-mingw32-gcc CGO_ENABLED=1 GOOS=windows GOARCH=amd64 $(GO) build -o /dev/null ./cmd/coffer
 	GOOS=darwin GOARCH=arm64 $(GO) build ./app/... ./vault/... ./internal/... ./preview/... ./watermark/... ./pdfstamp/...
 
+# Installable packages with `fyne package` (metadata in cmd/coffer/FyneApp.toml),
+# written to dist/. Release builds recompile Fyne's C part: minutes.
+FYNE_CLI := fyne.io/tools/cmd/fyne@v1.7.4
+FYNE := $(shell go env GOPATH)/bin/fyne
+
+$(FYNE):
+	$(GO) install $(FYNE_CLI)
+
+package-linux: deps $(FYNE)
+	mkdir -p dist
+	cd cmd/coffer && $(FYNE) package --os linux --release && mv Coffer.tar.xz ../../dist/
+
+package-windows: $(FYNE)
+	$(MAKE) deps EXTRA_DEBS="$(CROSS_DEBS)"
+	mkdir -p dist
+	cd cmd/coffer && CC=x86_64-w64-mingw32-gcc CGO_ENABLED=1 $(FYNE) package --os windows --release && mv Coffer.exe ../../dist/
+
+# The app icon, rasterised from its SVG (ImageMagick).
+icon:
+	convert -background none -density 96 assets/icon/coffer.svg -resize 512x512 -depth 8 PNG32:assets/icon/coffer.png
+
 clean:
-	rm -rf bin
+	rm -rf bin dist

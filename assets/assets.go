@@ -1,10 +1,10 @@
 // Package assets holds the files Coffer ships inside its binaries: the demo
 // documents the guided tour and the demo organisation start with, and the
-// fonts watermarks and previews are drawn with (and, with the desktop app,
-// icons).
+// fonts watermarks and previews are drawn with, and the app icon.
 package assets
 
 import (
+	"bytes"
 	"embed"
 
 	"golang.org/x/image/font/gofont/gobold"
@@ -25,3 +25,10 @@ func WatermarkFont() []byte { return gobold.TTF }
 // TextFont returns the monospaced font text, CSV and Markdown previews are
 // set in: Go Mono.
 func TextFont() []byte { return gomono.TTF }
+
+//go:embed icon/coffer.png
+var icon []byte
+
+// Icon returns the app icon, 512×512 PNG, rasterised from icon/coffer.svg
+// (`make icon`).
+func Icon() []byte { return bytes.Clone(icon) }

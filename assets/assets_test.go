@@ -1,6 +1,8 @@
 package assets
 
 import (
+	"bytes"
+	"image/png"
 	"io/fs"
 	"testing"
 )
@@ -18,5 +20,22 @@ func TestDemoDocuments(t *testing.T) {
 		if err != nil || len(b) == 0 {
 			t.Errorf("%s: %d bytes, %v", e.Name(), len(b), err)
 		}
+	}
+}
+
+func TestIcon(t *testing.T) {
+	img, err := png.Decode(bytes.NewReader(Icon()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := img.Bounds(); b.Dx() != 512 || b.Dy() != 512 {
+		t.Errorf("icon is %v, want 512×512", b)
+	}
+	// Transparent corners, an opaque centre.
+	if _, _, _, a := img.At(2, 2).RGBA(); a != 0 {
+		t.Error("icon corner is not transparent")
+	}
+	if _, _, _, a := img.At(256, 256).RGBA(); a != 0xffff {
+		t.Error("icon centre is not opaque")
 	}
 }

@@ -7,9 +7,11 @@ import (
 	"os"
 	"os/signal"
 
+	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
 
 	"github.com/coffer-vault/coffer/app"
+	"github.com/coffer-vault/coffer/assets"
 	"github.com/coffer-vault/coffer/internal/cli"
 	// Before Fyne initialises: see the package's doc.
 	_ "github.com/coffer-vault/coffer/internal/locale"
@@ -28,6 +30,7 @@ func main() {
 // closed.
 func gui(ctx context.Context, dir, inbox string) error {
 	a := fyneapp.NewWithID("dev.coffer.desktop")
+	a.SetIcon(fyne.NewStaticResource("coffer.png", assets.Icon()))
 	u := ui.New(ctx, a, dir, app.Open, ui.Options{Inbox: inbox})
 	u.Window().ShowAndRun()
 	return nil
