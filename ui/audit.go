@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/coffer-vault/coffer/audit"
+	"github.com/coffer-vault/coffer/internal/display"
 )
 
 // showAudit opens the audit viewer: the verified trail of this device,
@@ -34,7 +35,7 @@ func (m *mainView) auditDialog(events []audit.Event, breaks []audit.Break) {
 	shown := events
 	list := widget.NewList(func() int { return len(shown) }, func() fyne.CanvasObject { return widget.NewLabel("event") },
 		func(i widget.ListItemID, o fyne.CanvasObject) {
-			o.(*widget.Label).SetText(shown[len(shown)-1-i].Line())
+			o.(*widget.Label).SetText(auditLine(shown[len(shown)-1-i]))
 		})
 	filter := widget.NewEntry()
 	filter.SetPlaceHolder("Filter: user, file, folder, action, outcome, trace code")
@@ -105,7 +106,7 @@ func filterEvents(events []audit.Event, q string) []audit.Event {
 	}
 	var out []audit.Event
 	for _, e := range events {
-		line := strings.ToLower(e.Line() + " " + e.Device)
+		line := strings.ToLower(auditLine(e) + " " + e.Device)
 		keep := true
 		for _, w := range words {
 			keep = keep && strings.Contains(line, w)
@@ -115,4 +116,10 @@ func filterEvents(events []audit.Event, q string) []audit.Event {
 		}
 	}
 	return out
+}
+
+// auditLine is an entry's one-line form with its names made safe to show.
+func auditLine(e audit.Event) string {
+	e.FolderName, e.FileName, e.User = display.Name(e.FolderName), display.Name(e.FileName), display.Name(e.User)
+	return e.Line()
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -14,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/coffer-vault/coffer/app"
+	"github.com/coffer-vault/coffer/internal/display"
 	"github.com/coffer-vault/coffer/vault"
 )
 
@@ -25,7 +27,7 @@ import (
 func (m *mainView) askExport(folder vault.Folder, file vault.FileInfo) {
 	dir := defaultSaveDir()
 	name := widget.NewEntry()
-	name.SetText(filepath.Base(file.Name))
+	name.SetText(saveName(file.Name))
 	where := widget.NewLabel(dir)
 	where.Truncation = fyne.TextTruncateEllipsis
 	choose := widget.NewButton("Change…", func() {
@@ -46,7 +48,7 @@ func (m *mainView) askExport(folder vault.Folder, file vault.FileInfo) {
 		widget.NewFormItem("Name", name),
 		widget.NewFormItem("Folder", container.NewBorder(nil, nil, nil, choose, where)),
 	}
-	d := dialog.NewForm("Save a copy of "+file.Name, "Save", "Cancel", items, func(ok bool) {
+	d := dialog.NewForm("Save a copy of "+display.Name(file.Name), "Save", "Cancel", items, func(ok bool) {
 		if ok {
 			m.export(folder, file, filepath.Join(dir, name.Text), false)
 		}
@@ -80,7 +82,7 @@ func (m *mainView) export(folder vault.Folder, file vault.FileInfo, out string, 
 		if res.Stamped {
 			note = ", stamped with it on every page"
 		}
-		m.u.setStatus(fmt.Sprintf("Saved %s version %d to %s (trace code %s%s).", file.Name, res.Version.Seq, out, res.TraceCode, note))
+		m.u.setStatus(fmt.Sprintf("Saved %s version %d to %s (trace code %s%s).", display.Name(file.Name), res.Version.Seq, out, res.TraceCode, note))
 	}()
 }
 
@@ -103,4 +105,20 @@ func defaultSaveDir() string {
 func isDir(p string) bool {
 	fi, err := os.Stat(p)
 	return err == nil && fi.IsDir()
+}
+
+// saveName proposes a file name for a copy: the stored name's last
+// element with every character that does not print (controls, direction
+// overrides) replaced, so the proposal shows what it is.
+func saveName(stored string) string {
+	n := strings.Map(func(r rune) rune {
+		if r == unicode.ReplacementChar || !unicode.IsPrint(r) && r != ' ' {
+			return '_'
+		}
+		return r
+	}, filepath.Base(stored))
+	if n = strings.TrimSpace(n); n == "" || n == "." || n == ".." {
+		return "copy"
+	}
+	return n
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/coffer-vault/coffer/app"
 	"github.com/coffer-vault/coffer/inbox"
+	"github.com/coffer-vault/coffer/internal/display"
 )
 
 // importFiles imports local files into the selected folder off the UI
@@ -42,7 +43,7 @@ func (m *mainView) importFiles(paths []string) {
 		m.u.do(func() {
 			m.u.progress.Hide()
 			if failed == 0 {
-				m.u.status.SetText(fmt.Sprintf("Imported %d files into %s.", len(paths), folder.Name))
+				m.u.status.SetText(fmt.Sprintf("Imported %d files into %s.", len(paths), display.Name(folder.Name)))
 			}
 			m.reloadFiles(folder, false)
 		})

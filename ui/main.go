@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/coffer-vault/coffer/app"
+	"github.com/coffer-vault/coffer/internal/display"
 	"github.com/coffer-vault/coffer/policy"
 	"github.com/coffer-vault/coffer/vault"
 )
@@ -95,7 +96,7 @@ func (m *mainView) newFolderRow() fyne.CanvasObject {
 func (m *mainView) updateFolderRow(i widget.ListItemID, o fyne.CanvasObject) {
 	f := m.folders[i]
 	row := o.(*fyne.Container)
-	row.Objects[1].(*widget.Label).SetText(f.Name)
+	row.Objects[1].(*widget.Label).SetText(display.Name(f.Name))
 	badge := row.Objects[2].(*fyne.Container).Objects[0].(*canvas.Text)
 	badge.Text = strings.ToUpper(string(f.Class))
 	badge.Color = classColor(f.Class)
@@ -162,9 +163,9 @@ func (m *mainView) reloadFiles(f vault.Folder, report bool) {
 			switch {
 			case !report:
 			case len(files) == 0:
-				m.u.status.SetText(fmt.Sprintf("%s (%s) is empty: drop files on the window, or Import… (Ctrl+O).", f.Name, f.Class))
+				m.u.status.SetText(fmt.Sprintf("%s (%s) is empty: drop files on the window, or Import… (Ctrl+O).", display.Name(f.Name), f.Class))
 			default:
-				m.u.status.SetText(fmt.Sprintf("%s (%s): %d files", f.Name, f.Class, len(files)))
+				m.u.status.SetText(fmt.Sprintf("%s (%s): %d files", display.Name(f.Name), f.Class, len(files)))
 			}
 		})
 	}()
@@ -228,7 +229,7 @@ func (m *mainView) render() {
 	folder, file, page, dpi := *m.folder, *m.file, m.page, m.view.renderDPI()
 	m.seq++
 	seq := m.seq
-	m.u.status.SetText(fmt.Sprintf("Rendering %s page %d…", file.Name, page))
+	m.u.status.SetText(fmt.Sprintf("Rendering %s page %d…", display.Name(file.Name), page))
 	go func() {
 		p, err := m.a.Preview(m.ctx, folder.Name, file.Name, app.PreviewOptions{Page: page, DPI: dpi, Keep: true})
 		m.u.do(func() {
@@ -265,7 +266,7 @@ func (m *mainView) show(folder vault.Folder, file vault.FileInfo, img image.Imag
 	} else {
 		m.banner.Hide()
 	}
-	m.u.status.SetText(fmt.Sprintf("%s — %s, page %d of %d, trace code %s", file.Name, folder.Class, page, pages, trace))
+	m.u.status.SetText(fmt.Sprintf("%s — %s, page %d of %d, trace code %s", display.Name(file.Name), folder.Class, page, pages, trace))
 }
 
 // outward handles Ctrl+C, Ctrl+P and Ctrl+S: app decides and audits; the
@@ -298,7 +299,7 @@ func (m *mainView) outward(action policy.Action) {
 		case policy.Export:
 			m.u.do(func() { m.askExport(folder, file) })
 		case policy.Print:
-			m.u.setStatus(fmt.Sprintf("Printing %s is allowed; Coffer has no printer dialog yet: use Save a copy (Ctrl+S) and print that.", file.Name))
+			m.u.setStatus(fmt.Sprintf("Printing %s is allowed; Coffer has no printer dialog yet: use Save a copy (Ctrl+S) and print that.", display.Name(file.Name)))
 		case policy.Copy:
 			text, err := m.a.CopyText(m.ctx, folder.Name, file.Name)
 			if err != nil {
@@ -307,7 +308,7 @@ func (m *mainView) outward(action policy.Action) {
 			}
 			m.u.do(func() {
 				m.u.fapp.Clipboard().SetContent(text)
-				m.u.status.SetText(fmt.Sprintf("Copied the text of %s (%d characters).", file.Name, utf8.RuneCountInString(text)))
+				m.u.status.SetText(fmt.Sprintf("Copied the text of %s (%d characters).", display.Name(file.Name), utf8.RuneCountInString(text)))
 			})
 		}
 	}()

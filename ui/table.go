@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 	"github.com/dustin/go-humanize"
 
+	"github.com/coffer-vault/coffer/internal/display"
 	"github.com/coffer-vault/coffer/vault"
 )
 
@@ -24,7 +25,7 @@ type column struct {
 }
 
 var columns = []column{
-	{"Name", 300, func(f vault.FileInfo) string { return f.Name },
+	{"Name", 300, func(f vault.FileInfo) string { return display.Name(f.Name) },
 		func(a, b vault.FileInfo) int { return cmp.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)) }},
 	{"Type", 110, func(f vault.FileInfo) string { return typeLabel(f.Type, f.Name) },
 		func(a, b vault.FileInfo) int {
@@ -34,7 +35,7 @@ var columns = []column{
 		func(a, b vault.FileInfo) int { return cmp.Compare(a.Size, b.Size) }},
 	{"Modified", 140, func(f vault.FileInfo) string { return f.Modified.Local().Format("2006-01-02 15:04") },
 		func(a, b vault.FileInfo) int { return a.Modified.Compare(b.Modified) }},
-	{"Author", 180, func(f vault.FileInfo) string { return f.Author },
+	{"Author", 180, func(f vault.FileInfo) string { return display.Name(f.Author) },
 		func(a, b vault.FileInfo) int { return cmp.Compare(a.Author, b.Author) }},
 	{"Versions", 80, func(f vault.FileInfo) string { return fmt.Sprint(f.Versions) },
 		func(a, b vault.FileInfo) int { return cmp.Compare(a.Versions, b.Versions) }},

@@ -31,7 +31,7 @@ func (m *mainView) askTrace() {
 				default:
 					var lines []string
 					for _, e := range res.Events {
-						lines = append(lines, e.Line())
+						lines = append(lines, auditLine(e))
 					}
 					result.SetText(strings.Join(lines, "\n"))
 				}

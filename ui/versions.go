@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 	"github.com/dustin/go-humanize"
 
+	"github.com/coffer-vault/coffer/internal/display"
 	"github.com/coffer-vault/coffer/vault"
 )
 
@@ -39,7 +40,7 @@ func (m *mainView) versionsDialog(folder vault.Folder, file vault.FileInfo, vers
 	var d dialog.Dialog
 	for i := len(vers) - 1; i >= 0; i-- {
 		v := vers[i]
-		text := fmt.Sprintf("v%d   %s UTC   %s   %s", v.Seq, v.Time.Format("2006-01-02 15:04"), humanize.IBytes(uint64(v.Size)), v.AuthorUser)
+		text := fmt.Sprintf("v%d   %s UTC   %s   %s", v.Seq, v.Time.Format("2006-01-02 15:04"), humanize.IBytes(uint64(v.Size)), display.Name(v.AuthorUser))
 		if v.RestoredFrom > 0 {
 			text += fmt.Sprintf("   (restored from v%d)", v.RestoredFrom)
 		}
@@ -53,7 +54,7 @@ func (m *mainView) versionsDialog(folder vault.Folder, file vault.FileInfo, vers
 		}
 		rows.Add(container.NewBorder(nil, nil, nil, restore, widget.NewLabel(text)))
 	}
-	d = dialog.NewCustom("Versions of "+file.Name, "Close", container.NewVScroll(rows), m.u.win)
+	d = dialog.NewCustom("Versions of "+display.Name(file.Name), "Close", container.NewVScroll(rows), m.u.win)
 	d.Resize(fyne.NewSize(640, 360))
 	d.Show()
 }
@@ -66,7 +67,7 @@ func (m *mainView) restore(folder vault.Folder, file vault.FileInfo, seq int) {
 			return
 		}
 		m.u.do(func() {
-			m.u.status.SetText(fmt.Sprintf("Restored %s version %d as version %d.", file.Name, seq, ver.Seq))
+			m.u.status.SetText(fmt.Sprintf("Restored %s version %d as version %d.", display.Name(file.Name), seq, ver.Seq))
 		})
 	}()
 }

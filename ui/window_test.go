@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -430,5 +431,42 @@ func TestLockoutShowsNextTry(t *testing.T) {
 	try(pass, "Too many wrong passphrases. Try again after")
 	if u.App() != nil {
 		t.Fatal("unlocked during the lock-out")
+	}
+}
+
+// TestHostileNamesShowEscaped: a name with a right-to-left override or a
+// newline is shown quoted with escapes in the file table, never raw, so
+// "invoice<RLO>fdp.exe" cannot pass for a PDF.
+func TestHostileNamesShowEscaped(t *testing.T) {
+	dir := demoVault(t)
+	a, err := app.Open(context.Background(), dir, pass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"invoice\u202efdp.exe", "two\nlines.txt"} {
+		if _, err := a.Import(context.Background(), "Research", name, strings.NewReader("x"), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a.Close()
+	_, w, _ := unlock(t, dir, ui.Options{})
+	folders, files := lists(t, w)
+	onUI(func() { folders.Select(1) }) // Research
+	eventually(t, "three files", func() bool { r, _ := files.Length(); return r == 3 })
+	var names []string
+	onUI(func() {
+		for i := range 3 {
+			names = append(names, cellText(t, files, i, 0))
+		}
+	})
+	for _, want := range []string{`"invoice\u202efdp.exe"`, `"two\nlines.txt"`} {
+		if !slices.Contains(names, want) {
+			t.Errorf("table shows %q; want %s among them", names, want)
+		}
+	}
+	for _, n := range names {
+		if strings.ContainsAny(n, "\u202e\n") {
+			t.Errorf("a raw control character reached the table: %q", n)
+		}
 	}
 }

@@ -11,9 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"unicode"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -222,19 +220,6 @@ func splitPath(arg string) (folder, file string, err error) {
 		return "", "", usagef("%q: want FOLDER/FILE", arg)
 	}
 	return folder, file, nil
-}
-
-// display makes a stored name safe to print on a terminal: names with
-// control characters, invalid text or surrounding spaces are shown quoted
-// with escapes, so a name can never move the cursor or forge a line.
-func display(name string) string {
-	clean := strings.IndexFunc(name, func(r rune) bool {
-		return r == unicode.ReplacementChar || !unicode.IsPrint(r) && r != ' '
-	}) < 0
-	if clean && strings.TrimSpace(name) == name && !strings.HasPrefix(name, `"`) {
-		return name
-	}
-	return strconv.Quote(name)
 }
 
 // defaultVault is where `coffer` with no arguments looks for the vault.

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/coffer-vault/coffer/app"
+	"github.com/coffer-vault/coffer/internal/display"
 	"github.com/coffer-vault/coffer/policy"
 	"github.com/coffer-vault/coffer/vault"
 )
@@ -64,7 +65,7 @@ func cmdFolder(env Env) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(env.Stdout, "Created folder %s (%s).\n", display(f.Name), f.Class)
+				fmt.Fprintf(env.Stdout, "Created folder %s (%s).\n", display.Name(f.Name), f.Class)
 				return nil
 			})
 		},
@@ -99,9 +100,9 @@ func cmdImport(env Env) *cobra.Command {
 						failed++
 						fmt.Fprintf(env.Stderr, "coffer: import %s: %s\n", path, message(err))
 					case ver.Unchanged:
-						fmt.Fprintf(env.Stdout, "%s: unchanged (version %d)\n", display(ver.Name), ver.Seq)
+						fmt.Fprintf(env.Stdout, "%s: unchanged (version %d)\n", display.Name(ver.Name), ver.Seq)
 					default:
-						fmt.Fprintf(env.Stdout, "%s: version %d, %s (%s new)\n", display(ver.Name), ver.Seq,
+						fmt.Fprintf(env.Stdout, "%s: version %d, %s (%s new)\n", display.Name(ver.Name), ver.Seq,
 							humanize.IBytes(uint64(ver.Size)), humanize.IBytes(uint64(ver.NewBytes)))
 					}
 				}
@@ -195,8 +196,8 @@ func cmdLs(env Env) *cobra.Command {
 			tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
 			fmt.Fprintln(tw, "NAME\tTYPE\tSIZE\tMODIFIED (UTC)\tAUTHOR\tVERSIONS")
 			for _, f := range out {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\n", display(f.Name), f.Type, humanize.IBytes(uint64(f.Size)),
-					f.Modified.Format("2006-01-02 15:04"), display(f.Author), f.Versions)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\n", display.Name(f.Name), f.Type, humanize.IBytes(uint64(f.Size)),
+					f.Modified.Format("2006-01-02 15:04"), display.Name(f.Author), f.Versions)
 			}
 			return tw.Flush()
 		},
@@ -232,7 +233,7 @@ func listFolders(cmd *cobra.Command, env Env, a *app.App, asJSON bool) error {
 	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "FOLDER\tCLASS\tFILES")
 	for _, f := range out {
-		fmt.Fprintf(tw, "%s\t%s\t%d\n", display(f.Name), f.Class, f.Files)
+		fmt.Fprintf(tw, "%s\t%s\t%d\n", display.Name(f.Name), f.Class, f.Files)
 	}
 	return tw.Flush()
 }
@@ -285,7 +286,7 @@ func cmdVersions(env Env) *cobra.Command {
 						note = strings.TrimPrefix(note+"; current", "; ")
 					}
 					fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", v.Version, v.Time.Format("2006-01-02 15:04:05"),
-						humanize.IBytes(uint64(v.Size)), display(v.Author), note)
+						humanize.IBytes(uint64(v.Size)), display.Name(v.Author), note)
 				}
 				return tw.Flush()
 			})
@@ -316,7 +317,7 @@ func cmdRestore(env Env) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(env.Stdout, "%s: version %d restored as version %d\n", display(ver.Name), seq, ver.Seq)
+				fmt.Fprintf(env.Stdout, "%s: version %d restored as version %d\n", display.Name(ver.Name), seq, ver.Seq)
 				return nil
 			})
 		},
@@ -349,7 +350,7 @@ func cmdExport(env Env) *cobra.Command {
 				if res.Stamped {
 					stamped = ", stamped on every page"
 				}
-				fmt.Fprintf(env.Stdout, "Exported %s version %d to %s (trace code %s%s)\n", display(res.Version.Name), res.Version.Seq, out, res.TraceCode, stamped)
+				fmt.Fprintf(env.Stdout, "Exported %s version %d to %s (trace code %s%s)\n", display.Name(res.Version.Name), res.Version.Seq, out, res.TraceCode, stamped)
 				return nil
 			})
 		},
@@ -400,7 +401,7 @@ func printReport(w io.Writer, r *vault.Report) {
 	for _, p := range r.Problems {
 		fmt.Fprintf(w, "DAMAGED %s: %s\n", p.Object, p.What)
 		for _, a := range p.Affects {
-			fmt.Fprintf(w, "  affects %s\n", display(a))
+			fmt.Fprintf(w, "  affects %s\n", display.Name(a))
 		}
 	}
 	if n := len(r.Leftovers); n > 0 {
@@ -440,7 +441,7 @@ func cmdAudit(env Env) *cobra.Command {
 					case asCEF:
 						fmt.Fprintln(env.Stdout, e.CEF(Version))
 					default:
-						e.FolderName, e.FileName = display(e.FolderName), display(e.FileName)
+						e.FolderName, e.FileName = display.Name(e.FolderName), display.Name(e.FileName)
 						fmt.Fprintln(env.Stdout, e.Line())
 					}
 				}

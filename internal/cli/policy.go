@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/coffer-vault/coffer/app"
+	"github.com/coffer-vault/coffer/internal/display"
 	"github.com/coffer-vault/coffer/policy"
 )
 
@@ -29,7 +30,7 @@ func cmdRetention(env Env) *cobra.Command {
 					verb = "Would remove"
 				}
 				for _, e := range res.Versions {
-					fmt.Fprintf(env.Stdout, "%s %s/%s version %d (%s, %s)\n", verb, display(e.Folder), display(e.Name), e.Seq,
+					fmt.Fprintf(env.Stdout, "%s %s/%s version %d (%s, %s)\n", verb, display.Name(e.Folder), display.Name(e.Name), e.Seq,
 						humanize.IBytes(uint64(e.Size)), e.Time.Format("2006-01-02"))
 				}
 				fmt.Fprintf(env.Stdout, "%s %d versions", verb, len(res.Versions))

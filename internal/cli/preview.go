@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/coffer-vault/coffer/app"
+	"github.com/coffer-vault/coffer/internal/display"
 )
 
 func cmdPreview(env Env) *cobra.Command {
@@ -40,7 +41,7 @@ func cmdPreview(env Env) *cobra.Command {
 				if err := writeNew(out, buf.Bytes()); err != nil {
 					return err
 				}
-				fmt.Fprintf(env.Stdout, "Wrote page %d of %d of %s to %s (trace code %s)\n", p.Page, p.Pages, display(p.Version.Name), out, p.TraceCode)
+				fmt.Fprintf(env.Stdout, "Wrote page %d of %d of %s to %s (trace code %s)\n", p.Page, p.Pages, display.Name(p.Version.Name), out, p.TraceCode)
 				return nil
 			})
 		},
@@ -88,7 +89,7 @@ func cmdTrace(env Env) *cobra.Command {
 				for _, e := range res.Events {
 					fmt.Fprintf(env.Stdout, "%s: %s by %s on device %s at %s UTC: %s/%s version %d page %d\n",
 						e.Trace, e.Action, e.User, e.Device[:min(12, len(e.Device))], e.Time.Format("2006-01-02 15:04:05"),
-						display(e.FolderName), display(e.FileName), e.Version, e.Page)
+						display.Name(e.FolderName), display.Name(e.FileName), e.Version, e.Page)
 				}
 				return nil
 			})
