@@ -5,12 +5,10 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,11 +17,9 @@ import (
 
 	"github.com/coffer-vault/coffer/audit"
 	"github.com/coffer-vault/coffer/internal/passphrase"
-	"github.com/coffer-vault/coffer/pdfstamp"
 	"github.com/coffer-vault/coffer/policy"
 	"github.com/coffer-vault/coffer/preview"
 	"github.com/coffer-vault/coffer/vault"
-	"github.com/coffer-vault/coffer/watermark"
 )
 
 // ErrBlocked is wrapped by every error that reports an action denied by
@@ -57,6 +53,8 @@ type App struct {
 	pdfClose     func() error
 	pdfClosed    bool    // Close ran: start no renderer
 	view         viewing // the document a viewer has open
+	copiesMu     sync.Mutex
+	copies       string // folder of copies made for other applications
 	doc          *policy.Document
 	warnings     []string
 	clockSuspect bool
@@ -145,6 +143,7 @@ func (a *App) IdleLock() time.Duration {
 // Close locks the vault and stops the PDF renderer if it ran.
 func (a *App) Close() error {
 	a.view.close()
+	a.removeCopies()
 	a.pdfMu.Lock()
 	a.pdfClosed = true
 	if a.pdfClose != nil {
@@ -359,12 +358,6 @@ func (a *App) Restore(ctx context.Context, folder, name string, seq int) (vault.
 	return ver, nil
 }
 
-// ExportOptions tune Export.
-type ExportOptions struct {
-	Version   int  // 0 for the current version
-	Overwrite bool // replace an existing file at the destination
-}
-
 // current finds folder/name and its current version, read from the signed
 // manifest: what Preview and Export both start from.
 func (a *App) current(ctx context.Context, folder, name string) (vault.Folder, vault.Version, error) {
@@ -374,81 +367,6 @@ func (a *App) current(ctx context.Context, folder, name string) (vault.Folder, v
 	}
 	ver, err := a.v.Stat(ctx, f, name)
 	return f, ver, err
-}
-
-// Exported says what Export wrote.
-type Exported struct {
-	Version   vault.Version
-	TraceCode string // recorded in the audit trail with the export
-	Stamped   bool   // the trace code is stamped on every page (PDFs of stamped classes)
-}
-
-// Export writes a plaintext copy of folder/name to out — exactly that path,
-// never a path derived from the stored name — if policy allows. Classes
-// that require it get PDFs stamped with the exporter and a trace code. The
-// copy appears atomically and only after the audit record is written: on
-// any error, nothing is left at out.
-func (a *App) Export(ctx context.Context, folder, name, out string, opts ExportOptions) (*Exported, error) {
-	f, ver, err := a.current(ctx, folder, name)
-	if err != nil {
-		return nil, err
-	}
-	e := audit.Event{Action: audit.Export, Folder: f.ID.String(), File: ver.File.String(), Version: ver.Seq}
-	// The gate comes before any byte is decrypted.
-	d := policy.DecideFor(a.subject(), f.ID.String(), f.Class, policy.Export)
-	if !d.Allowed {
-		e.Outcome, e.Reason = audit.Blocked, d.Reason
-		a.record(ctx, e)
-		return nil, &BlockedError{Action: policy.Export, Folder: f.Name, Class: f.Class, Reason: d.Reason}
-	}
-	if !opts.Overwrite {
-		if _, err := os.Lstat(out); err == nil {
-			return nil, fmt.Errorf("%s already exists; choose another path or pass --force: %w", out, fs.ErrExist)
-		}
-	}
-	res := &Exported{TraceCode: audit.NewTraceCode()}
-	tmp, err := os.CreateTemp(filepath.Dir(out), ".coffer-export-*")
-	if err != nil {
-		return nil, err
-	}
-	defer os.Remove(tmp.Name())
-	res.Version, res.Stamped, err = a.writeExport(ctx, tmp, f, ver, opts.Version, d.Stamp, res.TraceCode)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return nil, err
-	}
-	e.Outcome, e.Trace, e.Version = audit.OK, res.TraceCode, res.Version.Seq
-	if res.Stamped {
-		e.Reason = "stamped with the trace code"
-	}
-	if err := a.mustRecord(ctx, e); err != nil {
-		return nil, err
-	}
-	return res, os.Rename(tmp.Name(), out)
-}
-
-// writeExport writes the plaintext of version seq to w, stamped when the
-// class asks for it and the document is a PDF.
-func (a *App) writeExport(ctx context.Context, w io.Writer, f vault.Folder, head vault.Version, seq int, stamp bool, trace string) (vault.Version, bool, error) {
-	if !stamp || preview.KindOf(head.Type, head.Name) != preview.PDF {
-		ver, err := a.v.WriteTo(ctx, w, f, head.Name, seq)
-		return ver, false, err
-	}
-	var buf bytes.Buffer
-	ver, err := a.v.WriteTo(ctx, &buf, f, head.Name, seq)
-	if err != nil {
-		return ver, false, err
-	}
-	spec := watermark.Spec{Name: a.v.Owner().Name, Email: a.v.Owner().Email, Device: a.v.DeviceName(), Time: time.Now(), TraceCode: trace}
-	if err := pdfstamp.Stamp(bytes.NewReader(buf.Bytes()), w, spec); err != nil {
-		return ver, false, fmt.Errorf("%s cannot be stamped, so it is not exported: %w", head.Name, err)
-	}
-	return ver, true, nil
 }
 
 // Check verifies the whole vault.

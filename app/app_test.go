@@ -1,10 +1,12 @@
 package app_test
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -540,5 +542,65 @@ func TestCopyText(t *testing.T) {
 	}
 	if ok != 1 || blocked != 1 {
 		t.Errorf("audit: %d copies, %d refusals; want 1 and 1", ok, blocked)
+	}
+}
+
+// OpenCopy writes a stamped, recorded copy for the default application
+// where policy allows, nothing where it does not, and Close deletes it.
+func TestOpenCopy(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	t.Setenv("HOME", t.TempDir())
+	ctx := context.Background()
+	a, _ := newApp(t)
+	src := filepath.Join(testenv.Corpus(t), "pdf", "asy-latex.pdf")
+	for _, c := range []policy.Class{policy.Internal, policy.Confidential} {
+		if _, err := a.CreateFolder(ctx, string(c), c); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.ImportFile(ctx, string(c), src, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := a.Import(ctx, string(policy.Internal), "evil\u202efdp.exe", strings.NewReader("x"), nil); err != nil {
+		t.Fatal(err)
+	}
+	c, err := a.OpenCopy(ctx, policy.Print, "internal", "asy-latex.pdf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(c.Path)
+	if err != nil || !bytes.HasPrefix(data, []byte("%PDF-")) || !c.Stamped || filepath.Base(c.Path) != "asy-latex.pdf" {
+		t.Fatalf("copy %s: %d bytes, stamped %v, %v", c.Path, len(data), c.Stamped, err)
+	}
+	if fi, err := os.Stat(filepath.Dir(filepath.Dir(c.Path))); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("the copies folder: %v, %v; want 0700", fi.Mode(), err)
+	}
+	odd, err := a.OpenCopy(ctx, policy.OpenExternal, "internal", "evil\u202efdp.exe")
+	if err != nil || filepath.Base(odd.Path) != "evil_fdp.exe" {
+		t.Errorf("copy of a name with an override: %v, %v", odd, err)
+	}
+	if _, err := a.OpenCopy(ctx, policy.Print, "confidential", "asy-latex.pdf"); !errors.Is(err, app.ErrBlocked) {
+		t.Errorf("print from confidential: %v", err)
+	}
+	if _, err := a.OpenCopy(ctx, policy.Export, "internal", "asy-latex.pdf"); err == nil {
+		t.Error("OpenCopy accepted the export action")
+	}
+	log, err := a.AuditLog(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	for _, e := range log.Events {
+		if e.Action == audit.Action(policy.Print) || e.Action == audit.Action(policy.OpenExternal) {
+			got[string(e.Action)+" "+string(e.Outcome)+" "+e.FolderName]++
+		}
+	}
+	want := map[string]int{"print ok internal": 1, "open-external ok internal": 1, "print blocked confidential": 1}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("audit: %v, want %v", got, want)
+	}
+	a.Close()
+	if _, err := os.Stat(c.Path); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the copy outlived Close: %v", err)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"unicode"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -27,7 +26,7 @@ import (
 func (m *mainView) askExport(folder vault.Folder, file vault.FileInfo) {
 	dir := defaultSaveDir()
 	name := widget.NewEntry()
-	name.SetText(saveName(file.Name))
+	name.SetText(app.SafeFileName(file.Name))
 	where := widget.NewLabel(dir)
 	where.Truncation = fyne.TextTruncateEllipsis
 	choose := widget.NewButton("Change…", func() {
@@ -105,20 +104,4 @@ func defaultSaveDir() string {
 func isDir(p string) bool {
 	fi, err := os.Stat(p)
 	return err == nil && fi.IsDir()
-}
-
-// saveName proposes a file name for a copy: the stored name's last
-// element with every character that does not print (controls, direction
-// overrides) replaced, so the proposal shows what it is.
-func saveName(stored string) string {
-	n := strings.Map(func(r rune) rune {
-		if r == unicode.ReplacementChar || !unicode.IsPrint(r) && r != ' ' {
-			return '_'
-		}
-		return r
-	}, filepath.Base(stored))
-	if n = strings.TrimSpace(n); n == "" || n == "." || n == ".." {
-		return "copy"
-	}
-	return n
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"image"
+	"net/url"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -11,6 +12,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -298,8 +300,8 @@ func (m *mainView) outward(action policy.Action) {
 		switch action {
 		case policy.Export:
 			m.u.do(func() { m.askExport(folder, file) })
-		case policy.Print:
-			m.u.setStatus(fmt.Sprintf("Printing %s is allowed; Coffer has no printer dialog yet: use Save a copy (Ctrl+S) and print that.", display.Name(file.Name)))
+		case policy.Print, policy.OpenExternal:
+			m.openCopy(action, folder, file)
 		case policy.Copy:
 			text, err := m.a.CopyText(m.ctx, folder.Name, file.Name)
 			if err != nil {
@@ -312,4 +314,35 @@ func (m *mainView) outward(action policy.Action) {
 			})
 		}
 	}()
+}
+
+// openCopy hands a copy (stamped where the class asks) to the default
+// application, to read or print there; app records it and deletes the
+// copy when the vault locks.
+func (m *mainView) openCopy(action policy.Action, folder vault.Folder, file vault.FileInfo) {
+	c, err := m.a.OpenCopy(m.ctx, action, folder.Name, file.Name)
+	if err != nil {
+		m.u.setStatus(message(err))
+		return
+	}
+	what := "to read"
+	if action == policy.Print {
+		what = "to print from there"
+	}
+	stamped := ""
+	if c.Stamped {
+		stamped = ", stamped on every page"
+	}
+	m.u.do(func() {
+		u, err := url.Parse(storage.NewFileURI(c.Path).String())
+		if err == nil {
+			err = m.u.fapp.OpenURL(u)
+		}
+		if err != nil {
+			m.u.status.SetText(fmt.Sprintf("No application opened %s: %v", c.Path, err))
+			return
+		}
+		m.u.status.SetText(fmt.Sprintf("Opened a copy of %s in your default app %s (trace code %s%s). Coffer deletes it when it locks.",
+			display.Name(file.Name), what, c.TraceCode, stamped))
+	})
 }

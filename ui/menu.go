@@ -34,6 +34,7 @@ func commands() []command {
 		{"File", "New folder…", ctrl(fyne.KeyN), (*mainView).askNewFolder},
 		{"File", "Import…", ctrl(fyne.KeyO), (*mainView).askImport},
 		{"File", "Save a copy…", ctrl(fyne.KeyS), func(m *mainView) { m.outward(policy.Export) }},
+		{"File", "Open in default app…", ctrl(fyne.KeyE), func(m *mainView) { m.outward(policy.OpenExternal) }},
 		{"File", "Print…", ctrl(fyne.KeyP), func(m *mainView) { m.outward(policy.Print) }},
 		{"File", "Lock", ctrl(fyne.KeyL), func(m *mainView) { m.u.lock("locked by the user") }},
 		{"", "Copy", &fyne.ShortcutCopy{}, func(m *mainView) { m.outward(policy.Copy) }},

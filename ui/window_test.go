@@ -298,6 +298,7 @@ func firstXLSX(t *testing.T, corpus string) string {
 func TestDropImportsAndSaveIsGated(t *testing.T) {
 	home := t.TempDir() // where Save a copy proposes to write
 	t.Setenv("HOME", home)
+	t.Setenv("XDG_CACHE_HOME", filepath.Join(home, ".cache")) // copies for other apps
 	dir := demoVault(t)
 	u, w, fapp := unlock(t, dir, ui.Options{})
 	corpus := testenv.Corpus(t)
@@ -367,6 +368,16 @@ func TestDropImportsAndSaveIsGated(t *testing.T) {
 		if got, err := os.ReadFile(saved); err != nil || string(got) != string(want0) {
 			t.Fatalf("the saved copy: %d bytes, %v", len(got), err)
 		}
+	}
+
+	// Print hands a copy to the default application (a no-op in Fyne's
+	// test app) and says so.
+	onUI(func() { w.Canvas().(fyne.Shortcutable).TypedShortcut(ctrl(fyne.KeyP)) })
+	eventually(t, "the print copy", func() bool {
+		return strings.HasPrefix(u.Status(), "Opened a copy of debian-releases.csv in your default app to print from there")
+	})
+	if copies, _ := filepath.Glob(filepath.Join(home, ".cache", "coffer", "open", "copies-*", "*", "debian-releases.csv")); len(copies) != 1 {
+		t.Errorf("copies for printing: %v", copies)
 	}
 
 	onUI(func() { folders.Select(0) }) // Deals: confidential

@@ -1,0 +1,218 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/coffer-vault/coffer/audit"
+	"github.com/coffer-vault/coffer/pdfstamp"
+	"github.com/coffer-vault/coffer/policy"
+	"github.com/coffer-vault/coffer/preview"
+	"github.com/coffer-vault/coffer/vault"
+	"github.com/coffer-vault/coffer/watermark"
+)
+
+// ExportOptions tune Export.
+type ExportOptions struct {
+	Version   int  // 0 for the current version
+	Overwrite bool // replace an existing file at the destination
+}
+
+// Exported says what Export wrote.
+type Exported struct {
+	Version   vault.Version
+	TraceCode string // recorded in the audit trail with the export
+	Stamped   bool   // the trace code is stamped on every page (PDFs of stamped classes)
+}
+
+// Export writes a plaintext copy of folder/name to out — exactly that path,
+// never a path derived from the stored name — if policy allows. Classes
+// that require it get PDFs stamped with the exporter and a trace code. The
+// copy appears atomically and only after the audit record is written: on
+// any error, nothing is left at out.
+func (a *App) Export(ctx context.Context, folder, name, out string, opts ExportOptions) (*Exported, error) {
+	return a.export(ctx, policy.Export, folder, name, out, opts)
+}
+
+// export writes the copy for action (Export, OpenExternal, Print): asked
+// of policy, recorded under that action.
+func (a *App) export(ctx context.Context, action policy.Action, folder, name, out string, opts ExportOptions) (*Exported, error) {
+	f, ver, err := a.current(ctx, folder, name)
+	if err != nil {
+		return nil, err
+	}
+	e := audit.Event{Action: audit.Action(action), Folder: f.ID.String(), File: ver.File.String(), Version: ver.Seq}
+	// The gate comes before any byte is decrypted.
+	d := policy.DecideFor(a.subject(), f.ID.String(), f.Class, action)
+	if !d.Allowed {
+		e.Outcome, e.Reason = audit.Blocked, d.Reason
+		a.record(ctx, e)
+		return nil, &BlockedError{Action: action, Folder: f.Name, Class: f.Class, Reason: d.Reason}
+	}
+	if !opts.Overwrite {
+		if _, err := os.Lstat(out); err == nil {
+			return nil, fmt.Errorf("%s already exists; choose another path or pass --force: %w", out, fs.ErrExist)
+		}
+	}
+	res := &Exported{TraceCode: audit.NewTraceCode()}
+	tmp, err := os.CreateTemp(filepath.Dir(out), ".coffer-export-*")
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(tmp.Name())
+	res.Version, res.Stamped, err = a.writeExport(ctx, tmp, f, ver, opts.Version, d.Stamp, res.TraceCode)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, err
+	}
+	e.Outcome, e.Trace, e.Version = audit.OK, res.TraceCode, res.Version.Seq
+	if res.Stamped {
+		e.Reason = "stamped with the trace code"
+	}
+	if err := a.mustRecord(ctx, e); err != nil {
+		return nil, err
+	}
+	return res, os.Rename(tmp.Name(), out)
+}
+
+// writeExport writes the plaintext of version seq to w, stamped when the
+// class asks for it and the document is a PDF.
+func (a *App) writeExport(ctx context.Context, w io.Writer, f vault.Folder, head vault.Version, seq int, stamp bool, trace string) (vault.Version, bool, error) {
+	if !stamp || preview.KindOf(head.Type, head.Name) != preview.PDF {
+		ver, err := a.v.WriteTo(ctx, w, f, head.Name, seq)
+		return ver, false, err
+	}
+	var buf bytes.Buffer
+	ver, err := a.v.WriteTo(ctx, &buf, f, head.Name, seq)
+	if err != nil {
+		return ver, false, err
+	}
+	spec := watermark.Spec{Name: a.v.Owner().Name, Email: a.v.Owner().Email, Device: a.v.DeviceName(), Time: time.Now(), TraceCode: trace}
+	if err := pdfstamp.Stamp(bytes.NewReader(buf.Bytes()), w, spec); err != nil {
+		return ver, false, fmt.Errorf("%s cannot be stamped, so it is not exported: %w", head.Name, err)
+	}
+	return ver, true, nil
+}
+
+// OpenedCopy is a plaintext copy made for another application.
+type OpenedCopy struct {
+	Exported
+	Path string // in a private folder that Close removes
+}
+
+// openCopiesDir holds the copies OpenCopy makes, one folder per App.
+func openCopiesDir() (string, error) {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("no cache folder for copies to open: %w", err)
+	}
+	return filepath.Join(dir, "coffer", "open"), nil
+}
+
+// staleCopyAge is how old a copy must be before another process's Open
+// removes it as left behind by a crash.
+const staleCopyAge = 24 * time.Hour
+
+// OpenCopy writes a copy of folder/name for the user's default application
+// to show or print, if policy allows action (OpenExternal or Print) for the
+// folder's class. It is stamped and recorded like an export. The copy
+// lives in a private folder (0700) under the user's cache folder, named
+// after the document with unprintable characters replaced; Lock and Close
+// delete it, and copies a crash left behind are deleted a day later.
+func (a *App) OpenCopy(ctx context.Context, action policy.Action, folder, name string) (*OpenedCopy, error) {
+	if action != policy.OpenExternal && action != policy.Print {
+		return nil, fmt.Errorf("OpenCopy is for %s or %s, not %s", policy.OpenExternal, policy.Print, action)
+	}
+	// Refuse, and record the refusal, before making any folder.
+	f, ver, err := a.current(ctx, folder, name)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.decide(f, action); err != nil {
+		if gerr := a.Gate(ctx, f, ver, action); gerr != nil {
+			return nil, gerr
+		}
+		return nil, err
+	}
+	root, err := openCopiesDir()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(root, 0o700); err != nil {
+		return nil, err
+	}
+	removeStaleCopies(root, time.Now())
+	a.copiesMu.Lock()
+	if a.copies == "" {
+		if a.copies, err = os.MkdirTemp(root, "copies-"); err != nil {
+			a.copiesMu.Unlock()
+			return nil, err
+		}
+	}
+	dir := a.copies
+	a.copiesMu.Unlock()
+	sub, err := os.MkdirTemp(dir, "")
+	if err != nil {
+		return nil, err
+	}
+	out := filepath.Join(sub, SafeFileName(name))
+	res, err := a.export(ctx, action, folder, name, out, ExportOptions{})
+	if err != nil {
+		_ = os.RemoveAll(sub)
+		return nil, err
+	}
+	return &OpenedCopy{Exported: *res, Path: out}, nil
+}
+
+// removeCopies deletes this App's copies for other applications.
+func (a *App) removeCopies() {
+	a.copiesMu.Lock()
+	defer a.copiesMu.Unlock()
+	if a.copies != "" {
+		_ = os.RemoveAll(a.copies)
+		a.copies = ""
+	}
+}
+
+// removeStaleCopies deletes copy folders under root older than
+// staleCopyAge: what a crashed process left.
+func removeStaleCopies(root string, now time.Time) {
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if info, err := e.Info(); err == nil && now.Sub(info.ModTime()) > staleCopyAge {
+			_ = os.RemoveAll(filepath.Join(root, e.Name()))
+		}
+	}
+}
+
+// SafeFileName is the last element of a stored name with every character
+// that does not print (controls, direction overrides) replaced by '_', so
+// the file shows what it is; "copy" if nothing is left.
+func SafeFileName(stored string) string {
+	n := strings.Map(func(r rune) rune {
+		if r == unicode.ReplacementChar || !unicode.IsPrint(r) && r != ' ' {
+			return '_'
+		}
+		return r
+	}, filepath.Base(strings.ReplaceAll(stored, "\\", "/")))
+	if n = strings.TrimSpace(n); n == "" || n == "." || n == ".." || n == "/" {
+		return "copy"
+	}
+	return n
+}
