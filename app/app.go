@@ -51,8 +51,9 @@ type App struct {
 	pdfMu        sync.Mutex
 	pdf          preview.PDFOpener // started on the first PDF preview
 	pdfClose     func() error
-	pdfClosed    bool    // Close ran: start no renderer
-	view         viewing // the document a viewer has open
+	pdfClosed    bool           // Close ran: start no renderer
+	pdfUses      sync.WaitGroup // opens and closes of PDF documents in flight
+	view         viewing        // the document a viewer has open
 	copiesMu     sync.Mutex
 	copies       string // folder of copies made for other applications
 	doc          *policy.Document
@@ -146,6 +147,9 @@ func (a *App) Close() error {
 	a.removeCopies()
 	a.pdfMu.Lock()
 	a.pdfClosed = true
+	a.pdfMu.Unlock()
+	a.pdfUses.Wait()
+	a.pdfMu.Lock()
 	if a.pdfClose != nil {
 		_ = a.pdfClose()
 		a.pdf, a.pdfClose = nil, nil

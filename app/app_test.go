@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -602,5 +603,46 @@ func TestOpenCopy(t *testing.T) {
 	a.Close()
 	if _, err := os.Stat(c.Path); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("the copy outlived Close: %v", err)
+	}
+}
+
+// TestCloseDuringPreviews closes the App while several viewers open and
+// page PDFs: Close must wait for opens in flight (the PDF pool is not safe
+// to close under them), return, and leave every later call failing cleanly.
+func TestCloseDuringPreviews(t *testing.T) {
+	ctx := context.Background()
+	a, _ := newApp(t)
+	if _, err := a.CreateFolder(ctx, "Deals", policy.Confidential); err != nil {
+		t.Fatal(err)
+	}
+	names := []string{"asy-latex.pdf", "reportlab-userguide.pdf"}
+	for _, n := range names {
+		if _, err := a.ImportFile(ctx, "Deals", filepath.Join(testenv.Corpus(t), "pdf", n), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := a.Preview(ctx, "Deals", names[0], app.PreviewOptions{DPI: 36}); err != nil {
+		t.Fatal(err) // starts the renderer
+	}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				_, err := a.Preview(ctx, "Deals", names[(g+i)%2], app.PreviewOptions{Page: 1 + i%3, DPI: 36 + float64(g), Keep: true})
+				if err != nil {
+					return // the App closed under it
+				}
+			}
+		}()
+	}
+	time.Sleep(300 * time.Millisecond)
+	if err := a.Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+	wg.Wait()
+	if _, err := a.Preview(ctx, "Deals", names[0], app.PreviewOptions{Keep: true}); err == nil {
+		t.Error("a preview after Close succeeded")
 	}
 }

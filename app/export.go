@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -13,6 +14,7 @@ import (
 	"unicode"
 
 	"github.com/coffer-vault/coffer/audit"
+	"github.com/coffer-vault/coffer/internal/display"
 	"github.com/coffer-vault/coffer/pdfstamp"
 	"github.com/coffer-vault/coffer/policy"
 	"github.com/coffer-vault/coffer/preview"
@@ -85,7 +87,32 @@ func (a *App) export(ctx context.Context, action policy.Action, folder, name, ou
 	if err := a.mustRecord(ctx, e); err != nil {
 		return nil, err
 	}
-	return res, os.Rename(tmp.Name(), out)
+	if err := place(tmp.Name(), out, opts.Overwrite); err != nil {
+		e.Outcome, e.Reason = audit.Failed, "the copy was not placed: "+err.Error()
+		a.record(ctx, e)
+		return nil, err
+	}
+	return res, nil
+}
+
+// place moves the finished copy to out. Without overwrite it links, which
+// fails if out appeared since the check above, rather than renaming over
+// it; filesystems without links (FAT on a USB stick) get a checked rename.
+func place(tmp, out string, overwrite bool) error {
+	if overwrite {
+		return os.Rename(tmp, out)
+	}
+	err := os.Link(tmp, out)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, fs.ErrExist):
+		return fmt.Errorf("%s already exists; choose another path or pass --force: %w", out, fs.ErrExist)
+	}
+	if _, serr := os.Lstat(out); serr == nil {
+		return fmt.Errorf("%s already exists; choose another path or pass --force: %w", out, fs.ErrExist)
+	}
+	return os.Rename(tmp, out)
 }
 
 // writeExport writes the plaintext of version seq to w, stamped when the
@@ -102,7 +129,7 @@ func (a *App) writeExport(ctx context.Context, w io.Writer, f vault.Folder, head
 	}
 	spec := watermark.Spec{Name: a.v.Owner().Name, Email: a.v.Owner().Email, Device: a.v.DeviceName(), Time: time.Now(), TraceCode: trace}
 	if err := pdfstamp.Stamp(bytes.NewReader(buf.Bytes()), w, spec); err != nil {
-		return ver, false, fmt.Errorf("%s cannot be stamped, so it is not exported: %w", head.Name, err)
+		return ver, false, fmt.Errorf("%s cannot be stamped, so it is not exported: %w", display.Name(head.Name), err)
 	}
 	return ver, true, nil
 }

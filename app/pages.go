@@ -7,7 +7,9 @@ import (
 	"image"
 	"sync"
 
+	"github.com/coffer-vault/coffer/internal/display"
 	"github.com/coffer-vault/coffer/preview"
+	"github.com/coffer-vault/coffer/preview/pdf"
 	"github.com/coffer-vault/coffer/vault"
 	"github.com/coffer-vault/coffer/vault/object"
 )
@@ -101,26 +103,33 @@ func (a *App) renderKept(ctx context.Context, f vault.Folder, ver vault.Version,
 		}
 		fresh := p == nil
 		if fresh {
-			// Decrypting and parsing happen outside the lock: Lock must
-			// not wait for them.
-			doc, err := a.openDocument(ctx, f, ver)
+			// Decrypting and parsing happen outside the viewer's lock.
+			doc, release, err := a.openDocument(ctx, f, ver)
 			if err != nil {
 				return nil, 0, err
 			}
-			if p, pages, err = a.view.keep(ver.ID, opts.DPI, doc); err != nil {
+			p, pages, err = a.view.keep(ver.ID, opts.DPI, doc)
+			release() // doc is kept (Close closes it first) or closed
+			if err != nil {
 				return nil, 0, err
 			}
 		}
 		if opts.Page > pages {
-			return nil, 0, fmt.Errorf("%s has %d pages: %w", ver.Name, pages, preview.ErrPage)
+			return nil, 0, fmt.Errorf("%s has %d pages: %w", display.Name(ver.Name), pages, preview.ErrPage)
 		}
 		img, err := p.Page(ctx, opts.Page-1)
 		if err != nil {
-			a.view.drop(p)
-			if !fresh && attempt == 0 && ctx.Err() == nil {
+			// A document whose sandbox died (a timeout, perhaps on a
+			// prefetched page) is opened again once; other errors, such
+			// as a page too large to render, would only repeat.
+			dead := errors.Is(err, pdf.ErrClosed) || errors.Is(err, preview.ErrPagerClosed)
+			if dead {
+				a.view.drop(p)
+			}
+			if dead && !fresh && attempt == 0 && ctx.Err() == nil {
 				continue
 			}
-			return nil, 0, fmt.Errorf("%s page %d: %w", ver.Name, opts.Page, err)
+			return nil, 0, fmt.Errorf("%s page %d: %w", display.Name(ver.Name), opts.Page, err)
 		}
 		out := image.NewRGBA(img.Rect)
 		copy(out.Pix, img.Pix)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/coffer-vault/coffer/assets"
 	"github.com/coffer-vault/coffer/audit"
+	"github.com/coffer-vault/coffer/internal/display"
 	"github.com/coffer-vault/coffer/policy"
 	"github.com/coffer-vault/coffer/preview"
 	"github.com/coffer-vault/coffer/preview/pdf"
@@ -98,61 +99,79 @@ func (a *App) render(ctx context.Context, f vault.Folder, ver vault.Version, opt
 	if opts.Keep {
 		return a.renderKept(ctx, f, ver, opts)
 	}
-	doc, err := a.openDocument(ctx, f, ver)
+	doc, release, err := a.openDocument(ctx, f, ver)
 	if err != nil {
 		return nil, 0, err
 	}
+	defer release()
 	defer doc.Close()
 	if opts.Page > doc.Pages() {
-		return nil, 0, fmt.Errorf("%s has %d pages: %w", ver.Name, doc.Pages(), preview.ErrPage)
+		return nil, 0, fmt.Errorf("%s has %d pages: %w", display.Name(ver.Name), doc.Pages(), preview.ErrPage)
 	}
 	img, err := doc.Render(ctx, opts.Page-1, opts.DPI)
 	if err != nil {
-		return nil, 0, fmt.Errorf("%s page %d: %w", ver.Name, opts.Page, err)
+		return nil, 0, fmt.Errorf("%s page %d: %w", display.Name(ver.Name), opts.Page, err)
 	}
 	return img, doc.Pages(), nil
 }
 
-// openDocument decrypts ver into memory and opens it for rendering.
-func (a *App) openDocument(ctx context.Context, f vault.Folder, ver vault.Version) (preview.Document, error) {
+// openDocument decrypts ver into memory and opens it for rendering. The
+// caller calls release once the document is closed or handed to the kept
+// viewer: until then Close waits before stopping the PDF renderer, whose
+// pool must not be closed under an Open or a Close in flight.
+func (a *App) openDocument(ctx context.Context, f vault.Folder, ver vault.Version) (doc preview.Document, release func(), err error) {
+	release = func() {}
 	if preview.KindOf(ver.Type, ver.Name) == preview.Unsupported {
-		return nil, fmt.Errorf("%s (%s): %w; it stays in the vault and can be exported where policy allows", ver.Name, ver.Type, preview.ErrUnsupported)
+		return nil, release, fmt.Errorf("%s (%s): %w; it stays in the vault and can be exported where policy allows", display.Name(ver.Name), ver.Type, preview.ErrUnsupported)
 	}
 	if ver.Size > MaxPreviewBytes {
-		return nil, fmt.Errorf("%s is %d MiB, over the %d MiB preview limit", ver.Name, ver.Size>>20, MaxPreviewBytes>>20)
+		return nil, release, fmt.Errorf("%s is %d MiB, over the %d MiB preview limit", display.Name(ver.Name), ver.Size>>20, MaxPreviewBytes>>20)
+	}
+	var popts preview.Options
+	if preview.KindOf(ver.Type, ver.Name) == preview.PDF {
+		r, done, err := a.pdfRenderer(ctx)
+		if err != nil {
+			return nil, release, err
+		}
+		popts.PDF, release = r, done
 	}
 	var buf bytes.Buffer
 	buf.Grow(int(ver.Size))
 	if _, err := a.v.WriteTo(ctx, &buf, f, ver.Name, ver.Seq); err != nil {
-		return nil, err
+		release()
+		return nil, func() {}, err
 	}
-	var popts preview.Options
-	if preview.KindOf(ver.Type, ver.Name) == preview.PDF {
-		r, err := a.pdfRenderer(ctx)
-		if err != nil {
-			return nil, err
-		}
-		popts.PDF = r
-	}
-	doc, err := preview.Open(ctx, buf.Bytes(), ver.Type, ver.Name, popts)
+	doc, err = preview.Open(ctx, buf.Bytes(), ver.Type, ver.Name, popts)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", ver.Name, err)
+		release()
+		return nil, func() {}, fmt.Errorf("%s: %w", display.Name(ver.Name), err)
 	}
-	return doc, nil
+	return doc, release, nil
 }
 
 // pdfRenderer starts PDFium (WebAssembly) the first time a PDF is
 // previewed. Its compiled code is cached in the user's cache folder (it
 // holds no document data), which turns a ~6 s cold start into ~0.2 s.
-func (a *App) pdfRenderer(ctx context.Context) (preview.PDFOpener, error) {
+//
+// Each caller holds a use of the renderer until it calls done; Close waits
+// for every use to end before stopping the renderer.
+func (a *App) pdfRenderer(ctx context.Context) (r preview.PDFOpener, done func(), err error) {
 	a.pdfMu.Lock()
 	defer a.pdfMu.Unlock()
 	if a.pdfClosed {
-		return nil, ErrClosed
+		return nil, nil, ErrClosed
 	}
-	if a.pdf != nil {
-		return a.pdf, nil
+	if a.pdf == nil {
+		if err := a.startPDF(ctx); err != nil {
+			return nil, nil, err
+		}
 	}
+	a.pdfUses.Add(1) // under pdfMu and before pdfClosed: never during Close's Wait
+	return a.pdf, a.pdfUses.Done, nil
+}
+
+// startPDF starts the renderer; pdfMu is held.
+func (a *App) startPDF(ctx context.Context) error {
 	opts := pdf.Options{}
 	if dir, err := os.UserCacheDir(); err == nil {
 		opts.CacheDir = filepath.Join(dir, "coffer", "pdfium")
@@ -162,10 +181,10 @@ func (a *App) pdfRenderer(ctx context.Context) (preview.PDFOpener, error) {
 	}
 	r, err := pdf.NewRenderer(ctx, opts)
 	if err != nil {
-		return nil, fmt.Errorf("starting the PDF renderer: %w", err)
+		return fmt.Errorf("starting the PDF renderer: %w", err)
 	}
 	a.pdf, a.pdfClose = r, r.Close
-	return r, nil
+	return nil
 }
 
 // TraceResult is what a trace code tells: who saw which page, when.
@@ -216,17 +235,17 @@ func (a *App) CopyText(ctx context.Context, folder, name string) (string, error)
 		return "", err
 	}
 	if k := preview.KindOf(ver.Type, ver.Name); k != preview.Text && k != preview.CSV {
-		return "", fmt.Errorf("%s is not text; only text can be copied (save a copy instead)", ver.Name)
+		return "", fmt.Errorf("%s is not text; only text can be copied (save a copy instead)", display.Name(ver.Name))
 	}
 	if ver.Size > MaxCopyBytes {
-		return "", fmt.Errorf("%s is %d KiB; at most %d KiB of text can be copied (save a copy instead)", ver.Name, ver.Size>>10, MaxCopyBytes>>10)
+		return "", fmt.Errorf("%s is %d KiB; at most %d KiB of text can be copied (save a copy instead)", display.Name(ver.Name), ver.Size>>10, MaxCopyBytes>>10)
 	}
 	var buf bytes.Buffer
 	if _, err := a.v.WriteTo(ctx, &buf, f, ver.Name, ver.Seq); err != nil {
 		return "", err
 	}
 	if !utf8.Valid(buf.Bytes()) {
-		return "", fmt.Errorf("%s is not UTF-8 text; save a copy instead", ver.Name)
+		return "", fmt.Errorf("%s is not UTF-8 text; save a copy instead", display.Name(ver.Name))
 	}
 	e.Outcome = audit.OK
 	if err := a.mustRecord(ctx, e); err != nil {

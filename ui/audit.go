@@ -21,7 +21,7 @@ func (m *mainView) showAudit() {
 	m.u.touch()
 	go func() {
 		log, err := m.a.AuditLog(m.ctx)
-		m.u.do(func() {
+		m.do(func() {
 			if err != nil {
 				m.u.status.SetText(message(err))
 				return
@@ -121,5 +121,6 @@ func filterEvents(events []audit.Event, q string) []audit.Event {
 // auditLine is an entry's one-line form with its names made safe to show.
 func auditLine(e audit.Event) string {
 	e.FolderName, e.FileName, e.User = display.Name(e.FolderName), display.Name(e.FileName), display.Name(e.User)
+	e.Reason = display.Text(e.Reason)
 	return e.Line()
 }

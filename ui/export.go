@@ -64,7 +64,7 @@ func (m *mainView) export(folder vault.Folder, file vault.FileInfo, out string, 
 	go func() {
 		res, err := m.a.Export(m.ctx, folder.Name, file.Name, out, app.ExportOptions{Overwrite: replace})
 		if errors.Is(err, fs.ErrExist) && !replace {
-			m.u.do(func() {
+			m.do(func() {
 				dialog.ShowConfirm("Replace "+filepath.Base(out)+"?", out+" exists. Replace it with the copy?", func(yes bool) {
 					if yes {
 						m.export(folder, file, out, true)
@@ -74,14 +74,14 @@ func (m *mainView) export(folder vault.Folder, file vault.FileInfo, out string, 
 			return
 		}
 		if err != nil {
-			m.u.setStatus("Save a copy: " + message(err))
+			m.setStatus("Save a copy: " + message(err))
 			return
 		}
 		note := ""
 		if res.Stamped {
 			note = ", stamped with it on every page"
 		}
-		m.u.setStatus(fmt.Sprintf("Saved %s version %d to %s (trace code %s%s).", display.Name(file.Name), res.Version.Seq, out, res.TraceCode, note))
+		m.setStatus(fmt.Sprintf("Saved %s version %d to %s (trace code %s%s).", display.Name(file.Name), res.Version.Seq, out, res.TraceCode, note))
 	}()
 }
 

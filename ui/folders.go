@@ -60,10 +60,10 @@ func (m *mainView) createFolder(name string, class policy.Class) {
 	go func() {
 		_, err := m.a.CreateFolder(m.ctx, name, class)
 		if err != nil {
-			m.u.setStatus("New folder: " + message(err))
+			m.setStatus("New folder: " + message(err))
 			return
 		}
-		m.u.do(func() {
+		m.do(func() {
 			m.load(func() {
 				m.selectFolderNamed(name)
 				m.u.status.SetText(fmt.Sprintf("Created %s (%s).", name, class))

@@ -32,15 +32,15 @@ func (m *mainView) importFiles(paths []string) {
 			_, err := m.a.ImportFile(m.ctx, folder.Name, p, func(done, total int64) {
 				if total > 0 {
 					v := base + float64(done)/float64(total)/float64(len(paths))
-					m.u.do(func() { m.u.progress.SetValue(v) })
+					m.do(func() { m.u.progress.SetValue(v) })
 				}
 			})
 			if err != nil {
 				failed++
-				m.u.setStatus(fmt.Sprintf("Import of %s failed: %s", filepath.Base(p), message(err)))
+				m.setStatus(fmt.Sprintf("Import of %s failed: %s", display.Name(filepath.Base(p)), message(err)))
 			}
 		}
-		m.u.do(func() {
+		m.do(func() {
 			m.u.progress.Hide()
 			if failed == 0 {
 				m.u.status.SetText(fmt.Sprintf("Imported %d files into %s.", len(paths), display.Name(folder.Name)))
@@ -80,7 +80,7 @@ func (m *mainView) dropped(_ fyne.Position, uris []fyne.URI) {
 // file, until ctx (the session) ends.
 func (u *UI) watchInbox(ctx context.Context, a *app.App, dir string) {
 	w, err := inbox.New(dir, 2*time.Second, func(ctx context.Context, folder, path string) error {
-		u.setStatus(fmt.Sprintf("Inbox: importing %s into %s…", filepath.Base(path), folder))
+		u.setStatus(fmt.Sprintf("Inbox: importing %s into %s…", display.Name(filepath.Base(path)), display.Name(folder)))
 		u.do(func() {
 			u.progress.SetValue(0)
 			u.progress.Show()
@@ -101,10 +101,10 @@ func (u *UI) watchInbox(ctx context.Context, a *app.App, dir string) {
 	go func() {
 		for e := range w.Events() {
 			if e.Err != nil {
-				u.setStatus(fmt.Sprintf("Inbox: %s: %s", filepath.Base(e.Path), message(e.Err)))
+				u.setStatus(fmt.Sprintf("Inbox: %s: %s", display.Name(filepath.Base(e.Path)), message(e.Err)))
 				continue
 			}
-			u.setStatus(fmt.Sprintf("Inbox: imported %s into %s.", filepath.Base(e.Path), e.Folder))
+			u.setStatus(fmt.Sprintf("Inbox: imported %s into %s.", display.Name(filepath.Base(e.Path)), display.Name(e.Folder)))
 			u.do(func() {
 				if m := u.main; m != nil && m.folder != nil && m.folder.Name == e.Folder {
 					m.reloadFiles(*m.folder, false)

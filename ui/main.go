@@ -110,7 +110,7 @@ func (m *mainView) updateFolderRow(i widget.ListItemID, o fyne.CanvasObject) {
 func (m *mainView) load(then func()) {
 	go func() {
 		folders, err := m.a.Folders(m.ctx)
-		m.u.do(func() {
+		m.do(func() {
 			if err != nil {
 				m.u.status.SetText(message(err))
 				return
@@ -153,7 +153,7 @@ func (m *mainView) selectFolder(i int) {
 func (m *mainView) reloadFiles(f vault.Folder, report bool) {
 	go func() {
 		files, err := m.a.Files(m.ctx, f.Name)
-		m.u.do(func() {
+		m.do(func() {
 			if m.folder == nil || m.folder.ID != f.ID {
 				return
 			}
@@ -177,6 +177,7 @@ func (m *mainView) reloadFiles(f vault.Folder, report bool) {
 // the next frame.
 func (m *mainView) hidePage() {
 	m.view.clear()
+	m.pages = 0
 	m.pageLabel.SetText("")
 	m.banner.Hide()
 	m.noExportShown = false
@@ -185,7 +186,7 @@ func (m *mainView) hidePage() {
 
 func (m *mainView) selectFile(f vault.FileInfo) {
 	m.u.touch()
-	if m.file != nil && m.file.ID == f.ID {
+	if m.file != nil && m.file.ID == f.ID && m.pages > 0 {
 		return // another cell of the row on screen
 	}
 	m.file, m.page, m.pages = &f, 1, 0
@@ -234,7 +235,7 @@ func (m *mainView) render() {
 	m.u.status.SetText(fmt.Sprintf("Rendering %s page %d…", display.Name(file.Name), page))
 	go func() {
 		p, err := m.a.Preview(m.ctx, folder.Name, file.Name, app.PreviewOptions{Page: page, DPI: dpi, Keep: true})
-		m.u.do(func() {
+		m.do(func() {
 			if seq != m.seq {
 				return // the user moved on while this page rendered
 			}
@@ -294,21 +295,21 @@ func (m *mainView) outward(action policy.Action) {
 			}
 		}
 		if err != nil {
-			m.u.setStatus(message(err))
+			m.setStatus(message(err))
 			return
 		}
 		switch action {
 		case policy.Export:
-			m.u.do(func() { m.askExport(folder, file) })
+			m.do(func() { m.askExport(folder, file) })
 		case policy.Print, policy.OpenExternal:
 			m.openCopy(action, folder, file)
 		case policy.Copy:
 			text, err := m.a.CopyText(m.ctx, folder.Name, file.Name)
 			if err != nil {
-				m.u.setStatus("Copy: " + message(err))
+				m.setStatus("Copy: " + message(err))
 				return
 			}
-			m.u.do(func() {
+			m.do(func() {
 				m.u.fapp.Clipboard().SetContent(text)
 				m.u.status.SetText(fmt.Sprintf("Copied the text of %s (%d characters).", display.Name(file.Name), utf8.RuneCountInString(text)))
 			})
@@ -322,7 +323,7 @@ func (m *mainView) outward(action policy.Action) {
 func (m *mainView) openCopy(action policy.Action, folder vault.Folder, file vault.FileInfo) {
 	c, err := m.a.OpenCopy(m.ctx, action, folder.Name, file.Name)
 	if err != nil {
-		m.u.setStatus(message(err))
+		m.setStatus(message(err))
 		return
 	}
 	what := "to read"
@@ -333,7 +334,7 @@ func (m *mainView) openCopy(action policy.Action, folder vault.Folder, file vaul
 	if c.Stamped {
 		stamped = ", stamped on every page"
 	}
-	m.u.do(func() {
+	m.do(func() {
 		u, err := url.Parse(storage.NewFileURI(c.Path).String())
 		if err == nil {
 			err = m.u.fapp.OpenURL(u)
@@ -345,4 +346,20 @@ func (m *mainView) openCopy(action policy.Action, folder vault.Folder, file vaul
 		m.u.status.SetText(fmt.Sprintf("Opened a copy of %s in your default app %s (trace code %s%s). Coffer deletes it when it locks.",
 			display.Name(file.Name), what, c.TraceCode, stamped))
 	})
+}
+
+// do runs f on the UI goroutine if this view is still the window's: work
+// that finishes after a lock (a page, a copy, a dialog) must not act on
+// the unlock screen.
+func (m *mainView) do(f func()) {
+	m.u.do(func() {
+		if m.u.main == m {
+			f()
+		}
+	})
+}
+
+// setStatus shows msg in the status bar if this view is still live.
+func (m *mainView) setStatus(msg string) {
+	m.do(func() { m.u.status.SetText(msg) })
 }

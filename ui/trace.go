@@ -22,7 +22,7 @@ func (m *mainView) askTrace() {
 		result.SetText("Looking up…")
 		go func() {
 			res, err := m.a.Trace(m.ctx, q)
-			m.u.do(func() {
+			m.do(func() {
 				switch {
 				case err != nil:
 					result.SetText(message(err))

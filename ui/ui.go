@@ -21,6 +21,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/coffer-vault/coffer/app"
+	"github.com/coffer-vault/coffer/internal/display"
 	"github.com/coffer-vault/coffer/policy"
 	"github.com/coffer-vault/coffer/vault"
 )
@@ -210,11 +211,12 @@ func message(err error) string {
 	case errors.As(err, &le):
 		return fmt.Sprintf("Too many wrong passphrases. Try again after %s UTC.", le.Until.UTC().Format("15:04:05"))
 	case errors.As(err, &be):
-		return fmt.Sprintf("Blocked: %s. The attempt is recorded in the audit trail.", be.Reason)
+		return display.Text(fmt.Sprintf("Blocked: %s. The attempt is recorded in the audit trail.", be.Reason))
 	case errors.Is(err, app.ErrBlocked):
-		return "Blocked: " + err.Error()
+		return display.Text("Blocked: " + err.Error())
 	}
-	return err.Error()
+	// Errors can carry names from the vault or the disk.
+	return display.Text(err.Error())
 }
 
 // classColor gives each class a distinct badge colour.

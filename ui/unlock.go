@@ -32,6 +32,9 @@ func newUnlockView(u *UI) *unlockView {
 // submit unlocks off the UI goroutine (scrypt takes most of a second) and
 // comes back through fyne.Do.
 func (v *unlockView) submit(u *UI) {
+	if v.button.Disabled() {
+		return // an unlock is running (Enter pressed twice)
+	}
 	pass := v.pass.Text
 	v.button.Disable()
 	v.err.SetText("Unlocking…")

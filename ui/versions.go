@@ -25,7 +25,7 @@ func (m *mainView) showVersions() {
 	folder, file := *m.folder, *m.file
 	go func() {
 		vers, err := m.a.Versions(m.ctx, folder.Name, file.Name)
-		m.u.do(func() {
+		m.do(func() {
 			if err != nil {
 				m.u.status.SetText(message(err))
 				return
@@ -63,10 +63,10 @@ func (m *mainView) restore(folder vault.Folder, file vault.FileInfo, seq int) {
 	go func() {
 		ver, err := m.a.Restore(m.ctx, folder.Name, file.Name, seq)
 		if err != nil {
-			m.u.setStatus(message(err))
+			m.setStatus(message(err))
 			return
 		}
-		m.u.do(func() {
+		m.do(func() {
 			m.u.status.SetText(fmt.Sprintf("Restored %s version %d as version %d.", display.Name(file.Name), seq, ver.Seq))
 		})
 	}()

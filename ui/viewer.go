@@ -175,15 +175,15 @@ type paneLayout struct {
 }
 
 func (l *paneLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
-	for _, o := range objs {
-		o.Move(fyne.NewPos(0, 0))
-		o.Resize(size)
-	}
 	if size != l.last {
 		l.last = size
 		if l.v.mode <= 0 && l.v.image.Image != nil {
-			l.v.fit()
+			l.v.fit() // before the scroll is laid out with the image's old size
 		}
+	}
+	for _, o := range objs {
+		o.Move(fyne.NewPos(0, 0))
+		o.Resize(size)
 	}
 }
 

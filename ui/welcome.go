@@ -117,11 +117,13 @@ func (v *welcomeView) submit(u *UI) {
 	pass := v.pass.Text
 	v.busy = true
 	v.create.Disable()
+	v.openOther.Disable()
 	v.err.SetText("Creating the vault…")
 	go func() {
 		a, err := u.create(u.ctx, u.dir, who, pass)
 		u.do(func() {
 			v.busy = false
+			v.openOther.Enable()
 			if err != nil {
 				v.err.SetText(message(err))
 				v.check()

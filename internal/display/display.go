@@ -6,19 +6,45 @@
 package display
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Name returns name unchanged if it is printable, has no leading or
 // trailing spaces and does not start with a quote; quoted otherwise.
 func Name(name string) string {
-	clean := strings.IndexFunc(name, func(r rune) bool {
-		return r == unicode.ReplacementChar || !unicode.IsPrint(r) && r != ' '
-	}) < 0
+	clean := strings.IndexFunc(name, unprintable) < 0
 	if clean && strings.TrimSpace(name) == name && !strings.HasPrefix(name, `"`) {
 		return name
 	}
 	return strconv.Quote(name)
+}
+
+// Text returns free text (an error message, an audit reason) with every
+// character that does not print replaced by its Go escape, in place; the
+// rest is left as it is.
+func Text(s string) string {
+	if strings.IndexFunc(s, unprintable) < 0 {
+		return s
+	}
+	var b strings.Builder
+	for i, r := range s {
+		switch {
+		case r == utf8.RuneError && !strings.HasPrefix(s[i:], "\uFFFD"):
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case unprintable(r):
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func unprintable(r rune) bool {
+	return r == unicode.ReplacementChar || !unicode.IsPrint(r) && r != ' '
 }

@@ -25,3 +25,17 @@ func TestName(t *testing.T) {
 		}
 	}
 }
+
+func TestText(t *testing.T) {
+	for in, want := range map[string]string{
+		"no preview for this type":             "no preview for this type",
+		"invoice\u202efdp.exe (x): no preview": `invoice\u202efdp.exe (x): no preview`,
+		"line\nbreak":                          `line\nbreak`,
+		"bad \xff byte":                        `bad \xff byte`,
+		"Überweisung.pdf":                      "Überweisung.pdf",
+	} {
+		if got := display.Text(in); got != want {
+			t.Errorf("Text(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -30,8 +30,14 @@ type Strength struct {
 // OK reports whether a new vault may use the passphrase.
 func (s Strength) OK() bool { return s.Score >= MinScore }
 
-// measuredRunes is how much of a passphrase zxcvbn looks at.
-const measuredRunes = 100
+// measuredRunes is how much of a passphrase zxcvbn looks at: its matching
+// grows steeply with length (170 ms for 100 digits here, on every
+// keystroke of the first-run screen).
+const measuredRunes = 64
+
+// minDistinct is the fewest different characters a passphrase needs:
+// zxcvbn-go rates "12" repeated 50 times, or twelve "é", as very strong.
+const minDistinct = 6
 
 var labels = [...]string{"very weak", "weak", "fair", "strong", "very strong"}
 
@@ -46,14 +52,19 @@ func Measure(p string, userInputs ...string) Strength {
 		inputs = append(inputs, strings.Fields(strings.NewReplacer("@", " ", ".", " ").Replace(in))...)
 		inputs = append(inputs, in)
 	}
-	// zxcvbn's matching grows steeply with length (over a second at 300
-	// characters); like upstream zxcvbn, judge the first 100, which is
-	// plenty for a strong score.
-	if rs := []rune(p); len(rs) > measuredRunes {
+	rs := []rune(p)
+	if len(rs) > measuredRunes {
 		p = string(rs[:measuredRunes])
 	}
 	r := zxcvbn.PasswordStrength(p, inputs)
 	score := min(max(r.Score, 0), 4)
+	distinct := map[rune]bool{}
+	for _, c := range rs {
+		distinct[c] = true
+	}
+	if len(distinct) < minDistinct {
+		score = min(score, 1)
+	}
 	s := Strength{Score: score, Label: labels[score]}
 	switch {
 	case score < 2:
