@@ -9,9 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
-	"unicode"
 
 	"github.com/coffer-vault/coffer/audit"
 	"github.com/coffer-vault/coffer/internal/display"
@@ -195,7 +193,7 @@ func (a *App) OpenCopy(ctx context.Context, action policy.Action, folder, name s
 	if err != nil {
 		return nil, err
 	}
-	out := filepath.Join(sub, SafeFileName(name))
+	out := filepath.Join(sub, display.FileName(name))
 	res, err := a.export(ctx, action, folder, name, out, ExportOptions{})
 	if err != nil {
 		_ = os.RemoveAll(sub)
@@ -226,20 +224,4 @@ func removeStaleCopies(root string, now time.Time) {
 			_ = os.RemoveAll(filepath.Join(root, e.Name()))
 		}
 	}
-}
-
-// SafeFileName is the last element of a stored name with every character
-// that does not print (controls, direction overrides) replaced by '_', so
-// the file shows what it is; "copy" if nothing is left.
-func SafeFileName(stored string) string {
-	n := strings.Map(func(r rune) rune {
-		if r == unicode.ReplacementChar || !unicode.IsPrint(r) && r != ' ' {
-			return '_'
-		}
-		return r
-	}, filepath.Base(strings.ReplaceAll(stored, "\\", "/")))
-	if n = strings.TrimSpace(n); n == "" || n == "." || n == ".." || n == "/" {
-		return "copy"
-	}
-	return n
 }

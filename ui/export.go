@@ -26,7 +26,7 @@ import (
 func (m *mainView) askExport(folder vault.Folder, file vault.FileInfo) {
 	dir := defaultSaveDir()
 	name := widget.NewEntry()
-	name.SetText(app.SafeFileName(file.Name))
+	name.SetText(display.FileName(file.Name))
 	where := widget.NewLabel(dir)
 	where.Truncation = fyne.TextTruncateEllipsis
 	choose := widget.NewButton("Change…", func() {

@@ -7,6 +7,7 @@ package display
 
 import (
 	"fmt"
+	"path"
 	"strconv"
 	"strings"
 	"unicode"
@@ -47,4 +48,20 @@ func Text(s string) string {
 
 func unprintable(r rune) bool {
 	return r == unicode.ReplacementChar || !unicode.IsPrint(r) && r != ' '
+}
+
+// FileName turns a stored name into a local file name for a copy: its last
+// element, with every character that does not print replaced by '_' so
+// the file shows what it is; "copy" if nothing is left.
+func FileName(stored string) string {
+	n := strings.Map(func(r rune) rune {
+		if unprintable(r) {
+			return '_'
+		}
+		return r
+	}, path.Base(strings.ReplaceAll(stored, `\`, "/")))
+	if n = strings.TrimSpace(n); n == "" || n == "." || n == ".." || n == "/" {
+		return "copy"
+	}
+	return n
 }

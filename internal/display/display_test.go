@@ -39,3 +39,19 @@ func TestText(t *testing.T) {
 		}
 	}
 }
+
+func TestFileName(t *testing.T) {
+	for in, want := range map[string]string{
+		"report.pdf":           "report.pdf",
+		"invoice\u202efdp.exe": "invoice_fdp.exe",
+		"../../etc/passwd":     "passwd",
+		`a\\b\\c.txt`:          "c.txt",
+		"..":                   "copy",
+		"  ":                   "copy",
+		"nul\x00.txt":          "nul_.txt",
+	} {
+		if got := display.FileName(in); got != want {
+			t.Errorf("FileName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
