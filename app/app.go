@@ -93,7 +93,11 @@ func Open(ctx context.Context, dir, passphrase string) (*App, error) {
 	a := &App{v: v}
 	if n := v.FailedUnlocks(); n > 0 {
 		a.record(ctx, audit.Event{Action: audit.Unlock, Outcome: audit.Failed, Reason: fmt.Sprintf("%d wrong passphrases before this unlock", n)})
-		a.warnings = append(a.warnings, fmt.Sprintf("%d wrong passphrases were tried since the last unlock", n))
+		tried := fmt.Sprintf("%d wrong passphrases were", n)
+		if n == 1 {
+			tried = "1 wrong passphrase was"
+		}
+		a.warnings = append(a.warnings, tried+" tried since the last unlock")
 	}
 	a.checkClock(ctx, time.Now())
 	if err := a.loadPolicy(ctx); err != nil {

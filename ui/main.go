@@ -121,6 +121,10 @@ func (m *mainView) load(then func()) {
 			switch {
 			case then != nil:
 				then()
+			case len(m.a.Warnings()) > 0:
+				// Wrong passphrases tried since the last unlock, a clock
+				// set back: the first thing the user must read.
+				m.u.status.SetText(display.Text("Warning: " + strings.Join(m.a.Warnings(), "; ") + "."))
 			case len(folders) == 0:
 				m.u.status.SetText("Unlocked. No folders yet: make one with New folder… (Ctrl+N), then import documents.")
 			default:

@@ -128,9 +128,6 @@ func (u *UI) unlocked(a *app.App) {
 	u.touch()
 	u.main = newMainView(u)
 	u.win.SetContent(u.main.content)
-	for _, w := range a.Warnings() {
-		u.status.SetText("Warning: " + w)
-	}
 	u.installCommands()
 	u.win.SetOnDropped(func(p fyne.Position, uris []fyne.URI) {
 		if u.main != nil {

@@ -153,7 +153,10 @@ func TestUnlockBrowsePreviewAndBlockedCopy(t *testing.T) {
 		test.Type(entry, pass)
 		entry.OnSubmitted(entry.Text)
 	})
-	eventually(t, "unlock", func() bool { return u.App() != nil && strings.HasPrefix(u.Status(), "Unlocked") })
+	// The wrong passphrase before is the first thing the status bar says.
+	eventually(t, "unlock", func() bool {
+		return u.App() != nil && strings.HasPrefix(u.Status(), "Warning: 1 wrong passphrase was tried since the last unlock")
+	})
 
 	folders, files := lists(t, w)
 	onUI(func() { folders.Select(0) }) // Deals, sorted by name
