@@ -137,25 +137,8 @@ func TestDesktopWindow(t *testing.T) {
 	mustRun(t, bin, "folder", "create", "--vault", dir, "Deals", "--class", "confidential")
 	mustRun(t, bin, "import", "--vault", dir, "--folder", "Deals", filepath.Join(testenv.Corpus(t), "pdf", "asy-latex.pdf"))
 	display := startXvfb(t)
-	shots := os.Getenv("COFFER_SCREENSHOTS")
-	if shots == "" {
-		shots = t.TempDir()
-	}
-
-	gui := exec.Command(bin, "gui", "--vault", dir)
-	gui.Env = append(os.Environ(), "DISPLAY="+display, "HOME="+t.TempDir())
-	if err := gui.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = gui.Process.Kill(); _ = gui.Wait() })
-
-	win := strings.Fields(x(t, display, "xdotool", "search", "--sync", "--name", "Coffer"))[0]
-	if name := x(t, display, "xdotool", "getwindowname", win); !strings.HasPrefix(name, "Coffer") {
-		t.Fatalf("window title %q", name)
-	}
-	time.Sleep(time.Second) // let the first frame and focus settle
-	// No window manager runs under Xvfb: focus the window directly.
-	x(t, display, "xdotool", "windowfocus", "--sync", win)
+	shots := screenshotDir(t)
+	openWindow(t, bin, display, dir)
 	x(t, display, "xdotool", "type", "--delay", "40", crashPass)
 	x(t, display, "xdotool", "key", "Return")
 
@@ -192,15 +175,7 @@ func TestDesktopFirstRun(t *testing.T) {
 	bin := buildCoffer(t)
 	dir := filepath.Join(t.TempDir(), "new-vault")
 	display := startXvfb(t)
-	gui := exec.Command(bin, "gui", "--vault", dir)
-	gui.Env = append(os.Environ(), "DISPLAY="+display, "HOME="+t.TempDir())
-	if err := gui.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = gui.Process.Kill(); _ = gui.Wait() })
-	win := strings.Fields(x(t, display, "xdotool", "search", "--sync", "--name", "Coffer"))[0]
-	time.Sleep(time.Second)
-	x(t, display, "xdotool", "windowfocus", "--sync", win)
+	openWindow(t, bin, display, dir)
 	const firstPass = "gravel tulip anchor noodle"
 	for i, field := range []string{"Ann Trader", "ann@example.com", firstPass, firstPass} {
 		if i > 0 {
@@ -215,10 +190,7 @@ func TestDesktopFirstRun(t *testing.T) {
 	time.Sleep(time.Second)
 	x(t, display, "xdotool", "type", "--delay", "30", "Deals")
 	x(t, display, "xdotool", "key", "Return")
-	shot := filepath.Join(t.TempDir(), "first-run.png")
-	if dir := os.Getenv("COFFER_SCREENSHOTS"); dir != "" {
-		shot = filepath.Join(dir, "first-run.png")
-	}
+	shot := filepath.Join(screenshotDir(t), "first-run.png")
 	var out string
 	waitFor(t, "the folder Deals", func() bool {
 		cmd := exec.Command(bin, "ls", "--vault", dir)
@@ -235,6 +207,34 @@ func TestDesktopFirstRun(t *testing.T) {
 	if dark < 10000 {
 		t.Errorf("the window looks blank (%d dark pixels); see %s", dark, shot)
 	}
+}
+
+// openWindow starts `coffer gui` on the vault folder dir on display,
+// waits for its window, checks the title and gives it the keyboard.
+func openWindow(t *testing.T, bin, display, dir string) {
+	t.Helper()
+	gui := exec.Command(bin, "gui", "--vault", dir)
+	gui.Env = append(os.Environ(), "DISPLAY="+display, "HOME="+t.TempDir())
+	if err := gui.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = gui.Process.Kill(); _ = gui.Wait() })
+	win := strings.Fields(x(t, display, "xdotool", "search", "--sync", "--name", "Coffer"))[0]
+	if name := x(t, display, "xdotool", "getwindowname", win); !strings.HasPrefix(name, "Coffer") {
+		t.Fatalf("window title %q", name)
+	}
+	time.Sleep(time.Second) // let the first frame and focus settle
+	// No window manager runs under Xvfb: focus the window directly.
+	x(t, display, "xdotool", "windowfocus", "--sync", win)
+}
+
+// screenshotDir is $COFFER_SCREENSHOTS, where the PNGs are kept, or a
+// temporary folder.
+func screenshotDir(t *testing.T) string {
+	if d := os.Getenv("COFFER_SCREENSHOTS"); d != "" {
+		return d
+	}
+	return t.TempDir()
 }
 
 // waitFor polls cond for up to a minute.
