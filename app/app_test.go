@@ -374,18 +374,27 @@ func TestPreviewTraceCodes(t *testing.T) {
 	}
 }
 
+// folderWithPDFs creates folder of class in a and imports the named PDFs
+// of the shared corpus into it.
+func folderWithPDFs(t *testing.T, a *app.App, folder string, class policy.Class, pdfs ...string) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := a.CreateFolder(ctx, folder, class); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range pdfs {
+		if _, err := a.ImportFile(ctx, folder, filepath.Join(testenv.Corpus(t), "pdf", n), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // TestPDFPreview previews a real PDF from a confidential folder in the app:
 // the page comes back rendered, watermarked, traced; to a file it is refused.
 func TestPDFPreview(t *testing.T) {
 	ctx := context.Background()
 	a, _ := newApp(t)
-	if _, err := a.CreateFolder(ctx, "Deals", policy.Confidential); err != nil {
-		t.Fatal(err)
-	}
-	src := filepath.Join(testenv.Corpus(t), "pdf", "asy-latex.pdf")
-	if _, err := a.ImportFile(ctx, "Deals", src, nil); err != nil {
-		t.Fatal(err)
-	}
+	folderWithPDFs(t, a, "Deals", policy.Confidential, "asy-latex.pdf")
 	p, err := a.Preview(ctx, "Deals", "asy-latex.pdf", app.PreviewOptions{Page: 3, DPI: 72})
 	if err != nil {
 		t.Fatal(err)
@@ -435,13 +444,7 @@ func TestInitRefusesWeakPassphrase(t *testing.T) {
 func TestKeptDocument(t *testing.T) {
 	ctx := context.Background()
 	a, _ := newApp(t)
-	if _, err := a.CreateFolder(ctx, "Deals", policy.Confidential); err != nil {
-		t.Fatal(err)
-	}
-	src := filepath.Join(testenv.Corpus(t), "pdf", "asy-latex.pdf")
-	if _, err := a.ImportFile(ctx, "Deals", src, nil); err != nil {
-		t.Fatal(err)
-	}
+	folderWithPDFs(t, a, "Deals", policy.Confidential, "asy-latex.pdf")
 	keep := func(page int) *app.Page {
 		t.Helper()
 		p, err := a.Preview(ctx, "Deals", "asy-latex.pdf", app.PreviewOptions{Page: page, DPI: 72, Keep: true})
@@ -553,14 +556,8 @@ func TestOpenCopy(t *testing.T) {
 	t.Setenv("HOME", t.TempDir())
 	ctx := context.Background()
 	a, _ := newApp(t)
-	src := filepath.Join(testenv.Corpus(t), "pdf", "asy-latex.pdf")
 	for _, c := range []policy.Class{policy.Internal, policy.Confidential} {
-		if _, err := a.CreateFolder(ctx, string(c), c); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := a.ImportFile(ctx, string(c), src, nil); err != nil {
-			t.Fatal(err)
-		}
+		folderWithPDFs(t, a, string(c), c, "asy-latex.pdf")
 	}
 	if _, err := a.Import(ctx, string(policy.Internal), "evil\u202efdp.exe", strings.NewReader("x"), nil); err != nil {
 		t.Fatal(err)
@@ -612,15 +609,8 @@ func TestOpenCopy(t *testing.T) {
 func TestCloseDuringPreviews(t *testing.T) {
 	ctx := context.Background()
 	a, _ := newApp(t)
-	if _, err := a.CreateFolder(ctx, "Deals", policy.Confidential); err != nil {
-		t.Fatal(err)
-	}
 	names := []string{"asy-latex.pdf", "reportlab-userguide.pdf"}
-	for _, n := range names {
-		if _, err := a.ImportFile(ctx, "Deals", filepath.Join(testenv.Corpus(t), "pdf", n), nil); err != nil {
-			t.Fatal(err)
-		}
-	}
+	folderWithPDFs(t, a, "Deals", policy.Confidential, names...)
 	if _, err := a.Preview(ctx, "Deals", names[0], app.PreviewOptions{DPI: 36}); err != nil {
 		t.Fatal(err) // starts the renderer
 	}
