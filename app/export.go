@@ -59,7 +59,7 @@ func (a *App) export(ctx context.Context, action policy.Action, folder, name, ou
 	}
 	if !opts.Overwrite {
 		if _, err := os.Lstat(out); err == nil {
-			return nil, fmt.Errorf("%s already exists; choose another path or pass --force: %w", out, fs.ErrExist)
+			return nil, existsError(out)
 		}
 	}
 	res := &Exported{TraceCode: audit.NewTraceCode()}
@@ -93,6 +93,11 @@ func (a *App) export(ctx context.Context, action policy.Action, folder, name, ou
 	return res, nil
 }
 
+// existsError says that out is taken, wrapping fs.ErrExist.
+func existsError(out string) error {
+	return fmt.Errorf("%s already exists; choose another path or pass --force: %w", out, fs.ErrExist)
+}
+
 // place moves the finished copy to out. Without overwrite it links, which
 // fails if out appeared since the check above, rather than renaming over
 // it; filesystems without links (FAT on a USB stick) get a checked rename.
@@ -105,10 +110,10 @@ func place(tmp, out string, overwrite bool) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, fs.ErrExist):
-		return fmt.Errorf("%s already exists; choose another path or pass --force: %w", out, fs.ErrExist)
+		return existsError(out)
 	}
 	if _, serr := os.Lstat(out); serr == nil {
-		return fmt.Errorf("%s already exists; choose another path or pass --force: %w", out, fs.ErrExist)
+		return existsError(out)
 	}
 	return os.Rename(tmp, out)
 }
