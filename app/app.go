@@ -90,7 +90,25 @@ func Open(ctx context.Context, dir, passphrase string) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	return start(ctx, v)
+}
+
+// Rebuild makes a new index for the vault in dir from its signed objects
+// (when Open fails with vault.ErrNeedsRebuild) and opens it.
+func Rebuild(ctx context.Context, dir, passphrase string) (*App, *vault.RebuildReport, error) {
+	v, rep, err := vault.Rebuild(ctx, dir, passphrase)
+	if err != nil {
+		return nil, nil, err
+	}
+	a, err := start(ctx, v)
+	return a, rep, err
+}
+
+// start finishes unlocking an open vault: warnings, clock, policy,
+// retention.
+func start(ctx context.Context, v *vault.Vault) (*App, error) {
 	a := &App{v: v}
+	a.warnings = append(a.warnings, v.Warnings()...)
 	if n := v.FailedUnlocks(); n > 0 {
 		a.record(ctx, audit.Event{Action: audit.Unlock, Outcome: audit.Failed, Reason: fmt.Sprintf("%d wrong passphrases before this unlock", n)})
 		tried := fmt.Sprintf("%d wrong passphrases were", n)

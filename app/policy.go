@@ -13,8 +13,8 @@ import (
 
 // loadPolicy reads the signed policy in force and refuses a vault whose
 // policy was removed, forged or replaced by an older one. The highest
-// serial ever applied is in the audit trail, which is signed and chained,
-// so putting back an old (validly signed) policy is recognised.
+// serial ever applied is kept in the vault's signed checkpoint, which no
+// edit of the index reaches; a checkpoint that cannot be read refuses.
 func (a *App) loadPolicy(ctx context.Context) error {
 	doc, err := a.v.Policy(ctx)
 	if err != nil {
@@ -24,7 +24,7 @@ func (a *App) loadPolicy(ctx context.Context) error {
 		}
 		return err
 	}
-	applied, err := a.appliedPolicySerial(ctx)
+	applied, err := a.v.AppliedPolicySerial()
 	if err != nil {
 		return err
 	}
@@ -34,28 +34,17 @@ func (a *App) loadPolicy(ctx context.Context) error {
 		a.record(ctx, audit.Event{Action: audit.Tamper, Outcome: audit.Blocked, Reason: msg})
 		return fmt.Errorf("%w: %s", vault.ErrTampered, msg)
 	case doc.Serial > applied:
-		a.record(ctx, audit.Event{Action: audit.PolicyChange, Outcome: audit.OK, Version: int(doc.Serial),
-			Reason: fmt.Sprintf("policy serial %d in force", doc.Serial)})
+		if err := a.mustRecord(ctx, audit.Event{Action: audit.PolicyChange, Outcome: audit.OK, Version: int(doc.Serial),
+			Reason: fmt.Sprintf("policy serial %d in force", doc.Serial)}); err != nil {
+			return err
+		}
+		if err := a.v.MarkPolicyApplied(doc.Serial); err != nil {
+			return err
+		}
 	}
 	a.doc = doc
 	_ = a.v.SetMaxFailures(doc.MaxUnlockFailures)
 	return nil
-}
-
-// appliedPolicySerial returns the highest policy serial the audit trail
-// records as applied.
-func (a *App) appliedPolicySerial(ctx context.Context) (uint64, error) {
-	log, err := a.v.AuditEvents(ctx)
-	if err != nil {
-		return 0, err
-	}
-	var max uint64
-	for _, e := range log.Events {
-		if e.Action == audit.PolicyChange && e.Outcome == audit.OK && uint64(e.Version) > max {
-			max = uint64(e.Version)
-		}
-	}
-	return max, nil
 }
 
 // SetPolicy issues a new policy (the owner of a standalone vault is its

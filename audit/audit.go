@@ -22,9 +22,11 @@ const (
 	Export       Action = "export"
 	Restore      Action = "restore"
 	Check        Action = "check"
-	Clock        Action = "clock"  // the clock went back behind recorded time
-	Tamper       Action = "tamper" // vault data was altered outside Coffer
-	PolicyChange Action = "policy" // a policy document came into force
+	Clock        Action = "clock"   // the clock went back behind recorded time
+	Tamper       Action = "tamper"  // vault data was altered outside Coffer
+	Repair       Action = "repair"  // the index was put back in line with the signed objects
+	Rebuild      Action = "rebuild" // the index was made anew from the signed objects
+	PolicyChange Action = "policy"  // a policy document came into force
 	Retention    Action = "retention"
 	Preview      Action = "preview"
 	PreviewFile  Action = "preview-to-file"

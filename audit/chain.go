@@ -76,11 +76,28 @@ func (b Break) String() string {
 	return fmt.Sprintf("entry %d (seq %d): %s: %s", b.Position, b.Seq, b.Kind, b.Detail)
 }
 
+// Anchor is a link a chain continues from when its earlier entries are
+// kept elsewhere: the sequence number and hash of the entry before the
+// first one given.
+type Anchor struct {
+	Seq  int64
+	Hash [32]byte
+}
+
 // Verify checks a chain in stored order and returns every break. trusted
 // says whether a signer key may sign entries.
 func Verify(entries []Entry, trusted func(ed25519.PublicKey) bool) []Break {
+	return VerifyFrom(entries, nil, trusted)
+}
+
+// VerifyFrom is Verify for a chain whose first entry follows start; a nil
+// start means the chain begins with entry 1.
+func VerifyFrom(entries []Entry, start *Anchor, trusted func(ed25519.PublicKey) bool) []Break {
 	var breaks []Break
 	var prev *Entry
+	if start != nil {
+		prev = &Entry{Seq: start.Seq, Hash: start.Hash}
+	}
 	for i := range entries {
 		e := &entries[i]
 		pos := i + 1

@@ -3,6 +3,7 @@ package vault
 import (
 	"context"
 	"crypto/ed25519"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -29,6 +30,10 @@ func (v *Vault) AppendAudit(ctx context.Context, e audit.Event) (audit.Event, er
 	if err != nil {
 		return e, err
 	}
+	base, err := v.auditBase(ctx)
+	if err != nil {
+		return e, err
+	}
 	row, err := v.idx.AppendAudit(ctx, func(last *index.AuditRow) (index.AuditRow, error) {
 		entry := audit.Entry{Time: e.Time, Action: e.Action, Outcome: e.Outcome, Sealed: sealed}
 		var prev *audit.Entry
@@ -38,13 +43,23 @@ func (v *Vault) AppendAudit(ctx context.Context, e audit.Event) (audit.Event, er
 				return index.AuditRow{}, err
 			}
 			prev = &p
+		} else if base != nil {
+			prev = &audit.Entry{Seq: base.Seq, Hash: base.Hash}
 		}
 		entry.Link(prev, v.devKey)
 		return index.AuditRow{Seq: entry.Seq, At: entry.Time, Action: string(entry.Action), Outcome: string(entry.Outcome),
 			Sealed: entry.Sealed, Prev: entry.Prev[:], Hash: entry.Hash[:], Signer: entry.Signer, Sig: entry.Sig}, nil
 	})
 	e.Seq = row.Seq
-	return e, err
+	if err != nil {
+		return e, err
+	}
+	var hash [32]byte
+	copy(hash[:], row.Hash)
+	if err := v.recordAuditHead(row.Seq, hash); err != nil {
+		return e, fmt.Errorf("audit entry %d is stored, but the checkpoint could not follow it: %w", row.Seq, err)
+	}
+	return e, nil
 }
 
 func auditAD(t time.Time, action audit.Action, outcome audit.Outcome) string {
@@ -85,7 +100,16 @@ func (v *Vault) AuditEvents(ctx context.Context) (*AuditLog, error) {
 		}
 		entries = append(entries, e)
 	}
-	log.Breaks = append(log.Breaks, audit.Verify(entries, v.trusted)...)
+	base, err := v.auditBase(ctx)
+	if err != nil {
+		log.Breaks = append(log.Breaks, audit.Break{Position: 1, Kind: audit.Edited, Detail: err.Error()})
+	}
+	if base != nil && (len(entries) == 0 || entries[0].Action != audit.Rebuild) {
+		log.Breaks = append(log.Breaks, audit.Break{Position: 1, Kind: audit.Deleted,
+			Detail: fmt.Sprintf("the trail continues after entry %d, but its first entry is not the record of a rebuild", base.Seq)})
+	}
+	log.Breaks = append(log.Breaks, audit.VerifyFrom(entries, base, v.trust.allowsAudit)...)
+	log.Breaks = append(log.Breaks, v.checkpointBreaks(entries)...)
 	for i, e := range entries {
 		ev := audit.Event{Seq: e.Seq, Time: e.Time, Action: e.Action, Outcome: e.Outcome}
 		var d audit.Details
@@ -103,4 +127,55 @@ func (v *Vault) AuditEvents(ctx context.Context) (*AuditLog, error) {
 // highest time this device has seen.
 func (v *Vault) LastAuditTime(ctx context.Context) (time.Time, error) {
 	return v.idx.LastAuditTime(ctx)
+}
+
+// checkpointBreaks compares the chain with the signed checkpoint, which no
+// edit of the index reaches: the entry it names must be there, unchanged.
+// (Open already refused a chain that ends before it.)
+func (v *Vault) checkpointBreaks(entries []audit.Entry) []audit.Break {
+	c, err := v.readCheckpoint()
+	if err != nil {
+		return []audit.Break{{Position: len(entries) + 1, Kind: audit.Edited, Detail: "the signed checkpoint cannot be read: " + err.Error()}}
+	}
+	if c.AuditSeq == 0 {
+		return nil
+	}
+	for i, e := range entries {
+		if e.Seq != c.AuditSeq {
+			continue
+		}
+		if e.Hash != c.AuditHash {
+			return []audit.Break{{Position: i + 1, Seq: e.Seq, Kind: audit.Edited, Detail: "differs from the entry the signed checkpoint names"}}
+		}
+		return nil
+	}
+	return []audit.Break{{Position: len(entries) + 1, Seq: c.AuditSeq, Kind: audit.Deleted,
+		Detail: fmt.Sprintf("entry %d, which the signed checkpoint names, is not in the trail", c.AuditSeq)}}
+}
+
+// metaAuditBase is the index meta key holding, after a rebuild that could
+// not keep the old trail, the signed checkpoint the new trail continues
+// from.
+const metaAuditBase = "audit_base"
+
+// auditBase returns where this index's audit chain begins: nil for entry 1,
+// or the link a rebuilt index's chain continues from, proven by the signed
+// checkpoint kept in meta.
+func (v *Vault) auditBase(ctx context.Context) (*audit.Anchor, error) {
+	msg, err := v.idx.GetMeta(ctx, metaAuditBase)
+	if errors.Is(err, index.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	text, err := v.openNote(msg)
+	if err != nil {
+		return nil, fmt.Errorf("the start of the audit trail is not signed by this device: %w", ErrTampered)
+	}
+	c, err := parseCheckpoint(text)
+	if err != nil || c.Vault != v.cfg.Vault || c.Device != v.device.Device {
+		return nil, fmt.Errorf("the start of the audit trail is not a checkpoint of this vault: %w", ErrTampered)
+	}
+	return &audit.Anchor{Seq: c.AuditSeq, Hash: c.AuditHash}, nil
 }

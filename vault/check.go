@@ -1,14 +1,15 @@
 package vault
 
 import (
-	"bytes"
 	"context"
 	"crypto/ed25519"
-	"encoding/json"
+	"crypto/hmac"
+	"errors"
 	"fmt"
 	"runtime"
 	"sort"
 	"sync"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -63,37 +64,84 @@ func (v *Vault) Check(ctx context.Context, progress CheckProgress) (*Report, err
 	if err := v.checkVersions(ctx, r, folders, chunkErr); err != nil {
 		return nil, err
 	}
+	if err := v.checkUnlisted(ctx, r, object.KindKeyring, func(id object.ID) error {
+		_, err := v.loadKeyring(ctx, id)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	keys := v.knownKeys()
+	if err := v.checkUnlisted(ctx, r, object.KindFolder, func(id object.ID) error {
+		var err error = ErrNotFound
+		for _, fks := range keys {
+			if _, err = v.readFolderBody(ctx, id, fks[0].identity); err == nil || errors.Is(err, ErrNotAllowedSigner) {
+				return err
+			}
+		}
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	if err := v.checkUnlisted(ctx, r, object.KindManifest, func(id object.ID) error {
+		_, err := v.findManifest(ctx, id, keys)
+		if errors.Is(err, ErrNotFound) {
+			// No key opens it, so the signer was never looked at: the
+			// envelope alone says whether someone signed it on purpose.
+			data, gerr := v.objects.Get(ctx, store.Handle{Kind: object.KindManifest, ID: id})
+			if gerr == nil {
+				if o, oerr := object.Open(data, object.KindManifest, id); oerr == nil {
+					return v.checkSigner(object.KindManifest, o.Signer)
+				}
+			}
+		}
+		return err
+	}); err != nil {
+		return nil, err
+	}
 	sort.Strings(r.Leftovers)
 	return r, nil
 }
 
+// checkDevices verifies every device certificate: each must be signed by
+// the user key, and one must certify this device's key.
 func (v *Vault) checkDevices(ctx context.Context, r *Report) {
-	h := store.Handle{Kind: object.KindDevice, ID: v.device.Device}
-	data, err := v.objects.Get(ctx, h)
+	self := false
+	_ = v.objects.List(ctx, object.KindDevice, func(id object.ID, _ int64) error {
+		cert, err := v.readDeviceCert(ctx, id)
+		if err != nil {
+			r.add("device/"+id.String(), "device certificate: "+err.Error())
+			return nil
+		}
+		self = self || (cert.Device == v.device.Device && ed25519.PublicKey(cert.Key).Equal(v.devKey.Public()))
+		r.Checked["device"]++
+		return nil
+	})
+	if !self {
+		r.add("device/"+v.device.Device.String(), "this device has no valid certificate (its key is proven by your passphrase, but other devices could not trust it)")
+	}
+}
+
+// checkUnlisted looks at stored objects of kind that the index does not
+// name. A partial write left by a crash does not verify and is a leftover;
+// an object that verifies, or is validly signed by a key that may not sign
+// it, is a problem: either a plant, or something Open could not put back.
+func (v *Vault) checkUnlisted(ctx context.Context, r *Report, kind object.Kind, read func(object.ID) error) error {
+	ids, err := v.unknownObjects(ctx, kind)
 	if err != nil {
-		r.add(h.String(), "this device's certificate: "+err.Error())
-		return
+		return err
 	}
-	o, err := object.Open(data, h.Kind, h.ID)
-	if err == nil && !bytes.Equal(o.Signer, v.cfg.UserKey) {
-		err = fmt.Errorf("not signed by the user key")
+	for _, id := range ids {
+		err := read(id)
+		switch {
+		case err == nil:
+			r.add(kind.String()+"/"+id.String(), "a signed object the index does not list (run 'coffer check --rebuild')")
+		case errors.Is(err, ErrNotAllowedSigner):
+			r.add(kind.String()+"/"+id.String(), err.Error())
+		default:
+			r.Leftovers = append(r.Leftovers, kind.String()+"/"+id.String())
+		}
 	}
-	var plain []byte
-	if err == nil {
-		plain, err = decrypt(o.Body, 1<<20, v.userID)
-	}
-	var cert deviceCert
-	if err == nil {
-		err = json.Unmarshal(plain, &cert)
-	}
-	if err == nil && (cert.Device != v.device.Device || !ed25519.PublicKey(cert.Key).Equal(v.devKey.Public())) {
-		err = fmt.Errorf("certifies another key")
-	}
-	if err != nil {
-		r.add(h.String(), "device certificate: "+err.Error())
-		return
-	}
-	r.Checked["device"]++
+	return nil
 }
 
 func (v *Vault) checkPolicies(ctx context.Context, r *Report) {
@@ -153,6 +201,9 @@ func (v *Vault) checkFolders(ctx context.Context, r *Report) folderNames {
 		}
 		if body.Name != s.Name || body.Class != s.Class {
 			r.add("index", fmt.Sprintf("folder %q: index says %q (%s), signed object says %q (%s)", label, s.Name, s.Class, body.Name, body.Class))
+		}
+		if !hmacEqual(row.NameMAC, v.seal.nameMAC(foldersScope, body.Name)) {
+			r.add("index", fmt.Sprintf("folder %q: its name lookup key is another folder's", body.Name))
 		}
 		r.Checked["folder"]++
 	}
@@ -235,7 +286,13 @@ func (v *Vault) checkVersions(ctx context.Context, r *Report, folders folderName
 	if err != nil {
 		return err
 	}
-	referenced := map[object.ID]bool{}
+	stale, err := v.idx.StaleHeads(ctx)
+	if err != nil {
+		return err
+	}
+	for _, h := range stale {
+		r.add("index", fmt.Sprintf("file %s: the index points it at version %s, which version %s follows", h.File.String()[:12], h.Head.String()[:12], h.Child.String()[:12]))
+	}
 	reported := map[object.ID]int{} // chunk → index of its Problem
 	for _, f := range files {
 		rows, err := v.idx.Versions(ctx, f.ID)
@@ -244,11 +301,11 @@ func (v *Vault) checkVersions(ctx context.Context, r *Report, folders folderName
 		}
 		headSeen := false
 		for _, row := range rows {
-			referenced[row.ID] = true
 			headSeen = headSeen || row.ID == f.Head
 			var s versionSealed
 			label := fmt.Sprintf("%s/%s v%d", folders[f.FolderID], f.ID.String()[:12], row.Seq)
-			if err := v.seal.openJSON("version:"+row.ID.String(), row.Sealed, &s); err == nil {
+			sealedErr := v.seal.openJSON("version:"+row.ID.String(), row.Sealed, &s)
+			if sealedErr == nil {
 				label = fmt.Sprintf("%s/%s v%d", folders[f.FolderID], s.Name, row.Seq)
 			}
 			m, err := v.manifest(ctx, f, row)
@@ -258,6 +315,12 @@ func (v *Vault) checkVersions(ctx context.Context, r *Report, folders folderName
 				continue
 			}
 			r.Checked["manifest"]++
+			if what := indexDisagrees(s, sealedErr, row, m); what != "" {
+				r.add("index", label+": "+what)
+			}
+			if row.ID == f.Head && !hmacEqual(f.NameMAC, v.seal.nameMAC(f.FolderID.String(), m.Name)) {
+				r.add("index", label+": its name lookup key is another file's")
+			}
 			damaged := false
 			listed, err := v.idx.VersionChunks(ctx, row.ID)
 			if err != nil {
@@ -298,12 +361,7 @@ func (v *Vault) checkVersions(ctx context.Context, r *Report, folders folderName
 			r.add("chunk/"+id.String(), what)
 		}
 	}
-	return v.objects.List(ctx, object.KindManifest, func(id object.ID, _ int64) error {
-		if !referenced[id] {
-			r.Leftovers = append(r.Leftovers, "manifest/"+id.String())
-		}
-		return nil
-	})
+	return nil
 }
 
 func sameRefs(a []index.ChunkRef, b []ManifestRef) bool {
@@ -317,3 +375,22 @@ func sameRefs(a []index.ChunkRef, b []ManifestRef) bool {
 	}
 	return true
 }
+
+// indexDisagrees says how a version row's cached values differ from its
+// signed manifest, or "" when they agree.
+func indexDisagrees(s versionSealed, sealedErr error, row index.Version, m *Manifest) string {
+	switch {
+	case sealedErr != nil:
+		return "its sealed values do not open: " + sealedErr.Error()
+	case s.Name != m.Name:
+		return fmt.Sprintf("the index names it %q, the signed manifest %q", s.Name, m.Name)
+	case s.Type != m.Type || s.AuthorDevice != m.AuthorDevice || s.RestoredFrom != m.RestoredFrom ||
+		(s.AuthorUser != m.AuthorUser && s.AuthorUser != ""):
+		return "the index's type, author or restore mark differs from the signed manifest"
+	case !row.Created.Equal(m.Time):
+		return fmt.Sprintf("the index dates it %s, the signed manifest %s", row.Created.Format(time.RFC3339), m.Time.Format(time.RFC3339))
+	}
+	return ""
+}
+
+func hmacEqual(a, b []byte) bool { return hmac.Equal(a, b) }

@@ -149,30 +149,70 @@ func (v *Vault) Folder(ctx context.Context, name string) (Folder, error) {
 	if err != nil {
 		return Folder{}, err
 	}
+	if !sameName(body.Name, name) {
+		return Folder{}, fmt.Errorf("folder %q: the index points the name at folder %q: %w", name, body.Name, ErrTampered)
+	}
 	return Folder{ID: row.ID, Name: body.Name, Class: body.Class, Created: row.Created, Epoch: row.Epoch}, nil
 }
 
+// folderIdentities returns the identities of every key epoch of a folder,
+// for reading objects whose epoch is only known after decryption.
+func (v *Vault) folderIdentities(ctx context.Context, folder object.ID) ([]age.Identity, error) {
+	rings, err := v.idx.Keyrings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var ids []age.Identity
+	for _, r := range rings {
+		if r.FolderID != folder {
+			continue
+		}
+		fk, err := v.folderKey(ctx, folder, r.Epoch)
+		if err != nil {
+			return nil, err
+		}
+		ids = append(ids, fk.identity)
+	}
+	if len(ids) == 0 {
+		return nil, fmt.Errorf("no key for folder %s: %w", folder.String()[:12], ErrDamaged)
+	}
+	return ids, nil
+}
+
 func (v *Vault) readFolderObject(ctx context.Context, row index.Folder) (folderBody, error) {
-	var body folderBody
 	fk, err := v.folderKey(ctx, row.ID, 1)
 	if err != nil {
-		return body, err
+		return folderBody{}, err
 	}
-	plain, err := v.openObject(ctx, object.KindFolder, row.ObjectID, 1<<20, fk.identity)
+	body, err := v.readFolderBody(ctx, row.ObjectID, fk.identity)
+	if err == nil && body.Folder != row.ID {
+		err = fmt.Errorf("folder object belongs to another folder: %w", ErrTampered)
+	}
+	return body, err
+}
+
+// readFolderBody reads, verifies and decodes a folder object with the
+// folder's epoch-1 identity.
+func (v *Vault) readFolderBody(ctx context.Context, id object.ID, identity age.Identity) (folderBody, error) {
+	var body folderBody
+	plain, err := v.openObject(ctx, object.KindFolder, id, 1<<20, identity)
 	if err != nil {
 		return body, err
 	}
 	if err := json.Unmarshal(plain, &body); err != nil || body.V != 1 {
 		return body, fmt.Errorf("folder object: %w", ErrMalformed)
 	}
-	if body.Folder != row.ID {
-		return body, fmt.Errorf("folder object belongs to another folder: %w", ErrTampered)
-	}
 	if !body.Class.Valid() {
 		return body, fmt.Errorf("folder object: %w: class %q", ErrMalformed, body.Class)
 	}
+	if err := ValidateFolderName(body.Name); err != nil {
+		return body, fmt.Errorf("folder object: %w: %v", ErrMalformed, err)
+	}
 	return body, nil
 }
+
+// timeOf converts unix nanoseconds to a UTC time.
+func timeOf(ns int64) time.Time { return time.Unix(0, ns).UTC() }
 
 // folderKey returns the unwrapped key of a folder's epoch, reading and
 // verifying its keyring object the first time.

@@ -33,6 +33,14 @@ type userSecret struct {
 	IndexKey    []byte `json:"index_key"`    // seals index columns
 	Email       string `json:"email"`
 	Name        string `json:"name"`
+	// DeviceKey pins this device's ed25519 public key, so that
+	// keys/device.age (encrypted to the public user recipient, which anyone
+	// can do) is authenticated by the passphrase. Vaults made before it
+	// rely on the device certificate alone until their next unlock adds it.
+	DeviceKey []byte `json:"device_key,omitempty"`
+	// Checkpoints says this vault keeps a signed checkpoint (see
+	// checkpoint.go), so a missing one is tampering, not an old vault.
+	Checkpoints bool `json:"checkpoints,omitempty"`
 }
 
 // deviceSecret is the content of keys/device.age, encrypted to the user.

@@ -70,7 +70,7 @@ func (v *Vault) readPolicy(ctx context.Context, id object.ID) (*policy.Document,
 // issuer is the trust root for policy. For a standalone vault it is the
 // user key; an organisation's vault will name the admin key here instead,
 // without any change to the policy object format.
-func (v *Vault) issuer() ed25519.PublicKey { return ed25519.PublicKey(v.cfg.UserKey) }
+func (v *Vault) issuer() ed25519.PublicKey { return v.trust.issuer }
 
 // SetPolicy signs doc as the next policy (serial one above the current) and
 // stores it durably. Only the issuer can do this; for a standalone vault
@@ -96,6 +96,9 @@ func (v *Vault) SetPolicy(ctx context.Context, doc policy.Document) (*policy.Doc
 		return nil, err
 	}
 	if err := v.objects.Sync(ctx); err != nil {
+		return nil, err
+	}
+	if err := v.MarkPolicyApplied(doc.Serial); err != nil {
 		return nil, err
 	}
 	return &doc, nil

@@ -7,6 +7,8 @@ import (
 	"io"
 	"time"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/coffer-vault/coffer/vault/index"
 	"github.com/coffer-vault/coffer/vault/object"
 )
@@ -78,13 +80,33 @@ func (v *Vault) Versions(ctx context.Context, folder Folder, name string) ([]Ver
 	return out, nil
 }
 
+// file finds a file of a folder by name. The name MAC only finds the row;
+// the sealed name of its current version must be the name asked for, so a
+// MAC moved to another row in the index cannot hand out another file.
 func (v *Vault) file(ctx context.Context, folder Folder, name string) (index.File, error) {
 	f, err := v.idx.FileByMAC(ctx, folder.ID, v.seal.nameMAC(folder.ID.String(), name))
 	if errors.Is(err, index.ErrNotFound) {
 		return f, fmt.Errorf("%q in folder %q: %w", name, folder.Name, ErrNotFound)
 	}
-	return f, err
+	if err != nil {
+		return f, err
+	}
+	head, err := v.idx.Version(ctx, f.Head)
+	if err != nil {
+		return f, fmt.Errorf("%q in folder %q: current version missing from the index: %w", name, folder.Name, ErrDamaged)
+	}
+	var s versionSealed
+	if err := v.seal.openJSON("version:"+head.ID.String(), head.Sealed, &s); err != nil {
+		return f, err
+	}
+	if head.FileID != f.ID || !sameName(s.Name, name) {
+		return f, fmt.Errorf("%q in folder %q: the index points the name at another file: %w", name, folder.Name, ErrTampered)
+	}
+	return f, nil
 }
+
+// sameName compares names as the name MACs do: in Unicode NFC.
+func sameName(a, b string) bool { return norm.NFC.String(a) == norm.NFC.String(b) }
 
 // Stat returns the current version of a file, read from its verified
 // manifest.
@@ -142,11 +164,11 @@ func (v *Vault) manifest(ctx context.Context, file index.File, row index.Version
 // readManifest reads, verifies and decodes a manifest of a folder. The key
 // epoch is not known before decryption, so every epoch's key is offered.
 func (v *Vault) readManifest(ctx context.Context, folder, id object.ID) (*Manifest, error) {
-	fk, err := v.folderKey(ctx, folder, 1)
+	ids, err := v.folderIdentities(ctx, folder)
 	if err != nil {
 		return nil, err
 	}
-	plain, err := v.openObject(ctx, object.KindManifest, id, maxPayload, fk.identity)
+	plain, err := v.openObject(ctx, object.KindManifest, id, maxPayload, ids...)
 	if err != nil {
 		return nil, err
 	}

@@ -85,10 +85,11 @@ type Vault struct {
 	objects *store.Dir
 
 	failedUnlocks int
+	warnings      []string // what Open repaired or noticed, for the user
 
-	mu      sync.Mutex
-	keys    map[object.ID]map[int]*folderKey // folder → epoch → key
-	signers map[string]bool                  // trusted signer public keys
+	mu    sync.Mutex
+	keys  map[object.ID]map[int]*folderKey // folder → epoch → key
+	trust trust                            // who may sign what
 }
 
 // Create makes a new vault in dir (which must be empty or not exist) for the
@@ -120,7 +121,8 @@ func Create(ctx context.Context, dir string, who Identity, passphrase string) (*
 		return nil, err
 	}
 	host, _ := os.Hostname()
-	us := userSecret{V: 1, Identity: userID.String(), SigningSeed: userSig.Seed(), IndexKey: indexKey, Email: who.Email, Name: who.Name}
+	us := userSecret{V: 1, Identity: userID.String(), SigningSeed: userSig.Seed(), IndexKey: indexKey, Email: who.Email, Name: who.Name,
+		DeviceKey: devKey.Public().(ed25519.PublicKey), Checkpoints: true}
 	ds := deviceSecret{V: 1, Device: object.NewRandomID(), Seed: devKey.Seed(), Name: host}
 	cfg := config{Format: formatName, Version: FormatVersion, Vault: object.NewRandomID(), Device: ds.Device,
 		UserKey: userSig.Public().(ed25519.PublicKey), UserRecipient: userID.Recipient().String()}
@@ -143,13 +145,18 @@ func Create(ctx context.Context, dir string, who Identity, passphrase string) (*
 	if err != nil {
 		return nil, err
 	}
+	err = v.writeCheckpoint(checkpoint{})
 	cert := deviceCert{V: 1, Device: ds.Device, Key: devKey.Public().(ed25519.PublicKey), Name: host, Email: who.Email, Created: time.Now().UnixNano()}
-	data, err := sealObject(object.KindDevice, ds.Device, cert, userSig, userID.Recipient())
+	data, err2 := sealObject(object.KindDevice, ds.Device, cert, userSig, userID.Recipient())
+	err = errors.Join(err, err2)
 	if err == nil {
 		err = v.objects.Put(ctx, store.Handle{Kind: object.KindDevice, ID: ds.Device}, data)
 	}
 	if err == nil {
 		err = v.objects.Sync(ctx)
+	}
+	if err == nil {
+		err = v.loadDevices(ctx)
 	}
 	if err == nil {
 		_, err = v.SetPolicy(ctx, policy.Default(who.Email, time.Now()))
@@ -204,20 +211,101 @@ func readConfig(dir string) (config, error) {
 
 // Open unlocks the vault in dir with passphrase. A wrong passphrase returns
 // an error wrapping ErrWrongPassphrase; after DefaultMaxFailures of them in
-// a row, Open refuses for growing intervals with a *LockedError.
+// a row, Open refuses for growing intervals with a *LockedError. Attempts
+// are serialised between processes, so parallel guesses each count.
+//
+// Every key the vault then trusts is proven by the passphrase: the user
+// keys are inside keys/user.age; the device key must be the one the user
+// pinned there and that a device certificate signed by the user key
+// certifies. The index must reach the signed checkpoint, or Open fails
+// with ErrNeedsRebuild.
 func Open(ctx context.Context, dir, passphrase string) (*Vault, error) {
+	v, err := unlock(ctx, dir, passphrase)
+	if err != nil {
+		return nil, err
+	}
+	if err := v.checkState(ctx, passphrase); err != nil {
+		v.Close()
+		return nil, err
+	}
+	if err := v.reconcile(ctx); err != nil {
+		v.Close()
+		return nil, fmt.Errorf("vault: compare the index with the signed objects: %w", err)
+	}
+	return v, nil
+}
+
+// unlock proves the keys with the passphrase and opens the index as it is.
+func unlock(ctx context.Context, dir, passphrase string) (*Vault, error) {
+	k, err := unlockKeys(dir, passphrase)
+	if err != nil {
+		return nil, err
+	}
+	return k.open(ctx)
+}
+
+// unlocked is what the passphrase proved, before the index is opened.
+type unlocked struct {
+	dir    string
+	cfg    config
+	us     userSecret
+	ds     deviceSecret
+	failed int
+}
+
+func unlockKeys(dir, passphrase string) (*unlocked, error) {
 	cfg, err := readConfig(dir)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkLockout(dir, time.Now()); err != nil {
-		return nil, err
-	}
-	scrypt, err := age.NewScryptIdentity(passphrase)
+	us, failed, err := unlockUser(dir, cfg, passphrase)
 	if err != nil {
 		return nil, err
 	}
+	userID, _ := age.ParseHybridIdentity(us.Identity) // checked by unlockUser
+	var ds deviceSecret
+	if err := readSealedFile(filepath.Join(dir, deviceKey), &ds, userID); err != nil {
+		return nil, fmt.Errorf("vault: device key: %w", err)
+	}
+	if ds.Device != cfg.Device || len(ds.Seed) != ed25519.SeedSize {
+		return nil, fmt.Errorf("vault: %w: device key does not match %s", ErrTampered, configFile)
+	}
+	devPub := ed25519.NewKeyFromSeed(ds.Seed).Public().(ed25519.PublicKey)
+	if us.DeviceKey != nil && !devPub.Equal(ed25519.PublicKey(us.DeviceKey)) {
+		return nil, fmt.Errorf("vault: %w: keys/device.age holds another key than the one your passphrase protects", ErrTampered)
+	}
+	return &unlocked{dir: dir, cfg: cfg, us: us, ds: ds, failed: failed}, nil
+}
+
+// open opens the index and trusts the certified devices.
+func (k *unlocked) open(ctx context.Context) (*Vault, error) {
+	v, err := open(ctx, k.dir, k.cfg, k.us, k.ds)
+	if err != nil {
+		return nil, err
+	}
+	v.failedUnlocks = k.failed
+	if err := v.loadDevices(ctx); err != nil {
+		v.Close()
+		return nil, err
+	}
+	return v, nil
+}
+
+// unlockUser decrypts keys/user.age with passphrase under the unlock lock,
+// counting a wrong passphrase, and checks the secret against coffer.json.
+// It returns how many wrong passphrases preceded a success.
+func unlockUser(dir string, cfg config, passphrase string) (userSecret, int, error) {
 	var us userSecret
+	if unlock, err := lockFile(dir, "unlock"); err == nil {
+		defer unlock()
+	}
+	if err := checkLockout(dir, time.Now()); err != nil {
+		return us, 0, err
+	}
+	scrypt, err := age.NewScryptIdentity(passphrase)
+	if err != nil {
+		return us, 0, err
+	}
 	err = readSealedFile(filepath.Join(dir, userKey), &us, scrypt)
 	// scrypt's 128 MiB of scratch is garbage now; hand it back at once so
 	// it does not set the heap size (and RSS) for everything that follows.
@@ -227,37 +315,29 @@ func Open(ctx context.Context, dir, passphrase string) (*Vault, error) {
 		if errors.Is(err, age.ErrIncorrectIdentity) {
 			n, max := recordFailure(dir, time.Now())
 			if left := max - n; left > 0 && left <= 3 {
-				return nil, fmt.Errorf("%w (%d more before unlock is refused for a while)", ErrWrongPassphrase, left)
+				return us, 0, fmt.Errorf("%w (%d more before unlock is refused for a while)", ErrWrongPassphrase, left)
 			}
-			return nil, ErrWrongPassphrase
+			return us, 0, ErrWrongPassphrase
 		}
-		return nil, fmt.Errorf("vault: user key: %w", err)
+		return us, 0, fmt.Errorf("vault: user key: %w", err)
 	}
 	userID, err := age.ParseHybridIdentity(us.Identity)
 	if err != nil {
-		return nil, fmt.Errorf("vault: user key: %w: %v", ErrDamaged, err)
+		return us, 0, fmt.Errorf("vault: user key: %w: %v", ErrDamaged, err)
 	}
 	if len(us.SigningSeed) != ed25519.SeedSize {
-		return nil, fmt.Errorf("vault: user key: %w: bad signing key", ErrDamaged)
+		return us, 0, fmt.Errorf("vault: user key: %w: bad signing key", ErrDamaged)
 	}
 	pub := ed25519.NewKeyFromSeed(us.SigningSeed).Public().(ed25519.PublicKey)
 	if !pub.Equal(ed25519.PublicKey(cfg.UserKey)) || userID.Recipient().String() != cfg.UserRecipient {
-		return nil, fmt.Errorf("vault: %w: %s does not match the keys it names", ErrTampered, configFile)
+		return us, 0, fmt.Errorf("vault: %w: %s does not match the keys it names", ErrTampered, configFile)
 	}
-	var ds deviceSecret
-	if err := readSealedFile(filepath.Join(dir, deviceKey), &ds, userID); err != nil {
-		return nil, fmt.Errorf("vault: device key: %w", err)
-	}
-	if ds.Device != cfg.Device || len(ds.Seed) != ed25519.SeedSize {
-		return nil, fmt.Errorf("vault: %w: device key does not match %s", ErrTampered, configFile)
-	}
-	v, err := open(ctx, dir, cfg, us, ds)
-	if err != nil {
-		return nil, err
-	}
-	v.failedUnlocks = clearFailures(dir)
-	return v, nil
+	return us, clearFailures(dir), nil
 }
+
+// Warnings returns what Open repaired or noticed that the user should
+// know, in words for them.
+func (v *Vault) Warnings() []string { return v.warnings }
 
 // FailedUnlocks returns how many wrong passphrases were tried since the
 // previous successful unlock, for the audit trail.
@@ -300,12 +380,12 @@ func open(ctx context.Context, dir string, cfg config, us userSecret, ds deviceS
 		userSig: ed25519.NewKeyFromSeed(us.SigningSeed),
 		device:  ds, devKey: ed25519.NewKeyFromSeed(ds.Seed),
 		seal: seal, idx: idx, objects: objects,
-		keys:    map[object.ID]map[int]*folderKey{},
-		signers: map[string]bool{string(cfg.UserKey): true},
+		keys: map[object.ID]map[int]*folderKey{},
 	}
-	// This device's own key is trusted because its secret was unwrapped with
-	// the user's key; other devices' keys become trusted through certs.
-	v.signers[string(v.devKey.Public().(ed25519.PublicKey))] = true
+	// Device keys become trusted through certificates (loadDevices); until
+	// then nothing but the user key is.
+	v.trust = trust{user: ed25519.PublicKey(cfg.UserKey), issuer: ed25519.PublicKey(cfg.UserKey),
+		self: v.devKey.Public().(ed25519.PublicKey), devices: map[string]object.ID{}}
 	if err := v.checkVaultID(ctx); err != nil {
 		idx.Close()
 		return nil, err
@@ -348,13 +428,6 @@ func (v *Vault) DeviceName() string { return v.device.Name }
 // Objects returns the object store. Tests use it to damage objects.
 func (v *Vault) Objects() *store.Dir { return v.objects }
 
-// trusted reports whether a signer key is trusted.
-func (v *Vault) trusted(key ed25519.PublicKey) bool {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	return v.signers[string(key)]
-}
-
 // openObject reads kind/id, checks its envelope, signature and signer, and
 // decrypts its body with ids, reading at most limit bytes.
 func (v *Vault) openObject(ctx context.Context, kind object.Kind, id object.ID, limit int64, ids ...age.Identity) ([]byte, error) {
@@ -373,8 +446,10 @@ func (v *Vault) openData(data []byte, kind object.Kind, id object.ID, limit int6
 	if err != nil {
 		return nil, fmt.Errorf("%v %s: %w: %w", kind, id.String()[:12], ErrDamaged, err)
 	}
-	if kind.Signed() && !v.trusted(o.Signer) {
-		return nil, fmt.Errorf("%v %s: %w: signed by an unknown key", kind, id.String()[:12], ErrTampered)
+	if kind.Signed() {
+		if err := v.checkSigner(kind, o.Signer); err != nil {
+			return nil, fmt.Errorf("%v %s: %w", kind, id.String()[:12], err)
+		}
 	}
 	plain, err := decrypt(o.Body, limit, ids...)
 	if err != nil {

@@ -73,41 +73,66 @@ func (v *Vault) Put(ctx context.Context, folder Folder, name string, r io.Reader
 	if err != nil {
 		return Version{}, err
 	}
-	mac := v.seal.nameMAC(folder.ID.String(), name)
-	file, err := v.idx.FileByMAC(ctx, folder.ID, mac)
-	isNew := errors.Is(err, index.ErrNotFound)
-	if err != nil && !isNew {
-		return Version{}, err
-	}
-	if isNew {
-		file = index.File{ID: object.NewRandomID(), FolderID: folder.ID, NameMAC: mac}
-	}
 	sniff := &sniffer{}
 	refs, stats, err := v.writeChunks(ctx, fk, io.TeeReader(r, sniff), opts.Progress)
 	if err != nil {
 		return Version{}, err
 	}
-	m := &Manifest{V: 1, ID: object.NewRandomID(), Folder: folder.ID, Epoch: fk.epoch, File: file.ID, Seq: 1,
-		Name: name, Size: stats.size, Type: opts.Type, AuthorDevice: v.device.Device, AuthorUser: v.user.Email,
-		Time: time.Now().UTC(), Chunks: refs}
+	m := &Manifest{V: 1, Folder: folder.ID, Epoch: fk.epoch, Name: name, Size: stats.size, Type: opts.Type,
+		AuthorDevice: v.device.Device, AuthorUser: v.user.Email, Chunks: refs}
 	if m.Type == "" {
 		m.Type = mediaType(name, sniff.buf)
 	}
-	if !isNew {
-		head, err := v.headManifest(ctx, file)
-		if err != nil {
-			return Version{}, err
-		}
-		if sameContent(head, m) && head.Name == name {
-			ver := versionOf(head)
-			ver.Unchanged = true
-			return ver, nil
-		}
-		m.Seq, m.Parent = head.Seq+1, head.ID
-	}
-	ver, err := v.commit(ctx, file, fk, m)
+	ver, err := v.commitNext(ctx, folder, fk, m)
 	ver.NewChunks, ver.NewBytes = stats.newChunks, stats.newBytes
 	return ver, err
+}
+
+// maxCommitTries bounds how often a version is re-based on a head that
+// other writers keep moving.
+const maxCommitTries = 16
+
+// commitNext records m as the next version of the file named m.Name,
+// creating the file if needed. The head moves by compare-and-swap: when
+// another writer (another process on this vault) moved it first, m is made
+// again on the new head and tried again, so both edits land as versions.
+// Content equal to the current version's adds nothing.
+func (v *Vault) commitNext(ctx context.Context, folder Folder, fk *folderKey, m *Manifest) (Version, error) {
+	mac := v.seal.nameMAC(folder.ID.String(), m.Name)
+	for try := 1; ; try++ {
+		file, err := v.idx.FileByMAC(ctx, folder.ID, mac)
+		isNew := errors.Is(err, index.ErrNotFound)
+		if err != nil && !isNew {
+			return Version{}, err
+		}
+		m.ID, m.Time, m.Seq, m.Parent = object.NewRandomID(), time.Now().UTC(), 1, object.ID{}
+		if isNew {
+			file = index.File{ID: object.NewRandomID(), FolderID: folder.ID, NameMAC: mac}
+		} else {
+			if file, err = v.file(ctx, folder, m.Name); err != nil {
+				return Version{}, err
+			}
+			head, err := v.headManifest(ctx, file)
+			if err != nil {
+				return Version{}, err
+			}
+			if m.RestoredFrom == 0 && sameContent(head, m) && head.Name == m.Name {
+				ver := versionOf(head)
+				ver.Unchanged = true
+				return ver, nil
+			}
+			m.Seq, m.Parent = head.Seq+1, head.ID
+		}
+		m.File = file.ID
+		ver, err := v.commit(ctx, file, fk, m)
+		if (errors.Is(err, index.ErrHeadMoved) || errors.Is(err, index.ErrExists)) && try < maxCommitTries {
+			// The manifest lost the race; remove it so that it is not
+			// mistaken later for a version the index forgot.
+			_ = v.objects.Remove(ctx, store.Handle{Kind: object.KindManifest, ID: m.ID})
+			continue
+		}
+		return ver, err
+	}
 }
 
 // Restore makes version seq of a file current again by adding a new version
@@ -121,18 +146,13 @@ func (v *Vault) Restore(ctx context.Context, folder Folder, name string, seq int
 	if err != nil {
 		return Version{}, err
 	}
-	head, err := v.headManifest(ctx, file)
-	if err != nil {
-		return Version{}, err
-	}
 	fk, err := v.folderKey(ctx, folder.ID, old.Epoch)
 	if err != nil {
 		return Version{}, err
 	}
 	m := *old
-	m.ID, m.Seq, m.Parent, m.Time = object.NewRandomID(), head.Seq+1, head.ID, time.Now().UTC()
 	m.AuthorDevice, m.AuthorUser, m.RestoredFrom = v.device.Device, v.user.Email, seq
-	return v.commit(ctx, file, fk, &m)
+	return v.commitNext(ctx, folder, fk, &m)
 }
 
 // commit writes the manifest object and then the index rows.
@@ -149,8 +169,7 @@ func (v *Vault) commit(ctx context.Context, file index.File, fk *folderKey, m *M
 	if err := v.objects.Sync(ctx); err != nil {
 		return Version{}, err
 	}
-	sealed, err := v.seal.sealJSON("version:"+m.ID.String(), versionSealed{Name: m.Name, Type: m.Type,
-		AuthorUser: m.AuthorUser, AuthorDevice: m.AuthorDevice, RestoredFrom: m.RestoredFrom})
+	sealed, err := v.sealVersion(m)
 	if err != nil {
 		return Version{}, err
 	}
@@ -163,6 +182,12 @@ func (v *Vault) commit(ctx context.Context, file index.File, fk *folderKey, m *M
 		return Version{}, fmt.Errorf("record version: %w", err)
 	}
 	return versionOf(m), nil
+}
+
+// sealVersion seals the index column of a version row.
+func (v *Vault) sealVersion(m *Manifest) ([]byte, error) {
+	return v.seal.sealJSON("version:"+m.ID.String(), versionSealed{Name: m.Name, Type: m.Type,
+		AuthorUser: m.AuthorUser, AuthorDevice: m.AuthorDevice, RestoredFrom: m.RestoredFrom})
 }
 
 func versionOf(m *Manifest) Version {

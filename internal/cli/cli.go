@@ -91,6 +91,8 @@ func message(err error) string {
 		return err.Error() + "; try again (the passphrase is case-sensitive)"
 	case errors.Is(err, vault.ErrLocked):
 		return err.Error() + "; wait, or restore the vault folder from a backup if you have lost the passphrase"
+	case errors.Is(err, vault.ErrNeedsRebuild):
+		return err.Error() + "; your documents are still in the signed objects: 'coffer check --rebuild' makes a new index from them (the old one is kept)"
 	case errors.Is(err, vault.ErrTampered):
 		return err.Error() + "; the vault was modified outside Coffer — run 'coffer check' and restore the vault folder from a backup"
 	case errors.Is(err, vault.ErrDamaged):

@@ -388,3 +388,33 @@ func TestPolicyAndRetention(t *testing.T) {
 		t.Errorf("audit lacks policy and retention events:\n%s", log)
 	}
 }
+
+// TestRemovedIndexSaysRebuild: a thief who deletes index.db does not get an
+// empty vault with a fresh audit trail; the owner is told to rebuild, and
+// `check --rebuild` brings every document back.
+func TestRemovedIndexSaysRebuild(t *testing.T) {
+	t.Parallel()
+	dir := newVault(t)
+	src := filepath.Join(t.TempDir(), "q3.txt")
+	if err := os.WriteFile(src, []byte("Q3 numbers\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ok(t, "import", "--vault", dir, "--folder", "Confidential", src)
+	for _, f := range []string{"index.db", "index.db-wal", "index.db-shm"} {
+		os.Remove(filepath.Join(dir, f))
+	}
+	r := expect(t, 1, "ls", "--vault", dir)
+	if !strings.Contains(r.stderr, "coffer check --rebuild") {
+		t.Fatalf("the message does not say how to recover: %s", r.stderr)
+	}
+	r = expect(t, 0, "check", "--vault", dir, "--rebuild")
+	if !strings.Contains(r.stderr, "rebuilt the index") || !strings.Contains(r.stdout, "No damage") {
+		t.Fatalf("check --rebuild:\n%s%s", r.stdout, r.stderr)
+	}
+	if out := ok(t, "ls", "--vault", dir, "--folder", "Confidential"); !strings.Contains(out, "q3.txt") {
+		t.Fatalf("ls after rebuild:\n%s", out)
+	}
+	if out := ok(t, "audit", "--vault", dir); !strings.Contains(out, "rebuild") {
+		t.Fatalf("the audit trail does not record the rebuild:\n%s", out)
+	}
+}

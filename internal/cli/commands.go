@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -365,13 +366,29 @@ func cmdExport(env Env) *cobra.Command {
 
 func cmdCheck(env Env) *cobra.Command {
 	var dir string
-	var asJSON bool
+	var asJSON, rebuild bool
 	cmd := &cobra.Command{
-		Use:   "check --vault DIR [--json]",
+		Use:   "check --vault DIR [--json] [--rebuild]",
 		Short: "Verify every key, manifest, signature and chunk (exit 1 on damage)",
-		Args:  exactArgs(0, "no arguments"),
+		Long: `Verify every key, manifest, signature and chunk (exit 1 on damage).
+
+--rebuild makes a new index from the signed objects first: for a vault
+whose index was removed, rolled back or damaged. The old index is kept
+beside it, and the audit trail records the rebuild and what it could keep.`,
+		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withVault(cmd, env, dir, func(a *app.App) error {
+			open := withVault
+			if rebuild {
+				open = func(cmd *cobra.Command, env Env, dir string, fn func(a *app.App) error) error {
+					a, err := rebuildVault(cmd.Context(), env, dir)
+					if err != nil {
+						return err
+					}
+					defer a.Close()
+					return fn(a)
+				}
+			}
+			return open(cmd, env, dir, func(a *app.App) error {
 				r, err := a.Check(cmd.Context(), nil)
 				if err != nil {
 					return err
@@ -392,7 +409,35 @@ func cmdCheck(env Env) *cobra.Command {
 	}
 	vaultFlag(cmd, &dir)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
+	cmd.Flags().BoolVar(&rebuild, "rebuild", false, "make a new index from the signed objects first")
 	return cmd
+}
+
+// rebuildVault rebuilds the index of the vault in dir and says what it found.
+func rebuildVault(ctx context.Context, env Env, dir string) (*app.App, error) {
+	if !vault.Exists(dir) {
+		return nil, fmt.Errorf("%s is not a Coffer vault", dir)
+	}
+	p, err := passphrase(env, false)
+	if err != nil {
+		return nil, err
+	}
+	a, rep, err := app.Rebuild(ctx, dir, p)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(env.Stderr, "coffer: rebuilt the index from the signed objects: %d folders, %d versions.\n", rep.Folders, rep.Versions)
+	if rep.Replaced != "" {
+		fmt.Fprintf(env.Stderr, "coffer: the old index is kept as %s\n", rep.Replaced)
+	}
+	fmt.Fprintf(env.Stderr, "coffer: %s\n", rep.Trail)
+	for _, s := range rep.Skipped {
+		fmt.Fprintf(env.Stderr, "coffer: not rebuilt: %s\n", s)
+	}
+	for _, w := range a.Warnings() {
+		fmt.Fprintf(env.Stderr, "coffer: warning: %s\n", w)
+	}
+	return a, nil
 }
 
 func printReport(w io.Writer, r *vault.Report) {

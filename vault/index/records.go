@@ -241,6 +241,15 @@ func scanVersion(sc interface{ Scan(...any) error }) (Version, error) {
 	return v, scanID(&v.Parent, parent)
 }
 
+// Version returns one version row.
+func (d *DB) Version(ctx context.Context, id object.ID) (Version, error) {
+	v, err := scanVersion(d.db.QueryRowContext(ctx, "SELECT "+versionCols+" FROM versions WHERE id = ?", id[:]))
+	if errors.Is(err, sql.ErrNoRows) {
+		return v, fmt.Errorf("index: version: %w", ErrNotFound)
+	}
+	return v, err
+}
+
 // Versions lists a file's versions, oldest first.
 func (d *DB) Versions(ctx context.Context, file object.ID) ([]Version, error) {
 	return d.versions(ctx, "WHERE file_id = ? ORDER BY seq", file[:])
@@ -291,30 +300,54 @@ func (d *DB) ChunkIDs(ctx context.Context, folder object.ID, epoch int) (map[obj
 	return out, rows.Err()
 }
 
+// ErrHeadMoved is returned by CommitVersion when the file's current version
+// is no longer the new version's parent: another writer moved it first.
+var ErrHeadMoved = errors.New("the file's current version changed meanwhile")
+
 // CommitVersion records a new version of a file in one durable transaction:
 // the file row (created when new, else its head moved), the version and its
-// chunk list. The objects it names must be durably stored before this is
-// called.
+// chunk list. The head moves by compare-and-swap: only if it still is the
+// version's parent (ErrHeadMoved otherwise; a new file whose name another
+// writer took meanwhile is ErrExists). A version already recorded — by
+// another process that found its objects first — is not an error. The
+// objects it names must be durably stored before this is called.
 func (d *DB) CommitVersion(ctx context.Context, f File, v Version, epoch int, chunks []ChunkRef) error {
 	tx, err := d.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("index: %w", err)
 	}
 	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, "UPDATE files SET head = ? WHERE id = ? AND folder_id = ?", v.ID[:], f.ID[:], f.FolderID[:])
-	if err != nil {
-		return fmt.Errorf("index: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	var head []byte
+	err = tx.QueryRowContext(ctx, "SELECT head FROM files WHERE id = ? AND folder_id = ?", f.ID[:], f.FolderID[:]).Scan(&head)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		if !v.Parent.IsZero() {
+			return fmt.Errorf("index: file %s: %w", f.ID.String()[:12], ErrHeadMoved)
+		}
 		_, err = tx.ExecContext(ctx, "INSERT INTO files(id, folder_id, name_mac, head) VALUES(?,?,?,?)",
 			f.ID[:], f.FolderID[:], f.NameMAC, v.ID[:])
 		if isUnique(err) {
 			return fmt.Errorf("index: file: %w", ErrExists)
 		}
-		if err != nil {
-			return fmt.Errorf("index: %w", err)
-		}
+	case err != nil:
+	case string(head) == string(v.ID[:]):
+		return nil // recorded already
+	case string(head) != string(v.Parent[:]):
+		return fmt.Errorf("index: file %s: %w", f.ID.String()[:12], ErrHeadMoved)
+	default:
+		_, err = tx.ExecContext(ctx, "UPDATE files SET head = ? WHERE id = ?", v.ID[:], f.ID[:])
 	}
+	if err != nil {
+		return fmt.Errorf("index: %w", err)
+	}
+	if err := insertVersion(ctx, tx, f, v, epoch, chunks); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// insertVersion inserts a version row, its chunks and its chunk list.
+func insertVersion(ctx context.Context, tx *sql.Tx, f File, v Version, epoch int, chunks []ChunkRef) error {
 	if _, err := tx.ExecContext(ctx, "INSERT INTO versions("+versionCols+") VALUES(?,?,?,?,?,?,?)",
 		v.ID[:], f.ID[:], v.Seq, idOrNil(v.Parent), v.Size, v.Created.UnixNano(), v.Sealed); err != nil {
 		if isUnique(err) {
@@ -340,7 +373,7 @@ func (d *DB) CommitVersion(ctx context.Context, f File, v Version, epoch int, ch
 			return fmt.Errorf("index: %w", err)
 		}
 	}
-	return tx.Commit()
+	return nil
 }
 
 // AppendAudit appends the row that build makes from the current last row
@@ -379,6 +412,22 @@ func scanAudit(sc interface{ Scan(...any) error }) (AuditRow, error) {
 	err := sc.Scan(&r.Seq, &at, &r.Action, &r.Outcome, &r.Sealed, &r.Prev, &r.Hash, &r.Signer, &r.Sig)
 	r.At = time.Unix(0, at).UTC()
 	return r, err
+}
+
+// AuditAt returns the audit row with sequence number seq.
+func (d *DB) AuditAt(ctx context.Context, seq int64) (AuditRow, error) {
+	r, err := scanAudit(d.db.QueryRowContext(ctx, "SELECT "+auditCols+" FROM audit WHERE seq = ?", seq))
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, fmt.Errorf("index: audit entry %d: %w", seq, ErrNotFound)
+	}
+	return r, err
+}
+
+// LastAuditSeq returns the highest audit sequence number, 0 when empty.
+func (d *DB) LastAuditSeq(ctx context.Context) (int64, error) {
+	var seq sql.NullInt64
+	err := d.db.QueryRowContext(ctx, "SELECT max(seq) FROM audit").Scan(&seq)
+	return seq.Int64, err
 }
 
 // Audit lists audit rows in sequence order.

@@ -249,6 +249,24 @@ func (d *Dir) Sync(ctx context.Context) error {
 	return nil
 }
 
+// SyncObjects makes objects durable that another process may have put
+// without syncing yet: an fsync of each file and of its directory.
+func (d *Dir) SyncObjects(ctx context.Context, hs []Handle) error {
+	if len(hs) == 0 {
+		return nil
+	}
+	files := make([]string, len(hs))
+	dirs := map[string]bool{}
+	for i, h := range hs {
+		files[i] = d.Path(h)
+		dirs[filepath.Dir(files[i])] = true
+	}
+	if err := syncAll(d.root, files, dirs); err != nil {
+		return fmt.Errorf("store: sync: %w", err)
+	}
+	return nil
+}
+
 // syncFiles fsyncs each file and then each directory: the portable way.
 func syncFiles(files []string, dirs map[string]bool) error {
 	for _, p := range files {

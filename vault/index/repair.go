@@ -1,0 +1,180 @@
+package index
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/coffer-vault/coffer/vault/object"
+)
+
+// This file holds what the vault needs to compare the index with the
+// signed objects and to put back what they say: the object IDs the index
+// names, and inserts that do not assume the index is complete.
+
+// ErrFork is returned by RecordVersion for a version whose place in its
+// file's history is taken by another version with the same parent.
+var ErrFork = errors.New("another version already follows the same parent")
+
+// ObjectIDs returns the IDs of the objects of kind that the index names:
+// keyring, folder and manifest objects (versions).
+func (d *DB) ObjectIDs(ctx context.Context, kind object.Kind) (map[object.ID]bool, error) {
+	var q string
+	switch kind {
+	case object.KindKeyring:
+		q = "SELECT object_id FROM keyrings"
+	case object.KindFolder:
+		q = "SELECT object_id FROM folders"
+	case object.KindManifest:
+		q = "SELECT id FROM versions"
+	default:
+		return nil, fmt.Errorf("index: no rows name %v objects", kind)
+	}
+	rows, err := d.db.QueryContext(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("index: %w", err)
+	}
+	defer rows.Close()
+	out := map[object.ID]bool{}
+	for rows.Next() {
+		var b []byte
+		var id object.ID
+		if err := rows.Scan(&b); err != nil {
+			return nil, err
+		}
+		if err := scanID(&id, b); err != nil {
+			return nil, err
+		}
+		out[id] = true
+	}
+	return out, rows.Err()
+}
+
+// AddKeyring records a keyring object. One that is already recorded is not
+// an error.
+func (d *DB) AddKeyring(ctx context.Context, k Keyring) error {
+	_, err := d.db.ExecContext(ctx, "INSERT INTO keyrings(object_id, folder_id, epoch) VALUES(?,?,?) ON CONFLICT DO NOTHING",
+		k.ObjectID[:], k.FolderID[:], k.Epoch)
+	if err != nil {
+		return fmt.Errorf("index: %w", err)
+	}
+	return nil
+}
+
+// AddFolderRow records a folder whose keyrings are recorded separately. It
+// returns ErrExists if the folder or its name is already there.
+func (d *DB) AddFolderRow(ctx context.Context, f Folder) error {
+	_, err := d.db.ExecContext(ctx,
+		"INSERT INTO folders(id, object_id, name_mac, sealed, epoch, created_at) VALUES(?,?,?,?,?,?)",
+		f.ID[:], f.ObjectID[:], f.NameMAC, f.Sealed, f.Epoch, f.Created.UnixNano())
+	if isUnique(err) {
+		return fmt.Errorf("index: folder: %w", ErrExists)
+	}
+	if err != nil {
+		return fmt.Errorf("index: %w", err)
+	}
+	return nil
+}
+
+// RecordVersion records a version found among the signed objects that the
+// index did not list. The file row is made when missing (its head the new
+// version); an existing head moves to the version only when the version
+// follows it. A version whose seq is taken by another version of the file
+// is ErrFork; one already recorded is not an error.
+func (d *DB) RecordVersion(ctx context.Context, f File, v Version, epoch int, chunks []ChunkRef) error {
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("index: %w", err)
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM versions WHERE id = ?", v.ID[:]).Scan(&n); err != nil {
+		return fmt.Errorf("index: %w", err)
+	}
+	if n > 0 {
+		return nil
+	}
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM versions WHERE file_id = ? AND seq = ?", f.ID[:], v.Seq).Scan(&n); err != nil {
+		return fmt.Errorf("index: %w", err)
+	}
+	if n > 0 {
+		return fmt.Errorf("index: file %s version %d: %w", f.ID.String()[:12], v.Seq, ErrFork)
+	}
+	var head []byte
+	err = tx.QueryRowContext(ctx, "SELECT head FROM files WHERE id = ?", f.ID[:]).Scan(&head)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		_, err = tx.ExecContext(ctx, "INSERT INTO files(id, folder_id, name_mac, head) VALUES(?,?,?,?)",
+			f.ID[:], f.FolderID[:], f.NameMAC, v.ID[:])
+		if isUnique(err) {
+			return fmt.Errorf("index: file: %w", ErrExists)
+		}
+	case err == nil && !v.Parent.IsZero() && string(head) == string(v.Parent[:]):
+		_, err = tx.ExecContext(ctx, "UPDATE files SET head = ?, name_mac = ? WHERE id = ?", v.ID[:], f.NameMAC, f.ID[:])
+	}
+	if err != nil {
+		return fmt.Errorf("index: %w", err)
+	}
+	if err := insertVersion(ctx, tx, f, v, epoch, chunks); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// StaleHead is a file whose head is followed by another version: the index
+// points it back at an older version than its history holds.
+type StaleHead struct {
+	File  object.ID
+	Head  object.ID
+	Child object.ID
+}
+
+// StaleHeads lists files whose head has a child version.
+func (d *DB) StaleHeads(ctx context.Context) ([]StaleHead, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT f.id, f.head, v.id FROM files f
+		JOIN versions v ON v.file_id = f.id AND v.parent = f.head`)
+	if err != nil {
+		return nil, fmt.Errorf("index: %w", err)
+	}
+	defer rows.Close()
+	var out []StaleHead
+	for rows.Next() {
+		var f, h, c []byte
+		var s StaleHead
+		if err := rows.Scan(&f, &h, &c); err != nil {
+			return nil, err
+		}
+		if err := errors.Join(scanID(&s.File, f), scanID(&s.Head, h), scanID(&s.Child, c)); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// SetHead moves a file's head.
+func (d *DB) SetHead(ctx context.Context, file, head object.ID) error {
+	_, err := d.db.ExecContext(ctx, "UPDATE files SET head = ? WHERE id = ?", head[:], file[:])
+	if err != nil {
+		return fmt.Errorf("index: %w", err)
+	}
+	return nil
+}
+
+// InsertAudit copies audit rows as they are into an empty audit table: an
+// index being rebuilt keeps the chain of the one it replaces.
+func (d *DB) InsertAudit(ctx context.Context, rows []AuditRow) error {
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("index: %w", err)
+	}
+	defer tx.Rollback()
+	for _, r := range rows {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO audit("+auditCols+") VALUES(?,?,?,?,?,?,?,?,?)",
+			r.Seq, r.At.UnixNano(), r.Action, r.Outcome, r.Sealed, r.Prev, r.Hash, r.Signer, r.Sig); err != nil {
+			return fmt.Errorf("index: audit: %w", err)
+		}
+	}
+	return tx.Commit()
+}

@@ -1,0 +1,353 @@
+package vault
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+
+	"filippo.io/age"
+
+	"github.com/coffer-vault/coffer/audit"
+	"github.com/coffer-vault/coffer/vault/index"
+	"github.com/coffer-vault/coffer/vault/object"
+	"github.com/coffer-vault/coffer/vault/store"
+)
+
+// The signed objects are the truth and the index is a cache of what they
+// say (docs/vault-format.md, "Index"). reconcile runs at every unlock and
+// puts the two back in line where the index lost something: keyrings,
+// folders and versions it does not list are verified and recorded again,
+// and a file whose head the index points back at an older version follows
+// its signed history to the newest one. Each repair is audited and
+// reported to the user. Listing the object folders costs a readdir per
+// kind; objects are only decrypted when the index misses them.
+//
+// What reconcile puts back came from a crash (an object made durable whose
+// index row was not yet committed) or from someone who edited the index.
+// Both are recorded the same way; nothing signed is ever dropped.
+
+// repairs counts what reconcile put back, for the audit trail and the user.
+type repairs struct {
+	keyrings, folders, versions, heads int
+	skipped                            []string // signed objects that could not be put back, and why
+}
+
+func (r *repairs) any() bool {
+	return r.keyrings+r.folders+r.versions+r.heads > 0 || len(r.skipped) > 0
+}
+
+func (r *repairs) summary() string {
+	msg := fmt.Sprintf("the index did not list %d keyrings, %d folders and %d versions held as signed objects, and pointed %d files at an older version; it was put back in line with the signed objects",
+		r.keyrings, r.folders, r.versions, r.heads)
+	if len(r.skipped) > 0 {
+		msg += fmt.Sprintf("; %d signed objects could not be put back (run 'coffer check')", len(r.skipped))
+	}
+	return msg
+}
+
+func (v *Vault) reconcile(ctx context.Context) error {
+	r, err := v.adoptObjects(ctx)
+	if err != nil || !r.any() {
+		return err
+	}
+	msg := r.summary()
+	v.warnings = append(v.warnings, msg)
+	_, err = v.AppendAudit(ctx, audit.Event{Action: audit.Repair, Outcome: audit.OK, Reason: msg})
+	return err
+}
+
+// adoptObjects records in the index every verified object it does not
+// list, and moves heads to the newest version of their history.
+func (v *Vault) adoptObjects(ctx context.Context) (*repairs, error) {
+	r := &repairs{}
+	rings, err := v.unknownObjects(ctx, object.KindKeyring)
+	if err != nil {
+		return nil, err
+	}
+	folders, err := v.unknownObjects(ctx, object.KindFolder)
+	if err != nil {
+		return nil, err
+	}
+	manifests, err := v.unknownObjects(ctx, object.KindManifest)
+	if err != nil {
+		return nil, err
+	}
+	if len(rings)+len(folders)+len(manifests) > 0 {
+		found, err := v.adoptKeyrings(ctx, rings)
+		if err != nil {
+			return nil, err
+		}
+		if err := v.adoptFolders(ctx, folders, r); err != nil {
+			return nil, err
+		}
+		for _, k := range found {
+			if err := v.idx.AddKeyring(ctx, k); err == nil {
+				r.keyrings++
+			} else {
+				r.skipped = append(r.skipped, fmt.Sprintf("keyring/%s: %v", k.ObjectID, err))
+			}
+		}
+		if err := v.adoptManifests(ctx, manifests, r); err != nil {
+			return nil, err
+		}
+	}
+	if err := v.fixHeads(ctx, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// unknownObjects lists the stored objects of kind the index does not name.
+func (v *Vault) unknownObjects(ctx context.Context, kind object.Kind) ([]object.ID, error) {
+	known, err := v.idx.ObjectIDs(ctx, kind)
+	if err != nil {
+		return nil, err
+	}
+	var out []object.ID
+	err = v.objects.List(ctx, kind, func(id object.ID, _ int64) error {
+		if !known[id] {
+			out = append(out, id)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// adoptKeyrings verifies keyrings the index does not list and makes their
+// keys usable; the rows are recorded once their folders are.
+func (v *Vault) adoptKeyrings(ctx context.Context, ids []object.ID) ([]index.Keyring, error) {
+	if err := v.loadAllKeys(ctx); err != nil {
+		return nil, err
+	}
+	var found []index.Keyring
+	for _, id := range ids {
+		fk, err := v.loadKeyring(ctx, id)
+		if err != nil {
+			continue // not a keyring a certified device of this user wrote: a leftover or a plant; check reports it
+		}
+		v.cacheKey(fk)
+		found = append(found, index.Keyring{ObjectID: id, FolderID: fk.folder, Epoch: fk.epoch})
+	}
+	return found, nil
+}
+
+// loadAllKeys unwraps every keyring the index lists.
+func (v *Vault) loadAllKeys(ctx context.Context) error {
+	rings, err := v.idx.Keyrings(ctx)
+	if err != nil {
+		return err
+	}
+	for _, k := range rings {
+		if _, err := v.folderKey(ctx, k.FolderID, k.Epoch); err != nil && !errors.Is(err, ErrDamaged) && !errors.Is(err, ErrTampered) && !errors.Is(err, ErrMalformed) {
+			return err
+		}
+	}
+	return nil
+}
+
+func (v *Vault) cacheKey(fk *folderKey) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.keys[fk.folder] == nil {
+		v.keys[fk.folder] = map[int]*folderKey{}
+	}
+	if v.keys[fk.folder][fk.epoch] == nil {
+		v.keys[fk.folder][fk.epoch] = fk
+	}
+}
+
+// knownKeys returns every unwrapped folder key, by folder.
+func (v *Vault) knownKeys() map[object.ID][]*folderKey {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	out := map[object.ID][]*folderKey{}
+	for folder, epochs := range v.keys {
+		for _, fk := range epochs {
+			out[folder] = append(out[folder], fk)
+		}
+		sort.Slice(out[folder], func(i, j int) bool { return out[folder][i].epoch < out[folder][j].epoch })
+	}
+	return out
+}
+
+// adoptFolders records folders whose signed object the index does not list.
+func (v *Vault) adoptFolders(ctx context.Context, ids []object.ID, r *repairs) error {
+	keys := v.knownKeys()
+	for _, id := range ids {
+		var body folderBody
+		var err error = ErrNotFound
+		for folder, fks := range keys {
+			if fks[0].epoch != 1 {
+				continue
+			}
+			body, err = v.readFolderBody(ctx, id, fks[0].identity)
+			if err == nil {
+				if body.Folder != folder {
+					err = fmt.Errorf("%w: names another folder than its key's", ErrTampered)
+				}
+				break
+			}
+		}
+		if err != nil {
+			continue // no key of ours opens it: a leftover or a plant; check reports it
+		}
+		fks := keys[body.Folder]
+		row := index.Folder{ID: body.Folder, ObjectID: id, NameMAC: v.seal.nameMAC(foldersScope, body.Name),
+			Epoch: fks[len(fks)-1].epoch, Created: timeOf(body.Created)}
+		row.Sealed, err = v.seal.sealJSON("folder:"+body.Folder.String(), folderSealed{Name: body.Name, Class: body.Class})
+		if err != nil {
+			return err
+		}
+		if err := v.idx.AddFolderRow(ctx, row); err != nil {
+			r.skipped = append(r.skipped, fmt.Sprintf("folder/%s: %v", id, err))
+			continue
+		}
+		r.folders++
+	}
+	return nil
+}
+
+// adoptManifests records versions whose signed manifest the index does not
+// list, oldest first within each file so that heads move forward.
+func (v *Vault) adoptManifests(ctx context.Context, ids []object.ID, r *repairs) error {
+	keys := v.knownKeys()
+	var found []*Manifest
+	for _, id := range ids {
+		m, err := v.findManifest(ctx, id, keys)
+		if err != nil {
+			continue // a partial write or a plant; check reports it
+		}
+		if err := v.verifyContent(ctx, m); err != nil {
+			r.skipped = append(r.skipped, fmt.Sprintf("manifest/%s: %v", id, err))
+			continue
+		}
+		found = append(found, m)
+	}
+	sort.Slice(found, func(i, j int) bool {
+		a, b := found[i], found[j]
+		if a.File != b.File {
+			return a.File.String() < b.File.String()
+		}
+		return a.Seq < b.Seq
+	})
+	handles := make([]store.Handle, 0, len(found))
+	for _, m := range found {
+		handles = append(handles, store.Handle{Kind: object.KindManifest, ID: m.ID})
+		for _, c := range m.Chunks {
+			handles = append(handles, store.Handle{Kind: object.KindChunk, ID: c.ID})
+		}
+	}
+	// Another process may have stored these objects without making them
+	// durable yet: the index must never name an object that is not.
+	if err := v.objects.SyncObjects(ctx, handles); err != nil {
+		return err
+	}
+	for _, m := range found {
+		if err := v.recordManifest(ctx, m); err != nil {
+			if errors.Is(err, index.ErrFork) || errors.Is(err, index.ErrExists) {
+				r.skipped = append(r.skipped, fmt.Sprintf("manifest/%s: %v", m.ID, err))
+				continue
+			}
+			return err
+		}
+		r.versions++
+	}
+	return nil
+}
+
+// findManifest decrypts an unlisted manifest with whichever folder's keys
+// open it, and verifies it names that folder.
+func (v *Vault) findManifest(ctx context.Context, id object.ID, keys map[object.ID][]*folderKey) (*Manifest, error) {
+	for folder, fks := range keys {
+		ids := make([]age.Identity, len(fks))
+		for i, fk := range fks {
+			ids[i] = fk.identity
+		}
+		plain, err := v.openObject(ctx, object.KindManifest, id, maxPayload, ids...)
+		if err != nil {
+			continue
+		}
+		m, err := ParseManifest(plain)
+		if err != nil {
+			return nil, err
+		}
+		if m.ID != id || m.Folder != folder {
+			return nil, fmt.Errorf("manifest %s was moved from another place: %w", id.String()[:12], ErrTampered)
+		}
+		return m, nil
+	}
+	return nil, fmt.Errorf("manifest %s: no folder key opens it: %w", id.String()[:12], ErrNotFound)
+}
+
+// verifyContent reads every chunk of m, so that a manifest whose chunks
+// did not all become durable before a crash is not recorded as a version.
+func (v *Vault) verifyContent(ctx context.Context, m *Manifest) error {
+	fk, err := v.folderKey(ctx, m.Folder, m.Epoch)
+	if err != nil {
+		return err
+	}
+	for i, ref := range m.Chunks {
+		if _, err := v.readChunk(ctx, fk, ref); err != nil {
+			return fmt.Errorf("chunk %d of %d: %w", i+1, len(m.Chunks), err)
+		}
+	}
+	return nil
+}
+
+// recordManifest records a verified manifest as a version in the index.
+func (v *Vault) recordManifest(ctx context.Context, m *Manifest) error {
+	sealed, err := v.sealVersion(m)
+	if err != nil {
+		return err
+	}
+	refs := make([]index.ChunkRef, len(m.Chunks))
+	for i, c := range m.Chunks {
+		refs[i] = index.ChunkRef{ID: c.ID, Size: c.Size}
+	}
+	file := index.File{ID: m.File, FolderID: m.Folder, NameMAC: v.seal.nameMAC(m.Folder.String(), m.Name)}
+	row := index.Version{ID: m.ID, FileID: m.File, Seq: m.Seq, Parent: m.Parent, Size: m.Size, Created: m.Time, Sealed: sealed}
+	return v.idx.RecordVersion(ctx, file, row, m.Epoch, refs)
+}
+
+// fixHeads moves every head the index points back at an older version to
+// the newest version of its signed history.
+func (v *Vault) fixHeads(ctx context.Context, r *repairs) error {
+	stale, err := v.idx.StaleHeads(ctx)
+	if err != nil || len(stale) == 0 {
+		return err
+	}
+	files := map[object.ID]bool{}
+	for _, s := range stale {
+		files[s.File] = true
+	}
+	for file := range files {
+		rows, err := v.idx.Versions(ctx, file)
+		if err != nil {
+			return err
+		}
+		children := map[object.ID][]object.ID{}
+		var head object.ID
+		for _, s := range stale {
+			if s.File == file {
+				head = s.Head
+			}
+		}
+		for _, row := range rows {
+			children[row.Parent] = append(children[row.Parent], row.ID)
+		}
+		tip := head
+		for len(children[tip]) == 1 {
+			tip = children[tip][0]
+		}
+		if len(children[tip]) > 1 {
+			r.skipped = append(r.skipped, fmt.Sprintf("file %s: its history forks", file.String()[:12]))
+			continue
+		}
+		if err := v.idx.SetHead(ctx, file, tip); err != nil {
+			return err
+		}
+		r.heads++
+	}
+	return nil
+}

@@ -1,0 +1,124 @@
+package vault
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/coffer-vault/coffer/vault/object"
+	"github.com/coffer-vault/coffer/vault/store"
+)
+
+// trust says which keys may sign which kinds of object. It is built at
+// unlock from keys the passphrase proves (docs/vault-format.md, "Who may
+// sign what"):
+//
+//   - device certificates: the user signing key, which is inside the
+//     passphrase-protected keys/user.age;
+//   - policy documents: the issuer (the user key of a standalone vault);
+//   - keyrings, folders and manifests: a device key that a device
+//     certificate certifies;
+//   - this device's audit chain: this device's key.
+//
+// Nothing is trusted because it decrypts: age encryption says nothing about
+// who wrote a file.
+type trust struct {
+	user    ed25519.PublicKey
+	issuer  ed25519.PublicKey
+	self    ed25519.PublicKey
+	devices map[string]object.ID // certified device key → device ID
+}
+
+// allows reports whether signer may sign objects of kind.
+func (t *trust) allows(kind object.Kind, signer ed25519.PublicKey) bool {
+	switch kind {
+	case object.KindDevice:
+		return signer.Equal(t.user)
+	case object.KindPolicy:
+		return signer.Equal(t.issuer)
+	case object.KindKeyring, object.KindFolder, object.KindManifest:
+		_, ok := t.devices[string(signer)]
+		return ok
+	}
+	return false
+}
+
+// allowsAudit reports whether signer may sign entries of this device's
+// audit chain: only this device's own key.
+func (t *trust) allowsAudit(signer ed25519.PublicKey) bool { return signer.Equal(t.self) }
+
+// loadDevices reads every device certificate and keeps those the user key
+// signed. This device's own key must be pinned in keys/user.age or
+// certified: the proof that keys/device.age was written by the owner and
+// not planted.
+func (v *Vault) loadDevices(ctx context.Context) error {
+	certified := map[string]object.ID{}
+	err := v.objects.List(ctx, object.KindDevice, func(id object.ID, _ int64) error {
+		cert, err := v.readDeviceCert(ctx, id)
+		if err != nil {
+			return nil // not a certificate the user signed: trusted for nothing; check reports it
+		}
+		certified[string(cert.Key)] = cert.Device
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	// This device's key is proven by the pin inside keys/user.age (checked
+	// by Open) or, in a vault made before the pin, by its certificate.
+	self := v.devKey.Public().(ed25519.PublicKey)
+	pinned := self.Equal(ed25519.PublicKey(v.user.DeviceKey))
+	if dev, ok := certified[string(self)]; !pinned && (!ok || dev != v.device.Device) {
+		return fmt.Errorf("vault: %w: keys/device.age holds a key that no certificate signed by your user key vouches for", ErrTampered)
+	}
+	certified[string(self)] = v.device.Device
+	v.mu.Lock()
+	v.trust.devices = certified
+	v.mu.Unlock()
+	return nil
+}
+
+// readDeviceCert reads and verifies the device certificate stored as id: it
+// must be signed by the user key and certify the device it is stored as.
+func (v *Vault) readDeviceCert(ctx context.Context, id object.ID) (deviceCert, error) {
+	var cert deviceCert
+	data, err := v.objects.Get(ctx, store.Handle{Kind: object.KindDevice, ID: id})
+	if err != nil {
+		return cert, err
+	}
+	o, err := object.Open(data, object.KindDevice, id)
+	if err != nil {
+		return cert, fmt.Errorf("device certificate %s: %w: %w", id.String()[:12], ErrDamaged, err)
+	}
+	if !o.Signer.Equal(v.trust.user) {
+		return cert, fmt.Errorf("device certificate %s: %w: not signed by the user key", id.String()[:12], ErrTampered)
+	}
+	plain, err := decrypt(o.Body, 1<<20, v.userID)
+	if err != nil {
+		return cert, fmt.Errorf("device certificate %s: %w: %v", id.String()[:12], ErrDamaged, err)
+	}
+	if err := json.Unmarshal(plain, &cert); err != nil || cert.V != 1 {
+		return cert, fmt.Errorf("device certificate %s: %w", id.String()[:12], ErrMalformed)
+	}
+	if cert.Device != id || len(cert.Key) != ed25519.PublicKeySize {
+		return cert, fmt.Errorf("device certificate %s: %w: certifies another device", id.String()[:12], ErrTampered)
+	}
+	return cert, nil
+}
+
+// ErrNotAllowedSigner is wrapped when an object is validly signed by a key
+// that may sign other kinds, or nothing at all.
+var ErrNotAllowedSigner = errors.New("signed by a key that may not sign this kind of object")
+
+// checkSigner returns an error unless signer may sign kind.
+func (v *Vault) checkSigner(kind object.Kind, signer ed25519.PublicKey) error {
+	v.mu.Lock()
+	ok := v.trust.allows(kind, signer)
+	v.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("%w: %w (%v)", ErrTampered, ErrNotAllowedSigner, kind)
+	}
+	return nil
+}
