@@ -636,3 +636,63 @@ func TestCloseDuringPreviews(t *testing.T) {
 		t.Error("a preview after Close succeeded")
 	}
 }
+
+// TestPolicyRollbackCannotHideInTheIndex puts back the older policy and
+// also removes, in the index, the trace of the newer one: the audit row
+// that applied it, its sealed bytes, or the whole index. The highest serial
+// applied is in the signed checkpoint, so each is refused.
+func TestPolicyRollbackCannotHideInTheIndex(t *testing.T) {
+	ctx := context.Background()
+	a, dir := newApp(t)
+	doc := a.Policy()
+	doc.Retention = map[policy.Class]policy.Keep{policy.Internal: {Days: 30, Last: 3}}
+	if _, err := a.SetPolicy(ctx, doc); err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	index := func(dir, q string) {
+		db, err := sql.Open("sqlite", filepath.Join(dir, "index.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	newest := `(SELECT max(seq) FROM audit WHERE action = 'policy')`
+	cases := map[string]func(dir string){
+		"audit row of the newer serial deleted": func(dir string) {
+			index(dir, "DELETE FROM audit WHERE seq >= "+newest)
+		},
+		"its sealed bytes zeroed": func(dir string) {
+			index(dir, "UPDATE audit SET sealed = zeroblob(length(sealed)) WHERE seq = "+newest)
+		},
+		"index removed": func(dir string) {
+			for _, f := range []string{"index.db", "index.db-wal", "index.db-shm"} {
+				os.Remove(filepath.Join(dir, f))
+			}
+		},
+	}
+	for name, hide := range cases {
+		t.Run(name, func(t *testing.T) {
+			cp := filepath.Join(t.TempDir(), "v")
+			testenv.CopyDir(t, dir, cp)
+			removeSerial(t, ctx, cp, 2)
+			hide(cp)
+			_, err := app.Open(ctx, cp, pass)
+			if !errors.Is(err, vault.ErrTampered) {
+				t.Fatalf("open after the rollback: %v", err)
+			}
+			if errors.Is(err, vault.ErrNeedsRebuild) {
+				// Rebuilding the index does not bring the old policy
+				// back into force either.
+				if _, _, err := app.Rebuild(ctx, cp, pass); !errors.Is(err, vault.ErrTampered) || !strings.Contains(err.Error(), "older policy") {
+					t.Fatalf("rebuild after the rollback: %v", err)
+				}
+			} else if !strings.Contains(err.Error(), "older policy") {
+				t.Fatalf("the refusal does not say why: %v", err)
+			}
+		})
+	}
+}

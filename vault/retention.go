@@ -2,6 +2,7 @@ package vault
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"time"
 
@@ -22,7 +23,9 @@ type Expired struct {
 
 // PlanRetention lists the versions that keep (per class) lets go at now: a
 // version goes only if it is older than Days, is not among its file's
-// newest Last versions, and is not current. Days 0 keeps everything.
+// newest Last versions, and is not current. Days 0 keeps everything. Age
+// is judged by the time in the signed manifest, never by the index, whose
+// dates anyone with the vault folder can change.
 func (v *Vault) PlanRetention(ctx context.Context, keep map[policy.Class]policy.Keep, now time.Time) ([]Expired, error) {
 	folders, err := v.Folders(ctx)
 	if err != nil {
@@ -35,21 +38,28 @@ func (v *Vault) PlanRetention(ctx context.Context, keep map[policy.Class]policy.
 			continue
 		}
 		cutoff := now.Add(-time.Duration(k.Days) * 24 * time.Hour)
-		files, err := v.Files(ctx, f)
+		files, err := v.idx.Files(ctx, f.ID)
 		if err != nil {
 			return nil, err
 		}
-		for _, fi := range files {
-			vers, err := v.Versions(ctx, f, fi.Name)
+		for _, file := range files {
+			rows, err := v.idx.Versions(ctx, file.ID)
 			if err != nil {
 				return nil, err
 			}
-			sort.Slice(vers, func(i, j int) bool { return vers[i].Seq > vers[j].Seq }) // newest first
-			for i, ver := range vers {
-				if i < k.Last || ver.ID == fi.Head || !ver.Time.Before(cutoff) {
+			sort.Slice(rows, func(i, j int) bool { return rows[i].Seq > rows[j].Seq }) // newest first
+			for i, row := range rows {
+				if i < k.Last || row.ID == file.Head {
 					continue
 				}
-				out = append(out, Expired{Folder: f.Name, Name: fi.Name, Seq: ver.Seq, Size: ver.Size, Time: ver.Time, id: ver.ID})
+				m, err := v.manifest(ctx, file, row)
+				if err != nil {
+					return nil, fmt.Errorf("retention: %w", err)
+				}
+				if !m.Time.Before(cutoff) {
+					continue
+				}
+				out = append(out, Expired{Folder: f.Name, Name: m.Name, Seq: m.Seq, Size: m.Size, Time: m.Time, id: m.ID})
 			}
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/coffer-vault/coffer/policy"
+	"github.com/coffer-vault/coffer/vault"
 	"github.com/coffer-vault/coffer/vault/object"
 )
 
@@ -83,4 +84,31 @@ func allObjects(t *testing.T, dir string, kind object.Kind) []string {
 		return nil
 	})
 	return out
+}
+
+// TestRetentionIgnoresBackdatedIndex: an attacker who backdates versions in
+// index.db must not make retention remove what the policy keeps; the age of
+// a version is the time its signed manifest gives.
+func TestRetentionIgnoresBackdatedIndex(t *testing.T) {
+	ctx := context.Background()
+	v, dir := newVault(t)
+	f := mustFolder(t, v, "Research", policy.Internal)
+	for i := 1; i <= 4; i++ {
+		put(t, v, f, "model.csv", []byte(fmt.Sprintf("version %d\n", i)))
+	}
+	v.Close()
+	exec(t, rawIndex(t, dir), "UPDATE versions SET created_at = 1000000000") // 1970
+	v2, err := vault.Open(ctx, dir, testPass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v2.Close()
+	keep := map[policy.Class]policy.Keep{policy.Internal: {Days: 365, Last: 1}}
+	plan, err := v2.PlanRetention(ctx, keep, time.Now())
+	if err != nil || len(plan) != 0 {
+		t.Fatalf("retention planned %d versions a year's policy keeps: %+v, %v", len(plan), plan, err)
+	}
+	if r, err := v2.Check(ctx, nil); err != nil || r.OK() {
+		t.Fatalf("check does not report the backdated index: %v", err)
+	}
 }
