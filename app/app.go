@@ -32,6 +32,23 @@ type BlockedError struct {
 	Folder string
 	Class  policy.Class
 	Reason string
+	// Recorded is the reason as the audit trail holds it (no class words).
+	Recorded string
+}
+
+// auditReason is what the audit trail records of err: for a refusal, the
+// policy's reason without the words that name a class; otherwise the error.
+func auditReason(err error) string {
+	var be *BlockedError
+	if errors.As(err, &be) && be.Recorded != "" {
+		return be.Recorded
+	}
+	return err.Error()
+}
+
+// blocked makes the error for a decision that denied action on folder.
+func blocked(action policy.Action, folder vault.Folder, d policy.Decision) *BlockedError {
+	return &BlockedError{Action: action, Folder: folder.Name, Class: folder.Class, Reason: d.Reason, Recorded: d.Recorded()}
 }
 
 func (e *BlockedError) Error() string {
@@ -210,7 +227,7 @@ func (a *App) subject() policy.Subject {
 func (a *App) decide(folder vault.Folder, action policy.Action) error {
 	d := policy.DecideFor(a.subject(), folder.ID.String(), folder.Class, action)
 	if !d.Allowed {
-		return &BlockedError{Action: action, Folder: folder.Name, Class: folder.Class, Reason: d.Reason}
+		return blocked(action, folder, d)
 	}
 	return nil
 }
@@ -231,9 +248,9 @@ func (a *App) Gate(ctx context.Context, folder vault.Folder, file vault.Version,
 		e.File = file.File.String()
 	}
 	if !d.Allowed {
-		e.Outcome, e.Reason = audit.Blocked, d.Reason
+		e.Outcome, e.Reason = audit.Blocked, d.Recorded()
 		a.record(ctx, e)
-		return &BlockedError{Action: action, Folder: folder.Name, Class: folder.Class, Reason: d.Reason}
+		return blocked(action, folder, d)
 	}
 	e.Outcome = audit.OK
 	return a.mustRecord(ctx, e)
@@ -245,7 +262,8 @@ func (a *App) CreateFolder(ctx context.Context, name string, class policy.Class)
 	if err != nil {
 		return f, err
 	}
-	a.record(ctx, audit.Event{Action: audit.FolderCreate, Outcome: audit.OK, Folder: f.ID.String(), Reason: "class " + string(class)})
+	// The class is in the signed folder object; the trail names the folder.
+	a.record(ctx, audit.Event{Action: audit.FolderCreate, Outcome: audit.OK, Folder: f.ID.String()})
 	return f, nil
 }
 
@@ -350,7 +368,7 @@ func (a *App) Import(ctx context.Context, folder, name string, r io.Reader, prog
 		return vault.Version{}, err
 	}
 	if err := a.decide(f, policy.Import); err != nil {
-		a.record(ctx, audit.Event{Action: audit.Import, Outcome: audit.Blocked, Folder: f.ID.String(), Reason: err.Error()})
+		a.record(ctx, audit.Event{Action: audit.Import, Outcome: audit.Blocked, Folder: f.ID.String(), Reason: auditReason(err)})
 		return vault.Version{}, err
 	}
 	ver, err := a.v.Put(ctx, f, name, r, vault.PutOptions{Progress: progress})
@@ -372,7 +390,7 @@ func (a *App) Restore(ctx context.Context, folder, name string, seq int) (vault.
 		return vault.Version{}, err
 	}
 	if err := a.decide(f, policy.Restore); err != nil {
-		a.record(ctx, audit.Event{Action: audit.Restore, Outcome: audit.Blocked, Folder: f.ID.String(), Reason: err.Error()})
+		a.record(ctx, audit.Event{Action: audit.Restore, Outcome: audit.Blocked, Folder: f.ID.String(), Reason: auditReason(err)})
 		return vault.Version{}, err
 	}
 	ver, err := a.v.Restore(ctx, f, name, seq)

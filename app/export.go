@@ -53,9 +53,9 @@ func (a *App) export(ctx context.Context, action policy.Action, folder, name, ou
 	// The gate comes before any byte is decrypted.
 	d := policy.DecideFor(a.subject(), f.ID.String(), f.Class, action)
 	if !d.Allowed {
-		e.Outcome, e.Reason = audit.Blocked, d.Reason
+		e.Outcome, e.Reason = audit.Blocked, d.Recorded()
 		a.record(ctx, e)
-		return nil, &BlockedError{Action: action, Folder: f.Name, Class: f.Class, Reason: d.Reason}
+		return nil, blocked(action, f, d)
 	}
 	if !opts.Overwrite {
 		if _, err := os.Lstat(out); err == nil {

@@ -66,7 +66,7 @@ func (a *App) Preview(ctx context.Context, folder, name string, opts PreviewOpti
 	}
 	e := audit.Event{Action: auditAction, Folder: f.ID.String(), File: ver.File.String(), Version: ver.Seq, Page: opts.Page}
 	if err := a.decide(f, action); err != nil {
-		e.Outcome, e.Reason = audit.Blocked, err.Error()
+		e.Outcome, e.Reason = audit.Blocked, auditReason(err)
 		a.record(ctx, e)
 		return nil, err
 	}
@@ -230,7 +230,7 @@ func (a *App) CopyText(ctx context.Context, folder, name string) (string, error)
 	}
 	e := audit.Event{Action: audit.Action(policy.Copy), Folder: f.ID.String(), File: ver.File.String(), Version: ver.Seq}
 	if err := a.decide(f, policy.Copy); err != nil {
-		e.Outcome, e.Reason = audit.Blocked, err.Error()
+		e.Outcome, e.Reason = audit.Blocked, auditReason(err)
 		a.record(ctx, e)
 		return "", err
 	}

@@ -76,6 +76,18 @@ type Decision struct {
 	Stamp bool
 	// Reason says why an action is denied, in words for the user.
 	Reason string
+	// Audit, when set, is Reason without the words that name the
+	// document's class, for the audit trail: the trail names the folder,
+	// and its sealed length must not tell a thief the class.
+	Audit string
+}
+
+// Recorded returns the reason as the audit trail records it.
+func (d Decision) Recorded() string {
+	if d.Audit != "" {
+		return d.Audit
+	}
+	return d.Reason
 }
 
 // Decide answers whether action is allowed on a document of class, per the
@@ -89,7 +101,8 @@ func Decide(class Class, action Action) Decision {
 		return Decision{Allowed: true}
 	case Export, PreviewToFile, Print, Copy, OpenExternal:
 		if class.NoExport() {
-			return Decision{Reason: fmt.Sprintf("%s documents never leave Coffer (%s is blocked)", class, action)}
+			return Decision{Reason: fmt.Sprintf("%s documents never leave Coffer (%s is blocked)", class, action),
+				Audit: fmt.Sprintf("documents of this folder's class never leave Coffer (%s is blocked)", action)}
 		}
 		return Decision{Allowed: true, Stamp: class == Internal && action != Copy}
 	}

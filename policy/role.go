@@ -102,7 +102,8 @@ func DecideFor(s Subject, folder string, class Class, action Action) Decision {
 
 func decideGuest(s Subject, folder string, class Class) Decision {
 	if class == Restricted {
-		return Decision{Reason: "restricted folders are for named users only, never guests"}
+		return Decision{Reason: "restricted folders are for named users only, never guests",
+			Audit: "this folder's class is for named users only, never guests"}
 	}
 	if s.ClockSuspect {
 		return Decision{Reason: "the clock was set back, so a time-limited grant cannot be trusted"}

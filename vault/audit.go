@@ -26,7 +26,16 @@ func (v *Vault) AppendAudit(ctx context.Context, e audit.Event) (audit.Event, er
 	if e.Device == "" {
 		e.Device = v.device.Device.String()
 	}
-	sealed, err := v.seal.sealJSON(auditAD(e.Time, e.Action, e.Outcome), e.Details())
+	// The owner and this device are implied by whose chain it is: they are
+	// not stored, so the sealed length does not depend on the e-mail.
+	d := e.Details()
+	if d.User == v.user.Email {
+		d.User = ""
+	}
+	if d.Device == v.device.Device.String() {
+		d.Device = ""
+	}
+	sealed, err := v.seal.sealJSON(auditAD(e.Time, e.Action, e.Outcome), d)
 	if err != nil {
 		return e, err
 	}
@@ -116,6 +125,12 @@ func (v *Vault) AuditEvents(ctx context.Context) (*AuditLog, error) {
 		if err := v.seal.openJSON(auditAD(e.Time, e.Action, e.Outcome), e.Sealed, &d); err != nil {
 			log.Breaks = append(log.Breaks, audit.Break{Position: i + 1, Seq: e.Seq, Kind: audit.Edited, Detail: "sealed details do not open"})
 			continue
+		}
+		if d.User == "" {
+			d.User = v.user.Email
+		}
+		if d.Device == "" {
+			d.Device = v.device.Device.String()
 		}
 		log.Events = append(log.Events, ev.WithDetails(d))
 	}

@@ -302,9 +302,8 @@ func (v *Vault) checkVersions(ctx context.Context, r *Report, folders folderName
 		headSeen := false
 		for _, row := range rows {
 			headSeen = headSeen || row.ID == f.Head
-			var s versionSealed
 			label := fmt.Sprintf("%s/%s v%d", folders[f.FolderID], f.ID.String()[:12], row.Seq)
-			sealedErr := v.seal.openJSON("version:"+row.ID.String(), row.Sealed, &s)
+			s, sealedErr := v.openVersion(row)
 			if sealedErr == nil {
 				label = fmt.Sprintf("%s/%s v%d", folders[f.FolderID], s.Name, row.Seq)
 			}
@@ -385,7 +384,7 @@ func indexDisagrees(s versionSealed, sealedErr error, row index.Version, m *Mani
 	case s.Name != m.Name:
 		return fmt.Sprintf("the index names it %q, the signed manifest %q", s.Name, m.Name)
 	case s.Type != m.Type || s.AuthorDevice != m.AuthorDevice || s.RestoredFrom != m.RestoredFrom ||
-		(s.AuthorUser != m.AuthorUser && s.AuthorUser != ""):
+		s.AuthorUser != m.AuthorUser:
 		return "the index's type, author or restore mark differs from the signed manifest"
 	case !row.Created.Equal(m.Time):
 		return fmt.Sprintf("the index dates it %s, the signed manifest %s", row.Created.Format(time.RFC3339), m.Time.Format(time.RFC3339))

@@ -216,12 +216,20 @@ func newSealer(indexKey []byte) (*sealer, error) {
 	return s, nil
 }
 
-// sealJSON seals v under context ad.
+// sealBucket is the granularity sealed values are padded to, so that their
+// length says little about what they hold (a folder's class, the length of
+// an e-mail address): see docs/vault-format.md, "Index".
+const sealBucket = 256
+
+// sealJSON seals v under context ad, padded with JSON whitespace to a
+// multiple of sealBucket bytes (readers ignore trailing whitespace).
 func (s *sealer) sealJSON(ad string, v any) ([]byte, error) {
 	plain, err := json.Marshal(v)
 	if err != nil {
 		return nil, err
 	}
+	padded := (len(plain)/sealBucket + 1) * sealBucket
+	plain = append(plain, bytes.Repeat([]byte(" "), padded-len(plain))...)
 	return s.seal([]byte(ad), plain), nil
 }
 

@@ -47,8 +47,8 @@ func (v *Vault) Files(ctx context.Context, folder Folder) ([]FileInfo, error) {
 		if head == nil {
 			return nil, fmt.Errorf("file %s has no current version in the index: %w", f.ID.String()[:12], ErrDamaged)
 		}
-		var s versionSealed
-		if err := v.seal.openJSON("version:"+head.ID.String(), head.Sealed, &s); err != nil {
+		s, err := v.openVersion(*head)
+		if err != nil {
 			return nil, err
 		}
 		out = append(out, FileInfo{ID: f.ID, Folder: folder.ID, Name: s.Name, Size: head.Size, Type: s.Type,
@@ -69,8 +69,8 @@ func (v *Vault) Versions(ctx context.Context, folder Folder, name string) ([]Ver
 	}
 	out := make([]Version, 0, len(rows))
 	for _, r := range rows {
-		var s versionSealed
-		if err := v.seal.openJSON("version:"+r.ID.String(), r.Sealed, &s); err != nil {
+		s, err := v.openVersion(r)
+		if err != nil {
 			return nil, err
 		}
 		out = append(out, Version{ID: r.ID, File: file.ID, Folder: folder.ID, Seq: r.Seq, Parent: r.Parent,
@@ -95,8 +95,8 @@ func (v *Vault) file(ctx context.Context, folder Folder, name string) (index.Fil
 	if err != nil {
 		return f, fmt.Errorf("%q in folder %q: current version missing from the index: %w", name, folder.Name, ErrDamaged)
 	}
-	var s versionSealed
-	if err := v.seal.openJSON("version:"+head.ID.String(), head.Sealed, &s); err != nil {
+	s, err := v.openVersion(head)
+	if err != nil {
 		return f, err
 	}
 	if head.FileID != f.ID || !sameName(s.Name, name) {

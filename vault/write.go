@@ -184,10 +184,24 @@ func (v *Vault) commit(ctx context.Context, file index.File, fk *folderKey, m *M
 	return versionOf(m), nil
 }
 
-// sealVersion seals the index column of a version row.
+// sealVersion seals the index column of a version row. The owner's e-mail
+// as author is implied, not stored (see AppendAudit).
 func (v *Vault) sealVersion(m *Manifest) ([]byte, error) {
-	return v.seal.sealJSON("version:"+m.ID.String(), versionSealed{Name: m.Name, Type: m.Type,
-		AuthorUser: m.AuthorUser, AuthorDevice: m.AuthorDevice, RestoredFrom: m.RestoredFrom})
+	s := versionSealed{Name: m.Name, Type: m.Type, AuthorUser: m.AuthorUser, AuthorDevice: m.AuthorDevice, RestoredFrom: m.RestoredFrom}
+	if s.AuthorUser == v.user.Email {
+		s.AuthorUser = ""
+	}
+	return v.seal.sealJSON("version:"+m.ID.String(), s)
+}
+
+// openVersion opens the sealed column of a version row.
+func (v *Vault) openVersion(row index.Version) (versionSealed, error) {
+	var s versionSealed
+	err := v.seal.openJSON("version:"+row.ID.String(), row.Sealed, &s)
+	if err == nil && s.AuthorUser == "" {
+		s.AuthorUser = v.user.Email
+	}
+	return s, err
 }
 
 func versionOf(m *Manifest) Version {
