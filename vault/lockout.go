@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -37,12 +38,39 @@ func (e *LockedError) Unwrap() error { return ErrLocked }
 
 // lockout is unlock.json: the count of wrong passphrases since the last
 // successful unlock. It cannot be protected by a key (there is none before
-// unlock), so it slows down guessing through Coffer, not an attacker who
-// copies the vault and runs scrypt directly; that one pays scrypt's cost.
+// unlock), so it slows down guessing through Coffer on this machine, not an
+// attacker who can write the vault folder (they delete the file, or copy
+// the vault and run scrypt themselves, paying its cost per guess). What it
+// must not let such an attacker do is lock the owner out for long or hide
+// guesses: values out of range are read as "the limit was reached just
+// now" (one short wait), never as "no failures" or a date far ahead.
 type lockout struct {
 	Failures int   `json:"failures"`
 	Last     int64 `json:"last"`          // unix nanoseconds of the last failure
 	Max      int   `json:"max,omitempty"` // the policy's limit, cached for before unlock
+}
+
+// Bounds a sane unlock.json stays within.
+const (
+	maxFailuresCounted = 1 << 20
+	maxLimit           = 1000            // as policy.Document allows
+	clockSlack         = 5 * time.Minute // a last failure this far ahead of now is planted
+)
+
+// sane returns l if it is within bounds, else the state "limit reached
+// now", and whether it was sane.
+func (l lockout) sane(now time.Time) (lockout, bool) {
+	if l.Max < 0 || l.Max > maxLimit {
+		l.Max = 0
+	}
+	limit := l.Max
+	if limit < 1 {
+		limit = DefaultMaxFailures
+	}
+	if l.Failures < 0 || l.Failures > maxFailuresCounted || l.Last < 0 || time.Unix(0, l.Last).After(now.Add(clockSlack)) {
+		return lockout{Failures: limit, Last: now.UnixNano(), Max: l.Max}, false
+	}
+	return l, true
 }
 
 // backoff is how long unlock is refused after failures wrong passphrases:
@@ -61,10 +89,20 @@ func backoff(failures, max int) time.Duration {
 	return d
 }
 
-func readLockout(dir string) lockout {
+// readLockout reads unlock.json; a file that is not valid JSON counts as
+// out of range. Callers hold the unlock lock.
+func readLockout(dir string, now time.Time) lockout {
 	var l lockout
-	if b, err := os.ReadFile(filepath.Join(dir, lockoutFile)); err == nil {
-		_ = json.Unmarshal(b, &l)
+	b, err := os.ReadFile(filepath.Join(dir, lockoutFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return l
+	}
+	if err != nil || len(b) > 4096 || json.Unmarshal(b, &l) != nil {
+		l = lockout{Failures: -1}
+	}
+	l, ok := l.sane(now)
+	if !ok {
+		_ = writeLockout(dir, l) // the short wait starts now, once
 	}
 	return l
 }
@@ -76,7 +114,7 @@ func writeLockout(dir string, l lockout) error {
 
 // checkLockout returns a *LockedError if unlock must be refused now.
 func checkLockout(dir string, now time.Time) error {
-	l := readLockout(dir)
+	l := readLockout(dir, now)
 	max := l.Max
 	if max < 1 {
 		max = DefaultMaxFailures
@@ -92,7 +130,7 @@ func checkLockout(dir string, now time.Time) error {
 // recordFailure counts a wrong passphrase and returns the new count and
 // the limit in force.
 func recordFailure(dir string, now time.Time) (int, int) {
-	l := readLockout(dir)
+	l := readLockout(dir, now)
 	l.Failures++
 	l.Last = now.UnixNano()
 	_ = writeLockout(dir, l)
@@ -105,7 +143,7 @@ func recordFailure(dir string, now time.Time) (int, int) {
 // clearFailures resets the count after a successful unlock and returns how
 // many wrong passphrases preceded it.
 func clearFailures(dir string) int {
-	l := readLockout(dir)
+	l := readLockout(dir, time.Now())
 	if l.Failures > 0 {
 		n := l.Failures
 		l.Failures, l.Last = 0, 0
@@ -118,7 +156,12 @@ func clearFailures(dir string) int {
 // SetMaxFailures caches the policy's limit of wrong passphrases where Open
 // can read it before unlock.
 func (v *Vault) SetMaxFailures(n int) error {
-	l := readLockout(v.dir)
+	unlock, err := lockFile(v.dir, "unlock")
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	l := readLockout(v.dir, time.Now())
 	if l.Max == n {
 		return nil
 	}
