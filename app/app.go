@@ -20,6 +20,7 @@ import (
 	"github.com/coffer-vault/coffer/policy"
 	"github.com/coffer-vault/coffer/preview"
 	"github.com/coffer-vault/coffer/vault"
+	"github.com/coffer-vault/coffer/vault/store"
 )
 
 // ErrBlocked is wrapped by every error that reports an action denied by
@@ -52,6 +53,9 @@ func blocked(action policy.Action, folder vault.Folder, d policy.Decision) *Bloc
 }
 
 func (e *BlockedError) Error() string {
+	if e.Folder == "" {
+		return fmt.Sprintf("%s blocked: %s", e.Action, e.Reason)
+	}
 	return fmt.Sprintf("%s blocked: folder %q is %s: %s", e.Action, e.Folder, e.Class, e.Reason)
 }
 
@@ -141,7 +145,7 @@ func start(ctx context.Context, v *vault.Vault) (*App, error) {
 	}
 	a.record(ctx, audit.Event{Action: audit.Unlock, Outcome: audit.OK})
 	if a.retentionDue(ctx) && !a.clockSuspect {
-		if _, err := a.Retention(ctx, false); err != nil {
+		if _, err := a.retention(ctx, false); err != nil {
 			a.warnings = append(a.warnings, "retention did not run: "+err.Error())
 		}
 	}
@@ -256,8 +260,12 @@ func (a *App) Gate(ctx context.Context, folder vault.Folder, file vault.Version,
 	return a.mustRecord(ctx, e)
 }
 
-// CreateFolder creates a folder of a class.
+// CreateFolder creates a folder of a class, if the user's role may.
 func (a *App) CreateFolder(ctx context.Context, name string, class policy.Class) (vault.Folder, error) {
+	if d := policy.DecideFor(a.subject(), "", class, policy.CreateFolder); !d.Allowed {
+		a.record(ctx, audit.Event{Action: audit.FolderCreate, Outcome: audit.Blocked, Reason: d.Recorded()})
+		return vault.Folder{}, &BlockedError{Action: policy.CreateFolder, Reason: d.Reason, Recorded: d.Recorded()}
+	}
 	f, err := a.v.CreateFolder(ctx, name, class)
 	if err != nil {
 		return f, err
@@ -320,18 +328,13 @@ func (a *App) ImportFile(ctx context.Context, folder, path string, progress func
 	if err != nil {
 		return vault.Version{}, err
 	}
-	fh, err := os.Open(abs)
+	// The type is checked before anything is opened for reading: a named
+	// pipe, device or socket gets an immediate error, never a hang.
+	fh, st, err := store.OpenRegular(abs)
 	if err != nil {
-		return vault.Version{}, err
+		return vault.Version{}, fmt.Errorf("cannot import: %w", err)
 	}
 	defer fh.Close()
-	st, err := fh.Stat()
-	if err != nil {
-		return vault.Version{}, err
-	}
-	if !st.Mode().IsRegular() {
-		return vault.Version{}, fmt.Errorf("%s is not a regular file", path)
-	}
 	f, err := a.Folder(ctx, folder)
 	if err != nil {
 		return vault.Version{}, err

@@ -74,10 +74,20 @@ type RetentionResult struct {
 	DryRun   bool
 }
 
-// Retention applies the policy's retention rules: versions older than a
-// class keeps them go, never the current version nor the newest few. With
-// dryRun it only reports. Either way the run is audited.
+// Retention applies the policy's retention rules by hand, if the user's
+// role may: versions older than a class keeps them go, never the current
+// version nor the newest few. With dryRun it only reports. Either way the
+// run is audited. (At unlock, retention runs as the policy says, whoever
+// unlocks.)
 func (a *App) Retention(ctx context.Context, dryRun bool) (*RetentionResult, error) {
+	if d := policy.DecideFor(a.subject(), "", policy.Public, policy.RunRetention); !d.Allowed {
+		a.record(ctx, audit.Event{Action: audit.Retention, Outcome: audit.Blocked, Reason: d.Recorded()})
+		return nil, &BlockedError{Action: policy.RunRetention, Reason: d.Reason, Recorded: d.Recorded()}
+	}
+	return a.retention(ctx, dryRun)
+}
+
+func (a *App) retention(ctx context.Context, dryRun bool) (*RetentionResult, error) {
 	plan, err := a.v.PlanRetention(ctx, a.doc.Retention, time.Now())
 	if err != nil {
 		return nil, err

@@ -86,6 +86,18 @@ func (e Event) WithDetails(d Details) Event {
 	return e
 }
 
+// Redacted returns e without what names documents: folder and file names
+// (their IDs stay, so events still correlate), and the reason of a failure,
+// which may quote a name or a path. For a SIEM that must not hold the
+// names of confidential files.
+func (e Event) Redacted() Event {
+	e.FolderName, e.FileName = "", ""
+	if e.Outcome == Failed || e.Action == Tamper {
+		e.Reason = ""
+	}
+	return e
+}
+
 // Line formats an event as one line for a terminal.
 func (e Event) Line() string {
 	var b strings.Builder

@@ -25,9 +25,11 @@ var Roles = []Role{Owner, Admin, Compliance, Manager, Member, Risk, Guest}
 
 // More actions, beyond those on documents.
 const (
-	Delete    Action = "delete"
-	Share     Action = "share"
-	ReadAudit Action = "read-audit"
+	Delete       Action = "delete"
+	Share        Action = "share"
+	ReadAudit    Action = "read-audit"
+	CreateFolder Action = "create-folder" // make a folder of any class
+	RunRetention Action = "retention"     // apply (or plan) the policy's retention by hand
 )
 
 // MaxGrant is the longest a guest grant may run.
@@ -65,11 +67,11 @@ type Subject struct {
 // of the folder then decides (Decide).
 var roleActions = map[Role]map[Action]bool{
 	Owner: {Preview: true, Export: true, PreviewToFile: true, Print: true, Copy: true, OpenExternal: true,
-		Import: true, Restore: true, Delete: true, Share: true, ReadAudit: true},
-	Admin:      {ReadAudit: true},
+		Import: true, Restore: true, Delete: true, Share: true, ReadAudit: true, CreateFolder: true, RunRetention: true},
+	Admin:      {ReadAudit: true, RunRetention: true},
 	Compliance: {Preview: true, ReadAudit: true},
 	Manager: {Preview: true, Export: true, PreviewToFile: true, Print: true, Copy: true, OpenExternal: true,
-		Import: true, Restore: true, Delete: true, Share: true},
+		Import: true, Restore: true, Delete: true, Share: true, CreateFolder: true, RunRetention: true},
 	Member: {Preview: true, Export: true, PreviewToFile: true, Print: true, Copy: true, OpenExternal: true,
 		Import: true, Restore: true},
 	Risk:  {ReadAudit: true},
@@ -91,7 +93,7 @@ func DecideFor(s Subject, folder string, class Class, action Action) Decision {
 			return d
 		}
 	}
-	if action == ReadAudit || action == Delete || action == Share {
+	if action == ReadAudit || action == Delete || action == Share || action == CreateFolder || action == RunRetention {
 		if !class.Valid() {
 			return Decision{Reason: fmt.Sprintf("unknown class %q: denied to be safe", class)}
 		}

@@ -9,17 +9,17 @@ import (
 // table written out by hand: each string gives the answer for public,
 // internal, confidential and restricted ('y' allowed, '-' denied).
 func TestDecideForEveryCell(t *testing.T) {
-	actions := []Action{Preview, Export, PreviewToFile, Print, Copy, OpenExternal, Import, Restore, Delete, Share, ReadAudit}
+	actions := []Action{Preview, Export, PreviewToFile, Print, Copy, OpenExternal, Import, Restore, Delete, Share, ReadAudit, CreateFolder, RunRetention}
 	want := map[Role][]string{
-		//          prev    export  p2file  print   copy    openext import  restore delete  share   audit
-		Owner:      {"yyyy", "yy--", "yy--", "yy--", "yy--", "yy--", "yyyy", "yyyy", "yyyy", "yyyy", "yyyy"},
-		Admin:      {"----", "----", "----", "----", "----", "----", "----", "----", "----", "----", "yyyy"},
-		Compliance: {"yyyy", "----", "----", "----", "----", "----", "----", "----", "----", "----", "yyyy"},
-		Manager:    {"yyyy", "yy--", "yy--", "yy--", "yy--", "yy--", "yyyy", "yyyy", "yyyy", "yyyy", "----"},
-		Member:     {"yyyy", "yy--", "yy--", "yy--", "yy--", "yy--", "yyyy", "yyyy", "----", "----", "----"},
-		Risk:       {"----", "----", "----", "----", "----", "----", "----", "----", "----", "----", "yyyy"},
+		//          prev    export  p2file  print   copy    openext import  restore delete  share   audit   mkdir   retention
+		Owner:      {"yyyy", "yy--", "yy--", "yy--", "yy--", "yy--", "yyyy", "yyyy", "yyyy", "yyyy", "yyyy", "yyyy", "yyyy"},
+		Admin:      {"----", "----", "----", "----", "----", "----", "----", "----", "----", "----", "yyyy", "----", "yyyy"},
+		Compliance: {"yyyy", "----", "----", "----", "----", "----", "----", "----", "----", "----", "yyyy", "----", "----"},
+		Manager:    {"yyyy", "yy--", "yy--", "yy--", "yy--", "yy--", "yyyy", "yyyy", "yyyy", "yyyy", "----", "yyyy", "yyyy"},
+		Member:     {"yyyy", "yy--", "yy--", "yy--", "yy--", "yy--", "yyyy", "yyyy", "----", "----", "----", "----", "----"},
+		Risk:       {"----", "----", "----", "----", "----", "----", "----", "----", "----", "----", "yyyy", "----", "----"},
 		// A guest with a live grant on the folder: preview only, never restricted.
-		Guest: {"yyy-", "----", "----", "----", "----", "----", "----", "----", "----", "----", "----"},
+		Guest: {"yyy-", "----", "----", "----", "----", "----", "----", "----", "----", "----", "----", "----", "----"},
 	}
 	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 	grant := Grant{Folder: "f1", Issued: now.Add(-24 * time.Hour), Expires: now.Add(24 * time.Hour)}

@@ -128,12 +128,12 @@ func noteName(device object.ID) string { return "coffer-device-" + device.String
 // reported with an error wrapping fs.ErrNotExist; anything else that is not
 // a checkpoint of this vault signed by this device is ErrTampered.
 func (v *Vault) readCheckpoint() (checkpoint, error) {
-	msg, err := os.ReadFile(filepath.Join(v.dir, checkpointFile))
-	if err != nil {
+	msg, err := store.ReadRegular(filepath.Join(v.dir, checkpointFile), 4096)
+	if errors.Is(err, fs.ErrNotExist) {
 		return checkpoint{}, fmt.Errorf("vault: checkpoint: %w", err)
 	}
-	if len(msg) > 4096 {
-		return checkpoint{}, fmt.Errorf("vault: %w: the checkpoint is %d bytes, not a checkpoint", ErrTampered, len(msg))
+	if err != nil {
+		return checkpoint{}, fmt.Errorf("vault: %w: the checkpoint cannot be read: %v", ErrTampered, err)
 	}
 	text, err := v.openNote(msg)
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -93,11 +92,11 @@ func backoff(failures, max int) time.Duration {
 // out of range. Callers hold the unlock lock.
 func readLockout(dir string, now time.Time) lockout {
 	var l lockout
-	b, err := os.ReadFile(filepath.Join(dir, lockoutFile))
+	b, err := store.ReadRegular(filepath.Join(dir, lockoutFile), 4096)
 	if errors.Is(err, fs.ErrNotExist) {
 		return l
 	}
-	if err != nil || len(b) > 4096 || json.Unmarshal(b, &l) != nil {
+	if err != nil || json.Unmarshal(b, &l) != nil {
 		l = lockout{Failures: -1}
 	}
 	l, ok := l.sane(now)

@@ -193,7 +193,7 @@ func Exists(dir string) bool {
 
 func readConfig(dir string) (config, error) {
 	var cfg config
-	data, err := os.ReadFile(filepath.Join(dir, configFile))
+	data, err := store.ReadRegular(filepath.Join(dir, configFile), 1<<20)
 	if errors.Is(err, fs.ErrNotExist) {
 		return cfg, fmt.Errorf("%s: %w (no %s; create one with 'coffer init')", dir, ErrNotVault, configFile)
 	}
@@ -344,7 +344,7 @@ func (v *Vault) Warnings() []string { return v.warnings }
 func (v *Vault) FailedUnlocks() int { return v.failedUnlocks }
 
 func readSealedFile(path string, v any, id age.Identity) error {
-	body, err := os.ReadFile(path)
+	body, err := store.ReadRegular(path, 4<<20)
 	if err != nil {
 		return err
 	}

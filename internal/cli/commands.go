@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -91,7 +92,7 @@ func cmdImport(env Env) *cobra.Command {
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withVault(cmd, env, dir, func(a *app.App) error {
-				failed := 0
+				failed, blocked := 0, 0
 				for _, path := range args {
 					bar := newBar(env, path)
 					ver, err := a.ImportFile(cmd.Context(), folder, path, bar.update)
@@ -99,6 +100,9 @@ func cmdImport(env Env) *cobra.Command {
 					switch {
 					case err != nil:
 						failed++
+						if errors.Is(err, app.ErrBlocked) {
+							blocked++ // a refusal by policy exits 3, as for one file
+						}
 						fmt.Fprintf(env.Stderr, "coffer: import %s: %s\n", path, message(err))
 					case ver.Unchanged:
 						fmt.Fprintf(env.Stdout, "%s: unchanged (version %d)\n", display.Name(ver.Name), ver.Seq)
@@ -106,6 +110,9 @@ func cmdImport(env Env) *cobra.Command {
 						fmt.Fprintf(env.Stdout, "%s: version %d, %s (%s new)\n", display.Name(ver.Name), ver.Seq,
 							humanize.IBytes(uint64(ver.Size)), humanize.IBytes(uint64(ver.NewBytes)))
 					}
+				}
+				if blocked > 0 {
+					return fmt.Errorf("%d of %d files were not imported: %w", failed, len(args), app.ErrBlocked)
 				}
 				if failed > 0 {
 					return fmt.Errorf("%d of %d files were not imported", failed, len(args))
@@ -461,11 +468,17 @@ func printReport(w io.Writer, r *vault.Report) {
 
 func cmdAudit(env Env) *cobra.Command {
 	var dir string
-	var asJSON, asCEF bool
+	var asJSON, asCEF, redact bool
 	cmd := &cobra.Command{
-		Use:   "audit --vault DIR [--json | --cef]",
+		Use:   "audit --vault DIR [--json | --cef] [--redact]",
 		Short: "Verify and print this device's audit trail (exit 1 if it was tampered with)",
-		Args:  exactArgs(0, "no arguments"),
+		Long: `Verify and print this device's audit trail (exit 1 if it was tampered with).
+
+The output names folders and files in clear, confidential ones included:
+treat it (and the SIEM it goes to) as sensitive. --redact leaves names
+out (IDs stay, so events still correlate) and drops the reasons of
+failures, which may quote a name or a path.`,
+		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if asJSON && asCEF {
 				return usagef("--json and --cef exclude each other")
@@ -476,6 +489,9 @@ func cmdAudit(env Env) *cobra.Command {
 					return err
 				}
 				for _, e := range log.Events {
+					if redact {
+						e = e.Redacted()
+					}
 					switch {
 					case asJSON:
 						b, err := e.JSON()
@@ -503,6 +519,7 @@ func cmdAudit(env Env) *cobra.Command {
 	vaultFlag(cmd, &dir)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON lines")
 	cmd.Flags().BoolVar(&asCEF, "cef", false, "print ArcSight CEF lines for a SIEM")
+	cmd.Flags().BoolVar(&redact, "redact", false, "leave folder and file names out")
 	return cmd
 }
 

@@ -17,6 +17,7 @@ func cmdPreview(env Env) *cobra.Command {
 	var dir, out string
 	var page int
 	var dpi float64
+	var force bool
 	cmd := &cobra.Command{
 		Use:   "preview --vault DIR FOLDER/FILE [--page N] [--dpi D] --out PAGE.png",
 		Short: "Write one watermarked page as PNG (exit 3 for confidential and restricted: a file is an export)",
@@ -29,6 +30,9 @@ func cmdPreview(env Env) *cobra.Command {
 			if page < 1 || dpi < 18 || dpi > 600 {
 				return usagef("--page must be 1 or more and --dpi between 18 and 600")
 			}
+			if _, err := os.Lstat(out); err == nil && !force {
+				return fmt.Errorf("%s already exists; choose another path or pass --force", out)
+			}
 			return withVault(cmd, env, dir, func(a *app.App) error {
 				p, err := a.Preview(cmd.Context(), folder, file, app.PreviewOptions{Page: page, DPI: dpi, ToFile: true})
 				if err != nil {
@@ -38,7 +42,7 @@ func cmdPreview(env Env) *cobra.Command {
 				if err := png.Encode(&buf, p.Image); err != nil {
 					return err
 				}
-				if err := writeNew(out, buf.Bytes()); err != nil {
+				if err := writeNew(out, buf.Bytes(), force); err != nil {
 					return err
 				}
 				fmt.Fprintf(env.Stdout, "Wrote page %d of %d of %s to %s (trace code %s)\n", p.Page, p.Pages, display.Name(p.Version.Name), out, p.TraceCode)
@@ -50,12 +54,14 @@ func cmdPreview(env Env) *cobra.Command {
 	cmd.Flags().StringVar(&out, "out", "", "PNG file to write (required)")
 	cmd.Flags().IntVar(&page, "page", 1, "page number, from 1")
 	cmd.Flags().Float64Var(&dpi, "dpi", 110, "resolution")
+	cmd.Flags().BoolVar(&force, "force", false, "replace an existing file at --out")
 	_ = cmd.MarkFlagRequired("out")
 	return cmd
 }
 
-// writeNew writes data to path atomically (temp file, fsync, rename).
-func writeNew(path string, data []byte) error {
+// writeNew writes data to path atomically (temp file, fsync, then a link
+// that fails if path appeared meanwhile, or a rename over it with force).
+func writeNew(path string, data []byte, force bool) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".coffer-*")
 	if err != nil {
 		return err
@@ -71,7 +77,16 @@ func writeNew(path string, data []byte) error {
 	if err != nil {
 		return err
 	}
-	return os.Rename(tmp.Name(), path)
+	if force {
+		return os.Rename(tmp.Name(), path)
+	}
+	if err := os.Link(tmp.Name(), path); err != nil {
+		if _, serr := os.Lstat(path); serr == nil {
+			return fmt.Errorf("%s already exists; choose another path or pass --force", path)
+		}
+		return os.Rename(tmp.Name(), path) // a filesystem without links
+	}
+	return nil
 }
 
 func cmdTrace(env Env) *cobra.Command {

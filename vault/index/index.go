@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -41,7 +42,19 @@ type DB struct {
 }
 
 // Open opens or creates the index at path and applies pending migrations.
+// The file and its WAL and shared-memory files are readable by the owner
+// only (SQLite gives the WAL files the database file's mode).
 func Open(ctx context.Context, path string) (*DB, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("index: %w", err)
+	}
+	f.Close()
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("index: %w", err)
+		}
+	}
 	dsn := "file:" + path + "?_txlock=immediate" +
 		"&_pragma=foreign_keys(1)" +
 		"&_pragma=journal_mode(WAL)" +

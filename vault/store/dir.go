@@ -136,7 +136,7 @@ func (d *Dir) Get(ctx context.Context, h Handle) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	f, err := os.Open(d.Path(h))
+	f, st, err := OpenRegular(d.Path(h))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("store: %v: %w", h, ErrNotFound)
 	}
@@ -144,10 +144,6 @@ func (d *Dir) Get(ctx context.Context, h Handle) ([]byte, error) {
 		return nil, fmt.Errorf("store: %w", err)
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("store: %w", err)
-	}
 	if st.Size() > object.MaxSize {
 		return nil, fmt.Errorf("store: %v is %d bytes, over the %d-byte object limit", h, st.Size(), object.MaxSize)
 	}
@@ -204,8 +200,11 @@ func (d *Dir) List(ctx context.Context, kind object.Kind, fn func(object.ID, int
 			if err := ctx.Err(); err != nil {
 				return err
 			}
+			// Anything named like an object is listed, so that a pipe or
+			// device planted at an object path is reported by Get, not
+			// silently passed over.
 			id, err := object.ParseID(f.Name())
-			if err != nil || !f.Type().IsRegular() {
+			if err != nil || f.IsDir() {
 				continue
 			}
 			info, err := f.Info()
