@@ -26,9 +26,11 @@ type Document interface {
 // Errors callers test with errors.Is.
 var (
 	ErrUnsupported = errors.New("no preview for this type")
-	ErrTooLarge    = errors.New("page is too large to preview")
-	ErrPage        = errors.New("no such page")
-	ErrCorrupt     = errors.New("document cannot be read")
+	// ErrTooLarge reports a page, an image or a workbook larger than a
+	// preview may hold in memory.
+	ErrTooLarge = errors.New("too large to preview")
+	ErrPage     = errors.New("no such page")
+	ErrCorrupt  = errors.New("document cannot be read")
 )
 
 // DefaultMaxPixels bounds one rendered page (40 megapixels, 160 MiB RGBA).
