@@ -105,7 +105,7 @@ func Open(ctx context.Context, data []byte, mediaType, name string, opts Options
 	case CSV:
 		return openCSV(data, opts.MaxPixels)
 	case Spreadsheet:
-		return openXLSX(data, opts.MaxPixels)
+		return openXLSX(ctx, data, opts.MaxPixels)
 	case Text:
 		return openText(data, opts.MaxPixels)
 	}
