@@ -3,6 +3,7 @@ package bench
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
 	"fmt"
 	"os"
 	"os/exec"
@@ -141,8 +142,10 @@ func measurePreview(b *testing.B, dir, file string, data []byte) previewResults 
 // returns a second one started from the warm cache, recording both times.
 func startRenderer(b *testing.B, cacheDir string, res *previewResults) *pdf.Renderer {
 	ctx := context.Background()
+	opts := pdf.Options{CacheDir: cacheDir, CacheKey: make([]byte, pdf.CacheKeySize)}
+	rand.Read(opts.CacheKey)
 	start := time.Now()
-	cold, err := pdf.NewRenderer(ctx, pdf.Options{CacheDir: cacheDir})
+	cold, err := pdf.NewRenderer(ctx, opts)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -151,7 +154,7 @@ func startRenderer(b *testing.B, cacheDir string, res *previewResults) *pdf.Rend
 		b.Fatal(err)
 	}
 	start = time.Now()
-	r, err := pdf.NewRenderer(ctx, pdf.Options{CacheDir: cacheDir})
+	r, err := pdf.NewRenderer(ctx, opts)
 	if err != nil {
 		b.Fatal(err)
 	}

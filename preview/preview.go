@@ -26,9 +26,11 @@ type Document interface {
 // Errors callers test with errors.Is.
 var (
 	ErrUnsupported = errors.New("no preview for this type")
-	ErrTooLarge    = errors.New("page is too large to preview")
-	ErrPage        = errors.New("no such page")
-	ErrCorrupt     = errors.New("document cannot be read")
+	// ErrTooLarge reports a page, an image or a workbook larger than a
+	// preview may hold in memory.
+	ErrTooLarge = errors.New("too large to preview")
+	ErrPage     = errors.New("no such page")
+	ErrCorrupt  = errors.New("document cannot be read")
 )
 
 // DefaultMaxPixels bounds one rendered page (40 megapixels, 160 MiB RGBA).
@@ -103,7 +105,7 @@ func Open(ctx context.Context, data []byte, mediaType, name string, opts Options
 	case CSV:
 		return openCSV(data, opts.MaxPixels)
 	case Spreadsheet:
-		return openXLSX(data, opts.MaxPixels)
+		return openXLSX(ctx, data, opts.MaxPixels)
 	case Text:
 		return openText(data, opts.MaxPixels)
 	}

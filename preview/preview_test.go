@@ -211,3 +211,27 @@ func TestSpreadsheets(t *testing.T) {
 		t.Errorf("garbage workbook: %v", err)
 	}
 }
+
+// TestSpreadsheetTooLarge: a workbook that would unpack to more than a
+// preview may hold in memory is refused from its zip directory, before
+// anything is unpacked, with a message that gives the limit.
+func TestSpreadsheetTooLarge(t *testing.T) {
+	for _, c := range []struct {
+		part    string
+		claimed uint64
+	}{
+		{"xl/worksheets/sheet2.xml", 300 << 20},
+		{"xl/media/image1.png", 1 << 40},
+		{"XL/SHAREDSTRINGS.XML", 40 << 20},
+	} {
+		data := claimedSizeWorkbook(t, c.part, c.claimed)
+		_, err := preview.Open(context.Background(), data, "", "big.xlsx", preview.Options{})
+		if !errors.Is(err, preview.ErrTooLarge) || !strings.Contains(err.Error(), " MiB a preview may hold in memory") {
+			t.Errorf("%s claiming %d bytes: %v", c.part, c.claimed, err)
+		}
+	}
+	// The same workbook with a part of honest size opens.
+	if _, err := preview.Open(context.Background(), claimedSizeWorkbook(t, "xl/media/x.xml", 4), "", "ok.xlsx", preview.Options{}); err != nil {
+		t.Errorf("small workbook: %v", err)
+	}
+}

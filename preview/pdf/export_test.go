@@ -14,10 +14,19 @@ import (
 // sandbox instances.
 func SandboxFSConfig() wazero.FSConfig { return sandboxFSConfig() }
 
+// RuntimeConfig is the wazero configuration every Renderer uses.
+func RuntimeConfig() wazero.RuntimeConfig { return runtimeConfig() }
+
 // NewRendererWithFS builds a Renderer whose sandboxes get fsConfig, so tests
 // can compare against a sandbox that does have the host root mounted.
 func NewRendererWithFS(ctx context.Context, opts Options, fsConfig wazero.FSConfig) (*Renderer, error) {
-	return newRenderer(ctx, opts, fsConfig)
+	return newRenderer(ctx, opts, fsConfig, testHooks{})
+}
+
+// NewRendererWatched builds a Renderer like NewRenderer and reports which
+// cache files it handed to wazero, and every error of its cache.
+func NewRendererWatched(ctx context.Context, opts Options, staged func([]string), cacheErr func(error)) (*Renderer, error) {
+	return newRenderer(ctx, opts, sandboxFSConfig(), testHooks{staged: staged, cacheErr: cacheErr})
 }
 
 // LoadPathInSandbox asks PDFium, inside this document's sandbox instance, to

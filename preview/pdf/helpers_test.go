@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/md5"
+	"crypto/rand"
 	"crypto/rc4"
 	"encoding/binary"
 	"fmt"
@@ -17,11 +18,12 @@ import (
 
 // sharedRenderer is one Renderer for the whole test binary: compiling PDFium
 // is the expensive part. Its compilation cache lives in a directory that is
-// removed when the tests end.
+// removed when the tests end, sealed with a key made for the test binary.
 var sharedRenderer struct {
 	once     sync.Once
 	r        *pdf.Renderer
 	cacheDir string
+	cacheKey []byte
 	err      error
 }
 
@@ -39,10 +41,11 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// cacheDir returns the compilation cache directory shared by the tests.
-func cacheDir(t testing.TB) string {
+// cached returns opts with the compilation cache shared by the tests.
+func cached(t testing.TB, opts pdf.Options) pdf.Options {
 	renderer(t)
-	return sharedRenderer.cacheDir
+	opts.CacheDir, opts.CacheKey = sharedRenderer.cacheDir, sharedRenderer.cacheKey
+	return opts
 }
 
 func renderer(t testing.TB) *pdf.Renderer {
@@ -53,8 +56,10 @@ func renderer(t testing.TB) *pdf.Renderer {
 			sharedRenderer.err = err
 			return
 		}
-		sharedRenderer.cacheDir = dir
-		sharedRenderer.r, sharedRenderer.err = pdf.NewRenderer(context.Background(), pdf.Options{CacheDir: dir})
+		sharedRenderer.cacheDir, sharedRenderer.cacheKey = dir, make([]byte, pdf.CacheKeySize)
+		rand.Read(sharedRenderer.cacheKey)
+		sharedRenderer.r, sharedRenderer.err = pdf.NewRenderer(context.Background(),
+			pdf.Options{CacheDir: dir, CacheKey: sharedRenderer.cacheKey})
 	})
 	if sharedRenderer.err != nil {
 		t.Fatalf("NewRenderer: %v", sharedRenderer.err)
@@ -66,8 +71,7 @@ func renderer(t testing.TB) *pdf.Renderer {
 // cache) and closes it at the end of the test.
 func newRenderer(t testing.TB, opts pdf.Options) *pdf.Renderer {
 	t.Helper()
-	opts.CacheDir = cacheDir(t)
-	r, err := pdf.NewRenderer(context.Background(), opts)
+	r, err := pdf.NewRenderer(context.Background(), cached(t, opts))
 	if err != nil {
 		t.Fatalf("NewRenderer: %v", err)
 	}

@@ -18,7 +18,10 @@
 //   - every call is bounded by Options.Timeout (the instance is killed when it
 //     expires), every instance's memory by a fixed limit, and every render by
 //     Options.MaxPixels;
-//   - panics from the library are recovered here and returned as errors.
+//   - panics from the library are recovered here and returned as errors;
+//   - the compiled module (native code) is cached on disk only sealed with
+//     a key the caller holds, Options.CacheKey, and checked before wazero
+//     loads it (see cache.go); without one it is compiled in memory.
 //
 // Password-protected documents are refused with ErrPassword: the vault does
 // not hand document passwords to the previewer.
@@ -80,10 +83,17 @@ const (
 
 // Options configures a Renderer. The zero value is usable.
 type Options struct {
-	// CacheDir is a directory for wazero's compilation cache. When set, the
-	// compiled PDFium module is kept there and a later NewRenderer (also in
-	// another process) skips the compilation. "" means no cache.
+	// CacheDir is a folder for the compiled PDFium module (native code,
+	// about 22 MB; no document data), so that a later NewRenderer, also in
+	// another process, loads it in tens of milliseconds instead of
+	// compiling for seconds. It needs CacheKey. "" compiles in memory and
+	// writes nothing.
 	CacheDir string
+	// CacheKey authenticates the files in CacheDir (HMAC-SHA-256): it must
+	// be CacheKeySize random bytes that whoever can write CacheDir cannot
+	// read, such as a key derived from the vault's passphrase-protected
+	// secret. A file that fails the check is never loaded (see cache.go).
+	CacheKey []byte
 	// Timeout bounds every call into the sandbox (Open, PageSize, Render).
 	// 0 means DefaultTimeout.
 	Timeout time.Duration
@@ -96,7 +106,7 @@ type Options struct {
 // instances. It is safe for concurrent use; Close it when done.
 type Renderer struct {
 	pool      pdfium.Pool
-	cache     wazero.CompilationCache // nil without Options.CacheDir
+	cache     wazero.CompilationCache // nil when compiled in memory
 	timeout   time.Duration
 	maxPixels int
 
@@ -106,9 +116,27 @@ type Renderer struct {
 
 // NewRenderer compiles (or loads from Options.CacheDir) the PDFium module.
 // ctx is checked before the work starts; compilation itself cannot be
-// interrupted. The Renderer does not keep ctx.
+// interrupted. The Renderer does not keep ctx. A cache that cannot be read
+// or written costs a compilation, never an error.
 func NewRenderer(ctx context.Context, opts Options) (*Renderer, error) {
-	return newRenderer(ctx, opts, sandboxFSConfig())
+	return newRenderer(ctx, opts, sandboxFSConfig(), testHooks{})
+}
+
+// runtimeConfig is the wazero configuration of every Renderer. The bundled
+// module lowers setjmp/longjmp to exception handling, so that feature is
+// required. CloseOnContextDone lets a timeout kill a call that is stuck
+// inside PDFium.
+func runtimeConfig() wazero.RuntimeConfig {
+	return wazero.NewRuntimeConfig().
+		WithCoreFeatures(api.CoreFeaturesV2 | experimental.CoreFeaturesExceptionHandling).
+		WithCloseOnContextDone(true).
+		WithMemoryLimitPages(memoryLimitPages)
+}
+
+// testHooks let tests see what the cache did; NewRenderer sets none.
+type testHooks struct {
+	staged   func(files []string) // names of the cache files handed to wazero
+	cacheErr func(error)          // each error of the cache, or nil
 }
 
 // sandboxFSConfig is the filesystem given to every sandbox instance: an
@@ -118,12 +146,19 @@ func sandboxFSConfig() wazero.FSConfig {
 	return wazero.NewFSConfig()
 }
 
-func newRenderer(ctx context.Context, opts Options, fsConfig wazero.FSConfig) (r *Renderer, err error) {
+func newRenderer(ctx context.Context, opts Options, fsConfig wazero.FSConfig, hooks testHooks) (r *Renderer, err error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("pdf: new renderer: %w", err)
 	}
 	if opts.Timeout < 0 || opts.MaxPixels < 0 {
 		return nil, fmt.Errorf("pdf: new renderer: negative Timeout (%v) or MaxPixels (%d)", opts.Timeout, opts.MaxPixels)
+	}
+	if (opts.CacheDir != "" || opts.CacheKey != nil) && len(opts.CacheKey) != CacheKeySize {
+		return nil, fmt.Errorf("pdf: new renderer: a CacheDir needs a CacheKey of %d bytes (it has %d): compiled code read back from disk must be authenticated; set neither to compile in memory",
+			CacheKeySize, len(opts.CacheKey))
+	}
+	if opts.CacheDir == "" && opts.CacheKey != nil {
+		return nil, errors.New("pdf: new renderer: a CacheKey without a CacheDir; set both, or neither to compile in memory")
 	}
 	if fsConfig == nil {
 		return nil, errors.New("pdf: new renderer: nil filesystem config would mount the host root")
@@ -136,19 +171,19 @@ func newRenderer(ctx context.Context, opts Options, fsConfig wazero.FSConfig) (r
 		r.maxPixels = DefaultMaxPixels
 	}
 
-	// The bundled module lowers setjmp/longjmp to exception handling, so that
-	// feature is required. CloseOnContextDone lets a timeout kill a call that
-	// is stuck inside PDFium.
-	rc := wazero.NewRuntimeConfig().
-		WithCoreFeatures(api.CoreFeaturesV2 | experimental.CoreFeaturesExceptionHandling).
-		WithCloseOnContextDone(true).
-		WithMemoryLimitPages(memoryLimitPages)
+	rc := runtimeConfig()
+	var sealed *sealedCache
 	if opts.CacheDir != "" {
-		r.cache, err = wazero.NewCompilationCacheWithDir(opts.CacheDir)
-		if err != nil {
-			return nil, fmt.Errorf("pdf: new renderer: compilation cache %q: %w", opts.CacheDir, err)
+		// wazero reads and writes only the private folder of checked files.
+		if sealed, err = openSealedCache(opts.CacheDir, opts.CacheKey); err == nil {
+			defer sealed.Close()
+			if r.cache, err = wazero.NewCompilationCacheWithDir(sealed.stage); err == nil {
+				rc = rc.WithCompilationCache(r.cache)
+			}
 		}
-		rc = rc.WithCompilationCache(r.cache)
+		if hooks.cacheErr != nil {
+			hooks.cacheErr(err)
+		}
 	}
 
 	err = guard("new renderer", func() error {
@@ -174,6 +209,15 @@ func newRenderer(ctx context.Context, opts Options, fsConfig wazero.FSConfig) (r
 			err = errors.Join(err, r.cache.Close(context.Background()))
 		}
 		return nil, fmt.Errorf("pdf: new renderer: %w", err)
+	}
+	if sealed != nil && r.cache != nil {
+		if hooks.staged != nil {
+			hooks.staged(sealed.stagedNames())
+		}
+		err := sealed.save()
+		if hooks.cacheErr != nil {
+			hooks.cacheErr(err)
+		}
 	}
 	return r, nil
 }

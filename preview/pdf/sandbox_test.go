@@ -61,7 +61,7 @@ func TestSandboxCannotReadHostFiles(t *testing.T) {
 	// Control: the same probe through a sandbox with go-pdfium's default
 	// mount succeeds, so the failure above is the missing filesystem.
 	rooted, err := pdf.NewRendererWithFS(context.Background(),
-		pdf.Options{CacheDir: cacheDir(t)}, wazero.NewFSConfig().WithDirMount("/", "/"))
+		cached(t, pdf.Options{}), wazero.NewFSConfig().WithDirMount("/", "/"))
 	if err != nil {
 		t.Fatal(err)
 	}

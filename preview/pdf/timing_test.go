@@ -2,6 +2,7 @@ package pdf_test
 
 import (
 	"context"
+	"crypto/rand"
 	"os"
 	"path/filepath"
 	"testing"
@@ -10,31 +11,45 @@ import (
 	"github.com/coffer-vault/coffer/preview/pdf"
 )
 
-// TestTimings measures NewRenderer with a cold and a warm compilation cache,
-// Open, and renders at 150 dpi. It needs COFFER_PDF_TIMINGS=1 because the
-// cold compilation alone takes seconds.
+// TestTimings measures the first page of a document as a process sees it
+// (NewRenderer, Open, Render page 1 at 110 dpi) with PDFium compiled in
+// memory, with an empty authenticated cache (compile and seal) and with a
+// full one (check and load), then Open and renders on a started renderer.
+// It needs COFFER_PDF_TIMINGS=1 because each compilation takes seconds.
 func TestTimings(t *testing.T) {
 	if os.Getenv("COFFER_PDF_TIMINGS") == "" {
 		t.Skip("set COFFER_PDF_TIMINGS=1 to measure")
 	}
 	ctx := context.Background()
-	dir := t.TempDir()
-	newR := func(name string) *pdf.Renderer {
+	path := filepath.Join(corpusDir(t), "reportlab-userguide.pdf")
+	data := readFile(t, path)
+	key := make([]byte, pdf.CacheKeySize)
+	rand.Read(key)
+	cache := pdf.Options{CacheDir: t.TempDir(), CacheKey: key}
+	firstPage := func(name string, opts pdf.Options) *pdf.Renderer {
 		start := time.Now()
-		r, err := pdf.NewRenderer(ctx, pdf.Options{CacheDir: dir})
+		r, err := pdf.NewRenderer(ctx, opts)
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("NewRenderer %s: %v", name, time.Since(start))
+		started := time.Since(start)
+		doc, err := r.Open(ctx, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := doc.Render(ctx, 0, 110); err != nil {
+			t.Fatal(err)
+		}
+		doc.Close()
+		t.Logf("%-44s NewRenderer %7.1f ms, first page on screen %7.1f ms", name, ms(started), ms(time.Since(start)))
 		return r
 	}
-	cold := newR("cold (empty cache)")
-	cold.Close()
-	r := newR("warm (cache hit)")
+	firstPage("compiled in memory, no cache:", pdf.Options{}).Close()
+	firstPage("empty authenticated cache (compile, seal):", cache).Close()
+	firstPage("full authenticated cache (check, load):", cache).Close()
+	r := firstPage("full authenticated cache, again:", cache)
 	defer r.Close()
 
-	path := filepath.Join(corpusDir(t), "reportlab-userguide.pdf")
-	data := readFile(t, path)
 	for range 3 {
 		start := time.Now()
 		doc, err := r.Open(ctx, data)
@@ -58,3 +73,5 @@ func TestTimings(t *testing.T) {
 		doc.Close()
 	}
 }
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

@@ -1,0 +1,230 @@
+package pdf
+
+import (
+	"crypto/hkdf"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+)
+
+// The compiled PDFium module is native machine code, run inside the
+// unlocked process. wazero's own disk cache checks a cached module only
+// against a CRC, so anyone who can write the cache folder could replace it
+// with code of their own; and its cache API can neither verify a file
+// before loading it nor take one from memory. So this package keeps its
+// own cache:
+//
+//   - each file wazero wrote is stored sealed: an HMAC-SHA-256 tag, keyed
+//     by a key the caller holds (Options.CacheKey), over the file's name
+//     and content, then the content;
+//   - at start, every sealed file is read into memory and checked; those
+//     that pass are written to a private folder made for this start in the
+//     temp folder (0700, a fresh random name; a process that can write only
+//     the cache folder cannot reach it), and only that folder is given to
+//     wazero; a file that fails is deleted, and PDFium is compiled anew;
+//   - once the module is compiled, files wazero added to the private folder
+//     are sealed into the cache, and the folder is removed.
+//
+// A process running as the user at the moment of a start could still race
+// the private folder; such a process can already read the user's files.
+
+const (
+	// CacheKeySize is the length of Options.CacheKey in bytes.
+	CacheKeySize = 32
+	// maxCacheFiles and maxCacheFileSize bound what is read from the cache
+	// folder at start (PDFium compiles to one file of about 22 MB).
+	maxCacheFiles    = 8
+	maxCacheFileSize = 256 << 20
+	// cacheLabel separates this use of the caller's key from any other.
+	cacheLabel = "coffer pdfium compile cache v1"
+)
+
+// sealedCache is the cache folder of one Renderer start.
+type sealedCache struct {
+	dir    string                 // where the sealed files live: CacheDir/v1-<key id>
+	mac    []byte                 // HMAC key derived from the caller's key
+	stage  string                 // the private folder handed to wazero
+	staged map[string]fs.FileInfo // files put in stage, by slash-separated relative name
+}
+
+// openSealedCache checks the sealed files under dir and stages those that
+// pass in a fresh private folder. Close removes that folder.
+func openSealedCache(dir string, key []byte) (*sealedCache, error) {
+	mac, err := hkdf.Key(sha256.New, key, nil, cacheLabel, 32)
+	if err != nil {
+		return nil, err
+	}
+	// Caches sealed under another key (another vault) live beside this
+	// one instead of failing its checks.
+	id := hmac.New(sha256.New, mac)
+	id.Write([]byte("key id"))
+	c := &sealedCache{
+		dir:    filepath.Join(dir, "v1-"+hex.EncodeToString(id.Sum(nil)[:8])),
+		mac:    mac,
+		staged: map[string]fs.FileInfo{},
+	}
+	if err := os.MkdirAll(c.dir, 0o700); err != nil {
+		return nil, err
+	}
+	if c.stage, err = os.MkdirTemp("", "coffer-pdfium-"); err != nil {
+		return nil, err
+	}
+	n := 0
+	err = filepath.WalkDir(c.dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(c.dir, path)
+		if err != nil {
+			return err
+		}
+		n++
+		content, ok := c.open(path, filepath.ToSlash(rel), d, n)
+		if !ok {
+			return os.Remove(path)
+		}
+		dst := filepath.Join(c.stage, rel)
+		if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
+			return err
+		}
+		if err := os.WriteFile(dst, content, 0o600); err != nil {
+			return err
+		}
+		fi, err := os.Stat(dst)
+		c.staged[filepath.ToSlash(rel)] = fi
+		return err
+	})
+	if err != nil {
+		return nil, errors.Join(err, c.Close())
+	}
+	return c, nil
+}
+
+// open reads the nth sealed file and returns its content if its tag is
+// right for name.
+func (c *sealedCache) open(path, name string, d fs.DirEntry, n int) ([]byte, bool) {
+	if !d.Type().IsRegular() || n > maxCacheFiles {
+		return nil, false
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, false
+	}
+	defer f.Close()
+	sealed, err := io.ReadAll(io.LimitReader(f, maxCacheFileSize+sha256.Size+1))
+	if err != nil || len(sealed) < sha256.Size || len(sealed) > maxCacheFileSize+sha256.Size {
+		return nil, false
+	}
+	tag, content := sealed[:sha256.Size], sealed[sha256.Size:]
+	return content, hmac.Equal(tag, c.tag(name, content))
+}
+
+// tag authenticates content stored under name.
+func (c *sealedCache) tag(name string, content []byte) []byte {
+	h := hmac.New(sha256.New, c.mac)
+	h.Write([]byte(cacheLabel))
+	h.Write([]byte{0})
+	h.Write([]byte(name))
+	h.Write([]byte{0})
+	h.Write(content)
+	return h.Sum(nil)
+}
+
+// save seals the files wazero added to the private folder (or replaced:
+// it writes a new file and renames it over the old). They are read from
+// that folder, which only this process can write. When wazero added one,
+// it compiled anew (another wazero version, another CPU, or a sealed file
+// that failed), so the files staged before are stale and removed.
+func (c *sealedCache) save() error {
+	var added []string
+	err := filepath.WalkDir(c.stage, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err
+		}
+		rel, err := filepath.Rel(c.stage, path)
+		if err != nil {
+			return err
+		}
+		if before, ok := c.staged[filepath.ToSlash(rel)]; ok {
+			if now, err := os.Stat(path); err != nil || os.SameFile(before, now) {
+				return err
+			}
+		}
+		added = append(added, rel)
+		return nil
+	})
+	if err != nil || len(added) == 0 {
+		return err
+	}
+	for _, rel := range added {
+		content, err := os.ReadFile(filepath.Join(c.stage, rel))
+		if err != nil {
+			return err
+		}
+		if err := writeAtomic(filepath.Join(c.dir, rel), append(c.tag(filepath.ToSlash(rel), content), content...)); err != nil {
+			return err
+		}
+	}
+	for rel := range c.staged {
+		if slices.Contains(added, filepath.FromSlash(rel)) {
+			continue
+		}
+		if err := os.Remove(filepath.Join(c.dir, filepath.FromSlash(rel))); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
+}
+
+// stagedNames returns the names of the files handed to wazero.
+func (c *sealedCache) stagedNames() []string {
+	names := make([]string, 0, len(c.staged))
+	for name := range c.staged {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// writeAtomic writes data to path through a temporary file in the same
+// folder, synced and renamed, so a reader never sees half a file.
+func writeAtomic(path string, data []byte) (err error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), ".seal-*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if _, err = f.Write(data); err != nil {
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}
+
+// Close removes the private folder.
+func (c *sealedCache) Close() error {
+	if err := os.RemoveAll(c.stage); err != nil {
+		return fmt.Errorf("removing %s: %w", c.stage, err)
+	}
+	return nil
+}
