@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"os"
+	"path/filepath"
 	"time"
 	"unicode/utf8"
 
@@ -167,14 +169,23 @@ func (a *App) pdfRenderer(ctx context.Context) (r preview.PDFOpener, done func()
 	return a.pdf, a.pdfUses.Done, nil
 }
 
-// startPDF starts the renderer; pdfMu is held. PDFium is compiled in
-// memory (about 2.5 s on 2 cores): its compiled code may be cached on disk
-// only sealed with a key an attacker who can write the user's cache folder
-// cannot read (pdf.Options.CacheKey), and the vault does not provide one
-// yet. An unauthenticated cache would let that attacker run native code in
-// the unlocked process.
+// startPDF starts the renderer; pdfMu is held. PDFium's compiled code
+// (about 2.5 s to compile on 2 cores) is cached in the user's cache folder
+// sealed with a key from the vault's passphrase-protected secret, so that
+// someone who can write that folder cannot plant native code in the
+// unlocked process: a file that does not verify is compiled again.
 func (a *App) startPDF(ctx context.Context) error {
-	r, err := pdf.NewRenderer(ctx, pdf.Options{})
+	opts := pdf.Options{}
+	if dir, err := os.UserCacheDir(); err == nil {
+		// The unauthenticated cache of earlier versions is never read.
+		_ = os.RemoveAll(filepath.Join(dir, "coffer", "pdfium"))
+		opts.CacheDir = filepath.Join(dir, "coffer", "pdfium-sealed")
+		opts.CacheKey = a.v.LocalKey("pdfium compile cache")
+		if err := os.MkdirAll(opts.CacheDir, 0o700); err != nil {
+			opts.CacheDir, opts.CacheKey = "", nil
+		}
+	}
+	r, err := pdf.NewRenderer(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("starting the PDF renderer: %w", err)
 	}

@@ -174,6 +174,18 @@ func sealObject(kind object.Kind, id object.ID, v any, key ed25519.PrivateKey, r
 	return object.Seal(kind, id, body, key)
 }
 
+// LocalKey returns a 32-byte key for purpose, derived from the index key
+// inside the passphrase-protected secret (HKDF-SHA-256): for this device's
+// caches that someone who can write the user's folders must not be able to
+// forge, such as the compiled PDF renderer. Each purpose gets its own key.
+func (v *Vault) LocalKey(purpose string) []byte {
+	k, err := hkdf.Key(sha256.New, v.user.IndexKey, nil, "coffer local key v1: "+purpose, 32)
+	if err != nil {
+		panic("vault: HKDF of a 32-byte key failed: " + err.Error())
+	}
+	return k
+}
+
 // sealer seals index columns and computes name MACs with keys derived from
 // the user's index key. Sealed values are bound to a context string (table
 // and row ID) so they cannot be moved between rows.

@@ -38,3 +38,15 @@ func TestEachKindHasItsSigners(t *testing.T) {
 		t.Error("only this device's key may sign its audit chain")
 	}
 }
+
+func TestLocalKeys(t *testing.T) {
+	a := &Vault{user: userSecret{IndexKey: make([]byte, 32)}}
+	b := &Vault{user: userSecret{IndexKey: append(make([]byte, 31), 1)}}
+	k := a.LocalKey("pdfium compile cache")
+	if len(k) != 32 || string(k) != string(a.LocalKey("pdfium compile cache")) {
+		t.Fatal("a local key is not stable")
+	}
+	if string(k) == string(a.LocalKey("another cache")) || string(k) == string(b.LocalKey("pdfium compile cache")) {
+		t.Fatal("local keys of other purposes or vaults collide")
+	}
+}
