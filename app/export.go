@@ -30,7 +30,7 @@ type ExportOptions struct {
 type Exported struct {
 	Version   vault.Version
 	TraceCode string // recorded in the audit trail with the export
-	Stamped   bool   // the trace code is stamped on every page (PDFs of stamped classes)
+	Stamped   bool   // the trace code is stamped on every page and was seen on rendered pages (PDFs of stamped classes)
 }
 
 // Export writes a plaintext copy of folder/name to out — exactly that path,
@@ -68,7 +68,9 @@ func (a *App) export(ctx context.Context, action policy.Action, folder, name, ou
 		return nil, err
 	}
 	defer os.Remove(tmp.Name())
-	res.Version, res.Stamped, err = a.writeExport(ctx, tmp, f, ver, opts.Version, d.Stamp, res.TraceCode)
+	var note string
+	res.Version, note, err = a.writeExport(ctx, tmp, f, ver, opts.Version, d.Stamp, res.TraceCode)
+	res.Stamped = note != ""
 	if err == nil {
 		err = tmp.Sync()
 	}
@@ -76,12 +78,15 @@ func (a *App) export(ctx context.Context, action policy.Action, folder, name, ou
 		err = cerr
 	}
 	if err != nil {
+		// A copy that could not be stamped is a refusal on record.
+		e.Outcome, e.Reason = audit.Failed, err.Error()
+		if res.Version.Seq != 0 {
+			e.Version = res.Version.Seq
+		}
+		a.record(ctx, e)
 		return nil, err
 	}
-	e.Outcome, e.Trace, e.Version = audit.OK, res.TraceCode, res.Version.Seq
-	if res.Stamped {
-		e.Reason = "stamped with the trace code"
-	}
+	e.Outcome, e.Trace, e.Version, e.Reason = audit.OK, res.TraceCode, res.Version.Seq, note
 	if err := a.mustRecord(ctx, e); err != nil {
 		return nil, err
 	}
@@ -119,22 +124,46 @@ func place(tmp, out string, overwrite bool) error {
 }
 
 // writeExport writes the plaintext of version seq to w, stamped when the
-// class asks for it and the document is a PDF.
-func (a *App) writeExport(ctx context.Context, w io.Writer, f vault.Folder, head vault.Version, seq int, stamp bool, trace string) (vault.Version, bool, error) {
+// class asks for it and the document is a PDF. A stamped copy is written
+// only once pages of it were rendered and seen to show the stamp; the
+// returned note says how many, for the audit record.
+func (a *App) writeExport(ctx context.Context, w io.Writer, f vault.Folder, head vault.Version, seq int, stamp bool, trace string) (ver vault.Version, note string, err error) {
 	if !stamp || preview.KindOf(head.Type, head.Name) != preview.PDF {
 		ver, err := a.v.WriteTo(ctx, w, f, head.Name, seq)
-		return ver, false, err
+		return ver, "", err
 	}
 	var buf bytes.Buffer
-	ver, err := a.v.WriteTo(ctx, &buf, f, head.Name, seq)
+	if ver, err = a.v.WriteTo(ctx, &buf, f, head.Name, seq); err != nil {
+		return ver, "", err
+	}
+	r, done, err := a.pdfRenderer(ctx)
 	if err != nil {
-		return ver, false, err
+		return ver, "", fmt.Errorf("%s is not exported: its stamp cannot be checked without the PDF renderer: %w", display.Name(head.Name), err)
 	}
+	defer done()
 	spec := watermark.Spec{Name: a.v.Owner().Name, Email: a.v.Owner().Email, Device: a.v.DeviceName(), Time: time.Now(), TraceCode: trace}
-	if err := pdfstamp.Stamp(bytes.NewReader(buf.Bytes()), w, spec); err != nil {
-		return ver, false, fmt.Errorf("%s cannot be stamped, so it is not exported: %w", display.Name(head.Name), err)
+	res, err := pdfstamp.Stamp(ctx, buf.Bytes(), spec, pdfstamp.Options{Renderer: r})
+	if err != nil {
+		return ver, "", fmt.Errorf("%s is not exported: it must carry a visible stamp and %w", display.Name(head.Name), stampError(err))
 	}
-	return ver, true, nil
+	if _, err := w.Write(res.PDF); err != nil {
+		return ver, "", err
+	}
+	return ver, fmt.Sprintf("stamped with the trace code on all %d pages; seen on %d rendered pages", res.Pages, len(res.Checked)), nil
+}
+
+// stampError says why a PDF could not be stamped, in words that tell the
+// user what to do, keeping err in the chain.
+func stampError(err error) error {
+	switch {
+	case errors.Is(err, pdfstamp.ErrEncrypted):
+		return fmt.Errorf("it is password-protected, so it cannot be stamped (import a copy without the password): %w", err)
+	case errors.Is(err, pdfstamp.ErrNotPDF):
+		return fmt.Errorf("it cannot be read as a PDF, so it cannot be stamped (it may be damaged; import a good copy): %w", err)
+	case errors.Is(err, pdfstamp.ErrNotVisible):
+		return fmt.Errorf("the stamp did not show when its pages were rendered (the PDF hides what is drawn over it; print it to a new PDF and import that): %w", err)
+	}
+	return fmt.Errorf("it could not be stamped: %w", err)
 }
 
 // OpenedCopy is a plaintext copy made for another application.
