@@ -1,11 +1,9 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -13,11 +11,8 @@ import (
 
 	"github.com/coffer-vault/coffer/audit"
 	"github.com/coffer-vault/coffer/internal/display"
-	"github.com/coffer-vault/coffer/pdfstamp"
 	"github.com/coffer-vault/coffer/policy"
-	"github.com/coffer-vault/coffer/preview"
 	"github.com/coffer-vault/coffer/vault"
-	"github.com/coffer-vault/coffer/watermark"
 )
 
 // ExportOptions tune Export.
@@ -69,7 +64,7 @@ func (a *App) export(ctx context.Context, action policy.Action, folder, name, ou
 	}
 	defer os.Remove(tmp.Name())
 	var note string
-	res.Version, note, err = a.writeExport(ctx, tmp, f, ver, opts.Version, d.Stamp, res.TraceCode)
+	res.Version, note, err = a.writeExport(ctx, tmp, f, ver.Name, opts.Version, action, d.Stamp, res.TraceCode)
 	res.Stamped = note != ""
 	if err == nil {
 		err = tmp.Sync()
@@ -78,8 +73,11 @@ func (a *App) export(ctx context.Context, action policy.Action, folder, name, ou
 		err = cerr
 	}
 	if err != nil {
-		// A copy that could not be stamped is a refusal on record.
+		// A PDF that could not be stamped is a refusal on record.
 		e.Outcome, e.Reason = audit.Failed, err.Error()
+		if be := (*BlockedError)(nil); errors.As(err, &be) {
+			e.Outcome, e.Reason = audit.Blocked, be.Reason
+		}
 		if res.Version.Seq != 0 {
 			e.Version = res.Version.Seq
 		}
@@ -121,49 +119,6 @@ func place(tmp, out string, overwrite bool) error {
 		return existsError(out)
 	}
 	return os.Rename(tmp, out)
-}
-
-// writeExport writes the plaintext of version seq to w, stamped when the
-// class asks for it and the document is a PDF. A stamped copy is written
-// only once pages of it were rendered and seen to show the stamp; the
-// returned note says how many, for the audit record.
-func (a *App) writeExport(ctx context.Context, w io.Writer, f vault.Folder, head vault.Version, seq int, stamp bool, trace string) (ver vault.Version, note string, err error) {
-	if !stamp || preview.KindOf(head.Type, head.Name) != preview.PDF {
-		ver, err := a.v.WriteTo(ctx, w, f, head.Name, seq)
-		return ver, "", err
-	}
-	var buf bytes.Buffer
-	if ver, err = a.v.WriteTo(ctx, &buf, f, head.Name, seq); err != nil {
-		return ver, "", err
-	}
-	r, done, err := a.pdfRenderer(ctx)
-	if err != nil {
-		return ver, "", fmt.Errorf("%s is not exported: its stamp cannot be checked without the PDF renderer: %w", display.Name(head.Name), err)
-	}
-	defer done()
-	spec := watermark.Spec{Name: a.v.Owner().Name, Email: a.v.Owner().Email, Device: a.v.DeviceName(), Time: time.Now(), TraceCode: trace}
-	res, err := pdfstamp.Stamp(ctx, buf.Bytes(), spec, pdfstamp.Options{Renderer: r})
-	if err != nil {
-		return ver, "", fmt.Errorf("%s is not exported: it must carry a visible stamp and %w", display.Name(head.Name), stampError(err))
-	}
-	if _, err := w.Write(res.PDF); err != nil {
-		return ver, "", err
-	}
-	return ver, fmt.Sprintf("stamped with the trace code on all %d pages; seen on %d rendered pages", res.Pages, len(res.Checked)), nil
-}
-
-// stampError says why a PDF could not be stamped, in words that tell the
-// user what to do, keeping err in the chain.
-func stampError(err error) error {
-	switch {
-	case errors.Is(err, pdfstamp.ErrEncrypted):
-		return fmt.Errorf("it is password-protected, so it cannot be stamped (import a copy without the password): %w", err)
-	case errors.Is(err, pdfstamp.ErrNotPDF):
-		return fmt.Errorf("it cannot be read as a PDF, so it cannot be stamped (it may be damaged; import a good copy): %w", err)
-	case errors.Is(err, pdfstamp.ErrNotVisible):
-		return fmt.Errorf("the stamp did not show when its pages were rendered (the PDF hides what is drawn over it; print it to a new PDF and import that): %w", err)
-	}
-	return fmt.Errorf("it could not be stamped: %w", err)
 }
 
 // OpenedCopy is a plaintext copy made for another application.
