@@ -8,10 +8,11 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PATH := $(PATH):/usr/local/go/bin:$(HOME)/go/bin
 
 # Debian packages: the C toolchain and GL/X11 headers Fyne's cgo part
-# needs, the X tools the real-window test drives, the Windows cross
+# needs, the X tools the real-window test drives, the other PDF viewers
+# (poppler, MuPDF) the export-stamp test renders with, the Windows cross
 # compiler, and the benchmarks' peers.
 GUI_DEBS := gcc libgl1-mesa-dev xorg-dev
-XTEST_DEBS := xvfb xdotool imagemagick
+XTEST_DEBS := xvfb xdotool imagemagick poppler-utils mupdf-tools
 CROSS_DEBS := gcc-mingw-w64-x86-64
 BENCH_DEBS := age restic poppler-utils mupdf-tools
 APT := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
@@ -59,6 +60,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseManifest$$' -fuzztime $(FUZZTIME) ./vault/
 	$(GO) test -run '^$$' -fuzz '^FuzzOpenManifest$$' -fuzztime $(FUZZTIME) ./vault/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseCheckpoint$$' -fuzztime $(FUZZTIME) ./vault/
+	$(GO) test -run '^$$' -fuzz '^FuzzSniff$$' -fuzztime $(FUZZTIME) ./pdfstamp/
 
 # 200 rounds of kill -9 during import, each followed by `coffer check`.
 crash-long:

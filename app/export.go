@@ -1,11 +1,9 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -13,11 +11,8 @@ import (
 
 	"github.com/coffer-vault/coffer/audit"
 	"github.com/coffer-vault/coffer/internal/display"
-	"github.com/coffer-vault/coffer/pdfstamp"
 	"github.com/coffer-vault/coffer/policy"
-	"github.com/coffer-vault/coffer/preview"
 	"github.com/coffer-vault/coffer/vault"
-	"github.com/coffer-vault/coffer/watermark"
 )
 
 // ExportOptions tune Export.
@@ -30,7 +25,7 @@ type ExportOptions struct {
 type Exported struct {
 	Version   vault.Version
 	TraceCode string // recorded in the audit trail with the export
-	Stamped   bool   // the trace code is stamped on every page (PDFs of stamped classes)
+	Stamped   bool   // the trace code is stamped on every page and was seen on rendered pages (PDFs of stamped classes)
 }
 
 // Export writes a plaintext copy of folder/name to out — exactly that path,
@@ -68,7 +63,9 @@ func (a *App) export(ctx context.Context, action policy.Action, folder, name, ou
 		return nil, err
 	}
 	defer os.Remove(tmp.Name())
-	res.Version, res.Stamped, err = a.writeExport(ctx, tmp, f, ver, opts.Version, d.Stamp, res.TraceCode)
+	var note string
+	res.Version, note, err = a.writeExport(ctx, tmp, f, ver.Name, opts.Version, action, d.Stamp, res.TraceCode)
+	res.Stamped = note != ""
 	if err == nil {
 		err = tmp.Sync()
 	}
@@ -76,12 +73,18 @@ func (a *App) export(ctx context.Context, action policy.Action, folder, name, ou
 		err = cerr
 	}
 	if err != nil {
+		// A PDF that could not be stamped is a refusal on record.
+		e.Outcome, e.Reason = audit.Failed, err.Error()
+		if errors.Is(err, ErrBlocked) {
+			e.Outcome, e.Reason = audit.Blocked, auditReason(err)
+		}
+		if res.Version.Seq != 0 {
+			e.Version = res.Version.Seq
+		}
+		a.record(ctx, e)
 		return nil, err
 	}
-	e.Outcome, e.Trace, e.Version = audit.OK, res.TraceCode, res.Version.Seq
-	if res.Stamped {
-		e.Reason = "stamped with the trace code"
-	}
+	e.Outcome, e.Trace, e.Version, e.Reason = audit.OK, res.TraceCode, res.Version.Seq, note
 	if err := a.mustRecord(ctx, e); err != nil {
 		return nil, err
 	}
@@ -116,25 +119,6 @@ func place(tmp, out string, overwrite bool) error {
 		return existsError(out)
 	}
 	return os.Rename(tmp, out)
-}
-
-// writeExport writes the plaintext of version seq to w, stamped when the
-// class asks for it and the document is a PDF.
-func (a *App) writeExport(ctx context.Context, w io.Writer, f vault.Folder, head vault.Version, seq int, stamp bool, trace string) (vault.Version, bool, error) {
-	if !stamp || preview.KindOf(head.Type, head.Name) != preview.PDF {
-		ver, err := a.v.WriteTo(ctx, w, f, head.Name, seq)
-		return ver, false, err
-	}
-	var buf bytes.Buffer
-	ver, err := a.v.WriteTo(ctx, &buf, f, head.Name, seq)
-	if err != nil {
-		return ver, false, err
-	}
-	spec := watermark.Spec{Name: a.v.Owner().Name, Email: a.v.Owner().Email, Device: a.v.DeviceName(), Time: time.Now(), TraceCode: trace}
-	if err := pdfstamp.Stamp(bytes.NewReader(buf.Bytes()), w, spec); err != nil {
-		return ver, false, fmt.Errorf("%s cannot be stamped, so it is not exported: %w", display.Name(head.Name), err)
-	}
-	return ver, true, nil
 }
 
 // OpenedCopy is a plaintext copy made for another application.

@@ -14,6 +14,7 @@ import (
 	"github.com/coffer-vault/coffer/assets"
 	"github.com/coffer-vault/coffer/audit"
 	"github.com/coffer-vault/coffer/internal/display"
+	"github.com/coffer-vault/coffer/pdfstamp"
 	"github.com/coffer-vault/coffer/policy"
 	"github.com/coffer-vault/coffer/preview"
 	"github.com/coffer-vault/coffer/preview/pdf"
@@ -227,8 +228,10 @@ const MaxCopyBytes = 1 << 20
 
 // CopyText returns the text of the current version of folder/name for
 // the clipboard, if policy allows copying from the folder and the document
-// is text (plain, Markdown, CSV) of at most MaxCopyBytes. The answer,
-// either way, is recorded.
+// is text (plain, Markdown, CSV) of at most MaxCopyBytes — by its name and
+// by its bytes: a PDF under a text name is refused, and recorded as
+// blocked where the class stamps what leaves. The answer, either way, is
+// recorded.
 func (a *App) CopyText(ctx context.Context, folder, name string) (string, error) {
 	f, ver, err := a.current(ctx, folder, name)
 	if err != nil {
@@ -249,6 +252,17 @@ func (a *App) CopyText(ctx context.Context, folder, name string) (string, error)
 	var buf bytes.Buffer
 	if _, err := a.v.WriteTo(ctx, &buf, f, ver.Name, ver.Seq); err != nil {
 		return "", err
+	}
+	// A PDF stored under a text name is still a PDF: its bytes would
+	// leave unstamped.
+	if k := pdfstamp.Sniff(buf.Bytes()); k != pdfstamp.NotPDF {
+		msg := fmt.Sprintf("%s is a PDF by its content, not text; save a copy instead", display.Name(ver.Name))
+		if d := policy.DecideFor(a.subject(), f.ID.String(), f.Class, policy.Export); d.Stamp {
+			e.Outcome, e.Reason = audit.Blocked, "a PDF by its content, not text: it leaves only stamped, as a saved copy"
+			a.record(ctx, e)
+			return "", &BlockedError{Action: policy.Copy, Folder: f.Name, Class: f.Class, Reason: msg + ", which is stamped", Recorded: e.Reason}
+		}
+		return "", errors.New(msg)
 	}
 	if !utf8.Valid(buf.Bytes()) {
 		return "", fmt.Errorf("%s is not UTF-8 text; save a copy instead", display.Name(ver.Name))

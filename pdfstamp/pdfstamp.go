@@ -1,72 +1,111 @@
 // Package pdfstamp stamps the identity of whoever exports a PDF — name,
-// e-mail, UTC time and the export's trace code — onto every page of the
-// copy that leaves the vault, with pdfcpu. It works on readers and writers
-// only (no temp files), keeps pdfcpu from touching the user's config
-// directory, and turns any pdfcpu panic into an error here, at one
-// boundary.
+// e-mail, device, UTC time and the export's trace code — onto every page of
+// the copy that leaves the vault, with pdfcpu, and proves the stamp shows
+// before anyone is told it is there.
+//
+// A stamp is drawn on top of the page content, semi-transparent, turned
+// as the page is shown, sized to fit the visible part of each page. It is
+// outside any optional-content group (so no layer setting hides it), and
+// on pages with annotations it is also the topmost annotation (so none
+// covers it). Stamp then renders pages of the stamped copy with PDFium and
+// fails with ErrNotVisible unless the stamp's ink shows on each of them;
+// see DefaultMaxChecked for which pages.
+//
+// The package works on bytes in memory only (no temp files), keeps pdfcpu
+// from touching the user's config directory, and turns any pdfcpu panic
+// into an error, at one boundary (pdfcpu.go).
 package pdfstamp
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
-	"io"
-	"strings"
 
 	"github.com/pdfcpu/pdfcpu/pkg/api"
+	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
-	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
 
+	"github.com/coffer-vault/coffer/preview"
 	"github.com/coffer-vault/coffer/watermark"
 )
 
-// ErrNotPDF is wrapped when the input cannot be read as a PDF.
-var ErrNotPDF = errors.New("not a readable PDF")
+// Errors callers test with errors.Is.
+var (
+	// ErrNotPDF is wrapped when the input cannot be read as a PDF
+	// (corrupt, truncated, not a PDF at all).
+	ErrNotPDF = errors.New("not a readable PDF")
+	// ErrEncrypted is wrapped when the PDF needs a password to open.
+	ErrEncrypted = errors.New("the PDF is password-protected")
+	// ErrNotVisible is wrapped when a rendered page of the stamped copy
+	// does not show the stamp (or stamping changed the page).
+	ErrNotVisible = errors.New("the stamp does not show")
+)
 
-// Stamp writes a copy of the PDF in r to w with s's lines stamped on every
-// page: diagonal, semi-transparent, under nothing (on top of the content),
-// so it cannot be removed by hiding a layer.
-func Stamp(r io.ReadSeeker, w io.Writer, s watermark.Spec) (err error) {
-	if s.TraceCode == "" {
-		return watermark.ErrEmpty
+// Options tune Stamp.
+type Options struct {
+	// Renderer opens PDFs to render pages for the check; package
+	// preview/pdf's Renderer is one. Required: nothing is reported stamped
+	// that was not seen.
+	Renderer preview.PDFOpener
+	// MaxChecked is how many pages are rendered and checked at most
+	// (0 means DefaultMaxChecked). Each costs three renders.
+	MaxChecked int
+}
+
+// Result is a stamped copy.
+type Result struct {
+	PDF     []byte // the stamped document
+	Pages   int    // its pages, each of which carries the stamp
+	Checked []int  // the pages (1-based) rendered and seen to show it
+}
+
+// Stamp returns a copy of the PDF in with s's identity stamped on every
+// page, once pages of the copy have been rendered and seen to show the
+// stamp. It fails with ErrNotPDF or ErrEncrypted for input it cannot
+// stamp and ErrNotVisible when the check fails; it never returns a copy it
+// did not check.
+func Stamp(ctx context.Context, in []byte, s watermark.Spec, opts Options) (*Result, error) {
+	if s.TraceCode == "" || (s.Name == "" && s.Email == "") {
+		return nil, watermark.ErrEmpty
 	}
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("%w: pdfcpu failed: %v", ErrNotPDF, p)
+	if opts.Renderer == nil {
+		return nil, errNoRenderer
+	}
+	if opts.MaxChecked <= 0 {
+		opts.MaxChecked = DefaultMaxChecked
+	}
+	var (
+		st   *stamper
+		info []pageInfo
+		out  bytes.Buffer
+	)
+	err := withPDFCPU(func(conf *model.Configuration) error {
+		var err error
+		if st, err = newStamper(s); err != nil {
+			return err
 		}
-	}()
-	api.DisableConfigDir() // never create ~/.config/pdfcpu
-	conf := model.NewDefaultConfiguration()
-	conf.ValidationMode = model.ValidationRelaxed
-	wm, err := api.TextWatermark(text(s), description(s), true, false, types.POINTS)
+		doc, err := api.ReadValidateAndOptimize(bytes.NewReader(in), conf)
+		if err != nil {
+			if errors.Is(err, pdfcpu.ErrWrongPassword) {
+				return fmt.Errorf("%w: %v", ErrEncrypted, err)
+			}
+			return fmt.Errorf("%w: %v", ErrNotPDF, err)
+		}
+		if info, err = st.stampPages(doc); err != nil {
+			return err
+		}
+		if err := api.WriteContext(doc, &out); err != nil {
+			return fmt.Errorf("pdfstamp: writing the stamped copy: %w", err)
+		}
+		return nil
+	})
 	if err != nil {
-		return fmt.Errorf("pdfstamp: %w", err)
+		return nil, err
 	}
-	var out bytes.Buffer
-	if err := api.AddWatermarks(r, &out, nil, wm, conf); err != nil {
-		return fmt.Errorf("%w: %v", ErrNotPDF, err)
+	pages := samplePages(info, opts.MaxChecked)
+	if err := st.check(ctx, opts.Renderer, in, out.Bytes(), info, pages); err != nil {
+		return nil, err
 	}
-	_, err = w.Write(out.Bytes())
-	return err
-}
-
-// text is the stamp's text, one line (pdfcpu's rotated multi-line text
-// overlaps its lines).
-func text(s watermark.Spec) string {
-	// pdfcpu expands %-sequences in watermark text; a name must not.
-	return strings.ReplaceAll(strings.Join(s.Lines(), " · "), "%", "%%")
-}
-
-// description is pdfcpu's watermark mini-language, built only here from
-// typed values so nothing user-provided reaches it.
-func description(s watermark.Spec) string {
-	op := s.Opacity
-	if op <= 0 || op > 1 {
-		op = 0.3
-	}
-	angle := s.Angle
-	if angle == 0 {
-		angle = 30
-	}
-	return fmt.Sprintf("font:Helvetica-Bold, points:18, scale:0.9 rel, rot:%.0f, opacity:%.2f, fillcolor:#961E28, aligntext:center", angle, op)
+	return &Result{PDF: out.Bytes(), Pages: len(info) - 1, Checked: pages}, nil
 }

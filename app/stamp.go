@@ -1,0 +1,118 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/coffer-vault/coffer/internal/display"
+	"github.com/coffer-vault/coffer/pdfstamp"
+	"github.com/coffer-vault/coffer/policy"
+	"github.com/coffer-vault/coffer/vault"
+	"github.com/coffer-vault/coffer/watermark"
+)
+
+// MaxStampBytes is the largest PDF that can leave a stamping class: the
+// stamped copy is checked by rendering it with PDFium, which takes
+// documents of up to 256 MiB.
+const MaxStampBytes = 256 << 20
+
+// spoolBytes is how much of a version that is not a PDF is kept in memory
+// while its bytes are classified, so that most exports decrypt once;
+// larger versions are decrypted a second time to be written.
+const spoolBytes = 16 << 20
+
+// writeExport writes version seq (0: the current one) of folder f's
+// document name to w for action. When the class stamps (stamp), whether
+// to stamp is decided from the bytes of that very version (pdfstamp.Sniff:
+// "%PDF-" within its first 1024 bytes, as PDF readers accept it), never
+// from its name, media type or another version; a stamped copy is written
+// only once pages of it were rendered and seen to show the stamp. A
+// version that some PDF reader would open but that cannot be stamped —
+// corrupt, password-protected, too large, without a header where PDFium
+// looks, or hiding what is drawn over it — is refused with a
+// *BlockedError before any byte reaches w.
+//
+// It returns the version written and, for a stamped copy, a note for the
+// audit record.
+func (a *App) writeExport(ctx context.Context, w io.Writer, f vault.Folder, name string, seq int, action policy.Action, stamp bool, trace string) (vault.Version, string, error) {
+	if !stamp {
+		ver, err := a.v.WriteTo(ctx, w, f, name, seq)
+		return ver, "", err
+	}
+	sp := &spool{}
+	ver, err := a.v.WriteTo(ctx, sp, f, name, seq)
+	if err != nil {
+		return ver, "", err
+	}
+	what := fmt.Sprintf("%s version %d", display.Name(ver.Name), ver.Seq)
+	refuse := func(why string) error {
+		return &BlockedError{Action: action, Folder: f.Name, Class: f.Class,
+			Reason:   fmt.Sprintf("%s PDFs leave only with a visible stamp, and %s %s", f.Class, what, why),
+			Recorded: "PDFs of this folder's class leave only with a visible stamp, and this version " + why}
+	}
+	switch sp.sniff.Kind() {
+	case pdfstamp.NotPDF:
+		if sp.over {
+			// Decrypted again, by the version's number: the same bytes.
+			_, err = a.v.WriteTo(ctx, w, f, name, ver.Seq)
+		} else {
+			_, err = w.Write(sp.buf.Bytes())
+		}
+		return ver, "", err
+	case pdfstamp.Headerless:
+		return ver, "", refuse(fmt.Sprintf("holds PDF objects without a %%PDF- header in its first %d bytes: some readers open such files anyway, and Coffer cannot stamp it (import the original PDF again)", pdfstamp.HeaderWindow))
+	}
+	if sp.over {
+		return ver, "", refuse(fmt.Sprintf("is %d MiB, over the %d MiB that can be stamped and checked (split it, or ask for it to be reclassified)", ver.Size>>20, MaxStampBytes>>20))
+	}
+	r, done, err := a.pdfRenderer(ctx)
+	if err != nil {
+		return ver, "", fmt.Errorf("%s is not exported: its stamp cannot be checked without the PDF renderer: %w", what, err)
+	}
+	defer done()
+	spec := watermark.Spec{Name: a.v.Owner().Name, Email: a.v.Owner().Email, Device: a.v.DeviceName(), Time: time.Now(), TraceCode: trace}
+	res, err := pdfstamp.Stamp(ctx, sp.buf.Bytes(), spec, pdfstamp.Options{Renderer: r})
+	switch {
+	case errors.Is(err, pdfstamp.ErrEncrypted):
+		return ver, "", refuse("is password-protected, so it cannot be stamped (import a copy without the password): " + err.Error())
+	case errors.Is(err, pdfstamp.ErrNotPDF):
+		return ver, "", refuse("cannot be read as a PDF, so it cannot be stamped (it may be damaged; import a good copy): " + err.Error())
+	case errors.Is(err, pdfstamp.ErrNotVisible):
+		return ver, "", refuse("hides what is drawn over its pages, so the stamp did not show when they were rendered (print it to a new PDF and import that): " + err.Error())
+	case err != nil:
+		return ver, "", fmt.Errorf("%s is not exported: stamping failed: %w", what, err)
+	}
+	if _, err := w.Write(res.PDF); err != nil {
+		return ver, "", err
+	}
+	return ver, fmt.Sprintf("stamped with the trace code on all %d pages; seen on %d rendered pages", res.Pages, len(res.Checked)), nil
+}
+
+// spool classifies a version's bytes as they are decrypted and keeps
+// them: up to MaxStampBytes of a PDF (it is stamped in memory), up to
+// spoolBytes of anything else. Past that it keeps nothing and sets over.
+type spool struct {
+	sniff pdfstamp.Sniffer
+	buf   bytes.Buffer
+	over  bool
+}
+
+func (s *spool) Write(p []byte) (int, error) {
+	s.sniff.Write(p)
+	limit := spoolBytes
+	if s.sniff.Kind() == pdfstamp.PDF {
+		limit = MaxStampBytes
+	}
+	switch {
+	case s.over:
+	case s.buf.Len()+len(p) > limit:
+		s.over, s.buf = true, bytes.Buffer{}
+	default:
+		s.buf.Write(p)
+	}
+	return len(p), nil
+}
