@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gofrs/flock"
+
 	"github.com/coffer-vault/coffer/audit"
 	"github.com/coffer-vault/coffer/internal/passphrase"
 	"github.com/coffer-vault/coffer/policy"
@@ -76,7 +78,8 @@ type App struct {
 	pdfUses      sync.WaitGroup // opens and closes of PDF documents in flight
 	view         viewing        // the document a viewer has open
 	copiesMu     sync.Mutex
-	copies       string // folder of copies made for other applications
+	copies       string       // folder of copies made for other applications
+	copiesLock   *flock.Flock // held while copies exists: see copies.go
 	doc          *policy.Document
 	warnings     []string
 	clockSuspect bool
@@ -128,6 +131,7 @@ func Rebuild(ctx context.Context, dir, passphrase string) (*App, *vault.RebuildR
 // start finishes unlocking an open vault: warnings, clock, policy,
 // retention.
 func start(ctx context.Context, v *vault.Vault) (*App, error) {
+	removeOrphanCopies()
 	a := &App{v: v}
 	a.warnings = append(a.warnings, v.Warnings()...)
 	if n := v.FailedUnlocks(); n > 0 {

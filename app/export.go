@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/coffer-vault/coffer/audit"
 	"github.com/coffer-vault/coffer/internal/display"
@@ -127,19 +126,6 @@ type OpenedCopy struct {
 	Path string // in a private folder that Close removes
 }
 
-// openCopiesDir holds the copies OpenCopy makes, one folder per App.
-func openCopiesDir() (string, error) {
-	dir, err := os.UserCacheDir()
-	if err != nil {
-		return "", fmt.Errorf("no cache folder for copies to open: %w", err)
-	}
-	return filepath.Join(dir, "coffer", "open"), nil
-}
-
-// staleCopyAge is how old a copy must be before another process's Open
-// removes it as left behind by a crash.
-const staleCopyAge = 24 * time.Hour
-
 // OpenCopy writes a copy of folder/name for the user's default application
 // to show or print, if policy allows action (OpenExternal or Print) for the
 // folder's class. It is stamped and recorded like an export. The copy
@@ -161,23 +147,10 @@ func (a *App) OpenCopy(ctx context.Context, action policy.Action, folder, name s
 		}
 		return nil, err
 	}
-	root, err := openCopiesDir()
+	dir, err := a.copiesDir()
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(root, 0o700); err != nil {
-		return nil, err
-	}
-	removeStaleCopies(root, time.Now())
-	a.copiesMu.Lock()
-	if a.copies == "" {
-		if a.copies, err = os.MkdirTemp(root, "copies-"); err != nil {
-			a.copiesMu.Unlock()
-			return nil, err
-		}
-	}
-	dir := a.copies
-	a.copiesMu.Unlock()
 	sub, err := os.MkdirTemp(dir, "")
 	if err != nil {
 		return nil, err
@@ -189,28 +162,4 @@ func (a *App) OpenCopy(ctx context.Context, action policy.Action, folder, name s
 		return nil, err
 	}
 	return &OpenedCopy{Exported: *res, Path: out}, nil
-}
-
-// removeCopies deletes this App's copies for other applications.
-func (a *App) removeCopies() {
-	a.copiesMu.Lock()
-	defer a.copiesMu.Unlock()
-	if a.copies != "" {
-		_ = os.RemoveAll(a.copies)
-		a.copies = ""
-	}
-}
-
-// removeStaleCopies deletes copy folders under root older than
-// staleCopyAge: what a crashed process left.
-func removeStaleCopies(root string, now time.Time) {
-	entries, err := os.ReadDir(root)
-	if err != nil {
-		return
-	}
-	for _, e := range entries {
-		if info, err := e.Info(); err == nil && now.Sub(info.ModTime()) > staleCopyAge {
-			_ = os.RemoveAll(filepath.Join(root, e.Name()))
-		}
-	}
 }
