@@ -125,7 +125,12 @@ func Rebuild(ctx context.Context, dir, passphrase string) (*App, *vault.RebuildR
 		return nil, nil, err
 	}
 	a, err := start(ctx, v)
-	return a, rep, err
+	if err != nil {
+		return nil, nil, err
+	}
+	a.warnings = append([]string{fmt.Sprintf("the index was rebuilt from the signed objects (%d folders, %d versions); %s",
+		rep.Folders, rep.Versions, rep.Trail)}, a.warnings...)
+	return a, rep, nil
 }
 
 // start finishes unlocking an open vault: warnings, clock, policy,

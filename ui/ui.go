@@ -29,6 +29,10 @@ import (
 // Opener unlocks a vault: app.Open in production.
 type Opener func(ctx context.Context, dir, passphrase string) (*app.App, error)
 
+// Rebuilder makes a new index for a vault from its signed objects and
+// unlocks it: app.Rebuild in production.
+type Rebuilder func(ctx context.Context, dir, passphrase string) (*app.App, *vault.RebuildReport, error)
+
 // UI is one Coffer window on one vault.
 type UI struct {
 	fapp     fyne.App
@@ -36,6 +40,7 @@ type UI struct {
 	dir      string
 	open     Opener
 	create   Creator
+	rebuild  Rebuilder
 	ctx      context.Context
 	a        *app.App
 	status   *widget.Label
@@ -63,6 +68,9 @@ type Options struct {
 	IdleLock time.Duration
 	// Create makes a new vault on the first run: app.Init unless set.
 	Create Creator
+	// Rebuild makes a new index from the signed objects when unlock says
+	// it must: app.Rebuild unless set.
+	Rebuild Rebuilder
 	// Shield, if set, replaces the operating system's screen-capture
 	// exclusion (tests on Linux, which has none).
 	Shield func(on bool) bool
@@ -82,6 +90,10 @@ func New(ctx context.Context, fapp fyne.App, dir string, open Opener, opts Optio
 	}
 	if u.create == nil {
 		u.create = app.Init
+	}
+	u.rebuild = opts.Rebuild
+	if u.rebuild == nil {
+		u.rebuild = app.Rebuild
 	}
 	u.progress.Hide()
 	u.applyTheme()

@@ -286,3 +286,44 @@ func TestIdleLock(t *testing.T) {
 		t.Error("the idle lock is not in the audit trail")
 	}
 }
+
+// TestUnlockOffersRebuild: a vault whose index.db was removed is not shown
+// as empty; the unlock screen says why and offers the rebuild, which opens
+// the vault with every folder back.
+func TestUnlockOffersRebuild(t *testing.T) {
+	dir := demoVault(t)
+	for _, f := range []string{"index.db", "index.db-wal", "index.db-shm"} {
+		os.Remove(filepath.Join(dir, f))
+	}
+	fapp := test.NewTempApp(t)
+	u := ui.New(context.Background(), fapp, dir, app.Open, ui.Options{Do: serialDo})
+	w := u.Window()
+	entry, ok := find(t, w.Content(), func(e *widget.Entry) bool { return e.Password })
+	if !ok {
+		t.Fatal("no passphrase entry")
+	}
+	onUI(func() {
+		test.Type(entry, pass)
+		entry.OnSubmitted(entry.Text)
+	})
+	var rebuild *widget.Button
+	eventually(t, "the offer to rebuild", func() bool {
+		b, ok := find(t, w.Content(), func(b *widget.Button) bool { return strings.HasPrefix(b.Text, "Rebuild the index") })
+		rebuild = b
+		return ok && b.Visible()
+	})
+	if _, ok := find(t, w.Content(), func(l *widget.Label) bool { return strings.Contains(l.Text, "index was removed") }); !ok {
+		t.Error("the unlock screen does not say the index was removed")
+	}
+	if u.App() != nil {
+		t.Fatal("the vault opened with its index gone")
+	}
+	onUI(func() { test.Tap(rebuild) })
+	eventually(t, "the rebuilt vault", func() bool {
+		return u.App() != nil && strings.Contains(u.Status(), "the index was rebuilt from the signed objects (2 folders")
+	})
+	folders, _ := lists(t, w)
+	if n := folders.Length(); n != 2 {
+		t.Errorf("%d folders after the rebuild, want 2", n)
+	}
+}

@@ -44,7 +44,7 @@ func Rebuild(ctx context.Context, dir, passphrase string) (*Vault, *RebuildRepor
 	if err != nil {
 		return nil, nil, err
 	}
-	v, err := k.open(ctx)
+	v, err := k.openIndex(ctx, true)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -53,7 +53,7 @@ func Rebuild(ctx context.Context, dir, passphrase string) (*Vault, *RebuildRepor
 		return nil, nil, fmt.Errorf("vault: rebuild: %w", err)
 	}
 	cp, cpErr := v.readCheckpoint()
-	keep, why := v.keepTrail(oldRows, oldBase, cp, cpErr)
+	keep, why := v.keepTrail(oldRows, oldBase, cp, cpErr, rep.Replaced != "")
 	switch {
 	case keep:
 		if err := v.idx.InsertAudit(ctx, oldRows); err != nil {
@@ -136,12 +136,12 @@ func (k *unlocked) replaceIndex(ctx context.Context, rep *RebuildReport) ([]inde
 // only if they form a chain signed by this device that reaches the signed
 // checkpoint (or there is no checkpoint to reach). It says in words what
 // becomes of the trail.
-func (v *Vault) keepTrail(rows []index.AuditRow, base []byte, cp checkpoint, cpErr error) (bool, string) {
+func (v *Vault) keepTrail(rows []index.AuditRow, base []byte, cp checkpoint, cpErr error, kept bool) (bool, string) {
 	entries := make([]audit.Entry, 0, len(rows))
 	for _, r := range rows {
 		e, err := entryOf(r)
 		if err != nil {
-			return false, v.lostTrail(cp, cpErr)
+			return false, v.lostTrail(cp, cpErr, kept)
 		}
 		entries = append(entries, e)
 	}
@@ -149,19 +149,19 @@ func (v *Vault) keepTrail(rows []index.AuditRow, base []byte, cp checkpoint, cpE
 	if base != nil {
 		text, err := v.openNote(base)
 		if err != nil {
-			return false, v.lostTrail(cp, cpErr)
+			return false, v.lostTrail(cp, cpErr, kept)
 		}
 		c, err := parseCheckpoint(text)
 		if err != nil {
-			return false, v.lostTrail(cp, cpErr)
+			return false, v.lostTrail(cp, cpErr, kept)
 		}
 		anchor = &audit.Anchor{Seq: c.AuditSeq, Hash: c.AuditHash}
 	}
 	if len(entries) == 0 && anchor == nil {
-		return false, v.lostTrail(cp, cpErr)
+		return false, v.lostTrail(cp, cpErr, kept)
 	}
 	if breaks := audit.VerifyFrom(entries, anchor, v.trust.allowsAudit); len(breaks) > 0 {
-		return false, v.lostTrail(cp, cpErr) + fmt.Sprintf(" (the old trail does not verify: %s)", breaks[0])
+		return false, v.lostTrail(cp, cpErr, kept) + fmt.Sprintf(" (the old trail does not verify: %s)", breaks[0])
 	}
 	if cpErr != nil {
 		return true, fmt.Sprintf("the old audit trail (%d entries) is kept, but the signed checkpoint was missing or altered, so entries after them may have been removed", len(entries))
@@ -174,14 +174,18 @@ func (v *Vault) keepTrail(rows []index.AuditRow, base []byte, cp checkpoint, cpE
 	if cp.AuditSeq == 0 {
 		return true, fmt.Sprintf("the audit trail (%d entries) is kept", len(entries))
 	}
-	return false, v.lostTrail(cp, cpErr)
+	return false, v.lostTrail(cp, cpErr, kept)
 }
 
-func (v *Vault) lostTrail(cp checkpoint, cpErr error) string {
+func (v *Vault) lostTrail(cp checkpoint, cpErr error, kept bool) string {
 	if cpErr != nil || cp.AuditSeq == 0 {
 		return "the old audit trail and the signed checkpoint were lost; the trail starts again here"
 	}
-	return fmt.Sprintf("audit entries 1 to %d are not in the index any more (the signed checkpoint vouches for them; look in the replaced index); the trail continues from entry %d", cp.AuditSeq, cp.AuditSeq)
+	where := "the index that held them was removed"
+	if kept {
+		where = "what is left of them is in the replaced index"
+	}
+	return fmt.Sprintf("audit entries 1 to %d are not in the index any more (the signed checkpoint vouches that they existed; %s); the trail continues from entry %d", cp.AuditSeq, where, cp.AuditSeq)
 }
 
 // signedCheckpoint returns c as a note signed by this device.

@@ -277,8 +277,18 @@ func unlockKeys(dir, passphrase string) (*unlocked, error) {
 	return &unlocked{dir: dir, cfg: cfg, us: us, ds: ds, failed: failed}, nil
 }
 
-// open opens the index and trusts the certified devices.
+// open opens the index and trusts the certified devices. A vault that
+// keeps a checkpoint must have an index already: a missing one is not
+// silently made anew (Rebuild moves the old one aside first, and passes
+// create).
 func (k *unlocked) open(ctx context.Context) (*Vault, error) {
+	return k.openIndex(ctx, false)
+}
+
+func (k *unlocked) openIndex(ctx context.Context, create bool) (*Vault, error) {
+	if _, err := os.Stat(filepath.Join(k.dir, indexFile)); errors.Is(err, fs.ErrNotExist) && k.us.Checkpoints && !create {
+		return nil, fmt.Errorf("vault: %w: %w: the index was removed (%s is missing)", ErrTampered, ErrNeedsRebuild, indexFile)
+	}
 	v, err := open(ctx, k.dir, k.cfg, k.us, k.ds)
 	if err != nil {
 		return nil, err

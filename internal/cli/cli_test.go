@@ -408,7 +408,7 @@ func TestRemovedIndexSaysRebuild(t *testing.T) {
 		t.Fatalf("the message does not say how to recover: %s", r.stderr)
 	}
 	r = expect(t, 0, "check", "--vault", dir, "--rebuild")
-	if !strings.Contains(r.stderr, "rebuilt the index") || !strings.Contains(r.stdout, "No damage") {
+	if !strings.Contains(r.stderr, "the index was rebuilt") || !strings.Contains(r.stdout, "No damage") {
 		t.Fatalf("check --rebuild:\n%s%s", r.stdout, r.stderr)
 	}
 	if out := ok(t, "ls", "--vault", dir, "--folder", "Confidential"); !strings.Contains(out, "q3.txt") {

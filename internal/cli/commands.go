@@ -433,11 +433,9 @@ func rebuildVault(ctx context.Context, env Env, dir string) (*app.App, error) {
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(env.Stderr, "coffer: rebuilt the index from the signed objects: %d folders, %d versions.\n", rep.Folders, rep.Versions)
 	if rep.Replaced != "" {
 		fmt.Fprintf(env.Stderr, "coffer: the old index is kept as %s\n", rep.Replaced)
 	}
-	fmt.Fprintf(env.Stderr, "coffer: %s\n", rep.Trail)
 	for _, s := range rep.Skipped {
 		fmt.Fprintf(env.Stderr, "coffer: not rebuilt: %s\n", s)
 	}
