@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/coffer-vault/coffer/vault/object"
 )
@@ -34,8 +35,14 @@ type Dir struct {
 	made    map[string]bool // directories known to exist
 }
 
+// staleTemp is how old a temp file must be before OpenDir removes it as
+// left behind by an interrupted Put. A live Put (in this or another
+// process sharing the vault) keeps its temp file for the time it takes to
+// write one object, so a file this old belongs to no live writer.
+const staleTemp = time.Hour
+
 // OpenDir opens (creating if needed) a Dir store at root and removes temp
-// files left behind by an interrupted Put.
+// files an interrupted Put left behind, never those of a live writer.
 func OpenDir(root string) (*Dir, error) {
 	d := &Dir{root: root, dirty: map[string]bool{}, made: map[string]bool{}}
 	if err := os.MkdirAll(d.tmpDir(), 0o700); err != nil {
@@ -46,7 +53,9 @@ func OpenDir(root string) (*Dir, error) {
 		return nil, fmt.Errorf("store: %w", err)
 	}
 	for _, e := range entries {
-		_ = os.Remove(filepath.Join(d.tmpDir(), e.Name()))
+		if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > staleTemp {
+			_ = os.Remove(filepath.Join(d.tmpDir(), e.Name()))
+		}
 	}
 	return d, nil
 }

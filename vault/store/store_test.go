@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/coffer-vault/coffer/vault/object"
 	"github.com/coffer-vault/coffer/vault/store"
@@ -93,20 +94,33 @@ func TestDir(t *testing.T) {
 	}
 }
 
+// TestDirRemovesInterruptedPuts: opening the store removes temp files an
+// interrupted Put left long ago, and never the temp file of a live writer
+// (another process importing into the same vault).
 func TestDirRemovesInterruptedPuts(t *testing.T) {
 	root := t.TempDir()
 	if _, err := store.OpenDir(root); err != nil {
 		t.Fatal(err)
 	}
 	leftover := filepath.Join(root, "tmp", "half-written")
-	if err := os.WriteFile(leftover, []byte("partial"), 0o600); err != nil {
+	live := filepath.Join(root, "tmp", "being-written")
+	for _, p := range []string{leftover, live} {
+		if err := os.WriteFile(p, []byte("partial"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := time.Now().Add(-2 * time.Hour)
+	if err := os.Chtimes(leftover, old, old); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := store.OpenDir(root); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(leftover); !errors.Is(err, os.ErrNotExist) {
-		t.Fatalf("temp file survived reopening: %v", err)
+		t.Fatalf("an old temp file survived reopening: %v", err)
+	}
+	if _, err := os.Stat(live); err != nil {
+		t.Fatalf("a live writer's temp file was removed: %v", err)
 	}
 }
 
