@@ -23,6 +23,7 @@ import (
 	"github.com/coffer-vault/coffer/preview"
 	"github.com/coffer-vault/coffer/vault"
 	"github.com/coffer-vault/coffer/vault/store"
+	"github.com/coffer-vault/coffer/watermark"
 )
 
 // ErrBlocked is wrapped by every error that reports an action denied by
@@ -77,6 +78,8 @@ type App struct {
 	pdfClosed    bool           // Close ran: start no renderer
 	pdfUses      sync.WaitGroup // opens and closes of PDF documents in flight
 	view         viewing        // the document a viewer has open
+	stampMu      sync.Mutex
+	stamp        *watermark.Stamper // draws previews' watermarks; made on first use
 	copiesMu     sync.Mutex
 	copies       string       // folder of copies made for other applications
 	copiesLock   *flock.Flock // held while copies exists: see copies.go

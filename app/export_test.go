@@ -20,6 +20,7 @@ import (
 	"github.com/coffer-vault/coffer/internal/rawpdf"
 	"github.com/coffer-vault/coffer/policy"
 	"github.com/coffer-vault/coffer/preview/pdf"
+	"github.com/coffer-vault/coffer/vault"
 )
 
 // hiddenLayerPDF is a one-page PDF whose only optional-content group is
@@ -271,5 +272,52 @@ func TestCopyTextRefusesPDFBytes(t *testing.T) {
 	}
 	if blocked != 1 {
 		t.Errorf("%d blocked copies of memo.txt on record, want 1", blocked)
+	}
+}
+
+// TestNamesInOtherScripts: a user named in Chinese sees previews
+// watermarked with the name, one named in Arabic exports stamped copies;
+// one whose name the fonts cannot draw gets neither, and is told why.
+func TestNamesInOtherScripts(t *testing.T) {
+	ctx := context.Background()
+	for _, c := range []struct{ name, fails string }{
+		{"陈美玲", ""},
+		{"محمد الأحمد", ""},
+		{"김민준", "U+AE40"},
+	} {
+		dir := filepath.Join(t.TempDir(), "vault")
+		a, err := app.Init(ctx, dir, vault.Identity{Email: "user@example.com", Name: c.name}, pass)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer a.Close()
+		if _, err := a.CreateFolder(ctx, "Desk", policy.Internal); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.Import(ctx, "Desk", "notes.txt", strings.NewReader("positions\n"), nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.Import(ctx, "Desk", "report.pdf", bytes.NewReader(hiddenLayerPDF()), nil); err != nil {
+			t.Fatal(err)
+		}
+		_, perr := a.Preview(ctx, "Desk", "notes.txt", app.PreviewOptions{DPI: 50})
+		out := filepath.Join(t.TempDir(), "report.pdf")
+		_, eerr := a.Export(ctx, "Desk", "report.pdf", out, app.ExportOptions{})
+		if c.fails == "" {
+			if perr != nil || eerr != nil {
+				t.Errorf("%s: preview %v, export %v", c.name, perr, eerr)
+			} else if stampRed(t, out) < 300 {
+				t.Errorf("%s: the export's stamp does not show", c.name)
+			}
+			continue
+		}
+		for what, err := range map[string]error{"preview": perr, "export": eerr} {
+			if err == nil || !strings.Contains(err.Error(), c.fails) {
+				t.Errorf("%s: %s: %v, want a refusal naming %s", c.name, what, err, c.fails)
+			}
+		}
+		if _, serr := os.Stat(out); !errors.Is(serr, fs.ErrNotExist) {
+			t.Errorf("%s: an unstamped copy was left at %s", c.name, out)
+		}
 	}
 }

@@ -83,17 +83,37 @@ func (a *App) Preview(ctx context.Context, folder, name string, opts PreviewOpti
 	if spec.Name == "" {
 		spec.Name = spec.Email
 	}
-	st, err := watermark.NewStamper(assets.WatermarkFont())
+	st, err := a.watermarker()
 	if err != nil {
 		return nil, err
 	}
 	if err := st.Stamp(img, spec); err != nil {
-		return nil, err
+		// A name with a letter no font has: say so rather than show a
+		// page whose watermark drops it.
+		e.Outcome, e.Reason, e.Trace = audit.Failed, err.Error(), ""
+		a.record(ctx, e)
+		return nil, fmt.Errorf("the watermark cannot be drawn, so the page is not shown: %w", err)
 	}
 	if err := a.mustRecord(ctx, e); err != nil {
 		return nil, err
 	}
 	return &Page{Image: img, Page: opts.Page, Pages: pages, TraceCode: e.Trace, Version: ver}, nil
+}
+
+// watermarker returns the App's watermark stamper, made on first use:
+// parsing its fonts (Go Bold, and the Unicode font for other scripts)
+// takes tens of milliseconds, too long for every page turned.
+func (a *App) watermarker() (*watermark.Stamper, error) {
+	a.stampMu.Lock()
+	defer a.stampMu.Unlock()
+	if a.stamp == nil {
+		st, err := watermark.NewStamper(assets.WatermarkFont(), assets.UnicodeFont())
+		if err != nil {
+			return nil, err
+		}
+		a.stamp = st
+	}
+	return a.stamp, nil
 }
 
 func (a *App) render(ctx context.Context, f vault.Folder, ver vault.Version, opts PreviewOptions) (*image.RGBA, int, error) {

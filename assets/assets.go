@@ -22,6 +22,16 @@ var Demo embed.FS
 // into the binary so every platform renders the same pixels.
 func WatermarkFont() []byte { return gobold.TTF }
 
+//go:embed fonts/CofferStampSans.ttf
+var unicodeFont []byte
+
+// UnicodeFont returns the TrueType font names in other scripts are drawn
+// with, on screen where Go Bold has no glyph and in PDF stamps: Latin,
+// Greek, Cyrillic, Hebrew, Arabic, Chinese and Japanese, made from DejaVu
+// Sans Bold and Droid Sans Fallback (fonts/README.md; licences beside it).
+// The slice is shared: do not modify it.
+func UnicodeFont() []byte { return unicodeFont }
+
 // TextFont returns the monospaced font text, CSV and Markdown previews are
 // set in: Go Mono.
 func TextFont() []byte { return gomono.TTF }

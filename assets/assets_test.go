@@ -5,6 +5,8 @@ import (
 	"image/png"
 	"io/fs"
 	"testing"
+
+	"github.com/go-text/typesetting/font"
 )
 
 func TestDemoDocuments(t *testing.T) {
@@ -37,5 +39,21 @@ func TestIcon(t *testing.T) {
 	}
 	if _, _, _, a := img.At(256, 256).RGBA(); a != 0xffff {
 		t.Error("icon centre is not opaque")
+	}
+}
+
+// TestUnicodeFont checks the font covers the scripts it promises, by its
+// character map.
+func TestUnicodeFont(t *testing.T) {
+	f, err := font.ParseTTF(bytes.NewReader(UnicodeFont()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"陈美玲", "Łucja Wąs-Øster", "Νίκος Παπαδόπουλος", "Дмитрий Шостакович", "محمد الأحمد", "ﻣﺤﻤﺪ", "דוד בן-גוריון", "山田 はなこ カタカナ", "Nguyễn Văn Đức", "·<>@-:0123456789"} {
+		for _, r := range s {
+			if _, ok := f.NominalGlyph(r); !ok {
+				t.Errorf("no glyph for %U %q (in %q)", r, r, s)
+			}
+		}
 	}
 }

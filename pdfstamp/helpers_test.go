@@ -23,7 +23,15 @@ var shared struct {
 }
 
 func TestMain(m *testing.M) {
+	// pdfstamp keeps pdfcpu's form of the stamp font in the user cache.
+	cache, err := os.MkdirTemp("", "pdfstamp-cache-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Setenv("XDG_CACHE_HOME", cache)
 	code := m.Run()
+	os.RemoveAll(cache)
 	if shared.r != nil {
 		shared.r.Close()
 	}

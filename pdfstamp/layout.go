@@ -10,7 +10,11 @@ import (
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
+	"golang.org/x/image/math/fixed"
+	"golang.org/x/text/encoding/charmap"
 
+	"github.com/coffer-vault/coffer/assets"
+	"github.com/coffer-vault/coffer/internal/textshape"
 	"github.com/coffer-vault/coffer/watermark"
 )
 
@@ -86,34 +90,82 @@ func rectArray(b [4]float64) types.Array {
 	return types.NewNumberArray(b[0], b[1], b[2], b[3])
 }
 
-// stampText is the stamp's one line. pdfcpu expands %-sequences in
-// watermark text; a name must not, so % is doubled.
-func stampText(s watermark.Spec) string {
-	return strings.ReplaceAll(strings.Join(s.Lines(), " · "), "%", "%%")
+// stampText returns the stamp's one line (pdfcpu's rotated multi-line
+// text overlaps its lines) and the font it is set in. Text that
+// Windows-1252 can encode is set in Helvetica Bold, a font every viewer
+// has (pdfcpu writes core fonts in WinAnsiEncoding and drops what it
+// cannot encode). Anything else — a name in Chinese, Arabic, Greek,
+// Polish — is shaped with the embedded Unicode font (textshape: bidi
+// order, Arabic joining) and handed to pdfcpu as the characters of the
+// shaped glyphs, which pdfcpu embeds as a subset with a ToUnicode map; a
+// letter the font lacks is an error wrapping ErrNoGlyph, never a gap.
+func stampText(s watermark.Spec) (text, fontName string, err error) {
+	var fields []string
+	for i, line := range s.Fields() {
+		if i > 0 {
+			fields = append(fields, " · ")
+		}
+		fields = append(fields, line...)
+	}
+	text = strings.Join(fields, "")
+	fontName = stampFont
+	if !winAnsi(text) {
+		sh, err := textshape.New(assets.UnicodeFont())
+		if err != nil {
+			return "", "", fmt.Errorf("pdfstamp: %w", err)
+		}
+		line, err := sh.ShapeFields(fixed.I(measurePoints), fields...)
+		if err != nil {
+			return "", "", fmt.Errorf("pdfstamp: %w", err)
+		}
+		visual, err := sh.Runes(line)
+		if err != nil {
+			return "", "", fmt.Errorf("pdfstamp: %w", err)
+		}
+		text, fontName = string(visual), unicodeFont
+	}
+	// pdfcpu expands %-sequences in watermark text; a name must not.
+	return strings.ReplaceAll(text, "%", "%%"), fontName, nil
+}
+
+// winAnsi reports whether every character of s is in Windows-1252.
+func winAnsi(s string) bool {
+	for _, r := range s {
+		if _, ok := charmap.Windows1252.EncodeRune(r); !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // stamper adds one spec's stamp to the pages of pdfcpu contexts.
 type stamper struct {
-	text    string
-	opacity float64
-	angle   float64 // degrees counter-clockwise as the page is shown
-	width   float64 // of the text at measurePoints, in points
-	aspect  float64 // width / height of the unturned text block
+	text     string
+	fontName string
+	opacity  float64
+	angle    float64 // degrees counter-clockwise as the page is shown
+	width    float64 // of the text at measurePoints, in points
+	aspect   float64 // width / height of the unturned text block
 }
 
+// newStamper prepares s's stamp; it calls into pdfcpu (font metrics).
 func newStamper(s watermark.Spec) (*stamper, error) {
-	st := &stamper{text: stampText(s), opacity: s.Opacity, angle: s.Angle}
+	text, fontName, err := stampText(s)
+	if err != nil {
+		return nil, err
+	}
+	st := &stamper{text: text, fontName: fontName, opacity: s.Opacity, angle: s.Angle}
 	if st.opacity <= 0 || st.opacity > 1 {
 		st.opacity = defaultOpacity
 	}
 	if st.angle == 0 {
 		st.angle = defaultAngle
 	}
-	w, err := font.TextWidthFloat(strings.ReplaceAll(st.text, "%%", "%"), stampFont, measurePoints)
+	w, err := font.TextWidthFloat(strings.ReplaceAll(st.text, "%%", "%"), fontName, measurePoints)
 	if err != nil {
 		return nil, fmt.Errorf("pdfstamp: measuring the stamp: %w", err)
 	}
-	h, err := font.LineHeight(stampFont, measurePoints)
+	h, err := font.LineHeight(fontName, measurePoints)
 	if err != nil || !(w > 0 && h > 0) {
 		return nil, fmt.Errorf("pdfstamp: measuring the stamp: %v × %v, %v", w, h, err)
 	}
@@ -139,7 +191,7 @@ func (st *stamper) watermark(g geometry) (wm *model.Watermark, alpha, scale floa
 	}
 	alpha = math.Remainder(angle+float64(g.rotate), 360)
 	desc := fmt.Sprintf("font:%s, points:%d, scale:1 abs, rot:%.3f, opacity:%.3f, fillcolor:%s",
-		stampFont, measurePoints, alpha, st.opacity, stampColor)
+		st.fontName, measurePoints, alpha, st.opacity, stampColor)
 	wm, err = api.TextWatermark(st.text, desc, true, false, types.POINTS)
 	if err != nil {
 		return nil, 0, 0, fmt.Errorf("pdfstamp: %w", err)

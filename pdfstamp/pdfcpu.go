@@ -1,27 +1,80 @@
 package pdfstamp
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sync"
 
 	"github.com/pdfcpu/pdfcpu/pkg/api"
+	"github.com/pdfcpu/pdfcpu/pkg/font"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
+
+	"github.com/coffer-vault/coffer/assets"
 )
 
 // This file is the one boundary between Coffer and pdfcpu's process-wide
-// state: pdfcpu keeps its configuration path in a package variable and,
-// left alone, creates a config directory in the user's profile on first
-// use. Every call into pdfcpu goes through withPDFCPU.
+// state: pdfcpu keeps its configuration path and its user fonts in package
+// variables and, left alone, creates a config directory in the user's
+// profile on first use. Every call into pdfcpu goes through withPDFCPU.
 
-// pdfcpuSetup makes pdfcpu use built-in defaults and never touch the
-// user's config directory. It is the only package-level state here, and it
-// only ever moves pdfcpu's global from "unset" to "disabled".
-var pdfcpuSetup sync.Once
+// unicodeFont is the name pdfcpu knows assets.UnicodeFont by.
+const unicodeFont = "CofferStampSans"
+
+// pdfcpuGlobals mirrors what Coffer set in pdfcpu's globals; it is the
+// only package-level state here. setupPDFCPU makes pdfcpu use built-in
+// defaults (never the user's config directory) and installs
+// assets.UnicodeFont as a pdfcpu user font. pdfcpu reads user fonts from
+// files, so the font's pdfcpu form is kept in a folder of Coffer's user
+// cache named after the font's hash (a font, not a document: nothing
+// confidential), or of the temporary folder; it is written again if it
+// went missing since.
+var pdfcpuGlobals struct {
+	sync.Mutex
+	fontDir string // pdfcpu's font.UserFontDir, once chosen
+	loaded  bool   // pdfcpu has read the font's metrics
+}
+
+func setupPDFCPU() error {
+	g := &pdfcpuGlobals
+	g.Lock()
+	defer g.Unlock()
+	if g.fontDir == "" {
+		api.DisableConfigDir()
+		sum := sha256.Sum256(assets.UnicodeFont())
+		base := os.TempDir()
+		if cache, err := os.UserCacheDir(); err == nil {
+			base = filepath.Join(cache, "coffer")
+		}
+		g.fontDir = filepath.Join(base, "pdf-fonts-"+hex.EncodeToString(sum[:6]))
+		font.UserFontDir = g.fontDir
+	}
+	if _, err := os.Stat(filepath.Join(g.fontDir, unicodeFont+".gob")); err != nil {
+		if err := os.MkdirAll(g.fontDir, 0o700); err != nil {
+			return fmt.Errorf("pdfstamp: no folder for the stamp font: %w", err)
+		}
+		if err := font.InstallFontFromBytesQuiet(g.fontDir, unicodeFont, assets.UnicodeFont()); err != nil {
+			return fmt.Errorf("pdfstamp: installing the stamp font in %s: %w", g.fontDir, err)
+		}
+		g.loaded = false
+	}
+	if !g.loaded {
+		if err := font.ReloadUserFonts(); err != nil {
+			return fmt.Errorf("pdfstamp: loading the stamp font from %s: %w", g.fontDir, err)
+		}
+		g.loaded = true
+	}
+	return nil
+}
 
 // withPDFCPU runs fn after pdfcpu is set up, turning a pdfcpu panic (it
 // panics on some malformed input) into an error wrapping ErrNotPDF.
 func withPDFCPU(fn func(conf *model.Configuration) error) (err error) {
-	pdfcpuSetup.Do(api.DisableConfigDir)
+	if err := setupPDFCPU(); err != nil {
+		return err
+	}
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("%w: pdfcpu failed: %v", ErrNotPDF, p)

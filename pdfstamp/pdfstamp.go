@@ -26,6 +26,7 @@ import (
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
 
+	"github.com/coffer-vault/coffer/internal/textshape"
 	"github.com/coffer-vault/coffer/preview"
 	"github.com/coffer-vault/coffer/watermark"
 )
@@ -40,6 +41,9 @@ var (
 	// ErrNotVisible is wrapped when a rendered page of the stamped copy
 	// does not show the stamp (or stamping changed the page).
 	ErrNotVisible = errors.New("the stamp does not show")
+	// ErrNoGlyph is wrapped when the stamp's text (a name, a device) has
+	// a letter the stamp font cannot draw.
+	ErrNoGlyph = textshape.ErrNoGlyph
 )
 
 // Options tune Stamp.

@@ -11,12 +11,14 @@ import (
 	"image"
 	"image/color"
 	"math"
+	"strings"
 	"sync"
 	"time"
 
-	"golang.org/x/image/font"
-	"golang.org/x/image/font/opentype"
+	"github.com/go-text/render"
 	"golang.org/x/image/math/fixed"
+
+	"github.com/coffer-vault/coffer/internal/textshape"
 )
 
 // Spec is what a watermark says and how it looks.
@@ -40,14 +42,27 @@ type Spec struct {
 
 // Lines returns the watermark's text, one line each.
 func (s Spec) Lines() []string {
-	who := s.Name
-	if s.Email != "" {
-		who = fmt.Sprintf("%s <%s>", s.Name, s.Email)
+	fields := s.Fields()
+	lines := make([]string, len(fields))
+	for i, f := range fields {
+		lines[i] = strings.Join(f, "")
 	}
-	return []string{
+	return lines
+}
+
+// Fields returns the watermark's text, one line each, cut into fields:
+// the values (name, e-mail, device, time, trace code) and the text between
+// them. Each field is laid out on its own (textshape.ShapeFields), so a
+// name written right to left keeps its place before the address.
+func (s Spec) Fields() [][]string {
+	who := []string{s.Name}
+	if s.Email != "" {
+		who = []string{s.Name, " <", s.Email, ">"}
+	}
+	return [][]string{
 		who,
-		fmt.Sprintf("%s · %s UTC", s.Device, s.Time.UTC().Format("2006-01-02 15:04")),
-		"trace " + s.TraceCode,
+		{s.Device, " · ", s.Time.UTC().Format("2006-01-02 15:04") + " UTC"},
+		{"trace ", s.TraceCode},
 	}
 }
 
@@ -68,25 +83,33 @@ func (s Spec) withDefaults(bounds image.Rectangle) Spec {
 	return s
 }
 
-// Stamper draws watermarks with one font. It is safe for concurrent use.
-// It keeps the last sprite it made, so the pages of one view (one spec)
-// are stamped without drawing the text again.
+// Stamper draws watermarks. It is safe for concurrent use. It keeps the
+// last sprite it made, so the pages of one view (one spec) are stamped
+// without drawing the text again.
 type Stamper struct {
-	font *opentype.Font
+	text *textshape.Shaper
 
 	mu   sync.Mutex
 	key  string
 	last *sprite
 }
 
-// NewStamper parses a TrueType or OpenType font.
-func NewStamper(ttf []byte) (*Stamper, error) {
-	f, err := opentype.Parse(ttf)
+// NewStamper parses TrueType or OpenType fonts: each letter of a
+// watermark is drawn in the first that has it, so ttf sets the look and
+// fallbacks add scripts (assets.UnicodeFont). Text is shaped (Arabic
+// joins) and laid out in bidi order; a letter none of the fonts has makes
+// Stamp fail with ErrNoGlyph rather than draw a box.
+func NewStamper(ttf []byte, fallbacks ...[]byte) (*Stamper, error) {
+	sh, err := textshape.New(append([][]byte{ttf}, fallbacks...)...)
 	if err != nil {
 		return nil, fmt.Errorf("watermark: font: %w", err)
 	}
-	return &Stamper{font: f}, nil
+	return &Stamper{text: sh}, nil
 }
+
+// ErrNoGlyph is wrapped when a watermark's text has a letter none of the
+// Stamper's fonts can draw.
+var ErrNoGlyph = textshape.ErrNoGlyph
 
 // ErrEmpty is returned for a spec without a trace code or identity: a
 // watermark that names nobody protects nothing.
@@ -222,25 +245,29 @@ func (sp *sprite) draw(img *image.RGBA, ox, oy int) {
 }
 
 // block renders the text lines once, unrotated, on a transparent
-// background with a margin.
+// background with a margin. Each line is shaped (textshape) and drawn
+// glyph by glyph with go-text's rasteriser.
 func (st *Stamper) block(s Spec) (*image.RGBA, error) {
-	face, err := opentype.NewFace(st.font, &opentype.FaceOptions{Size: s.TextHeight * 0.75, DPI: 96, Hinting: font.HintingNone})
-	if err != nil {
-		return nil, fmt.Errorf("watermark: %w", err)
-	}
-	defer face.Close()
-	lines := s.Lines()
+	size := fixed.Int26_6(math.Round(s.TextHeight * 64)) // em size in pixels
+	lines := s.Fields()
+	shaped := make([]textshape.Line, len(lines))
 	lineH := int(math.Ceil(s.TextHeight * 1.3))
 	width := 0
-	for _, l := range lines {
-		width = max(width, font.MeasureString(face, l).Ceil())
+	for i, l := range lines {
+		var err error
+		if shaped[i], err = st.text.ShapeFields(size, l...); err != nil {
+			return nil, fmt.Errorf("watermark: %w", err)
+		}
+		width = max(width, shaped[i].Width().Ceil())
 	}
 	padX, padY := lineH, lineH/3
 	flat := image.NewRGBA(image.Rect(0, 0, width+2*padX, lineH*len(lines)+2*padY))
-	d := font.Drawer{Dst: flat, Src: image.NewUniform(s.Color), Face: face}
-	for i, l := range lines {
-		d.Dot = fixed.P(padX, padY+lineH*(i+1)-lineH/4)
-		d.DrawString(l)
+	r := render.Renderer{FontSize: float32(s.TextHeight), PixScale: 1, Color: s.Color}
+	for i, line := range shaped {
+		x, y := padX, padY+lineH*(i+1)-lineH/4
+		for _, run := range line {
+			x = r.DrawShapedRunAt(run, flat, x, y)
+		}
 	}
 	return flat, nil
 }

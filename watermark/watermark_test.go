@@ -1,6 +1,7 @@
 package watermark_test
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"image"
@@ -9,6 +10,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -20,7 +22,7 @@ var update = flag.Bool("update", false, "rewrite the golden images in testdata")
 
 func stamper(t testing.TB) *watermark.Stamper {
 	t.Helper()
-	st, err := watermark.NewStamper(assets.WatermarkFont())
+	st, err := watermark.NewStamper(assets.WatermarkFont(), assets.UnicodeFont())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +93,49 @@ func TestGolden(t *testing.T) {
 	if err := stamper(t).Stamp(img, spec()); err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join("testdata", "a4-75dpi.png")
+	golden(t, img, filepath.Join("testdata", "a4-75dpi.png"))
+}
+
+// TestNamesInEveryScript stamps pages for users named in every script
+// the fonts promise: each is drawn (shaped, in bidi order) without a
+// missing glyph; the Chinese and Arabic ones match reviewed images. A
+// name in a script no font has is refused, naming the letter.
+func TestNamesInEveryScript(t *testing.T) {
+	st := stamper(t)
+	plain := white(620, 877)
+	if err := st.Stamp(plain, spec()); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"陈美玲", "Łucja Wąs-Øster", "Νίκος Παπαδόπουλος", "Дмитрий Шостакович", "محمد الأحمد", "דוד בן-גוריון", "山田 はなこ", "Nguyễn Văn Đức"} {
+		s := spec()
+		s.Name = name
+		img := white(620, 877)
+		if err := st.Stamp(img, s); err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if n, n0 := marked(img, img.Rect), marked(plain, plain.Rect); n < n0/2 {
+			t.Errorf("%s: %d marked pixels, %d with a Latin name", name, n, n0)
+		}
+		switch name {
+		case "陈美玲":
+			golden(t, img, filepath.Join("testdata", "a4-75dpi-chinese.png"))
+		case "محمد الأحمد":
+			golden(t, img, filepath.Join("testdata", "a4-75dpi-arabic.png"))
+		}
+	}
+	s := spec()
+	s.Name = "김민준"
+	err := st.Stamp(white(100, 100), s)
+	if !errors.Is(err, watermark.ErrNoGlyph) || !strings.Contains(err.Error(), "U+AE40") {
+		t.Errorf("a Korean name: %v, want ErrNoGlyph naming U+AE40", err)
+	}
+}
+
+// golden compares img with the reviewed image at path (-update rewrites
+// it: look at it before committing).
+func golden(t *testing.T, img *image.RGBA, path string) {
+	t.Helper()
 	if *update {
 		f, err := os.Create(path)
 		if err != nil {
@@ -128,7 +172,7 @@ func TestGolden(t *testing.T) {
 	}
 	pixels := img.Bounds().Dx() * img.Bounds().Dy()
 	if mean := float64(diff) / float64(pixels); mean > 1.0 || off > pixels/200 {
-		t.Errorf("differs from golden: mean %.2f per pixel, %d pixels off", mean, off)
+		t.Errorf("%s: differs from golden: mean %.2f per pixel, %d pixels off", path, mean, off)
 	}
 }
 

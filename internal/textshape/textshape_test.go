@@ -1,0 +1,85 @@
+package textshape_test
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"golang.org/x/image/math/fixed"
+
+	"github.com/coffer-vault/coffer/assets"
+	"github.com/coffer-vault/coffer/internal/textshape"
+)
+
+// names are users' names in the scripts Coffer promises to draw.
+var names = []string{"陈美玲", "Łucja Wąs-Øster", "Νίκος Παπαδόπουλος", "Дмитрий Шостакович", "محمد الأحمد", "דוד בן-גוריון", "山田 はなこ", "Nguyễn Văn Đức"}
+
+func TestShapesEveryScript(t *testing.T) {
+	s, err := textshape.New(assets.WatermarkFont(), assets.UnicodeFont())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range names {
+		line, err := s.Shape(n+" <ann@example.com>", fixed.I(20))
+		if err != nil {
+			t.Errorf("%s: %v", n, err)
+			continue
+		}
+		if line.Width() <= 0 {
+			t.Errorf("%s: width %v", n, line.Width())
+		}
+	}
+	// A letter no font has is named, not dropped.
+	_, err = s.Shape("김민준", fixed.I(20))
+	if !errors.Is(err, textshape.ErrNoGlyph) || !strings.Contains(err.Error(), "U+AE40") {
+		t.Errorf("Hangul: %v", err)
+	}
+}
+
+// TestRunesForPDF: Arabic comes out as joined presentation forms in
+// visual order, Hebrew reversed, CJK and Latin as they are.
+func TestRunesForPDF(t *testing.T) {
+	s, err := textshape.New(assets.UnicodeFont())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ in, want string }{
+		{"محمد", "ﺪﻤﺤﻣ"}, // final dal, medial meem, medial hah, initial meem
+		{"דוד", "דוד"},
+		{"陈美玲 <a@b>", "陈美玲 <a@b>"},
+		{"Ann שלום x", "Ann םולש x"},
+		// A line that starts right to left reads from the right: the
+		// name on the right, the address left of it, brackets mirrored.
+		{"דוד <d@x.il>", "<d@x.il> דוד"},
+	} {
+		line, err := s.Shape(c.in, fixed.I(24))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Runes(line)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != c.want {
+			t.Errorf("%q: %q %s, want %q", c.in, string(got), fmt.Sprintf("%U", got), c.want)
+		}
+	}
+}
+
+// TestShapeFields: fields keep their places, left to right, whatever
+// their direction.
+func TestShapeFields(t *testing.T) {
+	s, err := textshape.New(assets.UnicodeFont())
+	if err != nil {
+		t.Fatal(err)
+	}
+	line, err := s.ShapeFields(fixed.I(24), "דוד בן", " <", "d@x.il", "> · ", "2026")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Runes(line)
+	if want := "ןב דוד <d@x.il> · 2026"; err != nil || string(got) != want {
+		t.Errorf("%q, %v; want %q", string(got), err, want)
+	}
+}
