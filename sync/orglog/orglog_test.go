@@ -1,0 +1,278 @@
+package orglog
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"filippo.io/age"
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/coffer-vault/coffer/internal/notekey"
+	"github.com/coffer-vault/coffer/internal/testenv"
+	"github.com/coffer-vault/coffer/vault/object"
+)
+
+func key(t testing.TB) ed25519.PrivateKey {
+	t.Helper()
+	_, k, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func pub(k ed25519.PrivateKey) ed25519.PublicKey { return k.Public().(ed25519.PublicKey) }
+
+func sign(t testing.TB, e *Entry, signers ...note.Signer) []byte {
+	t.Helper()
+	raw, err := Sign(e, signers...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
+// world is an organisation's keys and a log of: genesis, invite, user,
+// device.
+type world struct {
+	org                             object.ID
+	admin, server, invite, user, dv ed25519.PrivateKey
+	transport                       ed25519.PrivateKey
+	device                          object.ID
+	now                             time.Time
+	entries                         [][]byte
+}
+
+func newWorld(t testing.TB) *world {
+	w := &world{org: object.NewRandomID(), admin: key(t), server: key(t), invite: key(t), user: key(t), dv: key(t),
+		transport: key(t), device: object.NewRandomID(), now: time.Unix(1_800_000_000, 0).UTC()}
+	rcpt, _ := age.GenerateHybridIdentity()
+	w.entries = [][]byte{
+		sign(t, &Entry{Org: w.org, Kind: Genesis, Name: "Acme Capital", Admin: pub(w.admin), Server: pub(w.server), Time: w.now},
+			notekey.Signer(AdminName, w.admin)),
+		sign(t, &Entry{Org: w.org, Kind: Invite, Email: "ann@acme.test", Role: "member", Invite: pub(w.invite),
+			Expires: w.now.Add(7 * 24 * time.Hour), Time: w.now}, notekey.Signer(AdminName, w.admin)),
+		sign(t, &Entry{Org: w.org, Kind: User, Email: "ann@acme.test", Role: "member", Invite: pub(w.invite), Key: pub(w.user),
+			Recipient: rcpt.Recipient().String(), Name: "Ann Trader", Time: w.now},
+			notekey.Signer(InviteName, w.invite), notekey.Signer(UserName, w.user)),
+		sign(t, &Entry{Org: w.org, Kind: Device, Device: w.device, Email: "ann@acme.test", Key: pub(w.dv),
+			Transport: pub(w.transport), Name: "Ann's laptop", Time: w.now}, notekey.Signer(UserName, w.user)),
+	}
+	return w
+}
+
+func (w *world) state(t testing.TB) *State {
+	t.Helper()
+	s := &State{}
+	for _, raw := range w.entries {
+		if _, err := s.Apply(raw, w.now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return s
+}
+
+func TestLogOfAnOrganisation(t *testing.T) {
+	w := newWorld(t)
+	s := w.state(t)
+	if s.Size != 4 || s.Name != "Acme Capital" || !s.Admin.Equal(pub(w.admin)) {
+		t.Fatalf("state %+v", s)
+	}
+	u := s.Users["ann@acme.test"]
+	if u == nil || !u.Key.Equal(pub(w.user)) || u.Role != "member" || !s.Invites[string(pub(w.invite))].Used {
+		t.Fatalf("user %+v", u)
+	}
+	d := s.Devices[w.device]
+	if d == nil || !d.Transport.Equal(pub(w.transport)) || d.Revoked || s.DeviceByKey(pub(w.dv)) != d {
+		t.Fatalf("device %+v", d)
+	}
+	rev := sign(t, &Entry{Org: w.org, Kind: Revoke, Device: w.device, Reason: "laptop lost", Time: w.now}, notekey.Signer(AdminName, w.admin))
+	if _, err := s.Apply(rev, w.now); err != nil || !d.Revoked {
+		t.Fatalf("revoke: %v", err)
+	}
+}
+
+// TestRulesRefuse: each rule of docs/sync-protocol.md refuses what it must,
+// and a refused entry leaves the state as it was.
+func TestRulesRefuse(t *testing.T) {
+	w := newWorld(t)
+	other := key(t)
+	rcpt, _ := age.GenerateHybridIdentity()
+	invite2 := key(t)
+	userEntry := func(inv, usr ed25519.PrivateKey, email string) *Entry {
+		return &Entry{Org: w.org, Kind: User, Email: email, Role: "member", Invite: pub(inv), Key: pub(usr),
+			Recipient: rcpt.Recipient().String(), Name: "X", Time: w.now}
+	}
+	cases := []struct {
+		name  string
+		entry func() []byte
+		upTo  int // entries of the world applied first
+		now   time.Time
+		want  string
+	}{
+		{"genesis not first", func() []byte { return w.entries[1] }, 0, w.now, "first entry must be the genesis"},
+		{"genesis signed by another key", func() []byte {
+			return sign(t, &Entry{Org: w.org, Kind: Genesis, Name: "X", Admin: pub(w.admin), Server: pub(w.server), Time: w.now}, notekey.Signer(AdminName, other))
+		}, 0, w.now, "signature"},
+		{"second genesis", func() []byte { return w.entries[0] }, 1, w.now, "second genesis"},
+		{"invite signed by a non-admin", func() []byte {
+			return sign(t, &Entry{Org: w.org, Kind: Invite, Email: "eve@x.test", Role: "member", Invite: pub(invite2),
+				Expires: w.now.Add(time.Hour), Time: w.now}, notekey.Signer(AdminName, other))
+		}, 1, w.now, "signature"},
+		{"invite for an owner", func() []byte {
+			return sign(t, &Entry{Org: w.org, Kind: Invite, Email: "eve@x.test", Role: "owner", Invite: pub(invite2),
+				Expires: w.now.Add(time.Hour), Time: w.now}, notekey.Signer(AdminName, w.admin))
+		}, 1, w.now, "cannot be invited"},
+		{"invite over 90 days", func() []byte {
+			return sign(t, &Entry{Org: w.org, Kind: Invite, Email: "eve@x.test", Role: "member", Invite: pub(invite2),
+				Expires: w.now.Add(91 * 24 * time.Hour), Time: w.now}, notekey.Signer(AdminName, w.admin))
+		}, 1, w.now, "within 90 days"},
+		{"another org", func() []byte {
+			return sign(t, &Entry{Org: object.NewRandomID(), Kind: Invite, Email: "eve@x.test", Role: "member", Invite: pub(invite2),
+				Expires: w.now.Add(time.Hour), Time: w.now}, notekey.Signer(AdminName, w.admin))
+		}, 1, w.now, "another organisation"},
+		{"user without the invite key's signature", func() []byte {
+			return sign(t, userEntry(w.invite, w.user, "ann@acme.test"), notekey.Signer(UserName, w.user))
+		}, 2, w.now, "not signed by the coffer-invite key"},
+		{"user without its own key's signature", func() []byte {
+			return sign(t, userEntry(w.invite, w.user, "ann@acme.test"), notekey.Signer(InviteName, w.invite))
+		}, 2, w.now, "not signed by the coffer-user key"},
+		{"invite used twice", func() []byte {
+			u := key(t)
+			return sign(t, userEntry(w.invite, u, "ann@acme.test"), notekey.Signer(InviteName, w.invite), notekey.Signer(UserName, u))
+		}, 3, w.now, "used already"},
+		{"invite expired", func() []byte {
+			return w.entries[2]
+		}, 2, w.now.Add(8 * 24 * time.Hour), "expired"},
+		{"invite for another e-mail", func() []byte {
+			return sign(t, userEntry(w.invite, w.user, "eve@acme.test"), notekey.Signer(InviteName, w.invite), notekey.Signer(UserName, w.user))
+		}, 2, w.now, "another e-mail"},
+		{"device signed by another user key", func() []byte {
+			return sign(t, &Entry{Org: w.org, Kind: Device, Device: object.NewRandomID(), Email: "ann@acme.test", Key: pub(key(t)),
+				Transport: pub(key(t)), Name: "evil", Time: w.now}, notekey.Signer(UserName, other))
+		}, 3, w.now, "signature"},
+		{"device keys reused", func() []byte {
+			return sign(t, &Entry{Org: w.org, Kind: Device, Device: object.NewRandomID(), Email: "ann@acme.test", Key: pub(w.dv),
+				Transport: pub(key(t)), Name: "again", Time: w.now}, notekey.Signer(UserName, w.user))
+		}, 4, w.now, "not new"},
+		{"device of nobody", func() []byte {
+			return sign(t, &Entry{Org: w.org, Kind: Device, Device: object.NewRandomID(), Email: "bob@acme.test", Key: pub(key(t)),
+				Transport: pub(key(t)), Name: "x", Time: w.now}, notekey.Signer(UserName, w.user))
+		}, 4, w.now, "no user"},
+		{"revoke by a user", func() []byte {
+			return sign(t, &Entry{Org: w.org, Kind: Revoke, Device: w.device, Reason: "x", Time: w.now}, notekey.Signer(AdminName, w.user))
+		}, 4, w.now, "signature"},
+		{"extra signature", func() []byte {
+			return sign(t, &Entry{Org: w.org, Kind: Revoke, Device: w.device, Reason: "x", Time: w.now},
+				notekey.Signer(AdminName, w.admin), notekey.Signer("coffer-friend", other))
+		}, 4, w.now, "no say"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &State{}
+			for _, raw := range w.entries[:tc.upTo] {
+				if _, err := s.Apply(raw, w.now); err != nil {
+					t.Fatal(err)
+				}
+			}
+			before := s.Size
+			_, err := s.Apply(tc.entry(), tc.now)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Apply = %v, want an error saying %q", err, tc.want)
+			}
+			if tc.upTo > 0 && !errors.Is(err, ErrRejected) {
+				t.Errorf("not ErrRejected: %v", err)
+			}
+			if s.Size != before {
+				t.Fatal("a refused entry changed the state")
+			}
+		})
+	}
+}
+
+func TestEditedEntryIsRefused(t *testing.T) {
+	w := newWorld(t)
+	s := &State{}
+	s.Apply(w.entries[0], w.now)
+	edited := []byte(strings.Replace(string(w.entries[1]), "role member", "role manager", 1))
+	if _, err := s.Apply(edited, w.now); err == nil {
+		t.Fatal("an invite whose role was edited was accepted")
+	}
+}
+
+func TestTreeAndCheckpoint(t *testing.T) {
+	w := newWorld(t)
+	var h Hashes
+	for i, raw := range w.entries {
+		if err := h.Append(int64(i), raw); err != nil {
+			t.Fatal(err)
+		}
+	}
+	th, err := h.TreeHash(4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := Checkpoint{Org: w.org, Size: 4, Hash: th, Time: w.now}
+	msg, err := c.Sign(w.server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := OpenCheckpoint(msg, pub(w.server))
+	if err != nil || got != c {
+		t.Fatalf("checkpoint round trip: %+v, %v", got, err)
+	}
+	if _, err := OpenCheckpoint(msg, pub(w.admin)); err == nil {
+		t.Fatal("a checkpoint verified with another key")
+	}
+	// Any change of an old entry changes the tree hash.
+	var h2 Hashes
+	for i, raw := range w.entries {
+		if i == 1 {
+			raw = append([]byte(nil), raw...)
+			raw[len(raw)-3] ^= 1
+		}
+		h2.Append(int64(i), raw)
+	}
+	if th2, _ := h2.TreeHash(4); th2 == th {
+		t.Fatal("an edited entry kept the tree hash")
+	}
+}
+
+// FuzzParse: entries come from the server; Parse must hold on any bytes,
+// and what parses is canonical.
+func FuzzParse(f *testing.F) {
+	w := newWorld(f)
+	for _, e := range w.entries {
+		f.Add(e)
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		e, err := Parse(raw)
+		if err != nil {
+			return
+		}
+		text, err := e.Text()
+		if err != nil || !strings.HasPrefix(string(raw), text+"\n") {
+			t.Fatalf("parsed entry does not print back: %v", err)
+		}
+	})
+}
+
+func TestFuzzSeedsPresent(t *testing.T) {
+	if os.Getenv("COFFER_WRITE_SEEDS") != "" {
+		w := newWorld(t)
+		files := map[string][]byte{}
+		for i, e := range w.entries {
+			files[fmt.Sprintf("entry-%d", i)] = testenv.FuzzCorpusFile(e)
+		}
+		files["no-signature"] = testenv.FuzzCorpusFile([]byte("coffer org entry v1\norg 00\nkind user\n"))
+		files["cut"] = testenv.FuzzCorpusFile(w.entries[2][:len(w.entries[2])/2])
+		testenv.WriteFuzzSeeds(t, "FuzzParse", files)
+	}
+	testenv.CheckFuzzSeeds(t)
+}
