@@ -55,9 +55,9 @@ type State struct {
 	Admin   ed25519.PublicKey
 	Server  ed25519.PublicKey
 	TLS     [32]byte
-	Size    int64 // entries applied
-	Invites map[string]*InviteState  // by invite key
-	Users   map[string]*UserState    // by e-mail
+	Size    int64                   // entries applied
+	Invites map[string]*InviteState // by invite key
+	Users   map[string]*UserState   // by e-mail
 	Devices map[object.ID]*DeviceState
 	keys    map[string]bool // every key ever certified, to refuse reuse
 }
