@@ -164,7 +164,9 @@ func TestFuzzSeedsPresent(t *testing.T) {
 		req, _ := http.NewRequest("GET", "https://x.test/v1/feed", nil)
 		SignRequest(req, nil, "device:abc", key, time.Unix(1, 0))
 		in, sig := req.Header.Get("Signature-Input"), req.Header.Get("Signature")
-		enc := func(a, b string) []byte { return []byte("go test fuzz v1\nstring(" + quote(a) + ")\nstring(" + quote(b) + ")\n") }
+		enc := func(a, b string) []byte {
+			return []byte("go test fuzz v1\nstring(" + quote(a) + ")\nstring(" + quote(b) + ")\n")
+		}
 		testenv.WriteFuzzSeeds(t, "FuzzParseSignature", map[string][]byte{
 			"good": enc(in, sig), "empty": enc("", ""), "no-params": enc(`coffer=("@method")`, sig),
 			"two-labels": enc(in+`, x=()`, sig), "bad-bytes": enc(in, "coffer=:!!:"),
