@@ -1,0 +1,324 @@
+// Package embedded is cofferd's storage for one machine: metadata in
+// SQLite (modernc.org/sqlite, pure Go) and object bodies as files in a
+// blob folder, both under the server's data folder:
+//
+//	DIR/store.db            metadata (WAL; synchronous=FULL)
+//	DIR/blobs/<kind>/<2 hex>/<64 hex>   object envelopes, 0600
+//
+// Blobs are created with a link from a synced temp file, which fails if the
+// name exists: create-if-absent without a lock, and a blob is never
+// overwritten.
+package embedded
+
+import (
+	"context"
+	"database/sql"
+	_ "embed"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"golang.org/x/mod/sumdb/tlog"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/coffer-vault/coffer/sync/store"
+	"github.com/coffer-vault/coffer/vault/object"
+	vstore "github.com/coffer-vault/coffer/vault/store"
+)
+
+//go:embed schema.sql
+var schema string
+
+// applicationID marks the SQLite file as cofferd's ("CFRS").
+const applicationID = 0x43465253
+
+// Store is the embedded store.
+type Store struct {
+	db    *sql.DB
+	blobs string
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens (creating if needed) the store in dir.
+func Open(ctx context.Context, dir string) (*Store, error) {
+	if err := os.MkdirAll(filepath.Join(dir, "blobs", "tmp"), 0o700); err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	path := filepath.Join(dir, "store.db")
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	f.Close()
+	db, err := sql.Open("sqlite", "file:"+path+"?_txlock=immediate&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)"+
+		"&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)")
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	s := &Store{db: db, blobs: filepath.Join(dir, "blobs")}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Store) migrate(ctx context.Context) error {
+	var appID, version int
+	if err := s.db.QueryRowContext(ctx, "PRAGMA application_id").Scan(&appID); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	if err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	switch {
+	case appID == applicationID && version == 1:
+		return nil
+	case appID != 0 || version != 0:
+		return fmt.Errorf("store: store.db is not a cofferd store this version reads (application %#x, schema %d)", appID, version)
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	defer tx.Rollback()
+	for _, q := range []string{schema, fmt.Sprintf("PRAGMA application_id = %d", applicationID), "PRAGMA user_version = 1"} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("store: schema: %w", err)
+		}
+	}
+	return tx.Commit()
+}
+
+// Close closes the store.
+func (s *Store) Close() error { return s.db.Close() }
+
+func isUnique(err error) bool { return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed") }
+
+func idOrNil(id object.ID) any {
+	if id.IsZero() {
+		return nil
+	}
+	return id[:]
+}
+
+func scanID(b []byte) object.ID {
+	var id object.ID
+	copy(id[:], b)
+	return id
+}
+
+// GetMeta implements store.Store.
+func (s *Store) GetMeta(ctx context.Context, key string) ([]byte, error) {
+	var v []byte
+	err := s.db.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = ?", key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("store: meta %q: %w", key, store.ErrNotFound)
+	}
+	return v, err
+}
+
+// PutMeta implements store.Store.
+func (s *Store) PutMeta(ctx context.Context, key string, old, value []byte) error {
+	var res sql.Result
+	var err error
+	if old == nil {
+		res, err = s.db.ExecContext(ctx, "INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT DO NOTHING", key, value)
+	} else {
+		res, err = s.db.ExecContext(ctx, "UPDATE meta SET value = ? WHERE key = ? AND value = ?", value, key, old)
+	}
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("store: meta %q: %w", key, store.ErrConflict)
+	}
+	return nil
+}
+
+// LogSize implements store.Store.
+func (s *Store) LogSize(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM log").Scan(&n)
+	return n, err
+}
+
+// AppendLog implements store.Store.
+func (s *Store) AppendLog(ctx context.Context, n int64, entry []byte, hashes []tlog.Hash) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	defer tx.Rollback()
+	var size int64
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM log").Scan(&size); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	if size != n {
+		return fmt.Errorf("store: the log has %d entries, not %d: %w", size, n, store.ErrConflict)
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO log(idx, entry) VALUES(?, ?)", n, entry); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	first := tlog.StoredHashCount(n)
+	for i, h := range hashes {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO log_hashes(idx, hash) VALUES(?, ?)", first+int64(i), h[:]); err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO events(kind, id, log) VALUES(0, ?, ?)", make([]byte, object.IDSize), n+1); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	return tx.Commit()
+}
+
+// LogEntries implements store.Store.
+func (s *Store) LogEntries(ctx context.Context, start, end int64) ([][]byte, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT entry FROM log WHERE idx >= ? AND idx < ? ORDER BY idx", start, end)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	defer rows.Close()
+	var out [][]byte
+	for rows.Next() {
+		var b []byte
+		if err := rows.Scan(&b); err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, rows.Err()
+}
+
+// ReadHashes implements store.Store.
+func (s *Store) ReadHashes(ctx context.Context, indexes []int64) ([]tlog.Hash, error) {
+	out := make([]tlog.Hash, len(indexes))
+	for i, x := range indexes {
+		var b []byte
+		if err := s.db.QueryRowContext(ctx, "SELECT hash FROM log_hashes WHERE idx = ?", x).Scan(&b); err != nil {
+			return nil, fmt.Errorf("store: stored hash %d: %w", x, err)
+		}
+		copy(out[i][:], b)
+	}
+	return out, nil
+}
+
+func (s *Store) blobPath(kind object.Kind, id object.ID) string {
+	h := id.String()
+	return filepath.Join(s.blobs, kind.String(), h[:2], h)
+}
+
+// putBlob writes data as a new blob; it reports false if one exists.
+func (s *Store) putBlob(kind object.Kind, id object.ID, data []byte) (bool, error) {
+	dst := s.blobPath(kind, id)
+	if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
+		return false, err
+	}
+	tmp, err := os.CreateTemp(filepath.Join(s.blobs, "tmp"), "put-*")
+	if err != nil {
+		return false, err
+	}
+	defer os.Remove(tmp.Name())
+	_, err = tmp.Write(data)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return false, err
+	}
+	if err := os.Link(tmp.Name(), dst); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return false, nil
+		}
+		return false, err
+	}
+	return true, vstore.SyncDir(filepath.Dir(dst))
+}
+
+// PutObject implements store.Store.
+func (s *Store) PutObject(ctx context.Context, m store.ObjectMeta, data []byte) (bool, error) {
+	if _, err := s.StatObject(ctx, m.Kind, m.ID); err == nil {
+		return false, nil
+	}
+	if _, err := s.putBlob(m.Kind, m.ID, data); err != nil {
+		return false, fmt.Errorf("store: blob: %w", err)
+	}
+	// A blob left by a crash before its row is taken as this upload's:
+	// the row below decides which upload is the object.
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return false, fmt.Errorf("store: %w", err)
+	}
+	defer tx.Rollback()
+	if m.Stored.IsZero() {
+		m.Stored = time.Now()
+	}
+	_, err = tx.ExecContext(ctx, "INSERT INTO objects(kind, id, space, size, device, file, parent, seq, stored) VALUES(?,?,?,?,?,?,?,?,?)",
+		m.Kind, m.ID[:], m.Space[:], int64(len(data)), m.Device[:], idOrNil(m.File), idOrNil(m.Parent), m.Seq, m.Stored.UnixNano())
+	if isUnique(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("store: %w", err)
+	}
+	if m.Kind != object.KindChunk {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO events(kind, id, space, file, parent) VALUES(?,?,?,?,?)",
+			m.Kind, m.ID[:], m.Space[:], idOrNil(m.File), idOrNil(m.Parent)); err != nil {
+			return false, fmt.Errorf("store: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("store: %w", err)
+	}
+	// The blob on disk may be an earlier, unnamed upload's (a crash); the
+	// stored object must be the one whose row was just made.
+	if got, err := vstore.ReadRegular(s.blobPath(m.Kind, m.ID), object.MaxSize+1024); err != nil || string(got) != string(data) {
+		if err := s.replaceBlob(m.Kind, m.ID, data); err != nil {
+			return true, fmt.Errorf("store: blob: %w", err)
+		}
+	}
+	return true, nil
+}
+
+// replaceBlob rewrites a blob no row named before (left by a crash).
+func (s *Store) replaceBlob(kind object.Kind, id object.ID, data []byte) error {
+	return vstore.WriteFileAtomic(s.blobPath(kind, id), data, 0o600)
+}
+
+// StatObject implements store.Store.
+func (s *Store) StatObject(ctx context.Context, kind object.Kind, id object.ID) (store.ObjectMeta, error) {
+	m := store.ObjectMeta{Kind: kind, ID: id}
+	var space, device, file, parent []byte
+	var stored int64
+	err := s.db.QueryRowContext(ctx, "SELECT space, size, device, file, parent, seq, stored FROM objects WHERE kind = ? AND id = ?",
+		kind, id[:]).Scan(&space, &m.Size, &device, &file, &parent, &m.Seq, &stored)
+	if errors.Is(err, sql.ErrNoRows) {
+		return m, fmt.Errorf("store: %v %s: %w", kind, id.String()[:12], store.ErrNotFound)
+	}
+	if err != nil {
+		return m, fmt.Errorf("store: %w", err)
+	}
+	m.Space, m.Device, m.File, m.Parent = scanID(space), scanID(device), scanID(file), scanID(parent)
+	m.Stored = time.Unix(0, stored)
+	return m, nil
+}
+
+// GetObject implements store.Store.
+func (s *Store) GetObject(ctx context.Context, kind object.Kind, id object.ID) (store.ObjectMeta, []byte, error) {
+	m, err := s.StatObject(ctx, kind, id)
+	if err != nil {
+		return m, nil, err
+	}
+	data, err := vstore.ReadRegular(s.blobPath(kind, id), object.MaxSize+1024)
+	if err != nil {
+		return m, nil, fmt.Errorf("store: blob %v %s: %w", kind, id.String()[:12], err)
+	}
+	return m, data, nil
+}

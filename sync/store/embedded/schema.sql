@@ -1,0 +1,63 @@
+-- cofferd embedded store, schema 1 (SQLite). Ciphertext, signatures and
+-- routing metadata only; object bodies live in the blob folder.
+CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL) STRICT;
+
+CREATE TABLE log (idx INTEGER PRIMARY KEY, entry BLOB NOT NULL) STRICT;
+CREATE TABLE log_hashes (idx INTEGER PRIMARY KEY, hash BLOB NOT NULL) STRICT;
+
+CREATE TABLE objects (
+    kind   INTEGER NOT NULL,
+    id     BLOB NOT NULL,
+    space  BLOB NOT NULL,
+    size   INTEGER NOT NULL,
+    device BLOB NOT NULL,
+    file   BLOB,
+    parent BLOB,
+    seq    INTEGER NOT NULL DEFAULT 0,
+    stored INTEGER NOT NULL,
+    PRIMARY KEY (kind, id)
+) STRICT;
+
+CREATE TABLE spaces (space BLOB PRIMARY KEY, owner TEXT NOT NULL) STRICT;
+CREATE TABLE members (space BLOB NOT NULL, email TEXT NOT NULL, PRIMARY KEY (space, email)) STRICT;
+CREATE INDEX members_email ON members(email);
+
+CREATE TABLE events (
+    seq    INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind   INTEGER NOT NULL,
+    id     BLOB NOT NULL,
+    space  BLOB,
+    file   BLOB,
+    parent BLOB,
+    log    INTEGER NOT NULL DEFAULT 0
+) STRICT;
+CREATE INDEX events_space ON events(space, seq);
+
+CREATE TABLE nonces (key TEXT NOT NULL, nonce TEXT NOT NULL, expires INTEGER NOT NULL, PRIMARY KEY (key, nonce)) STRICT;
+CREATE INDEX nonces_expires ON nonces(expires);
+
+CREATE TABLE devices (
+    device     BLOB PRIMARY KEY,
+    last_seen  INTEGER NOT NULL DEFAULT 0,
+    last_ip    TEXT NOT NULL DEFAULT '',
+    audit_seq  INTEGER NOT NULL DEFAULT 0,
+    audit_hash BLOB,
+    audit_flag TEXT NOT NULL DEFAULT ''
+) STRICT;
+
+CREATE TABLE audit_batches (id INTEGER PRIMARY KEY AUTOINCREMENT, device BLOB NOT NULL, ip TEXT NOT NULL, at INTEGER NOT NULL) STRICT;
+CREATE TABLE audit (
+    device  BLOB NOT NULL,
+    seq     INTEGER NOT NULL,
+    at      INTEGER NOT NULL,
+    action  TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    sealed  BLOB NOT NULL,
+    prev    BLOB NOT NULL,
+    hash    BLOB NOT NULL,
+    sig     BLOB NOT NULL,
+    batch   INTEGER NOT NULL REFERENCES audit_batches(id),
+    PRIMARY KEY (device, seq)
+) STRICT;
+
+CREATE TABLE pairings (id BLOB PRIMARY KEY, email TEXT NOT NULL, request BLOB NOT NULL, expires INTEGER NOT NULL, bundle BLOB) STRICT;

@@ -1,0 +1,156 @@
+// Package store is cofferd's storage: what the server keeps for one
+// organisation, behind an interface small enough for two backends — the
+// embedded one (SQLite and a folder of blobs, for one machine) and, in a
+// later issue, PostgreSQL with an S3-compatible object store for several
+// stateless servers. Every backend runs the same conformance suite,
+// sync/store/storetest.
+//
+// The store holds ciphertext, signatures and routing metadata only
+// (docs/sync-protocol.md, "Storage on the server"); it decides nothing
+// about who may do what — the server does — but every write that must not
+// race is a compare-and-swap or a create-if-absent here, so that any
+// number of servers may share one store.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/coffer-vault/coffer/vault/object"
+)
+
+// Errors callers test with errors.Is.
+var (
+	ErrNotFound = errors.New("not found")
+	ErrExists   = errors.New("already exists")
+	ErrConflict = errors.New("changed meanwhile") // a compare-and-swap lost
+	ErrReplay   = errors.New("nonce already used")
+)
+
+// ObjectMeta is what the server knows of a stored object.
+type ObjectMeta struct {
+	Kind   object.Kind
+	ID     object.ID
+	Space  object.ID // folder ID, or the user space of a device certificate
+	Size   int64
+	Device object.ID // the device that uploaded it
+	// For manifests, as the uploading client declared them.
+	File   object.ID
+	Parent object.ID
+	Seq    int64
+	Stored time.Time
+}
+
+// Event is a change-feed event.
+type Event struct {
+	Seq    int64
+	Kind   object.Kind // 0 for an org log entry
+	ID     object.ID
+	Space  object.ID
+	File   object.ID
+	Parent object.ID
+	Log    int64 // for a log entry: its index + 1
+}
+
+// AuditRow is one link of a device's audit chain as the server keeps it.
+type AuditRow struct {
+	Seq     int64
+	At      int64
+	Action  string
+	Outcome string
+	Sealed  []byte
+	Prev    []byte
+	Hash    []byte
+	Sig     []byte
+}
+
+// Batch is the request metadata the server keeps beside a batch of audit
+// entries.
+type Batch struct {
+	IP   string
+	Time time.Time
+}
+
+// DeviceRuntime is what the server records of a device's activity.
+type DeviceRuntime struct {
+	LastSeen  time.Time
+	LastIP    string
+	AuditSeq  int64
+	AuditHash []byte
+	AuditFlag string // "" or "fork" or "gap"
+}
+
+// Pairing is a pending or answered pairing request, opaque to the store.
+type Pairing struct {
+	ID      object.ID
+	Email   string
+	Request []byte // the JSON request, as received
+	Expires time.Time
+	Bundle  []byte // set once approved
+}
+
+// Store is one organisation's storage. Implementations are safe for
+// concurrent use by several servers.
+type Store interface {
+	// Meta values (bootstrap token hash, server key, TLS certificate).
+	GetMeta(ctx context.Context, key string) ([]byte, error)
+	// PutMeta sets key to value if old is its current value (nil: absent).
+	PutMeta(ctx context.Context, key string, old, value []byte) error
+
+	// Log: entries 0..n-1, their tlog stored hashes.
+	LogSize(ctx context.Context) (int64, error)
+	// AppendLog appends entry as number n, with its stored hashes, if the
+	// log has exactly n entries (ErrConflict otherwise), and records its
+	// feed event.
+	AppendLog(ctx context.Context, n int64, entry []byte, hashes []tlog.Hash) error
+	LogEntries(ctx context.Context, start, end int64) ([][]byte, error)
+	// ReadHashes implements tlog.HashReader over the stored hashes.
+	ReadHashes(ctx context.Context, indexes []int64) ([]tlog.Hash, error)
+
+	// Objects. PutObject stores data under (kind, id) if absent and, once
+	// stored, its metadata and feed event; it reports whether it stored
+	// it (false: an object was there, identical or not — the caller
+	// compares with GetObject). Blobs are written before their metadata,
+	// so a crash leaves at most a blob no metadata names.
+	PutObject(ctx context.Context, m ObjectMeta, data []byte) (bool, error)
+	GetObject(ctx context.Context, kind object.Kind, id object.ID) (ObjectMeta, []byte, error)
+	StatObject(ctx context.Context, kind object.Kind, id object.ID) (ObjectMeta, error)
+
+	// Spaces: folders and who may use them.
+	// CreateSpace makes a folder space owned by email (ErrExists if it is).
+	CreateSpace(ctx context.Context, space object.ID, owner string) error
+	SpaceMembers(ctx context.Context, space object.ID) ([]string, error)
+	// Spaces lists the spaces email is a member of.
+	Spaces(ctx context.Context, email string) ([]object.ID, error)
+
+	// Feed: events after seq that email may see (its spaces, its user
+	// space, log entries), at most limit; and the newest seq.
+	Events(ctx context.Context, after int64, email string, userSpace object.ID, limit int) ([]Event, error)
+	LastEvent(ctx context.Context) (int64, error)
+
+	// UseNonce records a request nonce of keyID until expires; ErrReplay
+	// if it was used.
+	UseNonce(ctx context.Context, keyID, nonce string, expires time.Time) error
+
+	// Devices' activity and audit chains.
+	TouchDevice(ctx context.Context, device object.ID, ip string, at time.Time) error
+	Device(ctx context.Context, device object.ID) (DeviceRuntime, error)
+	// AppendAudit appends rows to device's chain if its head is (seq,
+	// hash) (ErrConflict otherwise), with the batch's metadata.
+	AppendAudit(ctx context.Context, device object.ID, headSeq int64, headHash []byte, rows []AuditRow, b Batch) error
+	FlagDevice(ctx context.Context, device object.ID, flag string) error
+	AuditRows(ctx context.Context, device object.ID, after int64, limit int) ([]AuditRow, error)
+
+	// Pairings.
+	PutPairing(ctx context.Context, p Pairing) error
+	GetPairing(ctx context.Context, id object.ID) (Pairing, error)
+	Pairings(ctx context.Context, email string, now time.Time) ([]Pairing, error)
+	// AnswerPairing sets the bundle of a pairing that has none
+	// (ErrConflict if answered already).
+	AnswerPairing(ctx context.Context, id object.ID, bundle []byte) error
+
+	Close() error
+}

@@ -1,0 +1,324 @@
+// Package storetest is the conformance suite every sync/store backend runs
+// (as restic's backends run internal/backend/test): what the server relies
+// on, each as a subtest. A backend's test calls Run with a function that
+// opens a fresh, empty store.
+package storetest
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/coffer-vault/coffer/sync/store"
+	"github.com/coffer-vault/coffer/vault/object"
+)
+
+// Run runs the suite against stores made by open.
+func Run(t *testing.T, open func(t *testing.T) store.Store) {
+	for name, test := range map[string]func(*testing.T, store.Store){
+		"Meta": testMeta, "Log": testLog, "LogRace": testLogRace, "Objects": testObjects, "ObjectRace": testObjectRace,
+		"Spaces": testSpaces, "Feed": testFeed, "Nonces": testNonces, "Audit": testAudit, "Pairings": testPairings,
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := open(t)
+			t.Cleanup(func() { s.Close() })
+			test(t, s)
+		})
+	}
+}
+
+func id(b byte) object.ID { return object.ID{b, 1, 2, 3} }
+
+func testMeta(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	if _, err := s.GetMeta(ctx, "k"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("absent: %v", err)
+	}
+	if err := s.PutMeta(ctx, "k", nil, []byte("a")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutMeta(ctx, "k", nil, []byte("b")); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("create over existing: %v", err)
+	}
+	if err := s.PutMeta(ctx, "k", []byte("x"), []byte("b")); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("swap from a wrong old value: %v", err)
+	}
+	if err := s.PutMeta(ctx, "k", []byte("a"), []byte("b")); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := s.GetMeta(ctx, "k"); err != nil || string(v) != "b" {
+		t.Fatalf("get: %q %v", v, err)
+	}
+}
+
+// logRecords appends n records and returns them.
+func logRecords(t *testing.T, s store.Store, n int) [][]byte {
+	ctx := context.Background()
+	var recs [][]byte
+	for i := range n {
+		rec := []byte(fmt.Sprintf("record %d\n", i))
+		r := tlog.HashReaderFunc(func(ix []int64) ([]tlog.Hash, error) { return s.ReadHashes(ctx, ix) })
+		hashes, err := tlog.StoredHashes(int64(i), rec, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.AppendLog(ctx, int64(i), rec, hashes); err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, rec)
+	}
+	return recs
+}
+
+func testLog(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	recs := logRecords(t, s, 5)
+	if n, err := s.LogSize(ctx); err != nil || n != 5 {
+		t.Fatalf("size %d %v", n, err)
+	}
+	got, err := s.LogEntries(ctx, 1, 4)
+	if err != nil || len(got) != 3 || !bytes.Equal(got[0], recs[1]) || !bytes.Equal(got[2], recs[3]) {
+		t.Fatalf("entries: %q %v", got, err)
+	}
+	if err := s.AppendLog(ctx, 3, []byte("late"), nil); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("append at a taken index: %v", err)
+	}
+	// The stored hashes give the tree hash of the records.
+	r := tlog.HashReaderFunc(func(ix []int64) ([]tlog.Hash, error) { return s.ReadHashes(ctx, ix) })
+	th, err := tlog.TreeHash(5, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []tlog.Hash
+	mem := tlog.HashReaderFunc(func(ix []int64) ([]tlog.Hash, error) {
+		out := make([]tlog.Hash, len(ix))
+		for i, x := range ix {
+			out[i] = want[x]
+		}
+		return out, nil
+	})
+	for i, rec := range recs {
+		h, _ := tlog.StoredHashes(int64(i), rec, mem)
+		want = append(want, h...)
+	}
+	if th2, _ := tlog.TreeHash(5, mem); th != th2 {
+		t.Fatal("the stored hashes do not give the records' tree hash")
+	}
+	events, err := s.Events(ctx, 0, "nobody@x.test", object.ID{}, 100)
+	if err != nil || len(events) != 5 || events[4].Log != 5 {
+		t.Fatalf("log events: %+v %v", events, err)
+	}
+}
+
+// testLogRace: servers appending at once never both win one index.
+func testLogRace(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	wins := make([]bool, 8)
+	for i := range wins {
+		wg.Go(func() {
+			wins[i] = s.AppendLog(ctx, 0, []byte(fmt.Sprintf("genesis %d", i)), []tlog.Hash{tlog.RecordHash([]byte(fmt.Sprintf("genesis %d", i)))}) == nil
+		})
+	}
+	wg.Wait()
+	n := 0
+	for _, w := range wins {
+		if w {
+			n++
+		}
+	}
+	if size, _ := s.LogSize(ctx); n != 1 || size != 1 {
+		t.Fatalf("%d appends at index 0 won; log size %d", n, size)
+	}
+}
+
+func testObjects(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	m := store.ObjectMeta{Kind: object.KindManifest, ID: id(1), Space: id(9), Device: id(7), File: id(5), Parent: id(4), Seq: 2}
+	if _, _, err := s.GetObject(ctx, m.Kind, m.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("absent: %v", err)
+	}
+	stored, err := s.PutObject(ctx, m, []byte("first"))
+	if err != nil || !stored {
+		t.Fatalf("put: %v %v", stored, err)
+	}
+	stored, err = s.PutObject(ctx, m, []byte("second"))
+	if err != nil || stored {
+		t.Fatalf("a second put of one ID stored: %v %v", stored, err)
+	}
+	got, data, err := s.GetObject(ctx, m.Kind, m.ID)
+	if err != nil || string(data) != "first" || got.Space != m.Space || got.File != m.File || got.Parent != m.Parent ||
+		got.Seq != 2 || got.Device != m.Device || got.Size != 5 {
+		t.Fatalf("get: %+v %q %v", got, data, err)
+	}
+	if _, _, err := s.GetObject(ctx, object.KindChunk, m.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("another kind of the same ID: %v", err)
+	}
+	chunk := store.ObjectMeta{Kind: object.KindChunk, ID: id(2), Space: id(9), Device: id(7)}
+	if ok, err := s.PutObject(ctx, chunk, bytes.Repeat([]byte{1}, 4<<20)); err != nil || !ok {
+		t.Fatalf("chunk: %v", err)
+	}
+	if m, err := s.StatObject(ctx, chunk.Kind, chunk.ID); err != nil || m.Size != 4<<20 {
+		t.Fatalf("stat: %+v %v", m, err)
+	}
+}
+
+func testObjectRace(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	wins := make([]bool, 8)
+	for i := range wins {
+		wg.Go(func() {
+			ok, err := s.PutObject(ctx, store.ObjectMeta{Kind: object.KindChunk, ID: id(3), Space: id(9), Device: id(byte(i))},
+				[]byte(fmt.Sprintf("upload %d", i)))
+			wins[i] = ok && err == nil
+		})
+	}
+	wg.Wait()
+	n, winner := 0, -1
+	for i, w := range wins {
+		if w {
+			n, winner = n+1, i
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d uploads of one ID stored", n)
+	}
+	m, data, err := s.GetObject(ctx, object.KindChunk, id(3))
+	if err != nil || string(data) != fmt.Sprintf("upload %d", winner) || m.Device != id(byte(winner)) {
+		t.Fatalf("the stored object is not the winner's: %q %+v %v", data, m, err)
+	}
+}
+
+func testSpaces(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	if _, err := s.SpaceMembers(ctx, id(1)); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("absent: %v", err)
+	}
+	if err := s.CreateSpace(ctx, id(1), "ann@x.test"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateSpace(ctx, id(1), "eve@x.test"); !errors.Is(err, store.ErrExists) {
+		t.Fatalf("a second owner: %v", err)
+	}
+	if m, err := s.SpaceMembers(ctx, id(1)); err != nil || len(m) != 1 || m[0] != "ann@x.test" {
+		t.Fatalf("members %v %v", m, err)
+	}
+	if sp, err := s.Spaces(ctx, "ann@x.test"); err != nil || len(sp) != 1 || sp[0] != id(1) {
+		t.Fatalf("spaces %v %v", sp, err)
+	}
+}
+
+func testFeed(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	s.CreateSpace(ctx, id(1), "ann@x.test")
+	s.CreateSpace(ctx, id(2), "bob@x.test")
+	userSpace := object.ID(sha256.Sum256([]byte("ann")))
+	puts := []store.ObjectMeta{
+		{Kind: object.KindKeyring, ID: id(10), Space: id(1)},
+		{Kind: object.KindChunk, ID: id(11), Space: id(1)}, // chunks are not events
+		{Kind: object.KindManifest, ID: id(12), Space: id(1), File: id(20), Parent: id(21)},
+		{Kind: object.KindManifest, ID: id(13), Space: id(2)},
+		{Kind: object.KindDevice, ID: id(14), Space: userSpace},
+	}
+	for _, m := range puts {
+		if _, err := s.PutObject(ctx, m, []byte("x")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ev, err := s.Events(ctx, 0, "ann@x.test", userSpace, 100)
+	if err != nil || len(ev) != 3 || ev[0].ID != id(10) || ev[1].ID != id(12) || ev[1].File != id(20) || ev[1].Parent != id(21) || ev[2].ID != id(14) {
+		t.Fatalf("ann's events: %+v %v", ev, err)
+	}
+	more, err := s.Events(ctx, ev[0].Seq, "ann@x.test", userSpace, 1)
+	if err != nil || len(more) != 1 || more[0].ID != id(12) {
+		t.Fatalf("after a cursor, with a limit: %+v %v", more, err)
+	}
+	bob, _ := s.Events(ctx, 0, "bob@x.test", object.ID{}, 100)
+	if len(bob) != 1 || bob[0].ID != id(13) {
+		t.Fatalf("bob sees %+v", bob)
+	}
+	if last, err := s.LastEvent(ctx); err != nil || last < ev[2].Seq {
+		t.Fatalf("last event %d %v", last, err)
+	}
+}
+
+func testNonces(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	exp := time.Now().Add(time.Minute)
+	if err := s.UseNonce(ctx, "device:a", "n1", exp); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.UseNonce(ctx, "device:a", "n1", exp); !errors.Is(err, store.ErrReplay) {
+		t.Fatalf("replay: %v", err)
+	}
+	if err := s.UseNonce(ctx, "device:b", "n1", exp); err != nil {
+		t.Fatalf("another key's nonce: %v", err)
+	}
+}
+
+func testAudit(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	dev := id(5)
+	rows := []store.AuditRow{{Seq: 1, Action: "unlock", Outcome: "ok", Sealed: []byte("s"), Prev: make([]byte, 32), Hash: []byte("h1"), Sig: []byte("g")},
+		{Seq: 2, Action: "export", Outcome: "blocked", Sealed: []byte("s"), Prev: []byte("h1"), Hash: []byte("h2"), Sig: []byte("g")}}
+	b := store.Batch{IP: "192.0.2.7", Time: time.Now()}
+	if err := s.AppendAudit(ctx, dev, 0, nil, rows, b); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AppendAudit(ctx, dev, 0, nil, rows[:1], b); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("append on a stale head: %v", err)
+	}
+	d, err := s.Device(ctx, dev)
+	if err != nil || d.AuditSeq != 2 || string(d.AuditHash) != "h2" {
+		t.Fatalf("device %+v %v", d, err)
+	}
+	if err := s.FlagDevice(ctx, dev, "gap"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.TouchDevice(ctx, dev, "192.0.2.8", time.Unix(1_800_000_000, 0)); err != nil {
+		t.Fatal(err)
+	}
+	d, _ = s.Device(ctx, dev)
+	if d.AuditFlag != "gap" || d.LastIP != "192.0.2.8" || d.LastSeen.Unix() != 1_800_000_000 || d.AuditSeq != 2 {
+		t.Fatalf("device %+v", d)
+	}
+	got, err := s.AuditRows(ctx, dev, 1, 10)
+	if err != nil || len(got) != 1 || got[0].Seq != 2 || got[0].Outcome != "blocked" {
+		t.Fatalf("rows %+v %v", got, err)
+	}
+}
+
+func testPairings(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	now := time.Unix(1_800_000_000, 0)
+	p := store.Pairing{ID: id(1), Email: "ann@x.test", Request: []byte(`{}`), Expires: now.Add(10 * time.Minute)}
+	if err := s.PutPairing(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	s.PutPairing(ctx, store.Pairing{ID: id(2), Email: "ann@x.test", Request: []byte(`{}`), Expires: now.Add(-time.Minute)})
+	list, err := s.Pairings(ctx, "ann@x.test", now)
+	if err != nil || len(list) != 1 || list[0].ID != id(1) {
+		t.Fatalf("pending: %+v %v", list, err)
+	}
+	if err := s.AnswerPairing(ctx, id(1), []byte("bundle")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AnswerPairing(ctx, id(1), []byte("other")); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("answered twice: %v", err)
+	}
+	got, err := s.GetPairing(ctx, id(1))
+	if err != nil || string(got.Bundle) != "bundle" {
+		t.Fatalf("get %+v %v", got, err)
+	}
+	if list, _ := s.Pairings(ctx, "ann@x.test", now); len(list) != 0 {
+		t.Fatalf("answered still pending: %+v", list)
+	}
+}
