@@ -97,7 +97,9 @@ func (s *Store) migrate(ctx context.Context) error {
 // Close closes the store.
 func (s *Store) Close() error { return s.db.Close() }
 
-func isUnique(err error) bool { return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed") }
+func isUnique(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
+}
 
 func idOrNil(id object.ID) any {
 	if id.IsZero() {
