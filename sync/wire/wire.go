@@ -240,15 +240,14 @@ type PairingApprove struct {
 
 // DeviceInfo is a row of GET /v1/admin/devices.
 type DeviceInfo struct {
-	ID        HexID    `json:"id"`
-	Email     string   `json:"email"`
-	Name      string   `json:"name"`
-	Revoked   bool     `json:"revoked"`
-	LastSeen  int64    `json:"last_seen,omitempty"` // unix seconds
-	LastIP    string   `json:"last_ip,omitempty"`
-	AuditSeq  int64    `json:"audit_seq"`
-	AuditFlag string   `json:"audit_flag,omitempty"` // "fork" or "gap"
-	Flags     []string `json:"flags,omitempty"`
+	ID        HexID  `json:"id"`
+	Email     string `json:"email"`
+	Name      string `json:"name"`
+	Revoked   bool   `json:"revoked"`
+	LastSeen  int64  `json:"last_seen,omitempty"` // unix seconds
+	LastIP    string `json:"last_ip,omitempty"`
+	AuditSeq  int64  `json:"audit_seq"`
+	AuditFlag string `json:"audit_flag,omitempty"` // "fork" or "gap"
 }
 
 // Marshal encodes v as JSON (for bodies).

@@ -1,0 +1,33 @@
+package server
+
+import (
+	"net/http"
+	"sort"
+
+	"github.com/coffer-vault/coffer/sync/wire"
+)
+
+// adminDevices lists every device of the log with its activity.
+func (s *Server) adminDevices(w http.ResponseWriter, r *http.Request, c *caller) error {
+	out := []wire.DeviceInfo{}
+	for _, d := range c.state.Devices {
+		rt, err := s.store.Device(r.Context(), d.ID)
+		if err != nil {
+			return err
+		}
+		info := wire.DeviceInfo{ID: wire.HexID(d.ID), Email: d.Email, Name: d.Name, Revoked: d.Revoked,
+			LastIP: rt.LastIP, AuditSeq: rt.AuditSeq, AuditFlag: rt.AuditFlag}
+		if !rt.LastSeen.IsZero() {
+			info.LastSeen = rt.LastSeen.Unix()
+		}
+		out = append(out, info)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Email != out[j].Email {
+			return out[i].Email < out[j].Email
+		}
+		return out[i].Name < out[j].Name
+	})
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}

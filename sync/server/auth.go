@@ -1,0 +1,163 @@
+package server
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"net"
+	"net/http"
+	"strconv"
+
+	"github.com/coffer-vault/coffer/sync/orglog"
+	"github.com/coffer-vault/coffer/sync/store"
+	"github.com/coffer-vault/coffer/sync/wire"
+)
+
+// caller is who signed a request.
+type caller struct {
+	kind   string // "device", "admin", "invite"
+	device *orglog.DeviceState
+	user   *orglog.UserState
+	invite *orglog.InviteState
+	nonce  string
+	body   []byte
+	state  *orglog.State
+}
+
+// Which key kinds a route accepts.
+type keyKinds int
+
+const (
+	deviceOnly keyKinds = 1 << iota
+	adminOnly
+	inviteOnly
+	anyKey = deviceOnly | adminOnly | inviteOnly
+)
+
+type handler func(w http.ResponseWriter, r *http.Request, c *caller) error
+
+func (s *Server) auth(kinds keyKinds, h handler) http.Handler {
+	return s.authBody(kinds, wire.MaxJSONBody, h)
+}
+
+// authBody reads at most limit bytes of body, checks the request's
+// signature, nonce and key, and calls h. Every answer to a signed request
+// carries the server's time, signed with the request's nonce.
+func (s *Server) authBody(kinds keyKinds, limit int64, h handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if v := r.Header.Get(wire.HeaderProtocol); v != strconv.Itoa(wire.ProtocolVersion) {
+			writeError(w, http.StatusUpgradeRequired, wire.CodeProtocol,
+				"this server speaks Coffer protocol "+strconv.Itoa(wire.ProtocolVersion)+"; update Coffer")
+			return
+		}
+		body, err := readLimited(w, r, limit)
+		if err != nil {
+			s.respond(w, r, err)
+			return
+		}
+		c, err := s.authenticate(r.Context(), r, body, kinds)
+		if c != nil && c.nonce != "" {
+			t, sig := wire.SignTime(s.key, s.stateOrg(), s.now(), c.nonce)
+			w.Header().Set(wire.HeaderTime, t)
+			w.Header().Set(wire.HeaderTimeSig, sig)
+		}
+		if err != nil {
+			s.respond(w, r, err)
+			return
+		}
+		if c.device != nil {
+			_ = s.store.TouchDevice(r.Context(), c.device.ID, clientIP(r), s.now())
+		}
+		if err := h(w, r, c); err != nil {
+			s.respond(w, r, err)
+		}
+	})
+}
+
+func (s *Server) stateOrg() (org [32]byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state != nil {
+		org = s.state.Org
+	}
+	return org
+}
+
+func (s *Server) authenticate(ctx context.Context, r *http.Request, body []byte, kinds keyKinds) (*caller, error) {
+	unauthorized := func(msg string) error { return fail(http.StatusUnauthorized, wire.CodeUnauthorized, "%s", msg) }
+	sig, _, err := wire.ParseSignature(r)
+	if err != nil {
+		return nil, unauthorized("the request is not signed: " + err.Error())
+	}
+	st, err := s.orgState(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if st.Size == 0 {
+		return nil, fail(http.StatusConflict, wire.CodeNotFound, "this server has no organisation yet: run 'cofferd admin init'")
+	}
+	kind, devID, inviteKey, err := wire.KeyIDKind(sig.KeyID)
+	if err != nil {
+		return nil, unauthorized("unknown key")
+	}
+	c := &caller{kind: kind, nonce: sig.Nonce, body: body, state: st}
+	var key ed25519.PublicKey
+	switch kind {
+	case "device":
+		if kinds&deviceOnly == 0 {
+			return c, unauthorized("this request needs another key")
+		}
+		c.device = st.Devices[devID]
+		if c.device == nil {
+			return c, unauthorized("unknown device")
+		}
+		if c.device.Revoked {
+			return c, fail(http.StatusUnauthorized, wire.CodeRevoked, "this device was revoked by the organisation's admin")
+		}
+		c.user = st.Users[c.device.Email]
+		key = c.device.Transport
+	case "admin":
+		if kinds&adminOnly == 0 {
+			return c, unauthorized("this request needs another key")
+		}
+		key = st.Admin
+	case "invite":
+		if kinds&inviteOnly == 0 {
+			return c, unauthorized("this request needs another key")
+		}
+		c.invite = st.Invites[string(inviteKey)]
+		if c.invite == nil {
+			return c, fail(http.StatusUnauthorized, wire.CodeInvite, "the invite is unknown to this server: check the code")
+		}
+		if !s.now().Before(c.invite.Expires) {
+			return c, fail(http.StatusUnauthorized, wire.CodeInvite, "the invite expired on %s UTC; ask your admin for a new one",
+				c.invite.Expires.UTC().Format("2006-01-02 15:04"))
+		}
+		key = c.invite.Key
+	}
+	if _, err := wire.VerifyRequest(r, body, key, s.now()); err != nil {
+		if errors.Is(err, wire.ErrClockSkew) {
+			return c, &httpError{status: http.StatusUnauthorized, code: wire.CodeClockSkew, serverTime: s.now().UnixNano(),
+				msg: "this computer's clock is off the server's (" + err.Error() + "); set the clock right and try again"}
+		}
+		c.nonce = "" // an unverified nonce gets no signed time
+		return c, unauthorized("the request signature is not valid: " + err.Error())
+	}
+	if err := s.store.UseNonce(ctx, sig.KeyID, sig.Nonce, sig.Created.Add(2*wire.MaxSkew)); err != nil {
+		if errors.Is(err, store.ErrReplay) {
+			return c, unauthorized("the request was replayed")
+		}
+		return c, err
+	}
+	return c, nil
+}
+
+// clientIP is the peer address (a proxy's X-Forwarded-For is not trusted:
+// deployments behind one set it in their own logs).
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}

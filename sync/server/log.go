@@ -1,0 +1,387 @@
+package server
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"filippo.io/age"
+
+	"github.com/coffer-vault/coffer/sync/orglog"
+	"github.com/coffer-vault/coffer/sync/store"
+	"github.com/coffer-vault/coffer/sync/wire"
+	"github.com/coffer-vault/coffer/vault/object"
+)
+
+const metaBootstrap = "bootstrap-token"
+
+// maxLogRange bounds one GET /v1/log.
+const maxLogRange = 5000
+
+// bootstrap creates the organisation from the admin's genesis entry, once,
+// with the token the server wrote to its data folder.
+func (s *Server) bootstrap(w http.ResponseWriter, r *http.Request) {
+	body, err := readLimited(w, r, 64<<10)
+	if err != nil {
+		s.respond(w, r, err)
+		return
+	}
+	var b wire.Bootstrap
+	if err := decode(body, &b); err != nil {
+		s.respond(w, r, err)
+		return
+	}
+	ctx := r.Context()
+	want, err := s.store.GetMeta(ctx, metaBootstrap)
+	sum := sha256.Sum256([]byte(b.Token))
+	if err != nil || len(want) != len(sum) || subtle.ConstantTimeCompare(want, sum[:]) != 1 {
+		s.respond(w, r, fail(http.StatusUnauthorized, wire.CodeUnauthorized,
+			"the bootstrap token is wrong or was used: it is in the server's data folder, file bootstrap-token"))
+		return
+	}
+	e, err := orglog.Parse(b.Genesis)
+	if err != nil || e.Kind != orglog.Genesis {
+		s.respond(w, r, fail(http.StatusBadRequest, wire.CodeRejected, "not a genesis entry"))
+		return
+	}
+	if !e.Server.Equal(s.PublicKey()) || e.TLS != s.tls {
+		s.respond(w, r, fail(http.StatusBadRequest, wire.CodeRejected, "the genesis entry names another server key or TLS key than this server's"))
+		return
+	}
+	if _, err := s.appendEntries(ctx, 0, b.Genesis); err != nil {
+		s.respond(w, r, err)
+		return
+	}
+	_ = s.store.PutMeta(ctx, metaBootstrap, want, []byte("used"))
+	s.log.Info("organisation created", "org", e.Org.String(), "name", e.Name)
+	cp, err := s.checkpoint(ctx)
+	if err != nil {
+		s.respond(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, wire.LogEntries{Entries: [][]byte{b.Genesis}, Checkpoint: cp})
+}
+
+func readLimited(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		return nil, fail(http.StatusRequestEntityTooLarge, wire.CodeTooLarge, "the request body is over the limit or cut short")
+	}
+	return body, nil
+}
+
+// appendEntries validates entries against the log as it stands when the
+// log has size n (or at any size if n < 0) and appends them. Either all are
+// appended or, when a check fails, none (entries are validated first).
+func (s *Server) appendEntries(ctx context.Context, n int64, raws ...[]byte) ([]*orglog.Entry, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, err := s.orgStateLocked(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if n >= 0 && st.Size != n {
+		return nil, fail(http.StatusConflict, wire.CodeConflict, "the log changed meanwhile; try again")
+	}
+	// Validate on a replay of the log, so that the cached state is
+	// untouched if one of them fails.
+	trial, err := s.replay(ctx, st.Size)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	var out []*orglog.Entry
+	for _, raw := range raws {
+		e, err := trial.Apply(raw, now)
+		if err != nil {
+			return nil, fail(http.StatusBadRequest, wire.CodeRejected, "%v", err)
+		}
+		out = append(out, e)
+	}
+	for _, raw := range raws {
+		at := s.state.Size
+		hashes := s.hashes
+		if err := hashes.Append(at, raw); err != nil {
+			return nil, err
+		}
+		if err := s.store.AppendLog(ctx, at, raw, hashes[len(s.hashes):]); err != nil {
+			s.state, s.hashes = nil, nil // read the log afresh next time
+			if errors.Is(err, store.ErrConflict) {
+				return nil, fail(http.StatusConflict, wire.CodeConflict, "the log changed meanwhile; try again")
+			}
+			return nil, err
+		}
+		if _, err := s.state.Apply(raw, now); err != nil {
+			s.state, s.hashes = nil, nil
+			return nil, err
+		}
+		s.hashes = hashes
+	}
+	s.feed.notify()
+	return out, nil
+}
+
+// replay builds a fresh state from the first n stored entries.
+func (s *Server) replay(ctx context.Context, n int64) (*orglog.State, error) {
+	st := &orglog.State{}
+	entries, err := s.store.LogEntries(ctx, 0, n)
+	if err != nil {
+		return nil, err
+	}
+	for _, raw := range entries {
+		if _, err := st.Apply(raw, time.Time{}); err != nil {
+			return nil, err
+		}
+	}
+	return st, nil
+}
+
+// checkpoint signs the log's current size and tree hash.
+func (s *Server) checkpoint(ctx context.Context) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, err := s.orgStateLocked(ctx)
+	if err != nil {
+		return nil, err
+	}
+	h, err := s.hashes.TreeHash(st.Size)
+	if err != nil {
+		return nil, err
+	}
+	return orglog.Checkpoint{Org: st.Org, Size: st.Size, Hash: h, Time: s.now()}.Sign(s.key)
+}
+
+func (s *Server) getLog(w http.ResponseWriter, r *http.Request, c *caller) error {
+	ctx := r.Context()
+	cp, err := s.checkpoint(ctx)
+	if err != nil {
+		return err
+	}
+	// The entries are read after the checkpoint: there are at least as
+	// many, and the client checks the first Size of them against it.
+	n := c.state.Size
+	start, end := int64(0), n
+	if v := r.URL.Query().Get("start"); v != "" {
+		if start, err = strconv.ParseInt(v, 10, 64); err != nil || start < 0 {
+			return fail(http.StatusBadRequest, wire.CodeBadRequest, "bad start")
+		}
+	}
+	if v := r.URL.Query().Get("end"); v != "" {
+		if end, err = strconv.ParseInt(v, 10, 64); err != nil || end < start {
+			return fail(http.StatusBadRequest, wire.CodeBadRequest, "bad end")
+		}
+	}
+	st, err := s.orgState(ctx)
+	if err != nil {
+		return err
+	}
+	end = min(end, st.Size, start+maxLogRange)
+	entries := [][]byte{}
+	if start < end {
+		if entries, err = s.store.LogEntries(ctx, start, end); err != nil {
+			return err
+		}
+	}
+	writeJSON(w, http.StatusOK, wire.LogEntries{Start: start, Entries: entries, Checkpoint: cp})
+	return nil
+}
+
+// appendLog appends the admin's entries: invites and revocations.
+func (s *Server) appendLog(w http.ResponseWriter, r *http.Request, c *caller) error {
+	var a wire.LogAppend
+	if err := decode(c.body, &a); err != nil {
+		return err
+	}
+	e, err := orglog.Parse(a.Entry)
+	if err != nil {
+		return fail(http.StatusBadRequest, wire.CodeRejected, "%v", err)
+	}
+	if e.Kind != orglog.Invite && e.Kind != orglog.Revoke {
+		return fail(http.StatusBadRequest, wire.CodeRejected, "the admin appends invites and revocations here, not %s entries", e.Kind)
+	}
+	if _, err := s.appendEntries(r.Context(), -1, a.Entry); err != nil {
+		return err
+	}
+	s.log.Info("log entry appended", "kind", string(e.Kind))
+	cp, err := s.checkpoint(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, wire.LogEntries{Checkpoint: cp})
+	return nil
+}
+
+// enroll appends a new user and their first device, signed by the invite
+// key that made the request. A user entry already in the log (a retry
+// after a lost answer) is not appended again.
+func (s *Server) enroll(w http.ResponseWriter, r *http.Request, c *caller) error {
+	var en wire.Enroll
+	if err := decode(c.body, &en); err != nil {
+		return err
+	}
+	ctx := r.Context()
+	ue, err := orglog.Parse(en.User)
+	if err != nil || ue.Kind != orglog.User || !ue.Invite.Equal(c.invite.Key) {
+		return fail(http.StatusBadRequest, wire.CodeRejected, "the user entry is malformed or not for this invite")
+	}
+	de, err := orglog.Parse(en.Device)
+	if err != nil || de.Kind != orglog.Device || de.Email != ue.Email {
+		return fail(http.StatusBadRequest, wire.CodeRejected, "the device entry is malformed or for another user")
+	}
+	if err := checkDeviceCert(en.DeviceCert, de, ue.Key); err != nil {
+		return err
+	}
+	entries := [][]byte{en.User, en.Device}
+	if u := c.state.Users[ue.Email]; u != nil {
+		if !u.Key.Equal(ue.Key) {
+			return fail(http.StatusConflict, wire.CodeInvite, "%s is enrolled already: to add this device, ask to pair it", ue.Email)
+		}
+		entries = entries[1:] // a retry
+	}
+	if _, err := s.appendEntries(ctx, -1, entries...); err != nil {
+		return err
+	}
+	if _, err := s.store.PutObject(ctx, store.ObjectMeta{Kind: object.KindDevice, ID: de.Device, Space: UserSpace(de.Email), Device: de.Device}, en.DeviceCert); err != nil {
+		return err
+	}
+	s.feed.notify()
+	s.log.Info("device enrolled", "device", de.Device.String(), "new_user", len(entries) == 2)
+	cp, err := s.checkpoint(ctx)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, wire.LogEntries{Checkpoint: cp})
+	return nil
+}
+
+// checkDeviceCert checks that an uploaded device certificate envelope is
+// the one of the device entry, signed by the user key.
+func checkDeviceCert(data []byte, de *orglog.Entry, user ed25519.PublicKey) error {
+	o, err := object.Open(data, object.KindDevice, de.Device)
+	if err != nil {
+		return fail(http.StatusBadRequest, wire.CodeRejected, "the device certificate: %v", err)
+	}
+	if !o.Signer.Equal(user) {
+		return fail(http.StatusBadRequest, wire.CodeRejected, "the device certificate is not signed by the user key")
+	}
+	return nil
+}
+
+func (s *Server) requestPairing(w http.ResponseWriter, r *http.Request, c *caller) error {
+	var req wire.PairingRequest
+	if err := decode(c.body, &req); err != nil {
+		return err
+	}
+	if req.Email != c.invite.Email {
+		return fail(http.StatusForbidden, wire.CodeInvite, "this invite is for another e-mail")
+	}
+	if c.state.Users[req.Email] == nil {
+		return fail(http.StatusConflict, wire.CodeInvite, "%s has no enrolled device yet: enrol with the invite first", req.Email)
+	}
+	if len(req.Key) != 32 || len(req.Transport) != 32 || req.Name == "" || len(req.Name) > 256 {
+		return fail(http.StatusBadRequest, wire.CodeBadRequest, "malformed pairing request")
+	}
+	if _, err := age.ParseHybridRecipient(req.Recipient); err != nil {
+		return fail(http.StatusBadRequest, wire.CodeBadRequest, "malformed pairing recipient")
+	}
+	p := store.Pairing{ID: object.NewRandomID(), Email: req.Email, Request: wire.Marshal(req), Expires: s.now().Add(15 * time.Minute)}
+	if err := s.store.PutPairing(r.Context(), p); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, wire.Pairing{ID: wire.HexID(p.ID), Request: req, Expires: p.Expires.Unix()})
+	return nil
+}
+
+func (s *Server) pairing(ctx context.Context, idText, email string) (store.Pairing, wire.Pairing, error) {
+	id, err := object.ParseID(idText)
+	if err != nil {
+		return store.Pairing{}, wire.Pairing{}, fail(http.StatusNotFound, wire.CodeNotFound, "no such pairing")
+	}
+	p, err := s.store.GetPairing(ctx, id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && p.Email != email) {
+		return p, wire.Pairing{}, fail(http.StatusNotFound, wire.CodeNotFound, "no such pairing")
+	}
+	if err != nil {
+		return p, wire.Pairing{}, err
+	}
+	out := wire.Pairing{ID: wire.HexID(p.ID), Expires: p.Expires.Unix(), Bundle: p.Bundle}
+	if err := decode(p.Request, &out.Request); err != nil {
+		return p, out, err
+	}
+	out.Refused = p.Bundle == nil && !s.now().Before(p.Expires)
+	return p, out, nil
+}
+
+func (s *Server) getPairing(w http.ResponseWriter, r *http.Request, c *caller) error {
+	_, out, err := s.pairing(r.Context(), r.PathValue("id"), c.invite.Email)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) listPairings(w http.ResponseWriter, r *http.Request, c *caller) error {
+	ps, err := s.store.Pairings(r.Context(), c.device.Email, s.now())
+	if err != nil {
+		return err
+	}
+	out := []wire.Pairing{}
+	for _, p := range ps {
+		wp := wire.Pairing{ID: wire.HexID(p.ID), Expires: p.Expires.Unix()}
+		if err := decode(p.Request, &wp.Request); err != nil {
+			return err
+		}
+		out = append(out, wp)
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// approvePairing appends the new device's entry, signed by the user key,
+// stores its certificate, and hands the bundle to the waiting device.
+func (s *Server) approvePairing(w http.ResponseWriter, r *http.Request, c *caller) error {
+	ctx := r.Context()
+	p, wp, err := s.pairing(ctx, r.PathValue("id"), c.device.Email)
+	if err != nil {
+		return err
+	}
+	if p.Bundle != nil || wp.Refused {
+		return fail(http.StatusConflict, wire.CodeConflict, "this pairing was answered or has expired")
+	}
+	var a wire.PairingApprove
+	if err := decode(c.body, &a); err != nil {
+		return err
+	}
+	de, err := orglog.Parse(a.Device)
+	req := wp.Request
+	if err != nil || de.Kind != orglog.Device || de.Email != req.Email || de.Device != object.ID(req.Device) ||
+		string(de.Key) != string(req.Key) || string(de.Transport) != string(req.Transport) || de.Name != req.Name {
+		return fail(http.StatusBadRequest, wire.CodeRejected, "the device entry does not certify the device that asked")
+	}
+	if len(a.Bundle) == 0 || len(a.Bundle) > 1<<20 {
+		return fail(http.StatusBadRequest, wire.CodeBadRequest, "malformed bundle")
+	}
+	if err := checkDeviceCert(a.DeviceCert, de, c.user.Key); err != nil {
+		return err
+	}
+	if _, err := s.appendEntries(ctx, -1, a.Device); err != nil {
+		return err
+	}
+	if _, err := s.store.PutObject(ctx, store.ObjectMeta{Kind: object.KindDevice, ID: de.Device, Space: UserSpace(de.Email), Device: c.device.ID}, a.DeviceCert); err != nil {
+		return err
+	}
+	if err := s.store.AnswerPairing(ctx, p.ID, a.Bundle); err != nil {
+		return err
+	}
+	s.feed.notify()
+	s.log.Info("device paired", "device", de.Device.String(), "approved_by", c.device.ID.String())
+	writeJSON(w, http.StatusOK, struct{}{})
+	return nil
+}

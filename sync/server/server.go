@@ -1,0 +1,256 @@
+// Package server is cofferd's HTTP API (docs/sync-protocol.md): bootstrap,
+// the org log, enrolment and pairing, objects, the change feed and audit
+// chains, for one organisation. It authenticates every request by its
+// signature, authorises every object by its space, and keeps no session:
+// any number of servers sharing one store answer alike.
+package server
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/coffer-vault/coffer/sync/orglog"
+	"github.com/coffer-vault/coffer/sync/store"
+	"github.com/coffer-vault/coffer/sync/wire"
+	"github.com/coffer-vault/coffer/vault/object"
+)
+
+// Config configures a Server.
+type Config struct {
+	Store store.Store
+	// TLSKeyHash is the SHA-256 of the TLS certificate's
+	// SubjectPublicKeyInfo the server presents (the genesis entry names it).
+	TLSKeyHash [32]byte
+	Logger     *slog.Logger
+	// Now is the server's clock; time.Now unless set (tests move it).
+	Now func() time.Time
+}
+
+// Server serves one organisation.
+type Server struct {
+	store  store.Store
+	key    ed25519.PrivateKey
+	tls    [32]byte
+	log    *slog.Logger
+	now    func() time.Time
+	feed   *hub
+	mu     sync.Mutex
+	state  *orglog.State // the log as applied so far; refreshed from the store
+	hashes orglog.Hashes
+}
+
+const metaServerKey = "server-key"
+
+// New opens the server on st, making its server key on first start.
+func New(ctx context.Context, cfg Config) (*Server, error) {
+	s := &Server{store: cfg.Store, tls: cfg.TLSKeyHash, log: cfg.Logger, now: cfg.Now, feed: newHub()}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	seed, err := s.store.GetMeta(ctx, metaServerKey)
+	if errors.Is(err, store.ErrNotFound) {
+		seed = make([]byte, ed25519.SeedSize)
+		if _, err := rand.Read(seed); err != nil {
+			return nil, err
+		}
+		if err := s.store.PutMeta(ctx, metaServerKey, nil, seed); err != nil && !errors.Is(err, store.ErrConflict) {
+			return nil, err
+		}
+		seed, err = s.store.GetMeta(ctx, metaServerKey) // another server may have won
+	}
+	if err != nil {
+		return nil, fmt.Errorf("server key: %w", err)
+	}
+	if len(seed) != ed25519.SeedSize {
+		return nil, errors.New("server key: malformed")
+	}
+	s.key = ed25519.NewKeyFromSeed(seed)
+	return s, nil
+}
+
+// PublicKey returns the server key that signs checkpoints and time.
+func (s *Server) PublicKey() ed25519.PublicKey { return s.key.Public().(ed25519.PublicKey) }
+
+// BootstrapToken makes the one-time token `cofferd admin init` needs, if
+// the organisation does not exist yet and no token was made; it returns ""
+// otherwise. Only its hash is stored.
+func (s *Server) BootstrapToken(ctx context.Context) (string, error) {
+	if n, err := s.store.LogSize(ctx); err != nil || n > 0 {
+		return "", err
+	}
+	var b [24]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	tok := hex.EncodeToString(b[:])
+	sum := sha256.Sum256([]byte(tok))
+	if err := s.store.PutMeta(ctx, metaBootstrap, nil, sum[:]); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return "", nil // made before; the admin has it in the data folder
+		}
+		return "", err
+	}
+	return tok, nil
+}
+
+// Handler returns the API.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1/info", s.info)
+	mux.HandleFunc("POST /v1/bootstrap", s.bootstrap)
+	mux.Handle("GET /v1/log", s.auth(anyKey, s.getLog))
+	mux.Handle("POST /v1/log", s.auth(adminOnly, s.appendLog))
+	mux.Handle("POST /v1/enroll", s.auth(inviteOnly, s.enroll))
+	mux.Handle("POST /v1/pairings", s.auth(inviteOnly, s.requestPairing))
+	mux.Handle("GET /v1/pairings/{id}", s.auth(inviteOnly, s.getPairing))
+	mux.Handle("GET /v1/pairings", s.auth(deviceOnly, s.listPairings))
+	mux.Handle("POST /v1/pairings/{id}/approve", s.auth(deviceOnly, s.approvePairing))
+	mux.Handle("POST /v1/objects/has", s.auth(deviceOnly, s.has))
+	mux.Handle("PUT /v1/objects/{kind}/{id}", s.authBody(deviceOnly, wire.MaxObjectBody+1024, s.putObject))
+	mux.Handle("GET /v1/objects/{kind}/{id}", s.auth(deviceOnly, s.getObject))
+	mux.Handle("GET /v1/feed", s.auth(deviceOnly, s.getFeed))
+	mux.Handle("GET /v1/feed/stream", s.auth(deviceOnly, s.streamFeed))
+	mux.Handle("POST /v1/audit", s.auth(deviceOnly, s.postAudit))
+	mux.Handle("GET /v1/admin/devices", s.auth(adminOnly, s.adminDevices))
+	return s.recover(mux)
+}
+
+// recover turns a panic in a handler into a 500 without the details.
+func (s *Server) recover(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				s.log.Error("handler panic", "path", r.URL.Path, "panic", fmt.Sprint(v))
+				writeError(w, http.StatusInternalServerError, wire.CodeInternal, "internal error")
+			}
+		}()
+		h.ServeHTTP(w, r)
+	})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	writeJSON(w, status, wire.Error{Code: code, Message: msg})
+}
+
+// httpError is an error with the response it deserves.
+type httpError struct {
+	status     int
+	code       string
+	msg        string
+	serverTime int64 // with clock-skew: the server's clock, unix ns
+}
+
+func (e *httpError) Error() string { return e.msg }
+
+func fail(status int, code, format string, args ...any) error {
+	return &httpError{status: status, code: code, msg: fmt.Sprintf(format, args...)}
+}
+
+// respond writes err as the response, logging what is not the client's
+// fault without the request's content.
+func (s *Server) respond(w http.ResponseWriter, r *http.Request, err error) {
+	var he *httpError
+	if errors.As(err, &he) {
+		writeJSON(w, he.status, wire.Error{Code: he.code, Message: he.msg, ServerTime: he.serverTime})
+		return
+	}
+	s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	writeError(w, http.StatusInternalServerError, wire.CodeInternal, "internal error")
+}
+
+// decode reads a JSON body into v, refusing unknown fields.
+func decode(body []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fail(http.StatusBadRequest, wire.CodeBadRequest, "malformed request body: %v", err)
+	}
+	if dec.More() {
+		return fail(http.StatusBadRequest, wire.CodeBadRequest, "malformed request body: trailing data")
+	}
+	return nil
+}
+
+func (s *Server) info(w http.ResponseWriter, r *http.Request) {
+	st, err := s.orgState(r.Context())
+	if err != nil {
+		s.respond(w, r, err)
+		return
+	}
+	in := wire.Info{Protocol: wire.ProtocolVersion, Capabilities: []string{"feed-poll", "feed-sse"},
+		ServerKey: s.PublicKey(), TLS: hex.EncodeToString(s.tls[:])}
+	if st.Size > 0 {
+		org := wire.HexID(st.Org)
+		in.Org = &org
+	}
+	writeJSON(w, http.StatusOK, in)
+}
+
+// orgState returns the log's state, applying entries other servers
+// appended since it was last read.
+func (s *Server) orgState(ctx context.Context) (*orglog.State, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.orgStateLocked(ctx)
+}
+
+func (s *Server) orgStateLocked(ctx context.Context) (*orglog.State, error) {
+	n, err := s.store.LogSize(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if s.state == nil {
+		s.state, s.hashes = &orglog.State{}, nil
+	}
+	if n > s.state.Size {
+		entries, err := s.store.LogEntries(ctx, s.state.Size, n)
+		if err != nil {
+			return nil, err
+		}
+		for _, raw := range entries {
+			at := s.state.Size
+			if _, err := s.state.Apply(raw, time.Time{}); err != nil {
+				return nil, fmt.Errorf("the stored org log is invalid at entry %d: %w", at, err)
+			}
+			if err := s.hashes.Append(at, raw); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return s.state, nil
+}
+
+// objectKind parses a kind in a path.
+func objectKind(s string) (object.Kind, error) {
+	for _, k := range object.Kinds {
+		if k.String() == s {
+			return k, nil
+		}
+	}
+	return 0, fail(http.StatusNotFound, wire.CodeNotFound, "no such object kind %q", s)
+}
+
+// UserSpace is the space of a user's device certificates.
+func UserSpace(email string) object.ID {
+	return object.ID(sha256.Sum256([]byte("coffer user space v1\n" + email)))
+}

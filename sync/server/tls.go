@@ -1,0 +1,102 @@
+package server
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/hex"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	vstore "github.com/coffer-vault/coffer/vault/store"
+)
+
+// SPKIHash is what clients pin: the SHA-256 of a certificate's
+// SubjectPublicKeyInfo, so a certificate renewed on the same key stays
+// valid.
+func SPKIHash(cert *x509.Certificate) [32]byte { return sha256.Sum256(cert.RawSubjectPublicKeyInfo) }
+
+// LoadOrMakeTLS loads the certificate and key from certFile and keyFile,
+// or, if both are "", from dir/tls.crt and dir/tls.key, making a
+// self-signed ECDSA P-256 certificate there on first start (valid ten
+// years, for the host names and addresses given plus localhost).
+func LoadOrMakeTLS(dir, certFile, keyFile string, hosts []string) (tls.Certificate, [32]byte, error) {
+	var pin [32]byte
+	if (certFile == "") != (keyFile == "") {
+		return tls.Certificate{}, pin, errors.New("--tls-cert and --tls-key go together")
+	}
+	if certFile == "" {
+		certFile, keyFile = filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
+		if _, err := os.Stat(certFile); errors.Is(err, fs.ErrNotExist) {
+			if err := makeSelfSigned(certFile, keyFile, hosts); err != nil {
+				return tls.Certificate{}, pin, fmt.Errorf("make a TLS certificate: %w", err)
+			}
+		}
+	}
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return cert, pin, fmt.Errorf("TLS certificate: %w", err)
+	}
+	leaf, err := x509.ParseCertificate(cert.Certificate[0])
+	if err != nil {
+		return cert, pin, err
+	}
+	return cert, SPKIHash(leaf), nil
+}
+
+func makeSelfSigned(certFile, keyFile string, hosts []string) error {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return err
+	}
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
+	if err != nil {
+		return err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: serial,
+		Subject:      pkix.Name{CommonName: "cofferd"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().AddDate(10, 0, 0),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		DNSNames:     []string{"localhost"},
+		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
+	}
+	if h, err := os.Hostname(); err == nil {
+		tmpl.DNSNames = append(tmpl.DNSNames, h)
+	}
+	for _, h := range hosts {
+		if ip := net.ParseIP(h); ip != nil {
+			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
+		} else if h != "" {
+			tmpl.DNSNames = append(tmpl.DNSNames, h)
+		}
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return err
+	}
+	kb, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return err
+	}
+	if err := vstore.WriteFileAtomic(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kb}), 0o600); err != nil {
+		return err
+	}
+	return vstore.WriteFileAtomic(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644)
+}
+
+// FormatPin writes a pin as hex.
+func FormatPin(p [32]byte) string { return hex.EncodeToString(p[:]) }
