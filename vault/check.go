@@ -317,8 +317,14 @@ func (v *Vault) checkVersions(ctx context.Context, r *Report, folders folderName
 			if what := indexDisagrees(s, sealedErr, row, m); what != "" {
 				r.add("index", label+": "+what)
 			}
-			if row.ID == f.Head && !hmacEqual(f.NameMAC, v.seal.nameMAC(f.FolderID.String(), m.Name)) {
-				r.add("index", label+": its name lookup key is another file's")
+			if row.ID == f.Head {
+				shown, err := v.displayName(f, row)
+				if err == nil && f.Sealed == nil && shown != m.Name {
+					err = errors.New("the index names it otherwise than its signed manifest")
+				}
+				if err != nil || !hmacEqual(f.NameMAC, v.seal.nameMAC(f.FolderID.String(), shown)) {
+					r.add("index", label+": its name lookup key is another file's")
+				}
 			}
 			damaged := false
 			listed, err := v.idx.VersionChunks(ctx, row.ID)

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"filippo.io/age"
 	"github.com/gofrs/flock"
@@ -53,11 +54,20 @@ type checkpoint struct {
 	AuditSeq     int64
 	AuditHash    [32]byte
 	PolicySerial uint64
+	// OrgSize and OrgHash are the last org log checkpoint this device
+	// verified (zero for a standalone vault): the log must extend it.
+	OrgSize int64
+	OrgHash [32]byte
+	// ServerTime is the highest server time this device verified (unix
+	// nanoseconds): deadlines are judged by it, never by a clock that went
+	// back.
+	ServerTime int64
 }
 
 func (c checkpoint) text() string {
-	return fmt.Sprintf("%s\nvault %s\ndevice %s\naudit %d %s\npolicy %d\n",
-		checkpointHead, c.Vault, c.Device, c.AuditSeq, hex.EncodeToString(c.AuditHash[:]), c.PolicySerial)
+	return fmt.Sprintf("%s\nvault %s\ndevice %s\naudit %d %s\npolicy %d\norg %d %s\ntime %d\n",
+		checkpointHead, c.Vault, c.Device, c.AuditSeq, hex.EncodeToString(c.AuditHash[:]), c.PolicySerial,
+		c.OrgSize, hex.EncodeToString(c.OrgHash[:]), c.ServerTime)
 }
 
 // parseCheckpoint parses the text of a checkpoint note, strictly: exactly
@@ -65,60 +75,45 @@ func (c checkpoint) text() string {
 func parseCheckpoint(text string) (checkpoint, error) {
 	var c checkpoint
 	lines := strings.Split(text, "\n")
-	if len(lines) != 6 || lines[5] != "" || lines[0] != checkpointHead {
+	if len(lines) != 8 || lines[7] != "" || lines[0] != checkpointHead {
 		return c, fmt.Errorf("%w: checkpoint: not a version 1 checkpoint", ErrMalformed)
 	}
-	field := func(line, name string, n int) ([]string, error) {
+	field := func(line, name string, n int) []string {
 		parts := strings.Split(line, " ")
 		if len(parts) != n+1 || parts[0] != name {
-			return nil, fmt.Errorf("%w: checkpoint: want a %q line", ErrMalformed, name)
+			return nil
 		}
-		return parts[1:], nil
+		return parts[1:]
 	}
-	id := func(s string) (object.ID, error) {
-		id, err := object.ParseID(s)
-		if err != nil || strings.ToLower(s) != s {
-			return id, fmt.Errorf("%w: checkpoint: bad ID", ErrMalformed)
-		}
-		return id, nil
+	bad := fmt.Errorf("%w: checkpoint: malformed", ErrMalformed)
+	id := func(s string, dst *object.ID) bool {
+		v, err := object.ParseID(s)
+		*dst = v
+		return err == nil && strings.ToLower(s) == s
 	}
-	f, err := field(lines[1], "vault", 1)
-	if err == nil {
-		c.Vault, err = id(f[0])
+	num := func(s string, dst *int64) bool {
+		v, err := strconv.ParseInt(s, 10, 64)
+		*dst = v
+		return err == nil && v >= 0 && strconv.FormatInt(v, 10) == s
 	}
-	if err == nil {
-		f, err = field(lines[2], "device", 1)
+	hash := func(s string, dst *[32]byte) bool {
+		h, err := hex.DecodeString(s)
+		copy(dst[:], h)
+		return err == nil && len(h) == 32 && hex.EncodeToString(h) == s
 	}
-	if err == nil {
-		c.Device, err = id(f[0])
+	vault, device := field(lines[1], "vault", 1), field(lines[2], "device", 1)
+	aud, pol := field(lines[3], "audit", 2), field(lines[4], "policy", 1)
+	org, tm := field(lines[5], "org", 2), field(lines[6], "time", 1)
+	if vault == nil || device == nil || aud == nil || pol == nil || org == nil || tm == nil {
+		return c, bad
 	}
-	if err == nil {
-		f, err = field(lines[3], "audit", 2)
+	var serial int64
+	if !id(vault[0], &c.Vault) || !id(device[0], &c.Device) || !num(aud[0], &c.AuditSeq) || !hash(aud[1], &c.AuditHash) ||
+		!num(pol[0], &serial) || !num(org[0], &c.OrgSize) || !hash(org[1], &c.OrgHash) || !num(tm[0], &c.ServerTime) {
+		return c, bad
 	}
-	if err == nil {
-		c.AuditSeq, err = strconv.ParseInt(f[0], 10, 64)
-		if err != nil || c.AuditSeq < 0 || strconv.FormatInt(c.AuditSeq, 10) != f[0] {
-			err = fmt.Errorf("%w: checkpoint: bad audit seq", ErrMalformed)
-		}
-	}
-	if err == nil {
-		var h []byte
-		h, err = hex.DecodeString(f[1])
-		if err != nil || len(h) != 32 || hex.EncodeToString(h) != f[1] {
-			err = fmt.Errorf("%w: checkpoint: bad audit hash", ErrMalformed)
-		}
-		copy(c.AuditHash[:], h)
-	}
-	if err == nil {
-		f, err = field(lines[4], "policy", 1)
-	}
-	if err == nil {
-		c.PolicySerial, err = strconv.ParseUint(f[0], 10, 64)
-		if err != nil || strconv.FormatUint(c.PolicySerial, 10) != f[0] {
-			err = fmt.Errorf("%w: checkpoint: bad policy serial", ErrMalformed)
-		}
-	}
-	return c, err
+	c.PolicySerial = uint64(serial)
+	return c, nil
 }
 
 // noteName is the key name checkpoints of a device are signed under.
@@ -328,4 +323,26 @@ func (v *Vault) firstCheckpoint(ctx context.Context) (checkpoint, error) {
 	c.AuditSeq = seq
 	copy(c.AuditHash[:], row.Hash)
 	return c, nil
+}
+
+// RecordServerTime advances the highest server time this device has
+// verified; an older time changes nothing.
+func (v *Vault) RecordServerTime(t time.Time) error {
+	return v.advanceCheckpoint(func(c *checkpoint) bool {
+		if t.UnixNano() <= c.ServerTime {
+			return false
+		}
+		c.ServerTime = t.UnixNano()
+		return true
+	})
+}
+
+// TrustedTime returns the highest server time this device has verified
+// (the zero time if none): what deadlines are judged by.
+func (v *Vault) TrustedTime() (time.Time, error) {
+	c, err := v.readCheckpoint()
+	if err != nil || c.ServerTime == 0 {
+		return time.Time{}, err
+	}
+	return time.Unix(0, c.ServerTime), nil
 }

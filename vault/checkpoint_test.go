@@ -23,8 +23,9 @@ func FuzzParseCheckpoint(f *testing.F) {
 }
 
 func TestParseCheckpointIsStrict(t *testing.T) {
-	good := checkpoint{AuditSeq: 7, PolicySerial: 3}
+	good := checkpoint{AuditSeq: 7, PolicySerial: 3, OrgSize: 12, ServerTime: 1_800_000_000_000_000_000}
 	good.AuditHash[0] = 0xab
+	good.OrgHash[1] = 0xcd
 	if c, err := parseCheckpoint(good.text()); err != nil || c != good {
 		t.Fatalf("round trip: %+v, %v", c, err)
 	}
@@ -36,6 +37,8 @@ func TestParseCheckpointIsStrict(t *testing.T) {
 		strings.Replace(good.text(), "ab00", "AB00", 1),
 		strings.Replace(good.text(), "coffer checkpoint v1", "coffer checkpoint v2", 1),
 		good.text() + "extra\n",
+		strings.Replace(good.text(), "org 12", "org 12 34", 1),
+		strings.Replace(good.text(), "time 1800000000000000000", "time -1", 1),
 		strings.TrimSuffix(good.text(), "\n"),
 	} {
 		if _, err := parseCheckpoint(bad); err == nil {

@@ -41,6 +41,10 @@ type userSecret struct {
 	// Checkpoints says this vault keeps a signed checkpoint (see
 	// checkpoint.go), so a missing one is tampering, not an old vault.
 	Checkpoints bool `json:"checkpoints,omitempty"`
+	// Org pins the organisation of an enrolled vault (nil: standalone).
+	Org *OrgPin `json:"org,omitempty"`
+	// TransportKey pins the transport key's public half (enrolled vaults).
+	TransportKey []byte `json:"transport_key,omitempty"`
 }
 
 // deviceSecret is the content of keys/device.age, encrypted to the user.

@@ -24,9 +24,12 @@ type FileInfo struct {
 	Author   string
 	Versions int
 	Head     object.ID
+	// Conflict is set for a conflict line, shown under its conflict name.
+	Conflict bool
 }
 
-// Files lists the files of a folder from the index.
+// Files lists the files of a folder from the index: one entry per line,
+// conflict lines under their conflict names.
 func (v *Vault) Files(ctx context.Context, folder Folder) ([]FileInfo, error) {
 	rows, err := v.idx.Files(ctx, folder.ID)
 	if err != nil {
@@ -34,36 +37,34 @@ func (v *Vault) Files(ctx context.Context, folder Folder) ([]FileInfo, error) {
 	}
 	out := make([]FileInfo, 0, len(rows))
 	for _, f := range rows {
-		vers, err := v.idx.Versions(ctx, f.ID)
+		hist, err := v.history(ctx, f)
 		if err != nil {
 			return nil, err
 		}
-		var head *index.Version
-		for i := range vers {
-			if vers[i].ID == f.Head {
-				head = &vers[i]
-			}
-		}
-		if head == nil {
-			return nil, fmt.Errorf("file %s has no current version in the index: %w", f.ID.String()[:12], ErrDamaged)
-		}
-		s, err := v.openVersion(*head)
+		head := hist[len(hist)-1]
+		s, err := v.openVersion(head)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, FileInfo{ID: f.ID, Folder: folder.ID, Name: s.Name, Size: head.Size, Type: s.Type,
-			Modified: head.Created, Author: s.AuthorUser, Versions: len(vers), Head: head.ID})
+		name, err := v.displayName(f, head)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, FileInfo{ID: f.ID, Folder: folder.ID, Name: name, Size: head.Size, Type: s.Type,
+			Modified: head.Created, Author: s.AuthorUser, Versions: len(hist), Head: head.ID, Conflict: f.Conflict() || f.Sealed != nil})
 	}
 	return out, nil
 }
 
-// Versions lists a file's versions, oldest first, from the index.
+// Versions lists a file's versions, oldest first, from the index: for a
+// conflict line, the versions it shares with the line it left, then its
+// own.
 func (v *Vault) Versions(ctx context.Context, folder Folder, name string) ([]Version, error) {
 	file, err := v.file(ctx, folder, name)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := v.idx.Versions(ctx, file.ID)
+	rows, err := v.history(ctx, file)
 	if err != nil {
 		return nil, err
 	}
@@ -80,9 +81,9 @@ func (v *Vault) Versions(ctx context.Context, folder Folder, name string) ([]Ver
 	return out, nil
 }
 
-// file finds a file of a folder by name. The name MAC only finds the row;
-// the sealed name of its current version must be the name asked for, so a
-// MAC moved to another row in the index cannot hand out another file.
+// file finds a file (a line) of a folder by name. The name MAC only finds
+// the row; its sealed name must be the name asked for, so a MAC moved to
+// another row in the index cannot hand out another file.
 func (v *Vault) file(ctx context.Context, folder Folder, name string) (index.File, error) {
 	f, err := v.idx.FileByMAC(ctx, folder.ID, v.seal.nameMAC(folder.ID.String(), name))
 	if errors.Is(err, index.ErrNotFound) {
@@ -95,11 +96,11 @@ func (v *Vault) file(ctx context.Context, folder Folder, name string) (index.Fil
 	if err != nil {
 		return f, fmt.Errorf("%q in folder %q: current version missing from the index: %w", name, folder.Name, ErrDamaged)
 	}
-	s, err := v.openVersion(head)
+	shown, err := v.displayName(f, head)
 	if err != nil {
 		return f, err
 	}
-	if head.FileID != f.ID || !sameName(s.Name, name) {
+	if head.FileID != f.ID || !sameName(shown, name) {
 		return f, fmt.Errorf("%q in folder %q: the index points the name at another file: %w", name, folder.Name, ErrTampered)
 	}
 	return f, nil
@@ -123,20 +124,15 @@ func (v *Vault) Stat(ctx context.Context, folder Folder, name string) (Version, 
 }
 
 func (v *Vault) headManifest(ctx context.Context, file index.File) (*Manifest, error) {
-	rows, err := v.idx.Versions(ctx, file.ID)
-	if err != nil {
-		return nil, err
+	r, err := v.idx.Version(ctx, file.Head)
+	if err != nil || r.FileID != file.ID {
+		return nil, fmt.Errorf("file %s: current version missing from the index: %w", file.ID.String()[:12], ErrDamaged)
 	}
-	for _, r := range rows {
-		if r.ID == file.Head {
-			return v.manifest(ctx, file, r)
-		}
-	}
-	return nil, fmt.Errorf("file %s: current version missing from the index: %w", file.ID.String()[:12], ErrDamaged)
+	return v.manifest(ctx, file, r)
 }
 
 func (v *Vault) manifestBySeq(ctx context.Context, file index.File, seq int) (*Manifest, error) {
-	rows, err := v.idx.Versions(ctx, file.ID)
+	rows, err := v.history(ctx, file)
 	if err != nil {
 		return nil, err
 	}
@@ -155,7 +151,7 @@ func (v *Vault) manifest(ctx context.Context, file index.File, row index.Version
 	if err != nil {
 		return nil, err
 	}
-	if m.File != file.ID || m.Seq != row.Seq || m.Parent != row.Parent || m.Size != row.Size {
+	if m.File != file.Origin || m.Seq != row.Seq || m.Parent != row.Parent || m.Size != row.Size {
 		return nil, fmt.Errorf("manifest %s disagrees with the index: %w", row.ID.String()[:12], ErrTampered)
 	}
 	return m, nil

@@ -2,6 +2,7 @@ package vault
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/coffer-vault/coffer/audit"
+	"github.com/coffer-vault/coffer/sync/orglog"
 	"github.com/coffer-vault/coffer/vault/index"
 )
 
@@ -40,7 +42,7 @@ func Rebuild(ctx context.Context, dir, passphrase string) (*Vault, *RebuildRepor
 		return nil, nil, err
 	}
 	rep := &RebuildReport{}
-	oldRows, oldBase, err := k.replaceIndex(ctx, rep)
+	oldRows, oldBase, oldOrg, err := k.replaceIndex(ctx, rep)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -87,6 +89,12 @@ func Rebuild(ctx context.Context, dir, passphrase string) (*Vault, *RebuildRepor
 			return fail(err)
 		}
 	}
+	if err := v.restoreOrgLog(ctx, oldOrg); err != nil {
+		return fail(err)
+	}
+	if err := v.loadOrg(ctx); err != nil {
+		return fail(err)
+	}
 	r, err := v.adoptObjects(ctx)
 	if err != nil {
 		return fail(err)
@@ -108,17 +116,21 @@ func Rebuild(ctx context.Context, dir, passphrase string) (*Vault, *RebuildRepor
 // replaceIndex moves index.db (with its WAL) aside and returns the audit
 // rows it held, and its signed trail start if it had one, when it is an
 // index of this vault that can still be read.
-func (k *unlocked) replaceIndex(ctx context.Context, rep *RebuildReport) ([]index.AuditRow, []byte, error) {
+func (k *unlocked) replaceIndex(ctx context.Context, rep *RebuildReport) ([]index.AuditRow, []byte, [][]byte, error) {
 	path := filepath.Join(k.dir, indexFile)
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-		return nil, nil, nil
+		return nil, nil, nil, nil
 	}
 	var rows []index.AuditRow
 	var base []byte
+	var org [][]byte
 	if old, err := index.Open(ctx, path); err == nil {
 		if id, err := old.GetMeta(ctx, "vault"); err == nil && string(id) == string(k.cfg.Vault[:]) {
 			rows, _ = old.Audit(ctx)
 			base, _ = old.GetMeta(ctx, metaAuditBase)
+			if n, err := old.OrgLogSize(ctx); err == nil {
+				org, _ = old.OrgEntries(ctx, 0, n)
+			}
 		}
 		old.Close()
 	}
@@ -126,10 +138,36 @@ func (k *unlocked) replaceIndex(ctx context.Context, rep *RebuildReport) ([]inde
 	for _, suffix := range []string{"-wal", "-shm", ""} {
 		err := os.Rename(path+suffix, rep.Replaced+suffix)
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return nil, nil, fmt.Errorf("vault: rebuild: keep the old index: %w", err)
+			return nil, nil, nil, fmt.Errorf("vault: rebuild: keep the old index: %w", err)
 		}
 	}
-	return rows, base, nil
+	return rows, base, org, nil
+}
+
+// restoreOrgLog keeps the org log entries of a replaced index, as far as
+// they verify (the rules, the pinned admin key); what is missing is
+// fetched again at the next sync and checked against the signed
+// checkpoint.
+func (v *Vault) restoreOrgLog(ctx context.Context, entries [][]byte) error {
+	if v.user.Org == nil || len(entries) == 0 {
+		return nil
+	}
+	st := &orglog.State{}
+	var hashes orglog.Hashes
+	n := 0
+	for i, raw := range entries {
+		if _, err := st.Apply(raw, time.Time{}); err != nil {
+			break
+		}
+		if err := hashes.Append(int64(i), raw); err != nil {
+			return err
+		}
+		n = i + 1
+	}
+	if n == 0 || !st.Admin.Equal(ed25519.PublicKey(v.user.Org.Admin)) {
+		return nil
+	}
+	return v.idx.AppendOrgEntries(ctx, 0, entries[:n], hashes)
 }
 
 // keepTrail decides whether the old index's audit rows are carried over:

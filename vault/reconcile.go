@@ -30,7 +30,8 @@ import (
 // repairs counts what reconcile put back, for the audit trail and the user.
 type repairs struct {
 	keyrings, folders, versions, heads int
-	skipped                            []string // signed objects that could not be put back, and why
+	skipped                            []string    // signed objects that could not be put back, and why
+	adopted                            []*Manifest // the versions recorded
 }
 
 func (r *repairs) any() bool {
@@ -243,15 +244,26 @@ func (v *Vault) adoptManifests(ctx context.Context, ids []object.ID, r *repairs)
 	if err := v.objects.SyncObjects(ctx, handles); err != nil {
 		return err
 	}
+	// Each signed file is laid out again with its new versions: a version
+	// whose place another holds becomes a conflict line, never dropped.
+	byOrigin := map[object.ID][]*Manifest{}
+	var origins []object.ID
 	for _, m := range found {
-		if err := v.recordManifest(ctx, m); err != nil {
-			if errors.Is(err, index.ErrFork) || errors.Is(err, index.ErrExists) {
-				r.skipped = append(r.skipped, fmt.Sprintf("manifest/%s: %v", m.ID, err))
-				continue
-			}
-			return err
+		if byOrigin[m.File] == nil {
+			origins = append(origins, m.File)
 		}
-		r.versions++
+		byOrigin[m.File] = append(byOrigin[m.File], m)
+	}
+	for _, origin := range origins {
+		ms := byOrigin[origin]
+		if err := v.layout(ctx, ms[0].Folder, origin, ms, false); err != nil {
+			for _, m := range ms {
+				r.skipped = append(r.skipped, fmt.Sprintf("manifest/%s: %v", m.ID, err))
+			}
+			continue
+		}
+		r.versions += len(ms)
+		r.adopted = append(r.adopted, ms...)
 	}
 	return nil
 }
@@ -293,21 +305,6 @@ func (v *Vault) verifyContent(ctx context.Context, m *Manifest) error {
 		}
 	}
 	return nil
-}
-
-// recordManifest records a verified manifest as a version in the index.
-func (v *Vault) recordManifest(ctx context.Context, m *Manifest) error {
-	sealed, err := v.sealVersion(m)
-	if err != nil {
-		return err
-	}
-	refs := make([]index.ChunkRef, len(m.Chunks))
-	for i, c := range m.Chunks {
-		refs[i] = index.ChunkRef{ID: c.ID, Size: c.Size}
-	}
-	file := index.File{ID: m.File, FolderID: m.Folder, NameMAC: v.seal.nameMAC(m.Folder.String(), m.Name)}
-	row := index.Version{ID: m.ID, FileID: m.File, Seq: m.Seq, Parent: m.Parent, Size: m.Size, Created: m.Time, Sealed: sealed}
-	return v.idx.RecordVersion(ctx, file, row, m.Epoch, refs)
 }
 
 // fixHeads moves every head the index points back at an older version to

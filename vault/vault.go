@@ -24,6 +24,7 @@ import (
 	"filippo.io/age"
 
 	"github.com/coffer-vault/coffer/policy"
+	"github.com/coffer-vault/coffer/sync/orglog"
 	"github.com/coffer-vault/coffer/vault/chunk"
 	"github.com/coffer-vault/coffer/vault/index"
 	"github.com/coffer-vault/coffer/vault/object"
@@ -87,14 +88,24 @@ type Vault struct {
 	failedUnlocks int
 	warnings      []string // what Open repaired or noticed, for the user
 
+	transport ed25519.PrivateKey // signs requests (enrolled vaults)
+
 	mu    sync.Mutex
 	keys  map[object.ID]map[int]*folderKey // folder → epoch → key
 	trust trust                            // who may sign what
+	org   *orglog.State                    // the org log as verified (enrolled vaults)
 }
 
 // Create makes a new vault in dir (which must be empty or not exist) for the
 // given person, protected by passphrase, and returns it unlocked.
 func Create(ctx context.Context, dir string, who Identity, passphrase string) (*Vault, error) {
+	return CreateWith(ctx, dir, who, passphrase, CreateOptions{})
+}
+
+// CreateWith makes a new vault like Create; for an organisation it pins
+// opts.Org and makes a transport key, and it can take the user's keys from
+// another device of theirs (pairing) and device keys made beforehand.
+func CreateWith(ctx context.Context, dir string, who Identity, passphrase string, opts CreateOptions) (*Vault, error) {
 	if passphrase == "" {
 		return nil, errors.New("vault: passphrase is empty")
 	}
@@ -104,26 +115,44 @@ func Create(ctx context.Context, dir string, who Identity, passphrase string) (*
 	if err := os.MkdirAll(filepath.Join(dir, "keys"), 0o700); err != nil {
 		return nil, fmt.Errorf("vault: %w", err)
 	}
-	userID, err := age.GenerateHybridIdentity()
-	if err != nil {
-		return nil, err
+	var userID *age.HybridIdentity
+	var userSig ed25519.PrivateKey
+	var err error
+	if opts.User != nil {
+		if userID, err = age.ParseHybridIdentity(opts.User.Identity); err != nil {
+			return nil, fmt.Errorf("vault: user key: %w", err)
+		}
+		if len(opts.User.SigningSeed) != ed25519.SeedSize {
+			return nil, errors.New("vault: user key: bad signing seed")
+		}
+		userSig = ed25519.NewKeyFromSeed(opts.User.SigningSeed)
+	} else {
+		if userID, err = age.GenerateHybridIdentity(); err != nil {
+			return nil, err
+		}
+		if _, userSig, err = ed25519.GenerateKey(rand.Reader); err != nil {
+			return nil, err
+		}
 	}
-	_, userSig, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		return nil, err
+	host, _ := os.Hostname()
+	dk := NewDeviceKeys(host)
+	if opts.Device != nil {
+		dk = *opts.Device
 	}
-	_, devKey, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		return nil, err
-	}
+	devKey := ed25519.NewKeyFromSeed(dk.Seed)
 	indexKey := make([]byte, 32)
 	if _, err := rand.Read(indexKey); err != nil {
 		return nil, err
 	}
-	host, _ := os.Hostname()
 	us := userSecret{V: 1, Identity: userID.String(), SigningSeed: userSig.Seed(), IndexKey: indexKey, Email: who.Email, Name: who.Name,
-		DeviceKey: devKey.Public().(ed25519.PublicKey), Checkpoints: true}
-	ds := deviceSecret{V: 1, Device: object.NewRandomID(), Seed: devKey.Seed(), Name: host}
+		DeviceKey: devKey.Public().(ed25519.PublicKey), Checkpoints: true, Org: opts.Org}
+	if opts.Org != nil {
+		us.TransportKey = ed25519.NewKeyFromSeed(dk.Transport).Public().(ed25519.PublicKey)
+		if err := writeTransportKey(dir, dk.Transport); err != nil {
+			return nil, err
+		}
+	}
+	ds := deviceSecret{V: 1, Device: dk.ID, Seed: devKey.Seed(), Name: dk.Name}
 	cfg := config{Format: formatName, Version: FormatVersion, Vault: object.NewRandomID(), Device: ds.Device,
 		UserKey: userSig.Public().(ed25519.PublicKey), UserRecipient: userID.Recipient().String()}
 
@@ -145,8 +174,11 @@ func Create(ctx context.Context, dir string, who Identity, passphrase string) (*
 	if err != nil {
 		return nil, err
 	}
+	if opts.Org != nil {
+		v.transport = ed25519.NewKeyFromSeed(dk.Transport)
+	}
 	err = v.writeCheckpoint(checkpoint{})
-	cert := deviceCert{V: 1, Device: ds.Device, Key: devKey.Public().(ed25519.PublicKey), Name: host, Email: who.Email, Created: time.Now().UnixNano()}
+	cert := deviceCert{V: 1, Device: ds.Device, Key: devKey.Public().(ed25519.PublicKey), Name: ds.Name, Email: who.Email, Created: time.Now().UnixNano()}
 	data, err2 := sealObject(object.KindDevice, ds.Device, cert, userSig, userID.Recipient())
 	err = errors.Join(err, err2)
 	if err == nil {
@@ -228,6 +260,10 @@ func Open(ctx context.Context, dir, passphrase string) (*Vault, error) {
 		v.Close()
 		return nil, err
 	}
+	if err := v.loadOrg(ctx); err != nil {
+		v.Close()
+		return nil, err
+	}
 	if err := v.reconcile(ctx); err != nil {
 		v.Close()
 		return nil, fmt.Errorf("vault: compare the index with the signed objects: %w", err)
@@ -297,6 +333,12 @@ func (k *unlocked) openIndex(ctx context.Context, create bool) (*Vault, error) {
 	if err := v.loadDevices(ctx); err != nil {
 		v.Close()
 		return nil, err
+	}
+	if k.us.Org != nil {
+		if v.transport, err = readTransportKey(k.dir, k.us.TransportKey); err != nil {
+			v.Close()
+			return nil, err
+		}
 	}
 	return v, nil
 }

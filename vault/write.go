@@ -29,6 +29,11 @@ type PutOptions struct {
 	Progress func(done int64)
 	// Type overrides the media type guessed from the name and content.
 	Type string
+	// Base is the version the content was made from, when known (a file
+	// exported or imported before and edited since). If the file has a
+	// newer version by now, the content is kept as a conflict beside it
+	// instead of becoming current over an edit it never saw.
+	Base object.ID
 }
 
 // Version describes one version of a file.
@@ -48,6 +53,9 @@ type Version struct {
 	// Unchanged is set by Put when the content equals the current version,
 	// in which case no version was added and the fields describe the head.
 	Unchanged bool
+	// Conflict is set by Put when the content was made from an older
+	// version and was kept as a conflict beside the current one.
+	Conflict bool
 	// NewChunks and NewBytes count what Put had to store (not deduped).
 	NewChunks int
 	NewBytes  int64
@@ -83,7 +91,7 @@ func (v *Vault) Put(ctx context.Context, folder Folder, name string, r io.Reader
 	if m.Type == "" {
 		m.Type = mediaType(name, sniff.buf)
 	}
-	ver, err := v.commitNext(ctx, folder, fk, m)
+	ver, err := v.commitNext(ctx, folder, fk, m, opts.Base)
 	ver.NewChunks, ver.NewBytes = stats.newChunks, stats.newBytes
 	return ver, err
 }
@@ -96,8 +104,9 @@ const maxCommitTries = 16
 // creating the file if needed. The head moves by compare-and-swap: when
 // another writer (another process on this vault) moved it first, m is made
 // again on the new head and tried again, so both edits land as versions.
-// Content equal to the current version's adds nothing.
-func (v *Vault) commitNext(ctx context.Context, folder Folder, fk *folderKey, m *Manifest) (Version, error) {
+// Content equal to the current version's adds nothing. With a base that
+// is no longer the head, m becomes a conflict beside the head instead.
+func (v *Vault) commitNext(ctx context.Context, folder Folder, fk *folderKey, m *Manifest, base object.ID) (Version, error) {
 	mac := v.seal.nameMAC(folder.ID.String(), m.Name)
 	for try := 1; ; try++ {
 		file, err := v.idx.FileByMAC(ctx, folder.ID, mac)
@@ -107,7 +116,8 @@ func (v *Vault) commitNext(ctx context.Context, folder Folder, fk *folderKey, m 
 		}
 		m.ID, m.Time, m.Seq, m.Parent = object.NewRandomID(), time.Now().UTC(), 1, object.ID{}
 		if isNew {
-			file = index.File{ID: object.NewRandomID(), FolderID: folder.ID, NameMAC: mac}
+			id := object.NewRandomID()
+			file = index.File{ID: id, Origin: id, FolderID: folder.ID, NameMAC: mac}
 		} else {
 			if file, err = v.file(ctx, folder, m.Name); err != nil {
 				return Version{}, err
@@ -122,8 +132,11 @@ func (v *Vault) commitNext(ctx context.Context, folder Folder, fk *folderKey, m 
 				return ver, nil
 			}
 			m.Seq, m.Parent = head.Seq+1, head.ID
+			if !base.IsZero() && base != head.ID {
+				return v.commitConflict(ctx, folder, file, fk, m, base)
+			}
 		}
-		m.File = file.ID
+		m.File = file.Origin
 		ver, err := v.commit(ctx, file, fk, m)
 		if (errors.Is(err, index.ErrHeadMoved) || errors.Is(err, index.ErrExists)) && try < maxCommitTries {
 			// The manifest lost the race; remove it so that it is not
@@ -133,6 +146,32 @@ func (v *Vault) commitNext(ctx context.Context, folder Folder, fk *folderKey, m 
 		}
 		return ver, err
 	}
+}
+
+// commitConflict records m as a child of base (an older version of file):
+// a conflict beside the versions made since, laid out as its own line.
+func (v *Vault) commitConflict(ctx context.Context, folder Folder, file index.File, fk *folderKey, m *Manifest, base object.ID) (Version, error) {
+	b, err := v.idx.Version(ctx, base)
+	if err != nil {
+		return Version{}, fmt.Errorf("the version this content was made from is gone: %w", err)
+	}
+	m.File, m.Seq, m.Parent = file.Origin, b.Seq+1, base
+	data, err := sealObject(object.KindManifest, m.ID, m, v.devKey, fk.recipient)
+	if err != nil {
+		return Version{}, err
+	}
+	if err := v.objects.Put(ctx, store.Handle{Kind: object.KindManifest, ID: m.ID}, data); err != nil {
+		return Version{}, err
+	}
+	if err := v.objects.Sync(ctx); err != nil {
+		return Version{}, err
+	}
+	if err := v.layout(ctx, folder.ID, file.Origin, []*Manifest{m}, false); err != nil {
+		return Version{}, fmt.Errorf("record version: %w", err)
+	}
+	ver := versionOf(m)
+	ver.Conflict = true
+	return ver, nil
 }
 
 // Restore makes version seq of a file current again by adding a new version
@@ -152,7 +191,7 @@ func (v *Vault) Restore(ctx context.Context, folder Folder, name string, seq int
 	}
 	m := *old
 	m.AuthorDevice, m.AuthorUser, m.RestoredFrom = v.device.Device, v.user.Email, seq
-	return v.commitNext(ctx, folder, fk, &m)
+	return v.commitNext(ctx, folder, fk, &m, object.ID{})
 }
 
 // commit writes the manifest object and then the index rows.

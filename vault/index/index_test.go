@@ -20,7 +20,7 @@ func TestMigrationsAndPragmas(t *testing.T) {
 		t.Fatal(err)
 	}
 	v, err := db.SchemaVersion(ctx)
-	if err != nil || v != 2 {
+	if err != nil || v != 3 {
 		t.Fatalf("schema version %d, %v", v, err)
 	}
 	db.Close()

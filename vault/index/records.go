@@ -27,14 +27,24 @@ type Keyring struct {
 	Epoch    int
 }
 
-// File is a row of the files table, with its version count.
+// File is a row of the files table — one line of a file's history — with
+// its version count.
 type File struct {
 	ID       object.ID
 	FolderID object.ID
 	NameMAC  []byte
 	Head     object.ID
 	Versions int
+	// Origin is the file ID its manifests carry: ID itself for a main
+	// line, the file it forked from for a conflict line.
+	Origin object.ID
+	// Sealed is the sealed display name of a conflict line (nil for a
+	// main line, whose name is its head version's).
+	Sealed []byte
 }
+
+// Conflict reports whether the row is a conflict line.
+func (f File) Conflict() bool { return f.Origin != f.ID }
 
 // Version is a row of the versions table.
 type Version struct {
@@ -177,13 +187,13 @@ func (d *DB) Keyrings(ctx context.Context) ([]Keyring, error) {
 	return out, rows.Err()
 }
 
-const fileQuery = `SELECT f.id, f.folder_id, f.name_mac, f.head,
+const fileQuery = `SELECT f.id, f.folder_id, f.name_mac, f.head, f.origin, f.sealed,
 	(SELECT count(*) FROM versions v WHERE v.file_id = f.id) FROM files f`
 
 func scanFile(sc interface{ Scan(...any) error }) (File, error) {
 	var f File
-	var id, folder, head []byte
-	if err := sc.Scan(&id, &folder, &f.NameMAC, &head, &f.Versions); err != nil {
+	var id, folder, head, origin []byte
+	if err := sc.Scan(&id, &folder, &f.NameMAC, &head, &origin, &f.Sealed, &f.Versions); err != nil {
 		return f, err
 	}
 	if err := scanID(&f.ID, id); err != nil {
@@ -191,6 +201,12 @@ func scanFile(sc interface{ Scan(...any) error }) (File, error) {
 	}
 	if err := scanID(&f.FolderID, folder); err != nil {
 		return f, err
+	}
+	f.Origin = f.ID
+	if origin != nil {
+		if err := scanID(&f.Origin, origin); err != nil {
+			return f, err
+		}
 	}
 	return f, scanID(&f.Head, head)
 }

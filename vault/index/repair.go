@@ -178,3 +178,114 @@ func (d *DB) InsertAudit(ctx context.Context, rows []AuditRow) error {
 	}
 	return tx.Commit()
 }
+
+// OriginVersions lists every version of the signed file origin, whichever
+// line it is listed under, with the lines (files rows) of origin.
+func (d *DB) OriginVersions(ctx context.Context, origin object.ID) ([]Version, []File, error) {
+	files, err := d.filesWhere(ctx, " WHERE f.id = ? OR f.origin = ?", origin[:], origin[:])
+	if err != nil {
+		return nil, nil, err
+	}
+	vers, err := d.versions(ctx, "WHERE file_id IN (SELECT id FROM files WHERE id = ? OR origin = ?) ORDER BY seq, created_at", origin[:], origin[:])
+	return vers, files, err
+}
+
+func (d *DB) filesWhere(ctx context.Context, where string, args ...any) ([]File, error) {
+	rows, err := d.db.QueryContext(ctx, fileQuery+where, args...)
+	if err != nil {
+		return nil, fmt.Errorf("index: %w", err)
+	}
+	defer rows.Close()
+	var out []File
+	for rows.Next() {
+		f, err := scanFile(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}
+
+// Line is one files row of a signed file as the vault lays the file out.
+type Line struct {
+	ID      object.ID // the origin for the main line, else the line's first manifest ID
+	Head    object.ID
+	NameMAC []byte
+	Sealed  []byte       // sealed display name, or nil when it is the head's manifest name
+	Members []object.ID  // the versions listed under this line
+	Added   []NewVersion // versions not in the index yet, listed under this line
+}
+
+// NewVersion is a version to record with its chunk list.
+type NewVersion struct {
+	Version Version
+	Epoch   int
+	Chunks  []ChunkRef
+}
+
+// LayoutFile replaces the lines of the signed file origin in one
+// transaction: new versions are recorded, every version is listed under
+// its line, and the files rows of origin become lines. Remembered sources
+// of lines that no longer exist are forgotten. It returns ErrExists if a
+// line's name is taken by another file of the folder.
+func (d *DB) LayoutFile(ctx context.Context, folder, origin object.ID, lines []Line) error {
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("index: %w", err)
+	}
+	defer tx.Rollback()
+	// Rows are moved between lines: foreign keys are checked at commit.
+	if _, err := tx.ExecContext(ctx, "PRAGMA defer_foreign_keys = ON"); err != nil {
+		return fmt.Errorf("index: %w", err)
+	}
+	var members [][]byte
+	for _, l := range lines {
+		for _, id := range l.Members {
+			members = append(members, id[:])
+		}
+	}
+	// Step one: every member on a line of its own ID, so that no move
+	// below meets a (line, seq) pair still held by a row about to leave.
+	for _, id := range members {
+		if _, err := tx.ExecContext(ctx, "UPDATE versions SET file_id = id WHERE id = ?", id); err != nil {
+			return fmt.Errorf("index: %w", err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, "DELETE FROM files WHERE id = ? OR origin = ?", origin[:], origin[:]); err != nil {
+		return fmt.Errorf("index: %w", err)
+	}
+	for _, l := range lines {
+		var originCol any
+		if l.ID != origin {
+			originCol = origin[:]
+		}
+		_, err := tx.ExecContext(ctx, "INSERT INTO files(id, folder_id, name_mac, head, origin, sealed) VALUES(?,?,?,?,?,?)",
+			l.ID[:], folder[:], l.NameMAC, l.Head[:], originCol, l.Sealed)
+		if isUnique(err) {
+			return fmt.Errorf("index: line name: %w", ErrExists)
+		}
+		if err != nil {
+			return fmt.Errorf("index: %w", err)
+		}
+		for _, nv := range l.Added {
+			nv.Version.FileID = l.ID
+			f := File{ID: l.ID, FolderID: folder}
+			if err := insertVersion(ctx, tx, f, nv.Version, nv.Epoch, nv.Chunks); err != nil {
+				return err
+			}
+		}
+		for _, id := range l.Members {
+			if _, err := tx.ExecContext(ctx, "UPDATE versions SET file_id = ? WHERE id = ?", l.ID[:], id[:]); err != nil {
+				if isUnique(err) {
+					return fmt.Errorf("index: two versions of one line share a number: %w", ErrExists)
+				}
+				return fmt.Errorf("index: %w", err)
+			}
+		}
+	}
+	if _, err := tx.ExecContext(ctx, "DELETE FROM sources WHERE file_id NOT IN (SELECT id FROM files)"); err != nil {
+		return fmt.Errorf("index: %w", err)
+	}
+	return tx.Commit()
+}
