@@ -26,6 +26,9 @@ const (
 	Tamper       Action = "tamper"  // vault data was altered outside Coffer
 	Repair       Action = "repair"  // the index was put back in line with the signed objects
 	Rebuild      Action = "rebuild" // the index was made anew from the signed objects
+	Sync         Action = "sync"    // versions pulled from the organisation's server
+	Enroll       Action = "enroll"  // this device joined an organisation
+	Pair         Action = "pair"    // this device approved another device of its user
 	PolicyChange Action = "policy"  // a policy document came into force
 	Retention    Action = "retention"
 	Preview      Action = "preview"

@@ -398,3 +398,6 @@ func readTransportKey(dir string, pin []byte) (ed25519.PrivateKey, error) {
 	}
 	return key, nil
 }
+
+// DeviceKey returns this device's public signing key.
+func (v *Vault) DeviceKey() ed25519.PublicKey { return v.devKey.Public().(ed25519.PublicKey) }

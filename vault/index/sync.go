@@ -138,3 +138,60 @@ func (d *DB) IsPushed(ctx context.Context, kind object.Kind, id object.ID) (bool
 	}
 	return n > 0, err
 }
+
+// FileByID returns a files row (a line) by its ID.
+func (d *DB) FileByID(ctx context.Context, id object.ID) (File, error) {
+	f, err := scanFile(d.db.QueryRowContext(ctx, fileQuery+" WHERE f.id = ?", id[:]))
+	if err == sql.ErrNoRows {
+		return f, fmt.Errorf("index: file: %w", ErrNotFound)
+	}
+	return f, err
+}
+
+// KeyringByObject returns the keyring row of a keyring object.
+func (d *DB) KeyringByObject(ctx context.Context, id object.ID) (Keyring, error) {
+	k := Keyring{ObjectID: id}
+	var folder []byte
+	err := d.db.QueryRowContext(ctx, "SELECT folder_id, epoch FROM keyrings WHERE object_id = ?", id[:]).Scan(&folder, &k.Epoch)
+	if err == sql.ErrNoRows {
+		return k, fmt.Errorf("index: keyring: %w", ErrNotFound)
+	}
+	if err != nil {
+		return k, err
+	}
+	return k, scanID(&k.FolderID, folder)
+}
+
+// FolderByObject returns the folder row of a folder object.
+func (d *DB) FolderByObject(ctx context.Context, id object.ID) (Folder, error) {
+	f, err := scanFolder(d.db.QueryRowContext(ctx, "SELECT "+folderCols+" FROM folders WHERE object_id = ?", id[:]))
+	if err == sql.ErrNoRows {
+		return f, fmt.Errorf("index: folder: %w", ErrNotFound)
+	}
+	return f, err
+}
+
+// AuditAfter lists audit rows after seq, at most limit.
+func (d *DB) AuditAfter(ctx context.Context, seq int64, limit int) ([]AuditRow, error) {
+	rows, err := d.db.QueryContext(ctx, "SELECT "+auditCols+" FROM audit WHERE seq > ? ORDER BY seq LIMIT ?", seq, limit)
+	if err != nil {
+		return nil, fmt.Errorf("index: %w", err)
+	}
+	defer rows.Close()
+	var out []AuditRow
+	for rows.Next() {
+		r, err := scanAudit(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// ConflictLines counts the conflict lines of every file.
+func (d *DB) ConflictLines(ctx context.Context) (int, error) {
+	var n int
+	err := d.db.QueryRowContext(ctx, "SELECT count(*) FROM files WHERE origin IS NOT NULL").Scan(&n)
+	return n, err
+}

@@ -1,0 +1,270 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/tls"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"time"
+
+	"filippo.io/age"
+
+	"github.com/coffer-vault/coffer/internal/notekey"
+	"github.com/coffer-vault/coffer/policy"
+	"github.com/coffer-vault/coffer/sync/orglog"
+	"github.com/coffer-vault/coffer/sync/wire"
+	"github.com/coffer-vault/coffer/vault/object"
+	"github.com/coffer-vault/coffer/vault/store"
+)
+
+// AdminKey is the organisation's root key and what it pins, as kept in
+// the admin's key file (age scrypt with the admin's passphrase). The server
+// never holds it.
+type AdminKey struct {
+	V      int       `json:"v"`
+	Seed   []byte    `json:"seed"`
+	Org    object.ID `json:"org"`
+	URL    string    `json:"url"`
+	TLS    []byte    `json:"tls"`
+	Server []byte    `json:"server"`
+}
+
+// Key returns the admin's private key.
+func (k *AdminKey) Key() ed25519.PrivateKey { return ed25519.NewKeyFromSeed(k.Seed) }
+
+// SaveAdminKey writes the key file, encrypted with passphrase (age scrypt,
+// work factor 2^18: it guards the organisation), refusing to replace one.
+func SaveAdminKey(path string, k *AdminKey, passphrase string) error {
+	r, err := age.NewScryptRecipient(passphrase)
+	if err != nil {
+		return err
+	}
+	r.SetWorkFactor(18)
+	var buf bytes.Buffer
+	w, err := age.Encrypt(&buf, r)
+	if err != nil {
+		return err
+	}
+	if err := json.NewEncoder(w).Encode(k); err != nil {
+		return err
+	}
+	if err := w.Close(); err != nil {
+		return err
+	}
+	if _, err := store.ReadRegular(path, 1); err == nil {
+		return fmt.Errorf("%s exists: the admin key is made once; keep it safe", path)
+	}
+	return store.WriteFileAtomic(path, buf.Bytes(), 0o600)
+}
+
+// LoadAdminKey reads and decrypts the key file.
+func LoadAdminKey(path, passphrase string) (*AdminKey, error) {
+	data, err := store.ReadRegular(path, 1<<16)
+	if err != nil {
+		return nil, fmt.Errorf("admin key: %w", err)
+	}
+	id, err := age.NewScryptIdentity(passphrase)
+	if err != nil {
+		return nil, err
+	}
+	r, err := age.Decrypt(bytes.NewReader(data), id)
+	if err != nil {
+		var inc *age.NoIdentityMatchError
+		if errors.As(err, &inc) || errors.Is(err, age.ErrIncorrectIdentity) {
+			return nil, fmt.Errorf("admin key %s: wrong passphrase", path)
+		}
+		return nil, fmt.Errorf("admin key %s: %w", path, err)
+	}
+	var k AdminKey
+	if err := json.NewDecoder(io.LimitReader(r, 1<<16)).Decode(&k); err != nil || k.V != 1 || len(k.Seed) != ed25519.SeedSize {
+		return nil, fmt.Errorf("admin key %s: not an admin key file", path)
+	}
+	return &k, nil
+}
+
+// Admin is a connection as the admin.
+type Admin struct {
+	Key   *AdminKey
+	conn  *Conn
+	state *orglog.State
+}
+
+// DialAdmin connects as the admin with the key file's pins and verifies
+// the org log's genesis names this admin key.
+func DialAdmin(ctx context.Context, k *AdminKey) (*Admin, error) {
+	var pin [32]byte
+	copy(pin[:], k.TLS)
+	conn, err := Dial(k.URL, pin, wire.KeyAdmin, k.Key())
+	if err != nil {
+		return nil, err
+	}
+	conn.SetServer(k.Org, ed25519.PublicKey(k.Server))
+	a := &Admin{Key: k, conn: conn}
+	if err := a.refresh(ctx); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// Close closes the connection.
+func (a *Admin) Close() { a.conn.Close() }
+
+// refresh fetches and verifies the whole log.
+func (a *Admin) refresh(ctx context.Context) error {
+	entries, cpMsg, err := FetchLog(ctx, a.conn, 0)
+	if err != nil {
+		return err
+	}
+	inv := wire.Invite{Org: a.Key.Org, AdminFP: orglog.AdminFingerprint(a.Key.Key().Public().(ed25519.PublicKey))}
+	copy(inv.TLS[:], a.Key.TLS)
+	st, _, err := VerifyFreshLog(entries, cpMsg, inv, ed25519.PublicKey(a.Key.Server))
+	if err != nil {
+		return err
+	}
+	a.state = st
+	return nil
+}
+
+// State returns the verified org log.
+func (a *Admin) State() *orglog.State { return a.state }
+
+// Init makes the organisation on a new server: a fresh admin key, the
+// genesis entry naming the server's keys, appended with the bootstrap
+// token. tlsPin, if not zero, is the server's TLS key hash as `cofferd
+// serve` printed it; otherwise the key the server presents is trusted and
+// returned for the admin to compare.
+func Init(ctx context.Context, serverURL, token, orgName string, tlsPin [32]byte) (*AdminKey, [32]byte, error) {
+	seen, err := presentedTLS(ctx, serverURL)
+	if err != nil {
+		return nil, seen, err
+	}
+	if tlsPin != ([32]byte{}) && tlsPin != seen {
+		return nil, seen, fmt.Errorf("%w (it presents %s)", ErrPin, hex.EncodeToString(seen[:]))
+	}
+	conn, err := Dial(serverURL, seen, "", nil)
+	if err != nil {
+		return nil, seen, err
+	}
+	defer conn.Close()
+	var info wire.Info
+	if _, err := conn.JSON(ctx, "GET", "/v1/info", nil, nil, &info); err != nil {
+		return nil, seen, err
+	}
+	if info.Org != nil {
+		return nil, seen, errors.New("this server holds an organisation already")
+	}
+	if info.TLS != hex.EncodeToString(seen[:]) || len(info.ServerKey) != ed25519.PublicKeySize {
+		return nil, seen, errors.New("the server's description of its keys does not match the connection")
+	}
+	_, admin, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, seen, err
+	}
+	org := object.NewRandomID()
+	g := &orglog.Entry{Org: org, Kind: orglog.Genesis, Name: orgName, Admin: admin.Public().(ed25519.PublicKey),
+		Server: info.ServerKey, TLS: seen, Time: time.Now().Truncate(time.Second)}
+	genesis, err := orglog.Sign(g, notekey.Signer(orglog.AdminName, admin))
+	if err != nil {
+		return nil, seen, err
+	}
+	var got wire.LogEntries
+	if _, err := conn.JSON(ctx, "POST", "/v1/bootstrap", nil, wire.Bootstrap{Token: token, Genesis: genesis}, &got); err != nil {
+		return nil, seen, err
+	}
+	cp, err := orglog.OpenCheckpoint(got.Checkpoint, ed25519.PublicKey(info.ServerKey))
+	if err != nil || cp.Size != 1 || cp.Org != org {
+		return nil, seen, errors.New("the server's answer to the bootstrap does not verify")
+	}
+	return &AdminKey{V: 1, Seed: admin.Seed(), Org: org, URL: serverURL, TLS: seen[:], Server: info.ServerKey}, seen, nil
+}
+
+// presentedTLS connects once to read the TLS key the server presents.
+func presentedTLS(ctx context.Context, serverURL string) ([32]byte, error) {
+	var seen [32]byte
+	u, err := url.Parse(serverURL)
+	if err != nil || u.Scheme != "https" || u.Host == "" {
+		return seen, fmt.Errorf("server address %q: want https://host[:port]", serverURL)
+	}
+	host := u.Host
+	if u.Port() == "" {
+		host += ":443"
+	}
+	d := tls.Dialer{Config: &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12}} // read the key, trust nothing yet
+	c, err := d.DialContext(ctx, "tcp", host)
+	if err != nil {
+		return seen, fmt.Errorf("%w (%s): %v", ErrUnreachable, u.Host, err)
+	}
+	defer c.Close()
+	certs := c.(*tls.Conn).ConnectionState().PeerCertificates
+	if len(certs) == 0 {
+		return seen, errors.New("the server presents no certificate")
+	}
+	return sha256.Sum256(certs[0].RawSubjectPublicKeyInfo), nil
+}
+
+// Invite appends an invite for email with role, open for valid, and
+// returns its code.
+func (a *Admin) Invite(ctx context.Context, email string, role policy.Role, valid time.Duration) (string, time.Time, error) {
+	if valid <= 0 || valid > orglog.MaxInvite {
+		return "", time.Time{}, fmt.Errorf("an invite is valid for up to 90 days, not %s", valid)
+	}
+	_, inviteKey, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	now := a.serverTime()
+	e := &orglog.Entry{Org: a.Key.Org, Kind: orglog.Invite, Email: email, Role: string(role),
+		Invite: inviteKey.Public().(ed25519.PublicKey), Expires: now.Add(valid), Time: now}
+	if err := a.append(ctx, e); err != nil {
+		return "", time.Time{}, err
+	}
+	inv := wire.Invite{Org: a.Key.Org, AdminFP: orglog.AdminFingerprint(a.Key.Key().Public().(ed25519.PublicKey)), ServerURL: a.Key.URL}
+	copy(inv.TLS[:], a.Key.TLS)
+	copy(inv.Seed[:], inviteKey.Seed())
+	return inv.String(), e.Expires, nil
+}
+
+// Revoke appends the revocation of a device.
+func (a *Admin) Revoke(ctx context.Context, device object.ID, reason string) error {
+	if a.state.Devices[device] == nil {
+		return fmt.Errorf("no device %s in the organisation", device)
+	}
+	return a.append(ctx, &orglog.Entry{Org: a.Key.Org, Kind: orglog.Revoke, Device: device, Reason: reason, Time: a.serverTime()})
+}
+
+// serverTime asks the server's signed time, for an entry's time (an
+// invite's expiry is judged by the server's clock).
+func (a *Admin) serverTime() time.Time {
+	resp, err := a.conn.JSON(context.Background(), "GET", "/v1/admin/devices", nil, nil, nil)
+	if err == nil && !resp.Time.IsZero() {
+		return resp.Time.Truncate(time.Second)
+	}
+	return time.Now().Truncate(time.Second)
+}
+
+func (a *Admin) append(ctx context.Context, e *orglog.Entry) error {
+	raw, err := orglog.Sign(e, notekey.Signer(orglog.AdminName, a.Key.Key()))
+	if err != nil {
+		return err
+	}
+	if _, err := a.conn.JSON(ctx, "POST", "/v1/log", nil, wire.LogAppend{Entry: raw}, nil); err != nil {
+		return err
+	}
+	return a.refresh(ctx)
+}
+
+// Devices lists the organisation's devices with the server's view of them.
+func (a *Admin) Devices(ctx context.Context) ([]wire.DeviceInfo, error) {
+	var out []wire.DeviceInfo
+	_, err := a.conn.JSON(ctx, "GET", "/v1/admin/devices", nil, nil, &out)
+	return out, err
+}

@@ -1,0 +1,497 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/coffer-vault/coffer/sync/wire"
+	"github.com/coffer-vault/coffer/vault"
+	"github.com/coffer-vault/coffer/vault/object"
+)
+
+// Stats counts what a sync moved (the fields of `coffer sync --json`).
+type Stats struct {
+	BytesUp      int64 `json:"bytes_up"`
+	BytesDown    int64 `json:"bytes_down"`
+	VersionsUp   int   `json:"versions_up"`
+	VersionsDown int   `json:"versions_down"`
+	Conflicts    int   `json:"conflicts"`
+}
+
+func (s *Stats) add(o Stats) {
+	s.BytesUp += o.BytesUp
+	s.BytesDown += o.BytesDown
+	s.VersionsUp += o.VersionsUp
+	s.VersionsDown += o.VersionsDown
+	s.Conflicts += o.Conflicts
+}
+
+// Syncer syncs one enrolled vault with its organisation's server.
+type Syncer struct {
+	v    *vault.Vault
+	conn *Conn
+
+	mu       sync.Mutex
+	seenTime time.Time // the highest server time verified, not yet recorded
+	kick     chan struct{}
+}
+
+// parallel is how many objects move at once.
+const parallel = 4
+
+// NewSyncer connects an enrolled vault to its server, with the pins its
+// passphrase protects.
+func NewSyncer(v *vault.Vault) (*Syncer, error) {
+	pin := v.Org()
+	if pin == nil {
+		return nil, errors.New("this vault is not enrolled in an organisation: join one with 'coffer enroll'")
+	}
+	var tlsPin [32]byte
+	copy(tlsPin[:], pin.TLS)
+	conn, err := Dial(pin.URL, tlsPin, wire.DeviceKeyID(v.DeviceID()), v.TransportKey())
+	if err != nil {
+		return nil, err
+	}
+	conn.SetServer(pin.Org, ed25519.PublicKey(pin.Server))
+	s := &Syncer{v: v, conn: conn, kick: make(chan struct{}, 1)}
+	conn.OnTime = func(t time.Time) {
+		s.mu.Lock()
+		if t.After(s.seenTime) {
+			s.seenTime = t
+		}
+		s.mu.Unlock()
+	}
+	return s, nil
+}
+
+// Close closes the connection.
+func (s *Syncer) Close() { s.conn.Close() }
+
+// Conn returns the connection (for requests beyond syncing).
+func (s *Syncer) Conn() *Conn { return s.conn }
+
+func (s *Syncer) serverNow() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.seenTime.IsZero() {
+		return time.Now()
+	}
+	return s.seenTime
+}
+
+// recordTime keeps the highest server time seen in the vault's checkpoint.
+func (s *Syncer) recordTime() error {
+	s.mu.Lock()
+	t := s.seenTime
+	s.mu.Unlock()
+	if t.IsZero() {
+		return nil
+	}
+	return s.v.RecordServerTime(t)
+}
+
+// Kick asks a Watch loop to push now (a local change).
+func (s *Syncer) Kick() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Sync brings the org log up to date, pushes what the server lacks, pulls
+// what other devices wrote, and sends this device's audit entries.
+func (s *Syncer) Sync(ctx context.Context) (Stats, error) {
+	var st Stats
+	if err := s.syncLog(ctx); err != nil {
+		return st, err
+	}
+	up, err := s.Push(ctx)
+	st.add(up)
+	if err != nil {
+		return st, err
+	}
+	down, err := s.Pull(ctx)
+	st.add(down)
+	if err != nil {
+		return st, err
+	}
+	if err := s.PushAudit(ctx); err != nil {
+		return st, err
+	}
+	return st, s.recordTime()
+}
+
+// syncLog fetches the org log entries this vault lacks and has the vault
+// verify them.
+func (s *Syncer) syncLog(ctx context.Context) error {
+	st := s.v.OrgState()
+	have := int64(0)
+	if st != nil {
+		have = st.Size
+	}
+	entries, cp, err := FetchLog(ctx, s.conn, have)
+	if err != nil {
+		return err
+	}
+	_, err = s.v.AcceptOrgLog(ctx, have, entries, cp)
+	return err
+}
+
+// Push uploads what the server has not acknowledged: keyrings and folder
+// objects, then each version's missing chunks (asked for in one call per
+// version) and last its manifest. An interrupted push resumes where it
+// stopped: acknowledged objects are remembered, chunks are asked for.
+func (s *Syncer) Push(ctx context.Context) (Stats, error) {
+	var st Stats
+	out, err := s.v.Outgoing(ctx)
+	if err != nil {
+		return st, err
+	}
+	for _, o := range out {
+		if o.Kind == object.KindManifest {
+			n, err := s.pushChunks(ctx, o)
+			st.BytesUp += n
+			if err != nil {
+				return st, err
+			}
+		}
+		n, err := s.put(ctx, o.Kind, o.ID, o)
+		st.BytesUp += n
+		if err != nil {
+			return st, err
+		}
+		if err := s.v.MarkPushed(ctx, o.Kind, o.ID); err != nil {
+			return st, err
+		}
+		if o.Kind == object.KindManifest {
+			st.VersionsUp++
+		}
+	}
+	return st, nil
+}
+
+func (s *Syncer) pushChunks(ctx context.Context, o vault.Outgoing) (int64, error) {
+	if len(o.Chunks) == 0 {
+		return 0, nil
+	}
+	var missing []vault.ManifestRef
+	seen := map[object.ID]bool{}
+	for i := 0; i < len(o.Chunks); i += wire.MaxHasRefs {
+		part := o.Chunks[i:min(i+wire.MaxHasRefs, len(o.Chunks))]
+		has := wire.Has{Folder: wire.HexID(o.Folder)}
+		for _, c := range part {
+			has.Refs = append(has.Refs, wire.Ref{Kind: object.KindChunk, ID: wire.HexID(c.ID)})
+		}
+		var reply wire.HasReply
+		if _, err := s.conn.JSON(ctx, "POST", "/v1/objects/has", nil, has, &reply); err != nil {
+			return 0, err
+		}
+		if len(reply.Have) != len(part) {
+			return 0, errors.New("the server answered a has request with the wrong number of answers")
+		}
+		for j, c := range part {
+			if !reply.Have[j] && !seen[c.ID] {
+				seen[c.ID] = true
+				missing = append(missing, c)
+			}
+		}
+	}
+	var mu sync.Mutex
+	var sent int64
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(parallel)
+	for _, c := range missing {
+		g.Go(func() error {
+			n, err := s.put(gctx, object.KindChunk, c.ID, vault.Outgoing{Kind: object.KindChunk, Folder: o.Folder})
+			mu.Lock()
+			sent += n
+			mu.Unlock()
+			return err
+		})
+	}
+	return sent, g.Wait()
+}
+
+// put uploads one stored object with its routing headers.
+func (s *Syncer) put(ctx context.Context, kind object.Kind, id object.ID, o vault.Outgoing) (int64, error) {
+	data, err := s.v.Envelope(ctx, kind, id)
+	if err != nil {
+		return 0, err
+	}
+	h := http.Header{}
+	if kind != object.KindDevice {
+		h.Set(wire.HeaderFolder, o.Folder.String())
+	}
+	if kind == object.KindManifest {
+		h.Set(wire.HeaderFile, o.File.String())
+		if !o.Parent.IsZero() {
+			h.Set(wire.HeaderParent, o.Parent.String())
+		}
+		h.Set(wire.HeaderSeq, strconv.Itoa(o.Seq))
+	}
+	if _, err := s.conn.Do(ctx, Request{Method: "PUT", Path: "/v1/objects/" + kind.String() + "/" + id.String(), Body: data, Header: h}); err != nil {
+		return 0, fmt.Errorf("push %v %s: %w", kind, id.String()[:12], err)
+	}
+	return int64(len(data)), nil
+}
+
+// Pull applies the change feed from the vault's cursor: for each object
+// another device wrote, it fetches and verifies the object (and a
+// version's chunks), then has the vault record what verified. The cursor
+// moves only past events applied.
+func (s *Syncer) Pull(ctx context.Context) (Stats, error) {
+	var st Stats
+	for {
+		cursor, err := s.v.FeedCursor(ctx)
+		if err != nil {
+			return st, err
+		}
+		var feed wire.Feed
+		q := url.Values{"after": {strconv.FormatInt(cursor, 10)}, "wait": {"0"}}
+		if _, err := s.conn.JSON(ctx, "GET", "/v1/feed", q, nil, &feed); err != nil {
+			return st, err
+		}
+		if len(feed.Events) == 0 {
+			return st, nil
+		}
+		n, err := s.apply(ctx, feed.Events)
+		st.BytesDown += n
+		res, aerr := s.v.AdoptReceived(ctx)
+		if aerr != nil {
+			return st, aerr
+		}
+		st.VersionsDown += res.Versions
+		st.Conflicts += res.Conflicts
+		if err != nil {
+			return st, err
+		}
+		if len(res.Skipped) > 0 {
+			return st, fmt.Errorf("%d objects from the server were not recorded: %s", len(res.Skipped), res.Skipped[0])
+		}
+		if err := s.v.SetFeedCursor(ctx, feed.Next); err != nil {
+			return st, err
+		}
+	}
+}
+
+// apply fetches and receives the objects of events: keyrings first (a
+// version needs its folder's key), then folders and device certificates,
+// then versions with their chunks.
+func (s *Syncer) apply(ctx context.Context, events []wire.Event) (int64, error) {
+	var total int64
+	logChanged := false
+	for _, pass := range [][]object.Kind{{object.KindKeyring}, {object.KindFolder, object.KindDevice}, {object.KindManifest}} {
+		for _, e := range events {
+			if e.Log > 0 {
+				logChanged = true
+				continue
+			}
+			if !kindIn(e.Kind, pass) {
+				continue
+			}
+			id := object.ID(e.ID)
+			if known, err := s.v.Known(ctx, e.Kind, id); err != nil || known {
+				if err != nil {
+					return total, err
+				}
+				continue
+			}
+			if logChanged {
+				// A new device's object may follow its device entry.
+				if err := s.syncLog(ctx); err != nil {
+					return total, err
+				}
+				logChanged = false
+			}
+			data, err := s.get(ctx, e.Kind, id)
+			total += int64(len(data))
+			if err != nil {
+				return total, err
+			}
+			m, err := s.v.Receive(ctx, e.Kind, id, data)
+			if err != nil {
+				return total, err
+			}
+			if m != nil {
+				n, err := s.pullChunks(ctx, m)
+				total += n
+				if err != nil {
+					return total, err
+				}
+			}
+		}
+	}
+	if logChanged {
+		return total, s.syncLog(ctx)
+	}
+	return total, nil
+}
+
+func kindIn(k object.Kind, ks []object.Kind) bool {
+	for _, x := range ks {
+		if x == k {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Syncer) pullChunks(ctx context.Context, m *vault.Manifest) (int64, error) {
+	var mu sync.Mutex
+	var got int64
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(parallel)
+	seen := map[object.ID]bool{}
+	for _, ref := range m.Chunks {
+		if seen[ref.ID] {
+			continue
+		}
+		seen[ref.ID] = true
+		g.Go(func() error {
+			if known, err := s.v.Known(gctx, object.KindChunk, ref.ID); err != nil || known {
+				return err
+			}
+			data, err := s.get(gctx, object.KindChunk, ref.ID)
+			if err != nil {
+				return err
+			}
+			mu.Lock()
+			got += int64(len(data))
+			mu.Unlock()
+			return s.v.ReceiveChunk(gctx, m, ref, data)
+		})
+	}
+	return got, g.Wait()
+}
+
+func (s *Syncer) get(ctx context.Context, kind object.Kind, id object.ID) ([]byte, error) {
+	resp, err := s.conn.Do(ctx, Request{Method: "GET", Path: "/v1/objects/" + kind.String() + "/" + id.String()})
+	if err != nil {
+		return nil, fmt.Errorf("fetch %v %s: %w", kind, id.String()[:12], err)
+	}
+	return resp.Body, nil
+}
+
+// PushAudit sends this device's audit entries the server does not hold.
+func (s *Syncer) PushAudit(ctx context.Context) error {
+	for {
+		rows, err := s.v.UnsentAudit(ctx, wire.MaxAuditBatch)
+		if err != nil || len(rows) == 0 {
+			return err
+		}
+		var b wire.AuditBatch
+		for _, r := range rows {
+			b.Entries = append(b.Entries, wire.AuditEntry{Seq: r.Seq, At: r.At.UnixNano(), Action: r.Action, Outcome: r.Outcome,
+				Sealed: r.Sealed, Prev: r.Prev, Hash: r.Hash, Sig: r.Sig})
+		}
+		var head wire.AuditHead
+		if _, err := s.conn.JSON(ctx, "POST", "/v1/audit", nil, b, &head); err != nil {
+			return fmt.Errorf("send the audit trail: %w", err)
+		}
+		last := rows[len(rows)-1]
+		if head.Seq != last.Seq || !bytes.Equal(head.Hash, last.Hash) {
+			return errors.New("the server's head of this device's audit trail is not the entry sent")
+		}
+		if err := s.v.MarkAuditSent(ctx, last.Seq); err != nil {
+			return err
+		}
+		if len(rows) < wire.MaxAuditBatch {
+			return nil
+		}
+	}
+}
+
+// Watch keeps the vault in sync until ctx ends: it waits on the change
+// feed (a long poll) and pulls when something arrives, pushes local
+// changes when kicked or every few seconds, and retries after errors with
+// a growing pause. report is called after each round with what moved and
+// the error, if any (offline, a rejected object).
+func (s *Syncer) Watch(ctx context.Context, report func(Stats, error)) error {
+	wake := make(chan struct{}, 1)
+	go s.waitFeed(ctx, wake)
+	pause := time.Second
+	tick := time.NewTicker(3 * time.Second)
+	defer tick.Stop()
+	for {
+		st, err := s.Sync(ctx)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if report != nil {
+			report(st, err)
+		}
+		wait := tick.C
+		if err != nil {
+			t := time.NewTimer(pause)
+			pause = min(pause*2, time.Minute)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return ctx.Err()
+			case <-t.C:
+			case <-s.kick:
+			}
+			continue
+		}
+		pause = time.Second
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-wake:
+		case <-s.kick:
+		case <-wait:
+		}
+	}
+}
+
+// waitFeed long-polls the feed from the vault's cursor and signals wake
+// when events are there.
+func (s *Syncer) waitFeed(ctx context.Context, wake chan<- struct{}) {
+	for ctx.Err() == nil {
+		cursor, err := s.v.FeedCursor(ctx)
+		if err != nil {
+			return
+		}
+		var feed wire.Feed
+		q := url.Values{"after": {strconv.FormatInt(cursor, 10)}, "wait": {strconv.Itoa(wire.MaxFeedWait)}}
+		resp, err := s.conn.JSON(ctx, "GET", "/v1/feed", q, nil, &feed)
+		if err != nil || resp == nil {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(2 * time.Second):
+			}
+			continue
+		}
+		if len(feed.Events) > 0 {
+			select {
+			case wake <- struct{}{}:
+			default:
+			}
+			// Wait for the main loop to move the cursor before asking again.
+			for ctx.Err() == nil {
+				if c, _ := s.v.FeedCursor(ctx); c >= feed.Next {
+					break
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+		}
+	}
+}
+
+// MarshalStats writes stats as the JSON `coffer sync --json` prints.
+func MarshalStats(st Stats) []byte {
+	b, _ := json.Marshal(st)
+	return b
+}
