@@ -21,6 +21,7 @@ import (
 	"github.com/coffer-vault/coffer/internal/passphrase"
 	"github.com/coffer-vault/coffer/policy"
 	"github.com/coffer-vault/coffer/preview"
+	"github.com/coffer-vault/coffer/sync/client"
 	"github.com/coffer-vault/coffer/vault"
 	"github.com/coffer-vault/coffer/vault/store"
 	"github.com/coffer-vault/coffer/watermark"
@@ -86,6 +87,8 @@ type App struct {
 	doc          *policy.Document
 	warnings     []string
 	clockSuspect bool
+	syncMu       sync.Mutex
+	sync         *client.Syncer // the server connection of an enrolled vault
 }
 
 // Init creates a vault in dir and returns it unlocked. A passphrase that
@@ -198,6 +201,7 @@ func (a *App) IdleLock() time.Duration {
 
 // Close locks the vault and stops the PDF renderer if it ran.
 func (a *App) Close() error {
+	a.closeSync()
 	a.view.close()
 	a.removeCopies()
 	a.pdfMu.Lock()

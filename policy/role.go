@@ -23,6 +23,12 @@ const (
 // Roles lists every role.
 var Roles = []Role{Owner, Admin, Compliance, Manager, Member, Risk, Guest}
 
+// Known reports whether r is a role of Roles.
+func Known(r Role) bool {
+	_, ok := roleActions[r]
+	return ok
+}
+
 // More actions, beyond those on documents.
 const (
 	Delete       Action = "delete"

@@ -128,6 +128,9 @@ func newRoot(env Env) *cobra.Command {
 		cmdPolicy(env),
 		cmdPreview(env),
 		cmdTrace(env),
+		cmdEnroll(env),
+		cmdDevice(env),
+		cmdSync(env),
 		cmdGUI(env),
 	)
 	// Unknown subcommands and wrong argument counts are usage errors.

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"strings"
 	"time"
 
 	"filippo.io/age"
@@ -267,4 +268,21 @@ func (a *Admin) Devices(ctx context.Context) ([]wire.DeviceInfo, error) {
 	var out []wire.DeviceInfo
 	_, err := a.conn.JSON(ctx, "GET", "/v1/admin/devices", nil, nil, &out)
 	return out, err
+}
+
+// FindDevice finds a device of the log by its ID or a unique prefix of it.
+func (a *Admin) FindDevice(prefix string) (object.ID, error) {
+	var found []object.ID
+	for id := range a.state.Devices {
+		if strings.HasPrefix(id.String(), strings.ToLower(prefix)) {
+			found = append(found, id)
+		}
+	}
+	switch {
+	case prefix == "" || len(found) == 0:
+		return object.ID{}, fmt.Errorf("no device %q in the organisation (see cofferd admin devices)", prefix)
+	case len(found) > 1:
+		return object.ID{}, fmt.Errorf("%q names %d devices: give more of the ID", prefix, len(found))
+	}
+	return found[0], nil
 }

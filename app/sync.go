@@ -1,0 +1,131 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/coffer-vault/coffer/internal/passphrase"
+	"github.com/coffer-vault/coffer/sync/client"
+	"github.com/coffer-vault/coffer/vault"
+)
+
+// Joining an organisation and syncing with its server
+// (docs/sync-protocol.md): the faces (CLI, window) go through these, so the
+// same passphrase rules and audit records apply.
+
+// ErrNotEnrolled is returned by sync use cases on a standalone vault.
+var ErrNotEnrolled = errors.New("this vault is not enrolled in an organisation: join one with 'coffer enroll'")
+
+// Enroll joins an organisation as the first device of the invite's user,
+// making the vault in en.Dir. If the user has an enrolled device already it
+// returns client.ErrPairingNeeded: pair this device with RequestPairing.
+func Enroll(ctx context.Context, en client.Enrollment) (*App, error) {
+	if !vault.Exists(en.Dir) {
+		if err := passphrase.Check(en.Passphrase, en.Name, ""); err != nil {
+			return nil, fmt.Errorf("%w; nothing was created", err)
+		}
+	}
+	v, err := client.Enroll(ctx, en)
+	if err != nil {
+		return nil, err
+	}
+	return start(ctx, v)
+}
+
+// RequestPairing asks, with an invite of an enrolled user, to add this
+// device; show the returned code and call Wait.
+func RequestPairing(ctx context.Context, invite, deviceName string) (*Pairing, error) {
+	p, err := client.RequestPairing(ctx, invite, deviceName)
+	if err != nil {
+		return nil, err
+	}
+	return &Pairing{p: p}, nil
+}
+
+// Pairing is a device waiting for approval.
+type Pairing struct{ p *client.Pairing }
+
+// Code is what the user types on an existing device.
+func (p *Pairing) Code() string { return p.p.Code }
+
+// Wait waits for the approval and makes the vault in dir with passphrase.
+func (p *Pairing) Wait(ctx context.Context, dir, pass string) (*App, error) {
+	if err := passphrase.Check(pass, "", ""); err != nil {
+		return nil, fmt.Errorf("%w; nothing was created", err)
+	}
+	v, err := p.p.Wait(ctx, dir, pass)
+	if err != nil {
+		return nil, err
+	}
+	return start(ctx, v)
+}
+
+// Enrolled reports whether the vault belongs to an organisation.
+func (a *App) Enrolled() bool { return a.v.Org() != nil }
+
+// syncer returns the App's connection to its server, made on first use.
+func (a *App) syncer() (*client.Syncer, error) {
+	if !a.Enrolled() {
+		return nil, ErrNotEnrolled
+	}
+	a.syncMu.Lock()
+	defer a.syncMu.Unlock()
+	if a.sync == nil {
+		s, err := client.NewSyncer(a.v)
+		if err != nil {
+			return nil, err
+		}
+		a.sync = s
+	}
+	return a.sync, nil
+}
+
+// Sync pushes what the server lacks and pulls what other devices wrote.
+func (a *App) Sync(ctx context.Context) (client.Stats, error) {
+	s, err := a.syncer()
+	if err != nil {
+		return client.Stats{}, err
+	}
+	return s.Sync(ctx)
+}
+
+// WatchSync keeps the vault in sync until ctx ends, calling report after
+// each round (what moved, or why it failed: offline, a refusal).
+func (a *App) WatchSync(ctx context.Context, report func(client.Stats, error)) error {
+	s, err := a.syncer()
+	if err != nil {
+		return err
+	}
+	return s.Watch(ctx, report)
+}
+
+// KickSync asks a running WatchSync to push a local change now.
+func (a *App) KickSync() {
+	a.syncMu.Lock()
+	s := a.sync
+	a.syncMu.Unlock()
+	if s != nil {
+		s.Kick()
+	}
+}
+
+// ApproveDevice approves the pairing request shown with code on a new
+// device of this vault's user, and returns that device's name.
+func (a *App) ApproveDevice(ctx context.Context, code string) (string, error) {
+	s, err := a.syncer()
+	if err != nil {
+		return "", err
+	}
+	return client.Approve(ctx, s, code)
+}
+
+// closeSync closes the server connection.
+func (a *App) closeSync() {
+	a.syncMu.Lock()
+	defer a.syncMu.Unlock()
+	if a.sync != nil {
+		a.sync.Close()
+		a.sync = nil
+	}
+}

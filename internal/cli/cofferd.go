@@ -1,0 +1,316 @@
+package cli
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/coffer-vault/coffer/internal/display"
+	"github.com/coffer-vault/coffer/policy"
+	"github.com/coffer-vault/coffer/sync/client"
+	"github.com/coffer-vault/coffer/sync/server"
+	"github.com/coffer-vault/coffer/sync/store/embedded"
+	vstore "github.com/coffer-vault/coffer/vault/store"
+)
+
+// CofferdMain runs the cofferd command line (the server and the admin's
+// commands) and returns the exit code.
+func CofferdMain(ctx context.Context, args []string, env Env) int {
+	root := &cobra.Command{
+		Use:           "cofferd",
+		Short:         "cofferd is Coffer's server: it stores ciphertext and relays it between an organisation's devices",
+		Version:       Version,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	admin := &cobra.Command{Use: "admin", Short: "The organisation's admin: create it, invite people, list and revoke devices"}
+	admin.AddCommand(cmdAdminInit(env), cmdAdminInvite(env), cmdAdminDevices(env), cmdAdminRevoke(env))
+	root.AddCommand(cmdServe(env), admin)
+	root.SetArgs(args)
+	root.SetIn(env.Stdin)
+	root.SetOut(env.Stdout)
+	root.SetErr(env.Stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	if strings.HasPrefix(err.Error(), "required flag") {
+		err = usageError{err}
+	}
+	fmt.Fprintf(env.Stderr, "cofferd: %s\n", message(err))
+	return exitCode(err)
+}
+
+func cmdServe(env Env) *cobra.Command {
+	var data, listen, certFile, keyFile string
+	var hosts []string
+	cmd := &cobra.Command{
+		Use:   "serve --data DIR --listen ADDR",
+		Short: "Run the server with embedded storage in DIR (SQLite and a folder of blobs)",
+		Long: `Run the server with embedded storage in DIR.
+
+On first start it makes DIR (0700), a self-signed TLS certificate (unless
+--tls-cert and --tls-key are given) and a one-time bootstrap token, written
+to DIR/bootstrap-token and printed with the TLS key's fingerprint: give both
+to 'cofferd admin init' on the admin's own machine.`,
+		Args: exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			if err := os.MkdirAll(data, 0o700); err != nil {
+				return err
+			}
+			log := slog.New(slog.NewTextHandler(env.Stderr, nil))
+			st, err := embedded.Open(ctx, data)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			cert, pin, err := server.LoadOrMakeTLS(data, certFile, keyFile, hosts)
+			if err != nil {
+				return err
+			}
+			srv, err := server.New(ctx, server.Config{Store: st, TLSKeyHash: pin, Logger: log})
+			if err != nil {
+				return err
+			}
+			token, err := srv.BootstrapToken(ctx)
+			if err != nil {
+				return err
+			}
+			if token != "" {
+				if err := vstore.WriteFileAtomic(filepath.Join(data, "bootstrap-token"), []byte(token+"\n"), 0o600); err != nil {
+					return err
+				}
+				fmt.Fprintf(env.Stdout, "bootstrap token: %s (also in %s)\n", token, filepath.Join(data, "bootstrap-token"))
+			}
+			fmt.Fprintf(env.Stdout, "TLS key fingerprint: %s\n", hex.EncodeToString(pin[:]))
+			ln, err := net.Listen("tcp", listen)
+			if err != nil {
+				return err
+			}
+			hs := &http.Server{
+				Handler:           srv.Handler(),
+				TLSConfig:         &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
+				ReadHeaderTimeout: 10 * time.Second,
+				ReadTimeout:       10 * time.Minute, // a 64 MiB object on a slow line
+				IdleTimeout:       2 * time.Minute,
+				ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+				BaseContext:       func(net.Listener) context.Context { return ctx },
+			}
+			fmt.Fprintf(env.Stdout, "listening on https://%s\n", ln.Addr())
+			log.Info("cofferd serving", "addr", ln.Addr().String(), "data", data)
+			go func() {
+				<-ctx.Done()
+				sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				_ = hs.Shutdown(sctx)
+			}()
+			if err := hs.ServeTLS(ln, "", ""); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&data, "data", "", "the server's data folder (required)")
+	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8443", "address to listen on")
+	cmd.Flags().StringVar(&certFile, "tls-cert", "", "TLS certificate (PEM) instead of the self-signed one")
+	cmd.Flags().StringVar(&keyFile, "tls-key", "", "its private key (PEM)")
+	cmd.Flags().StringSliceVar(&hosts, "host", nil, "host names and addresses for the self-signed certificate")
+	_ = cmd.MarkFlagRequired("data")
+	return cmd
+}
+
+func cmdAdminInit(env Env) *cobra.Command {
+	var serverURL, token, keyFile, orgName, fingerprint string
+	cmd := &cobra.Command{
+		Use:   "init --server URL --bootstrap TOKEN --key FILE [--org NAME]",
+		Short: "Create the organisation on a new server; its admin key goes to FILE, on this machine only",
+		Args:  exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var pin [32]byte
+			if fingerprint != "" {
+				b, err := hex.DecodeString(strings.ReplaceAll(fingerprint, ":", ""))
+				if err != nil || len(b) != 32 {
+					return usagef("--fingerprint: want the 64 hex digits cofferd serve printed")
+				}
+				copy(pin[:], b)
+			}
+			if _, err := os.Stat(keyFile); err == nil {
+				return fmt.Errorf("%s exists: an admin key is made once (keep it safe; it is the organisation's root)", keyFile)
+			}
+			pass, err := passphrase(env, true)
+			if err != nil {
+				return err
+			}
+			key, seen, err := client.Init(cmd.Context(), serverURL, strings.TrimSpace(token), orgName, pin)
+			if err != nil {
+				return err
+			}
+			if err := client.SaveAdminKey(keyFile, key, pass); err != nil {
+				return err
+			}
+			if fingerprint == "" {
+				fmt.Fprintf(env.Stderr, "cofferd: the server's TLS key fingerprint is %s: check it is the one cofferd serve printed\n", hex.EncodeToString(seen[:]))
+			}
+			fmt.Fprintf(env.Stdout, "Created the organisation %q (%s). Its admin key is in %s: keep it, and its passphrase, safe and offline.\n",
+				orgName, key.Org, keyFile)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&serverURL, "server", "", "the server (https://host:port)")
+	cmd.Flags().StringVar(&token, "bootstrap", "", "the server's one-time token (DIR/bootstrap-token)")
+	cmd.Flags().StringVar(&keyFile, "key", "", "where to write the admin key")
+	cmd.Flags().StringVar(&orgName, "org", "Coffer", "the organisation's name")
+	cmd.Flags().StringVar(&fingerprint, "fingerprint", "", "the TLS key fingerprint cofferd serve printed")
+	for _, f := range []string{"server", "bootstrap", "key"} {
+		_ = cmd.MarkFlagRequired(f)
+	}
+	return cmd
+}
+
+// adminFlags are the flags of every admin command after init.
+type adminFlags struct{ server, key string }
+
+func (f *adminFlags) add(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.server, "server", "", "the server (default: the one the key was made with)")
+	cmd.Flags().StringVar(&f.key, "key", "", "the admin key file (required)")
+	_ = cmd.MarkFlagRequired("key")
+}
+
+func (f *adminFlags) dial(ctx context.Context, env Env) (*client.Admin, error) {
+	pass, err := passphrase(env, false)
+	if err != nil {
+		return nil, err
+	}
+	k, err := client.LoadAdminKey(f.key, pass)
+	if err != nil {
+		return nil, err
+	}
+	if f.server != "" {
+		k.URL = f.server
+	}
+	return client.DialAdmin(ctx, k)
+}
+
+func cmdAdminInvite(env Env) *cobra.Command {
+	var f adminFlags
+	var email, role string
+	var expires time.Duration
+	cmd := &cobra.Command{
+		Use:   "invite --server URL --key FILE --email E --role ROLE [--expires DUR]",
+		Short: "Invite a person: prints the one-time invite code alone on its last line",
+		Args:  exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			r := policy.Role(role)
+			if r == policy.Owner || !policy.Known(r) {
+				return usagef("--role: one of admin, compliance, manager, member, risk, guest")
+			}
+			a, err := f.dial(cmd.Context(), env)
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			code, until, err := a.Invite(cmd.Context(), email, r, expires)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(env.Stdout, "Invite for %s (%s), valid until %s UTC; it works once. Send this code:\n%s\n",
+				email, role, until.UTC().Format("2006-01-02 15:04"), code)
+			return nil
+		},
+	}
+	f.add(cmd)
+	cmd.Flags().StringVar(&email, "email", "", "the person's e-mail")
+	cmd.Flags().StringVar(&role, "role", "member", "their role")
+	cmd.Flags().DurationVar(&expires, "expires", 7*24*time.Hour, "how long the code stays valid (at most 2160h)")
+	_ = cmd.MarkFlagRequired("email")
+	return cmd
+}
+
+func cmdAdminDevices(env Env) *cobra.Command {
+	var f adminFlags
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "devices --server URL --key FILE [--json]",
+		Short: "List the organisation's devices: user, name, last seen, address, audit trail",
+		Args:  exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			a, err := f.dial(cmd.Context(), env)
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			devs, err := a.Devices(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return json.NewEncoder(env.Stdout).Encode(devs)
+			}
+			tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "DEVICE\tUSER\tNAME\tLAST SEEN\tADDRESS\tAUDIT\tSTATE")
+			for _, d := range devs {
+				seen, state := "never", "active"
+				if d.LastSeen > 0 {
+					seen = time.Unix(d.LastSeen, 0).UTC().Format("2006-01-02 15:04")
+				}
+				if d.Revoked {
+					state = "revoked"
+				}
+				if d.AuditFlag != "" {
+					state += ", audit " + d.AuditFlag
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", d.ID.String()[:12], d.Email, display.Text(d.Name), seen, d.LastIP, d.AuditSeq, state)
+			}
+			return tw.Flush()
+		},
+	}
+	f.add(cmd)
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func cmdAdminRevoke(env Env) *cobra.Command {
+	var f adminFlags
+	var device, reason string
+	cmd := &cobra.Command{
+		Use:   "revoke --server URL --key FILE --device ID [--reason TEXT]",
+		Short: "Revoke a device: the server refuses it from its next request, other devices stop trusting it",
+		Args:  exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			a, err := f.dial(cmd.Context(), env)
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			id, err := a.FindDevice(device)
+			if err != nil {
+				return err
+			}
+			if err := a.Revoke(cmd.Context(), id, reason); err != nil {
+				return err
+			}
+			fmt.Fprintf(env.Stdout, "Revoked %s.\n", id)
+			return nil
+		},
+	}
+	f.add(cmd)
+	cmd.Flags().StringVar(&device, "device", "", "the device ID (or a unique prefix of it)")
+	cmd.Flags().StringVar(&reason, "reason", "revoked by the admin", "why, for the log")
+	_ = cmd.MarkFlagRequired("device")
+	return cmd
+}

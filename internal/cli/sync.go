@@ -1,0 +1,158 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/coffer-vault/coffer/app"
+	"github.com/coffer-vault/coffer/internal/display"
+	"github.com/coffer-vault/coffer/sync/client"
+	"github.com/coffer-vault/coffer/sync/wire"
+	"github.com/coffer-vault/coffer/vault"
+)
+
+func cmdEnroll(env Env) *cobra.Command {
+	var dir, server, invite, name, deviceName string
+	cmd := &cobra.Command{
+		Use:   "enroll --vault DIR --server URL --invite CODE [--name \"Full Name\"]",
+		Short: "Join your organisation with an invite code (a further device of yours shows a pairing code)",
+		Long: `Join your organisation with the invite code your admin sent.
+
+The first device of a person becomes their vault in DIR. For a further
+device of someone already enrolled, enroll shows a pairing code and waits
+until 'coffer device approve --vault DIR CODE' runs on one of their
+enrolled devices; their keys then travel, encrypted, to this device only.`,
+		Args: exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			inv, err := wire.ParseInvite(invite)
+			if err != nil {
+				return usagef("%v", err)
+			}
+			if server != "" && server != inv.ServerURL {
+				return fmt.Errorf("the invite is for %s, not %s: use the server the invite names", inv.ServerURL, server)
+			}
+			if _, err := os.Stat(dir); err == nil {
+				if entries, _ := os.ReadDir(dir); len(entries) > 0 && !vaultExists(dir) {
+					return fmt.Errorf("%s is not empty: enroll makes a new vault, in an empty or new folder", dir)
+				}
+			}
+			pass, err := passphrase(env, !vaultExists(dir))
+			if err != nil {
+				return err
+			}
+			a, err := app.Enroll(ctx, client.Enrollment{Dir: dir, Invite: invite, Name: name, DeviceName: deviceName, Passphrase: pass})
+			if errors.Is(err, client.ErrPairingNeeded) {
+				return pairThisDevice(ctx, env, dir, invite, deviceName, pass)
+			}
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			fmt.Fprintf(env.Stdout, "Enrolled %s as %s in %s.\n", display.Text(a.Vault().DeviceName()), a.Vault().Owner().Email, dir)
+			return nil
+		},
+	}
+	vaultFlag(cmd, &dir)
+	cmd.Flags().StringVar(&server, "server", "", "the organisation's server, as the invite names it")
+	cmd.Flags().StringVar(&invite, "invite", "", "the invite code (COFFER1-…)")
+	cmd.Flags().StringVar(&name, "name", "", "your full name, as watermarks show it")
+	cmd.Flags().StringVar(&deviceName, "device-name", "", "this device's name (default: the host name)")
+	_ = cmd.MarkFlagRequired("invite")
+	return cmd
+}
+
+// pairThisDevice asks to join as a further device of an enrolled person
+// and waits for one of their devices to approve.
+func pairThisDevice(ctx context.Context, env Env, dir, invite, deviceName, pass string) error {
+	p, err := app.RequestPairing(ctx, invite, deviceName)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "This e-mail has an enrolled device already. On one of its devices, run:\n\n"+
+		"    coffer device approve --vault DIR %s\n\nWaiting for the approval (15 minutes)…\n", p.Code())
+	a, err := p.Wait(ctx, dir, pass)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	fmt.Fprintf(env.Stdout, "Paired: %s is now a device of %s, vault in %s.\n", display.Text(a.Vault().DeviceName()), a.Vault().Owner().Email, dir)
+	return nil
+}
+
+func cmdDevice(env Env) *cobra.Command {
+	cmd := &cobra.Command{Use: "device", Short: "Devices of your organisation"}
+	var dir string
+	approve := &cobra.Command{
+		Use:   "approve --vault DIR CODE",
+		Short: "Approve a new device of yours by the pairing code it shows",
+		Args:  exactArgs(1, "the pairing CODE"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withVault(cmd, env, dir, func(a *app.App) error {
+				name, err := a.ApproveDevice(cmd.Context(), args[0])
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(env.Stdout, "Approved %s: it receives your keys and syncs your folders.\n", display.Text(name))
+				return nil
+			})
+		},
+	}
+	vaultFlag(approve, &dir)
+	cmd.AddCommand(approve)
+	return cmd
+}
+
+func cmdSync(env Env) *cobra.Command {
+	var dir string
+	var watch, asJSON bool
+	cmd := &cobra.Command{
+		Use:   "sync --vault DIR [--watch] [--json]",
+		Short: "Push this device's changes and pull the others' (--watch: keep at it)",
+		Args:  exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return withVault(cmd, env, dir, func(a *app.App) error {
+				print := func(st client.Stats) {
+					if asJSON {
+						fmt.Fprintf(env.Stdout, "%s\n", client.MarshalStats(st))
+						return
+					}
+					fmt.Fprintf(env.Stdout, "%s  up %d versions (%d bytes), down %d versions (%d bytes), %d conflicts\n",
+						time.Now().UTC().Format("15:04:05"), st.VersionsUp, st.BytesUp, st.VersionsDown, st.BytesDown, st.Conflicts)
+				}
+				if !watch {
+					st, err := a.Sync(cmd.Context())
+					if err != nil {
+						return err
+					}
+					print(st)
+					return nil
+				}
+				err := a.WatchSync(cmd.Context(), func(st client.Stats, err error) {
+					if err != nil {
+						fmt.Fprintf(env.Stderr, "coffer: sync: %s (retrying)\n", message(err))
+						return
+					}
+					if st != (client.Stats{}) {
+						print(st)
+					}
+				})
+				if errors.Is(err, context.Canceled) {
+					return nil
+				}
+				return err
+			})
+		},
+	}
+	vaultFlag(cmd, &dir)
+	cmd.Flags().BoolVar(&watch, "watch", false, "keep syncing until interrupted")
+	cmd.Flags().BoolVar(&asJSON, "json", false, `print {"bytes_up":…,"bytes_down":…,"versions_up":…,"versions_down":…,"conflicts":…}`)
+	return cmd
+}
+
+func vaultExists(dir string) bool { return vault.Exists(dir) }
