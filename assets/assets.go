@@ -60,9 +60,6 @@ func WatermarkFallbacks() [][]byte { return [][]byte{unicodeFont, hangul} }
 // modify them.
 func TextFonts() [][]byte { return [][]byte{gomono.TTF, emoji, textSans, unicodeFont, hangul} }
 
-// TextFont returns Go Mono, the first of TextFonts.
-func TextFont() []byte { return gomono.TTF }
-
 //go:embed icon/coffer.png
 var icon []byte
 
