@@ -101,13 +101,13 @@ func (a *App) Preview(ctx context.Context, folder, name string, opts PreviewOpti
 }
 
 // watermarker returns the App's watermark stamper, made on first use:
-// parsing its fonts (Go Bold, and the Unicode font for other scripts)
+// parsing its fonts (Go Bold, and the fallbacks for other scripts)
 // takes tens of milliseconds, too long for every page turned.
 func (a *App) watermarker() (*watermark.Stamper, error) {
 	a.stampMu.Lock()
 	defer a.stampMu.Unlock()
 	if a.stamp == nil {
-		st, err := watermark.NewStamper(assets.WatermarkFont(), assets.UnicodeFont())
+		st, err := watermark.NewStamper(assets.WatermarkFont(), assets.WatermarkFallbacks()...)
 		if err != nil {
 			return nil, err
 		}
