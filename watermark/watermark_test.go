@@ -96,6 +96,26 @@ func TestGolden(t *testing.T) {
 	golden(t, img, filepath.Join("testdata", "a4-75dpi.png"))
 }
 
+// TestGoldenDarkPage compares a stamped page, black above and a colour
+// gradient below, with a reviewed image: light text on the black, dark or
+// light by the colour under it on the gradient.
+func TestGoldenDarkPage(t *testing.T) {
+	img := image.NewRGBA(image.Rect(0, 0, 620, 877))
+	for y := range 877 {
+		for x := range 620 {
+			c := color.RGBA{A: 255}
+			if y >= 500 {
+				c = color.RGBA{R: uint8(x * 255 / 619), G: uint8((y - 500) * 255 / 376), B: 128, A: 255}
+			}
+			img.SetRGBA(x, y, c)
+		}
+	}
+	if err := stamper(t).Stamp(img, spec()); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, img, filepath.Join("testdata", "a4-75dpi-dark.png"))
+}
+
 // TestNamesInEveryScript stamps pages for users named in every script
 // the fonts promise, Korean included: each is drawn (shaped, in bidi
 // order) without a missing glyph; the Chinese, Arabic and Korean ones
