@@ -11,6 +11,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/dustin/go-humanize"
 	"github.com/go-text/typesetting/di"
 	"github.com/go-text/typesetting/harfbuzz"
 	"golang.org/x/image/math/fixed"
@@ -34,7 +35,23 @@ const (
 	// textMaxLines bounds the lines (after wrapping) a text preview
 	// keeps, 3,448 pages: a last line says what was left out.
 	textMaxLines = 200_000
+	// textMaxBytes bounds the bytes of a text or CSV file a preview
+	// decodes (at most three times as many once decoded): more than
+	// textMaxLines lines of any text but one of long runs of marks.
+	textMaxBytes = 16 << 20
 )
+
+// head returns the part of data a preview decodes, and a line saying what
+// is left out, or "" when nothing is.
+func head(data []byte) ([]byte, string) {
+	if len(data) <= textMaxBytes {
+		return data, ""
+	}
+	// An even cut keeps UTF-16 whole; a UTF-8 letter cut in two shows as
+	// U+FFFD.
+	return data[:textMaxBytes], fmt.Sprintf("… the last %s of the file not shown: a preview reads its first %s",
+		humanize.IBytes(uint64(len(data)-textMaxBytes)), humanize.IBytes(textMaxBytes))
+}
 
 // textLine is one line of a page: a piece of a paragraph, and the
 // paragraph's direction (a right-to-left paragraph's lines are set from
@@ -79,7 +96,11 @@ func textFonts(fonts *TextFonts) (*TextFonts, error) {
 // openText decodes data (decodeText: byte-order mark, UTF-16, UTF-8 or
 // Windows-1252) and sets it in pages.
 func openText(data []byte, opts Options) (Document, error) {
+	data, cut := head(data)
 	text, _ := decodeText(data)
+	if cut != "" {
+		text += "\n" + cut
+	}
 	return openLines(text, opts)
 }
 
@@ -91,24 +112,29 @@ func openLines(text string, opts Options) (Document, error) {
 		return nil, err
 	}
 	d := &textDoc{maxPixels: opts.MaxPixels, shaper: fonts.shaper}
-	paras := splitLines(text)
-	for i, p := range paras {
+	for rest := text; ; {
+		p, after, ok := nextLine(rest)
+		if !ok {
+			return d, nil
+		}
 		p = visible(p)
 		dir := textshape.DirOf(p)
 		for _, l := range wrap(p, charsPerLine) {
 			if len(d.lines) == textMaxLines-1 {
 				d.lines = append(d.lines, textLine{text: fmt.Sprintf(
-					"… %d more lines not shown: a preview shows the first %d", len(paras)-i, textMaxLines-1)})
+					"… the last %s of the text not shown: a preview shows its first %d lines",
+					humanize.IBytes(uint64(len(rest))), textMaxLines-1)})
 				return d, nil
 			}
 			d.lines = append(d.lines, textLine{text: l, dir: dir})
 		}
+		rest = after
 	}
-	return d, nil
 }
 
 // openCSV sets a CSV file as an aligned table of text.
 func openCSV(data []byte, opts Options) (Document, error) {
+	data, cut := head(data)
 	text, _ := decodeText(data)
 	r := csv.NewReader(strings.NewReader(text))
 	r.FieldsPerRecord = -1
@@ -138,6 +164,7 @@ func openCSV(data []byte, opts Options) (Document, error) {
 		}
 		b.WriteByte('\n')
 	}
+	b.WriteString(cut)
 	return openLines(b.String(), opts)
 }
 

@@ -228,6 +228,8 @@ func TestWrap(t *testing.T) {
 		{"abcde\u0301f", 5, []string{"abcde\u0301", "f"}},
 		{"abcdef\u0301", 5, []string{"abcde", "f\u0301"}},
 		{"陈", 1, []string{"陈"}},
+		// A letter with more marks than a line may hold is cut.
+		{"a" + strings.Repeat("\u0301", 9), 2, []string{"a" + strings.Repeat("\u0301", 7), "\u0301\u0301"}},
 	} {
 		if got := wrap(c.in, c.n); !slices.Equal(got, c.want) {
 			t.Errorf("wrap(%q, %d) = %q, want %q", c.in, c.n, got, c.want)
@@ -282,11 +284,23 @@ func TestTextLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	ls := lines(t, d)
-	if len(ls) != textMaxLines || !strings.Contains(ls[len(ls)-1], "more lines not shown") {
+	if len(ls) != textMaxLines || !strings.Contains(ls[len(ls)-1], "the last 11 B of the text not shown") {
 		t.Errorf("%d lines, last %q", len(ls), ls[len(ls)-1])
 	}
 	if _, err := d.Render(context.Background(), d.Pages()-1, 72); err != nil {
 		t.Error(err)
+	}
+	// Of a file larger than a preview decodes, the start is shown and
+	// the rest named.
+	line := strings.Repeat("陈美玲市", 10) + "\n" // 121 bytes, 80 columns
+	big := bytes.Repeat([]byte(line), textMaxBytes/len(line)+1000)
+	d, err = openText(big, Options{MaxPixels: DefaultMaxPixels})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ls = lines(t, d)
+	if last := ls[len(ls)-1]; len(ls) > textMaxLines || !strings.HasPrefix(last, "… the last 118 KiB of the file not shown: a preview reads its first 16 MiB") {
+		t.Errorf("%d lines, last %q", len(ls), last)
 	}
 }
 

@@ -125,36 +125,43 @@ func mostlyUTF8(data []byte) bool {
 	return bad*8 < multi
 }
 
-// splitLines cuts text into paragraphs (lines as their author wrote
-// them) at every line end: CR LF, CR, LF,
-// NEL (U+0085), vertical tab, form feed, and the Unicode line and
-// paragraph separators (U+2028, U+2029). A line end that closes the text
-// makes no empty last line.
-func splitLines(text string) []string {
-	var out []string
-	start := 0
+// nextLine returns text's first paragraph (a line as its author wrote
+// it) and the text after its line end: CR LF, CR, LF, NEL (U+0085),
+// vertical tab, form feed, or the Unicode line and paragraph separators
+// (U+2028, U+2029). ok is false when text is empty: a line end that
+// closes the text makes no empty last line.
+func nextLine(text string) (line, rest string, ok bool) {
+	if text == "" {
+		return "", "", false
+	}
 	for i := 0; i < len(text); {
 		r, size := utf8.DecodeRuneInString(text[i:])
 		switch r {
 		case '\n', '\v', '\f', '\u0085', '\u2028', '\u2029':
-			out = append(out, text[start:i])
-			i += size
-			start = i
+			return text[:i], text[i+size:], true
 		case '\r':
-			out = append(out, text[start:i])
-			i += size
-			if i < len(text) && text[i] == '\n' {
-				i++
+			rest = text[i+size:]
+			if rest != "" && rest[0] == '\n' {
+				rest = rest[1:]
 			}
-			start = i
-		default:
-			i += size
+			return text[:i], rest, true
 		}
+		i += size
 	}
-	if start < len(text) {
-		out = append(out, text[start:])
+	return text, "", true
+}
+
+// splitLines cuts text into paragraphs (nextLine).
+func splitLines(text string) []string {
+	var out []string
+	for {
+		line, rest, ok := nextLine(text)
+		if !ok {
+			return out
+		}
+		out = append(out, line)
+		text = rest
 	}
-	return out
 }
 
 // tabWidth is the distance between tab stops, in cells.
@@ -228,22 +235,24 @@ func cellWidth(s string) int {
 
 // wrap cuts a paragraph into lines of at most n columns: after the last
 // space that leaves the line at least half full, or else at the column
-// limit, never before a combining mark or another rune of no width. A
-// letter wider than n takes a line of its own.
+// limit, not before a combining mark or another rune of no width unless
+// the line already holds 4n runes (which bounds the work of shaping a
+// line of hostile text). A letter wider than n takes a line of its own.
 func wrap(p string, n int) []string {
-	if len(p) <= n || cellWidth(p) <= n {
+	if len(p) <= n || cellWidth(p) <= n && utf8.RuneCountInString(p) <= 4*n {
 		return []string{p}
 	}
 	var out []string
 	for p != "" {
-		col, cut, space := 0, len(p), -1
+		col, cut, space, runes := 0, len(p), -1, 0
 		for i, r := range p {
 			w := cells(r)
-			if i > 0 && w > 0 && col+w > n {
+			if i > 0 && (w > 0 && col+w > n || runes >= 4*n) {
 				cut = i
 				break
 			}
 			col += w
+			runes++
 			if r == ' ' && col >= n/2 {
 				space = i + 1
 			}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"image"
 	"image/color"
+	"image/draw"
 	"image/png"
 	"math"
 
@@ -23,13 +24,20 @@ import (
 // scaled onto the page. (The outline walk is go-text/render's, which is
 // BSD-licensed.)
 type painter struct {
-	page *image.RGBA
-	ras  vector.Rasterizer
-	ink  *image.Uniform
+	page    *image.RGBA
+	ras     vector.Rasterizer
+	ink     *image.Uniform
+	decoded map[glyphKey]*image.RGBA // bitmaps decoded and scaled for this page
+}
+
+type glyphKey struct {
+	face *font.Face
+	gid  font.GID
+	size image.Point // as scaled
 }
 
 func newPainter(page *image.RGBA, ink color.RGBA) *painter {
-	return &painter{page: page, ink: image.NewUniform(ink)}
+	return &painter{page: page, ink: image.NewUniform(ink), decoded: map[glyphKey]*image.RGBA{}}
 }
 
 // line draws line set at em pixels per em with its pen starting at x and
@@ -46,6 +54,7 @@ func (p *painter) line(line textshape.Line, em, x, y float64) {
 	p.ras.Reset(b.Dx(), bottom-top)
 	oy := y - float64(top)
 	type bitmapAt struct {
+		key    glyphKey
 		g      font.GlyphBitmap
 		bounds image.Rectangle
 	}
@@ -64,14 +73,14 @@ func (p *painter) line(line textshape.Line, em, x, y float64) {
 				x0, y0 := float64(gx), float64(gy)-fixedToFloat(g.YBearing)
 				r := image.Rect(int(math.Round(x0)), int(math.Round(y0)),
 					int(math.Round(x0+fixedToFloat(g.Width))), int(math.Round(y0-fixedToFloat(g.Height))))
-				bitmaps = append(bitmaps, bitmapAt{d, r.Add(image.Pt(b.Min.X, top))})
+				bitmaps = append(bitmaps, bitmapAt{glyphKey{face: run.Face, gid: g.GlyphID}, d, r.Add(image.Pt(b.Min.X, top))})
 			}
 			pen += fixedToFloat(g.XAdvance)
 		}
 	}
 	p.ras.Draw(band, band.Bounds(), p.ink, image.Point{})
 	for _, bm := range bitmaps {
-		p.bitmap(bm.g, bm.bounds)
+		p.bitmap(bm.key, bm.g, bm.bounds)
 	}
 }
 
@@ -107,15 +116,26 @@ func (p *painter) outline(o font.GlyphOutline, scale, x, y float32) {
 }
 
 // bitmap scales a PNG glyph (the only bitmap format the embedded emoji
-// font has) into r on the page; a bitmap that does not decode, or would
-// be larger than 4 em-squares of a 300 dpi page, is left out.
-func (p *painter) bitmap(g font.GlyphBitmap, r image.Rectangle) {
+// font has) into r on the page, decoding and scaling each glyph once a
+// page; a bitmap
+// that does not decode, or would be larger than 512 pixels a side, is
+// left out.
+func (p *painter) bitmap(key glyphKey, g font.GlyphBitmap, r image.Rectangle) {
 	if g.Format != font.PNG || r.Empty() || r.Dx() > 512 || r.Dy() > 512 {
 		return
 	}
-	img, err := png.Decode(bytes.NewReader(g.Data))
-	if err != nil {
+	key.size = r.Size()
+	img, ok := p.decoded[key]
+	if !ok {
+		if src, err := png.Decode(bytes.NewReader(g.Data)); err == nil {
+			scaled := image.NewRGBA(image.Rectangle{Max: key.size})
+			xdraw.BiLinear.Scale(scaled, scaled.Rect, src, src.Bounds(), xdraw.Src, nil)
+			img = scaled
+		}
+		p.decoded[key] = img
+	}
+	if img == nil {
 		return
 	}
-	xdraw.BiLinear.Scale(p.page, r, img, img.Bounds(), xdraw.Over, nil)
+	draw.Draw(p.page, r, img, image.Point{}, draw.Over)
 }
