@@ -81,6 +81,7 @@ type App struct {
 	view         viewing        // the document a viewer has open
 	stampMu      sync.Mutex
 	stamp        *watermark.Stamper // draws previews' watermarks; made on first use
+	textFonts    *preview.TextFonts // sets text previews; made on first use, under stampMu
 	copiesMu     sync.Mutex
 	copies       string       // folder of copies made for other applications
 	copiesLock   *flock.Flock // held while copies exists: see copies.go

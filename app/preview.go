@@ -101,19 +101,34 @@ func (a *App) Preview(ctx context.Context, folder, name string, opts PreviewOpti
 }
 
 // watermarker returns the App's watermark stamper, made on first use:
-// parsing its fonts (Go Bold, and the Unicode font for other scripts)
+// parsing its fonts (Go Bold, and the fallbacks for other scripts)
 // takes tens of milliseconds, too long for every page turned.
 func (a *App) watermarker() (*watermark.Stamper, error) {
 	a.stampMu.Lock()
 	defer a.stampMu.Unlock()
 	if a.stamp == nil {
-		st, err := watermark.NewStamper(assets.WatermarkFont(), assets.UnicodeFont())
+		st, err := watermark.NewStamper(assets.WatermarkFont(), assets.WatermarkFallbacks()...)
 		if err != nil {
 			return nil, err
 		}
 		a.stamp = st
 	}
 	return a.stamp, nil
+}
+
+// previewFonts returns the fonts text previews are set in, parsed on
+// first use: about 30 ms and 30 MB, too much for every document opened.
+func (a *App) previewFonts() (*preview.TextFonts, error) {
+	a.stampMu.Lock()
+	defer a.stampMu.Unlock()
+	if a.textFonts == nil {
+		f, err := preview.NewTextFonts()
+		if err != nil {
+			return nil, err
+		}
+		a.textFonts = f
+	}
+	return a.textFonts, nil
 }
 
 func (a *App) render(ctx context.Context, f vault.Folder, ver vault.Version, opts PreviewOptions) (*image.RGBA, int, error) {
@@ -149,7 +164,14 @@ func (a *App) openDocument(ctx context.Context, f vault.Folder, ver vault.Versio
 		return nil, release, fmt.Errorf("%s is %d MiB, over the %d MiB preview limit", display.Name(ver.Name), ver.Size>>20, MaxPreviewBytes>>20)
 	}
 	var popts preview.Options
-	if preview.KindOf(ver.Type, ver.Name) == preview.PDF {
+	switch preview.KindOf(ver.Type, ver.Name) {
+	case preview.Text, preview.CSV, preview.Spreadsheet:
+		fonts, err := a.previewFonts()
+		if err != nil {
+			return nil, release, err
+		}
+		popts.Text = fonts
+	case preview.PDF:
 		r, done, err := a.pdfRenderer(ctx)
 		if err != nil {
 			return nil, release, err

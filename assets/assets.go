@@ -32,9 +32,33 @@ var unicodeFont []byte
 // The slice is shared: do not modify it.
 func UnicodeFont() []byte { return unicodeFont }
 
-// TextFont returns the monospaced font text, CSV and Markdown previews are
-// set in: Go Mono.
-func TextFont() []byte { return gomono.TTF }
+//go:embed fonts/CofferTextSans.ttf
+var textSans []byte
+
+//go:embed fonts/CofferHangul.ttf
+var hangul []byte
+
+//go:embed fonts/CofferEmoji.ttf
+var emoji []byte
+
+// HangulFont returns the TrueType font Korean is drawn with, on screen:
+// Hangul syllables and jamo from NanumGothic (fonts/README.md). The slice
+// is shared: do not modify it.
+func HangulFont() []byte { return hangul }
+
+// WatermarkFallbacks returns the fonts a screen watermark falls back on
+// for letters WatermarkFont lacks, the first preferred: UnicodeFont, then
+// HangulFont. The slices are shared: do not modify them.
+func WatermarkFallbacks() [][]byte { return [][]byte{unicodeFont, hangul} }
+
+// TextFonts returns the fonts text, CSV and Markdown previews are set
+// in, the first preferred for each letter: Go Mono (monospaced, regular:
+// Latin, Greek, Cyrillic), colour emoji (Noto Color Emoji, U+1F000 and
+// above), DejaVu Sans regular (Hebrew, Arabic, Vietnamese, symbols, box
+// drawing, control pictures), UnicodeFont (Chinese, Japanese) and
+// HangulFont (Korean). See fonts/README.md. The slices are shared: do not
+// modify them.
+func TextFonts() [][]byte { return [][]byte{gomono.TTF, emoji, textSans, unicodeFont, hangul} }
 
 //go:embed icon/coffer.png
 var icon []byte

@@ -57,3 +57,45 @@ func TestUnicodeFont(t *testing.T) {
 		}
 	}
 }
+
+// TestTextFonts checks that the text preview fonts together cover the
+// scripts they promise, and the watermark's fallbacks Korean.
+func TestTextFonts(t *testing.T) {
+	var faces []*font.Face
+	for i, b := range TextFonts() {
+		f, err := font.ParseTTF(bytes.NewReader(b))
+		if err != nil {
+			t.Fatalf("text font %d: %v", i+1, err)
+		}
+		faces = append(faces, f)
+	}
+	has := func(faces []*font.Face, r rune) bool {
+		for _, f := range faces {
+			if _, ok := f.NominalGlyph(r); ok {
+				return true
+			}
+		}
+		return false
+	}
+	for _, s := range []string{"The quick brown fox", "Ωμέγα Привет", "김민준 서울특별시 ㄱㅎ", "陈美玲 山田はなこ カタカナ", "דוד בן-גוריון",
+		"محمد الأحمد ٢٠٢٦", "Nguyễn Văn Đức", "😀👍🎉📈🔒✅❌🇫", "┌─┬─┐│└┘", "\uFFFD€₪"} {
+		for _, r := range s {
+			if !has(faces, r) {
+				t.Errorf("no text font has %U %q (in %q)", r, r, s)
+			}
+		}
+	}
+	var fallbacks []*font.Face
+	for _, b := range WatermarkFallbacks() {
+		f, err := font.ParseTTF(bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fallbacks = append(fallbacks, f)
+	}
+	for _, r := range "김민준 이서연 박지훈" {
+		if !has(fallbacks, r) {
+			t.Errorf("no watermark fallback has %U %q", r, r)
+		}
+	}
+}

@@ -13,10 +13,14 @@ import (
 // must never exceed the pixel limit.
 func FuzzOpen(f *testing.F) {
 	names := []string{"x.png", "x.txt", "x.csv", "x.xlsx", "x.md", "x.gif"}
+	fonts, err := preview.NewTextFonts()
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, data []byte, kind uint8) {
 		name := names[int(kind)%len(names)]
 		const limit = 2_000_000
-		d, err := preview.Open(context.Background(), data, "", name, preview.Options{MaxPixels: limit})
+		d, err := preview.Open(context.Background(), data, "", name, preview.Options{MaxPixels: limit, Text: fonts})
 		if err != nil {
 			return
 		}

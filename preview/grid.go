@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/dustin/go-humanize"
 	"github.com/xuri/excelize/v2"
@@ -24,7 +23,8 @@ const (
 	// xlsxMaxCols is how many columns with values a preview shows of a
 	// sheet: the leftmost ones. Empty columns are skipped.
 	xlsxMaxCols = 64
-	// xlsxMaxCellRunes is where a cell's text is clipped.
+	// xlsxMaxCellRunes is where a cell's text is clipped, in columns (a
+	// Chinese letter takes two).
 	xlsxMaxCellRunes = 16
 	// xlsxMaxCells bounds the cells excelize materialises for the rows
 	// read, over all sheets: it hands over a row as a slice reaching its
@@ -223,7 +223,7 @@ func (g *sheetGrid) write(b *strings.Builder) {
 	for _, r := range g.rows {
 		for _, c := range r.cells {
 			if i, ok := slices.BinarySearch(g.cols, c.col); ok {
-				widths[i] = max(widths[i], utf8.RuneCountInString(c.text))
+				widths[i] = max(widths[i], cellWidth(c.text))
 			}
 		}
 	}
@@ -231,7 +231,7 @@ func (g *sheetGrid) write(b *strings.Builder) {
 	if len(g.rows) > 0 {
 		label = max(label, len(strconv.Itoa(g.rows[len(g.rows)-1].num)))
 	}
-	pad := func(s string, w int) string { return s + strings.Repeat(" ", w-utf8.RuneCountInString(s)) }
+	pad := func(s string, w int) string { return s + strings.Repeat(" ", max(0, w-cellWidth(s))) }
 	line := func(num string, cells []gridCell) {
 		var l strings.Builder
 		l.WriteString(strings.Repeat(" ", label-len(num)) + num)

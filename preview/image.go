@@ -61,7 +61,8 @@ type imageDoc struct {
 }
 
 // openImage checks the declared size before decoding anything, so a small
-// file claiming 100k × 100k pixels is refused without allocating them.
+// file claiming 100k × 100k pixels is refused without allocating them, and
+// turns the image upright as its EXIF Orientation says (orient.go).
 func openImage(data []byte, maxPixels int) (Document, error) {
 	for _, c := range codecs() {
 		if !c.magic(data) {
@@ -81,7 +82,7 @@ func openImage(data []byte, maxPixels int) (Document, error) {
 		rgba := image.NewRGBA(image.Rect(0, 0, img.Bounds().Dx(), img.Bounds().Dy()))
 		checkerboard(rgba)
 		draw.Draw(rgba, rgba.Bounds(), img, img.Bounds().Min, draw.Over)
-		return &imageDoc{img: rgba}, nil
+		return &imageDoc{img: orient(rgba, exifOrientation(c.name, data))}, nil
 	}
 	return nil, fmt.Errorf("%w: not an image format Coffer reads (PNG, JPEG, GIF, WebP, TIFF, BMP)", ErrCorrupt)
 }

@@ -46,6 +46,9 @@ type PDFOpener interface {
 type Options struct {
 	MaxPixels int       // 0 means DefaultMaxPixels
 	PDF       PDFOpener // nil: PDFs are ErrUnsupported
+	// Text sets text, CSV, Markdown and spreadsheets; nil parses the
+	// fonts for this document alone (see TextFonts).
+	Text *TextFonts
 }
 
 // Kind is the family of renderer a document needs.
@@ -103,11 +106,11 @@ func Open(ctx context.Context, data []byte, mediaType, name string, opts Options
 	case Image:
 		return openImage(data, opts.MaxPixels)
 	case CSV:
-		return openCSV(data, opts.MaxPixels)
+		return openCSV(data, opts)
 	case Spreadsheet:
-		return openXLSX(ctx, data, opts.MaxPixels)
+		return openXLSX(ctx, data, opts)
 	case Text:
-		return openText(data, opts.MaxPixels)
+		return openText(data, opts)
 	}
 	return nil, ErrUnsupported
 }

@@ -67,12 +67,12 @@ func checkXLSXSize(data []byte) (largest int64, err error) {
 
 // openXLSX sets every sheet of a workbook as a grid of cells in pages of
 // text.
-func openXLSX(ctx context.Context, data []byte, maxPixels int) (Document, error) {
+func openXLSX(ctx context.Context, data []byte, opts Options) (Document, error) {
 	text, err := xlsxText(ctx, data)
 	if err != nil {
 		return nil, err
 	}
-	return openText([]byte(text), maxPixels)
+	return openLines(text, opts)
 }
 
 // xlsxText sets every sheet of a workbook as a grid of cells: a header

@@ -32,7 +32,7 @@ func oracleRotate(src *image.RGBA, deg float64) *image.RGBA {
 // TestRotateMatchesBiLinear compares rotate with x/image's BiLinear on
 // real watermark text blocks at several angles and sizes.
 func TestRotateMatchesBiLinear(t *testing.T) {
-	st, err := NewStamper(assets.WatermarkFont(), assets.UnicodeFont())
+	st, err := NewStamper(assets.WatermarkFont(), assets.WatermarkFallbacks()...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,8 +1,12 @@
 // Package watermark draws a viewer's identity into the pixels of a page:
 // name, e-mail, device, UTC time and the view's trace code, tiled over the
 // whole page, rotated and semi-transparent, so that a photo or screenshot of
-// any part of the page names who saw it. It works on images only; what a
-// page is, is package preview's business.
+// any part of the page names who saw it. Each pixel of the text takes the
+// tone that stands out from the page under it — dark on a light page, light
+// on a dark one — and, where the page is near mid-grey and neither tone
+// differs much from it, more opacity, so the mark stands out about as much
+// from a black slide, a grey chart or a dark photo as from white paper. It
+// works on images only; what a page is, is package preview's business.
 package watermark
 
 import (
@@ -33,7 +37,9 @@ type Spec struct {
 	Opacity float64
 	// Angle of the text in degrees, counter-clockwise (0 means 30).
 	Angle float64
-	// Color of the text (zero means a dark red).
+	// Color of the text on light pages (zero means a dark red). On dark
+	// parts of a page the text takes a tone of the same hue on the other
+	// side of mid-grey (Spec.Tones).
 	Color color.RGBA
 	// TextHeight is the height of one line in pixels (0 means 1/40 of the
 	// page's shorter side, at least 12).
@@ -82,6 +88,25 @@ func (s Spec) withDefaults(bounds image.Rectangle) Spec {
 	}
 	return s
 }
+
+// Tones returns the two tones the text is drawn in — Color, and the same
+// hue three quarters of the way to white (or, for a light Color, to
+// black) — and the luminance (0..255, BT.709 weights) below which a page
+// pixel takes the lighter one: halfway between theirs, so each pixel gets
+// the tone farther from it.
+func (s Spec) Tones() (onLight, onDark color.RGBA, threshold int) {
+	c := s.Color
+	toward := func(v, end uint8) uint8 { return uint8((int(v) + 3*int(end)) / 4) }
+	if luma(c.R, c.G, c.B) < 128 {
+		other := color.RGBA{R: toward(c.R, 255), G: toward(c.G, 255), B: toward(c.B, 255), A: 255}
+		return c, other, (luma(c.R, c.G, c.B) + luma(other.R, other.G, other.B)) / 2
+	}
+	other := color.RGBA{R: toward(c.R, 0), G: toward(c.G, 0), B: toward(c.B, 0), A: 255}
+	return other, c, (luma(c.R, c.G, c.B) + luma(other.R, other.G, other.B)) / 2
+}
+
+// luma is a pixel's luminance, 0..255, with BT.709's weights in 1/256ths.
+func luma(r, g, b uint8) int { return (54*int(r) + 183*int(g) + 19*int(b)) >> 8 }
 
 // Stamper draws watermarks. It is safe for concurrent use. It keeps the
 // last sprite it made, so the pages of one view (one spec) are stamped
@@ -151,16 +176,49 @@ func (st *Stamper) Stamp(img *image.RGBA, s Spec) error {
 
 // sprite is a rotated, faded text block kept as runs of visible pixels:
 // most of a rotated block is transparent, and skipping it makes stamping a
-// page several times faster than compositing whole rectangles.
+// page several times faster than compositing whole rectangles. A pixel is
+// its coverage times the opacity; its tone is chosen from the page under it
+// when it is drawn.
 type sprite struct {
 	w, h         int
 	flatW, flatH int
 	runs         []run
+	// By the luminance of the page pixel under it (0..255): the tone a
+	// pixel takes, and the gain on its opacity, in 1/256ths.
+	tone [256]color.RGBA
+	gain [256]uint16
+}
+
+// maxGain bounds how much more opaque the mark gets on mid-grey pages
+// than on white: at most 2.5 times (0.55 for the default 0.22), so it
+// stays see-through.
+const maxGain = 2.5
+
+// shade fills the sprite's tone and gain tables for spec s: on a page
+// pixel of luminance l the text takes the tone farther from l (Tones), and
+// its opacity is multiplied by how much less that tone differs from l
+// than the light-page tone differs from white (at least 1, at most
+// maxGain): the mark differs from any page about as much as from white.
+func (sp *sprite) shade(s Spec) {
+	onLight, onDark, threshold := s.Tones()
+	ref := float64(255 - luma(onLight.R, onLight.G, onLight.B))
+	for l := range 256 {
+		tone := onLight
+		if l < threshold {
+			tone = onDark
+		}
+		d := math.Abs(float64(luma(tone.R, tone.G, tone.B) - l))
+		g := maxGain
+		if d > 0 {
+			g = min(maxGain, max(1, ref/d))
+		}
+		sp.tone[l], sp.gain[l] = tone, uint16(math.Round(g*256))
+	}
 }
 
 type run struct {
 	y, x0 int
-	pix   []uint8 // premultiplied RGBA of x0.. in row y
+	alpha []uint8 // opacity of x0.. in row y, 0..255
 }
 
 func (st *Stamper) sprite(s Spec) (*sprite, error) {
@@ -190,6 +248,7 @@ func (st *Stamper) makeSprite(s Spec) (*sprite, error) {
 	tile := rotate(flat, s.Angle)
 	fade(tile, s.Opacity)
 	sp := &sprite{w: tile.Rect.Dx(), h: tile.Rect.Dy(), flatW: flat.Rect.Dx(), flatH: flat.Rect.Dy()}
+	sp.shade(s)
 	for y := range sp.h {
 		row := tile.Pix[y*tile.Stride : y*tile.Stride+sp.w*4]
 		for x := 0; x < sp.w; {
@@ -198,17 +257,21 @@ func (st *Stamper) makeSprite(s Spec) (*sprite, error) {
 				continue
 			}
 			x0 := x
+			alpha := make([]uint8, 0, 16)
 			for x < sp.w && row[x*4+3] != 0 {
+				alpha = append(alpha, row[x*4+3])
 				x++
 			}
-			sp.runs = append(sp.runs, run{y: y, x0: x0, pix: row[x0*4 : x*4]})
+			sp.runs = append(sp.runs, run{y: y, x0: x0, alpha: alpha})
 		}
 	}
 	return sp, nil
 }
 
 // draw composites the sprite over img with its top-left corner at (ox, oy),
-// clipped to img: dst = src + dst × (1 − src alpha), premultiplied.
+// clipped to img: dst = tone × a + dst × (1 − a), premultiplied, where
+// tone and a (the sprite pixel's opacity times a gain) depend on the
+// page pixel's luminance (shade).
 func (sp *sprite) draw(img *image.RGBA, ox, oy int) {
 	b := img.Rect
 	if ox >= b.Max.X || oy >= b.Max.Y || ox+sp.w <= b.Min.X || oy+sp.h <= b.Min.Y {
@@ -219,27 +282,31 @@ func (sp *sprite) draw(img *image.RGBA, ox, oy int) {
 		if y < b.Min.Y || y >= b.Max.Y {
 			continue
 		}
-		x0, pix := ox+r.x0, r.pix
+		x0, alpha := ox+r.x0, r.alpha
 		if x0 < b.Min.X {
 			skip := b.Min.X - x0
-			if skip*4 >= len(pix) {
+			if skip >= len(alpha) {
 				continue
 			}
-			x0, pix = b.Min.X, pix[skip*4:]
+			x0, alpha = b.Min.X, alpha[skip:]
 		}
-		if n := (b.Max.X - x0) * 4; n < len(pix) {
+		if n := b.Max.X - x0; n < len(alpha) {
 			if n <= 0 {
 				continue
 			}
-			pix = pix[:n]
+			alpha = alpha[:n]
 		}
 		dst := img.Pix[img.PixOffset(x0, y):]
-		for i := 0; i < len(pix); i += 4 {
-			k := 255 - uint32(pix[i+3])
-			dst[i] = pix[i] + uint8(uint32(dst[i])*k/255)
-			dst[i+1] = pix[i+1] + uint8(uint32(dst[i+1])*k/255)
-			dst[i+2] = pix[i+2] + uint8(uint32(dst[i+2])*k/255)
-			dst[i+3] = pix[i+3] + uint8(uint32(dst[i+3])*k/255)
+		for i, a := range alpha {
+			p := dst[i*4 : i*4+4 : i*4+4]
+			l := luma(p[0], p[1], p[2])
+			tone := sp.tone[l]
+			a := min(255, uint32(a)*uint32(sp.gain[l])>>8)
+			k := 255 - a
+			p[0] = uint8((uint32(tone.R)*a + uint32(p[0])*k + 127) / 255)
+			p[1] = uint8((uint32(tone.G)*a + uint32(p[1])*k + 127) / 255)
+			p[2] = uint8((uint32(tone.B)*a + uint32(p[2])*k + 127) / 255)
+			p[3] = uint8(a + (uint32(p[3])*k+127)/255)
 		}
 	}
 }

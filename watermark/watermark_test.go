@@ -22,7 +22,7 @@ var update = flag.Bool("update", false, "rewrite the golden images in testdata")
 
 func stamper(t testing.TB) *watermark.Stamper {
 	t.Helper()
-	st, err := watermark.NewStamper(assets.WatermarkFont(), assets.UnicodeFont())
+	st, err := watermark.NewStamper(assets.WatermarkFont(), assets.WatermarkFallbacks()...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,17 +96,38 @@ func TestGolden(t *testing.T) {
 	golden(t, img, filepath.Join("testdata", "a4-75dpi.png"))
 }
 
+// TestGoldenDarkPage compares a stamped page, black above and a colour
+// gradient below, with a reviewed image: light text on the black, dark or
+// light by the colour under it on the gradient.
+func TestGoldenDarkPage(t *testing.T) {
+	img := image.NewRGBA(image.Rect(0, 0, 620, 877))
+	for y := range 877 {
+		for x := range 620 {
+			c := color.RGBA{A: 255}
+			if y >= 500 {
+				c = color.RGBA{R: uint8(x * 255 / 619), G: uint8((y - 500) * 255 / 376), B: 128, A: 255}
+			}
+			img.SetRGBA(x, y, c)
+		}
+	}
+	if err := stamper(t).Stamp(img, spec()); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, img, filepath.Join("testdata", "a4-75dpi-dark.png"))
+}
+
 // TestNamesInEveryScript stamps pages for users named in every script
-// the fonts promise: each is drawn (shaped, in bidi order) without a
-// missing glyph; the Chinese and Arabic ones match reviewed images. A
-// name in a script no font has is refused, naming the letter.
+// the fonts promise, Korean included: each is drawn (shaped, in bidi
+// order) without a missing glyph; the Chinese, Arabic and Korean ones
+// match reviewed images. A name with a letter no font has (an emoji) is
+// refused, naming the letter.
 func TestNamesInEveryScript(t *testing.T) {
 	st := stamper(t)
 	plain := white(620, 877)
 	if err := st.Stamp(plain, spec()); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"陈美玲", "Łucja Wąs-Øster", "Νίκος Παπαδόπουλος", "Дмитрий Шостакович", "محمد الأحمد", "דוד בן-גוריון", "山田 はなこ", "Nguyễn Văn Đức"} {
+	for _, name := range []string{"陈美玲", "Łucja Wąs-Øster", "Νίκος Παπαδόπουλος", "Дмитрий Шостакович", "محمد الأحمد", "דוד בן-גוריון", "山田 はなこ", "Nguyễn Văn Đức", "김민준"} {
 		s := spec()
 		s.Name = name
 		img := white(620, 877)
@@ -122,13 +143,15 @@ func TestNamesInEveryScript(t *testing.T) {
 			golden(t, img, filepath.Join("testdata", "a4-75dpi-chinese.png"))
 		case "محمد الأحمد":
 			golden(t, img, filepath.Join("testdata", "a4-75dpi-arabic.png"))
+		case "김민준":
+			golden(t, img, filepath.Join("testdata", "a4-75dpi-korean.png"))
 		}
 	}
 	s := spec()
-	s.Name = "김민준"
+	s.Name = "Ann 😀"
 	err := st.Stamp(white(100, 100), s)
-	if !errors.Is(err, watermark.ErrNoGlyph) || !strings.Contains(err.Error(), "U+AE40") {
-		t.Errorf("a Korean name: %v, want ErrNoGlyph naming U+AE40", err)
+	if !errors.Is(err, watermark.ErrNoGlyph) || !strings.Contains(err.Error(), "U+1F600") {
+		t.Errorf("a name with an emoji: %v, want ErrNoGlyph naming U+1F600", err)
 	}
 }
 

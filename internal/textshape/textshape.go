@@ -72,10 +72,42 @@ func (l Line) Width() fixed.Int26_6 {
 // line. Text is first put in Unicode normal form C, so that a letter and
 // its accent typed apart become the one letter the fonts have.
 func (s *Shaper) Shape(text string, size fixed.Int26_6) (Line, error) {
+	return s.ShapeDir(text, size, Auto)
+}
+
+// Dir is a paragraph's direction.
+type Dir int
+
+const (
+	// Auto takes the direction of the text's first strong letter (left
+	// to right when it has none).
+	Auto Dir = iota
+	LeftToRight
+	RightToLeft
+)
+
+// DirOf returns the direction of text's first strong letter (rules P2
+// and P3 of the bidi algorithm), LeftToRight when it has none.
+func DirOf(text string) Dir {
+	if rightToLeft([]rune(text)) {
+		return RightToLeft
+	}
+	return LeftToRight
+}
+
+// ShapeDir is Shape for a piece of a paragraph whose direction is
+// known: a line wrapped out of a right-to-left paragraph reads from the
+// right even when it starts with a left-to-right word.
+func (s *Shaper) ShapeDir(text string, size fixed.Int26_6, dir Dir) (Line, error) {
 	runes := []rune(norm.NFC.String(text))
+	rtl := dir == RightToLeft || (dir == Auto && rightToLeft(runes))
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	in := shaping.Input{Text: runes, RunEnd: len(runes), Direction: di.DirectionLTR, Face: s.faces[0], Size: size}
+	d := di.DirectionLTR
+	if rtl {
+		d = di.DirectionRTL
+	}
+	in := shaping.Input{Text: runes, RunEnd: len(runes), Direction: d, Face: s.faces[0], Size: size}
 	runs := s.seg.Split(in, fontmap(s.faces))
 	line := make(Line, 0, len(runs))
 	for _, run := range runs {
@@ -88,8 +120,18 @@ func (s *Shaper) Shape(text string, size fixed.Int26_6) (Line, error) {
 		}
 		line = append(line, out)
 	}
-	reorder(line, rightToLeft(runes))
+	reorder(line, rtl)
 	return line, nil
+}
+
+// Has reports whether one of the fonts has a glyph for r.
+func (s *Shaper) Has(r rune) bool {
+	for _, f := range s.faces {
+		if _, ok := f.NominalGlyph(r); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // reorder puts runs, which the segmenter returns in logical order, into

@@ -83,3 +83,53 @@ func TestShapeFields(t *testing.T) {
 		t.Errorf("%q, %v; want %q", string(got), err, want)
 	}
 }
+
+// TestShapeDir: a line wrapped out of a right-to-left paragraph reads
+// from the right even when it starts with a Latin word; left alone, the
+// same line reads from the left.
+func TestShapeDir(t *testing.T) {
+	s, err := textshape.New(assets.UnicodeFont())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		in   string
+		dir  textshape.Dir
+		want string
+	}{
+		{"Vault שלום", textshape.Auto, "Vault םולש"},
+		{"Vault שלום", textshape.LeftToRight, "Vault םולש"},
+		{"Vault שלום", textshape.RightToLeft, "םולש Vault"},
+		{"שלום Vault", textshape.Auto, "Vault םולש"},
+	} {
+		line, err := s.ShapeDir(c.in, fixed.I(24), c.dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Runes(line)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != c.want {
+			t.Errorf("%q %v: %q, want %q", c.in, c.dir, string(got), c.want)
+		}
+	}
+	for text, want := range map[string]textshape.Dir{"abc": textshape.LeftToRight, "123 שלום": textshape.RightToLeft, "": textshape.LeftToRight, "(محمد)": textshape.RightToLeft} {
+		if got := textshape.DirOf(text); got != want {
+			t.Errorf("DirOf(%q) = %v, want %v", text, got, want)
+		}
+	}
+}
+
+// TestHas: coverage is the union of the fonts' character maps.
+func TestHas(t *testing.T) {
+	s, err := textshape.New(assets.WatermarkFont(), assets.UnicodeFont())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for r, want := range map[rune]bool{'a': true, '陈': true, 'ש': true, '김': false, '\ue000': false} {
+		if got := s.Has(r); got != want {
+			t.Errorf("Has(%q) = %v, want %v", r, got, want)
+		}
+	}
+}
