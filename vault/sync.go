@@ -134,8 +134,8 @@ func rejected(kind object.Kind, id object.ID, format string, args ...any) error 
 // Receive verifies an envelope pulled from the server and stores it,
 // without touching the index (AdoptReceived does): its kind and ID, its
 // signature by a key allowed for its kind, and that it decrypts with this
-// vault's keys. For a manifest it returns the manifest, whose chunks are
-// to be received next (ReceiveChunk).
+// vault's keys. A manifest is returned, not stored: its chunks are to be
+// received next (ReceiveChunk), then the manifest kept (KeepManifest).
 func (v *Vault) Receive(ctx context.Context, kind object.Kind, id object.ID, data []byte) (*Manifest, error) {
 	o, err := object.Open(data, kind, id)
 	if err != nil {
@@ -158,9 +158,11 @@ func (v *Vault) Receive(ctx context.Context, kind object.Kind, id object.ID, dat
 			return nil, rejected(kind, id, "%v", err)
 		}
 	case object.KindManifest:
+		// Kept only once its chunks are (KeepManifest).
 		if m, err = v.manifestFrom(ctx, data, id); err != nil {
 			return nil, rejected(kind, id, "%v", err)
 		}
+		return m, nil
 	default:
 		return nil, rejected(kind, id, "not an object the server relays")
 	}
@@ -168,6 +170,18 @@ func (v *Vault) Receive(ctx context.Context, kind object.Kind, id object.ID, dat
 		return nil, err
 	}
 	return m, nil
+}
+
+// KeepManifest stores a manifest that Receive verified, once every chunk it
+// names is stored (ReceiveChunk): a version whose content did not all
+// arrive is not kept.
+func (v *Vault) KeepManifest(ctx context.Context, m *Manifest, data []byte) error {
+	for _, ref := range m.Chunks {
+		if _, err := v.objects.Stat(ctx, store.Handle{Kind: object.KindChunk, ID: ref.ID}); err != nil {
+			return fmt.Errorf("version %s: chunk %s did not arrive: %w", m.ID.String()[:12], ref.ID.String()[:12], err)
+		}
+	}
+	return v.objects.Put(ctx, store.Handle{Kind: object.KindManifest, ID: m.ID}, data)
 }
 
 // keyringFrom verifies and opens a keyring envelope.

@@ -119,6 +119,9 @@ func DialAdmin(ctx context.Context, k *AdminKey) (*Admin, error) {
 // Close closes the connection.
 func (a *Admin) Close() { a.conn.Close() }
 
+// Conn returns the admin's connection.
+func (a *Admin) Conn() *Conn { return a.conn }
+
 // refresh fetches and verifies the whole log.
 func (a *Admin) refresh(ctx context.Context) error {
 	entries, cpMsg, err := FetchLog(ctx, a.conn, 0)
@@ -236,6 +239,9 @@ func (a *Admin) Invite(ctx context.Context, email string, role policy.Role, vali
 
 // Revoke appends the revocation of a device.
 func (a *Admin) Revoke(ctx context.Context, device object.ID, reason string) error {
+	if err := a.refresh(ctx); err != nil {
+		return err
+	}
 	if a.state.Devices[device] == nil {
 		return fmt.Errorf("no device %s in the organisation", device)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/coffer-vault/coffer/sync/client"
 	"github.com/coffer-vault/coffer/sync/server"
 	"github.com/coffer-vault/coffer/sync/store/embedded"
+	"github.com/coffer-vault/coffer/sync/wire"
 	"github.com/coffer-vault/coffer/vault"
 )
 
@@ -33,6 +34,11 @@ type org struct {
 	admin  *client.Admin
 	pin    [32]byte
 	handle http.Handler
+	skew time.Duration // the server's clock runs this far ahead
+	// What a lying server replays.
+	older               []byte
+	oldLog              wire.LogEntries
+	savedTime, savedSig string
 }
 
 func newOrg(t *testing.T) *org {
@@ -49,7 +55,7 @@ func newOrg(t *testing.T) *org {
 		t.Fatal(err)
 	}
 	o.pin = pin
-	o.srv, err = server.New(ctx, server.Config{Store: st, TLSKeyHash: pin})
+	o.srv, err = server.New(ctx, server.Config{Store: st, TLSKeyHash: pin, Now: func() time.Time { return time.Now().Add(o.skew) }})
 	if err != nil {
 		t.Fatal(err)
 	}

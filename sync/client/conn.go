@@ -29,12 +29,14 @@ import (
 type ServerError struct {
 	Status int
 	Body   wire.Error
+	// Skew is, for a clock-skew refusal, how far this device's clock was
+	// from the server's when it signed the request.
+	Skew time.Duration
 }
 
 func (e *ServerError) Error() string {
 	if e.Body.Code == wire.CodeClockSkew && e.Body.ServerTime != 0 {
-		off := time.Until(time.Unix(0, e.Body.ServerTime)).Round(time.Second)
-		return fmt.Sprintf("this computer's clock is %s off the server's, so the server refuses its requests: set the clock right and try again", absDur(off))
+		return fmt.Sprintf("this computer's clock is %s off the server's, so the server refuses its requests: set the clock right and try again", absDur(e.Skew.Round(time.Second)))
 	}
 	return "server: " + e.Body.Message
 }
@@ -142,8 +144,9 @@ func (c *Conn) Do(ctx context.Context, r Request) (*Response, error) {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	var nonce string
+	signedAt := c.Now()
 	if c.key != nil {
-		if nonce, err = wire.SignRequest(req, r.Body, c.keyID, c.key, c.Now()); err != nil {
+		if nonce, err = wire.SignRequest(req, r.Body, c.keyID, c.key, signedAt); err != nil {
 			return nil, err
 		}
 	} else {
@@ -188,6 +191,9 @@ func (c *Conn) Do(ctx context.Context, r Request) (*Response, error) {
 		se := &ServerError{Status: resp.StatusCode}
 		if json.Unmarshal(body, &se.Body) != nil || se.Body.Code == "" {
 			se.Body.Code, se.Body.Message = wire.CodeInternal, fmt.Sprintf("%s answered %s", c.base.Host, resp.Status)
+		}
+		if se.Body.ServerTime != 0 {
+			se.Skew = signedAt.Sub(time.Unix(0, se.Body.ServerTime))
 		}
 		return nil, se
 	}

@@ -329,6 +329,9 @@ func (s *Syncer) apply(ctx context.Context, events []wire.Event) (int64, error) 
 				if err != nil {
 					return total, err
 				}
+				if err := s.v.KeepManifest(ctx, m, data); err != nil {
+					return total, err
+				}
 			}
 		}
 	}

@@ -1,0 +1,272 @@
+package client_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coffer-vault/coffer/policy"
+	"github.com/coffer-vault/coffer/sync/client"
+	"github.com/coffer-vault/coffer/sync/wire"
+	"github.com/coffer-vault/coffer/vault"
+)
+
+// liar wraps the real server and alters its answers: the malicious server
+// of docs/sync-protocol.md's threat model. alter sees each request and the
+// real answer and may change it.
+func (o *org) lie(alter func(r *http.Request, rec *httptest.ResponseRecorder)) {
+	real := o.srv.Handler()
+	o.handle = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := httptest.NewRecorder()
+		real.ServeHTTP(rec, r)
+		alter(r, rec)
+		for k, vs := range rec.Header() {
+			w.Header()[k] = vs
+		}
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(rec.Body.Bytes())
+	})
+}
+
+func (o *org) honest() { o.handle = o.srv.Handler() }
+
+// twoDevices is an org with Ann's laptop and desktop, a folder with a file
+// synced to both.
+func twoDevices(t *testing.T) (*org, *device, *device) {
+	t.Helper()
+	ctx := context.Background()
+	o := newOrg(t)
+	code := o.invite("ann@acme.test")
+	laptop := enroll(t, code, "laptop")
+	o.oldLog = o.logPage(t)
+	desktop := pair(t, code, laptop, "desktop")
+	f, err := laptop.v.CreateFolder(ctx, "Deals", policy.Confidential)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := laptop.v.Put(ctx, f, "terms.txt", strings.NewReader("price 40"), vault.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	laptop.sync(t)
+	desktop.sync(t)
+	return o, laptop, desktop
+}
+
+// newVersion makes a new version on the laptop and pushes it.
+func newVersion(t *testing.T, d *device, content string) vault.Version {
+	t.Helper()
+	ctx := context.Background()
+	f, err := d.v.Folder(ctx, "Deals")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ver, err := d.v.Put(ctx, f, "terms.txt", strings.NewReader(content), vault.PutOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.sync(t)
+	return ver
+}
+
+// TestLyingServer: each way a server can lie is refused, says which object
+// and why, and leaves what the device had; an honest answer afterwards
+// syncs as usual.
+func TestLyingServer(t *testing.T) {
+	cases := []struct {
+		name  string
+		alter func(t *testing.T, o *org, r *http.Request, rec *httptest.ResponseRecorder)
+		want  string
+	}{
+		{"flips a byte of a manifest", func(t *testing.T, o *org, r *http.Request, rec *httptest.ResponseRecorder) {
+			if r.Method == "GET" && strings.HasPrefix(r.URL.Path, "/v1/objects/manifest/") {
+				b := rec.Body.Bytes()
+				b[len(b)/2] ^= 1
+			}
+		}, "rejected"},
+		{"swaps a chunk for another", func(t *testing.T, o *org, r *http.Request, rec *httptest.ResponseRecorder) {
+			if r.Method == "GET" && strings.HasPrefix(r.URL.Path, "/v1/objects/chunk/") {
+				b := rec.Body.Bytes()
+				b[len(b)-1] ^= 1 // the last byte of the age payload
+			}
+		}, "rejected"},
+		{"replays the older version for the newer", func(t *testing.T, o *org, r *http.Request, rec *httptest.ResponseRecorder) {
+			if r.Method == "GET" && strings.HasPrefix(r.URL.Path, "/v1/objects/manifest/") {
+				rec.Body.Reset()
+				rec.Body.Write(o.older)
+			}
+		}, "rejected"},
+		{"drops the feed's events", func(t *testing.T, o *org, r *http.Request, rec *httptest.ResponseRecorder) {
+			if r.URL.Path == "/v1/feed" {
+				var f wire.Feed
+				json.Unmarshal(rec.Body.Bytes(), &f)
+				f.Events = f.Events[:0]
+				rec.Body.Reset()
+				rec.Body.Write(wire.Marshal(f))
+			}
+		}, "(withheld)"},
+		{"rolls the org log back", func(t *testing.T, o *org, r *http.Request, rec *httptest.ResponseRecorder) {
+			if r.Method == "GET" && r.URL.Path == "/v1/log" {
+				// An older log and its checkpoint, both genuinely signed.
+				rec.Body.Reset()
+				rec.Body.Write(wire.Marshal(o.oldLog))
+			}
+		}, "log"},
+		{"replays its time into another request", func(t *testing.T, o *org, r *http.Request, rec *httptest.ResponseRecorder) {
+			if o.savedTime == "" {
+				o.savedTime, o.savedSig = rec.Header().Get(wire.HeaderTime), rec.Header().Get(wire.HeaderTimeSig)
+				return
+			}
+			rec.Header().Set(wire.HeaderTime, o.savedTime)
+			rec.Header().Set(wire.HeaderTimeSig, o.savedSig)
+		}, "time"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			o, laptop, desktop := twoDevices(t)
+			older, err := laptop.v.Stat(ctx, mustFolder(t, laptop.v, "Deals"), "terms.txt")
+			if err != nil {
+				t.Fatal(err)
+			}
+			o.older, _ = laptop.v.Envelope(ctx, 2, older.ID)
+			newVersion(t, laptop, "price 41")
+			before := read(t, desktop.v, "Deals", "terms.txt")
+			o.lie(func(r *http.Request, rec *httptest.ResponseRecorder) { tc.alter(t, o, r, rec) })
+			_, err = desktop.s.Sync(ctx)
+			if tc.want == "(withheld)" {
+				// Withholding cannot be told from having nothing new: the
+				// device keeps what it had, and learns the rest later.
+				if err != nil {
+					t.Fatalf("sync with events withheld: %v", err)
+				}
+			} else if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("the lie went through: %v", err)
+			}
+			if got := read(t, desktop.v, "Deals", "terms.txt"); !bytes.Equal(got, before) {
+				t.Fatalf("the device holds %q after the lie, had %q", got, before)
+			}
+			if r, err := desktop.v.Check(ctx, nil); err != nil || !r.OK() {
+				t.Fatalf("check after the lie: %+v %v", r, err)
+			}
+			o.honest()
+			desktop.sync(t)
+			if got := string(read(t, desktop.v, "Deals", "terms.txt")); got != "price 41" {
+				t.Fatalf("after an honest sync the file reads %q", got)
+			}
+		})
+	}
+}
+
+// TestServerCannotSwapTheLog: a server that serves another
+// organisation's log (its own keys, a history of its choosing) is refused:
+// the device pins the server key and the log it verified.
+func TestServerCannotSwapTheLog(t *testing.T) {
+	ctx := context.Background()
+	o, laptop, _ := twoDevices(t)
+	other := newOrg(t)
+	theirs := other.logPage(t)
+	o.lie(func(r *http.Request, rec *httptest.ResponseRecorder) {
+		if r.URL.Path == "/v1/log" {
+			page := wire.LogEntries{Start: theirs.Start, Checkpoint: theirs.Checkpoint, Entries: [][]byte{}}
+			if start, _ := strconv.Atoi(r.URL.Query().Get("start")); start < len(theirs.Entries) {
+				page.Start, page.Entries = int64(start), theirs.Entries[start:]
+			} else {
+				page.Start = int64(start)
+			}
+			rec.Body.Reset()
+			rec.Body.Write(wire.Marshal(page))
+		}
+	})
+	if _, err := laptop.s.Sync(ctx); err == nil || !errors.Is(err, vault.ErrOrgLog) {
+		t.Fatalf("another org's log was accepted: %v", err)
+	}
+	o.honest()
+	laptop.sync(t)
+}
+
+func (o *org) logPage(t *testing.T) wire.LogEntries {
+	t.Helper()
+	entries, cp, err := client.FetchLog(context.Background(), o.admin.Conn(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return wire.LogEntries{Entries: entries, Checkpoint: cp}
+}
+
+// TestRevokedDeviceIsRefused: revocation takes effect on the next request.
+func TestRevokedDeviceIsRefused(t *testing.T) {
+	ctx := context.Background()
+	o, laptop, desktop := twoDevices(t)
+	if err := o.admin.Revoke(ctx, desktop.v.DeviceID(), "lost in a taxi"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := desktop.s.Sync(ctx)
+	if !client.IsCode(err, wire.CodeRevoked) {
+		t.Fatalf("a revoked device synced: %v", err)
+	}
+	laptop.sync(t)
+}
+
+// TestClockSkewIsRefusedWithAMessage: a device whose clock is off gets a
+// message saying so, not a bare 401.
+func TestClockSkewIsRefusedWithAMessage(t *testing.T) {
+	ctx := context.Background()
+	_, laptop, _ := twoDevices(t)
+	laptop.s.Conn().Now = func() time.Time { return time.Now().Add(10 * time.Minute) }
+	_, err := laptop.s.Sync(ctx)
+	if err == nil || !strings.Contains(err.Error(), "clock is 10m0s off") {
+		t.Fatalf("clock skew: %v", err)
+	}
+}
+
+func mustFolder(t *testing.T, v *vault.Vault, name string) vault.Folder {
+	t.Helper()
+	f, err := v.Folder(context.Background(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// TestBadInvites: a forged, an expired and a used invite each get a clear
+// error, and nothing is enrolled.
+func TestBadInvites(t *testing.T) {
+	ctx := context.Background()
+	o := newOrg(t)
+	good := o.invite("bob@acme.test")
+	inv, _ := wire.ParseInvite(good)
+	inv.Seed[0] ^= 1 // the code of an invite that was never made
+	try := func(code string) error {
+		_, err := client.Enroll(ctx, client.Enrollment{Dir: filepath.Join(t.TempDir(), "v"), Invite: code, Passphrase: pass})
+		return err
+	}
+	if err := try(inv.String()); err == nil || !strings.Contains(err.Error(), "invite is unknown") {
+		t.Errorf("forged invite: %v", err)
+	}
+	if err := try("COFFER1-garbage"); !errors.Is(err, wire.ErrInviteCode) {
+		t.Errorf("mistyped invite: %v", err)
+	}
+	short, _, err := o.admin.Invite(ctx, "carol@acme.test", policy.Member, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.skew = 2 * time.Hour
+	if err := try(short); err == nil || !strings.Contains(err.Error(), "expired") {
+		t.Errorf("expired invite: %v", err)
+	}
+	o.skew = 0
+	if err := try(good); err != nil {
+		t.Fatal(err)
+	}
+	if err := try(good); !errors.Is(err, client.ErrPairingNeeded) {
+		t.Errorf("used invite: %v", err)
+	}
+}
