@@ -34,7 +34,7 @@ type org struct {
 	admin  *client.Admin
 	pin    [32]byte
 	handle http.Handler
-	skew time.Duration // the server's clock runs this far ahead
+	skew   time.Duration // the server's clock runs this far ahead
 	// What a lying server replays.
 	older               []byte
 	oldLog              wire.LogEntries

@@ -82,7 +82,7 @@ func TestHostileRequests(t *testing.T) {
 		{"old protocol", "POST", "/v1/objects/has", `{}`, map[string]string{wire.HeaderProtocol: "0"}, 426},
 		{"forged signature", "GET", "/v1/feed?after=0", "", map[string]string{wire.HeaderProtocol: "1", "Content-Digest": wire.Digest(nil),
 			"Signature-Input": `coffer=("@method" "@path" "@query" "content-digest" "coffer-protocol");created=1;expires=2;nonce="AAAAAAAAAAAAAAAAAAAAAA==";keyid="admin";alg="ed25519"`,
-			"Signature": "coffer=:" + strings.Repeat("A", 86) + "==:"}, 401},
+			"Signature":       "coffer=:" + strings.Repeat("A", 86) + "==:"}, 401},
 		{"bootstrap again", "POST", "/v1/bootstrap", `{"token":"x","genesis":""}`, nil, 401},
 		{"bootstrap, not JSON", "POST", "/v1/bootstrap", `{"token":`, nil, 400},
 		{"path tricks", "GET", "/v1/objects/chunk/..%2f..%2fstore.db", "", proto, 401},
