@@ -289,6 +289,7 @@ func (a *App) CreateFolder(ctx context.Context, name string, class policy.Class)
 	}
 	// The class is in the signed folder object; the trail names the folder.
 	a.record(ctx, audit.Event{Action: audit.FolderCreate, Outcome: audit.OK, Folder: f.ID.String()})
+	a.KickSync()
 	return f, nil
 }
 
@@ -398,8 +399,13 @@ func (a *App) Import(ctx context.Context, folder, name string, r io.Reader, prog
 		e.Outcome, e.Reason, e.File = audit.Failed, err.Error(), ""
 	case ver.Unchanged:
 		e.Reason = "unchanged"
+	case ver.Conflict:
+		e.Reason = "made from an older version: kept as a conflict beside the current one"
 	}
 	a.record(ctx, e)
+	if err == nil && !ver.Unchanged {
+		a.KickSync()
+	}
 	return ver, err
 }
 
@@ -419,6 +425,7 @@ func (a *App) Restore(ctx context.Context, folder, name string, seq int) (vault.
 	}
 	a.record(ctx, audit.Event{Action: audit.Restore, Outcome: audit.OK, Folder: f.ID.String(), File: ver.File.String(),
 		Version: ver.Seq, Reason: fmt.Sprintf("restored version %d", seq)})
+	a.KickSync()
 	return ver, nil
 }
 

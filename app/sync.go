@@ -8,6 +8,7 @@ import (
 	"github.com/coffer-vault/coffer/internal/passphrase"
 	"github.com/coffer-vault/coffer/sync/client"
 	"github.com/coffer-vault/coffer/vault"
+	"github.com/coffer-vault/coffer/vault/object"
 )
 
 // Joining an organisation and syncing with its server
@@ -128,4 +129,42 @@ func (a *App) closeSync() {
 		a.sync.Close()
 		a.sync = nil
 	}
+}
+
+// PendingDevice is a further device of this vault's user waiting to be
+// approved.
+type PendingDevice struct {
+	Name string
+	Code string // the code the new device shows: approve only if they match
+}
+
+// PendingDevices lists the devices of this vault's user waiting for
+// approval, with the code each shows.
+func (a *App) PendingDevices(ctx context.Context) ([]PendingDevice, error) {
+	s, err := a.syncer()
+	if err != nil {
+		return nil, err
+	}
+	ps, err := client.Pending(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]PendingDevice, len(ps))
+	for i, p := range ps {
+		out[i] = PendingDevice{Name: p.Name, Code: p.Code}
+	}
+	return out, nil
+}
+
+// PendingUploads counts the versions this device made that the server has
+// not acknowledged yet.
+func (a *App) PendingUploads(ctx context.Context) (int, error) {
+	out, err := a.v.Outgoing(ctx)
+	n := 0
+	for _, o := range out {
+		if o.Kind == object.KindManifest {
+			n++
+		}
+	}
+	return n, err
 }

@@ -51,6 +51,7 @@ func commands() []command {
 		{"Tools", "Versions…", ctrl(fyne.KeyH), (*mainView).showVersions},
 		{"Tools", "Audit trail…", ctrlShift(fyne.KeyA), (*mainView).showAudit},
 		{"Tools", "Trace code…", ctrl(fyne.KeyT), (*mainView).askTrace},
+		{"Tools", "Approve a new device…", ctrlShift(fyne.KeyD), (*mainView).askApprove},
 	}
 }
 

@@ -45,6 +45,8 @@ type UI struct {
 	a        *app.App
 	status   *widget.Label
 	progress *widget.ProgressBar
+	// syncStatus says how an enrolled vault's sync stands.
+	syncStatus *widget.Label
 	inbox    string
 	idle     time.Duration // 0: the policy's idle lock time
 	do       func(func())
@@ -84,7 +86,7 @@ type Options struct {
 // the first-run screen if dir holds no vault yet.
 func New(ctx context.Context, fapp fyne.App, dir string, open Opener, opts Options) *UI {
 	u := &UI{fapp: fapp, dir: dir, open: open, create: opts.Create, ctx: ctx, status: widget.NewLabel(""),
-		progress: widget.NewProgressBar(), inbox: opts.Inbox, idle: opts.IdleLock, do: opts.Do}
+		progress: widget.NewProgressBar(), syncStatus: widget.NewLabel(""), inbox: opts.Inbox, idle: opts.IdleLock, do: opts.Do}
 	if u.do == nil {
 		u.do = fyne.Do
 	}
@@ -106,11 +108,12 @@ func New(ctx context.Context, fapp fyne.App, dir string, open Opener, opts Optio
 	if vault.Exists(dir) {
 		u.showUnlock("")
 	} else {
-		w := newWelcomeView(u)
-		u.win.SetContent(w.content)
-		u.win.Canvas().Focus(w.name)
+		u.showWelcome()
 	}
 	u.win.SetOnClosed(func() {
+		if u.endSess != nil {
+			u.endSess()
+		}
 		if u.a != nil {
 			_ = u.a.Close()
 		}
@@ -150,12 +153,19 @@ func (u *UI) unlocked(a *app.App) {
 	if u.inbox != "" {
 		u.watchInbox(u.session, a, u.inbox)
 	}
+	u.syncStatus.SetText("")
+	if a.Enrolled() {
+		go u.watchSync(u.session, a)
+	}
 	idle := u.idle
 	if idle <= 0 {
 		idle = a.IdleLock()
 	}
 	go u.lockWhenIdle(u.session, idle)
 }
+
+// SyncStatus returns what the status bar says of sync (tests).
+func (u *UI) SyncStatus() string { return u.syncStatus.Text }
 
 // touch records a user action, for the idle lock.
 func (u *UI) touch() { u.lastUsed.Store(time.Now().UnixNano()) }
@@ -257,5 +267,7 @@ func captureNote() string {
 
 // statusBar is the bottom line of the window.
 func (u *UI) statusBar() fyne.CanvasObject {
-	return container.NewBorder(nil, nil, nil, container.NewGridWrap(fyne.NewSize(220, 30), u.progress), u.status)
+	u.syncStatus.Truncation = fyne.TextTruncateEllipsis
+	right := container.NewHBox(container.NewGridWrap(fyne.NewSize(360, 30), u.syncStatus), container.NewGridWrap(fyne.NewSize(220, 30), u.progress))
+	return container.NewBorder(nil, nil, nil, right, u.status)
 }

@@ -55,6 +55,7 @@ func newWelcomeView(u *UI) *welcomeView {
 	v.create = widget.NewButton("Create vault", func() { v.submit(u) })
 	v.create.Importance = widget.HighImportance
 	v.openOther = widget.NewButton("Open an existing vault…", func() { u.chooseVault() })
+	join := widget.NewButton("Join your organisation…", func() { u.showJoin() })
 	form := widget.NewForm(
 		widget.NewFormItem("Your name", v.name),
 		widget.NewFormItem("E-mail", v.email),
@@ -66,8 +67,9 @@ func newWelcomeView(u *UI) *welcomeView {
 		"with a key only this passphrase unlocks. Nobody, including IT, can recover a lost passphrase.")
 	intro.Wrapping = fyne.TextWrapWord
 	box := container.NewVBox(title, intro, form, v.strength.content, v.verdict,
-		container.NewGridWithColumns(2, v.openOther, v.create), v.err)
-	v.content = container.NewCenter(container.NewGridWrap(fyne.NewSize(560, 480), box))
+		container.NewGridWithColumns(2, v.openOther, v.create), v.err,
+		widget.NewSeparator(), widget.NewLabel("Has your organisation sent you an invite code?"), join)
+	v.content = container.NewCenter(container.NewGridWrap(fyne.NewSize(560, 560), box))
 	v.check()
 	return v
 }

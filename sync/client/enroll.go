@@ -315,3 +315,24 @@ func Approve(ctx context.Context, s *Syncer, code string) (string, error) {
 	}
 	return "", fmt.Errorf("no device is waiting with the code %s: check it on the new device's screen (codes last 15 minutes)", code)
 }
+
+// PendingRequest is a pairing request waiting for this user's approval.
+type PendingRequest struct {
+	Name string
+	Code string
+}
+
+// Pending lists the pairing requests of the syncer's user, with the code
+// each new device shows (computed here from what the server relays: a
+// request whose keys a server swapped shows another code than the device).
+func Pending(ctx context.Context, s *Syncer) ([]PendingRequest, error) {
+	var list []wire.Pairing
+	if _, err := s.conn.JSON(ctx, "GET", "/v1/pairings", nil, nil, &list); err != nil {
+		return nil, err
+	}
+	out := make([]PendingRequest, len(list))
+	for i, p := range list {
+		out[i] = PendingRequest{Name: p.Request.Name, Code: wire.PairingCode(object.ID(p.ID), p.Request)}
+	}
+	return out, nil
+}

@@ -1,0 +1,108 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/coffer-vault/coffer/app"
+	"github.com/coffer-vault/coffer/internal/display"
+	"github.com/coffer-vault/coffer/sync/client"
+)
+
+// watchSync keeps an enrolled vault in sync for the session and says how
+// it stands in the status bar: synced, n versions to upload, offline, or an
+// error with its reason. Versions that arrive refresh the file list.
+func (u *UI) watchSync(ctx context.Context, a *app.App) {
+	u.setSync("Sync: connecting…")
+	err := a.WatchSync(ctx, func(st client.Stats, err error) {
+		if ctx.Err() != nil {
+			return
+		}
+		pending, _ := a.PendingUploads(ctx)
+		var msg string
+		switch {
+		case errors.Is(err, client.ErrUnreachable):
+			msg = fmt.Sprintf("Offline: the server cannot be reached (%d versions waiting to upload); retrying", pending)
+		case err != nil:
+			msg = "Sync error: " + message(err)
+		case pending > 0:
+			msg = fmt.Sprintf("Sync: %d versions to upload", pending)
+		default:
+			msg = "Synced at " + time.Now().UTC().Format("15:04:05") + " UTC"
+		}
+		if st.Conflicts > 0 {
+			msg += fmt.Sprintf(" — %d new conflicts: both edits are kept, the later under a name with \"conflict\"", st.Conflicts)
+		}
+		u.setSync(msg)
+		if st.VersionsDown > 0 {
+			u.do(func() {
+				if m := u.main; m != nil && m.a == a {
+					m.load(nil)
+				}
+			})
+		}
+	})
+	if err != nil && !errors.Is(err, context.Canceled) {
+		u.setSync("Sync stopped: " + message(err))
+	}
+}
+
+// setSync shows msg in the sync part of the status bar.
+func (u *UI) setSync(msg string) {
+	u.do(func() { u.syncStatus.SetText(display.Text(msg)) })
+}
+
+// askApprove lists this user's devices waiting to join, with the code each
+// shows: the user approves only one whose screen shows the same code.
+func (m *mainView) askApprove() {
+	if !m.a.Enrolled() {
+		m.u.status.SetText("This vault is not enrolled in an organisation.")
+		return
+	}
+	m.u.status.SetText("Looking for devices waiting to join…")
+	go func() {
+		pending, err := m.a.PendingDevices(m.ctx)
+		m.do(func() {
+			if err != nil {
+				m.u.status.SetText(message(err))
+				return
+			}
+			if len(pending) == 0 {
+				m.u.status.SetText("No device is waiting: on the new device, run 'coffer enroll' or choose Join your organisation with your invite code.")
+				return
+			}
+			m.u.status.SetText("")
+			rows := container.NewVBox(widget.NewLabel("Approve a device only if its screen shows the same code."))
+			var d dialog.Dialog
+			for _, p := range pending {
+				code := widget.NewLabelWithStyle(p.Code, fyne.TextAlignLeading, fyne.TextStyle{Monospace: true, Bold: true})
+				approve := widget.NewButton("Approve "+display.Text(p.Name), func() {
+					d.Hide()
+					m.approve(p)
+				})
+				approve.Importance = widget.HighImportance
+				rows.Add(container.NewBorder(nil, nil, widget.NewLabel(display.Text(p.Name)), approve, code))
+			}
+			d = dialog.NewCustom("Devices waiting to join", "Close", rows, m.u.win)
+			d.Show()
+		})
+	}()
+}
+
+func (m *mainView) approve(p app.PendingDevice) {
+	go func() {
+		name, err := m.a.ApproveDevice(m.ctx, p.Code)
+		if err != nil {
+			m.setStatus("Approving " + display.Text(p.Name) + " failed: " + message(err))
+			return
+		}
+		m.setStatus("Approved " + display.Text(name) + ": it receives your keys and syncs your folders. Recorded in the audit trail.")
+	}()
+}
