@@ -47,10 +47,10 @@ type UI struct {
 	progress *widget.ProgressBar
 	// syncStatus says how an enrolled vault's sync stands.
 	syncStatus *widget.Label
-	inbox    string
-	idle     time.Duration // 0: the policy's idle lock time
-	do       func(func())
-	shield   func(on bool) bool // nil where the OS has no capture exclusion
+	inbox      string
+	idle       time.Duration // 0: the policy's idle lock time
+	do         func(func())
+	shield     func(on bool) bool // nil where the OS has no capture exclusion
 
 	closing  sync.WaitGroup  // vaults being closed after a lock
 	session  context.Context // lives from unlock to lock

@@ -295,4 +295,3 @@ func blobs(t *testing.T, data string) int {
 	})
 	return n
 }
-
