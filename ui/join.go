@@ -32,13 +32,11 @@ type joinView struct {
 }
 
 func newJoinView(u *UI) *joinView {
-	v := &joinView{invite: widget.NewMultiLineEntry(), name: widget.NewEntry(), device: widget.NewEntry(),
+	v := &joinView{invite: widget.NewEntry(), name: widget.NewEntry(), device: widget.NewEntry(),
 		pass: widget.NewPasswordEntry(), again: widget.NewPasswordEntry(), strength: newStrengthMeter(),
 		verdict: widget.NewLabel(""), code: widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Bold: true, Monospace: true}),
 		err: widget.NewLabel("")}
 	v.invite.SetPlaceHolder("COFFER1-… (the code your admin sent)")
-	v.invite.Wrapping = fyne.TextWrapBreak
-	v.invite.SetMinRowsVisible(3)
 	v.name.SetPlaceHolder("Ann Trader")
 	host, _ := os.Hostname()
 	v.device.SetText(host)
@@ -52,6 +50,11 @@ func newJoinView(u *UI) *joinView {
 		e.OnChanged = func(string) { v.check() }
 	}
 	v.join = widget.NewButton("Join", func() { v.submit(u) })
+	v.again.OnSubmitted = func(string) {
+		if !v.join.Disabled() {
+			v.submit(u)
+		}
+	}
 	v.join.Importance = widget.HighImportance
 	v.back = widget.NewButton("Back", func() { u.showWelcome() })
 	form := widget.NewForm(

@@ -89,7 +89,7 @@ func join(t *testing.T, code, device string) (*ui.UI, fyne.Window) {
 		entries["Ann Trader"].SetText("Ann Trader")
 		entries["Four or more"].SetText(pass + " for " + device)
 		entries["The same passphrase"].SetText(pass + " for " + device)
-		dev, _ := find(t, w.Content(), func(e *widget.Entry) bool { return !e.Password && !e.MultiLine && e.PlaceHolder == "" })
+		dev, _ := find(t, w.Content(), func(e *widget.Entry) bool { return !e.Password && e.PlaceHolder == "" })
 		dev.SetText(device)
 	})
 	jb, _ := find(t, w.Content(), func(b *widget.Button) bool { return b.Text == "Join" })

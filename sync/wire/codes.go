@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/coffer-vault/coffer/vault/object"
 )
@@ -64,8 +66,8 @@ func ParseInvite(code string) (Invite, error) {
 	copy(inv.Seed[:], b[96:128])
 	inv.ServerURL = string(b[128:])
 	u, err := url.Parse(inv.ServerURL)
-	if err != nil || u.Scheme != "https" || u.Host == "" {
-		return inv, fmt.Errorf("%w: the server address %q is not an https URL", ErrInviteCode, inv.ServerURL)
+	if err != nil || u.Scheme != "https" || u.Host == "" || !utf8.ValidString(inv.ServerURL) || strings.ContainsFunc(inv.ServerURL, unicode.IsControl) {
+		return inv, fmt.Errorf("%w: it holds no https server address (mistyped, cut short, or with extra text)", ErrInviteCode)
 	}
 	return inv, nil
 }
