@@ -21,6 +21,7 @@ APT := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
 
 build:
 	$(GO) build -o bin/coffer ./cmd/coffer
+	$(GO) build -o bin/cofferd ./cmd/cofferd
 
 deps:
 	@command -v $(GO) >/dev/null || { echo "Go is missing: install Go 1.26 from https://go.dev/dl"; exit 1; }

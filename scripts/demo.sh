@@ -17,11 +17,44 @@ if [ -z "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] && [ "$(uname)" = Linux ]; then
   exec "$ROOT/scripts/tour.sh" "$COFFER"
 fi
 
+# The demo organisation: a cofferd on loopback (its data in $DEMO/server),
+# Ann's laptop vault (the one the window opens) and her desktop vault,
+# both enrolled, so sync can be tried at once.
+COFFERD=${COFFERD:-$(dirname "$COFFER")/cofferd}
+PORT=${COFFER_DEMO_PORT:-18443}
+SERVER=https://127.0.0.1:$PORT
+DESKTOP=$DEMO/desktop
+start_server() {
+  "$COFFERD" serve --data "$DEMO/server" --listen "127.0.0.1:$PORT" >"$DEMO/server.log" 2>&1 &
+  SERVER_PID=$!
+  trap 'kill $SERVER_PID 2>/dev/null' EXIT
+  for _ in $(seq 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "cofferd did not start: see $DEMO/server.log"; exit 1
+}
+
 if [ ! -e "$VAULT/coffer.json" ]; then
-  echo "Making a demo vault in $VAULT …"
+  echo "Making a demo organisation in $DEMO (a server on $SERVER, two devices of Ann) …"
   export COFFER_PASSPHRASE=$PASS
   rm -rf "$DEMO"
-  "$COFFER" init --vault "$VAULT" --user ann@example.com --name "Ann Trader" >/dev/null
+  mkdir -p "$DEMO"
+  start_server
+  "$COFFERD" admin init --server "$SERVER" --bootstrap "$(cat "$DEMO/server/bootstrap-token")" \
+    --key "$DEMO/admin.key" --org "Demo Capital" >/dev/null 2>&1
+  CODE=$("$COFFERD" admin invite --server "$SERVER" --key "$DEMO/admin.key" --email ann@example.com --role member | tail -1)
+  "$COFFER" enroll --vault "$VAULT" --server "$SERVER" --invite "$CODE" --name "Ann Trader" --device-name "Ann's laptop" >/dev/null
+  # The desktop asks to pair; the laptop approves the code it shows.
+  "$COFFER" enroll --vault "$DESKTOP" --server "$SERVER" --invite "$CODE" --device-name "Ann's desktop" >"$DEMO/pairing.log" 2>&1 &
+  PAIRING=$!
+  for _ in $(seq 100); do
+    PAIRCODE=$(grep -oE '[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}' "$DEMO/pairing.log" | head -1 || true)
+    [ -n "$PAIRCODE" ] && break
+    sleep 0.1
+  done
+  "$COFFER" device approve --vault "$VAULT" "$PAIRCODE" >/dev/null
+  wait $PAIRING
   for f in Public:public Internal:internal Confidential:confidential Restricted:restricted; do
     "$COFFER" folder create --vault "$VAULT" "${f%%:*}" --class "${f#*:}" >/dev/null
     mkdir -p "$INBOX/${f%%:*}"
@@ -36,19 +69,28 @@ if [ ! -e "$VAULT/coffer.json" ]; then
     add Confidential "$CORPUS"/pdf/*.pdf
     add Restricted "$CORPUS"/text/Apache-2.0.txt "$CORPUS"/img/debian-preview.jpg
   fi
+  "$COFFER" sync --vault "$VAULT" >/dev/null
+  "$COFFER" sync --vault "$DESKTOP" >/dev/null
   unset COFFER_PASSPHRASE
+else
+  start_server
 fi
 
 cat <<MSG
 
-  Coffer demo vault: $VAULT
+  Coffer demo vault: $VAULT (Ann's laptop)
   Passphrase:        $PASS
+  Organisation:      $SERVER (cofferd, data in $DEMO/server)
+  Ann's desktop:     $DESKTOP, same passphrase: open it beside this window
+                     with  $COFFER gui --vault $DESKTOP
+                     or follow it with  COFFER_PASSPHRASE='$PASS' $COFFER sync --vault $DESKTOP --watch
 
   Try: open Confidential → a PDF (watermarked, trace code in the status bar),
   press Ctrl+C or Ctrl+S there (refused and audited), Save a copy from
   Internal, Versions… , Tools → Audit trail, and drop a file into
-  $INBOX/<Folder>/ to have it imported.
+  $INBOX/<Folder>/ to have it imported: it reaches the desktop vault within
+  a second (the status bar says when the laptop is synced).
   Start over with: rm -rf $DEMO
 
 MSG
-exec "$COFFER" gui --vault "$VAULT" --inbox "$INBOX"
+"$COFFER" gui --vault "$VAULT" --inbox "$INBOX"

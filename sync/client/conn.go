@@ -160,7 +160,7 @@ func (c *Conn) Do(ctx context.Context, r Request) (*Response, error) {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, fmt.Errorf("%w (%s): %v", ErrUnreachable, c.base.Host, err)
+		return nil, fmt.Errorf("%w (%s): %v", ErrUnreachable, c.base.Host, netCause(err))
 	}
 	out := &Response{Status: resp.StatusCode, Header: resp.Header}
 	if nonce != "" && c.server != nil {
@@ -224,4 +224,18 @@ func (c *Conn) JSON(ctx context.Context, method, path string, query url.Values, 
 func IsCode(err error, code string) bool {
 	var se *ServerError
 	return errors.As(err, &se) && se.Body.Code == code
+}
+
+// netCause is the part of a transport error a person can act on ("connect:
+// connection refused"), without the request it was for.
+func netCause(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Err != nil {
+		return oe.Err
+	}
+	return err
 }
