@@ -272,8 +272,12 @@ func manifestSeeds(tb testing.TB) []manifestSeed {
 	add("huge-size", replace(`"size":5242897`, `"size":9223372036854775807`))
 	add("size-overflow", replace(`"size":5242897`, `"size":92233720368547758070`))
 	add("size-float", replace(`"size":5242897`, `"size":5.242897e6`))
-	add("id-too-long", replace(`"id":[254,237,`, `"id":[1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,254,237,`))
-	add("id-byte-256", replace(`"id":[254,`, `"id":[256,`))
+	add("id-too-long", replace(`"id":"feed`, `"id":"00feed`))
+	add("id-uppercase", replace(`"id":"feed`, `"id":"FEED`))
+	add("id-array-v1", replace(`"id":"feed000000000000000000000000000000000000000000000000000000000002"`,
+		`"id":[254,237,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,2]`))
+	add("id-byte-256", replace(`"id":"feed000000000000000000000000000000000000000000000000000000000002"`,
+		`"id":[256,237,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,2]`))
 	add("duplicate-keys", replace(`{"v":1,`, `{"v":1,"seq":1,"SEQ":0,`))
 	add("time-bad", replace(`"time":"2025-03-14T15:09:26.535897932Z"`, `"time":"2025-13-40T25:61:61Z"`))
 	add("time-offset", replace(`"time":"2025-03-14T15:09:26.535897932Z"`, `"time":"0000-01-01T00:30:00+23:59"`))
