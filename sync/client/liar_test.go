@@ -7,16 +7,20 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/coffer-vault/coffer/audit"
+	"github.com/coffer-vault/coffer/internal/testenv"
 	"github.com/coffer-vault/coffer/policy"
 	"github.com/coffer-vault/coffer/sync/client"
 	"github.com/coffer-vault/coffer/sync/wire"
 	"github.com/coffer-vault/coffer/vault"
+	"github.com/coffer-vault/coffer/vault/object"
 )
 
 // liar wraps the real server and alters its answers: the malicious server
@@ -268,5 +272,53 @@ func TestBadInvites(t *testing.T) {
 	}
 	if err := try(good); !errors.Is(err, client.ErrPairingNeeded) {
 		t.Errorf("used invite: %v", err)
+	}
+}
+
+// TestRolledBackDeviceIsFlagged: a device whose whole vault folder was put
+// back to an older copy (which its own checkpoint cannot tell) goes on with
+// an audit trail that forks from what the server holds: the server refuses
+// it and flags the device for the admin.
+func TestRolledBackDeviceIsFlagged(t *testing.T) {
+	ctx := context.Background()
+	o, _, desktop := twoDevices(t)
+	dir := desktop.v.Dir()
+	desktop.s.Close()
+	desktop.v.Close()
+	snapshot := filepath.Join(t.TempDir(), "snapshot")
+	testenv.CopyDir(t, dir, snapshot)
+
+	reopen := func() *device {
+		v, err := vault.Open(ctx, dir, pass)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return newDevice(t, v)
+	}
+	d := reopen()
+	if _, err := d.v.AppendAudit(ctx, audit.Event{Action: audit.Export, Outcome: audit.Blocked, Reason: "the blocked export the thief wants gone"}); err != nil {
+		t.Fatal(err)
+	}
+	d.sync(t)
+	d.s.Close()
+	d.v.Close()
+
+	os.RemoveAll(dir)
+	testenv.CopyDir(t, snapshot, dir)
+	d = reopen()
+	if _, err := d.v.AppendAudit(ctx, audit.Event{Action: audit.Preview, Outcome: audit.OK}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.s.Sync(ctx); err == nil || !strings.Contains(err.Error(), "does not continue the chain") {
+		t.Fatalf("a rolled-back device's trail was taken: %v", err)
+	}
+	devs, err := o.admin.Devices(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, dev := range devs {
+		if object.ID(dev.ID) == d.v.DeviceID() && dev.AuditFlag != "fork" {
+			t.Fatalf("the device is not flagged: %+v", dev)
+		}
 	}
 }
