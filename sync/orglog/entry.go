@@ -36,6 +36,12 @@ const (
 	User    Kind = "user"    // an invite was used: this e-mail's keys
 	Device  Kind = "device"  // a user certifies one of their devices
 	Revoke  Kind = "revoke"  // the admin revokes a device
+	Role    Kind = "role"    // the admin changes a user's role
+	Folder  Kind = "folder"  // a user registers a folder they made: its owner
+	Share   Kind = "share"   // the owner (or a manager among its members) shares a folder, or changes a member's role
+	Unshare Kind = "unshare" // … or takes a member off it
+	Grant   Kind = "grant"   // the admin grants a guest folders until a time (a later grant replaces it; expiring now ends it)
+	Policy  Kind = "policy"  // the admin issues the organisation's policy
 )
 
 // Signature key names (docs/sync-protocol.md, "Entries").
@@ -75,6 +81,11 @@ type Entry struct {
 	Device    object.ID         // device, revoke
 	Transport ed25519.PublicKey // device
 	Reason    string            // revoke
+	Folder    object.ID         // folder, share, unshare
+	By        string            // share, unshare: the e-mail of who did it
+	Folders   []object.ID       // grant
+	Serial    uint64            // policy
+	Document  []byte            // policy: the policy document (JSON)
 	Time      time.Time         // every kind: when the signer made it (seconds)
 
 	Raw []byte
@@ -87,6 +98,12 @@ var fields = map[Kind][]string{
 	User:    {"email", "role", "invite", "key", "recipient", "name", "time"},
 	Device:  {"device", "email", "key", "transport", "name", "time"},
 	Revoke:  {"device", "reason", "time"},
+	Role:    {"email", "role", "time"},
+	Folder:  {"folder", "email", "time"},
+	Share:   {"folder", "email", "role", "by", "time"},
+	Unshare: {"folder", "email", "by", "time"},
+	Grant:   {"email", "folders", "expires", "time"},
+	Policy:  {"serial", "document", "time"},
 }
 
 // Text returns the entry's note text, canonical: Parse(Sign(e)) yields e.
@@ -125,10 +142,27 @@ func (e *Entry) value(name string) (string, error) {
 	case "name":
 		return text(e.Name)
 	case "email":
-		if !strings.Contains(e.Email, "@") || strings.ContainsAny(e.Email, " ") {
-			return "", fmt.Errorf("%w: %q is not an e-mail address", ErrMalformed, e.Email)
+		return emailValue(e.Email)
+	case "by":
+		return emailValue(e.By)
+	case "folder":
+		return e.Folder.String(), nil
+	case "folders":
+		if len(e.Folders) == 0 || len(e.Folders) > 64 {
+			return "", fmt.Errorf("%w: a grant names 1 to 64 folders", ErrMalformed)
 		}
-		return text(e.Email)
+		ids := make([]string, len(e.Folders))
+		for i, f := range e.Folders {
+			ids[i] = f.String()
+		}
+		return strings.Join(ids, ","), nil
+	case "serial":
+		return strconv.FormatUint(e.Serial, 10), nil
+	case "document":
+		if len(e.Document) == 0 || len(e.Document) > 8<<10 {
+			return "", fmt.Errorf("%w: a policy document is 1 byte to 8 KiB", ErrMalformed)
+		}
+		return base64.StdEncoding.EncodeToString(e.Document), nil
 	case "role":
 		return text(e.Role)
 	case "reason":
@@ -158,6 +192,16 @@ func (e *Entry) value(name string) (string, error) {
 		return strconv.FormatInt(e.Expires.Unix(), 10), nil
 	}
 	return "", fmt.Errorf("%w: unknown field %q", ErrMalformed, name)
+}
+
+func emailValue(s string) (string, error) {
+	if !strings.Contains(s, "@") || strings.ContainsAny(s, " ,") {
+		return "", fmt.Errorf("%w: %q is not an e-mail address", ErrMalformed, s)
+	}
+	if err := checkText(s); err != nil {
+		return "", err
+	}
+	return s, nil
 }
 
 // checkText accepts a value: valid UTF-8, 1..256 bytes, no control
@@ -264,6 +308,28 @@ func (e *Entry) set(name, v string) error {
 		e.Name = v
 	case "email":
 		e.Email = v
+	case "by":
+		e.By = v
+	case "folder":
+		e.Folder, err = parseHexID(v)
+	case "folders":
+		for _, f := range strings.Split(v, ",") {
+			id, err := parseHexID(f)
+			if err != nil {
+				return err
+			}
+			e.Folders = append(e.Folders, id)
+		}
+	case "serial":
+		e.Serial, err = strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			err = fmt.Errorf("%w: bad serial", ErrMalformed)
+		}
+	case "document":
+		e.Document, err = base64.StdEncoding.Strict().DecodeString(v)
+		if err != nil {
+			err = fmt.Errorf("%w: bad document", ErrMalformed)
+		}
 	case "role":
 		e.Role = v
 	case "reason":

@@ -276,3 +276,102 @@ func TestFuzzSeedsPresent(t *testing.T) {
 	}
 	testenv.CheckFuzzSeeds(t)
 }
+
+// TestFoldersSharesGrantsAndPolicy: the organisation's entries of issue 11
+// — folders, shares, grants, roles, policy — each with what it refuses.
+func TestFoldersSharesGrantsAndPolicy(t *testing.T) {
+	w := newWorld(t)
+	s := w.state(t)
+	admin := notekey.Signer(AdminName, w.admin)
+	// Bob (member) and Gail (guest) join.
+	join := func(email, role string) ed25519.PrivateKey {
+		inv, usr := key(t), key(t)
+		rcpt, _ := age.GenerateHybridIdentity()
+		for _, raw := range [][]byte{
+			sign(t, &Entry{Org: w.org, Kind: Invite, Email: email, Role: role, Invite: pub(inv), Expires: w.now.Add(time.Hour), Time: w.now}, admin),
+			sign(t, &Entry{Org: w.org, Kind: User, Email: email, Role: role, Invite: pub(inv), Key: pub(usr), Recipient: rcpt.Recipient().String(), Name: email, Time: w.now},
+				notekey.Signer(InviteName, inv), notekey.Signer(UserName, usr)),
+		} {
+			if _, err := s.Apply(raw, w.now); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return usr
+	}
+	bob, gail := join("bob@acme.test", "member"), join("gail@guest.test", "guest")
+	ann := notekey.Signer(UserName, w.user)
+	folder := object.NewRandomID()
+	apply := func(e *Entry, signers ...note.Signer) error {
+		e.Org, e.Time = w.org, w.now
+		_, err := s.Apply(sign(t, e, signers...), w.now)
+		return err
+	}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	refused := func(what string, err error) {
+		t.Helper()
+		if !errors.Is(err, ErrRejected) {
+			t.Errorf("%s: accepted (%v)", what, err)
+		}
+	}
+	must(apply(&Entry{Kind: Folder, Folder: folder, Email: "ann@acme.test"}, ann))
+	refused("a folder registered twice", apply(&Entry{Kind: Folder, Folder: folder, Email: "bob@acme.test"}, notekey.Signer(UserName, bob)))
+	refused("a guest registers a folder", apply(&Entry{Kind: Folder, Folder: object.NewRandomID(), Email: "gail@guest.test"}, notekey.Signer(UserName, gail)))
+	refused("a member shares what is not theirs", apply(&Entry{Kind: Share, Folder: folder, Email: "bob@acme.test", Role: Editor, By: "bob@acme.test"}, notekey.Signer(UserName, bob)))
+	refused("a share to a guest", apply(&Entry{Kind: Share, Folder: folder, Email: "gail@guest.test", Role: Viewer, By: "ann@acme.test"}, ann))
+	refused("a share signed by another key than by's", apply(&Entry{Kind: Share, Folder: folder, Email: "bob@acme.test", Role: Viewer, By: "ann@acme.test"}, notekey.Signer(UserName, bob)))
+	must(apply(&Entry{Kind: Share, Folder: folder, Email: "bob@acme.test", Role: Viewer, By: "ann@acme.test"}, ann))
+	if r := s.FolderRole("bob@acme.test", folder, w.now); r != Viewer || s.MayWrite("bob@acme.test", folder) {
+		t.Fatalf("bob is %q", r)
+	}
+	must(apply(&Entry{Kind: Share, Folder: folder, Email: "bob@acme.test", Role: Editor, By: "ann@acme.test"}, ann))
+	if !s.MayWrite("bob@acme.test", folder) {
+		t.Fatal("bob is not an editor after the role change")
+	}
+	refused("a grant signed by a user", apply(&Entry{Kind: Grant, Email: "gail@guest.test", Folders: []object.ID{folder}, Expires: w.now.Add(time.Hour)}, ann))
+	refused("a grant to a member", apply(&Entry{Kind: Grant, Email: "bob@acme.test", Folders: []object.ID{folder}, Expires: w.now.Add(time.Hour)}, admin))
+	refused("a grant of 91 days", apply(&Entry{Kind: Grant, Email: "gail@guest.test", Folders: []object.ID{folder}, Expires: w.now.Add(91 * 24 * time.Hour)}, admin))
+	refused("a grant of an unknown folder", apply(&Entry{Kind: Grant, Email: "gail@guest.test", Folders: []object.ID{object.NewRandomID()}, Expires: w.now.Add(time.Hour)}, admin))
+	grant := sign(t, &Entry{Org: w.org, Kind: Grant, Email: "gail@guest.test", Folders: []object.ID{folder}, Expires: w.now.Add(30 * 24 * time.Hour), Time: w.now}, admin)
+	_, err := s.Apply(grant, w.now)
+	must(err)
+	if r := s.FolderRole("gail@guest.test", folder, w.now); r != "guest" {
+		t.Fatalf("gail is %q", r)
+	}
+	if r := s.FolderRole("gail@guest.test", folder, w.now.Add(31*24*time.Hour)); r != "" {
+		t.Fatalf("gail is %q after the grant ended", r)
+	}
+	if m := s.FolderMembers(folder, w.now); strings.Join(m, " ") != "ann@acme.test bob@acme.test gail@guest.test" {
+		t.Fatalf("members %v", m)
+	}
+	share := sign(t, &Entry{Org: w.org, Kind: Share, Folder: folder, Email: "bob@acme.test", Role: Editor, By: "ann@acme.test", Time: w.now}, ann)
+	must(apply(&Entry{Kind: Unshare, Folder: folder, Email: "bob@acme.test", By: "ann@acme.test"}, ann))
+	_, err = s.Apply(share, w.now)
+	refused("the share replayed after the unshare", err)
+	if !s.Folders[folder].Writers["bob@acme.test"] || s.FolderRole("bob@acme.test", folder, w.now) != "" {
+		t.Fatal("bob's past as an editor or his removal is lost")
+	}
+	// The admin ends the grant early; the old grant cannot be replayed.
+	end := &Entry{Org: w.org, Kind: Grant, Email: "gail@guest.test", Folders: []object.ID{folder}, Time: w.now.Add(time.Second)}
+	end.Expires = end.Time
+	_, err = s.Apply(sign(t, end, admin), w.now)
+	must(err)
+	if r := s.FolderRole("gail@guest.test", folder, w.now.Add(2*time.Second)); r != "" {
+		t.Fatalf("gail is %q after the grant was ended", r)
+	}
+	_, err = s.Apply(grant, w.now)
+	refused("an ended grant issued again", err)
+	refused("an unshare of a non-member", apply(&Entry{Kind: Unshare, Folder: folder, Email: "bob@acme.test", By: "ann@acme.test"}, ann))
+	must(apply(&Entry{Kind: Role, Email: "bob@acme.test", Role: "manager"}, admin))
+	doc := []byte(`{"v":1,"serial":2,"issued":"2026-11-30T00:00:00Z","max_unlock_failures":5,"idle_lock_minutes":10}`)
+	must(apply(&Entry{Kind: Policy, Serial: 2, Document: doc}, admin))
+	refused("an older policy serial", apply(&Entry{Kind: Policy, Serial: 2, Document: doc}, admin))
+	refused("a policy signed by a user", apply(&Entry{Kind: Policy, Serial: 3, Document: []byte(strings.Replace(string(doc), `"serial":2`, `"serial":3`, 1))}, ann))
+	if s.Policy == nil || s.Policy.Serial != 2 || s.Users["bob@acme.test"].Role != "manager" {
+		t.Fatalf("policy %+v, bob %+v", s.Policy, s.Users["bob@acme.test"])
+	}
+}

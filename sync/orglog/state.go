@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/coffer-vault/coffer/policy"
@@ -47,6 +48,39 @@ type DeviceState struct {
 	Entry     int64 // index of its device entry
 }
 
+// Folder roles of a share entry.
+const (
+	Viewer = "viewer" // reads the folder's documents
+	Editor = "editor" // reads and writes them
+)
+
+// FolderState is a registered folder: its owner and members.
+type FolderState struct {
+	ID      object.ID
+	Owner   string
+	Members map[string]string // e-mail → Viewer or Editor (the owner is not listed)
+	// Writers are everyone who was ever the owner or an editor: the
+	// users whose devices' versions of the folder are trusted. (A demoted
+	// editor's earlier versions stay readable; the server refuses their
+	// later writes.)
+	Writers map[string]bool
+}
+
+// GrantState is a guest's grant: folders until Expires.
+type GrantState struct {
+	Email   string
+	Folders map[object.ID]bool
+	Expires time.Time
+	Issued  time.Time
+}
+
+// PolicyState is the policy the admin issued last.
+type PolicyState struct {
+	Serial   uint64
+	Document []byte // JSON (policy.Document)
+	Issued   time.Time
+}
+
 // State is what the log says after the entries applied so far. The zero
 // State expects a genesis entry.
 type State struct {
@@ -59,7 +93,11 @@ type State struct {
 	Invites map[string]*InviteState // by invite key
 	Users   map[string]*UserState   // by e-mail
 	Devices map[object.ID]*DeviceState
-	keys    map[string]bool // every key ever certified, to refuse reuse
+	Folders map[object.ID]*FolderState
+	Grants  map[string]*GrantState // by guest e-mail
+	Policy  *PolicyState           // nil until the admin issues one
+	keys    map[string]bool        // every key ever certified, to refuse reuse
+	seen    map[[32]byte]bool      // the hash of every entry, to refuse a replayed one
 }
 
 // AdminFingerprint returns the SHA-256 of an admin public key: what invite
@@ -92,6 +130,11 @@ func (s *State) check(e *Entry, now time.Time) error {
 	}
 	if e.Org != s.Org {
 		return errors.New("belongs to another organisation")
+	}
+	if e.Kind != Genesis && s.seen[sha256.Sum256(e.Raw)] {
+		// A replayed share after an unshare, or an ended grant issued
+		// again, would undo what came between.
+		return errors.New("the same entry is in the log already")
 	}
 	switch e.Kind {
 	case Genesis:
@@ -144,8 +187,84 @@ func (s *State) check(e *Entry, now time.Time) error {
 			return errors.New("the device is revoked already")
 		}
 		return e.verify(map[string]ed25519.PublicKey{AdminName: s.Admin})
+	case Role:
+		switch {
+		case s.Users[e.Email] == nil:
+			return fmt.Errorf("no user %s", e.Email)
+		case !inviteRole(policy.Role(e.Role)):
+			return fmt.Errorf("role %q cannot be given", e.Role)
+		}
+		return e.verify(map[string]ed25519.PublicKey{AdminName: s.Admin})
+	case Folder:
+		u := s.Users[e.Email]
+		switch {
+		case u == nil || u.Role == policy.Guest:
+			return fmt.Errorf("%s is not a member of the organisation who may make folders", e.Email)
+		case s.Folders[e.Folder] != nil:
+			return errors.New("the folder is registered already")
+		}
+		return e.verify(map[string]ed25519.PublicKey{UserName: u.Key})
+	case Share, Unshare:
+		return s.checkShare(e)
+	case Grant:
+		u := s.Users[e.Email]
+		switch {
+		case u == nil || u.Role != policy.Guest:
+			return fmt.Errorf("%s is not a guest of the organisation", e.Email)
+		case e.Expires.Before(e.Time) || e.Expires.Sub(e.Time) > policy.MaxGrant:
+			return errors.New("a grant ends at or after it is made, within 90 days")
+		case s.Grants[e.Email] != nil && !e.Time.After(s.Grants[e.Email].Issued):
+			return errors.New("a grant must be made after the guest's last one")
+		}
+		for _, f := range e.Folders {
+			if s.Folders[f] == nil {
+				return fmt.Errorf("no folder %s", f.String()[:12])
+			}
+		}
+		return e.verify(map[string]ed25519.PublicKey{AdminName: s.Admin})
+	case Policy:
+		if s.Policy != nil && e.Serial <= s.Policy.Serial {
+			return fmt.Errorf("policy serial %d does not follow %d", e.Serial, s.Policy.Serial)
+		}
+		doc, err := policy.ParseDocument(e.Document)
+		if err != nil {
+			return err
+		}
+		if doc.Serial != e.Serial {
+			return errors.New("the document's serial is not the entry's")
+		}
+		return e.verify(map[string]ed25519.PublicKey{AdminName: s.Admin})
 	}
 	return fmt.Errorf("unknown kind %q", e.Kind)
+}
+
+// checkShare checks a share or unshare: made by the folder's owner, or by a
+// manager among its members, for a member of the organisation who is not a
+// guest (guests get folders by the admin's grants).
+func (s *State) checkShare(e *Entry) error {
+	f := s.Folders[e.Folder]
+	if f == nil {
+		return errors.New("no such folder")
+	}
+	by := s.Users[e.By]
+	if by == nil {
+		return fmt.Errorf("no user %s", e.By)
+	}
+	if e.By != f.Owner && (f.Members[e.By] == "" || by.Role != policy.Manager) {
+		return fmt.Errorf("%s may not share this folder: its owner or a manager among its members may", e.By)
+	}
+	u := s.Users[e.Email]
+	switch {
+	case u == nil || u.Role == policy.Guest:
+		return fmt.Errorf("%s is not a member of the organisation (guests get folders by the admin's grants)", e.Email)
+	case e.Email == f.Owner:
+		return errors.New("the owner is always a member")
+	case e.Kind == Share && e.Role != Viewer && e.Role != Editor:
+		return fmt.Errorf("folder role %q: want viewer or editor", e.Role)
+	case e.Kind == Unshare && f.Members[e.Email] == "":
+		return fmt.Errorf("%s is not a member of the folder", e.Email)
+	}
+	return e.verify(map[string]ed25519.PublicKey{UserName: by.Key})
 }
 
 func inviteRole(r policy.Role) bool {
@@ -159,7 +278,12 @@ func inviteRole(r policy.Role) bool {
 func (s *State) apply(e *Entry) {
 	if s.Invites == nil {
 		s.Invites, s.Users, s.Devices, s.keys = map[string]*InviteState{}, map[string]*UserState{}, map[object.ID]*DeviceState{}, map[string]bool{}
+		s.Folders, s.Grants = map[object.ID]*FolderState{}, map[string]*GrantState{}
 	}
+	if s.seen == nil {
+		s.seen = map[[32]byte]bool{}
+	}
+	s.seen[sha256.Sum256(e.Raw)] = true
 	switch e.Kind {
 	case Genesis:
 		s.Org, s.Name, s.Admin, s.Server, s.TLS = e.Org, e.Name, e.Admin, e.Server, e.TLS
@@ -176,8 +300,75 @@ func (s *State) apply(e *Entry) {
 		s.keys[string(e.Key)], s.keys[string(e.Transport)] = true, true
 	case Revoke:
 		s.Devices[e.Device].Revoked = true
+	case Role:
+		s.Users[e.Email].Role = policy.Role(e.Role)
+	case Folder:
+		s.Folders[e.Folder] = &FolderState{ID: e.Folder, Owner: e.Email, Members: map[string]string{}, Writers: map[string]bool{e.Email: true}}
+	case Share:
+		s.Folders[e.Folder].Members[e.Email] = e.Role
+		if e.Role == Editor {
+			s.Folders[e.Folder].Writers[e.Email] = true
+		}
+	case Unshare:
+		delete(s.Folders[e.Folder].Members, e.Email)
+	case Grant:
+		g := &GrantState{Email: e.Email, Folders: map[object.ID]bool{}, Expires: e.Expires, Issued: e.Time}
+		for _, f := range e.Folders {
+			g.Folders[f] = true
+		}
+		s.Grants[e.Email] = g
+	case Policy:
+		s.Policy = &PolicyState{Serial: e.Serial, Document: e.Document, Issued: e.Time}
 	}
 	s.Size++
+}
+
+// FolderRole says what email is to a folder at time now: "owner",
+// Editor, Viewer, "guest" (a live grant), or "" (nothing). A zero now does
+// not check a grant's expiry.
+func (s *State) FolderRole(email string, folder object.ID, now time.Time) string {
+	f := s.Folders[folder]
+	if f == nil {
+		return ""
+	}
+	if f.Owner == email {
+		return "owner"
+	}
+	if r := f.Members[email]; r != "" {
+		if u := s.Users[email]; u != nil && u.Role != policy.Guest {
+			return r
+		}
+	}
+	if g := s.Grants[email]; g != nil && g.Folders[folder] && (now.IsZero() || now.Before(g.Expires)) {
+		return "guest"
+	}
+	return ""
+}
+
+// MayWrite reports whether email may write a folder's documents.
+func (s *State) MayWrite(email string, folder object.ID) bool {
+	r := s.FolderRole(email, folder, time.Time{})
+	return r == "owner" || r == Editor
+}
+
+// FolderMembers lists who may read a folder at now: owner, members, and
+// guests with a live grant (sorted).
+func (s *State) FolderMembers(folder object.ID, now time.Time) []string {
+	f := s.Folders[folder]
+	if f == nil {
+		return nil
+	}
+	out := []string{f.Owner}
+	for m := range f.Members {
+		out = append(out, m)
+	}
+	for email, g := range s.Grants {
+		if g.Folders[folder] && now.Before(g.Expires) {
+			out = append(out, email)
+		}
+	}
+	sort.Strings(out[1:])
+	return out
 }
 
 // DevicesOf returns the devices of a user, revoked ones included.
