@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gofrs/flock"
@@ -83,13 +84,14 @@ type App struct {
 	stamp        *watermark.Stamper // draws previews' watermarks; made on first use
 	textFonts    *preview.TextFonts // sets text previews; made on first use, under stampMu
 	copiesMu     sync.Mutex
-	copies       string       // folder of copies made for other applications
-	copiesLock   *flock.Flock // held while copies exists: see copies.go
-	doc          *policy.Document
+	copies       string                          // folder of copies made for other applications
+	copiesLock   *flock.Flock                    // held while copies exists: see copies.go
+	doc          atomic.Pointer[policy.Document] // the policy in force; an organisation's changes as it syncs
 	warnings     []string
 	clockSuspect bool
 	syncMu       sync.Mutex
 	sync         *client.Syncer // the server connection of an enrolled vault
+	notices      []string       // what syncing did that the user should know, under syncMu
 }
 
 // Init creates a vault in dir and returns it unlocked. A passphrase that
@@ -197,7 +199,7 @@ func (a *App) Lock(ctx context.Context, reason string) error {
 
 // IdleLock returns how long the policy lets an unlocked vault sit unused.
 func (a *App) IdleLock() time.Duration {
-	return time.Duration(a.doc.IdleLockMinutes) * time.Minute
+	return time.Duration(a.policyDoc().IdleLockMinutes) * time.Minute
 }
 
 // Close locks the vault and stops the PDF renderer if it ran.
@@ -236,17 +238,23 @@ func (a *App) mustRecord(ctx context.Context, e audit.Event) error {
 }
 
 // Policy returns the policy document in force.
-func (a *App) Policy() policy.Document { return *a.doc }
+func (a *App) Policy() policy.Document { return *a.policyDoc() }
 
-// subject is the person using this vault, as policy sees them.
+func (a *App) policyDoc() *policy.Document { return a.doc.Load() }
+
+// subject is the person using this vault, as policy sees them: in an
+// organisation, as its log says.
 func (a *App) subject() policy.Subject {
-	return a.doc.Subject(a.v.Owner().Email, time.Now(), a.clockSuspect)
+	if a.Enrolled() {
+		return a.orgSubject()
+	}
+	return a.policyDoc().Subject(a.v.Owner().Email, time.Now(), a.clockSuspect)
 }
 
 // decide asks policy without recording anything; callers record the
 // outcome in their own audit event.
 func (a *App) decide(folder vault.Folder, action policy.Action) error {
-	d := policy.DecideFor(a.subject(), folder.ID.String(), folder.Class, action)
+	d := a.decideFor(folder.ID.String(), folder.Class, action)
 	if !d.Allowed {
 		return blocked(action, folder, d)
 	}
@@ -263,7 +271,7 @@ func (a *App) May(folder vault.Folder, action policy.Action) error {
 // Gate asks policy whether action may happen to a document of folder, and
 // records the answer. It returns a *BlockedError when denied.
 func (a *App) Gate(ctx context.Context, folder vault.Folder, file vault.Version, action policy.Action) error {
-	d := policy.DecideFor(a.subject(), folder.ID.String(), folder.Class, action)
+	d := a.decideFor(folder.ID.String(), folder.Class, action)
 	e := audit.Event{Action: audit.Action(action), Folder: folder.ID.String(), Version: file.Seq}
 	if !file.File.IsZero() {
 		e.File = file.File.String()

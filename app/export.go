@@ -45,7 +45,7 @@ func (a *App) export(ctx context.Context, action policy.Action, folder, name, ou
 	}
 	e := audit.Event{Action: audit.Action(action), Folder: f.ID.String(), File: ver.File.String(), Version: ver.Seq}
 	// The gate comes before any byte is decrypted.
-	d := policy.DecideFor(a.subject(), f.ID.String(), f.Class, action)
+	d := a.decideFor(f.ID.String(), f.Class, action)
 	if !d.Allowed {
 		e.Outcome, e.Reason = audit.Blocked, d.Recorded()
 		a.record(ctx, e)

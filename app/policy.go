@@ -16,6 +16,9 @@ import (
 // serial ever applied is kept in the vault's signed checkpoint, which no
 // edit of the index reaches; a checkpoint that cannot be read refuses.
 func (a *App) loadPolicy(ctx context.Context) error {
+	if a.Enrolled() {
+		return a.loadOrgPolicy(ctx)
+	}
 	doc, err := a.v.Policy(ctx)
 	if err != nil {
 		if errors.Is(err, vault.ErrTampered) || errors.Is(err, vault.ErrNoPolicy) || errors.Is(err, policy.ErrInvalid) {
@@ -42,7 +45,7 @@ func (a *App) loadPolicy(ctx context.Context) error {
 			return err
 		}
 	}
-	a.doc = doc
+	a.doc.Store(doc)
 	_ = a.v.SetMaxFailures(doc.MaxUnlockFailures)
 	return nil
 }
@@ -50,6 +53,10 @@ func (a *App) loadPolicy(ctx context.Context) error {
 // SetPolicy issues a new policy (the owner of a standalone vault is its
 // issuer) and puts it in force at once.
 func (a *App) SetPolicy(ctx context.Context, doc policy.Document) (*policy.Document, error) {
+	if a.Enrolled() {
+		return nil, &BlockedError{Action: "set-policy", Reason: "this vault obeys its organisation's policy, which only " +
+			admins(a.v.OrgState()) + " sets ('cofferd admin policy --set FILE')"}
+	}
 	if a.subject().Role != policy.Owner {
 		return nil, &BlockedError{Action: "set-policy", Reason: "only the vault owner issues its policy"}
 	}
@@ -62,7 +69,7 @@ func (a *App) SetPolicy(ctx context.Context, doc policy.Document) (*policy.Docum
 	}
 	a.record(ctx, audit.Event{Action: audit.PolicyChange, Outcome: audit.OK, Version: int(newDoc.Serial),
 		Reason: fmt.Sprintf("policy serial %d in force", newDoc.Serial)})
-	a.doc = newDoc
+	a.doc.Store(newDoc)
 	_ = a.v.SetMaxFailures(newDoc.MaxUnlockFailures)
 	return newDoc, nil
 }
@@ -88,7 +95,7 @@ func (a *App) Retention(ctx context.Context, dryRun bool) (*RetentionResult, err
 }
 
 func (a *App) retention(ctx context.Context, dryRun bool) (*RetentionResult, error) {
-	plan, err := a.v.PlanRetention(ctx, a.doc.Retention, time.Now())
+	plan, err := a.v.PlanRetention(ctx, a.policyDoc().Retention, time.Now())
 	if err != nil {
 		return nil, err
 	}
@@ -114,7 +121,7 @@ func (a *App) retention(ctx context.Context, dryRun bool) (*RetentionResult, err
 // time and retention has not run for a day.
 func (a *App) retentionDue(ctx context.Context) bool {
 	limited := false
-	for _, k := range a.doc.Retention {
+	for _, k := range a.policyDoc().Retention {
 		limited = limited || k.Days > 0
 	}
 	return limited && time.Since(a.v.LastRetention(ctx)) > 24*time.Hour

@@ -299,7 +299,7 @@ func (a *App) CopyText(ctx context.Context, folder, name string) (string, error)
 	// leave unstamped.
 	if k := pdfstamp.Sniff(buf.Bytes()); k != pdfstamp.NotPDF {
 		msg := fmt.Sprintf("%s is a PDF by its content, not text; save a copy instead", display.Name(ver.Name))
-		if d := policy.DecideFor(a.subject(), f.ID.String(), f.Class, policy.Export); d.Stamp {
+		if d := a.decideFor(f.ID.String(), f.Class, policy.Export); d.Stamp {
 			e.Outcome, e.Reason = audit.Blocked, "a PDF by its content, not text: it leaves only stamped, as a saved copy"
 			a.record(ctx, e)
 			return "", &BlockedError{Action: policy.Copy, Folder: f.Name, Class: f.Class, Reason: msg + ", which is stamped", Recorded: e.Reason}

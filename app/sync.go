@@ -7,6 +7,7 @@ import (
 
 	"github.com/coffer-vault/coffer/internal/passphrase"
 	"github.com/coffer-vault/coffer/sync/client"
+	"github.com/coffer-vault/coffer/sync/wire"
 	"github.com/coffer-vault/coffer/vault"
 	"github.com/coffer-vault/coffer/vault/object"
 )
@@ -88,7 +89,47 @@ func (a *App) Sync(ctx context.Context) (client.Stats, error) {
 	if err != nil {
 		return client.Stats{}, err
 	}
-	return s.Sync(ctx)
+	st, err := s.Sync(ctx)
+	return st, a.afterSync(ctx, err)
+}
+
+// afterSync puts in force what the log brought (a new policy) and tells
+// of folders destroyed here because the log no longer lets this user read
+// them.
+func (a *App) afterSync(ctx context.Context, err error) error {
+	if perr := a.loadOrgPolicy(ctx); perr != nil {
+		return perr
+	}
+	if s := a.currentSyncer(); s != nil {
+		for _, f := range s.Dropped() {
+			a.syncMu.Lock()
+			a.notices = append(a.notices, f.Message())
+			a.syncMu.Unlock()
+		}
+	}
+	if client.IsCode(err, wire.CodeGrantEnded) {
+		return fmt.Errorf("%w: %v", ErrGrantEnded, err)
+	}
+	return err
+}
+
+// ErrGrantEnded is wrapped when a guest's access has ended.
+var ErrGrantEnded = errors.New("guest access ended")
+
+// Notices returns and forgets what syncing did that the user should know
+// (a folder removed from this device).
+func (a *App) Notices() []string {
+	a.syncMu.Lock()
+	defer a.syncMu.Unlock()
+	n := a.notices
+	a.notices = nil
+	return n
+}
+
+func (a *App) currentSyncer() *client.Syncer {
+	a.syncMu.Lock()
+	defer a.syncMu.Unlock()
+	return a.sync
 }
 
 // WatchSync keeps the vault in sync until ctx ends, calling report after
@@ -98,7 +139,12 @@ func (a *App) WatchSync(ctx context.Context, report func(client.Stats, error)) e
 	if err != nil {
 		return err
 	}
-	return s.Watch(ctx, report)
+	return s.Watch(ctx, func(st client.Stats, err error) {
+		err = a.afterSync(ctx, err)
+		if report != nil {
+			report(st, err)
+		}
+	})
 }
 
 // KickSync asks a running WatchSync to push a local change now.

@@ -30,6 +30,7 @@ const (
 	Enroll       Action = "enroll"  // this device joined an organisation
 	Pair         Action = "pair"    // this device approved another device of its user
 	PolicyChange Action = "policy"  // a policy document came into force
+	Share        Action = "share"   // a folder was shared or unshared, its key rotated, or its copy on this device destroyed
 	Retention    Action = "retention"
 	Preview      Action = "preview"
 	PreviewFile  Action = "preview-to-file"

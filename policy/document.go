@@ -43,8 +43,25 @@ func Default(owner string, now time.Time) Document {
 // ErrInvalid is wrapped by every error ParseDocument returns for bad data.
 var ErrInvalid = errors.New("invalid policy")
 
+// Format is the policy document format this version reads (the "v"
+// field).
+const Format = 1
+
+// ErrNewerFormat is returned by ParseDocument for a document of a newer
+// format than Format: Coffer must be updated, the document is not bad.
+var ErrNewerFormat = errors.New("the policy is of a newer format than this version of Coffer reads: update Coffer")
+
+// Marshal encodes the document as JSON.
+func (d *Document) Marshal() ([]byte, error) { return json.Marshal(d) }
+
 // ParseDocument decodes and validates a policy document.
 func ParseDocument(b []byte) (*Document, error) {
+	var head struct {
+		V int `json:"v"`
+	}
+	if err := json.Unmarshal(b, &head); err == nil && head.V > Format {
+		return nil, fmt.Errorf("%w (format %d, this Coffer reads %d)", ErrNewerFormat, head.V, Format)
+	}
 	var d Document
 	dec := json.NewDecoder(strings.NewReader(string(b)))
 	dec.DisallowUnknownFields()

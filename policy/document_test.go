@@ -23,7 +23,7 @@ func TestDefaultIsValid(t *testing.T) {
 func TestParseDocumentRejects(t *testing.T) {
 	now := time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
 	for name, edit := range map[string]func(d *Document){
-		"version":       func(d *Document) { d.V = 2 },
+		"version zero":  func(d *Document) { d.V = 0 },
 		"serial zero":   func(d *Document) { d.Serial = 0 },
 		"bad role":      func(d *Document) { d.Roles["x@example.com"] = "god" },
 		"not an e-mail": func(d *Document) { d.Roles["bob"] = Member },
@@ -45,6 +45,11 @@ func TestParseDocumentRejects(t *testing.T) {
 		if _, err := ParseDocument(b); !errors.Is(err, ErrInvalid) {
 			t.Errorf("%s: accepted (%v)", name, err)
 		}
+	}
+	// A newer format is not bad data: it asks for an update, even with
+	// fields this version does not know.
+	if _, err := ParseDocument([]byte(`{"v":2,"serial":3,"watermark_text":"x"}`)); !errors.Is(err, ErrNewerFormat) || errors.Is(err, ErrInvalid) {
+		t.Errorf("a newer format: %v", err)
 	}
 	for _, raw := range []string{"", "null", "[]", `{"v":1,"serial":1,"unknown":true}`, `{"v":1}{"v":1}`} {
 		if _, err := ParseDocument([]byte(raw)); !errors.Is(err, ErrInvalid) {

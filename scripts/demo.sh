@@ -43,7 +43,7 @@ if [ ! -e "$VAULT/coffer.json" ]; then
   start_server
   "$COFFERD" admin init --server "$SERVER" --bootstrap "$(cat "$DEMO/server/bootstrap-token")" \
     --key "$DEMO/admin.key" --org "Demo Capital" >/dev/null 2>&1
-  CODE=$("$COFFERD" admin invite --server "$SERVER" --key "$DEMO/admin.key" --email ann@example.com --role member | tail -1)
+  CODE=$("$COFFERD" admin invite --server "$SERVER" --key "$DEMO/admin.key" --email ann@example.com --role manager | tail -1)
   "$COFFER" enroll --vault "$VAULT" --server "$SERVER" --invite "$CODE" --name "Ann Trader" --device-name "Ann's laptop" >/dev/null
   # The desktop asks to pair; the laptop approves the code it shows.
   "$COFFER" enroll --vault "$DESKTOP" --server "$SERVER" --invite "$CODE" --device-name "Ann's desktop" >"$DEMO/pairing.log" 2>&1 &

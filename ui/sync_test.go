@@ -55,7 +55,7 @@ func orgInvite(t *testing.T, email string) string {
 		t.Fatal(err)
 	}
 	defer admin.Close()
-	code, _, err := admin.Invite(ctx, email, policy.Member, time.Hour)
+	code, _, err := admin.Invite(ctx, email, policy.Manager, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}

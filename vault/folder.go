@@ -2,6 +2,7 @@ package vault
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -195,12 +196,15 @@ func (v *Vault) readFolderObject(ctx context.Context, row index.Folder) (folderB
 // folder's epoch-1 identity.
 func (v *Vault) readFolderBody(ctx context.Context, id object.ID, identity age.Identity) (folderBody, error) {
 	var body folderBody
-	plain, err := v.openObject(ctx, object.KindFolder, id, 1<<20, identity)
+	plain, signer, err := v.openObject(ctx, object.KindFolder, id, 1<<20, identity)
 	if err != nil {
 		return body, err
 	}
 	if err := json.Unmarshal(plain, &body); err != nil || body.V != 1 {
 		return body, fmt.Errorf("folder object: %w", ErrMalformed)
+	}
+	if err := v.checkFolderSigner(object.KindFolder, body.Folder, signer); err != nil {
+		return body, fmt.Errorf("folder object %s: %w", id.String()[:12], err)
 	}
 	if !body.Class.Valid() {
 		return body, fmt.Errorf("folder object: %w: class %q", ErrMalformed, body.Class)
@@ -250,10 +254,18 @@ func (v *Vault) folderKey(ctx context.Context, folder object.ID, epoch int) (*fo
 }
 
 func (v *Vault) loadKeyring(ctx context.Context, id object.ID) (*folderKey, error) {
-	plain, err := v.openObject(ctx, object.KindKeyring, id, 1<<20, age.Identity(v.userID))
+	plain, signer, err := v.openObject(ctx, object.KindKeyring, id, 1<<20, age.Identity(v.userID))
 	if err != nil {
 		return nil, err
 	}
+	return v.keyringPlain(id, plain, signer)
+}
+
+// keyringPlain decodes an opened keyring and checks that its signer may
+// sign keyrings of the folder it names, and that it agrees with a key of
+// the same folder and epoch this vault holds: an epoch has one key, so a
+// member cannot slip a key of their own making in as the next epoch.
+func (v *Vault) keyringPlain(id object.ID, plain []byte, signer ed25519.PublicKey) (*folderKey, error) {
 	var kr keyring
 	if err := json.Unmarshal(plain, &kr); err != nil {
 		return nil, fmt.Errorf("keyring %s: %w", id.String()[:12], ErrMalformed)
@@ -261,6 +273,15 @@ func (v *Vault) loadKeyring(ctx context.Context, id object.ID) (*folderKey, erro
 	fk, err := kr.open()
 	if err != nil {
 		return nil, fmt.Errorf("keyring %s: %w: %v", id.String()[:12], ErrMalformed, err)
+	}
+	if err := v.checkFolderSigner(object.KindKeyring, fk.folder, signer); err != nil {
+		return nil, fmt.Errorf("keyring %s: %w", id.String()[:12], err)
+	}
+	v.mu.Lock()
+	held := v.keys[fk.folder][fk.epoch]
+	v.mu.Unlock()
+	if held != nil && held.identity.String() != fk.identity.String() {
+		return nil, fmt.Errorf("keyring %s: %w: another key for folder %s epoch %d than the one this vault holds", id.String()[:12], ErrTampered, fk.folder.String()[:12], fk.epoch)
 	}
 	return fk, nil
 }

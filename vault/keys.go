@@ -83,6 +83,7 @@ type folderKey struct {
 	recipient *age.HybridRecipient
 	namer     *chunk.Namer
 	splitter  *chunk.Splitter
+	chunkKey  []byte // as in the keyring: for wrapping it again
 }
 
 func newFolderKey(folder object.ID, epoch int) (*folderKey, keyring, error) {
@@ -126,7 +127,7 @@ func (kr keyring) open() (*folderKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("keyring: %w", err)
 	}
-	return &folderKey{folder: kr.Folder, epoch: kr.Epoch, identity: id, recipient: id.Recipient(), namer: namer, splitter: splitter}, nil
+	return &folderKey{folder: kr.Folder, epoch: kr.Epoch, identity: id, recipient: id.Recipient(), namer: namer, splitter: splitter, chunkKey: kr.ChunkKey}, nil
 }
 
 // maxPayload bounds the plaintext of any object other than a chunk.

@@ -348,6 +348,7 @@ func (v *Vault) trustOrg(st *orglog.State) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	v.org = st
+	v.trust.org = st
 	for _, d := range st.DevicesOf(v.user.Email) {
 		if d.Revoked {
 			if d.ID != v.device.Device {

@@ -164,9 +164,12 @@ func (v *Vault) readManifest(ctx context.Context, folder, id object.ID) (*Manife
 	if err != nil {
 		return nil, err
 	}
-	plain, err := v.openObject(ctx, object.KindManifest, id, maxPayload, ids...)
+	plain, signer, err := v.openObject(ctx, object.KindManifest, id, maxPayload, ids...)
 	if err != nil {
 		return nil, err
+	}
+	if err := v.checkFolderSigner(object.KindManifest, folder, signer); err != nil {
+		return nil, fmt.Errorf("manifest %s: %w", id.String()[:12], err)
 	}
 	m, err := ParseManifest(plain)
 	if err != nil {
@@ -225,7 +228,7 @@ func (v *Vault) writeContent(ctx context.Context, w io.Writer, m *Manifest) erro
 
 // readChunk reads, decrypts and verifies one chunk.
 func (v *Vault) readChunk(ctx context.Context, fk *folderKey, ref ManifestRef) ([]byte, error) {
-	data, err := v.openObject(ctx, object.KindChunk, ref.ID, ref.Size, fk.identity)
+	data, _, err := v.openObject(ctx, object.KindChunk, ref.ID, ref.Size, fk.identity)
 	if err != nil {
 		return nil, err
 	}

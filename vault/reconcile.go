@@ -82,7 +82,18 @@ func (v *Vault) adoptObjects(ctx context.Context) (*repairs, error) {
 		if err := v.adoptFolders(ctx, folders, r); err != nil {
 			return nil, err
 		}
+		rows, err := v.idx.Folders(ctx)
+		if err != nil {
+			return nil, err
+		}
+		have := map[object.ID]bool{}
+		for _, f := range rows {
+			have[f.ID] = true
+		}
 		for _, k := range found {
+			if !have[k.FolderID] {
+				continue // its folder object has not arrived yet: recorded with it
+			}
 			if err := v.idx.AddKeyring(ctx, k); err == nil {
 				r.keyrings++
 			} else {
@@ -276,9 +287,12 @@ func (v *Vault) findManifest(ctx context.Context, id object.ID, keys map[object.
 		for i, fk := range fks {
 			ids[i] = fk.identity
 		}
-		plain, err := v.openObject(ctx, object.KindManifest, id, maxPayload, ids...)
+		plain, signer, err := v.openObject(ctx, object.KindManifest, id, maxPayload, ids...)
 		if err != nil {
 			continue
+		}
+		if err := v.checkFolderSigner(object.KindManifest, folder, signer); err != nil {
+			return nil, fmt.Errorf("manifest %s: %w", id.String()[:12], err)
 		}
 		m, err := ParseManifest(plain)
 		if err != nil {

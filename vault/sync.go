@@ -1,8 +1,8 @@
 package vault
 
 import (
+	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -148,6 +148,9 @@ func (v *Vault) Receive(ctx context.Context, kind object.Kind, id object.ID, dat
 			return nil, rejected(kind, id, "not signed by your user key")
 		}
 	case object.KindKeyring:
+		if !v.addressed(o.Body) {
+			return nil, fmt.Errorf("keyring %s: %w", id.String()[:12], ErrNotAddressed)
+		}
 		fk, err := v.keyringFrom(data, id)
 		if err != nil {
 			return nil, rejected(kind, id, "%v", err)
@@ -157,9 +160,16 @@ func (v *Vault) Receive(ctx context.Context, kind object.Kind, id object.ID, dat
 		if err := v.checkSigner(kind, o.Signer); err != nil {
 			return nil, rejected(kind, id, "%v", err)
 		}
+		if !v.opensWithHeldKey(ctx, o.Body) {
+			// A folder whose key has not reached this device (or never
+			// will: a guest granted a restricted folder): not kept.
+			return nil, fmt.Errorf("folder %s: %w", id.String()[:12], ErrNotAddressed)
+		}
 	case object.KindManifest:
 		// Kept only once its chunks are (KeepManifest).
-		if m, err = v.manifestFrom(ctx, data, id); err != nil {
+		if m, err = v.manifestFrom(ctx, data, id); errors.Is(err, ErrNotAddressed) {
+			return nil, err
+		} else if err != nil {
 			return nil, rejected(kind, id, "%v", err)
 		}
 		return m, nil
@@ -186,15 +196,11 @@ func (v *Vault) KeepManifest(ctx context.Context, m *Manifest, data []byte) erro
 
 // keyringFrom verifies and opens a keyring envelope.
 func (v *Vault) keyringFrom(data []byte, id object.ID) (*folderKey, error) {
-	plain, err := v.openData(data, object.KindKeyring, id, 1<<20, age.Identity(v.userID))
+	plain, signer, err := v.openData(data, object.KindKeyring, id, 1<<20, age.Identity(v.userID))
 	if err != nil {
 		return nil, err
 	}
-	var kr keyring
-	if err := json.Unmarshal(plain, &kr); err != nil {
-		return nil, fmt.Errorf("%w: keyring", ErrMalformed)
-	}
-	return kr.open()
+	return v.keyringPlain(id, plain, signer)
 }
 
 // manifestFrom verifies and opens a manifest envelope with the keys of the
@@ -226,9 +232,20 @@ func (v *Vault) manifestFrom(ctx context.Context, data []byte, id object.ID) (*M
 		if m.ID != id || m.Folder != folder {
 			return nil, fmt.Errorf("%w: it names another ID or folder", ErrTampered)
 		}
+		if err := v.checkFolderSigner(object.KindManifest, folder, o.Signer); err != nil {
+			return nil, err
+		}
 		return m, nil
 	}
-	return nil, errors.New("no folder key of this vault opens it")
+	return nil, fmt.Errorf("version %s: %w: no folder key of this vault opens it (yet)", id.String()[:12], ErrNotAddressed)
+}
+
+// addressed reports whether an age-encrypted body has a stanza this
+// vault's user identity opens (only the header is read).
+func (v *Vault) addressed(body []byte) bool {
+	_, err := age.Decrypt(bytes.NewReader(body), v.userID)
+	var miss *age.NoIdentityMatchError
+	return !errors.As(err, &miss)
 }
 
 // ReceiveChunk verifies a chunk pulled for m — it decrypts with m's folder
@@ -239,7 +256,7 @@ func (v *Vault) ReceiveChunk(ctx context.Context, m *Manifest, ref ManifestRef, 
 	if err != nil {
 		return err
 	}
-	plain, err := v.openData(data, object.KindChunk, ref.ID, ref.Size, fk.identity)
+	plain, _, err := v.openData(data, object.KindChunk, ref.ID, ref.Size, fk.identity)
 	if err != nil {
 		return rejected(object.KindChunk, ref.ID, "%v", err)
 	}
@@ -358,4 +375,21 @@ func (v *Vault) metaInt(ctx context.Context, key string) (int64, error) {
 		return 0, err
 	}
 	return strconv.ParseInt(string(b), 10, 64)
+}
+
+// opensWithHeldKey reports whether the epoch-1 key of a folder this vault
+// holds opens an age-encrypted body (only the header is read).
+func (v *Vault) opensWithHeldKey(ctx context.Context, body []byte) bool {
+	if err := v.loadAllKeys(ctx); err != nil {
+		return false
+	}
+	for _, fks := range v.knownKeys() {
+		if fks[0].epoch != 1 {
+			continue
+		}
+		if _, err := age.Decrypt(bytes.NewReader(body), fks[0].identity); err == nil {
+			return true
+		}
+	}
+	return false
 }

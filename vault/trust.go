@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/coffer-vault/coffer/sync/orglog"
 	"github.com/coffer-vault/coffer/vault/object"
 	"github.com/coffer-vault/coffer/vault/store"
 )
@@ -29,6 +30,7 @@ type trust struct {
 	issuer  ed25519.PublicKey
 	self    ed25519.PublicKey
 	devices map[string]object.ID // certified device key → device ID
+	org     *orglog.State        // the org log this device verified (nil: standalone)
 }
 
 // allows reports whether signer may sign objects of kind.
@@ -39,10 +41,58 @@ func (t *trust) allows(kind object.Kind, signer ed25519.PublicKey) bool {
 	case object.KindPolicy:
 		return signer.Equal(t.issuer)
 	case object.KindKeyring, object.KindFolder, object.KindManifest:
-		_, ok := t.devices[string(signer)]
-		return ok
+		// Another person's current device may sign these for a folder
+		// they share; which folder is known once the object is open:
+		// allowsIn says.
+		if _, ok := t.devices[string(signer)]; ok {
+			return true
+		}
+		if t.org != nil {
+			d := t.org.DeviceByKey(signer)
+			return d != nil && !d.Revoked
+		}
 	}
 	return false
+}
+
+// allowsIn reports whether signer may sign objects of kind for folder:
+// this user's certified devices may; in an organisation, a current device
+// of a user the log allows — for keyrings, one who may share the folder
+// (its owner or a manager among its members); for the folder object, its
+// owner; for versions, one who is or was its owner or an editor
+// (docs/sync-protocol.md, "Folders, sharing and guests").
+func (t *trust) allowsIn(kind object.Kind, folder object.ID, signer ed25519.PublicKey) bool {
+	if _, ok := t.devices[string(signer)]; ok {
+		return true
+	}
+	if t.org == nil {
+		return false
+	}
+	d, f := t.org.DeviceByKey(signer), t.org.Folders[folder]
+	if d == nil || d.Revoked || f == nil {
+		return false
+	}
+	switch kind {
+	case object.KindKeyring:
+		return t.org.MayShare(d.Email, folder)
+	case object.KindFolder:
+		return d.Email == f.Owner
+	case object.KindManifest:
+		return f.Writers[d.Email]
+	}
+	return false
+}
+
+// checkFolderSigner returns an error unless signer may sign kind for
+// folder.
+func (v *Vault) checkFolderSigner(kind object.Kind, folder object.ID, signer ed25519.PublicKey) error {
+	v.mu.Lock()
+	ok := v.trust.allowsIn(kind, folder, signer)
+	v.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("%w: %w (%v of folder %s)", ErrTampered, ErrNotAllowedSigner, kind, folder.String()[:12])
+	}
+	return nil
 }
 
 // allowsAudit reports whether signer may sign entries of this device's

@@ -87,6 +87,7 @@ type Vault struct {
 
 	failedUnlocks int
 	warnings      []string // what Open repaired or noticed, for the user
+	now           func() time.Time
 
 	transport ed25519.PrivateKey // signs requests (enrolled vaults)
 
@@ -252,9 +253,25 @@ func readConfig(dir string) (config, error) {
 // certifies. The index must reach the signed checkpoint, or Open fails
 // with ErrNeedsRebuild.
 func Open(ctx context.Context, dir, passphrase string) (*Vault, error) {
+	return OpenWith(ctx, dir, passphrase, Options{})
+}
+
+// Options tune OpenWith.
+type Options struct {
+	// Now is this device's clock (time.Now if nil); tests move it. It
+	// judges deadlines together with the server time the vault verified
+	// (TrustedNow).
+	Now func() time.Time
+}
+
+// OpenWith is Open with options.
+func OpenWith(ctx context.Context, dir, passphrase string, opt Options) (*Vault, error) {
 	v, err := unlock(ctx, dir, passphrase)
 	if err != nil {
 		return nil, err
+	}
+	if opt.Now != nil {
+		v.now = opt.Now
 	}
 	if err := v.checkState(ctx, passphrase); err != nil {
 		v.Close()
@@ -263,6 +280,21 @@ func Open(ctx context.Context, dir, passphrase string) (*Vault, error) {
 	if err := v.loadOrg(ctx); err != nil {
 		v.Close()
 		return nil, err
+	}
+	// Folders this user may no longer read (a guest's grant ended while
+	// the device was off; unshared) go before anything is shown or
+	// adopted back.
+	if err := v.finishDrops(ctx); err != nil {
+		v.Close()
+		return nil, fmt.Errorf("vault: finish destroying a folder: %w", err)
+	}
+	dropped, err := v.DropUnreadable(ctx)
+	if err != nil {
+		v.Close()
+		return nil, fmt.Errorf("vault: destroy a folder this user may no longer read: %w", err)
+	}
+	for _, d := range dropped {
+		v.warnings = append(v.warnings, d.Message())
 	}
 	if err := v.reconcile(ctx); err != nil {
 		v.Close()
@@ -427,7 +459,7 @@ func open(ctx context.Context, dir string, cfg config, us userSecret, ds deviceS
 	if err != nil {
 		return nil, err
 	}
-	v := &Vault{
+	v := &Vault{now: time.Now,
 		dir: dir, cfg: cfg, user: us, userID: userID,
 		userSig: ed25519.NewKeyFromSeed(us.SigningSeed),
 		device:  ds, devKey: ed25519.NewKeyFromSeed(ds.Seed),
@@ -481,31 +513,34 @@ func (v *Vault) DeviceName() string { return v.device.Name }
 func (v *Vault) Objects() *store.Dir { return v.objects }
 
 // openObject reads kind/id, checks its envelope, signature and signer, and
-// decrypts its body with ids, reading at most limit bytes.
-func (v *Vault) openObject(ctx context.Context, kind object.Kind, id object.ID, limit int64, ids ...age.Identity) ([]byte, error) {
+// decrypts its body with ids, reading at most limit bytes. For keyrings,
+// folder objects and manifests the signer is checked only as a current
+// device of the organisation: the caller checks it against the folder the
+// object names (checkFolderSigner) once it is open.
+func (v *Vault) openObject(ctx context.Context, kind object.Kind, id object.ID, limit int64, ids ...age.Identity) ([]byte, ed25519.PublicKey, error) {
 	data, err := v.objects.Get(ctx, store.Handle{Kind: kind, ID: id})
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			return nil, fmt.Errorf("%v %s is missing: %w", kind, id.String()[:12], ErrDamaged)
+			return nil, nil, fmt.Errorf("%v %s is missing: %w", kind, id.String()[:12], ErrDamaged)
 		}
-		return nil, err
+		return nil, nil, err
 	}
 	return v.openData(data, kind, id, limit, ids...)
 }
 
-func (v *Vault) openData(data []byte, kind object.Kind, id object.ID, limit int64, ids ...age.Identity) ([]byte, error) {
+func (v *Vault) openData(data []byte, kind object.Kind, id object.ID, limit int64, ids ...age.Identity) ([]byte, ed25519.PublicKey, error) {
 	o, err := object.Open(data, kind, id)
 	if err != nil {
-		return nil, fmt.Errorf("%v %s: %w: %w", kind, id.String()[:12], ErrDamaged, err)
+		return nil, nil, fmt.Errorf("%v %s: %w: %w", kind, id.String()[:12], ErrDamaged, err)
 	}
 	if kind.Signed() {
 		if err := v.checkSigner(kind, o.Signer); err != nil {
-			return nil, fmt.Errorf("%v %s: %w", kind, id.String()[:12], err)
+			return nil, nil, fmt.Errorf("%v %s: %w", kind, id.String()[:12], err)
 		}
 	}
 	plain, err := decrypt(o.Body, limit, ids...)
 	if err != nil {
-		return nil, fmt.Errorf("%v %s: %w: %v", kind, id.String()[:12], ErrDamaged, err)
+		return nil, nil, fmt.Errorf("%v %s: %w: %v", kind, id.String()[:12], ErrDamaged, err)
 	}
-	return plain, nil
+	return plain, o.Signer, nil
 }

@@ -112,7 +112,7 @@ func TestSyncWithTheRealBinaries(t *testing.T) {
 	}
 	key := filepath.Join(work, "admin.key")
 	run(t, adminPass, b.cofferd, "admin", "init", "--server", srv.url, "--bootstrap", strings.TrimSpace(string(token)), "--key", key, "--org", "Acme Capital")
-	out := run(t, adminPass, b.cofferd, "admin", "invite", "--server", srv.url, "--key", key, "--email", "ann@acme.test", "--role", "member")
+	out := run(t, adminPass, b.cofferd, "admin", "invite", "--server", srv.url, "--key", key, "--email", "ann@acme.test", "--role", "manager")
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	code := lines[len(lines)-1]
 	if !strings.HasPrefix(code, "COFFER1-") {

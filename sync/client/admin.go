@@ -292,3 +292,102 @@ func (a *Admin) FindDevice(prefix string) (object.ID, error) {
 	}
 	return found[0], nil
 }
+
+// FindFolder finds a registered folder by its ID or a unique prefix of it
+// (its owner sees the ID with 'coffer members').
+func (a *Admin) FindFolder(prefix string) (object.ID, error) {
+	var found []object.ID
+	for id := range a.state.Folders {
+		if strings.HasPrefix(id.String(), strings.ToLower(prefix)) {
+			found = append(found, id)
+		}
+	}
+	switch {
+	case prefix == "" || len(found) == 0:
+		return object.ID{}, fmt.Errorf("no folder %q in the organisation's log (its owner sees its ID with 'coffer members')", prefix)
+	case len(found) > 1:
+		return object.ID{}, fmt.Errorf("%q names %d folders: give more of the ID", prefix, len(found))
+	}
+	return found[0], nil
+}
+
+// Guest grants a guest folders for valid (at most 90 days; 0 ends the
+// guest's access now), replacing any grant they had. For a guest not
+// enrolled yet it also makes an invite, valid as long as the grant, and
+// returns its code ("" otherwise).
+func (a *Admin) Guest(ctx context.Context, email string, folders []object.ID, valid time.Duration) (code string, expires time.Time, err error) {
+	if valid < 0 || valid > policy.MaxGrant {
+		return "", time.Time{}, fmt.Errorf("a guest's access lasts up to 90 days, not %s", valid)
+	}
+	if len(folders) == 0 {
+		return "", time.Time{}, errors.New("name the folders the guest may read")
+	}
+	if err := a.refresh(ctx); err != nil {
+		return "", time.Time{}, err
+	}
+	if u := a.state.Users[email]; u != nil && u.Role != policy.Guest {
+		return "", time.Time{}, fmt.Errorf("%s is a %s of the organisation, not a guest: share folders with them instead", email, u.Role)
+	}
+	if a.state.Users[email] == nil && valid > 0 {
+		if code, _, err = a.Invite(ctx, email, policy.Guest, min(valid, orglog.MaxInvite)); err != nil {
+			return "", time.Time{}, err
+		}
+	}
+	now := a.serverTime()
+	if g := a.state.Grants[email]; g != nil && now.Before(g.Issued) {
+		now = g.Issued // a grant is not dated before the last one
+	}
+	e := &orglog.Entry{Org: a.Key.Org, Kind: orglog.Grant, Email: email, Folders: folders, Expires: now.Add(valid), Time: now}
+	return code, e.Expires, a.append(ctx, e)
+}
+
+// SetRole changes a user's role.
+func (a *Admin) SetRole(ctx context.Context, email string, role policy.Role) error {
+	if err := a.refresh(ctx); err != nil {
+		return err
+	}
+	if a.state.Users[email] == nil {
+		return fmt.Errorf("no user %s in the organisation", email)
+	}
+	return a.append(ctx, &orglog.Entry{Org: a.Key.Org, Kind: orglog.Role, Email: email, Role: string(role), Time: a.serverTime()})
+}
+
+// Policy returns the organisation's policy in force (nil if none was
+// issued).
+func (a *Admin) Policy(ctx context.Context) (*policy.Document, error) {
+	if err := a.refresh(ctx); err != nil {
+		return nil, err
+	}
+	if a.state.Policy == nil {
+		return nil, nil
+	}
+	return policy.ParseDocument(a.state.Policy.Document)
+}
+
+// SetPolicy signs and publishes a policy document: its serial must be
+// above the one in force (0 in the document: the next one is used).
+func (a *Admin) SetPolicy(ctx context.Context, doc *policy.Document) (*policy.Document, error) {
+	if err := a.refresh(ctx); err != nil {
+		return nil, err
+	}
+	var cur uint64
+	if a.state.Policy != nil {
+		cur = a.state.Policy.Serial
+	}
+	switch {
+	case doc.Serial == 0:
+		doc.Serial = cur + 1
+	case doc.Serial <= cur:
+		return nil, fmt.Errorf("the policy's serial %d is not above %d, the one in force: raise it, or leave it 0", doc.Serial, cur)
+	}
+	now := a.serverTime()
+	doc.Issued = now.UTC()
+	raw, err := doc.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := policy.ParseDocument(raw); err != nil {
+		return nil, err
+	}
+	return doc, a.append(ctx, &orglog.Entry{Org: a.Key.Org, Kind: orglog.Policy, Serial: doc.Serial, Document: raw, Time: now})
+}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -45,6 +46,9 @@ type Syncer struct {
 	mu       sync.Mutex
 	seenTime time.Time // the highest server time verified, not yet recorded
 	kick     chan struct{}
+	wrapped  map[object.ID]string // per folder: the log size, epochs and readers last wrapped for
+	refused  map[string]bool      // restricted folder/guest pairs audited this run
+	dropped  []vault.Dropped      // folders destroyed here, not yet reported
 }
 
 // parallel is how many objects move at once.
@@ -64,7 +68,7 @@ func NewSyncer(v *vault.Vault) (*Syncer, error) {
 		return nil, err
 	}
 	conn.SetServer(pin.Org, ed25519.PublicKey(pin.Server))
-	s := &Syncer{v: v, conn: conn, kick: make(chan struct{}, 1)}
+	s := &Syncer{v: v, conn: conn, kick: make(chan struct{}, 1), wrapped: map[object.ID]string{}, refused: map[string]bool{}}
 	conn.OnTime = func(t time.Time) {
 		s.mu.Lock()
 		if t.After(s.seenTime) {
@@ -114,6 +118,17 @@ func (s *Syncer) Kick() {
 func (s *Syncer) Sync(ctx context.Context) (Stats, error) {
 	var st Stats
 	if err := s.syncLog(ctx); err != nil {
+		return st, err
+	}
+	// What the log says first: folders this user may no longer read go,
+	// folders made here are registered, readers get their keys.
+	if err := s.dropUnreadable(ctx); err != nil {
+		return st, err
+	}
+	if err := s.registerFolders(ctx); err != nil {
+		return st, err
+	}
+	if err := s.ensureWraps(ctx, false); err != nil {
 		return st, err
 	}
 	up, err := s.Push(ctx)
@@ -252,6 +267,9 @@ func (s *Syncer) put(ctx context.Context, kind object.Kind, id object.ID, o vaul
 // moves only past events applied.
 func (s *Syncer) Pull(ctx context.Context) (Stats, error) {
 	var st Stats
+	if err := s.rewindForNewFolders(ctx); err != nil {
+		return st, err
+	}
 	for {
 		cursor, err := s.v.FeedCursor(ctx)
 		if err != nil {
@@ -265,7 +283,7 @@ func (s *Syncer) Pull(ctx context.Context) (Stats, error) {
 		if len(feed.Events) == 0 {
 			return st, nil
 		}
-		n, err := s.apply(ctx, feed.Events)
+		n, waiting, gotKeys, err := s.apply(ctx, feed.Events)
 		st.BytesDown += n
 		res, aerr := s.v.AdoptReceived(ctx)
 		if aerr != nil {
@@ -279,17 +297,80 @@ func (s *Syncer) Pull(ctx context.Context) (Stats, error) {
 		if len(res.Skipped) > 0 {
 			return st, fmt.Errorf("%d objects from the server were not recorded: %s", len(res.Skipped), res.Skipped[0])
 		}
-		if err := s.v.SetFeedCursor(ctx, feed.Next); err != nil {
+		next := feed.Next
+		if waiting {
+			if err := s.v.SetSyncMeta(ctx, "waiting", "1"); err != nil {
+				return st, err
+			}
+		}
+		if gotKeys {
+			// Versions were skipped for want of a key that may have come
+			// now: read the feed again (what is held is not fetched
+			// again).
+			if w, err := s.v.SyncMeta(ctx, "waiting"); err != nil {
+				return st, err
+			} else if w != "" {
+				next = 0
+				if err := s.v.SetSyncMeta(ctx, "waiting", ""); err != nil {
+					return st, err
+				}
+			}
+		}
+		if err := s.v.SetFeedCursor(ctx, next); err != nil {
 			return st, err
 		}
 	}
 }
 
+// rewindForNewFolders reads the feed from the start when the log lets this
+// user read a folder it could not before: the folder's earlier events are
+// behind the cursor.
+func (s *Syncer) rewindForNewFolders(ctx context.Context) error {
+	st := s.v.OrgState()
+	if st == nil {
+		return nil
+	}
+	var ids []string
+	for _, f := range st.FoldersOf(s.v.Owner().Email, s.serverNow()) {
+		ids = append(ids, f.String())
+	}
+	had, err := s.v.SyncMeta(ctx, "readable")
+	if err != nil {
+		return err
+	}
+	known := map[string]bool{}
+	for _, f := range strings.Fields(had) {
+		known[f] = true
+	}
+	grew := false
+	for _, f := range ids {
+		grew = grew || !known[f]
+	}
+	if !grew {
+		if now := strings.Join(ids, " "); now != had {
+			return s.v.SetSyncMeta(ctx, "readable", now)
+		}
+		return nil
+	}
+	if err := s.v.SetFeedCursor(ctx, 0); err != nil {
+		return err
+	}
+	return s.v.SetSyncMeta(ctx, "readable", strings.Join(ids, " "))
+}
+
 // apply fetches and receives the objects of events: keyrings first (a
 // version needs its folder's key), then folders and device certificates,
 // then versions with their chunks.
-func (s *Syncer) apply(ctx context.Context, events []wire.Event) (int64, error) {
-	var total int64
+func (s *Syncer) apply(ctx context.Context, events []wire.Event) (total int64, waiting, gotKeys bool, err error) {
+	// The log first: a share or a new device may vouch for what follows.
+	for _, e := range events {
+		if e.Log > 0 {
+			if err := s.syncLog(ctx); err != nil {
+				return 0, false, false, err
+			}
+			break
+		}
+	}
 	logChanged := false
 	for _, pass := range [][]object.Kind{{object.KindKeyring}, {object.KindFolder, object.KindDevice}, {object.KindManifest}} {
 		for _, e := range events {
@@ -303,42 +384,50 @@ func (s *Syncer) apply(ctx context.Context, events []wire.Event) (int64, error) 
 			id := object.ID(e.ID)
 			if known, err := s.v.Known(ctx, e.Kind, id); err != nil || known {
 				if err != nil {
-					return total, err
+					return total, waiting, gotKeys, err
 				}
 				continue
 			}
 			if logChanged {
 				// A new device's object may follow its device entry.
 				if err := s.syncLog(ctx); err != nil {
-					return total, err
+					return total, waiting, gotKeys, err
 				}
 				logChanged = false
 			}
 			data, err := s.get(ctx, e.Kind, id)
 			total += int64(len(data))
 			if err != nil {
-				return total, err
+				return total, waiting, gotKeys, err
 			}
 			m, err := s.v.Receive(ctx, e.Kind, id, data)
-			if err != nil {
-				return total, err
+			if errors.Is(err, vault.ErrNotAddressed) {
+				// Someone else's wrap; or a folder or version whose key
+				// has not reached this device yet (read again when it
+				// does).
+				waiting = waiting || e.Kind != object.KindKeyring
+				continue
 			}
+			if err != nil {
+				return total, waiting, gotKeys, err
+			}
+			gotKeys = gotKeys || e.Kind == object.KindKeyring
 			if m != nil {
 				n, err := s.pullChunks(ctx, m)
 				total += n
 				if err != nil {
-					return total, err
+					return total, waiting, gotKeys, err
 				}
 				if err := s.v.KeepManifest(ctx, m, data); err != nil {
-					return total, err
+					return total, waiting, gotKeys, err
 				}
 			}
 		}
 	}
 	if logChanged {
-		return total, s.syncLog(ctx)
+		return total, waiting, gotKeys, s.syncLog(ctx)
 	}
-	return total, nil
+	return total, waiting, gotKeys, nil
 }
 
 func kindIn(k object.Kind, ks []object.Kind) bool {

@@ -209,12 +209,12 @@ func (s *State) check(e *Entry, now time.Time) error {
 	case Grant:
 		u := s.Users[e.Email]
 		switch {
-		case u == nil || u.Role != policy.Guest:
-			return fmt.Errorf("%s is not a guest of the organisation", e.Email)
+		case u == nil && !s.guestInvited(e.Email), u != nil && u.Role != policy.Guest:
+			return fmt.Errorf("%s is not a guest of the organisation (nor invited as one)", e.Email)
 		case e.Expires.Before(e.Time) || e.Expires.Sub(e.Time) > policy.MaxGrant:
 			return errors.New("a grant ends at or after it is made, within 90 days")
-		case s.Grants[e.Email] != nil && !e.Time.After(s.Grants[e.Email].Issued):
-			return errors.New("a grant must be made after the guest's last one")
+		case s.Grants[e.Email] != nil && e.Time.Before(s.Grants[e.Email].Issued):
+			return errors.New("a grant cannot be dated before the guest's last one")
 		}
 		for _, f := range e.Folders {
 			if s.Folders[f] == nil {
@@ -227,6 +227,11 @@ func (s *State) check(e *Entry, now time.Time) error {
 			return fmt.Errorf("policy serial %d does not follow %d", e.Serial, s.Policy.Serial)
 		}
 		doc, err := policy.ParseDocument(e.Document)
+		if errors.Is(err, policy.ErrNewerFormat) {
+			// Signed by the admin, for newer clients: this one applies
+			// the log and then refuses to work until it is updated.
+			return e.verify(map[string]ed25519.PublicKey{AdminName: s.Admin})
+		}
 		if err != nil {
 			return err
 		}
@@ -250,7 +255,7 @@ func (s *State) checkShare(e *Entry) error {
 	if by == nil {
 		return fmt.Errorf("no user %s", e.By)
 	}
-	if e.By != f.Owner && (f.Members[e.By] == "" || by.Role != policy.Manager) {
+	if !s.MayShare(e.By, e.Folder) {
 		return fmt.Errorf("%s may not share this folder: its owner or a manager among its members may", e.By)
 	}
 	u := s.Users[e.Email]
@@ -390,4 +395,43 @@ func (s *State) DeviceByKey(k ed25519.PublicKey) *DeviceState {
 		}
 	}
 	return nil
+}
+
+// FoldersOf lists the folders email may read at now (FolderRole not "").
+func (s *State) FoldersOf(email string, now time.Time) []object.ID {
+	var out []object.ID
+	for id := range s.Folders {
+		if s.FolderRole(email, id, now) != "" {
+			out = append(out, id)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return string(out[i][:]) < string(out[j][:]) })
+	return out
+}
+
+// GrantLive reports whether a guest's grant is live at now.
+func (s *State) GrantLive(email string, now time.Time) bool {
+	g := s.Grants[email]
+	return g != nil && now.Before(g.Expires)
+}
+
+// MayShare reports whether email may share a folder, unshare it, rotate
+// its key and wrap it to its readers: its owner, or a manager among its
+// members. Their devices alone sign the folder's keyrings.
+func (s *State) MayShare(email string, folder object.ID) bool {
+	f, u := s.Folders[folder], s.Users[email]
+	if f == nil || u == nil {
+		return false
+	}
+	return email == f.Owner || (f.Members[email] != "" && u.Role == policy.Manager)
+}
+
+// guestInvited reports whether email has an invite of role guest.
+func (s *State) guestInvited(email string) bool {
+	for _, inv := range s.Invites {
+		if inv.Email == email && inv.Role == policy.Guest {
+			return true
+		}
+	}
+	return false
 }

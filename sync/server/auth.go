@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/coffer-vault/coffer/policy"
 	"github.com/coffer-vault/coffer/sync/orglog"
 	"github.com/coffer-vault/coffer/sync/store"
 	"github.com/coffer-vault/coffer/sync/wire"
@@ -148,6 +149,15 @@ func (s *Server) authenticate(ctx context.Context, r *http.Request, body []byte,
 			return c, unauthorized("the request was replayed")
 		}
 		return c, err
+	}
+	// A guest whose grant ended is refused at once, but may still
+	// read the log, where an extension would be.
+	if c.user != nil && c.user.Role == policy.Guest && !st.GrantLive(c.user.Email, s.now()) && r.URL.Path != "/v1/log" {
+		if g := st.Grants[c.user.Email]; g != nil {
+			return c, fail(http.StatusForbidden, wire.CodeGrantEnded, "your guest access ended on %s UTC; ask the organisation to extend it",
+				g.Expires.UTC().Format("2006-01-02 15:04"))
+		}
+		return c, fail(http.StatusForbidden, wire.CodeGrantEnded, "you have no guest access yet; ask the organisation for a grant")
 	}
 	return c, nil
 }

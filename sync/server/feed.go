@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -72,7 +73,7 @@ func (s *Server) getFeed(w http.ResponseWriter, r *http.Request, c *caller) erro
 	deadline := time.After(time.Duration(min(max(wait, 0), wire.MaxFeedWait)) * time.Second)
 	for {
 		woken := s.feed.wait()
-		events, err := s.store.Events(r.Context(), after, c.device.Email, UserSpace(c.device.Email), feedBatch)
+		events, err := s.events(r.Context(), after, c.device.Email)
 		if err != nil {
 			return err
 		}
@@ -122,7 +123,7 @@ func (s *Server) streamFeed(w http.ResponseWriter, r *http.Request, c *caller) e
 	}
 	for {
 		woken := s.feed.wait()
-		events, err := s.store.Events(r.Context(), after, c.device.Email, UserSpace(c.device.Email), feedBatch)
+		events, err := s.events(r.Context(), after, c.device.Email)
 		if err != nil {
 			return nil // the stream has started; the client reconnects
 		}
@@ -146,4 +147,15 @@ func (s *Server) streamFeed(w http.ResponseWriter, r *http.Request, c *caller) e
 			return nil
 		}
 	}
+}
+
+// events reads the feed after a cursor for a user: log entries and the
+// events of the spaces the log, as it stands now, lets them read.
+func (s *Server) events(ctx context.Context, after int64, email string) ([]store.Event, error) {
+	st, err := s.orgState(ctx)
+	if err != nil {
+		return nil, err
+	}
+	spaces := append(st.FoldersOf(email, s.now()), UserSpace(email))
+	return s.store.Events(ctx, after, spaces, feedBatch)
 }

@@ -104,25 +104,24 @@ func (s *Server) appendEntries(ctx context.Context, n int64, raws ...[]byte) ([]
 		}
 		out = append(out, e)
 	}
-	for _, raw := range raws {
-		at := s.state.Size
-		hashes := s.hashes
+	// The published state is never changed in place (handlers read it
+	// without the lock): the trial becomes it once all are stored.
+	hashes := append(orglog.Hashes(nil), s.hashes...)
+	for i, raw := range raws {
+		at := st.Size + int64(i)
+		before := len(hashes)
 		if err := hashes.Append(at, raw); err != nil {
 			return nil, err
 		}
-		if err := s.store.AppendLog(ctx, at, raw, hashes[len(s.hashes):]); err != nil {
+		if err := s.store.AppendLog(ctx, at, raw, hashes[before:]); err != nil {
 			s.state, s.hashes = nil, nil // read the log afresh next time
 			if errors.Is(err, store.ErrConflict) {
 				return nil, fail(http.StatusConflict, wire.CodeConflict, "the log changed meanwhile; try again")
 			}
 			return nil, err
 		}
-		if _, err := s.state.Apply(raw, now); err != nil {
-			s.state, s.hashes = nil, nil
-			return nil, err
-		}
-		s.hashes = hashes
 	}
+	s.state, s.hashes = trial, hashes
 	s.feed.notify()
 	return out, nil
 }
@@ -192,7 +191,10 @@ func (s *Server) getLog(w http.ResponseWriter, r *http.Request, c *caller) error
 	return nil
 }
 
-// appendLog appends the admin's entries: invites and revocations.
+// appendLog appends an entry: the admin's invites, revocations, role
+// changes, grants and policies; a device's folder, share and unshare
+// entries for its own user (the entry's signature is the user key's, which
+// Apply checks; the caller must be a device of that user).
 func (s *Server) appendLog(w http.ResponseWriter, r *http.Request, c *caller) error {
 	var a wire.LogAppend
 	if err := decode(c.body, &a); err != nil {
@@ -202,8 +204,19 @@ func (s *Server) appendLog(w http.ResponseWriter, r *http.Request, c *caller) er
 	if err != nil {
 		return fail(http.StatusBadRequest, wire.CodeRejected, "%v", err)
 	}
-	if e.Kind != orglog.Invite && e.Kind != orglog.Revoke {
-		return fail(http.StatusBadRequest, wire.CodeRejected, "the admin appends invites and revocations here, not %s entries", e.Kind)
+	if c.kind == "admin" {
+		switch e.Kind {
+		case orglog.Invite, orglog.Revoke, orglog.Role, orglog.Grant, orglog.Policy:
+		default:
+			return fail(http.StatusBadRequest, wire.CodeRejected, "the admin does not append %s entries here", e.Kind)
+		}
+	} else {
+		switch {
+		case e.Kind == orglog.Folder && e.Email == c.device.Email:
+		case (e.Kind == orglog.Share || e.Kind == orglog.Unshare) && e.By == c.device.Email:
+		default:
+			return fail(http.StatusForbidden, wire.CodeRejected, "a device appends its own user's folder, share and unshare entries, not this %s entry", e.Kind)
+		}
 	}
 	if _, err := s.appendEntries(r.Context(), -1, a.Entry); err != nil {
 		return err

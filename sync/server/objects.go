@@ -2,34 +2,21 @@ package server
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"net/http"
 	"strconv"
 
+	"github.com/coffer-vault/coffer/sync/orglog"
 	"github.com/coffer-vault/coffer/sync/store"
 	"github.com/coffer-vault/coffer/sync/wire"
 	"github.com/coffer-vault/coffer/vault/object"
 )
 
-// mayRead reports whether the caller's user may read objects of space.
-func (s *Server) mayRead(ctx context.Context, c *caller, space object.ID) (bool, error) {
-	if space == UserSpace(c.device.Email) {
-		return true, nil
-	}
-	members, err := s.store.SpaceMembers(ctx, space)
-	if errors.Is(err, store.ErrNotFound) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	for _, m := range members {
-		if m == c.device.Email {
-			return true, nil
-		}
-	}
-	return false, nil
+// mayRead reports whether the caller's user may read objects of space:
+// its own user space, or a folder the org log says it may read at the
+// server's clock.
+func (s *Server) mayRead(c *caller, space object.ID) bool {
+	return space == UserSpace(c.device.Email) || c.state.FolderRole(c.device.Email, space, s.now()) != ""
 }
 
 func (s *Server) has(w http.ResponseWriter, r *http.Request, c *caller) error {
@@ -42,11 +29,7 @@ func (s *Server) has(w http.ResponseWriter, r *http.Request, c *caller) error {
 	}
 	ctx := r.Context()
 	out := wire.HasReply{Have: make([]bool, len(h.Refs))}
-	ok, err := s.mayRead(ctx, c, object.ID(h.Folder))
-	if err != nil {
-		return err
-	}
-	if ok {
+	if s.mayRead(c, object.ID(h.Folder)) {
 		for i, ref := range h.Refs {
 			m, err := s.store.StatObject(ctx, ref.Kind, object.ID(ref.ID))
 			out.Have[i] = err == nil && m.Space == object.ID(h.Folder)
@@ -92,7 +75,7 @@ func (s *Server) putObject(w http.ResponseWriter, r *http.Request, c *caller) er
 		if m.Space, err = hexHeader(r, wire.HeaderFolder); err != nil {
 			return err
 		}
-		if err := s.authoriseWrite(ctx, c, kind, m.Space); err != nil {
+		if err := s.authoriseWrite(c, kind, m.Space); err != nil {
 			return err
 		}
 	default:
@@ -136,26 +119,26 @@ func (s *Server) putObject(w http.ResponseWriter, r *http.Request, c *caller) er
 	return nil
 }
 
-// authoriseWrite checks the caller may write to a folder space; the first
-// keyring of an unknown folder makes its space, owned by the caller's user.
-func (s *Server) authoriseWrite(ctx context.Context, c *caller, kind object.Kind, space object.ID) error {
-	ok, err := s.mayRead(ctx, c, space)
-	if err != nil || ok {
-		return err
+// authoriseWrite checks the caller may write objects of kind to a folder
+// space, by its folder role in the org log: owners and editors write
+// everything; viewers write keyrings only (wraps of the folder key for a
+// new reader); guests nothing.
+func (s *Server) authoriseWrite(c *caller, kind object.Kind, space object.ID) error {
+	if c.state.Folders[space] == nil {
+		return fail(http.StatusConflict, wire.CodeNotFound, "unknown folder: append its folder entry to the log first")
 	}
-	if _, err := s.store.SpaceMembers(ctx, space); err == nil {
-		return fail(http.StatusForbidden, wire.CodeUnauthorized, "you are not a member of this folder")
+	switch c.state.FolderRole(c.device.Email, space, s.now()) {
+	case "owner", orglog.Editor:
+		return nil
+	case orglog.Viewer:
+		if kind == object.KindKeyring {
+			return nil
+		}
+		return fail(http.StatusForbidden, wire.CodeUnauthorized, "you may read this folder, not write to it")
+	case "guest":
+		return fail(http.StatusForbidden, wire.CodeUnauthorized, "guests read folders, they do not write to them")
 	}
-	if kind != object.KindKeyring {
-		return fail(http.StatusConflict, wire.CodeNotFound, "unknown folder: push its keyring first")
-	}
-	if err := s.store.CreateSpace(ctx, space, c.device.Email); err != nil && !errors.Is(err, store.ErrExists) {
-		return err
-	}
-	if ok, err := s.mayRead(ctx, c, space); err != nil || !ok {
-		return fail(http.StatusForbidden, wire.CodeUnauthorized, "you are not a member of this folder")
-	}
-	return nil
+	return fail(http.StatusForbidden, wire.CodeUnauthorized, "you are not a member of this folder")
 }
 
 func hexHeader(r *http.Request, name string) (object.ID, error) {
@@ -183,10 +166,7 @@ func (s *Server) getObject(w http.ResponseWriter, r *http.Request, c *caller) er
 	if err != nil {
 		return err
 	}
-	if ok, err := s.mayRead(ctx, c, m.Space); err != nil || !ok {
-		if err != nil {
-			return err
-		}
+	if !s.mayRead(c, m.Space) {
 		return fail(http.StatusNotFound, wire.CodeNotFound, "no such object")
 	}
 	w.Header().Set("Content-Type", "application/octet-stream")

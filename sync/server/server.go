@@ -113,7 +113,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /v1/info", s.info)
 	mux.HandleFunc("POST /v1/bootstrap", s.bootstrap)
 	mux.Handle("GET /v1/log", s.auth(anyKey, s.getLog))
-	mux.Handle("POST /v1/log", s.auth(adminOnly, s.appendLog))
+	mux.Handle("POST /v1/log", s.auth(adminOnly|deviceOnly, s.appendLog))
 	mux.Handle("POST /v1/enroll", s.auth(inviteOnly, s.enroll))
 	mux.Handle("POST /v1/pairings", s.auth(inviteOnly, s.requestPairing))
 	mux.Handle("GET /v1/pairings/{id}", s.auth(inviteOnly, s.getPairing))
@@ -219,24 +219,25 @@ func (s *Server) orgStateLocked(ctx context.Context) (*orglog.State, error) {
 	if err != nil {
 		return nil, err
 	}
-	if s.state == nil {
-		s.state, s.hashes = &orglog.State{}, nil
+	if s.state != nil && n <= s.state.Size {
+		return s.state, nil
 	}
-	if n > s.state.Size {
-		entries, err := s.store.LogEntries(ctx, s.state.Size, n)
-		if err != nil {
+	// Entries other servers appended (or a first read): a new state, as
+	// the published one is never changed in place.
+	entries, err := s.store.LogEntries(ctx, 0, n)
+	if err != nil {
+		return nil, err
+	}
+	st, hashes := &orglog.State{}, orglog.Hashes(nil)
+	for at, raw := range entries {
+		if _, err := st.Apply(raw, time.Time{}); err != nil {
+			return nil, fmt.Errorf("the stored org log is invalid at entry %d: %w", at, err)
+		}
+		if err := hashes.Append(int64(at), raw); err != nil {
 			return nil, err
 		}
-		for _, raw := range entries {
-			at := s.state.Size
-			if _, err := s.state.Apply(raw, time.Time{}); err != nil {
-				return nil, fmt.Errorf("the stored org log is invalid at entry %d: %w", at, err)
-			}
-			if err := s.hashes.Append(at, raw); err != nil {
-				return nil, err
-			}
-		}
 	}
+	s.state, s.hashes = st, hashes
 	return s.state, nil
 }
 

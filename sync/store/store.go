@@ -119,16 +119,10 @@ type Store interface {
 	GetObject(ctx context.Context, kind object.Kind, id object.ID) (ObjectMeta, []byte, error)
 	StatObject(ctx context.Context, kind object.Kind, id object.ID) (ObjectMeta, error)
 
-	// Spaces: folders and who may use them.
-	// CreateSpace makes a folder space owned by email (ErrExists if it is).
-	CreateSpace(ctx context.Context, space object.ID, owner string) error
-	SpaceMembers(ctx context.Context, space object.ID) ([]string, error)
-	// Spaces lists the spaces email is a member of.
-	Spaces(ctx context.Context, email string) ([]object.ID, error)
-
-	// Feed: events after seq that email may see (its spaces, its user
-	// space, log entries), at most limit; and the newest seq.
-	Events(ctx context.Context, after int64, email string, userSpace object.ID, limit int) ([]Event, error)
+	// Feed: events after seq of the given spaces (the folders the caller
+	// may read and its user space — the server decides which, from the org
+	// log), and log entries; at most limit; and the newest seq.
+	Events(ctx context.Context, after int64, spaces []object.ID, limit int) ([]Event, error)
 	LastEvent(ctx context.Context) (int64, error)
 
 	// UseNonce records a request nonce of keyID until expires; ErrReplay

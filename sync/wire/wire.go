@@ -96,6 +96,7 @@ const (
 	CodeRejected     = "rejected" // an org log entry that breaks the rules
 	CodeInvite       = "invite"   // an invite that is unknown, used or expired
 	CodeInternal     = "internal"
+	CodeGrantEnded   = "grant-ended" // a guest whose grant expired or was ended
 )
 
 // HexID is an object ID in JSON: lowercase hex.

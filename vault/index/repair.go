@@ -51,15 +51,91 @@ func (d *DB) ObjectIDs(ctx context.Context, kind object.Kind) (map[object.ID]boo
 	return out, rows.Err()
 }
 
-// AddKeyring records a keyring object. One that is already recorded is not
-// an error.
+// AddKeyring records a keyring object and raises its folder's current
+// epoch to the keyring's if it is higher (a rotation). A keyring already
+// recorded, or a second one of the same folder and epoch, is not an error.
 func (d *DB) AddKeyring(ctx context.Context, k Keyring) error {
-	_, err := d.db.ExecContext(ctx, "INSERT INTO keyrings(object_id, folder_id, epoch) VALUES(?,?,?) ON CONFLICT DO NOTHING",
-		k.ObjectID[:], k.FolderID[:], k.Epoch)
+	tx, err := d.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("index: %w", err)
 	}
-	return nil
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, "INSERT INTO keyrings(object_id, folder_id, epoch) VALUES(?,?,?) ON CONFLICT DO NOTHING",
+		k.ObjectID[:], k.FolderID[:], k.Epoch); err != nil {
+		return fmt.Errorf("index: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, "UPDATE folders SET epoch = ? WHERE id = ? AND epoch < ?", k.Epoch, k.FolderID[:], k.Epoch); err != nil {
+		return fmt.Errorf("index: %w", err)
+	}
+	return tx.Commit()
+}
+
+// FolderObjects lists the objects the index records for a folder: its
+// keyrings, its folder object, its versions' manifests and its chunks.
+func (d *DB) FolderObjects(ctx context.Context, folder object.ID) (keyrings, folders, manifests, chunks []object.ID, err error) {
+	for _, q := range []struct {
+		sql string
+		out *[]object.ID
+	}{
+		{"SELECT object_id FROM keyrings WHERE folder_id = ?", &keyrings},
+		{"SELECT object_id FROM folders WHERE id = ?", &folders},
+		{"SELECT v.id FROM versions v JOIN files f ON f.id = v.file_id WHERE f.folder_id = ?", &manifests},
+		{"SELECT id FROM chunks WHERE folder_id = ?", &chunks},
+	} {
+		if *q.out, err = d.ids(ctx, q.sql, folder[:]); err != nil {
+			return nil, nil, nil, nil, err
+		}
+	}
+	return keyrings, folders, manifests, chunks, nil
+}
+
+func (d *DB) ids(ctx context.Context, q string, args ...any) ([]object.ID, error) {
+	rows, err := d.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("index: %w", err)
+	}
+	defer rows.Close()
+	var out []object.ID
+	for rows.Next() {
+		var b []byte
+		var id object.ID
+		if err := rows.Scan(&b); err != nil {
+			return nil, err
+		}
+		if err := scanID(&id, b); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
+// DeleteFolder removes a folder and everything the index records of it,
+// in one transaction (its objects are the caller's to remove).
+func (d *DB) DeleteFolder(ctx context.Context, folder object.ID) error {
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("index: %w", err)
+	}
+	defer tx.Rollback()
+	f := folder[:]
+	for _, q := range []string{
+		"DELETE FROM sources WHERE file_id IN (SELECT id FROM files WHERE folder_id = ?)",
+		"DELETE FROM version_chunks WHERE version_id IN (SELECT v.id FROM versions v JOIN files f ON f.id = v.file_id WHERE f.folder_id = ?)",
+		"DELETE FROM pushed WHERE kind = 2 AND id IN (SELECT v.id FROM versions v JOIN files f ON f.id = v.file_id WHERE f.folder_id = ?)",
+		"DELETE FROM versions WHERE file_id IN (SELECT id FROM files WHERE folder_id = ?)",
+		"DELETE FROM files WHERE folder_id = ?",
+		"DELETE FROM chunks WHERE folder_id = ?",
+		"DELETE FROM pushed WHERE kind = 4 AND id IN (SELECT object_id FROM keyrings WHERE folder_id = ?)",
+		"DELETE FROM keyrings WHERE folder_id = ?",
+		"DELETE FROM pushed WHERE kind = 3 AND id IN (SELECT object_id FROM folders WHERE id = ?)",
+		"DELETE FROM folders WHERE id = ?",
+	} {
+		if _, err := tx.ExecContext(ctx, q, f); err != nil {
+			return fmt.Errorf("index: %w", err)
+		}
+	}
+	return tx.Commit()
 }
 
 // AddFolderRow records a folder whose keyrings are recorded separately. It

@@ -18,10 +18,6 @@ CREATE TABLE objects (
     PRIMARY KEY (kind, id)
 ) STRICT;
 
-CREATE TABLE spaces (space BLOB PRIMARY KEY, owner TEXT NOT NULL) STRICT;
-CREATE TABLE members (space BLOB NOT NULL, email TEXT NOT NULL, PRIMARY KEY (space, email)) STRICT;
-CREATE INDEX members_email ON members(email);
-
 CREATE TABLE events (
     seq    INTEGER PRIMARY KEY AUTOINCREMENT,
     kind   INTEGER NOT NULL,

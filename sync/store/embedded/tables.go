@@ -5,84 +5,35 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/coffer-vault/coffer/sync/store"
 	"github.com/coffer-vault/coffer/vault/object"
 )
 
-// CreateSpace implements store.Store.
-func (s *Store) CreateSpace(ctx context.Context, space object.ID, owner string) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("store: %w", err)
-	}
-	defer tx.Rollback()
-	_, err = tx.ExecContext(ctx, "INSERT INTO spaces(space, owner) VALUES(?, ?)", space[:], owner)
-	if isUnique(err) {
-		return fmt.Errorf("store: space %s: %w", space.String()[:12], store.ErrExists)
-	}
-	if err != nil {
-		return fmt.Errorf("store: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, "INSERT INTO members(space, email) VALUES(?, ?)", space[:], owner); err != nil {
-		return fmt.Errorf("store: %w", err)
-	}
-	return tx.Commit()
-}
-
-// SpaceMembers implements store.Store.
-func (s *Store) SpaceMembers(ctx context.Context, space object.ID) ([]string, error) {
-	var n int
-	if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM spaces WHERE space = ?", space[:]).Scan(&n); err != nil {
-		return nil, fmt.Errorf("store: %w", err)
-	}
-	if n == 0 {
-		return nil, fmt.Errorf("store: space %s: %w", space.String()[:12], store.ErrNotFound)
-	}
-	return s.strings(ctx, "SELECT email FROM members WHERE space = ? ORDER BY email", space[:])
-}
-
-func (s *Store) strings(ctx context.Context, q string, args ...any) ([]string, error) {
-	rows, err := s.db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("store: %w", err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var v string
-		if err := rows.Scan(&v); err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
-}
-
-// Spaces implements store.Store.
-func (s *Store) Spaces(ctx context.Context, email string) ([]object.ID, error) {
-	rows, err := s.db.QueryContext(ctx, "SELECT space FROM members WHERE email = ? ORDER BY space", email)
-	if err != nil {
-		return nil, fmt.Errorf("store: %w", err)
-	}
-	defer rows.Close()
-	var out []object.ID
-	for rows.Next() {
-		var b []byte
-		if err := rows.Scan(&b); err != nil {
-			return nil, err
-		}
-		out = append(out, scanID(b))
-	}
-	return out, rows.Err()
-}
+// maxSpaces bounds the spaces of one feed query (SQLite's bound on
+// parameters is 32766).
+const maxSpaces = 30000
 
 // Events implements store.Store.
-func (s *Store) Events(ctx context.Context, after int64, email string, userSpace object.ID, limit int) ([]store.Event, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT seq, kind, id, space, file, parent, log FROM events
-		WHERE seq > ? AND (log > 0 OR space = ? OR space IN (SELECT space FROM members WHERE email = ?))
-		ORDER BY seq LIMIT ?`, after, userSpace[:], email, limit)
+func (s *Store) Events(ctx context.Context, after int64, spaces []object.ID, limit int) ([]store.Event, error) {
+	if len(spaces) > maxSpaces {
+		return nil, fmt.Errorf("store: a feed of %d spaces is over the %d this store serves", len(spaces), maxSpaces)
+	}
+	args := []any{after}
+	in := make([]string, len(spaces))
+	for i, sp := range spaces {
+		in[i] = "?"
+		args = append(args, sp[:])
+	}
+	args = append(args, limit)
+	q := "SELECT seq, kind, id, space, file, parent, log FROM events WHERE seq > ? AND (log > 0"
+	if len(spaces) > 0 {
+		q += " OR space IN (" + strings.Join(in, ",") + ")"
+	}
+	q += ") ORDER BY seq LIMIT ?"
+	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}

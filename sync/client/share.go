@@ -1,0 +1,341 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/coffer-vault/coffer/audit"
+	"github.com/coffer-vault/coffer/policy"
+	"github.com/coffer-vault/coffer/sync/orglog"
+	"github.com/coffer-vault/coffer/sync/wire"
+	"github.com/coffer-vault/coffer/vault"
+	"github.com/coffer-vault/coffer/vault/object"
+)
+
+// Sharing folders between people (docs/sync-protocol.md, "Folders,
+// sharing and guests"): the entries that say who may read a folder, and
+// the keyring wraps that let them.
+
+// appendEntry signs an entry of this vault's user, appends it to the org
+// log and fetches the log back. An entry identical to one in the log
+// (the same change twice within a second) is made again a second later.
+func (s *Syncer) appendEntry(ctx context.Context, e *orglog.Entry) error {
+	e.Org = s.v.Org().Org
+	e.Time = s.serverNow().UTC().Truncate(time.Second)
+	for try := 0; ; try++ {
+		raw, err := s.v.SignUserEntry(e)
+		if err != nil {
+			return err
+		}
+		_, err = s.conn.JSON(ctx, "POST", "/v1/log", nil, wire.LogAppend{Entry: raw}, nil)
+		if err != nil && try == 0 && IsCode(err, wire.CodeRejected) && strings.Contains(err.Error(), "same entry") {
+			e.Time = e.Time.Add(time.Second)
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("the server did not take the %s entry: %w", e.Kind, err)
+		}
+		return s.syncLog(ctx)
+	}
+}
+
+// registerFolders appends a folder entry for every folder this vault
+// holds that the log does not know: made here, not yet pushed. The server
+// makes a folder's space from it.
+func (s *Syncer) registerFolders(ctx context.Context) error {
+	held, err := s.v.HeldFolders(ctx)
+	if err != nil {
+		return err
+	}
+	for _, f := range held {
+		if st := s.v.OrgState(); st != nil && st.Folders[f] != nil {
+			continue
+		}
+		if err := s.appendEntry(ctx, &orglog.Entry{Kind: orglog.Folder, Folder: f, Email: s.v.Owner().Email}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ensureWraps makes sure, for every folder this vault's user may share,
+// that every current reader has a keyring wrap of every epoch, uploading
+// the missing ones. It runs when the log or the held keys changed since
+// it last ran (force: always).
+func (s *Syncer) ensureWraps(ctx context.Context, force bool) error {
+	st := s.v.OrgState()
+	if st == nil {
+		return nil
+	}
+	held, err := s.v.HeldFolders(ctx)
+	if err != nil {
+		return err
+	}
+	me := s.v.Owner().Email
+	now := s.serverNow()
+	for _, f := range held {
+		if !st.MayShare(me, f) {
+			continue
+		}
+		var readers []string
+		for _, r := range st.FolderMembers(f, now) {
+			if r != me {
+				readers = append(readers, r)
+			}
+		}
+		epochs, err := s.v.FolderEpochs(ctx, f)
+		if err != nil {
+			return err
+		}
+		mark := fmt.Sprintf("%d/%d/%s", st.Size, len(epochs), strings.Join(readers, ","))
+		s.mu.Lock()
+		same := s.wrapped[f] == mark
+		s.mu.Unlock()
+		if same && !force {
+			continue
+		}
+		if err := s.wrapFolder(ctx, f, readers); err != nil {
+			return err
+		}
+		s.mu.Lock()
+		s.wrapped[f] = mark
+		s.mu.Unlock()
+	}
+	return nil
+}
+
+// wrapFolder uploads the wraps of folder that readers lack.
+func (s *Syncer) wrapFolder(ctx context.Context, folder object.ID, readers []string) error {
+	wraps, err := s.v.WrapsFor(ctx, folder, readers)
+	if err != nil || len(wraps) == 0 {
+		return err
+	}
+	have := make([]bool, 0, len(wraps))
+	for i := 0; i < len(wraps); i += wire.MaxHasRefs {
+		part := wraps[i:min(i+wire.MaxHasRefs, len(wraps))]
+		h := wire.Has{Folder: wire.HexID(folder)}
+		for _, w := range part {
+			h.Refs = append(h.Refs, wire.Ref{Kind: object.KindKeyring, ID: wire.HexID(w.ID)})
+		}
+		var reply wire.HasReply
+		if _, err := s.conn.JSON(ctx, "POST", "/v1/objects/has", nil, h, &reply); err != nil {
+			return err
+		}
+		if len(reply.Have) != len(part) {
+			return errors.New("the server answered a has request with the wrong number of answers")
+		}
+		have = append(have, reply.Have...)
+	}
+	st := s.v.OrgState()
+	for i, w := range wraps {
+		if have[i] {
+			continue
+		}
+		if u := st.Users[w.Email]; u != nil && u.Role == policy.Guest {
+			if restricted, err := s.v.FolderRestricted(ctx, folder); err != nil {
+				return err
+			} else if restricted {
+				s.refuseGuest(ctx, folder, w.Email)
+				continue
+			}
+		}
+		data, err := s.v.SealWrap(ctx, w)
+		if err != nil {
+			return err
+		}
+		h := http.Header{}
+		h.Set(wire.HeaderFolder, folder.String())
+		_, err = s.conn.Do(ctx, Request{Method: "PUT", Path: "/v1/objects/keyring/" + w.ID.String(), Body: data, Header: h})
+		if err != nil && !IsCode(err, wire.CodeConflict) { // another device made it meanwhile
+			return fmt.Errorf("upload the folder key for %s: %w", w.Email, err)
+		}
+	}
+	return nil
+}
+
+// refuseGuest audits, once per run, that a restricted folder's key was
+// not given to a guest the log grants it to.
+func (s *Syncer) refuseGuest(ctx context.Context, folder object.ID, email string) {
+	key := folder.String() + "/" + email
+	s.mu.Lock()
+	done := s.refused[key]
+	s.refused[key] = true
+	s.mu.Unlock()
+	if done {
+		return
+	}
+	_, _ = s.v.AppendAudit(ctx, audit.Event{Action: audit.Share, Outcome: audit.Blocked, Folder: folder.String(),
+		Reason: "the folder is restricted: its key is not given to the guest " + email})
+}
+
+// Member is a person who may read a folder, as the org log says.
+type Member struct {
+	Email   string    `json:"email"`
+	Name    string    `json:"name"`
+	Role    string    `json:"role"`             // owner, editor, viewer or guest
+	Expires time.Time `json:"expires,omitzero"` // a guest's grant end
+}
+
+// Members lists who may read a folder now: its owner, members and guests.
+func (s *Syncer) Members(ctx context.Context, folder object.ID) ([]Member, error) {
+	if err := s.syncLog(ctx); err != nil {
+		return nil, err
+	}
+	return MembersOf(s.v.OrgState(), folder, s.serverNow())
+}
+
+// MembersOf lists a folder's readers in a verified log state at now.
+func MembersOf(st *orglog.State, folder object.ID, now time.Time) ([]Member, error) {
+	if st == nil || st.Folders[folder] == nil {
+		return nil, errors.New("the organisation's log does not know this folder yet: sync first")
+	}
+	var out []Member
+	for _, email := range st.FolderMembers(folder, now) {
+		m := Member{Email: email, Role: st.FolderRole(email, folder, now)}
+		if u := st.Users[email]; u != nil {
+			m.Name = u.Name
+		}
+		if m.Role == "guest" {
+			m.Expires = st.Grants[email].Expires
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// Share gives email the folder with role (orglog.Viewer or Editor), or
+// changes their role: the share entry, then — for a role change — a new
+// key epoch, and the wraps.
+func (s *Syncer) Share(ctx context.Context, folder object.ID, email, role string) error {
+	if role != orglog.Viewer && role != orglog.Editor {
+		return fmt.Errorf("role %q: want viewer or editor", role)
+	}
+	if err := s.prepareShare(ctx, folder, email); err != nil {
+		return err
+	}
+	st := s.v.OrgState()
+	before := st.Folders[folder].Members[email]
+	if before == role {
+		return s.ensureWraps(ctx, true) // nothing to change; wraps made if missing
+	}
+	if err := s.appendEntry(ctx, &orglog.Entry{Kind: orglog.Share, Folder: folder, Email: email, Role: role, By: s.v.Owner().Email}); err != nil {
+		return err
+	}
+	if before != "" {
+		if err := s.rotate(ctx, folder); err != nil {
+			return err
+		}
+	}
+	if err := s.ensureWraps(ctx, true); err != nil {
+		return err
+	}
+	_, err := s.v.AppendAudit(ctx, audit.Event{Action: audit.Share, Outcome: audit.OK, Folder: folder.String(),
+		Reason: fmt.Sprintf("shared with %s as %s", email, role)})
+	return err
+}
+
+// Unshare takes email off the folder: the unshare entry (the server stops
+// serving them the folder at once), then a new key epoch wrapped to the
+// readers who remain, so nothing written from now on is readable with a
+// key they had.
+func (s *Syncer) Unshare(ctx context.Context, folder object.ID, email string) error {
+	if err := s.prepareShare(ctx, folder, email); err != nil {
+		return err
+	}
+	if s.v.OrgState().Folders[folder].Members[email] == "" {
+		return fmt.Errorf("%s is not a member of this folder", email)
+	}
+	if err := s.appendEntry(ctx, &orglog.Entry{Kind: orglog.Unshare, Folder: folder, Email: email, By: s.v.Owner().Email}); err != nil {
+		return err
+	}
+	if err := s.rotate(ctx, folder); err != nil {
+		return err
+	}
+	if err := s.ensureWraps(ctx, true); err != nil {
+		return err
+	}
+	_, err := s.v.AppendAudit(ctx, audit.Event{Action: audit.Share, Outcome: audit.OK, Folder: folder.String(),
+		Reason: "taken off the folder: " + email})
+	return err
+}
+
+// prepareShare syncs, registers the folder and checks the change is this
+// user's to make, for a clear message before anything is signed.
+func (s *Syncer) prepareShare(ctx context.Context, folder object.ID, email string) error {
+	if err := s.syncLog(ctx); err != nil {
+		return err
+	}
+	if err := s.registerFolders(ctx); err != nil {
+		return err
+	}
+	st := s.v.OrgState()
+	me := s.v.Owner().Email
+	u := st.Users[email]
+	switch {
+	case !st.MayShare(me, folder):
+		return fmt.Errorf("%w: only the folder's owner, or a manager among its members, shares it", ErrNotAllowed)
+	case u == nil:
+		return fmt.Errorf("%s is not a member of the organisation: ask your admin to invite them", email)
+	case u.Role == policy.Guest:
+		return fmt.Errorf("%s is a guest: guests get folders from the admin ('cofferd admin guest')", email)
+	case email == st.Folders[folder].Owner:
+		return fmt.Errorf("%s owns this folder", email)
+	}
+	return nil
+}
+
+// ErrNotAllowed is wrapped when the log does not let this user make a
+// change.
+var ErrNotAllowed = errors.New("not allowed")
+
+// rotate makes a new epoch of the folder's key and pushes its keyring.
+func (s *Syncer) rotate(ctx context.Context, folder object.ID) error {
+	if _, err := s.v.Rotate(ctx, folder); err != nil {
+		return err
+	}
+	_, err := s.Push(ctx)
+	return err
+}
+
+// Directory lists the organisation's people a folder can be shared with
+// (members of the log who are not guests), for pickers.
+func Directory(st *orglog.State) []Member {
+	var out []Member
+	for email, u := range st.Users {
+		if u.Role != policy.Guest {
+			out = append(out, Member{Email: email, Name: u.Name, Role: string(u.Role)})
+		}
+	}
+	slices.SortFunc(out, func(a, b Member) int { return strings.Compare(a.Email, b.Email) })
+	return out
+}
+
+// dropUnreadable destroys the folders the log no longer lets this user
+// read and reports them.
+func (s *Syncer) dropUnreadable(ctx context.Context) error {
+	dropped, err := s.v.DropUnreadable(ctx)
+	if err != nil {
+		return err
+	}
+	if len(dropped) > 0 {
+		s.mu.Lock()
+		s.dropped = append(s.dropped, dropped...)
+		s.mu.Unlock()
+	}
+	return nil
+}
+
+// Dropped returns and forgets the folders destroyed on this device because
+// the log no longer lets its user read them.
+func (s *Syncer) Dropped() []vault.Dropped {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d := s.dropped
+	s.dropped = nil
+	return d
+}

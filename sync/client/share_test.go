@@ -1,0 +1,408 @@
+package client_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coffer-vault/coffer/audit"
+	"github.com/coffer-vault/coffer/policy"
+	"github.com/coffer-vault/coffer/sync/client"
+	"github.com/coffer-vault/coffer/sync/orglog"
+	"github.com/coffer-vault/coffer/sync/wire"
+	"github.com/coffer-vault/coffer/vault"
+	"github.com/coffer-vault/coffer/vault/object"
+)
+
+func (o *org) inviteAs(email string, role policy.Role) string {
+	o.t.Helper()
+	code, _, err := o.admin.Invite(context.Background(), email, role, 7*24*time.Hour)
+	if err != nil {
+		o.t.Fatal(err)
+	}
+	return code
+}
+
+func enrollAs(t *testing.T, code, name, device string) *device {
+	t.Helper()
+	v, err := client.Enroll(context.Background(), client.Enrollment{Dir: filepath.Join(t.TempDir(), "vault"), Invite: code,
+		Name: name, DeviceName: device, Passphrase: pass})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newDevice(t, v)
+}
+
+func folderNames(t *testing.T, v *vault.Vault) []string {
+	t.Helper()
+	fs, err := v.Folders(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, f := range fs {
+		out = append(out, f.Name)
+	}
+	return out
+}
+
+func put(t *testing.T, v *vault.Vault, folder, name, content string) {
+	t.Helper()
+	ctx := context.Background()
+	f, err := v.Folder(ctx, folder)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Put(ctx, f, name, strings.NewReader(content), vault.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestShareRoleChangeUnshare: a manager shares a folder with an analyst
+// as viewer, then as editor (the key rotates), then takes him off (it
+// rotates again): the analyst reads, then writes, then loses the folder on
+// his next sync, and a copy of his vault kept from before cannot read
+// what is written after.
+func TestShareRoleChangeUnshare(t *testing.T) {
+	ctx := context.Background()
+	o := newOrg(t)
+	ann := enrollAs(t, o.inviteAs("ann@acme.test", policy.Manager), "Ann Manager", "Ann's laptop")
+	bob := enrollAs(t, o.inviteAs("bob@acme.test", policy.Member), "Bob Analyst", "Bob's laptop")
+
+	falcon, err := ann.v.CreateFolder(ctx, "Project Falcon", policy.Confidential)
+	if err != nil {
+		t.Fatal(err)
+	}
+	put(t, ann.v, "Project Falcon", "terms.txt", "price 42")
+	ann.sync(t)
+	bob.sync(t)
+	if names := folderNames(t, bob.v); len(names) != 0 {
+		t.Fatalf("bob holds %v before any share", names)
+	}
+
+	// Viewer.
+	if err := ann.s.Share(ctx, falcon.ID, "bob@acme.test", orglog.Viewer); err != nil {
+		t.Fatal(err)
+	}
+	bob.sync(t)
+	if got := string(read(t, bob.v, "Project Falcon", "terms.txt")); got != "price 42" {
+		t.Fatalf("bob reads %q", got)
+	}
+	members, err := bob.s.Members(ctx, falcon.ID)
+	if err != nil || len(members) != 2 || members[0].Role != "owner" || members[1].Email != "bob@acme.test" || members[1].Role != orglog.Viewer {
+		t.Fatalf("members %+v %v", members, err)
+	}
+	// A viewer's version is refused by the server.
+	put(t, bob.v, "Project Falcon", "bob.txt", "a viewer writes")
+	if _, err := bob.s.Sync(ctx); !client.IsCode(err, wire.CodeUnauthorized) {
+		t.Fatalf("a viewer's push: %v", err)
+	}
+	// Bob may not share what is not his.
+	if err := bob.s.Share(ctx, falcon.ID, "ann@acme.test", orglog.Viewer); !errors.Is(err, client.ErrNotAllowed) {
+		t.Fatalf("bob shared ann's folder: %v", err)
+	}
+
+	// Editor: a new epoch; bob's pending version now goes through.
+	if err := ann.s.Share(ctx, falcon.ID, "bob@acme.test", orglog.Editor); err != nil {
+		t.Fatal(err)
+	}
+	if ep, _ := ann.v.FolderEpochs(ctx, falcon.ID); len(ep) != 2 {
+		t.Fatalf("ann's epochs after the role change: %v", ep)
+	}
+	bob.sync(t)
+	put(t, bob.v, "Project Falcon", "terms.txt", "bob: price 43")
+	bob.sync(t)
+	ann.sync(t)
+	if got := string(read(t, ann.v, "Project Falcon", "terms.txt")); got != "bob: price 43" {
+		t.Fatalf("ann reads %q after bob's edit", got)
+	}
+	if got := string(read(t, ann.v, "Project Falcon", "bob.txt")); got != "a viewer writes" {
+		t.Fatalf("bob's version made as viewer: %q", got)
+	}
+	bobEpochs, _ := bob.v.FolderEpochs(ctx, falcon.ID)
+
+	// A copy of bob's vault, kept by a revoked insider.
+	bobDir := bob.v.Dir()
+	bob.s.Close()
+	bob.v.Close()
+	stolen := filepath.Join(t.TempDir(), "stolen")
+	copyDir(t, bobDir, stolen)
+	bobV, err := vault.Open(ctx, bobDir, pass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob = newDevice(t, bobV)
+
+	// Unshare: the server refuses bob at once; a new epoch for ann only.
+	if err := ann.s.Unshare(ctx, falcon.ID, "bob@acme.test"); err != nil {
+		t.Fatal(err)
+	}
+	put(t, ann.v, "Project Falcon", "after.txt", "written after bob left")
+	ann.sync(t)
+	bob.sync(t)
+	if names := folderNames(t, bob.v); len(names) != 0 {
+		t.Fatalf("bob still holds %v after the unshare", names)
+	}
+	if n := countObjects(t, bob.v.Dir(), "keyring"); n != 0 {
+		t.Errorf("bob's vault keeps %d keyrings of a folder he left", n)
+	}
+	annEpochs, _ := ann.v.FolderEpochs(ctx, falcon.ID)
+	if len(annEpochs) != 3 || len(bobEpochs) != 2 {
+		t.Fatalf("epochs: ann %v, bob had %v", annEpochs, bobEpochs)
+	}
+	// The insider's copy holds epochs 1 and 2; the new version is under 3.
+	old, err := vault.Open(ctx, stolen, pass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer old.Close()
+	id := versionID(t, ann.v, "Project Falcon", "after.txt")
+	env, err := ann.v.Envelope(ctx, object.KindManifest, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.Receive(ctx, object.KindManifest, id, env); !errors.Is(err, vault.ErrNotAddressed) {
+		t.Fatalf("the insider's old keys open a version written after he left: %v", err)
+	}
+	// And the server no longer serves him the folder.
+	oldS, err := client.NewSyncer(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer oldS.Close()
+	if _, err := oldS.Conn().Do(ctx, client.Request{Method: "GET", Path: "/v1/objects/manifest/" + id.String()}); !client.IsCode(err, wire.CodeNotFound) {
+		t.Fatalf("the server serves a version to a member taken off the folder: %v", err)
+	}
+}
+
+func versionID(t *testing.T, v *vault.Vault, folder, name string) object.ID {
+	t.Helper()
+	ctx := context.Background()
+	f, err := v.Folder(ctx, folder)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vers, err := v.Versions(ctx, f, name)
+	if err != nil || len(vers) == 0 {
+		t.Fatalf("versions of %s: %v", name, err)
+	}
+	return vers[len(vers)-1].ID
+}
+
+func copyDir(t *testing.T, from, to string) {
+	t.Helper()
+	err := filepath.WalkDir(from, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(from, p)
+		dst := filepath.Join(to, rel)
+		if d.IsDir() {
+			return os.MkdirAll(dst, 0o700)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(dst, b, 0o600)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func countObjects(t *testing.T, dir, kind string) int {
+	t.Helper()
+	n := 0
+	_ = filepath.WalkDir(filepath.Join(dir, "objects", kind), func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			n++
+		}
+		return nil
+	})
+	return n
+}
+
+// TestGuest: the admin grants a consultant one folder for an hour. The
+// owner's device wraps its key to her on its next sync; she reads that
+// folder and nothing else — another folder's name is nowhere in her vault
+// — and a restricted folder granted to her by mistake is never wrapped.
+// When the admin ends the grant early, the server refuses her and her
+// device destroys the folder.
+func TestGuest(t *testing.T) {
+	ctx := context.Background()
+	o := newOrg(t)
+	ann := enrollAs(t, o.inviteAs("ann@acme.test", policy.Manager), "Ann Manager", "Ann's laptop")
+	falcon, err := ann.v.CreateFolder(ctx, "Project Falcon", policy.Confidential)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hidden, err := ann.v.CreateFolder(ctx, "Project Hawk secret name", policy.Confidential)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vault1, err := ann.v.CreateFolder(ctx, "Board minutes", policy.Restricted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	put(t, ann.v, "Project Falcon", "model.txt", "falcon model")
+	put(t, ann.v, "Project Hawk secret name", "hawk.txt", "hawk numbers")
+	put(t, ann.v, "Board minutes", "minutes.txt", "board says")
+	ann.sync(t)
+
+	code, expires, err := o.admin.Guest(ctx, "gail@consult.test", []object.ID{falcon.ID, vault1.ID}, time.Hour)
+	if err != nil || code == "" {
+		t.Fatalf("guest: %q %v", code, err)
+	}
+	if d := time.Until(expires); d < 59*time.Minute || d > 61*time.Minute {
+		t.Fatalf("expires in %s", d)
+	}
+	gail := enrollAs(t, code, "Gail Consultant", "Gail's laptop")
+	gail.sync(t)
+	if names := folderNames(t, gail.v); len(names) != 0 {
+		t.Fatalf("gail holds %v before any member device wrapped a key", names)
+	}
+	ann.sync(t) // wraps Falcon to gail; refuses Board minutes
+	gail.sync(t)
+	if names := folderNames(t, gail.v); len(names) != 1 || names[0] != "Project Falcon" {
+		t.Fatalf("gail holds %v, want only Project Falcon", names)
+	}
+	if got := string(read(t, gail.v, "Project Falcon", "model.txt")); got != "falcon model" {
+		t.Fatalf("gail reads %q", got)
+	}
+	refused := false
+	log, _ := ann.v.AuditEvents(ctx)
+	for _, e := range log.Events {
+		refused = refused || (e.Action == audit.Share && e.Outcome == audit.Blocked && strings.Contains(e.Reason, "restricted"))
+	}
+	if !refused {
+		t.Error("ann's device did not audit that it kept the restricted folder from the guest")
+	}
+	// Nothing of the folders she was not given is in her vault, and she
+	// cannot fetch their objects.
+	for _, secret := range []string{"Hawk", "hawk numbers", "Board", "board says"} {
+		_ = filepath.WalkDir(gail.v.Dir(), func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return nil
+			}
+			b, _ := os.ReadFile(p)
+			if bytes.Contains(b, []byte(secret)) {
+				t.Errorf("gail's vault holds %q in %s", secret, p)
+			}
+			return nil
+		})
+	}
+	if _, err := gail.s.Conn().Do(ctx, client.Request{Method: "GET", Path: "/v1/objects/manifest/" + versionID(t, ann.v, "Project Hawk secret name", "hawk.txt").String()}); !client.IsCode(err, wire.CodeNotFound) {
+		t.Fatalf("the server serves gail a folder she was not granted: %v", err)
+	}
+	_ = hidden
+
+	// The admin ends the grant early: refused at once, destroyed.
+	if _, _, err := o.admin.Guest(ctx, "gail@consult.test", []object.ID{falcon.ID}, 0); err != nil {
+		t.Fatal(err)
+	}
+	_, err = gail.s.Sync(ctx)
+	if !client.IsCode(err, wire.CodeGrantEnded) {
+		t.Fatalf("gail's sync after the end: %v", err)
+	}
+	if names := folderNames(t, gail.v); len(names) != 0 {
+		t.Fatalf("gail still holds %v after her grant ended", names)
+	}
+	for _, kind := range []string{"keyring", "folder", "manifest", "chunk"} {
+		if n := countObjects(t, gail.v.Dir(), kind); n != 0 {
+			t.Errorf("gail's vault keeps %d %s objects after her grant ended", n, kind)
+		}
+	}
+}
+
+// TestGuestExpiresOffline: a guest's laptop kept offline past the end of
+// her grant destroys the folder at the next unlock, before anything can be
+// shown; setting the clock back afterwards brings nothing back.
+func TestGuestExpiresOffline(t *testing.T) {
+	ctx := context.Background()
+	o := newOrg(t)
+	ann := enrollAs(t, o.inviteAs("ann@acme.test", policy.Manager), "Ann Manager", "Ann's laptop")
+	falcon, err := ann.v.CreateFolder(ctx, "Project Falcon", policy.Confidential)
+	if err != nil {
+		t.Fatal(err)
+	}
+	put(t, ann.v, "Project Falcon", "model.txt", "falcon model")
+	ann.sync(t)
+	code, _, err := o.admin.Guest(ctx, "gail@consult.test", []object.ID{falcon.ID}, 30*24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gail := enrollAs(t, code, "Gail Consultant", "Gail's laptop")
+	gail.sync(t)
+	ann.sync(t)
+	gail.sync(t)
+	if names := folderNames(t, gail.v); len(names) != 1 {
+		t.Fatalf("gail holds %v", names)
+	}
+	dir := gail.v.Dir()
+	gail.s.Close()
+	gail.v.Close()
+
+	// Offline, a month and a day later.
+	later := time.Now().Add(31 * 24 * time.Hour)
+	v, err := vault.OpenWith(ctx, dir, pass, vault.Options{Now: func() time.Time { return later }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if names := folderNames(t, v); len(names) != 0 {
+		t.Fatalf("gail's laptop shows %v a month after her grant ended", names)
+	}
+	if w := strings.Join(v.Warnings(), " "); !strings.Contains(w, "guest access ended") || !strings.Contains(w, "Project Falcon") {
+		t.Errorf("the warnings do not say why: %q", w)
+	}
+	v.Close()
+	// The clock set back: the folder does not come back.
+	v, err = vault.Open(ctx, dir, pass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	if names := folderNames(t, v); len(names) != 0 {
+		t.Fatalf("with the clock set back, gail's laptop shows %v", names)
+	}
+	if n := countObjects(t, dir, "keyring") + countObjects(t, dir, "chunk"); n != 0 {
+		t.Errorf("%d keyrings and chunks remain", n)
+	}
+}
+
+// TestGuestGrantRunsOut: a grant of seconds runs out while the guest is
+// online: her next sync is refused and the folder destroyed.
+func TestGuestGrantRunsOut(t *testing.T) {
+	ctx := context.Background()
+	o := newOrg(t)
+	ann := enrollAs(t, o.inviteAs("ann@acme.test", policy.Manager), "Ann Manager", "Ann's laptop")
+	falcon, err := ann.v.CreateFolder(ctx, "Project Falcon", policy.Confidential)
+	if err != nil {
+		t.Fatal(err)
+	}
+	put(t, ann.v, "Project Falcon", "model.txt", "falcon model")
+	ann.sync(t)
+	code, expires, err := o.admin.Guest(ctx, "gail@consult.test", []object.ID{falcon.ID}, 4*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gail := enrollAs(t, code, "Gail Consultant", "Gail's laptop")
+	ann.sync(t)
+	gail.sync(t)
+	if names := folderNames(t, gail.v); len(names) != 1 {
+		t.Fatalf("gail holds %v during her grant", names)
+	}
+	time.Sleep(time.Until(expires) + 100*time.Millisecond)
+	if _, err := gail.s.Sync(ctx); !client.IsCode(err, wire.CodeGrantEnded) {
+		t.Fatalf("gail's sync after the end: %v", err)
+	}
+	if names := folderNames(t, gail.v); len(names) != 0 {
+		t.Fatalf("gail holds %v after her grant ran out", names)
+	}
+}
