@@ -17,6 +17,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/coffer-vault/coffer/app"
+	"github.com/coffer-vault/coffer/sync/client"
 	"github.com/coffer-vault/coffer/vault"
 )
 
@@ -75,7 +76,7 @@ func exitCode(err error) int {
 	switch {
 	case errors.As(err, &ue):
 		return ExitUsage
-	case errors.Is(err, app.ErrBlocked):
+	case errors.Is(err, app.ErrBlocked), errors.Is(err, client.ErrNotAllowed), errors.Is(err, app.ErrGrantEnded):
 		return ExitBlocked
 	case errors.Is(err, vault.ErrWrongPassphrase), errors.Is(err, vault.ErrLocked):
 		return ExitWrongPass
@@ -131,6 +132,9 @@ func newRoot(env Env) *cobra.Command {
 		cmdEnroll(env),
 		cmdDevice(env),
 		cmdSync(env),
+		cmdShare(env),
+		cmdUnshare(env),
+		cmdMembers(env),
 		cmdGUI(env),
 	)
 	// Unknown subcommands and wrong argument counts are usage errors.

@@ -58,6 +58,10 @@ func cmdPolicy(env Env) *cobra.Command {
 				if set == "" {
 					return writeJSON(env.Stdout, a.Policy())
 				}
+				if a.Enrolled() {
+					_, err := a.SetPolicy(cmd.Context(), policy.Document{}) // refused, naming the admin
+					return err
+				}
 				b, err := os.ReadFile(set)
 				if err != nil {
 					return err

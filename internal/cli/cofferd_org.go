@@ -1,0 +1,166 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/coffer-vault/coffer/policy"
+	"github.com/coffer-vault/coffer/vault/object"
+)
+
+func cmdAdminGuest(env Env) *cobra.Command {
+	var f adminFlags
+	var email, folders string
+	var expires time.Duration
+	var end bool
+	cmd := &cobra.Command{
+		Use:   "guest --server URL --key FILE --email E --folders F1,F2 --expires DUR | --end",
+		Short: "Grant a guest folders until a time (prints an invite code for a new guest); extend or --end it",
+		Long: `Grant a guest (an external consultant, say) read access to folders until
+a time: at most 90 days, down to seconds. Folders are named by their IDs
+(or unique prefixes), which their owner sees with 'coffer members'. A new
+guest gets an invite code, printed alone on the last line. Running it
+again for the same guest replaces the grant (extends it, changes the
+folders); --end ends it now. When a grant ends the server refuses the
+guest at once and the guest's devices destroy the folders, even offline.
+A restricted folder is never given to a guest, whatever the grant says.`,
+		Args: exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if end {
+				expires = 0
+			} else if expires <= 0 || expires > policy.MaxGrant {
+				return usagef("--expires: a duration up to 2160h (90 days), or --end")
+			}
+			if strings.TrimSpace(folders) == "" {
+				return usagef("--folders: the folder IDs, comma-separated")
+			}
+			a, err := f.dial(cmd.Context(), env)
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			var ids []object.ID
+			for _, p := range strings.Split(folders, ",") {
+				id, err := a.FindFolder(strings.TrimSpace(p))
+				if err != nil {
+					return err
+				}
+				ids = append(ids, id)
+			}
+			code, until, err := a.Guest(cmd.Context(), email, ids, expires)
+			if err != nil {
+				return err
+			}
+			if end {
+				fmt.Fprintf(env.Stdout, "Ended %s's guest access.\n", email)
+				return nil
+			}
+			fmt.Fprintf(env.Stdout, "%s may read %d folders until %s UTC.\n", email, len(ids), until.UTC().Format("2006-01-02 15:04:05"))
+			if code != "" {
+				fmt.Fprintf(env.Stdout, "Send this invite code (it works once):\n%s\n", code)
+			}
+			return nil
+		},
+	}
+	f.add(cmd)
+	cmd.Flags().StringVar(&email, "email", "", "the guest's e-mail")
+	cmd.Flags().StringVar(&folders, "folders", "", "folder IDs or unique prefixes, comma-separated")
+	cmd.Flags().DurationVar(&expires, "expires", 0, "how long the access lasts (e.g. 720h; at most 2160h)")
+	cmd.Flags().BoolVar(&end, "end", false, "end the guest's access now")
+	_ = cmd.MarkFlagRequired("email")
+	return cmd
+}
+
+func cmdAdminPolicy(env Env) *cobra.Command {
+	var f adminFlags
+	var set string
+	cmd := &cobra.Command{
+		Use:   "policy --server URL --key FILE [--set FILE]",
+		Short: "Print the organisation's policy, or sign and publish a new one (--set)",
+		Long: `Print the organisation's policy in force, or sign a new one with the
+admin key and publish it in the organisation's log (--set FILE, JSON as
+printed). Every device applies it at its next sync; nobody can relax it
+by editing local files. Its serial must rise; leave it 0 to take the next.`,
+		Args: exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var doc *policy.Document
+			if set != "" {
+				b, err := os.ReadFile(set)
+				if err != nil {
+					return err
+				}
+				doc = &policy.Document{}
+				dec := json.NewDecoder(strings.NewReader(string(b)))
+				dec.DisallowUnknownFields()
+				if err := dec.Decode(doc); err != nil {
+					return fmt.Errorf("%s: %w", set, err)
+				}
+				if doc.V == 0 {
+					doc.V = policy.Format
+				}
+				if doc.Roles != nil || doc.Grants != nil {
+					return fmt.Errorf("%s: roles and grants of an organisation are entries of its log ('cofferd admin invite', 'guest', 'role'), not policy fields", set)
+				}
+			}
+			a, err := f.dial(cmd.Context(), env)
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			if doc != nil {
+				if doc, err = a.SetPolicy(cmd.Context(), doc); err != nil {
+					return err
+				}
+				fmt.Fprintf(env.Stderr, "Published policy serial %d.\n", doc.Serial)
+			} else if doc, err = a.Policy(cmd.Context()); err != nil {
+				return err
+			} else if doc == nil {
+				fmt.Fprintln(env.Stderr, "No policy was issued yet: devices use the defaults (10 wrong passphrases lock, 15 minutes idle lock, nothing expires).")
+				return nil
+			}
+			enc := json.NewEncoder(env.Stdout)
+			enc.SetIndent("", "  ")
+			return enc.Encode(doc)
+		},
+	}
+	f.add(cmd)
+	cmd.Flags().StringVar(&set, "set", "", "a policy JSON file to sign and publish")
+	return cmd
+}
+
+func cmdAdminRole(env Env) *cobra.Command {
+	var f adminFlags
+	var email, role string
+	cmd := &cobra.Command{
+		Use:   "role --server URL --key FILE --email E --role ROLE",
+		Short: "Change a person's role",
+		Args:  exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			r := policy.Role(role)
+			if r == policy.Owner || !policy.Known(r) {
+				return usagef("--role: one of admin, compliance, manager, member, risk, guest")
+			}
+			a, err := f.dial(cmd.Context(), env)
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			if err := a.SetRole(cmd.Context(), email, r); err != nil {
+				return err
+			}
+			fmt.Fprintf(env.Stdout, "%s is now %s.\n", email, role)
+			return nil
+		},
+	}
+	f.add(cmd)
+	cmd.Flags().StringVar(&email, "email", "", "the person's e-mail")
+	cmd.Flags().StringVar(&role, "role", "", "their new role")
+	_ = cmd.MarkFlagRequired("email")
+	_ = cmd.MarkFlagRequired("role")
+	return cmd
+}
