@@ -34,6 +34,7 @@ type org struct {
 	admin  *client.Admin
 	pin    [32]byte
 	handle http.Handler
+	store  *embedded.Store
 	skew   time.Duration // the server's clock runs this far ahead
 	// What a lying server replays.
 	older               []byte
@@ -50,6 +51,7 @@ func newOrg(t *testing.T) *org {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	o.store = st
 	cert, pin, err := server.LoadOrMakeTLS(o.dir, "", "", nil)
 	if err != nil {
 		t.Fatal(err)

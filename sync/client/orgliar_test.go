@@ -1,0 +1,225 @@
+package client_test
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/coffer-vault/coffer/internal/notekey"
+	"github.com/coffer-vault/coffer/policy"
+	"github.com/coffer-vault/coffer/sync/orglog"
+	"github.com/coffer-vault/coffer/sync/wire"
+	"github.com/coffer-vault/coffer/vault"
+	"github.com/coffer-vault/coffer/vault/object"
+)
+
+// The malicious server of the organisation issue: it holds the server key
+// and signs checkpoints of logs of its choosing; the devices must still
+// refuse what the admin and users did not sign, replays, and forks.
+
+// serveLog makes the server answer GET /v1/log with entries (the log it
+// wants a device to see), under a checkpoint it signs with the real server
+// key.
+func (o *org) serveLog(t *testing.T, entries [][]byte) {
+	t.Helper()
+	seed, err := o.store.GetMeta(context.Background(), "server-key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hashes orglog.Hashes
+	for i, e := range entries {
+		if err := hashes.Append(int64(i), e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	th, err := hashes.TreeHash(int64(len(entries)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := orglog.Parse(entries[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.lie(func(r *http.Request, rec *httptest.ResponseRecorder) {
+		if r.URL.Path != "/v1/log" {
+			return
+		}
+		cp, err := orglog.Checkpoint{Org: first.Org, Size: int64(len(entries)), Hash: th, Time: time.Now()}.Sign(ed25519.NewKeyFromSeed(seed))
+		if err != nil {
+			panic(err)
+		}
+		start, _ := strconv.Atoi(r.URL.Query().Get("start"))
+		page := wire.LogEntries{Start: int64(start), Checkpoint: cp, Entries: [][]byte{}}
+		if start < len(entries) {
+			page.Entries = entries[start:]
+		}
+		rec.Body.Reset()
+		rec.Body.Write(wire.Marshal(page))
+	})
+}
+
+func (o *org) entries(t *testing.T) [][]byte {
+	t.Helper()
+	return o.logPage(t).Entries
+}
+
+func findEntry(t *testing.T, entries [][]byte, kind orglog.Kind, email string) []byte {
+	t.Helper()
+	var last []byte
+	for _, raw := range entries {
+		if e, err := orglog.Parse(raw); err == nil && e.Kind == kind && (email == "" || e.Email == email) {
+			last = raw
+		}
+	}
+	if last == nil {
+		t.Fatalf("no %s entry for %q", kind, email)
+	}
+	return last
+}
+
+// TestServerCannotReissueAnEndedGrant: the server appends the guest's old
+// grant again after the admin ended it; her device refuses the log.
+func TestServerCannotReissueAnEndedGrant(t *testing.T) {
+	ctx := context.Background()
+	o := newOrg(t)
+	ann := enrollAs(t, o.inviteAs("ann@acme.test", policy.Manager), "Ann Manager", "Ann's laptop")
+	falcon, err := ann.v.CreateFolder(ctx, "Project Falcon", policy.Confidential)
+	if err != nil {
+		t.Fatal(err)
+	}
+	put(t, ann.v, "Project Falcon", "model.txt", "falcon model")
+	ann.sync(t)
+	code, expires, err := o.admin.Guest(ctx, "gail@consult.test", []object.ID{falcon.ID}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gail := enrollAs(t, code, "Gail Consultant", "Gail's laptop")
+	ann.sync(t)
+	gail.sync(t)
+	grant := findEntry(t, o.entries(t), orglog.Grant, "gail@consult.test")
+	if _, _, err := o.admin.Guest(ctx, "gail@consult.test", []object.ID{falcon.ID}, 0); err != nil {
+		t.Fatal(err)
+	}
+	o.serveLog(t, append(o.entries(t), grant))
+	if _, err := gail.s.Sync(ctx); !errors.Is(err, vault.ErrOrgLog) {
+		t.Fatalf("a re-issued grant was accepted: %v", err)
+	}
+	// The device stays where it was: its grant ends when the admin first
+	// said, the server's lie bought nothing. (Withholding the end is in any
+	// server's power; the expiry still holds, on the device's own.)
+	if g := gail.v.OrgState().Grants["gail@consult.test"]; g == nil || !g.Expires.Equal(expires) {
+		t.Fatalf("gail's grant after the lie: %+v, want the end %s", g, expires)
+	}
+}
+
+// TestServerCannotReplayAnOlderPolicy: the first policy appended again
+// after the second is refused (its serial does not rise; its bytes are in
+// the log already).
+func TestServerCannotReplayAnOlderPolicy(t *testing.T) {
+	ctx := context.Background()
+	o := newOrg(t)
+	bob := enrollAs(t, o.inviteAs("bob@acme.test", policy.Member), "Bob Analyst", "Bob's laptop")
+	if _, err := o.admin.SetPolicy(ctx, &policy.Document{V: 1, MaxUnlockFailures: 3, IdleLockMinutes: 60}); err != nil {
+		t.Fatal(err)
+	}
+	first := findEntry(t, o.entries(t), orglog.Policy, "")
+	if _, err := o.admin.SetPolicy(ctx, &policy.Document{V: 1, MaxUnlockFailures: 3, IdleLockMinutes: 5}); err != nil {
+		t.Fatal(err)
+	}
+	bob.sync(t)
+	if p := bob.v.OrgState().Policy; p == nil || p.Serial != 2 {
+		t.Fatalf("bob's policy: %+v", p)
+	}
+	o.serveLog(t, append(o.entries(t), first))
+	if _, err := bob.s.Sync(ctx); !errors.Is(err, vault.ErrOrgLog) {
+		t.Fatalf("an older policy was accepted: %v", err)
+	}
+	if p := bob.v.OrgState().Policy; p.Serial != 2 {
+		t.Fatalf("bob's policy after the replay: serial %d", p.Serial)
+	}
+}
+
+// TestServerCannotSubstituteKeys: entries the server makes itself — a
+// second user entry for an enrolled e-mail with its own keys, a share of
+// someone's folder signed by a key of its choosing — are refused, so no
+// device ever wraps a folder key to a key the server holds.
+func TestServerCannotSubstituteKeys(t *testing.T) {
+	ctx := context.Background()
+	o := newOrg(t)
+	ann := enrollAs(t, o.inviteAs("ann@acme.test", policy.Manager), "Ann Manager", "Ann's laptop")
+	bob := enrollAs(t, o.inviteAs("bob@acme.test", policy.Member), "Bob Analyst", "Bob's laptop")
+	falcon, err := ann.v.CreateFolder(ctx, "Project Falcon", policy.Confidential)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ann.sync(t)
+	real := o.entries(t)
+	org := ann.v.Org().Org
+	_, mine, _ := ed25519.GenerateKey(rand.Reader)
+	bobEntry, _ := orglog.Parse(findEntry(t, real, orglog.User, "bob@acme.test"))
+	forged := *bobEntry
+	forged.Key = mine.Public().(ed25519.PublicKey)
+	forged.Time = time.Now().Truncate(time.Second)
+	forgedUser, err := orglog.Sign(&forged, notekey.Signer(orglog.UserName, mine))
+	if err != nil {
+		t.Fatal(err)
+	}
+	forgedShare, err := orglog.Sign(&orglog.Entry{Org: org, Kind: orglog.Share, Folder: falcon.ID, Email: "bob@acme.test",
+		Role: orglog.Editor, By: "ann@acme.test", Time: time.Now().Truncate(time.Second)}, notekey.Signer(orglog.UserName, mine))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, extra := range map[string][]byte{"a second user entry with the server's keys": forgedUser, "a share signed by the server": forgedShare} {
+		o.serveLog(t, append(append([][]byte{}, real...), extra))
+		if _, err := ann.s.Sync(ctx); !errors.Is(err, vault.ErrOrgLog) {
+			t.Errorf("%s: accepted (%v)", name, err)
+		}
+		o.honest()
+	}
+	if m := ann.v.OrgState().Folders[falcon.ID].Members; len(m) != 0 {
+		t.Fatalf("falcon's members after the forgeries: %v", m)
+	}
+	bob.sync(t)
+}
+
+// TestForkedLogIsDetected: the server shows two devices two different
+// continuations of the log (a split view). Each accepts its own; the
+// moment either is shown the other's, it refuses: the server cannot merge
+// the views back without being caught.
+func TestForkedLogIsDetected(t *testing.T) {
+	ctx := context.Background()
+	o := newOrg(t)
+	ann := enrollAs(t, o.inviteAs("ann@acme.test", policy.Manager), "Ann Manager", "Ann's laptop")
+	bob := enrollAs(t, o.inviteAs("bob@acme.test", policy.Member), "Bob Analyst", "Bob's laptop")
+	ann.sync(t)
+	bob.sync(t)
+	base := o.entries(t)
+	// Two invites the admin made; the server shows each device only one.
+	if _, _, err := o.admin.Invite(ctx, "carol@acme.test", policy.Member, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	forA := o.entries(t)
+	if _, _, err := o.admin.Invite(ctx, "dave@acme.test", policy.Member, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	forB := append(append([][]byte{}, base...), o.entries(t)[len(forA)])
+	o.serveLog(t, forA)
+	ann.sync(t)
+	o.serveLog(t, forB)
+	bob.sync(t)
+	// Merged back: each device finds the log no longer extends its own.
+	o.serveLog(t, forB)
+	if _, err := ann.s.Sync(ctx); !errors.Is(err, vault.ErrOrgLog) {
+		t.Errorf("ann accepted the other branch: %v", err)
+	}
+	o.honest()
+	if _, err := bob.s.Sync(ctx); !errors.Is(err, vault.ErrOrgLog) {
+		t.Errorf("bob accepted the real log after the fork: %v", err)
+	}
+}
