@@ -92,6 +92,7 @@ type App struct {
 	syncMu       sync.Mutex
 	sync         *client.Syncer // the server connection of an enrolled vault
 	notices      []string       // what syncing did that the user should know, under syncMu
+	alerted      atomic.Bool    // a blocked action was recorded: FlushAlerts sends it
 }
 
 // Init creates a vault in dir and returns it unlocked. A passphrase that
@@ -227,14 +228,27 @@ func (a *App) Vault() *vault.Vault { return a.v }
 // swallowed by callers that must not proceed without a record; those use
 // mustRecord.
 func (a *App) record(ctx context.Context, e audit.Event) {
-	_, _ = a.v.AppendAudit(ctx, e)
+	if _, err := a.v.AppendAudit(ctx, e); err == nil {
+		a.recorded(e)
+	}
 }
 
 func (a *App) mustRecord(ctx context.Context, e audit.Event) error {
 	if _, err := a.v.AppendAudit(ctx, e); err != nil {
 		return fmt.Errorf("cannot write the audit log, so the action was not done: %w", err)
 	}
+	a.recorded(e)
 	return nil
+}
+
+// recorded sends a blocked attempt on its way to compliance: a running
+// sync pushes it now; a one-off command flushes it before it ends
+// (FlushAlerts).
+func (a *App) recorded(e audit.Event) {
+	if e.Outcome == audit.Blocked && a.Enrolled() {
+		a.alerted.Store(true)
+		a.KickSync()
+	}
 }
 
 // Policy returns the policy document in force.

@@ -63,6 +63,10 @@ type Event struct {
 	// Names, filled in for display only, never stored.
 	FolderName string `json:"folder_name,omitempty"`
 	FileName   string `json:"file_name,omitempty"`
+	// For the organisation's trail: the device's name and the address the
+	// server saw it from.
+	DeviceName string `json:"device_name,omitempty"`
+	IP         string `json:"ip,omitempty"`
 }
 
 // Details is the part of an event stored sealed.

@@ -30,6 +30,8 @@ func (e Event) CEF(version string) string {
 		{"outcome", string(e.Outcome)},
 		{"suser", e.User},
 		{"deviceExternalId", e.Device},
+		{"dvchost", e.DeviceName},
+		{"src", e.IP},
 	}
 	if e.Folder != "" {
 		ext = append(ext, [2]string{"cs1Label", "folder"}, [2]string{"cs1", e.FolderName},

@@ -1,13 +1,16 @@
 package main_test
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // runFail runs a command that must fail and returns its exit code and
@@ -47,12 +50,16 @@ func TestOrganisationWithTheRealBinaries(t *testing.T) {
 		return run(t, adminPass, b.cofferd, append([]string{"admin", args[0], "--server", srv.url, "--key", key}, args[1:]...)...)
 	}
 	run(t, adminPass, b.cofferd, "admin", "init", "--server", srv.url, "--bootstrap", strings.TrimSpace(string(token)), "--key", key, "--org", "Acme Capital")
-	const annPass, bobPass, gailPass = "ann manager passphrase 2026", "bob analyst passphrase 2026", "gail consultant passphrase 2026"
-	ann, bob, gail := filepath.Join(work, "ann"), filepath.Join(work, "bob"), filepath.Join(work, "gail")
+	const annPass, bobPass, gailPass, carolPass = "ann manager passphrase 2026", "bob analyst passphrase 2026",
+		"gail consultant passphrase 2026", "carol compliance passphrase 2026"
+	ann, bob, gail, carol := filepath.Join(work, "ann"), filepath.Join(work, "bob"), filepath.Join(work, "gail"), filepath.Join(work, "carol")
 	run(t, annPass, b.coffer, "enroll", "--vault", ann, "--server", srv.url, "--name", "Ann Manager",
 		"--invite", lastLine(admin("invite", "--email", "ann@acme.test", "--role", "manager")))
 	run(t, bobPass, b.coffer, "enroll", "--vault", bob, "--server", srv.url, "--name", "Bob Analyst",
 		"--invite", lastLine(admin("invite", "--email", "bob@acme.test", "--role", "member")))
+	run(t, carolPass, b.coffer, "enroll", "--vault", carol, "--server", srv.url, "--name", "Carol Compliance",
+		"--invite", lastLine(admin("invite", "--email", "carol@acme.test", "--role", "compliance")))
+	run(t, annPass, b.coffer, "sync", "--vault", ann) // learns of carol: details go to her from now on
 
 	// A member may not make folders; a manager may.
 	if code, out := runFail(t, bobPass, b.coffer, "folder", "create", "--vault", bob, "Bob's own", "--class", "internal"); code != 3 {
@@ -107,6 +114,77 @@ func TestOrganisationWithTheRealBinaries(t *testing.T) {
 	}
 	if code, out := runFail(t, gailPass, b.coffer, "members", "--vault", gail, "Project Falcon"); code != 3 {
 		t.Fatalf("a guest listed members: exit %d\n%s", code, out)
+	}
+
+	// Compliance reads the guest's blocked export, with device and
+	// address; the server printed it as a CEF line for the SIEM.
+	var blocked map[string]any
+	for _, line := range strings.Split(run(t, carolPass, b.coffer, "audit", "--vault", carol, "--org", "--json", "--user", "gail@consult.test"), "\n") {
+		var e map[string]any
+		if json.Unmarshal([]byte(line), &e) == nil && e["action"] == "export" && e["outcome"] == "blocked" {
+			blocked = e
+		}
+	}
+	if blocked == nil || blocked["file_name"] != "Falcon terms.txt" || blocked["folder_name"] != "Project Falcon" ||
+		blocked["device_name"] == "" || blocked["ip"] != "127.0.0.1" {
+		t.Fatalf("compliance's view of the guest's blocked export: %v", blocked)
+	}
+	if cef := srv.out.String(); !strings.Contains(cef, "CEF:0|Coffer|coffer|cofferd|export|export blocked|") || !strings.Contains(cef, "suser=gail@consult.test") ||
+		strings.Contains(cef, "Falcon") {
+		t.Fatalf("the server's CEF alert:\n%s", cef)
+	}
+	// Followed live: a second attempt reaches compliance within seconds.
+	follow := exec.Command(b.coffer, "audit", "--vault", carol, "--org", "--follow", "--cef", "--since", "1m")
+	follow.Env = append(os.Environ(), "COFFER_PASSPHRASE="+carolPass)
+	fr, fw, _ := os.Pipe()
+	follow.Stdout, follow.Stderr = fw, os.Stderr
+	if err := follow.Start(); err != nil {
+		t.Fatal(err)
+	}
+	fw.Close()
+	defer follow.Process.Kill()
+	lines := make(chan string, 64)
+	go func() {
+		sc := bufio.NewScanner(fr)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	time.Sleep(2 * time.Second) // caught up, waiting on the server
+	attempted := time.Now()
+	runFail(t, gailPass, b.coffer, "export", "--vault", gail, "Project Falcon/Falcon terms.txt", "--out", filepath.Join(work, "leak2.txt"))
+	deadline := time.After(10 * time.Second)
+	for seen := 0; ; {
+		select {
+		case l := <-lines:
+			if strings.Contains(l, "|export blocked|") && strings.Contains(l, "suser=gail@consult.test") {
+				seen++
+			}
+			if seen == 2 { // the first attempt (since 1m), then the new one
+				t.Logf("the blocked attempt reached compliance %s after the attempt began", time.Since(attempted).Round(time.Millisecond))
+				goto followed
+			}
+		case <-deadline:
+			t.Fatalf("compliance did not see the second blocked export within 10 s (%d seen)", seen)
+		}
+	}
+followed:
+	if code, out := runFail(t, bobPass, b.coffer, "audit", "--vault", bob, "--org"); code != 3 {
+		t.Fatalf("a member read the organisation's trail: exit %d\n%s", code, out)
+	}
+	// A trace code off a page Ann rendered resolves to her, anywhere.
+	run(t, annPass, b.coffer, "folder", "create", "--vault", ann, "Desk notes", "--class", "internal")
+	notes := filepath.Join(work, "notes.txt")
+	os.WriteFile(notes, []byte("Desk notes: call the client at 9"), 0o600)
+	run(t, annPass, b.coffer, "import", "--vault", ann, "--folder", "Desk notes", notes)
+	out = run(t, annPass, b.coffer, "preview", "--vault", ann, "Desk notes/notes.txt", "--out", filepath.Join(work, "page.png"))
+	m := regexp.MustCompile(`trace code ([0-9A-Z-]+)`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no trace code:\n%s", out)
+	}
+	run(t, annPass, b.coffer, "sync", "--vault", ann)
+	if out := run(t, carolPass, b.coffer, "trace", "--vault", carol, "--org", m[1]); !strings.Contains(out, "ann@acme.test") || !strings.Contains(out, "notes.txt") {
+		t.Fatalf("trace --org:\n%s", out)
 	}
 
 	// The admin's policy reaches every device; nobody sets it locally.

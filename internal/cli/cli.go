@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -282,5 +283,10 @@ func withVault(cmd *cobra.Command, env Env, dir string, fn func(a *app.App) erro
 		return err
 	}
 	defer a.Close()
-	return fn(a)
+	err = fn(a)
+	// A blocked attempt reaches compliance now, not at the next sync.
+	if ferr := a.FlushAlerts(cmd.Context(), 5*time.Second); ferr != nil {
+		fmt.Fprintf(env.Stderr, "coffer: the blocked attempt is recorded and goes to your organisation at the next sync (%s)\n", message(ferr))
+	}
+	return err
 }

@@ -67,7 +67,10 @@ func cmdServe(env Env) *cobra.Command {
 On first start it makes DIR (0700), a self-signed TLS certificate (unless
 --tls-cert and --tls-key are given) and a one-time bootstrap token, written
 to DIR/bootstrap-token and printed with the TLS key's fingerprint: give both
-to 'cofferd admin init' on the admin's own machine.`,
+to 'cofferd admin init' on the admin's own machine.
+
+Blocked exports, prints and copies devices report are printed on standard
+output as CEF lines (logs go to standard error), for SIEMs that tail it.`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
@@ -84,7 +87,7 @@ to 'cofferd admin init' on the admin's own machine.`,
 			if err != nil {
 				return err
 			}
-			srv, err := server.New(ctx, server.Config{Store: st, TLSKeyHash: pin, Logger: log})
+			srv, err := server.New(ctx, server.Config{Store: st, TLSKeyHash: pin, Logger: log, Alerts: env.Stdout})
 			if err != nil {
 				return err
 			}

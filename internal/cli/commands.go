@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/coffer-vault/coffer/app"
+	"github.com/coffer-vault/coffer/audit"
 	"github.com/coffer-vault/coffer/internal/display"
 	"github.com/coffer-vault/coffer/policy"
 	"github.com/coffer-vault/coffer/vault"
@@ -465,43 +466,85 @@ func printReport(w io.Writer, r *vault.Report) {
 }
 
 func cmdAudit(env Env) *cobra.Command {
-	var dir string
-	var asJSON, asCEF, redact bool
+	var dir, user, folder, since string
+	var asJSON, asCEF, redact, org, follow bool
 	cmd := &cobra.Command{
-		Use:   "audit --vault DIR [--json | --cef] [--redact]",
-		Short: "Verify and print this device's audit trail (exit 1 if it was tampered with)",
+		Use:   "audit --vault DIR [--json | --cef] [--redact] [--org [--follow] [--user E] [--folder F] [--since T]]",
+		Short: "Verify and print this device's audit trail (exit 1 if it was tampered with), or the organisation's (--org)",
 		Long: `Verify and print this device's audit trail (exit 1 if it was tampered with).
 
 The output names folders and files in clear, confidential ones included:
 treat it (and the SIEM it goes to) as sensitive. --redact leaves names
 out (IDs stay, so events still correlate) and drops the reasons of
-failures, which may quote a name or a path.`,
+failures, which may quote a name or a path.
+
+--org prints every device's trail from the organisation's server, for its
+compliance and risk officers (everyone else: exit 3): views, exports and
+blocked attempts with user, device and address. Each entry is checked
+against its device's signature; details are readable only by compliance
+and risk. --follow keeps printing new entries as devices send them (a
+blocked attempt arrives within seconds); --user, --folder (a name or an
+ID) and --since (RFC 3339 or a duration such as 24h) narrow it.`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if asJSON && asCEF {
 				return usagef("--json and --cef exclude each other")
 			}
+			if !org && (follow || user != "" || folder != "" || since != "") {
+				return usagef("--follow, --user, --folder and --since go with --org")
+			}
+			print := func(e audit.Event) error {
+				if redact {
+					e = e.Redacted()
+				}
+				switch {
+				case asJSON:
+					b, err := e.JSON()
+					if err != nil {
+						return err
+					}
+					fmt.Fprintf(env.Stdout, "%s\n", b)
+				case asCEF:
+					fmt.Fprintln(env.Stdout, e.CEF(Version))
+				default:
+					e.FolderName, e.FileName = display.Name(e.FolderName), display.Name(e.FileName)
+					line := e.Line()
+					if e.DeviceName != "" {
+						line += "  [" + display.Text(e.DeviceName) + " " + e.IP + "]"
+					}
+					fmt.Fprintln(env.Stdout, line)
+				}
+				return nil
+			}
 			return withVault(cmd, env, dir, func(a *app.App) error {
+				if org {
+					f := app.OrgAuditFilter{User: user, Folder: folder}
+					if since != "" {
+						t, err := parseSince(since)
+						if err != nil {
+							return usagef("--since: %v", err)
+						}
+						f.Since = t
+					}
+					return a.OrgAudit(cmd.Context(), f, follow, func(events []audit.Event, problems []string) error {
+						for _, p := range problems {
+							fmt.Fprintf(env.Stderr, "UNVERIFIED %s\n", p)
+						}
+						for _, e := range events {
+							if err := print(e); err != nil {
+								return err
+							}
+						}
+						return nil
+					})
+				}
 				log, err := a.AuditLog(cmd.Context())
 				if err != nil {
 					return err
 				}
 				for _, e := range log.Events {
-					if redact {
-						e = e.Redacted()
-					}
-					switch {
-					case asJSON:
-						b, err := e.JSON()
-						if err != nil {
-							return err
-						}
-						fmt.Fprintf(env.Stdout, "%s\n", b)
-					case asCEF:
-						fmt.Fprintln(env.Stdout, e.CEF(Version))
-					default:
-						e.FolderName, e.FileName = display.Name(e.FolderName), display.Name(e.FileName)
-						fmt.Fprintln(env.Stdout, e.Line())
+					if err := print(e); err != nil {
+						return err
 					}
 				}
 				if len(log.Breaks) > 0 {
@@ -518,7 +561,24 @@ failures, which may quote a name or a path.`,
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON lines")
 	cmd.Flags().BoolVar(&asCEF, "cef", false, "print ArcSight CEF lines for a SIEM")
 	cmd.Flags().BoolVar(&redact, "redact", false, "leave folder and file names out")
+	cmd.Flags().BoolVar(&org, "org", false, "the organisation's trail, every device's (compliance and risk)")
+	cmd.Flags().BoolVar(&follow, "follow", false, "with --org: keep printing new entries")
+	cmd.Flags().StringVar(&user, "user", "", "with --org: only this user's entries")
+	cmd.Flags().StringVar(&folder, "folder", "", "with --org: only this folder's (name or ID)")
+	cmd.Flags().StringVar(&since, "since", "", "with --org: only entries since (RFC 3339, or a duration like 24h)")
 	return cmd
+}
+
+// parseSince reads a time: RFC 3339, or a duration back from now.
+func parseSince(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return time.Time{}, fmt.Errorf("%q is neither an RFC 3339 time nor a duration", s)
+	}
+	return time.Now().Add(-d), nil
 }
 
 func writeJSON(w io.Writer, v any) error {

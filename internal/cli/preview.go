@@ -91,19 +91,28 @@ func writeNew(path string, data []byte, force bool) error {
 
 func cmdTrace(env Env) *cobra.Command {
 	var dir string
+	var org bool
 	cmd := &cobra.Command{
-		Use:   "trace --vault DIR CODE",
-		Short: "Who saw what, when: resolve a watermark's trace code",
+		Use:   "trace --vault DIR [--org] CODE",
+		Short: "Who saw what, when: resolve a watermark's trace code (--org: anywhere in the organisation)",
 		Args:  exactArgs(1, "a trace CODE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withVault(cmd, env, dir, func(a *app.App) error {
-				res, err := a.Trace(cmd.Context(), args[0])
+				trace := a.Trace
+				if org {
+					trace = a.OrgTrace
+				}
+				res, err := trace(cmd.Context(), args[0])
 				if err != nil {
 					return err
 				}
 				for _, e := range res.Events {
+					device := e.Device[:min(12, len(e.Device))]
+					if e.DeviceName != "" {
+						device = fmt.Sprintf("%s (%s, %s)", device, display.Text(e.DeviceName), e.IP)
+					}
 					fmt.Fprintf(env.Stdout, "%s: %s by %s on device %s at %s UTC: %s/%s version %d page %d\n",
-						e.Trace, e.Action, e.User, e.Device[:min(12, len(e.Device))], e.Time.Format("2006-01-02 15:04:05"),
+						e.Trace, e.Action, e.User, device, e.Time.Format("2006-01-02 15:04:05"),
 						display.Name(e.FolderName), display.Name(e.FileName), e.Version, e.Page)
 				}
 				return nil
@@ -111,5 +120,6 @@ func cmdTrace(env Env) *cobra.Command {
 		},
 	}
 	vaultFlag(cmd, &dir)
+	cmd.Flags().BoolVar(&org, "org", false, "search every device's trail (compliance and risk)")
 	return cmd
 }

@@ -487,6 +487,9 @@ func (s *Syncer) PushAudit(ctx context.Context) error {
 			b.Entries = append(b.Entries, wire.AuditEntry{Seq: r.Seq, At: r.At.UnixNano(), Action: r.Action, Outcome: r.Outcome,
 				Sealed: r.Sealed, Prev: r.Prev, Hash: r.Hash, Sig: r.Sig})
 		}
+		if b.Details, b.DetailsSig, err = s.v.SealAuditDetails(ctx, rows, s.auditRecipients()); err != nil {
+			return err
+		}
 		var head wire.AuditHead
 		if _, err := s.conn.JSON(ctx, "POST", "/v1/audit", nil, b, &head); err != nil {
 			return fmt.Errorf("send the audit trail: %w", err)

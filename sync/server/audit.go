@@ -5,10 +5,13 @@ import (
 	"context"
 	"crypto/ed25519"
 	"errors"
+	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/coffer-vault/coffer/audit"
+	"github.com/coffer-vault/coffer/policy"
 	"github.com/coffer-vault/coffer/sync/store"
 	"github.com/coffer-vault/coffer/sync/wire"
 )
@@ -26,6 +29,9 @@ func (s *Server) postAudit(w http.ResponseWriter, r *http.Request, c *caller) er
 	}
 	if len(b.Entries) == 0 || len(b.Entries) > wire.MaxAuditBatch {
 		return fail(http.StatusBadRequest, wire.CodeBadRequest, "a batch holds 1 to %d entries", wire.MaxAuditBatch)
+	}
+	if len(b.Details) > wire.MaxAuditDetails {
+		return fail(http.StatusRequestEntityTooLarge, wire.CodeTooLarge, "a batch's details are at most %d bytes", wire.MaxAuditDetails)
 	}
 	head, err := s.store.Device(ctx, c.device.ID)
 	if err != nil {
@@ -67,16 +73,85 @@ func (s *Server) postAudit(w http.ResponseWriter, r *http.Request, c *caller) er
 		prevSeq, prevHash = e.Seq, e.Hash
 	}
 	if len(rows) > 0 {
-		err := s.store.AppendAudit(ctx, c.device.ID, head.AuditSeq, head.AuditHash, rows, store.Batch{IP: clientIP(r), Time: s.now()})
+		err := s.store.AppendAudit(ctx, c.device.ID, head.AuditSeq, head.AuditHash, rows, store.Batch{IP: clientIP(r), Time: s.now(), Details: b.Details, DetailsSig: b.DetailsSig})
 		if errors.Is(err, store.ErrConflict) {
 			return fail(http.StatusConflict, wire.CodeConflict, "the audit chain moved meanwhile; send again")
 		}
 		if err != nil {
 			return err
 		}
+		s.alert(c, clientIP(r), rows)
+		s.feed.notify() // wakes compliance's --follow
 	}
 	writeJSON(w, http.StatusOK, wire.AuditHead{Seq: prevSeq, Hash: prevHash})
 	return nil
+}
+
+// alert writes a CEF line for each blocked entry: what the server holds
+// in the clear (action, outcome, user, device, address, time), never a
+// document's name, which it cannot read.
+func (s *Server) alert(c *caller, ip string, rows []store.AuditRow) {
+	if s.alerts == nil {
+		return
+	}
+	s.alertM.Lock()
+	defer s.alertM.Unlock()
+	for _, r := range rows {
+		if r.Outcome != string(audit.Blocked) {
+			continue
+		}
+		e := audit.Event{Seq: r.Seq, Time: time.Unix(0, r.At).UTC(), Action: audit.Action(r.Action), Outcome: audit.Outcome(r.Outcome),
+			User: c.device.Email, Device: c.device.ID.String(), DeviceName: c.device.Name, IP: ip}
+		fmt.Fprintln(s.alerts, e.CEF("cofferd"))
+	}
+}
+
+// orgAudit serves the organisation's audit trail to compliance and risk:
+// every device's batches after a cursor, with who sent them from where,
+// waiting up to wait seconds (≤ 25) for the first.
+func (s *Server) orgAudit(w http.ResponseWriter, r *http.Request, c *caller) error {
+	if c.user == nil || (c.user.Role != policy.Compliance && c.user.Role != policy.Risk) {
+		return fail(http.StatusForbidden, wire.CodeUnauthorized, "the organisation's audit trail is for its compliance and risk officers")
+	}
+	q := r.URL.Query()
+	after, err := strconv.ParseInt(q.Get("after"), 10, 64)
+	if err != nil || after < 0 {
+		return fail(http.StatusBadRequest, wire.CodeBadRequest, "bad cursor")
+	}
+	wait, _ := strconv.Atoi(q.Get("wait"))
+	deadline := time.After(time.Duration(min(max(wait, 0), wire.MaxFeedWait)) * time.Second)
+	for {
+		woken := s.feed.wait()
+		batches, err := s.store.AuditBatches(r.Context(), after, 200)
+		if err != nil {
+			return err
+		}
+		if len(batches) > 0 || wait <= 0 {
+			out := wire.OrgAudit{Batches: []wire.OrgAuditBatch{}, Next: after}
+			for _, b := range batches {
+				ob := wire.OrgAuditBatch{ID: b.ID, Device: wire.HexID(b.Device), IP: b.IP, Time: b.Time.UnixNano(), Details: b.Details, DetailsSig: b.DetailsSig}
+				if d := c.state.Devices[b.Device]; d != nil {
+					ob.Email, ob.Name = d.Email, d.Name
+				}
+				for _, row := range b.Rows {
+					ob.Entries = append(ob.Entries, wire.AuditEntry{Seq: row.Seq, At: row.At, Action: row.Action, Outcome: row.Outcome,
+						Sealed: row.Sealed, Prev: row.Prev, Hash: row.Hash, Sig: row.Sig})
+				}
+				out.Batches = append(out.Batches, ob)
+				out.Next = b.ID
+			}
+			writeJSON(w, http.StatusOK, out)
+			return nil
+		}
+		select {
+		case <-woken:
+		case <-deadline:
+			wait = 0
+		case <-time.After(feedRecheck):
+		case <-r.Context().Done():
+			return r.Context().Err()
+		}
+	}
 }
 
 func (s *Server) flag(ctx context.Context, c *caller, flag string, seq int64) error {

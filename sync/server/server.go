@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -35,6 +36,10 @@ type Config struct {
 	Logger     *slog.Logger
 	// Now is the server's clock; time.Now unless set (tests move it).
 	Now func() time.Time
+	// Alerts receives a CEF line for every audit entry whose outcome is
+	// blocked, as devices upload them (cofferd serve: standard output, for
+	// SIEMs that tail it); nil discards them.
+	Alerts io.Writer
 }
 
 // Server serves one organisation.
@@ -48,13 +53,15 @@ type Server struct {
 	mu     sync.Mutex
 	state  *orglog.State // the log as applied so far; refreshed from the store
 	hashes orglog.Hashes
+	alerts io.Writer
+	alertM sync.Mutex // one line at a time
 }
 
 const metaServerKey = "server-key"
 
 // New opens the server on st, making its server key on first start.
 func New(ctx context.Context, cfg Config) (*Server, error) {
-	s := &Server{store: cfg.Store, tls: cfg.TLSKeyHash, log: cfg.Logger, now: cfg.Now, feed: newHub()}
+	s := &Server{store: cfg.Store, tls: cfg.TLSKeyHash, log: cfg.Logger, now: cfg.Now, feed: newHub(), alerts: cfg.Alerts}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -124,7 +131,8 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /v1/objects/{kind}/{id}", s.auth(deviceOnly, s.getObject))
 	mux.Handle("GET /v1/feed", s.auth(deviceOnly, s.getFeed))
 	mux.Handle("GET /v1/feed/stream", s.auth(deviceOnly, s.streamFeed))
-	mux.Handle("POST /v1/audit", s.auth(deviceOnly, s.postAudit))
+	mux.Handle("POST /v1/audit", s.authBody(deviceOnly, 3*wire.MaxJSONBody, s.postAudit))
+	mux.Handle("GET /v1/audit/org", s.auth(deviceOnly, s.orgAudit))
 	mux.Handle("GET /v1/admin/devices", s.auth(adminOnly, s.adminDevices))
 	return s.recover(mux)
 }

@@ -68,10 +68,21 @@ type AuditRow struct {
 }
 
 // Batch is the request metadata the server keeps beside a batch of audit
-// entries.
+// entries, with the details only compliance and risk can read.
 type Batch struct {
-	IP   string
-	Time time.Time
+	IP         string
+	Time       time.Time
+	Details    []byte // age ciphertext (docs/sync-protocol.md, "Audit for compliance"); nil if none
+	DetailsSig []byte // the device's signature of Details
+}
+
+// AuditBatch is a stored batch of one device's audit entries, for the
+// organisation-wide audit trail.
+type AuditBatch struct {
+	ID     int64 // increasing in arrival order
+	Device object.ID
+	Batch
+	Rows []AuditRow
 }
 
 // DeviceRuntime is what the server records of a device's activity.
@@ -137,6 +148,9 @@ type Store interface {
 	AppendAudit(ctx context.Context, device object.ID, headSeq int64, headHash []byte, rows []AuditRow, b Batch) error
 	FlagDevice(ctx context.Context, device object.ID, flag string) error
 	AuditRows(ctx context.Context, device object.ID, after int64, limit int) ([]AuditRow, error)
+	// AuditBatches lists the batches of every device after batch ID after,
+	// in arrival order, at most limit, with their rows.
+	AuditBatches(ctx context.Context, after int64, limit int) ([]AuditBatch, error)
 
 	// Pairings.
 	PutPairing(ctx context.Context, p Pairing) error

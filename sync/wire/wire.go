@@ -203,6 +203,33 @@ type AuditEntry struct {
 // AuditBatch is POST /v1/audit.
 type AuditBatch struct {
 	Entries []AuditEntry `json:"entries"`
+	// Details: the entries' details, age-encrypted to the organisation's
+	// compliance and risk users (docs/sync-protocol.md, "Audit for
+	// compliance"); absent when there are none.
+	Details    []byte `json:"details,omitempty"`
+	DetailsSig []byte `json:"details_sig,omitempty"` // the device key's signature of Details
+}
+
+// MaxAuditDetails bounds a batch's details.
+const MaxAuditDetails = 4 << 20
+
+// OrgAuditBatch is one device's batch in GET /v1/audit/org.
+type OrgAuditBatch struct {
+	ID         int64        `json:"id"`
+	Device     HexID        `json:"device"`
+	Email      string       `json:"email"`
+	Name       string       `json:"name"` // the device's certified name
+	IP         string       `json:"ip"`
+	Time       int64        `json:"time"` // when the server received it, unix ns
+	Entries    []AuditEntry `json:"entries"`
+	Details    []byte       `json:"details,omitempty"`
+	DetailsSig []byte       `json:"details_sig,omitempty"`
+}
+
+// OrgAudit is GET /v1/audit/org's answer; Next is the cursor to ask after.
+type OrgAudit struct {
+	Batches []OrgAuditBatch `json:"batches"`
+	Next    int64           `json:"next"`
 }
 
 // AuditHead is the server's head of a device's chain.

@@ -76,7 +76,16 @@ func (s *Store) migrate(ctx context.Context) error {
 		return fmt.Errorf("store: %w", err)
 	}
 	switch {
+	case appID == applicationID && version == 2:
+		return nil
 	case appID == applicationID && version == 1:
+		// Schema 2: audit details for compliance beside each batch.
+		for _, q := range []string{"ALTER TABLE audit_batches ADD COLUMN details BLOB",
+			"ALTER TABLE audit_batches ADD COLUMN details_sig BLOB", "PRAGMA user_version = 2"} {
+			if _, err := s.db.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("store: schema 2: %w", err)
+			}
+		}
 		return nil
 	case appID != 0 || version != 0:
 		return fmt.Errorf("store: store.db is not a cofferd store this version reads (application %#x, schema %d)", appID, version)
@@ -86,7 +95,7 @@ func (s *Store) migrate(ctx context.Context) error {
 		return fmt.Errorf("store: %w", err)
 	}
 	defer tx.Rollback()
-	for _, q := range []string{schema, fmt.Sprintf("PRAGMA application_id = %d", applicationID), "PRAGMA user_version = 1"} {
+	for _, q := range []string{schema, fmt.Sprintf("PRAGMA application_id = %d", applicationID), "PRAGMA user_version = 2"} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("store: schema: %w", err)
 		}

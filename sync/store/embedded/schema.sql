@@ -1,4 +1,5 @@
--- cofferd embedded store, schema 1 (SQLite). Ciphertext, signatures and
+-- cofferd embedded store, schema 2 (SQLite; schema 1 lacked
+-- audit_batches.details). Ciphertext, signatures and
 -- routing metadata only; object bodies live in the blob folder.
 CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL) STRICT;
 
@@ -41,7 +42,7 @@ CREATE TABLE devices (
     audit_flag TEXT NOT NULL DEFAULT ''
 ) STRICT;
 
-CREATE TABLE audit_batches (id INTEGER PRIMARY KEY AUTOINCREMENT, device BLOB NOT NULL, ip TEXT NOT NULL, at INTEGER NOT NULL) STRICT;
+CREATE TABLE audit_batches (id INTEGER PRIMARY KEY AUTOINCREMENT, device BLOB NOT NULL, ip TEXT NOT NULL, at INTEGER NOT NULL, details BLOB, details_sig BLOB) STRICT;
 CREATE TABLE audit (
     device  BLOB NOT NULL,
     seq     INTEGER NOT NULL,

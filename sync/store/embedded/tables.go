@@ -120,7 +120,8 @@ func (s *Store) AppendAudit(ctx context.Context, device object.ID, headSeq int64
 	if seq != headSeq || string(hash) != string(headHash) {
 		return fmt.Errorf("store: audit head of %s moved: %w", device.String()[:12], store.ErrConflict)
 	}
-	res, err := tx.ExecContext(ctx, "INSERT INTO audit_batches(device, ip, at) VALUES(?,?,?)", device[:], b.IP, b.Time.UnixNano())
+	res, err := tx.ExecContext(ctx, "INSERT INTO audit_batches(device, ip, at, details, details_sig) VALUES(?,?,?,?,?)",
+		device[:], b.IP, b.Time.UnixNano(), b.Details, b.DetailsSig)
 	if err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
@@ -234,4 +235,47 @@ func (s *Store) AnswerPairing(ctx context.Context, id object.ID, bundle []byte) 
 		return fmt.Errorf("store: pairing: %w", store.ErrConflict)
 	}
 	return nil
+}
+
+// AuditBatches implements store.Store.
+func (s *Store) AuditBatches(ctx context.Context, after int64, limit int) ([]store.AuditBatch, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT id, device, ip, at, details, details_sig FROM audit_batches WHERE id > ? ORDER BY id LIMIT ?", after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	var out []store.AuditBatch
+	for rows.Next() {
+		var b store.AuditBatch
+		var dev []byte
+		var at int64
+		if err := rows.Scan(&b.ID, &dev, &b.IP, &at, &b.Details, &b.DetailsSig); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		b.Device, b.Time = scanID(dev), time.Unix(0, at)
+		out = append(out, b)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for i := range out {
+		rs, err := s.db.QueryContext(ctx, "SELECT seq, at, action, outcome, sealed, prev, hash, sig FROM audit WHERE batch = ? ORDER BY seq", out[i].ID)
+		if err != nil {
+			return nil, fmt.Errorf("store: %w", err)
+		}
+		for rs.Next() {
+			var r store.AuditRow
+			if err := rs.Scan(&r.Seq, &r.At, &r.Action, &r.Outcome, &r.Sealed, &r.Prev, &r.Hash, &r.Sig); err != nil {
+				rs.Close()
+				return nil, err
+			}
+			out[i].Rows = append(out[i].Rows, r)
+		}
+		rs.Close()
+		if err := rs.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }

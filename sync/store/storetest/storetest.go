@@ -248,7 +248,7 @@ func testAudit(t *testing.T, s store.Store) {
 	dev := id(5)
 	rows := []store.AuditRow{{Seq: 1, Action: "unlock", Outcome: "ok", Sealed: []byte("s"), Prev: make([]byte, 32), Hash: []byte("h1"), Sig: []byte("g")},
 		{Seq: 2, Action: "export", Outcome: "blocked", Sealed: []byte("s"), Prev: []byte("h1"), Hash: []byte("h2"), Sig: []byte("g")}}
-	b := store.Batch{IP: "192.0.2.7", Time: time.Now()}
+	b := store.Batch{IP: "192.0.2.7", Time: time.Now(), Details: []byte("sealed for compliance"), DetailsSig: []byte("sig")}
 	if err := s.AppendAudit(ctx, dev, 0, nil, rows, b); err != nil {
 		t.Fatal(err)
 	}
@@ -272,6 +272,18 @@ func testAudit(t *testing.T, s store.Store) {
 	got, err := s.AuditRows(ctx, dev, 1, 10)
 	if err != nil || len(got) != 1 || got[0].Seq != 2 || got[0].Outcome != "blocked" {
 		t.Fatalf("rows %+v %v", got, err)
+	}
+	more := []store.AuditRow{{Seq: 3, Action: "preview", Outcome: "ok", Sealed: []byte("s"), Prev: []byte("h2"), Hash: []byte("h3"), Sig: []byte("g")}}
+	if err := s.AppendAudit(ctx, id(6), 0, nil, more[:1], store.Batch{IP: "192.0.2.9", Time: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	batches, err := s.AuditBatches(ctx, 0, 10)
+	if err != nil || len(batches) != 2 || batches[0].Device != dev || len(batches[0].Rows) != 2 || batches[0].Rows[1].Outcome != "blocked" ||
+		string(batches[0].Details) != "sealed for compliance" || string(batches[0].DetailsSig) != "sig" || batches[0].IP != "192.0.2.7" || batches[1].Device != id(6) || batches[1].Details != nil {
+		t.Fatalf("batches %+v %v", batches, err)
+	}
+	if later, err := s.AuditBatches(ctx, batches[0].ID, 10); err != nil || len(later) != 1 || later[0].ID != batches[1].ID {
+		t.Fatalf("batches after the first: %+v %v", later, err)
 	}
 }
 
