@@ -2,10 +2,12 @@ package chunk
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"testing/iotest"
 
 	chunkers "github.com/PlakarKorp/go-cdc-chunkers"
 	_ "github.com/PlakarKorp/go-cdc-chunkers/chunkers/fastcdc"
@@ -234,4 +236,78 @@ func TestOneByteEditCost(t *testing.T) {
 		}
 	}
 	t.Logf("worst 1-byte edit: %d bytes new", worst)
+}
+
+type testBlock struct {
+	buf  []byte
+	refs int
+}
+
+func (b *testBlock) Bytes() []byte { return b.buf }
+
+// TestCutStream: CutStream cuts exactly where Split does, whatever the
+// reads, hands every block back, and stops on a reader's or emit's error.
+func TestCutStream(t *testing.T) {
+	data := make([]byte, 30<<20+777)
+	rand.NewChaCha8([32]byte{10}).Read(data)
+	s, _ := NewSplitter(bytes.Repeat([]byte{3}, 32))
+	want := split(t, s, data)
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, size := range []int{2 * MaxSize, 2*MaxSize + 1, 8 << 20, 3 * MaxSize} {
+		for _, in := range [][]byte{data, data[:MinSize-1], data[:MaxSize+1], nil} {
+			var blocks []*testBlock
+			var got [][]byte
+			get := func() (*testBlock, error) {
+				b := &testBlock{buf: make([]byte, size), refs: 1}
+				blocks = append(blocks, b)
+				return b, nil
+			}
+			err := CutStream(s, &choppyReader{bytes.NewReader(in), rng}, get, func(b *testBlock) { b.refs-- },
+				func(c []byte, b *testBlock) error {
+					if len(c) == 0 || b.refs != 1 {
+						t.Fatal("empty chunk, or a chunk from a block handed back")
+					}
+					got = append(got, bytes.Clone(c))
+					return nil
+				})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(bytes.Join(got, nil), in) {
+				t.Fatalf("block %d, input %d: chunks do not reassemble the input", size, len(in))
+			}
+			if len(in) == len(data) && !slices.EqualFunc(got, want, bytes.Equal) {
+				t.Fatalf("block %d: cuts differ from Split's", size)
+			}
+			for i, b := range blocks {
+				if b.refs != 0 {
+					t.Fatalf("block %d: %d of %d not handed back", size, i, len(blocks))
+				}
+			}
+		}
+	}
+	// Errors stop the stream; every block is still handed back.
+	boom := errors.New("boom")
+	for _, tc := range []struct {
+		r    io.Reader
+		emit func([]byte, *testBlock) error
+	}{
+		{io.MultiReader(bytes.NewReader(data[:20<<20]), iotest.ErrReader(boom)), func([]byte, *testBlock) error { return nil }},
+		{bytes.NewReader(data), func([]byte, *testBlock) error { return boom }},
+	} {
+		var blocks []*testBlock
+		get := func() (*testBlock, error) {
+			b := &testBlock{buf: make([]byte, 8<<20), refs: 1}
+			blocks = append(blocks, b)
+			return b, nil
+		}
+		if err := CutStream(s, tc.r, get, func(b *testBlock) { b.refs-- }, tc.emit); !errors.Is(err, boom) {
+			t.Fatalf("error %v, want boom", err)
+		}
+		for _, b := range blocks {
+			if b.refs != 0 {
+				t.Fatal("a block was not handed back after an error")
+			}
+		}
+	}
 }
