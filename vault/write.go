@@ -233,9 +233,15 @@ type writeStats struct {
 // import's buffers at 32 MiB whatever the file size. A chunk still unfinished
 // at the end of a block is copied to the start of the next one (on average
 // about half a chunk per block, a few per cent of the data).
+//
+// There are workersPerCore workers per core because a worker waits for the
+// disk while its chunk is written (with O_DIRECT, see store.Dir.PutFunc):
+// about as long as it spent hashing and encrypting it. With one per core, a
+// core idles during every write.
 const (
 	blockSize      = 8 << 20
 	blocksInFlight = 4
+	workersPerCore = 2
 )
 
 // block is one buffer of source data; the chunks cut from it refer into it.
@@ -263,8 +269,8 @@ func (v *Vault) writeChunks(ctx context.Context, fk *folderKey, r io.Reader, pro
 	if err != nil {
 		return nil, writeStats{}, err
 	}
-	workers := runtime.GOMAXPROCS(0)
-	jobs := make(chan chunkJob, workers)
+	workers := runtime.GOMAXPROCS(0) * workersPerCore
+	jobs := make(chan chunkJob, runtime.GOMAXPROCS(0))
 	// A fixed set of blocks, made as needed and recycled, keeps memory flat
 	// and the heap steady whatever the file size (a sync.Pool is emptied by
 	// every GC, and refilling it costs page faults).

@@ -30,3 +30,27 @@ func syncAll(root string, files []string, dirs map[string]bool) error {
 func startWriteback(f *os.File) {
 	_ = unix.SyncFileRange(int(f.Fd()), 0, 0, unix.SYNC_FILE_RANGE_WRITE)
 }
+
+// directIO is the open flag that writes a file's data straight to the disk,
+// bypassing the page cache; buffers, offsets and lengths must then be
+// multiples of directAlign.
+const (
+	directIO    = unix.O_DIRECT
+	directAlign = 4096
+)
+
+// setDirect turns O_DIRECT on or off for f.
+func setDirect(f *os.File, on bool) error {
+	fd := int(f.Fd())
+	flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
+	if err != nil {
+		return err
+	}
+	if on {
+		flags |= unix.O_DIRECT
+	} else {
+		flags &^= unix.O_DIRECT
+	}
+	_, err = unix.FcntlInt(uintptr(fd), unix.F_SETFL, flags)
+	return err
+}
