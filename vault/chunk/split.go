@@ -92,13 +92,14 @@ func (s *Splitter) Cut(window []byte, atEOF bool) int {
 	var fp uint64
 	i := MinSize
 	if end := min(normal, n); i < end {
-		if j := scan(s.gear, window[i:end], s.maskS, &fp); j >= 0 {
+		var j int
+		if j, fp = scan(s.gear, window[i:end], s.maskS, fp); j >= 0 {
 			return i + j
 		}
 		i = end
 	}
 	if i < n {
-		if j := scan(s.gear, window[i:n], s.maskL, &fp); j >= 0 {
+		if j, _ := scan(s.gear, window[i:n], s.maskL, fp); j >= 0 {
 			return i + j
 		}
 	}
@@ -112,8 +113,9 @@ func (s *Splitter) Cut(window []byte, atEOF bool) int {
 // round.
 const lane = 8 << 10
 
-// scan rolls the gear fingerprint *fp over data and returns the index of
-// the first byte after which fp&mask is zero, or -1 (with *fp updated).
+// scan rolls the gear fingerprint fp over data and returns the index of
+// the first byte after which fp&mask is zero, or -1 and the fingerprint
+// after the last byte.
 //
 // The fingerprint is a chain of one shift and one add per byte, so a single
 // chain runs at its latency, two cycles a byte. scan runs two chains at
@@ -122,75 +124,69 @@ const lane = 8 << 10
 // second lane's chain starts 64 bytes early from zero and is exact from its
 // first byte. A hit in the second lane counts only if the first lane has
 // none.
-func scan(g *[256]uint64, data []byte, mask uint64, fp *uint64) int {
-	h := *fp
+func scan(g *[256]uint64, data []byte, mask, fp uint64) (int, uint64) {
+	h := fp
 	i := 0
 	for ; len(data)-i >= 2*lane; i += 2 * lane {
-		a := data[i : i+lane : i+lane]
-		b := data[i+lane-64 : i+2*lane : i+2*lane]
+		pa := (*[lane]byte)(data[i : i+lane])
+		pb := (*[lane]byte)(data[i+lane : i+2*lane])
 		var hb uint64
-		for _, c := range b[:64] {
+		for _, c := range data[i+lane-64 : i+lane] {
 			hb = hb<<1 + g[c]
 		}
-		b = b[64 : 64+lane]
 		j := 0
-		for ; j+4 <= lane; j += 4 {
-			ha := h<<1 + g[a[j]]
-			hb = hb<<1 + g[b[j]]
-			x := ha & mask
-			y := hb & mask
-			ha = ha<<1 + g[a[j+1]]
-			hb = hb<<1 + g[b[j+1]]
-			x2 := ha & mask
-			y2 := hb & mask
-			ha = ha<<1 + g[a[j+2]]
-			hb = hb<<1 + g[b[j+2]]
-			x3 := ha & mask
-			y3 := hb & mask
-			ha = ha<<1 + g[a[j+3]]
-			hb = hb<<1 + g[b[j+3]]
-			x4 := ha & mask
-			y4 := hb & mask
-			if x == 0 || y == 0 || x2 == 0 || y2 == 0 || x3 == 0 || y3 == 0 || x4 == 0 || y4 == 0 {
+		for ; j < lane; j += 4 {
+			ha := h<<1 + g[pa[j]]
+			hb1 := hb<<1 + g[pb[j]]
+			if ha&mask == 0 || hb1&mask == 0 {
 				break
 			}
-			h = ha
+			ha = ha<<1 + g[pa[j+1]]
+			hb1 = hb1<<1 + g[pb[j+1]]
+			if ha&mask == 0 || hb1&mask == 0 {
+				break
+			}
+			ha = ha<<1 + g[pa[j+2]]
+			hb1 = hb1<<1 + g[pb[j+2]]
+			if ha&mask == 0 || hb1&mask == 0 {
+				break
+			}
+			ha = ha<<1 + g[pa[j+3]]
+			hb1 = hb1<<1 + g[pb[j+3]]
+			if ha&mask == 0 || hb1&mask == 0 {
+				break
+			}
+			h, hb = ha, hb1
 		}
-		if j+4 <= lane {
-			// Something hit in bytes j..j+3 of a lane: the first lane's
-			// hit (from j on, to its end) wins, else the second's.
-			if k := scan1(g, a[j:], mask, &h); k >= 0 {
-				return i + j + k
+		if j < lane {
+			// Something hit in bytes j..j+3 of a lane (h and hb are the
+			// fingerprints before byte j): the first lane's hit, from j
+			// to its end, wins, else the second's.
+			if k, _ := scan1(g, pa[j:], mask, h); k >= 0 {
+				return i + j + k, 0
 			}
-			// Recompute the second lane's chain from 64 bytes before j.
-			var hb2 uint64
-			for _, c := range data[i+lane+j-64 : i+lane+j] {
-				hb2 = hb2<<1 + g[c]
-			}
-			if k := scan1(g, b[j:], mask, &hb2); k >= 0 {
-				return i + lane + j + k
+			if k, _ := scan1(g, pb[j:], mask, hb); k >= 0 {
+				return i + lane + j + k, 0
 			}
 			panic("chunk: scan lost a hit")
 		}
 		h = hb
 	}
-	*fp = h
-	if k := scan1(g, data[i:], mask, fp); k >= 0 {
-		return i + k
+	k, h := scan1(g, data[i:], mask, h)
+	if k >= 0 {
+		return i + k, 0
 	}
-	return -1
+	return -1, h
 }
 
 // scan1 is scan with one chain.
-func scan1(g *[256]uint64, data []byte, mask uint64, fp *uint64) int {
-	h := *fp
+func scan1(g *[256]uint64, data []byte, mask, h uint64) (int, uint64) {
 	for i, c := range data {
 		if h = h<<1 + g[c]; h&mask == 0 {
-			return i
+			return i, h
 		}
 	}
-	*fp = h
-	return -1
+	return -1, h
 }
 
 // Split reads r to the end and calls fn with each chunk in order. The slice
