@@ -275,6 +275,9 @@ func (v *Vault) writeChunks(ctx context.Context, fk *folderKey, r io.Reader, pro
 	// and the heap steady whatever the file size (a sync.Pool is emptied by
 	// every GC, and refilling it costs page faults).
 	blocks := newBufferRing(blocksInFlight, blockSize)
+	// Every goroutine that could touch a block has returned when
+	// writeChunks does (g.Wait below, on every path).
+	defer blocks.close()
 	release := func(b *block) {
 		if b.refs.Add(-1) == 0 {
 			blocks.put(b)
@@ -358,11 +361,14 @@ func (v *Vault) writeChunks(ctx context.Context, fk *folderKey, r io.Reader, pro
 	return refs, stats, nil
 }
 
-// bufferRing hands out at most n blocks of a given size.
+// bufferRing hands out at most n blocks of a given size, made as needed
+// outside the Go heap (chunk.NewBuffer), and frees them all at close.
 type bufferRing struct {
-	free chan *block
-	made chan struct{} // one token per block that may still be made
-	size int
+	free  chan *block
+	made  chan struct{} // one token per block that may still be made
+	size  int
+	mu    sync.Mutex
+	frees []func()
 }
 
 func newBufferRing(n, size int) *bufferRing {
@@ -383,13 +389,27 @@ func (r *bufferRing) get(ctx context.Context) (*block, error) {
 	case b := <-r.free:
 		return b, nil
 	case <-r.made:
-		return &block{buf: make([]byte, r.size)}, nil
+		buf, free := chunk.NewBuffer(r.size)
+		r.mu.Lock()
+		r.frees = append(r.frees, free)
+		r.mu.Unlock()
+		return &block{buf: buf}, nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
 }
 
 func (r *bufferRing) put(b *block) { r.free <- b }
+
+// close frees every block; nothing may use one after.
+func (r *bufferRing) close() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, free := range r.frees {
+		free()
+	}
+	r.frees = nil
+}
 
 // putChunk encrypts one chunk to the folder key straight into its object
 // file.

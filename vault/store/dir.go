@@ -38,7 +38,7 @@ type Dir struct {
 	pending []string        // files put since the last Sync
 	made    map[string]bool // directories known to exist
 
-	bufs     chan []byte // PutFunc's buffers, kept for reuse
+	bufs     chan *ioBuf // PutFunc's buffers, kept for reuse
 	noDirect atomic.Bool // the file system refused O_DIRECT
 }
 
@@ -51,7 +51,7 @@ const staleTemp = time.Hour
 // OpenDir opens (creating if needed) a Dir store at root and removes temp
 // files an interrupted Put left behind, never those of a live writer.
 func OpenDir(root string) (*Dir, error) {
-	d := &Dir{root: root, dirty: map[string]bool{}, made: map[string]bool{}, bufs: make(chan []byte, keptBufs)}
+	d := &Dir{root: root, dirty: map[string]bool{}, made: map[string]bool{}, bufs: make(chan *ioBuf, keptBufs)}
 	if err := os.MkdirAll(d.tmpDir(), 0o700); err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
@@ -108,13 +108,14 @@ func (d *Dir) PutFunc(ctx context.Context, h Handle, write func(w io.Writer) err
 	}
 	var rnd [12]byte
 	_, _ = rand.Read(rnd[:])
-	w := &objectWriter{d: d, tmp: filepath.Join(d.tmpDir(), hex.EncodeToString(rnd[:])), buf: d.getBuf()}
+	ib := d.getBuf()
+	w := &objectWriter{d: d, tmp: filepath.Join(d.tmpDir(), hex.EncodeToString(rnd[:])), buf: ib.b[:0]}
 	err := write(w)
 	if err == nil {
 		err = w.finish()
 	}
-	d.putBuf(w.buf)
 	w.buf = nil
+	d.putBuf(ib)
 	if w.f != nil {
 		if cerr := w.f.Close(); err == nil {
 			err = cerr
@@ -147,24 +148,34 @@ const (
 	keptBufs = 4
 )
 
-func (d *Dir) getBuf() []byte {
+// ioBuf is a buffer aligned for direct I/O and the function that frees it
+// (nil for one the garbage collector frees).
+type ioBuf struct {
+	b    []byte
+	free func()
+}
+
+func (d *Dir) getBuf() *ioBuf {
 	select {
 	case b := <-d.bufs:
 		return b
 	default:
-		return alignedBuf(objectBuf)
+		return newIOBuf(objectBuf)
 	}
 }
 
-func (d *Dir) putBuf(b []byte) {
+func (d *Dir) putBuf(b *ioBuf) {
 	select {
-	case d.bufs <- b[:0]:
+	case d.bufs <- b:
 	default:
+		if b.free != nil {
+			b.free()
+		}
 	}
 }
 
-// alignedBuf returns an empty slice of capacity size whose start is
-// aligned for direct I/O.
+// alignedBuf returns an empty slice of capacity size, on the Go heap, whose
+// start is aligned for direct I/O.
 func alignedBuf(size int) []byte {
 	b := make([]byte, size+directAlign)
 	off := int(uintptr(unsafe.Pointer(&b[0])) % directAlign)

@@ -54,3 +54,14 @@ func setDirect(f *os.File, on bool) error {
 	_, err = unix.FcntlInt(uintptr(fd), unix.F_SETFL, flags)
 	return err
 }
+
+// newIOBuf returns a buffer of size bytes for PutFunc: an anonymous
+// mapping (page-aligned, and outside the Go heap, so that it does not make
+// the collector let the heap grow by as much again).
+func newIOBuf(size int) *ioBuf {
+	b, err := unix.Mmap(-1, 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANON)
+	if err != nil {
+		return &ioBuf{b: alignedBuf(size)[:size]}
+	}
+	return &ioBuf{b: b, free: func() { _ = unix.Munmap(b) }}
+}

@@ -19,3 +19,6 @@ const (
 )
 
 func setDirect(*os.File, bool) error { return nil }
+
+// newIOBuf returns a buffer of size bytes for PutFunc.
+func newIOBuf(size int) *ioBuf { return &ioBuf{b: alignedBuf(size)[:size]} }
