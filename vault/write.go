@@ -1,7 +1,6 @@
 package vault
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"filippo.io/age"
@@ -267,26 +267,61 @@ type writeStats struct {
 	newBytes  int64
 }
 
-// chunkJob is one chunk travelling from the splitter to a worker.
+// Import reads its source in blocks of blockSize and cuts chunks in place
+// in them; blocksInFlight blocks at most exist at once, which bounds an
+// import's buffers at 32 MiB whatever the file size. A chunk still unfinished
+// at the end of a block is copied to the start of the next one (on average
+// about half a chunk per block, a few per cent of the data).
+//
+// There are workersPerCore workers per core because a worker waits for the
+// disk while its chunk is written (with O_DIRECT, see store.Dir.PutFunc):
+// about as long as it spent hashing and encrypting it. With one per core, a
+// core idles during every write.
+const (
+	blockSize      = 8 << 20
+	blocksInFlight = 4
+	workersPerCore = 2
+)
+
+// block is one buffer of source data; the chunks cut from it refer into it.
+type block struct {
+	buf  []byte
+	refs atomic.Int32 // chunks in flight, plus one while the cutter holds it
+}
+
+func (b *block) Bytes() []byte { return b.buf }
+
+// chunkJob is one chunk travelling from the cutter to a worker.
 type chunkJob struct {
 	idx  int
-	data *[]byte
+	data []byte
+	blk  *block
 }
 
 // writeChunks splits r, names each chunk, and encrypts and stores the ones
-// the folder does not have yet, on all cores. Memory stays bounded: at most
-// 2×workers chunks are in flight.
+// the folder does not have yet. The calling goroutine reads r in large
+// blocks and cuts them; workers on every core name, encrypt and write the
+// chunks straight from the blocks into their files, so a chunk's plaintext
+// is copied only by the read and its ciphertext only by the write.
 func (v *Vault) writeChunks(ctx context.Context, fk *folderKey, r io.Reader, progress func(int64)) ([]ManifestRef, writeStats, error) {
 	known, err := v.idx.ChunkIDs(ctx, fk.folder, fk.epoch)
 	if err != nil {
 		return nil, writeStats{}, err
 	}
-	workers := runtime.GOMAXPROCS(0)
-	jobs := make(chan chunkJob, workers)
-	// A fixed set of chunk buffers, made as needed and recycled, keeps memory
-	// flat and the heap steady whatever the file size (a sync.Pool is
-	// emptied by every GC, and refilling it costs page faults).
-	bufs := newBufferRing(2*workers+1, chunk.MaxSize)
+	workers := runtime.GOMAXPROCS(0) * workersPerCore
+	jobs := make(chan chunkJob, runtime.GOMAXPROCS(0))
+	// A fixed set of blocks, made as needed and recycled, keeps memory flat
+	// and the heap steady whatever the file size (a sync.Pool is emptied by
+	// every GC, and refilling it costs page faults).
+	blocks := newBufferRing(blocksInFlight, blockSize)
+	// Every goroutine that could touch a block has returned when
+	// writeChunks does (g.Wait below, on every path).
+	defer blocks.close()
+	release := func(b *block) {
+		if b.refs.Add(-1) == 0 {
+			blocks.put(b)
+		}
+	}
 	var (
 		mu       sync.Mutex
 		refs     []ManifestRef
@@ -296,78 +331,94 @@ func (v *Vault) writeChunks(ctx context.Context, fk *folderKey, r io.Reader, pro
 	g, gctx := errgroup.WithContext(ctx)
 	for range workers {
 		g.Go(func() error {
-			var enc bytes.Buffer
 			for job := range jobs {
-				data := *job.data
-				id := fk.namer.ID(data)
+				if gctx.Err() != nil {
+					// Another worker failed: skip what is queued.
+					release(job.blk)
+					continue
+				}
+				id := fk.namer.ID(job.data)
 				mu.Lock()
-				refs[job.idx] = ManifestRef{ID: id, Size: int64(len(data))}
+				refs[job.idx] = ManifestRef{ID: id, Size: int64(len(job.data))}
 				_, have := known[id]
 				skip := have || inflight[id]
 				inflight[id] = true
 				mu.Unlock()
+				var err error
 				if !skip {
-					if err := v.putChunk(gctx, fk.recipient, id, data, &enc); err != nil {
-						return err
+					if err = v.putChunk(gctx, fk.recipient, id, job.data); err == nil {
+						mu.Lock()
+						stats.newChunks++
+						stats.newBytes += int64(len(job.data))
+						mu.Unlock()
 					}
-					mu.Lock()
-					stats.newChunks++
-					stats.newBytes += int64(len(data))
-					mu.Unlock()
 				}
-				bufs.put(job.data)
+				release(job.blk)
+				if err != nil {
+					return err
+				}
 			}
 			return nil
 		})
 	}
-	g.Go(func() error {
-		defer close(jobs)
-		n := 0
-		return fk.splitter.Split(r, func(data []byte) error {
-			b, err := bufs.get(gctx)
-			if err != nil {
-				return err
-			}
-			*b = append((*b)[:0], data...)
-			mu.Lock()
-			refs = append(refs, ManifestRef{})
-			stats.size += int64(len(data))
-			done := stats.size
-			mu.Unlock()
-			select {
-			case jobs <- chunkJob{idx: n, data: b}:
-			case <-gctx.Done():
-				return gctx.Err()
-			}
-			n++
-			if progress != nil {
-				progress(done)
-			}
-			return nil
-		})
+	get := func() (*block, error) {
+		b, err := blocks.get(gctx)
+		if err == nil {
+			b.refs.Store(1)
+		}
+		return b, err
+	}
+	cutErr := chunk.CutStream(fk.splitter, r, get, release, func(data []byte, blk *block) error {
+		blk.refs.Add(1)
+		mu.Lock()
+		idx := len(refs)
+		refs = append(refs, ManifestRef{})
+		stats.size += int64(len(data))
+		done := stats.size
+		mu.Unlock()
+		select {
+		case jobs <- chunkJob{idx: idx, data: data, blk: blk}:
+		case <-gctx.Done():
+			release(blk)
+			return gctx.Err()
+		}
+		if progress != nil {
+			progress(done)
+		}
+		return nil
 	})
-	if err := g.Wait(); err != nil {
-		return nil, writeStats{}, err
+	close(jobs)
+	werr := g.Wait()
+	if werr != nil {
+		// A worker's failure cancels gctx, which the cutter reports too;
+		// the worker's error is the cause.
+		return nil, writeStats{}, werr
+	}
+	if cutErr != nil {
+		return nil, writeStats{}, cutErr
 	}
 	return refs, stats, nil
 }
 
-// bufferRing hands out at most n buffers of a given capacity.
+// bufferRing hands out at most n blocks of a given size, made as needed
+// outside the Go heap (chunk.NewBuffer), and frees them all at close.
 type bufferRing struct {
-	free chan *[]byte
-	made chan struct{} // one token per buffer that may still be made
-	size int
+	free  chan *block
+	made  chan struct{} // one token per block that may still be made
+	size  int
+	mu    sync.Mutex
+	frees []func()
 }
 
 func newBufferRing(n, size int) *bufferRing {
-	r := &bufferRing{free: make(chan *[]byte, n), made: make(chan struct{}, n), size: size}
+	r := &bufferRing{free: make(chan *block, n), made: make(chan struct{}, n), size: size}
 	for range n {
 		r.made <- struct{}{}
 	}
 	return r
 }
 
-func (r *bufferRing) get(ctx context.Context) (*[]byte, error) {
+func (r *bufferRing) get(ctx context.Context) (*block, error) {
 	select {
 	case b := <-r.free:
 		return b, nil
@@ -377,31 +428,44 @@ func (r *bufferRing) get(ctx context.Context) (*[]byte, error) {
 	case b := <-r.free:
 		return b, nil
 	case <-r.made:
-		b := make([]byte, 0, r.size)
-		return &b, nil
+		buf, free := chunk.NewBuffer(r.size)
+		r.mu.Lock()
+		r.frees = append(r.frees, free)
+		r.mu.Unlock()
+		return &block{buf: buf}, nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
 }
 
-func (r *bufferRing) put(b *[]byte) { r.free <- b }
+func (r *bufferRing) put(b *block) { r.free <- b }
 
-// putChunk encrypts one chunk to the folder key and stores it.
-func (v *Vault) putChunk(ctx context.Context, r age.Recipient, id object.ID, data []byte, enc *bytes.Buffer) error {
-	enc.Reset()
-	enc.Grow(len(data) + len(data)/4096 + 4096) // age adds 16 bytes per 64 KiB and a header
-	enc.Write(object.AppendHeader(nil, object.KindChunk, id))
-	w, err := age.Encrypt(enc, r)
-	if err != nil {
-		return err
+// close frees every block; nothing may use one after.
+func (r *bufferRing) close() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, free := range r.frees {
+		free()
 	}
-	if _, err := w.Write(data); err != nil {
-		return err
-	}
-	if err := w.Close(); err != nil {
-		return err
-	}
-	return v.objects.Put(ctx, store.Handle{Kind: object.KindChunk, ID: id}, enc.Bytes())
+	r.frees = nil
+}
+
+// putChunk encrypts one chunk to the folder key straight into its object
+// file.
+func (v *Vault) putChunk(ctx context.Context, r age.Recipient, id object.ID, data []byte) error {
+	return v.objects.PutFunc(ctx, store.Handle{Kind: object.KindChunk, ID: id}, func(dst io.Writer) error {
+		if _, err := dst.Write(object.AppendHeader(nil, object.KindChunk, id)); err != nil {
+			return err
+		}
+		w, err := age.Encrypt(dst, r)
+		if err != nil {
+			return err
+		}
+		if _, err := w.Write(data); err != nil {
+			return err
+		}
+		return w.Close()
+	})
 }
 
 // sniffer keeps the first 512 bytes that pass through it, for type detection.
