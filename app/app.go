@@ -93,6 +93,7 @@ type App struct {
 	sync         *client.Syncer // the server connection of an enrolled vault
 	notices      []string       // what syncing did that the user should know, under syncMu
 	alerted      atomic.Bool    // a blocked action was recorded: FlushAlerts sends it
+	wiped        atomic.Bool    // the vault was wiped while the App ran
 }
 
 // Init creates a vault in dir and returns it unlocked. A passphrase that
@@ -112,6 +113,13 @@ func Init(ctx context.Context, dir string, who vault.Identity, pass string) (*Ap
 	a := &App{v: v}
 	if err := a.loadPolicy(ctx); err != nil {
 		v.Close()
+		return nil, err
+	}
+	if err := a.checkLease(ctx); err != nil {
+		if !errors.Is(err, vault.ErrWiped) {
+			a.closeSync()
+			v.Close()
+		}
 		return nil, err
 	}
 	a.record(ctx, audit.Event{Action: audit.Unlock, Outcome: audit.OK, Reason: "vault created"})
@@ -205,6 +213,9 @@ func (a *App) IdleLock() time.Duration {
 
 // Close locks the vault and stops the PDF renderer if it ran.
 func (a *App) Close() error {
+	if a.wiped.Load() {
+		return nil // closed for the wipe
+	}
 	a.closeSync()
 	a.view.close()
 	a.removeCopies()

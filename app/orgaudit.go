@@ -118,7 +118,7 @@ func (a *App) OrgTrace(ctx context.Context, code string) (*TraceResult, error) {
 // blocked attempts within seconds even from a one-off command. Offline, it
 // gives up after timeout; the entries go with the next sync.
 func (a *App) FlushAlerts(ctx context.Context, timeout time.Duration) error {
-	if !a.Enrolled() || !a.alerted.Load() {
+	if !a.Enrolled() || !a.alerted.Load() || a.wiped.Load() {
 		return nil
 	}
 	s, err := a.syncer()

@@ -71,6 +71,9 @@ func (a *App) syncer() (*client.Syncer, error) {
 	if !a.Enrolled() {
 		return nil, ErrNotEnrolled
 	}
+	if a.wiped.Load() {
+		return nil, vault.Wiped(a.v.Dir())
+	}
 	a.syncMu.Lock()
 	defer a.syncMu.Unlock()
 	if a.sync == nil {
@@ -97,6 +100,13 @@ func (a *App) Sync(ctx context.Context) (client.Stats, error) {
 // of folders destroyed here because the log no longer lets this user read
 // them.
 func (a *App) afterSync(ctx context.Context, err error) error {
+	if a.wiped.Load() {
+		return vault.Wiped(a.v.Dir())
+	}
+	var wo *client.WipeOrderedError
+	if errors.As(err, &wo) {
+		return a.executeWipe(ctx, wo.Order)
+	}
 	if perr := a.loadOrgPolicy(ctx); perr != nil {
 		return perr
 	}
@@ -139,12 +149,23 @@ func (a *App) WatchSync(ctx context.Context, report func(client.Stats, error)) e
 	if err != nil {
 		return err
 	}
-	return s.Watch(ctx, func(st client.Stats, err error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wiped error
+	err = s.Watch(ctx, func(st client.Stats, err error) {
 		err = a.afterSync(ctx, err)
+		if errors.Is(err, vault.ErrWiped) {
+			wiped = err
+			cancel() // nothing is left to sync
+		}
 		if report != nil {
 			report(st, err)
 		}
 	})
+	if wiped != nil {
+		return wiped
+	}
+	return err
 }
 
 // KickSync asks a running WatchSync to push a local change now.

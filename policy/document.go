@@ -22,6 +22,13 @@ type Document struct {
 	Retention         map[Class]Keep     `json:"retention,omitempty"`
 	MaxUnlockFailures int                `json:"max_unlock_failures"`
 	IdleLockMinutes   int                `json:"idle_lock_minutes"`
+	// The offline lease (docs/sync-protocol.md, "Remote wipe, receipts
+	// and the lease"); 0 turns each off. A device that has not had a
+	// server-signed time for LeaseHours locks; for WipeAfterDays, wipes
+	// itself. WipeAfterFailures wrong passphrases in a row wipe it too.
+	LeaseHours        int `json:"lease_hours,omitempty"`
+	WipeAfterDays     int `json:"wipe_after_days,omitempty"`
+	WipeAfterFailures int `json:"wipe_after_failures,omitempty"`
 }
 
 // Keep says how long versions of a class are kept. A version is removed
@@ -119,6 +126,15 @@ func (d *Document) Validate() error {
 	}
 	if d.IdleLockMinutes < 1 || d.IdleLockMinutes > 24*60 {
 		return bad("idle_lock_minutes %d is not in 1..1440", d.IdleLockMinutes)
+	}
+	if d.LeaseHours < 0 || d.LeaseHours > 24*365 {
+		return bad("lease_hours %d is not in 0..8760", d.LeaseHours)
+	}
+	if d.WipeAfterDays < 0 || d.WipeAfterDays > 3650 || (d.WipeAfterDays > 0 && d.LeaseHours > 0 && d.WipeAfterDays*24 < d.LeaseHours) {
+		return bad("wipe_after_days %d must be 0 (never) or up to 3650, and not before the lease of %d hours ends", d.WipeAfterDays, d.LeaseHours)
+	}
+	if d.WipeAfterFailures < 0 || (d.WipeAfterFailures > 0 && d.WipeAfterFailures < d.MaxUnlockFailures) || d.WipeAfterFailures > 1000 {
+		return bad("wipe_after_failures %d must be 0 (never), or from max_unlock_failures (%d) up to 1000", d.WipeAfterFailures, d.MaxUnlockFailures)
 	}
 	return nil
 }

@@ -46,7 +46,9 @@ func (e *LockedError) Unwrap() error { return ErrLocked }
 type lockout struct {
 	Failures int   `json:"failures"`
 	Last     int64 `json:"last"`          // unix nanoseconds of the last failure
-	Max      int   `json:"max,omitempty"` // the policy's limit, cached for before unlock
+	Max      int   `json:"max,omitempty"`  // the policy's limit, cached for before unlock
+	Wipe     int   `json:"wipe,omitempty"` // the policy's wipe_after_failures, cached likewise
+	WipeDays int   `json:"wipe_days,omitempty"` // the policy's wipe_after_days, cached likewise
 }
 
 // Bounds a sane unlock.json stays within.
@@ -126,17 +128,17 @@ func checkLockout(dir string, now time.Time) error {
 	return nil
 }
 
-// recordFailure counts a wrong passphrase and returns the new count and
-// the limit in force.
-func recordFailure(dir string, now time.Time) (int, int) {
+// recordFailure counts a wrong passphrase and returns the new count, the
+// limit in force and the count that wipes the vault (0: never).
+func recordFailure(dir string, now time.Time) (n, max, wipe int) {
 	l := readLockout(dir, now)
 	l.Failures++
 	l.Last = now.UnixNano()
 	_ = writeLockout(dir, l)
 	if l.Max < 1 {
-		return l.Failures, DefaultMaxFailures
+		return l.Failures, DefaultMaxFailures, l.Wipe
 	}
-	return l.Failures, l.Max
+	return l.Failures, l.Max, l.Wipe
 }
 
 // clearFailures resets the count after a successful unlock and returns how
@@ -155,15 +157,54 @@ func clearFailures(dir string) int {
 // SetMaxFailures caches the policy's limit of wrong passphrases where Open
 // can read it before unlock.
 func (v *Vault) SetMaxFailures(n int) error {
+	return v.setLockoutLimits(n, -1)
+}
+
+// SetWipeAfterFailures caches the policy's wipe_after_failures (0: never)
+// where Open can read it before unlock. Only an enrolled vault, which has
+// a server to send the receipt to, wipes itself this way.
+func (v *Vault) SetWipeAfterFailures(n int) error {
+	if v.user.Org == nil {
+		n = 0
+	}
+	return v.setLockoutLimits(-1, n)
+}
+
+// SetWipeAfterDays caches the policy's wipe_after_days (0: never) where a
+// start before unlock can read it (DeadlinePassed).
+func (v *Vault) SetWipeAfterDays(days int) error {
+	if v.user.Org == nil {
+		days = 0
+	}
 	unlock, err := lockFile(v.dir, "unlock")
 	if err != nil {
 		return err
 	}
 	defer unlock()
 	l := readLockout(v.dir, time.Now())
-	if l.Max == n {
+	if l.WipeDays == days {
 		return nil
 	}
-	l.Max = n
+	l.WipeDays = days
+	return writeLockout(v.dir, l)
+}
+
+func (v *Vault) setLockoutLimits(max, wipe int) error {
+	unlock, err := lockFile(v.dir, "unlock")
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	l := readLockout(v.dir, time.Now())
+	old := l
+	if max >= 0 {
+		l.Max = max
+	}
+	if wipe >= 0 {
+		l.Wipe = wipe
+	}
+	if l == old {
+		return nil
+	}
 	return writeLockout(v.dir, l)
 }

@@ -339,8 +339,13 @@ func (v *Vault) TrustedNow() time.Time {
 	now := v.now()
 	if c, err := v.readCheckpoint(); err == nil && c.ServerTime > 0 {
 		if t := time.Unix(0, c.ServerTime); t.After(now) {
-			return t
+			now = t
 		}
+	}
+	// The newest audit entry was written by this device's clock before:
+	// the clock set back since does not make now earlier than it.
+	if t, err := v.idx.LastAuditTime(context.Background()); err == nil && t.After(now) {
+		now = t
 	}
 	return now
 }

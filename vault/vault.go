@@ -152,6 +152,9 @@ func CreateWith(ctx context.Context, dir string, who Identity, passphrase string
 		if err := writeTransportKey(dir, dk.Transport); err != nil {
 			return nil, err
 		}
+		if err := writeOrgCopy(dir, opts.Org); err != nil {
+			return nil, err
+		}
 	}
 	ds := deviceSecret{V: 1, Device: dk.ID, Seed: devKey.Seed(), Name: dk.Name}
 	cfg := config{Format: formatName, Version: FormatVersion, Vault: object.NewRandomID(), Device: ds.Device,
@@ -266,6 +269,13 @@ type Options struct {
 
 // OpenWith is Open with options.
 func OpenWith(ctx context.Context, dir, passphrase string, opt Options) (*Vault, error) {
+	if err := Wiped(dir); err != nil {
+		// An interrupted wipe is finished before anything else.
+		if _, ferr := FinishWipe(dir); ferr != nil {
+			return nil, ferr
+		}
+		return nil, Wiped(dir)
+	}
 	v, err := unlock(ctx, dir, passphrase)
 	if err != nil {
 		return nil, err
@@ -371,6 +381,10 @@ func (k *unlocked) openIndex(ctx context.Context, create bool) (*Vault, error) {
 			v.Close()
 			return nil, err
 		}
+		if err := checkOrgCopy(k.dir, k.us.Org); err != nil {
+			v.Close()
+			return nil, err
+		}
 	}
 	return v, nil
 }
@@ -397,7 +411,10 @@ func unlockUser(dir string, cfg config, passphrase string) (userSecret, int, err
 	debug.FreeOSMemory()
 	if err != nil {
 		if errors.Is(err, age.ErrIncorrectIdentity) {
-			n, max := recordFailure(dir, time.Now())
+			n, max, wipe := recordFailure(dir, time.Now())
+			if wipe > 0 && n >= wipe {
+				return us, 0, wipeForFailures(dir, cfg, n)
+			}
 			if left := max - n; left > 0 && left <= 3 {
 				return us, 0, fmt.Errorf("%w (%d more before unlock is refused for a while)", ErrWrongPassphrase, left)
 			}

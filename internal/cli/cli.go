@@ -79,7 +79,7 @@ func exitCode(err error) int {
 		return ExitUsage
 	case errors.Is(err, app.ErrBlocked), errors.Is(err, client.ErrNotAllowed), errors.Is(err, app.ErrGrantEnded):
 		return ExitBlocked
-	case errors.Is(err, vault.ErrWrongPassphrase), errors.Is(err, vault.ErrLocked):
+	case errors.Is(err, vault.ErrWrongPassphrase), errors.Is(err, vault.ErrLocked), errors.Is(err, vault.ErrWiped), errors.Is(err, app.ErrLeaseExpired):
 		return ExitWrongPass
 	}
 	return ExitError
@@ -207,6 +207,11 @@ func passphrase(env Env, confirm bool) (string, error) {
 func unlock(ctx context.Context, env Env, dir string) (*app.App, error) {
 	if !vault.Exists(dir) {
 		return nil, fmt.Errorf("%s is not a Coffer vault (create one with 'coffer init --vault %s --user EMAIL')", dir, dir)
+	}
+	// A wipe the admin ordered, or the lease's deadline, comes before any
+	// passphrase is asked.
+	if err := app.BeforeUnlock(ctx, dir, 3*time.Second); err != nil {
+		return nil, err
 	}
 	p, err := passphrase(env, false)
 	if err != nil {

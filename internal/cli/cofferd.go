@@ -39,7 +39,7 @@ func CofferdMain(ctx context.Context, args []string, env Env) int {
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	admin := &cobra.Command{Use: "admin", Short: "The organisation's admin: create it, invite people, list and revoke devices"}
 	admin.AddCommand(cmdAdminInit(env), cmdAdminInvite(env), cmdAdminDevices(env), cmdAdminRevoke(env),
-		cmdAdminGuest(env), cmdAdminPolicy(env), cmdAdminRole(env))
+		cmdAdminGuest(env), cmdAdminPolicy(env), cmdAdminRole(env), cmdAdminWipe(env), cmdAdminReceipts(env))
 	root.AddCommand(cmdServe(env), admin)
 	root.SetArgs(args)
 	root.SetIn(env.Stdin)
@@ -266,19 +266,22 @@ func cmdAdminDevices(env Env) *cobra.Command {
 				return json.NewEncoder(env.Stdout).Encode(devs)
 			}
 			tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "DEVICE\tUSER\tNAME\tLAST SEEN\tADDRESS\tAUDIT\tSTATE")
+			fmt.Fprintln(tw, "DEVICE\tUSER\tNAME\tOS\tLAST SEEN\tADDRESS\tLEASE END\tAUDIT\tSTATE")
 			for _, d := range devs {
-				seen, state := "never", "active"
+				seen, lease, state := "never", "-", d.State
 				if d.LastSeen > 0 {
 					seen = time.Unix(d.LastSeen, 0).UTC().Format("2006-01-02 15:04")
 				}
-				if d.Revoked {
-					state = "revoked"
+				if d.LeaseEnd > 0 {
+					lease = time.Unix(d.LeaseEnd, 0).UTC().Format("2006-01-02 15:04")
+				}
+				if state == "" {
+					state = "active"
 				}
 				if d.AuditFlag != "" {
 					state += ", audit " + d.AuditFlag
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", d.ID.String()[:12], d.Email, display.Text(d.Name), seen, d.LastIP, d.AuditSeq, state)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", d.ID.String()[:12], d.Email, display.Text(d.Name), d.OS, seen, d.LastIP, lease, d.AuditSeq, state)
 			}
 			return tw.Flush()
 		},

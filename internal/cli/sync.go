@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/coffer-vault/coffer/app"
 	"github.com/coffer-vault/coffer/internal/display"
@@ -116,6 +117,9 @@ func cmdSync(env Env) *cobra.Command {
 		Short: "Push this device's changes and pull the others' (--watch: keep at it)",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if watch && env.Getenv("COFFER_PASSPHRASE") == "" && !stdinIsTerminal(env) && vault.Exists(dir) {
+				return watchLocked(cmd.Context(), env, dir)
+			}
 			return withVault(cmd, env, dir, func(a *app.App) error {
 				print := func(st client.Stats) {
 					if asJSON {
@@ -156,3 +160,24 @@ func cmdSync(env Env) *cobra.Command {
 }
 
 func vaultExists(dir string) bool { return vault.Exists(dir) }
+
+func stdinIsTerminal(env Env) bool {
+	f, ok := env.Stdin.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// watchLocked is sync --watch without a passphrase: the vault stays
+// locked and connected, for a wipe the admin may order (docs/sync-protocol.md,
+// "Locked mode"); content syncs once someone unlocks it.
+func watchLocked(ctx context.Context, env Env, dir string) error {
+	fmt.Fprintln(env.Stderr, "coffer: no passphrase: watching in locked mode (a wipe the admin orders is carried out; content syncs once unlocked)")
+	err := app.WatchLocked(ctx, dir, func(notice string) {
+		fmt.Fprintf(env.Stdout, "%s\n", notice)
+	}, func(err error) {
+		fmt.Fprintf(env.Stderr, "coffer: locked mode: %s (retrying)\n", message(err))
+	})
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -390,4 +391,113 @@ func (a *Admin) SetPolicy(ctx context.Context, doc *policy.Document) (*policy.Do
 		return nil, err
 	}
 	return doc, a.append(ctx, &orglog.Entry{Org: a.Key.Org, Kind: orglog.Policy, Serial: doc.Serial, Document: raw, Time: now})
+}
+
+// Wipe orders a device wiped: a wipe entry in the log, which also revokes
+// it. The device carries it out the next time it reaches the server, even
+// locked; WaitReceipt waits for its signed receipt.
+func (a *Admin) Wipe(ctx context.Context, device object.ID, reason string) error {
+	if err := a.refresh(ctx); err != nil {
+		return err
+	}
+	d := a.state.Devices[device]
+	switch {
+	case d == nil:
+		return fmt.Errorf("no device %s in the organisation", device)
+	case d.Wipe != nil:
+		return fmt.Errorf("device %s (%s) has a wipe order already (%s UTC)", device.String()[:12], d.Name, d.Wipe.Time.UTC().Format("2006-01-02 15:04"))
+	}
+	nonce := make([]byte, 16)
+	if _, err := rand.Read(nonce); err != nil {
+		return err
+	}
+	if reason == "" {
+		reason = "ordered by the admin"
+	}
+	return a.append(ctx, &orglog.Entry{Org: a.Key.Org, Kind: orglog.Wipe, Device: device, Nonce: hex.EncodeToString(nonce),
+		Reason: reason, Time: a.serverTime()})
+}
+
+// VerifiedReceipt is a wipe receipt the admin checked against the log.
+type VerifiedReceipt struct {
+	wire.Receipt
+	Email, Name string
+	Received    time.Time
+	Raw         []byte
+}
+
+// WaitReceipt waits up to wait for a device's wipe receipt and verifies
+// it: signed by the device's transport key as the log certifies it, for
+// this organisation, naming the wipe entry the log holds. nil if none came.
+func (a *Admin) WaitReceipt(ctx context.Context, device object.ID, wait time.Duration) (*VerifiedReceipt, error) {
+	deadline := time.Now().Add(wait)
+	for {
+		left := time.Until(deadline)
+		q := url.Values{"device": {device.String()}, "wait": {strconv.Itoa(int(min(max(left, 0), time.Duration(wire.MaxFeedWait)*time.Second) / time.Second))}}
+		var out []wire.StoredReceipt
+		if _, err := a.conn.JSON(ctx, "GET", "/v1/admin/receipts", q, nil, &out); err != nil {
+			return nil, err
+		}
+		if len(out) > 0 {
+			return a.verifyReceipt(ctx, out[0])
+		}
+		if time.Until(deadline) <= 0 {
+			return nil, nil
+		}
+	}
+}
+
+// Receipts lists every wipe receipt the server holds, each verified.
+func (a *Admin) Receipts(ctx context.Context) ([]*VerifiedReceipt, error) {
+	var out []wire.StoredReceipt
+	if _, err := a.conn.JSON(ctx, "GET", "/v1/admin/receipts", nil, nil, &out); err != nil {
+		return nil, err
+	}
+	var res []*VerifiedReceipt
+	for _, r := range out {
+		v, err := a.verifyReceipt(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		res = append(res, v)
+	}
+	return res, nil
+}
+
+func (a *Admin) verifyReceipt(ctx context.Context, sr wire.StoredReceipt) (*VerifiedReceipt, error) {
+	if err := a.refresh(ctx); err != nil {
+		return nil, err
+	}
+	d := a.state.Devices[object.ID(sr.Device)]
+	if d == nil {
+		return nil, fmt.Errorf("a receipt from device %s, which the log does not know", object.ID(sr.Device).String()[:12])
+	}
+	r, err := wire.OpenReceipt(sr.Receipt, d.Transport)
+	if err != nil {
+		return nil, fmt.Errorf("the receipt of %s does not verify: %w", d.Name, err)
+	}
+	if r.Org != a.Key.Org || r.Device != d.ID {
+		return nil, fmt.Errorf("the receipt of %s is for another organisation or device", d.Name)
+	}
+	if r.Cause == "admin" && (d.Wipe == nil || r.Order != hex.EncodeToString(d.Wipe.Hash[:])) {
+		return nil, fmt.Errorf("the receipt of %s names a wipe order the log does not hold", d.Name)
+	}
+	return &VerifiedReceipt{Receipt: *r, Email: d.Email, Name: d.Name, Received: time.Unix(0, sr.Received), Raw: sr.Receipt}, nil
+}
+
+// DevicesOf returns the IDs of a user's devices that are not wiped.
+func (a *Admin) DevicesOf(ctx context.Context, email string) ([]object.ID, error) {
+	if err := a.refresh(ctx); err != nil {
+		return nil, err
+	}
+	var out []object.ID
+	for _, d := range a.state.DevicesOf(email) {
+		if d.Wipe == nil {
+			out = append(out, d.ID)
+		}
+	}
+	if a.state.Users[email] == nil {
+		return nil, fmt.Errorf("no user %s in the organisation", email)
+	}
+	return out, nil
 }

@@ -18,6 +18,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"runtime"
 	"strings"
 	"time"
 
@@ -143,6 +144,7 @@ func (c *Conn) Do(ctx context.Context, r Request) (*Response, error) {
 	if r.Body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	req.Header.Set("User-Agent", "coffer ("+runtime.GOOS+"/"+runtime.GOARCH+")")
 	var nonce string
 	signedAt := c.Now()
 	if c.key != nil {

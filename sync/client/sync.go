@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -94,6 +95,10 @@ func (s *Syncer) serverNow() time.Time {
 	return s.seenTime
 }
 
+// RecordTime keeps the highest server time seen in the vault's
+// checkpoint: the lease's renewal.
+func (s *Syncer) RecordTime() error { return s.recordTime() }
+
 // recordTime keeps the highest server time seen in the vault's checkpoint.
 func (s *Syncer) recordTime() error {
 	s.mu.Lock()
@@ -159,8 +164,15 @@ func (s *Syncer) syncLog(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.v.AcceptOrgLog(ctx, have, entries, cp)
-	return err
+	st, err = s.v.AcceptOrgLog(ctx, have, entries, cp)
+	if err != nil {
+		return err
+	}
+	if d := st.Devices[s.v.DeviceID()]; d != nil && d.Wipe != nil {
+		return &WipeOrderedError{Order: vault.WipeOrder{Cause: vault.CauseAdmin, Org: st.Org, Device: d.ID,
+			Entry: hex.EncodeToString(d.Wipe.Hash[:]), Nonce: d.Wipe.Nonce, Reason: d.Wipe.Reason, Issued: d.Wipe.Time, OrgName: st.Name}}
+	}
+	return nil
 }
 
 // Push uploads what the server has not acknowledged: keyrings and folder

@@ -42,6 +42,7 @@ const (
 	Unshare Kind = "unshare" // … or takes a member off it
 	Grant   Kind = "grant"   // the admin grants a guest folders until a time (a later grant replaces it; expiring now ends it)
 	Policy  Kind = "policy"  // the admin issues the organisation's policy
+	Wipe    Kind = "wipe"    // the admin orders a device wiped (and revokes it)
 )
 
 // Signature key names (docs/sync-protocol.md, "Entries").
@@ -80,7 +81,8 @@ type Entry struct {
 	Recipient string            // user: age hybrid recipient
 	Device    object.ID         // device, revoke
 	Transport ed25519.PublicKey // device
-	Reason    string            // revoke
+	Reason    string            // revoke, wipe
+	Nonce     string            // wipe: 16 random bytes, lowercase hex
 	Folder    object.ID         // folder, share, unshare
 	By        string            // share, unshare: the e-mail of who did it
 	Folders   []object.ID       // grant
@@ -104,6 +106,7 @@ var fields = map[Kind][]string{
 	Unshare: {"folder", "email", "by", "time"},
 	Grant:   {"email", "folders", "expires", "time"},
 	Policy:  {"serial", "document", "time"},
+	Wipe:    {"device", "nonce", "reason", "time"},
 }
 
 // Text returns the entry's note text, canonical: Parse(Sign(e)) yields e.
@@ -167,6 +170,11 @@ func (e *Entry) value(name string) (string, error) {
 		return text(e.Role)
 	case "reason":
 		return text(e.Reason)
+	case "nonce":
+		if b, err := hex.DecodeString(e.Nonce); err != nil || len(b) != 16 || hex.EncodeToString(b) != e.Nonce {
+			return "", fmt.Errorf("%w: a nonce is 16 bytes in lowercase hex", ErrMalformed)
+		}
+		return e.Nonce, nil
 	case "recipient":
 		if e.Recipient == "" || strings.ContainsAny(e.Recipient, " \n") {
 			return "", fmt.Errorf("%w: bad recipient", ErrMalformed)
@@ -334,6 +342,8 @@ func (e *Entry) set(name, v string) error {
 		e.Role = v
 	case "reason":
 		e.Reason = v
+	case "nonce":
+		e.Nonce = v
 	case "recipient":
 		e.Recipient = v
 	case "admin":

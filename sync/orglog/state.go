@@ -45,7 +45,17 @@ type DeviceState struct {
 	Key       ed25519.PublicKey
 	Transport ed25519.PublicKey
 	Revoked   bool
-	Entry     int64 // index of its device entry
+	Entry     int64      // index of its device entry
+	Wipe      *WipeState // the admin's order to wipe it, if any
+}
+
+// WipeState is a wipe the admin ordered.
+type WipeState struct {
+	Entry  int64    // its index in the log
+	Hash   [32]byte // SHA-256 of the entry's bytes: what a receipt names
+	Nonce  string
+	Reason string
+	Time   time.Time
 }
 
 // Folder roles of a share entry.
@@ -206,6 +216,15 @@ func (s *State) check(e *Entry, now time.Time) error {
 		return e.verify(map[string]ed25519.PublicKey{UserName: u.Key})
 	case Share, Unshare:
 		return s.checkShare(e)
+	case Wipe:
+		d := s.Devices[e.Device]
+		switch {
+		case d == nil:
+			return errors.New("no such device")
+		case d.Wipe != nil:
+			return errors.New("the device has a wipe order already")
+		}
+		return e.verify(map[string]ed25519.PublicKey{AdminName: s.Admin})
 	case Grant:
 		u := s.Users[e.Email]
 		switch {
@@ -305,6 +324,10 @@ func (s *State) apply(e *Entry) {
 		s.keys[string(e.Key)], s.keys[string(e.Transport)] = true, true
 	case Revoke:
 		s.Devices[e.Device].Revoked = true
+	case Wipe:
+		d := s.Devices[e.Device]
+		d.Revoked = true
+		d.Wipe = &WipeState{Entry: s.Size, Hash: sha256.Sum256(e.Raw), Nonce: e.Nonce, Reason: e.Reason, Time: e.Time}
 	case Role:
 		s.Users[e.Email].Role = policy.Role(e.Role)
 	case Folder:

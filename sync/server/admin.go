@@ -1,6 +1,9 @@
 package server
 
 import (
+	"time"
+
+	"github.com/coffer-vault/coffer/policy"
 	"net/http"
 	"sort"
 
@@ -10,15 +13,33 @@ import (
 // adminDevices lists every device of the log with its activity.
 func (s *Server) adminDevices(w http.ResponseWriter, r *http.Request, c *caller) error {
 	out := []wire.DeviceInfo{}
+	var lease time.Duration
+	if c.state.Policy != nil {
+		if doc, err := policy.ParseDocument(c.state.Policy.Document); err == nil {
+			lease = time.Duration(doc.LeaseHours) * time.Hour
+		}
+	}
 	for _, d := range c.state.Devices {
 		rt, err := s.store.Device(r.Context(), d.ID)
 		if err != nil {
 			return err
 		}
 		info := wire.DeviceInfo{ID: wire.HexID(d.ID), Email: d.Email, Name: d.Name, Revoked: d.Revoked,
-			LastIP: rt.LastIP, AuditSeq: rt.AuditSeq, AuditFlag: rt.AuditFlag}
+			LastIP: rt.LastIP, AuditSeq: rt.AuditSeq, AuditFlag: rt.AuditFlag, OS: rt.OS, State: "active"}
 		if !rt.LastSeen.IsZero() {
 			info.LastSeen = rt.LastSeen.Unix()
+			if lease > 0 {
+				info.LeaseEnd = rt.LastSeen.Add(lease).Unix()
+			}
+		}
+		_, rerr := s.store.Receipt(r.Context(), d.ID)
+		switch {
+		case rerr == nil:
+			info.State = "wiped"
+		case d.Wipe != nil:
+			info.State = "wipe pending"
+		case d.Revoked:
+			info.State = "revoked"
 		}
 		out = append(out, info)
 	}

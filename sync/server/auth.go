@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/coffer-vault/coffer/policy"
 	"github.com/coffer-vault/coffer/sync/orglog"
@@ -67,7 +68,7 @@ func (s *Server) authBody(kinds keyKinds, limit int64, h handler) http.Handler {
 			return
 		}
 		if c.device != nil {
-			_ = s.store.TouchDevice(r.Context(), c.device.ID, clientIP(r), s.now())
+			_ = s.store.TouchDevice(r.Context(), c.device.ID, clientIP(r), clientOS(r), s.now())
 		}
 		if err := h(w, r, c); err != nil {
 			s.respond(w, r, err)
@@ -112,7 +113,10 @@ func (s *Server) authenticate(ctx context.Context, r *http.Request, body []byte,
 		if c.device == nil {
 			return c, unauthorized("unknown device")
 		}
-		if c.device.Revoked {
+		if c.device.Revoked && !s.wipePending(ctx, c.device, r) {
+			if c.device.Wipe != nil {
+				return c, fail(http.StatusUnauthorized, wire.CodeRevoked, "this device was wiped by order of the organisation's admin")
+			}
 			return c, fail(http.StatusUnauthorized, wire.CodeRevoked, "this device was revoked by the organisation's admin")
 		}
 		c.user = st.Users[c.device.Email]
@@ -170,4 +174,33 @@ func clientIP(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
+}
+
+// wipePending reports whether a revoked device may still make this
+// request: one the admin ordered wiped, which has not sent its receipt,
+// may read the log and the feed (to learn of the order without its
+// passphrase) and post its receipt (docs/sync-protocol.md, "Remote wipe,
+// receipts and the lease").
+func (s *Server) wipePending(ctx context.Context, d *orglog.DeviceState, r *http.Request) bool {
+	if d.Wipe == nil {
+		return false
+	}
+	switch r.Method + " " + r.URL.Path {
+	case "GET /v1/log", "GET /v1/feed", "GET /v1/feed/stream", "POST /v1/receipts":
+	default:
+		return false
+	}
+	_, err := s.store.Receipt(ctx, d.ID)
+	return errors.Is(err, store.ErrNotFound)
+}
+
+// clientOS is the system a client names in its User-Agent ("coffer
+// (linux/amd64)"), for the admin's device list; never trusted for more.
+func clientOS(r *http.Request) string {
+	ua := r.Header.Get("User-Agent")
+	i, j := strings.IndexByte(ua, '('), strings.IndexByte(ua, ')')
+	if !strings.HasPrefix(ua, "coffer ") || i < 0 || j < i || j-i > 40 {
+		return ""
+	}
+	return ua[i+1 : j]
 }

@@ -73,7 +73,7 @@ func (s *Server) getFeed(w http.ResponseWriter, r *http.Request, c *caller) erro
 	deadline := time.After(time.Duration(min(max(wait, 0), wire.MaxFeedWait)) * time.Second)
 	for {
 		woken := s.feed.wait()
-		events, err := s.events(r.Context(), after, c.device.Email)
+		events, err := s.events(r.Context(), after, c)
 		if err != nil {
 			return err
 		}
@@ -123,7 +123,7 @@ func (s *Server) streamFeed(w http.ResponseWriter, r *http.Request, c *caller) e
 	}
 	for {
 		woken := s.feed.wait()
-		events, err := s.events(r.Context(), after, c.device.Email)
+		events, err := s.events(r.Context(), after, c)
 		if err != nil {
 			return nil // the stream has started; the client reconnects
 		}
@@ -151,11 +151,16 @@ func (s *Server) streamFeed(w http.ResponseWriter, r *http.Request, c *caller) e
 
 // events reads the feed after a cursor for a user: log entries and the
 // events of the spaces the log, as it stands now, lets them read.
-func (s *Server) events(ctx context.Context, after int64, email string) ([]store.Event, error) {
+func (s *Server) events(ctx context.Context, after int64, c *caller) ([]store.Event, error) {
+	if c.device.Revoked {
+		// A device with a wipe pending learns of it from the log alone.
+		return s.store.Events(ctx, after, nil, feedBatch)
+	}
 	st, err := s.orgState(ctx)
 	if err != nil {
 		return nil, err
 	}
+	email := c.device.Email
 	spaces := append(st.FoldersOf(email, s.now()), UserSpace(email))
 	return s.store.Events(ctx, after, spaces, feedBatch)
 }

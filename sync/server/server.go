@@ -134,6 +134,8 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /v1/audit", s.authBody(deviceOnly, 3*wire.MaxJSONBody, s.postAudit))
 	mux.Handle("GET /v1/audit/org", s.auth(deviceOnly, s.orgAudit))
 	mux.Handle("GET /v1/admin/devices", s.auth(adminOnly, s.adminDevices))
+	mux.Handle("POST /v1/receipts", s.auth(deviceOnly, s.postReceipt))
+	mux.Handle("GET /v1/admin/receipts", s.auth(adminOnly, s.adminReceipts))
 	return s.recover(mux)
 }
 

@@ -89,9 +89,17 @@ type AuditBatch struct {
 type DeviceRuntime struct {
 	LastSeen  time.Time
 	LastIP    string
+	OS        string // as the client names it ("linux/amd64")
 	AuditSeq  int64
 	AuditHash []byte
 	AuditFlag string // "" or "fork" or "gap"
+}
+
+// StoredReceipt is a device's wipe receipt as the server verified it.
+type StoredReceipt struct {
+	Device   object.ID
+	Receipt  []byte // the signed note
+	Received time.Time
 }
 
 // Pairing is a pending or answered pairing request, opaque to the store.
@@ -141,7 +149,7 @@ type Store interface {
 	UseNonce(ctx context.Context, keyID, nonce string, expires time.Time) error
 
 	// Devices' activity and audit chains.
-	TouchDevice(ctx context.Context, device object.ID, ip string, at time.Time) error
+	TouchDevice(ctx context.Context, device object.ID, ip, os string, at time.Time) error
 	Device(ctx context.Context, device object.ID) (DeviceRuntime, error)
 	// AppendAudit appends rows to device's chain if its head is (seq,
 	// hash) (ErrConflict otherwise), with the batch's metadata.
@@ -151,6 +159,12 @@ type Store interface {
 	// AuditBatches lists the batches of every device after batch ID after,
 	// in arrival order, at most limit, with their rows.
 	AuditBatches(ctx context.Context, after int64, limit int) ([]AuditBatch, error)
+
+	// Wipe receipts: at most one per device, create-if-absent
+	// (ErrExists).
+	PutReceipt(ctx context.Context, r StoredReceipt) error
+	Receipt(ctx context.Context, device object.ID) (StoredReceipt, error)
+	Receipts(ctx context.Context) ([]StoredReceipt, error)
 
 	// Pairings.
 	PutPairing(ctx context.Context, p Pairing) error

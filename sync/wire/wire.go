@@ -276,6 +276,11 @@ type DeviceInfo struct {
 	LastIP    string `json:"last_ip,omitempty"`
 	AuditSeq  int64  `json:"audit_seq"`
 	AuditFlag string `json:"audit_flag,omitempty"` // "fork" or "gap"
+	OS        string `json:"os,omitempty"`
+	// State: "active", "revoked", "wipe pending" (ordered, no receipt
+	// yet) or "wiped" (its receipt is in).
+	State    string `json:"state"`
+	LeaseEnd int64  `json:"lease_end,omitempty"` // unix seconds: last seen + the policy's lease
 }
 
 // Marshal encodes v as JSON (for bodies).

@@ -81,7 +81,10 @@ func (s *Store) migrate(ctx context.Context) error {
 	case appID == applicationID && version == 1:
 		// Schema 2: audit details for compliance beside each batch.
 		for _, q := range []string{"ALTER TABLE audit_batches ADD COLUMN details BLOB",
-			"ALTER TABLE audit_batches ADD COLUMN details_sig BLOB", "PRAGMA user_version = 2"} {
+			"ALTER TABLE audit_batches ADD COLUMN details_sig BLOB",
+			"ALTER TABLE devices ADD COLUMN os TEXT NOT NULL DEFAULT ''",
+			"CREATE TABLE receipts (device BLOB PRIMARY KEY, receipt BLOB NOT NULL, received INTEGER NOT NULL) STRICT",
+			"PRAGMA user_version = 2"} {
 			if _, err := s.db.ExecContext(ctx, q); err != nil {
 				return fmt.Errorf("store: schema 2: %w", err)
 			}

@@ -1,5 +1,5 @@
 -- cofferd embedded store, schema 2 (SQLite; schema 1 lacked
--- audit_batches.details). Ciphertext, signatures and
+-- audit_batches.details, devices.os and receipts). Ciphertext, signatures and
 -- routing metadata only; object bodies live in the blob folder.
 CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL) STRICT;
 
@@ -37,6 +37,7 @@ CREATE TABLE devices (
     device     BLOB PRIMARY KEY,
     last_seen  INTEGER NOT NULL DEFAULT 0,
     last_ip    TEXT NOT NULL DEFAULT '',
+    os         TEXT NOT NULL DEFAULT '',
     audit_seq  INTEGER NOT NULL DEFAULT 0,
     audit_hash BLOB,
     audit_flag TEXT NOT NULL DEFAULT ''
@@ -56,5 +57,7 @@ CREATE TABLE audit (
     batch   INTEGER NOT NULL REFERENCES audit_batches(id),
     PRIMARY KEY (device, seq)
 ) STRICT;
+
+CREATE TABLE receipts (device BLOB PRIMARY KEY, receipt BLOB NOT NULL, received INTEGER NOT NULL) STRICT;
 
 CREATE TABLE pairings (id BLOB PRIMARY KEY, email TEXT NOT NULL, request BLOB NOT NULL, expires INTEGER NOT NULL, bundle BLOB) STRICT;

@@ -74,9 +74,9 @@ func (s *Store) UseNonce(ctx context.Context, keyID, nonce string, expires time.
 }
 
 // TouchDevice implements store.Store.
-func (s *Store) TouchDevice(ctx context.Context, device object.ID, ip string, at time.Time) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO devices(device, last_seen, last_ip) VALUES(?,?,?)
-		ON CONFLICT(device) DO UPDATE SET last_seen = excluded.last_seen, last_ip = excluded.last_ip`, device[:], at.Unix(), ip)
+func (s *Store) TouchDevice(ctx context.Context, device object.ID, ip, os string, at time.Time) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO devices(device, last_seen, last_ip, os) VALUES(?,?,?,?)
+		ON CONFLICT(device) DO UPDATE SET last_seen = excluded.last_seen, last_ip = excluded.last_ip, os = excluded.os`, device[:], at.Unix(), ip, os)
 	if err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
@@ -87,8 +87,8 @@ func (s *Store) TouchDevice(ctx context.Context, device object.ID, ip string, at
 func (s *Store) Device(ctx context.Context, device object.ID) (store.DeviceRuntime, error) {
 	var d store.DeviceRuntime
 	var seen int64
-	err := s.db.QueryRowContext(ctx, "SELECT last_seen, last_ip, audit_seq, audit_hash, audit_flag FROM devices WHERE device = ?",
-		device[:]).Scan(&seen, &d.LastIP, &d.AuditSeq, &d.AuditHash, &d.AuditFlag)
+	err := s.db.QueryRowContext(ctx, "SELECT last_seen, last_ip, os, audit_seq, audit_hash, audit_flag FROM devices WHERE device = ?",
+		device[:]).Scan(&seen, &d.LastIP, &d.OS, &d.AuditSeq, &d.AuditHash, &d.AuditFlag)
 	if errors.Is(err, sql.ErrNoRows) {
 		return d, nil
 	}
@@ -278,4 +278,52 @@ func (s *Store) AuditBatches(ctx context.Context, after int64, limit int) ([]sto
 		}
 	}
 	return out, nil
+}
+
+// PutReceipt implements store.Store.
+func (s *Store) PutReceipt(ctx context.Context, r store.StoredReceipt) error {
+	_, err := s.db.ExecContext(ctx, "INSERT INTO receipts(device, receipt, received) VALUES(?,?,?)", r.Device[:], r.Receipt, r.Received.UnixNano())
+	if isUnique(err) {
+		return fmt.Errorf("store: receipt of %s: %w", r.Device.String()[:12], store.ErrExists)
+	}
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	return nil
+}
+
+// Receipt implements store.Store.
+func (s *Store) Receipt(ctx context.Context, device object.ID) (store.StoredReceipt, error) {
+	r := store.StoredReceipt{Device: device}
+	var at int64
+	err := s.db.QueryRowContext(ctx, "SELECT receipt, received FROM receipts WHERE device = ?", device[:]).Scan(&r.Receipt, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, fmt.Errorf("store: receipt of %s: %w", device.String()[:12], store.ErrNotFound)
+	}
+	if err != nil {
+		return r, fmt.Errorf("store: %w", err)
+	}
+	r.Received = time.Unix(0, at)
+	return r, nil
+}
+
+// Receipts implements store.Store.
+func (s *Store) Receipts(ctx context.Context) ([]store.StoredReceipt, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT device, receipt, received FROM receipts ORDER BY received")
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	defer rows.Close()
+	var out []store.StoredReceipt
+	for rows.Next() {
+		var r store.StoredReceipt
+		var dev []byte
+		var at int64
+		if err := rows.Scan(&dev, &r.Receipt, &at); err != nil {
+			return nil, err
+		}
+		r.Device, r.Received = scanID(dev), time.Unix(0, at)
+		out = append(out, r)
+	}
+	return out, rows.Err()
 }

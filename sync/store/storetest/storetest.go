@@ -24,7 +24,7 @@ import (
 func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	for name, test := range map[string]func(*testing.T, store.Store){
 		"Meta": testMeta, "Log": testLog, "LogRace": testLogRace, "Objects": testObjects, "ObjectRace": testObjectRace,
-		"Feed": testFeed, "Nonces": testNonces, "Audit": testAudit, "Pairings": testPairings,
+		"Feed": testFeed, "Nonces": testNonces, "Audit": testAudit, "Pairings": testPairings, "Receipts": testReceipts,
 	} {
 		t.Run(name, func(t *testing.T) {
 			s := open(t)
@@ -262,11 +262,11 @@ func testAudit(t *testing.T, s store.Store) {
 	if err := s.FlagDevice(ctx, dev, "gap"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.TouchDevice(ctx, dev, "192.0.2.8", time.Unix(1_800_000_000, 0)); err != nil {
+	if err := s.TouchDevice(ctx, dev, "192.0.2.8", "linux/amd64", time.Unix(1_800_000_000, 0)); err != nil {
 		t.Fatal(err)
 	}
 	d, _ = s.Device(ctx, dev)
-	if d.AuditFlag != "gap" || d.LastIP != "192.0.2.8" || d.LastSeen.Unix() != 1_800_000_000 || d.AuditSeq != 2 {
+	if d.AuditFlag != "gap" || d.LastIP != "192.0.2.8" || d.OS != "linux/amd64" || d.LastSeen.Unix() != 1_800_000_000 || d.AuditSeq != 2 {
 		t.Fatalf("device %+v", d)
 	}
 	got, err := s.AuditRows(ctx, dev, 1, 10)
@@ -311,5 +311,27 @@ func testPairings(t *testing.T, s store.Store) {
 	}
 	if list, _ := s.Pairings(ctx, "ann@x.test", now); len(list) != 0 {
 		t.Fatalf("answered still pending: %+v", list)
+	}
+}
+
+func testReceipts(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	if _, err := s.Receipt(ctx, id(1)); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("absent: %v", err)
+	}
+	r := store.StoredReceipt{Device: id(1), Receipt: []byte("signed note"), Received: time.Unix(1_800_000_000, 5)}
+	if err := s.PutReceipt(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutReceipt(ctx, store.StoredReceipt{Device: id(1), Receipt: []byte("another"), Received: time.Now()}); !errors.Is(err, store.ErrExists) {
+		t.Fatalf("a second receipt: %v", err)
+	}
+	got, err := s.Receipt(ctx, id(1))
+	if err != nil || string(got.Receipt) != "signed note" || !got.Received.Equal(r.Received) {
+		t.Fatalf("receipt %+v %v", got, err)
+	}
+	all, err := s.Receipts(ctx)
+	if err != nil || len(all) != 1 || all[0].Device != id(1) {
+		t.Fatalf("receipts %+v %v", all, err)
 	}
 }

@@ -1,0 +1,116 @@
+package server
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/coffer-vault/coffer/sync/store"
+	"github.com/coffer-vault/coffer/sync/wire"
+	"github.com/coffer-vault/coffer/vault/object"
+)
+
+// postReceipt takes a device's wipe receipt: signed by its transport key,
+// for this organisation and device, naming the admin's wipe entry (or a
+// self-wipe: the lease's deadline, wrong passphrases). A device that sent
+// one is refused from then on; a self-wiped device is revoked in effect
+// until the admin revokes or wipes it in the log.
+func (s *Server) postReceipt(w http.ResponseWriter, r *http.Request, c *caller) error {
+	var p wire.ReceiptPost
+	if err := decode(c.body, &p); err != nil {
+		return err
+	}
+	rc, err := wire.OpenReceipt(p.Receipt, c.device.Transport)
+	if err != nil {
+		return fail(http.StatusBadRequest, wire.CodeRejected, "%v", err)
+	}
+	if rc.Org != c.state.Org || rc.Device != c.device.ID {
+		return fail(http.StatusBadRequest, wire.CodeRejected, "the receipt is for another organisation or device")
+	}
+	switch {
+	case rc.Cause == "admin" && (c.device.Wipe == nil || rc.Order != hex.EncodeToString(c.device.Wipe.Hash[:])):
+		return fail(http.StatusBadRequest, wire.CodeRejected, "the receipt names no wipe the admin ordered for this device")
+	case rc.Cause != "admin" && rc.Order != "-":
+		return fail(http.StatusBadRequest, wire.CodeRejected, "a self-wipe's receipt names no order")
+	}
+	err = s.store.PutReceipt(r.Context(), store.StoredReceipt{Device: c.device.ID, Receipt: p.Receipt, Received: s.now()})
+	if errors.Is(err, store.ErrExists) {
+		held, gerr := s.store.Receipt(r.Context(), c.device.ID)
+		if gerr != nil || string(held.Receipt) != string(p.Receipt) {
+			return fail(http.StatusConflict, wire.CodeConflict, "this device sent another receipt already")
+		}
+	} else if err != nil {
+		return err
+	}
+	s.log.Info("wipe receipt", "device", c.device.ID.String(), "cause", rc.Cause, "files", rc.Files)
+	s.feed.notify() // wakes an admin waiting for it
+	writeJSON(w, http.StatusOK, struct{}{})
+	return nil
+}
+
+// adminReceipts lists the verified receipts; with device=ID&wait=S it
+// waits up to S seconds (≤ 25) for that device's.
+func (s *Server) adminReceipts(w http.ResponseWriter, r *http.Request, c *caller) error {
+	ctx := r.Context()
+	q := r.URL.Query()
+	if dev := q.Get("device"); dev != "" {
+		id, err := object.ParseID(dev)
+		if err != nil {
+			return fail(http.StatusBadRequest, wire.CodeBadRequest, "bad device")
+		}
+		wait, _ := strconv.Atoi(q.Get("wait"))
+		rc, err := s.waitReceipt(ctx, id, time.Duration(min(max(wait, 0), wire.MaxFeedWait))*time.Second)
+		if err != nil {
+			return err
+		}
+		out := []wire.StoredReceipt{}
+		if rc != nil {
+			out = append(out, s.wireReceipt(c, *rc))
+		}
+		writeJSON(w, http.StatusOK, out)
+		return nil
+	}
+	all, err := s.store.Receipts(ctx)
+	if err != nil {
+		return err
+	}
+	out := make([]wire.StoredReceipt, 0, len(all))
+	for _, rc := range all {
+		out = append(out, s.wireReceipt(c, rc))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) waitReceipt(ctx context.Context, device object.ID, wait time.Duration) (*store.StoredReceipt, error) {
+	deadline := time.After(wait)
+	for {
+		woken := s.feed.wait()
+		rc, err := s.store.Receipt(ctx, device)
+		if err == nil {
+			return &rc, nil
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+		select {
+		case <-woken:
+		case <-deadline:
+			return nil, nil
+		case <-time.After(feedRecheck):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+func (s *Server) wireReceipt(c *caller, rc store.StoredReceipt) wire.StoredReceipt {
+	out := wire.StoredReceipt{Device: wire.HexID(rc.Device), Receipt: rc.Receipt, Received: rc.Received.UnixNano()}
+	if d := c.state.Devices[rc.Device]; d != nil {
+		out.Email, out.Name = d.Email, d.Name
+	}
+	return out
+}
