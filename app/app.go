@@ -115,20 +115,18 @@ func Init(ctx context.Context, dir string, who vault.Identity, pass string) (*Ap
 		v.Close()
 		return nil, err
 	}
-	if err := a.checkLease(ctx); err != nil {
-		if !errors.Is(err, vault.ErrWiped) {
-			a.closeSync()
-			v.Close()
-		}
-		return nil, err
-	}
 	a.record(ctx, audit.Event{Action: audit.Unlock, Outcome: audit.OK, Reason: "vault created"})
 	return a, nil
 }
 
 // Open unlocks the vault in dir.
 func Open(ctx context.Context, dir, passphrase string) (*App, error) {
-	v, err := vault.Open(ctx, dir, passphrase)
+	return OpenWith(ctx, dir, passphrase, vault.Options{})
+}
+
+// OpenWith is Open with the vault's options (tests move the clock).
+func OpenWith(ctx context.Context, dir, passphrase string, opt vault.Options) (*App, error) {
+	v, err := vault.OpenWith(ctx, dir, passphrase, opt)
 	if err != nil {
 		return nil, err
 	}
@@ -168,6 +166,13 @@ func start(ctx context.Context, v *vault.Vault) (*App, error) {
 	a.checkClock(ctx, time.Now())
 	if err := a.loadPolicy(ctx); err != nil {
 		v.Close()
+		return nil, err
+	}
+	if err := a.checkLease(ctx); err != nil {
+		if !errors.Is(err, vault.ErrWiped) {
+			a.closeSync()
+			v.Close()
+		}
 		return nil, err
 	}
 	a.record(ctx, audit.Event{Action: audit.Unlock, Outcome: audit.OK})

@@ -54,6 +54,12 @@ func wipeExtras() []string {
 // *vault.WipedError when the vault is (now) wiped, nil otherwise — being
 // offline is not an error here.
 func BeforeUnlock(ctx context.Context, dir string, timeout time.Duration) error {
+	return BeforeUnlockAt(ctx, dir, timeout, time.Now())
+}
+
+// BeforeUnlockAt is BeforeUnlock with the device's clock reading now
+// (tests move it).
+func BeforeUnlockAt(ctx context.Context, dir string, timeout time.Duration, now time.Time) error {
 	if err := vault.Wiped(dir); err != nil {
 		if _, ferr := vault.FinishWipe(dir); ferr != nil {
 			return ferr
@@ -77,7 +83,7 @@ func BeforeUnlock(ctx context.Context, dir string, timeout time.Duration) error 
 		}
 		return vault.Wiped(dir)
 	}
-	if passed, last, days := vault.DeadlinePassed(dir, time.Now()); passed {
+	if passed, last, days := vault.DeadlinePassed(dir, now); passed {
 		return wipeForLease(ctx, dir, last, days, timeout)
 	}
 	return nil

@@ -18,7 +18,7 @@ import (
 // of a locked vault shows only times, actions and outcomes.
 func (v *Vault) AppendAudit(ctx context.Context, e audit.Event) (audit.Event, error) {
 	if e.Time.IsZero() {
-		e.Time = time.Now().UTC()
+		e.Time = v.now().UTC()
 	}
 	if e.User == "" {
 		e.User = v.user.Email

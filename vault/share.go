@@ -333,8 +333,11 @@ func (v *Vault) GuestExpiry() (expires time.Time, ended, ok bool) {
 	return g.Expires, !v.TrustedNow().Before(g.Expires), true
 }
 
-// TrustedNow returns the later of this device's clock and the highest
-// server time it verified (in the signed checkpoint).
+// Now reads this device's clock (time.Now unless Options.Now set it).
+func (v *Vault) Now() time.Time { return v.now() }
+
+// TrustedNow returns the later of this device's clock, the highest server
+// time it verified (in the signed checkpoint) and its newest audit entry.
 func (v *Vault) TrustedNow() time.Time {
 	now := v.now()
 	if c, err := v.readCheckpoint(); err == nil && c.ServerTime > 0 {

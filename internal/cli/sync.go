@@ -138,6 +138,9 @@ func cmdSync(env Env) *cobra.Command {
 					return nil
 				}
 				err := a.WatchSync(cmd.Context(), func(st client.Stats, err error) {
+					if errors.Is(err, vault.ErrWiped) {
+						return // said once, as the command's error
+					}
 					if err != nil {
 						fmt.Fprintf(env.Stderr, "coffer: sync: %s (retrying)\n", message(err))
 						return
@@ -171,9 +174,7 @@ func stdinIsTerminal(env Env) bool {
 // "Locked mode"); content syncs once someone unlocks it.
 func watchLocked(ctx context.Context, env Env, dir string) error {
 	fmt.Fprintln(env.Stderr, "coffer: no passphrase: watching in locked mode (a wipe the admin orders is carried out; content syncs once unlocked)")
-	err := app.WatchLocked(ctx, dir, func(notice string) {
-		fmt.Fprintf(env.Stdout, "%s\n", notice)
-	}, func(err error) {
+	err := app.WatchLocked(ctx, dir, nil, func(err error) {
 		fmt.Fprintf(env.Stderr, "coffer: locked mode: %s (retrying)\n", message(err))
 	})
 	if errors.Is(err, context.Canceled) {

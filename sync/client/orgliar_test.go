@@ -7,10 +7,15 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/coffer-vault/coffer/audit"
+	"github.com/coffer-vault/coffer/sync/client"
 	"github.com/coffer-vault/coffer/internal/notekey"
 	"github.com/coffer-vault/coffer/policy"
 	"github.com/coffer-vault/coffer/sync/orglog"
@@ -221,5 +226,68 @@ func TestForkedLogIsDetected(t *testing.T) {
 	o.honest()
 	if _, err := bob.s.Sync(ctx); !errors.Is(err, vault.ErrOrgLog) {
 		t.Errorf("bob accepted the real log after the fork: %v", err)
+	}
+}
+
+// TestForgedWipesAreRefused: a wipe entry signed by a key the server made,
+// one of another organisation, and the admin's real wipe of another
+// device replayed for this one are refused — by the unlocked sync and by
+// locked mode alike — and audited; the vault is untouched.
+func TestForgedWipesAreRefused(t *testing.T) {
+	ctx := context.Background()
+	o, laptop, desktop := twoDevices(t)
+	other := newOrg(t)
+	real := o.entries(t)
+	org := laptop.v.Org().Org
+	_, serverMade, _ := ed25519.GenerateKey(rand.Reader)
+	now := time.Now().Truncate(time.Second)
+	forged, err := orglog.Sign(&orglog.Entry{Org: org, Kind: orglog.Wipe, Device: laptop.v.DeviceID(), Nonce: "00112233445566778899aabbccddeeff",
+		Reason: "forged", Time: now}, notekey.Signer(orglog.AdminName, serverMade))
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherOrg, err := orglog.Sign(&orglog.Entry{Org: other.admin.Key.Org, Kind: orglog.Wipe, Device: laptop.v.DeviceID(),
+		Nonce: "ffeeddccbbaa99887766554433221100", Reason: "another org", Time: now}, notekey.Signer(orglog.AdminName, other.admin.Key.Key()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The admin really wipes the desktop; the server replays that entry.
+	if err := o.admin.Wipe(ctx, desktop.v.DeviceID(), "lost"); err != nil {
+		t.Fatal(err)
+	}
+	withWipe := o.entries(t)
+	replayed := append(append([][]byte{}, withWipe...), withWipe[len(withWipe)-1])
+	guard, err := client.NewGuard(laptop.v.Dir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer guard.Close()
+	for name, log := range map[string][][]byte{
+		"signed by a key of the server's making": append(append([][]byte{}, real...), forged),
+		"of another organisation":                append(append([][]byte{}, real...), otherOrg),
+		"the desktop's wipe replayed":            replayed,
+	} {
+		o.serveLog(t, log)
+		if _, err := laptop.s.Sync(ctx); !errors.Is(err, vault.ErrOrgLog) {
+			t.Errorf("%s: the unlocked sync accepted it: %v", name, err)
+		}
+		if order, err := guard.Order(ctx); !errors.Is(err, vault.ErrOrgLog) || order != nil {
+			t.Errorf("%s: locked mode accepted it: %v %v", name, order, err)
+		}
+		o.honest()
+	}
+	if _, err := os.Stat(filepath.Join(laptop.v.Dir(), "keys", "user.age")); err != nil {
+		t.Fatalf("the laptop's key is gone: %v", err)
+	}
+	laptop.sync(t)
+	log, _ := laptop.v.AuditEvents(ctx)
+	n := 0
+	for _, e := range log.Events {
+		if e.Action == audit.Tamper && e.Outcome == audit.Blocked && strings.Contains(e.Reason, "organisation log was refused") {
+			n++
+		}
+	}
+	if n < 3 {
+		t.Errorf("%d refusals audited, want 3", n)
 	}
 }

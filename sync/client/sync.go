@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/coffer-vault/coffer/audit"
 	"github.com/coffer-vault/coffer/sync/wire"
 	"github.com/coffer-vault/coffer/vault"
 	"github.com/coffer-vault/coffer/vault/object"
@@ -69,6 +70,7 @@ func NewSyncer(v *vault.Vault) (*Syncer, error) {
 		return nil, err
 	}
 	conn.SetServer(pin.Org, ed25519.PublicKey(pin.Server))
+	conn.Now = v.Now // one clock per device: the vault's
 	s := &Syncer{v: v, conn: conn, kick: make(chan struct{}, 1), wrapped: map[object.ID]string{}, refused: map[string]bool{}}
 	conn.OnTime = func(t time.Time) {
 		s.mu.Lock()
@@ -165,6 +167,11 @@ func (s *Syncer) syncLog(ctx context.Context) error {
 		return err
 	}
 	st, err = s.v.AcceptOrgLog(ctx, have, entries, cp)
+	if errors.Is(err, vault.ErrOrgLog) {
+		// A forged, replayed or forked entry (a wipe of another org's
+		// making, say): refused, and on the record.
+		_, _ = s.v.AppendAudit(ctx, audit.Event{Action: audit.Tamper, Outcome: audit.Blocked, Reason: "the server's organisation log was refused: " + err.Error()})
+	}
 	if err != nil {
 		return err
 	}

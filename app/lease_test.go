@@ -1,0 +1,158 @@
+package app_test
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coffer-vault/coffer/app"
+	"github.com/coffer-vault/coffer/policy"
+	"github.com/coffer-vault/coffer/sync/client"
+	"github.com/coffer-vault/coffer/sync/server"
+	"github.com/coffer-vault/coffer/sync/store/embedded"
+	"github.com/coffer-vault/coffer/vault"
+)
+
+// leaseOrg runs a real cofferd on loopback with a policy of a 2-hour lease
+// and a 3-day deadline, and enrols one device; it returns the vault folder
+// (closed, synced once), a function that stops the server, and how far
+// ahead the server's clock runs (0; tests move it).
+func leaseOrg(t *testing.T) (string, func(), *time.Duration) {
+	t.Helper()
+	ctx := context.Background()
+	sdir := t.TempDir()
+	st, err := embedded.Open(ctx, sdir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	cert, pin, err := server.LoadOrMakeTLS(sdir, "", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	skew := new(time.Duration)
+	srv, err := server.New(ctx, server.Config{Store: st, TLSKeyHash: pin, Now: func() time.Time { return time.Now().Add(*skew) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewUnstartedServer(srv.Handler())
+	hs.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+	hs.StartTLS()
+	t.Cleanup(hs.Close)
+	token, _ := srv.BootstrapToken(ctx)
+	key, _, err := client.Init(ctx, hs.URL, token, "Acme", pin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, err := client.DialAdmin(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	if _, err := admin.SetPolicy(ctx, &policy.Document{V: 1, MaxUnlockFailures: 10, IdleLockMinutes: 15, LeaseHours: 2, WipeAfterDays: 3}); err != nil {
+		t.Fatal(err)
+	}
+	code, _, err := admin.Invite(ctx, "ann@acme.test", policy.Manager, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "vault")
+	a, err := app.Enroll(ctx, client.Enrollment{Dir: dir, Invite: code, Name: "Ann Trader", DeviceName: "laptop", Passphrase: pass})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.CreateFolder(ctx, "Desk", policy.Confidential); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if p := a.Policy(); p.LeaseHours != 2 {
+		t.Fatalf("the device's policy: %+v", p)
+	}
+	a.Close()
+	return dir, hs.Close, skew
+}
+
+// TestLease: offline past the lease the vault does not unlock, and setting
+// the clock back does not help; online again, it renews and unlocks.
+func TestLease(t *testing.T) {
+	ctx := context.Background()
+	dir, _, skew := leaseOrg(t)
+	at := func(d time.Duration) vault.Options {
+		now := time.Now().Add(d)
+		return vault.Options{Now: func() time.Time { return now }}
+	}
+	a, err := app.OpenWith(ctx, dir, pass, at(time.Hour))
+	if err != nil {
+		t.Fatalf("within the lease: %v", err)
+	}
+	a.Close()
+	// Three hours on, the server still answers: the lease renews.
+	*skew = 3 * time.Hour
+	a, err = app.OpenWith(ctx, dir, pass, at(3*time.Hour))
+	if err != nil {
+		t.Fatalf("past the lease but online: %v", err)
+	}
+	a.Close()
+}
+
+// TestLeaseOffline: the server gone, the vault locks at the lease's end —
+// and stays locked with the clock set back — and wipes itself at the
+// deadline, before and after unlock alike.
+func TestLeaseOffline(t *testing.T) {
+	ctx := context.Background()
+	dir, stop, _ := leaseOrg(t)
+	stop()
+	at := func(d time.Duration) vault.Options {
+		now := time.Now().Add(d)
+		return vault.Options{Now: func() time.Time { return now }}
+	}
+	_, err := app.OpenWith(ctx, dir, pass, at(3*time.Hour))
+	var le *app.LeaseError
+	if !errors.As(err, &le) || !errors.Is(err, app.ErrLeaseExpired) || !strings.Contains(err.Error(), "has not reached") {
+		t.Fatalf("offline past the lease: %v", err)
+	}
+	// The clock set back to before the lease ended: still locked, because
+	// the device's own trail already saw the later time.
+	if _, err := app.OpenWith(ctx, dir, pass, at(time.Hour)); !errors.Is(err, app.ErrLeaseExpired) {
+		t.Fatalf("with the clock set back: %v", err)
+	}
+	// Past the deadline: wiped, the receipt kept for the server.
+	_, err = app.OpenWith(ctx, dir, pass, at(4*24*time.Hour))
+	if !errors.Is(err, vault.ErrWiped) || !strings.Contains(err.Error(), "wiped itself") {
+		t.Fatalf("offline past the deadline: %v", err)
+	}
+	if vault.PendingReceipt(dir) == nil {
+		t.Error("no receipt kept for the server")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "keys", "user.age")); err == nil {
+		t.Error("the user key survived the deadline")
+	}
+}
+
+// TestDeadlineBeforeUnlock: a device started offline past its deadline
+// wipes itself before anyone is asked for a passphrase.
+func TestDeadlineBeforeUnlock(t *testing.T) {
+	ctx := context.Background()
+	dir, stop, _ := leaseOrg(t)
+	stop()
+	if passed, _, days := vault.DeadlinePassed(dir, time.Now().Add(4*24*time.Hour)); !passed || days != 3 {
+		t.Fatalf("deadline passed %v (%d days)", passed, days)
+	}
+	if err := app.BeforeUnlockAt(ctx, dir, time.Second, time.Now().Add(2*24*time.Hour)); err != nil {
+		t.Fatalf("before the deadline: %v", err)
+	}
+	if err := app.BeforeUnlockAt(ctx, dir, time.Second, time.Now().Add(4*24*time.Hour)); !errors.Is(err, vault.ErrWiped) {
+		t.Fatalf("past the deadline, before unlock: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "keys", "user.age")); err == nil {
+		t.Error("the user key survived")
+	}
+}
