@@ -45,9 +45,9 @@ func (e *LockedError) Unwrap() error { return ErrLocked }
 // now" (one short wait), never as "no failures" or a date far ahead.
 type lockout struct {
 	Failures int   `json:"failures"`
-	Last     int64 `json:"last"`          // unix nanoseconds of the last failure
-	Max      int   `json:"max,omitempty"`  // the policy's limit, cached for before unlock
-	Wipe     int   `json:"wipe,omitempty"` // the policy's wipe_after_failures, cached likewise
+	Last     int64 `json:"last"`                // unix nanoseconds of the last failure
+	Max      int   `json:"max,omitempty"`       // the policy's limit, cached for before unlock
+	Wipe     int   `json:"wipe,omitempty"`      // the policy's wipe_after_failures, cached likewise
 	WipeDays int   `json:"wipe_days,omitempty"` // the policy's wipe_after_days, cached likewise
 }
 

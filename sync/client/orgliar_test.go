@@ -15,9 +15,9 @@ import (
 	"time"
 
 	"github.com/coffer-vault/coffer/audit"
-	"github.com/coffer-vault/coffer/sync/client"
 	"github.com/coffer-vault/coffer/internal/notekey"
 	"github.com/coffer-vault/coffer/policy"
+	"github.com/coffer-vault/coffer/sync/client"
 	"github.com/coffer-vault/coffer/sync/orglog"
 	"github.com/coffer-vault/coffer/sync/wire"
 	"github.com/coffer-vault/coffer/vault"
