@@ -194,6 +194,9 @@ func (v *Vault) AcceptOrgLog(ctx context.Context, start int64, entries [][]byte,
 	if pin == nil {
 		return nil, errors.New("vault: not enrolled in an organisation")
 	}
+	if v.OrgIsView(ctx) {
+		return nil, fmt.Errorf("%w: this guest's vault holds a view of the log, not the log", ErrOrgLog)
+	}
 	cp, err := orglog.OpenCheckpoint(checkpointMsg, ed25519.PublicKey(pin.Server))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrOrgLog, err)
@@ -312,6 +315,16 @@ var errOrgLogShort = errors.New("the organisation's log in the index is shorter 
 // it (AcceptOrgLog).
 func (v *Vault) loadOrg(ctx context.Context) error {
 	if v.user.Org == nil {
+		return nil
+	}
+	if st, ok, err := v.loadOrgView(ctx); ok || err != nil {
+		if err != nil {
+			return err
+		}
+		if err := v.checkOwnEntry(st); err != nil {
+			return fmt.Errorf("vault: %w", err)
+		}
+		v.trustOrg(st)
 		return nil
 	}
 	st, _, _, err := v.loadOrgLog(ctx)

@@ -54,11 +54,19 @@ func contact(ctx context.Context, code string) (*orgContact, error) {
 	}
 	server := ed25519.PublicKey(info.ServerKey)
 	conn.SetServer(inv.Org, server)
+	var st *orglog.State
+	var cp orglog.Checkpoint
 	entries, cpMsg, err := FetchLog(ctx, conn, 0)
-	if err != nil {
-		return nil, err
+	switch {
+	case IsCode(err, wire.CodeGuestView):
+		view, verr := FetchView(ctx, conn, 0)
+		if verr != nil {
+			return nil, verr
+		}
+		st, cp, err = VerifyFreshView(view, inv, server)
+	case err == nil:
+		st, cp, err = VerifyFreshLog(entries, cpMsg, inv, server)
 	}
-	st, cp, err := VerifyFreshLog(entries, cpMsg, inv, server)
 	if err != nil {
 		return nil, err
 	}
@@ -163,11 +171,7 @@ func (oc *orgContact) enroll(ctx context.Context, v *vault.Vault, en Enrollment)
 			return fmt.Errorf("enrol: %w", err)
 		}
 	}
-	entries, cp, err := FetchLog(ctx, oc.conn, 0)
-	if err != nil {
-		return err
-	}
-	st, err := v.AcceptOrgLog(ctx, 0, entries, cp)
+	st, err := syncVaultLog(ctx, oc.conn, v)
 	if err != nil {
 		return err
 	}
@@ -254,13 +258,9 @@ func (p *Pairing) Wait(ctx context.Context, dir, passphrase string) (*vault.Vaul
 	if err != nil {
 		return nil, err
 	}
-	entries, cp, err := FetchLog(ctx, p.oc.conn, 0)
-	if err == nil {
-		var st *orglog.State
-		st, err = v.AcceptOrgLog(ctx, 0, entries, cp)
-		if err == nil && st.Devices[p.dk.ID] == nil {
-			err = errors.New("the server's log does not certify this device")
-		}
+	st, err := syncVaultLog(ctx, p.oc.conn, v)
+	if err == nil && st.Devices[p.dk.ID] == nil {
+		err = errors.New("the server's log does not certify this device")
 	}
 	if err == nil {
 		_, err = v.AppendAudit(ctx, audit.Event{Action: audit.Enroll, Outcome: audit.OK, Reason: "paired with an enrolled device of the user"})

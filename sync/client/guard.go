@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"time"
 
+	"golang.org/x/mod/sumdb/tlog"
+
 	"github.com/coffer-vault/coffer/sync/orglog"
 	"github.com/coffer-vault/coffer/sync/wire"
 	"github.com/coffer-vault/coffer/vault"
@@ -56,6 +58,9 @@ func (g *Guard) Close() { g.conn.Close() }
 // covers it — and returns the admin's wipe order for this device, or nil.
 func (g *Guard) Order(ctx context.Context) (*vault.WipeOrder, error) {
 	entries, cpMsg, err := FetchLog(ctx, g.conn, 0)
+	if IsCode(err, wire.CodeGuestView) {
+		return g.viewOrder(ctx)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -82,12 +87,38 @@ func (g *Guard) Order(ctx context.Context) (*vault.WipeOrder, error) {
 	if th, err := hashes.TreeHash(cp.Size); err != nil || th != cp.Hash {
 		return nil, fmt.Errorf("%w: its entries do not match its signed checkpoint", vault.ErrOrgLog)
 	}
+	return g.orderIn(st), nil
+}
+
+// viewOrder is Order for a guest, from its view of the log.
+func (g *Guard) viewOrder(ctx context.Context) (*vault.WipeOrder, error) {
+	view, err := FetchView(ctx, g.conn, 0)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := view.Verify(ed25519.PublicKey(g.pin.Server), g.pin.Org, 0, tlog.Hash{}); err != nil {
+		return nil, fmt.Errorf("%w: %v", vault.ErrOrgLog, err)
+	}
+	st := &orglog.State{}
+	for _, e := range view.Entries {
+		if _, err := st.ApplyAt(e.Raw, e.Index, time.Time{}); err != nil {
+			return nil, fmt.Errorf("%w: %v", vault.ErrOrgLog, err)
+		}
+	}
+	if !st.Admin.Equal(ed25519.PublicKey(g.pin.Admin)) {
+		return nil, fmt.Errorf("%w: it names another admin key than the one this vault pinned", vault.ErrOrgLog)
+	}
+	return g.orderIn(st), nil
+}
+
+// orderIn returns the wipe order of this device in a verified state.
+func (g *Guard) orderIn(st *orglog.State) *vault.WipeOrder {
 	d := st.Devices[g.device]
 	if d == nil || d.Wipe == nil {
-		return nil, nil
+		return nil
 	}
 	return &vault.WipeOrder{Cause: vault.CauseAdmin, Org: st.Org, Device: g.device, Entry: hex.EncodeToString(d.Wipe.Hash[:]),
-		Nonce: d.Wipe.Nonce, Reason: d.Wipe.Reason, Issued: d.Wipe.Time, OrgName: st.Name}, nil
+		Nonce: d.Wipe.Nonce, Reason: d.Wipe.Reason, Issued: d.Wipe.Time, OrgName: st.Name}
 }
 
 // Enforce carries out a wipe the admin ordered for this device, if there

@@ -9,8 +9,11 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/mod/sumdb/tlog"
+
 	"github.com/coffer-vault/coffer/sync/orglog"
 	"github.com/coffer-vault/coffer/sync/wire"
+	"github.com/coffer-vault/coffer/vault"
 )
 
 // FetchLog fetches the org log from entry start to the end of the server's
@@ -88,6 +91,89 @@ func VerifyFreshLog(entries [][]byte, checkpointMsg []byte, inv wire.Invite, ser
 	}
 	if th, err := hashes.TreeHash(cp.Size); err != nil || th != cp.Hash {
 		return nil, cp, fmt.Errorf("the server's log does not match its signed checkpoint")
+	}
+	return st, cp, nil
+}
+
+// FetchView fetches a guest's view of the org log, proving growth from a
+// tree of size from (docs/sync-protocol.md, "Guests' view of the log").
+func FetchView(ctx context.Context, c *Conn, from int64) (*orglog.View, error) {
+	var lv wire.LogView
+	q := url.Values{"from": {strconv.FormatInt(from, 10)}}
+	if _, err := c.JSON(ctx, "GET", "/v1/log/view", q, nil, &lv); err != nil {
+		return nil, err
+	}
+	hash := func(b []byte) (tlog.Hash, error) {
+		var h tlog.Hash
+		if len(b) != len(h) {
+			return h, fmt.Errorf("the server's log view holds a malformed hash")
+		}
+		copy(h[:], b)
+		return h, nil
+	}
+	v := &orglog.View{Checkpoint: lv.Checkpoint, From: lv.From}
+	for _, b := range lv.Tree {
+		h, err := hash(b)
+		if err != nil {
+			return nil, err
+		}
+		v.Tree = append(v.Tree, h)
+	}
+	for _, e := range lv.Entries {
+		ve := orglog.ViewEntry{Index: e.Index, Raw: e.Entry}
+		for _, b := range e.Proof {
+			h, err := hash(b)
+			if err != nil {
+				return nil, err
+			}
+			ve.Proof = append(ve.Proof, h)
+		}
+		v.Entries = append(v.Entries, ve)
+	}
+	return v, nil
+}
+
+// syncVaultLog brings a vault's copy of the org log up to date: the whole
+// log for a member, the view for a guest (the server says which).
+func syncVaultLog(ctx context.Context, c *Conn, v *vault.Vault) (*orglog.State, error) {
+	if !v.OrgIsView(ctx) {
+		have := int64(0)
+		if st := v.OrgState(); st != nil {
+			have = st.Size
+		}
+		entries, cp, err := FetchLog(ctx, c, have)
+		if err == nil {
+			return v.AcceptOrgLog(ctx, have, entries, cp)
+		}
+		if !IsCode(err, wire.CodeGuestView) {
+			return nil, err
+		}
+	}
+	view, err := FetchView(ctx, c, v.OrgTreeSize())
+	if err != nil {
+		return nil, err
+	}
+	return v.AcceptOrgView(ctx, view)
+}
+
+// VerifyFreshView verifies a guest's first view against the pins of its
+// invite, as VerifyFreshLog does for a whole log.
+func VerifyFreshView(view *orglog.View, inv wire.Invite, serverKey ed25519.PublicKey) (*orglog.State, orglog.Checkpoint, error) {
+	cp, err := view.Verify(serverKey, inv.Org, 0, tlog.Hash{})
+	if err != nil {
+		return nil, cp, fmt.Errorf("the organisation's log cannot be trusted: %w", err)
+	}
+	st := &orglog.State{}
+	for _, e := range view.Entries {
+		if _, err := st.ApplyAt(e.Raw, e.Index, time.Time{}); err != nil {
+			return nil, cp, fmt.Errorf("the organisation's log cannot be trusted: %w", err)
+		}
+	}
+	if orglog.AdminFingerprint(st.Admin) != inv.AdminFP {
+		return nil, cp, fmt.Errorf("the organisation's admin key is not the one your invite names: this is not your organisation's server")
+	}
+	if !st.Server.Equal(serverKey) || st.TLS != inv.TLS || st.Org != inv.Org {
+		return nil, cp, fmt.Errorf("the organisation's log names another server than the one your invite names")
 	}
 	return st, cp, nil
 }

@@ -69,6 +69,55 @@ func (o *org) serveLog(t *testing.T, entries [][]byte) {
 	})
 }
 
+// serveView makes the server answer a guest's GET /v1/log/view with the
+// view of entries (a log of its choosing) for email, proven against a
+// checkpoint it signs with the real server key.
+func (o *org) serveView(t *testing.T, entries [][]byte, email string) {
+	t.Helper()
+	seed, err := o.store.GetMeta(context.Background(), "server-key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hashes orglog.Hashes
+	for i, e := range entries {
+		if err := hashes.Append(int64(i), e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	size := int64(len(entries))
+	th, _ := hashes.TreeHash(size)
+	first, _ := orglog.Parse(entries[0])
+	idx, err := orglog.GuestView(entries, email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.lie(func(r *http.Request, rec *httptest.ResponseRecorder) {
+		if r.URL.Path != "/v1/log/view" {
+			return
+		}
+		cp, _ := orglog.Checkpoint{Org: first.Org, Size: size, Hash: th, Time: time.Now()}.Sign(ed25519.NewKeyFromSeed(seed))
+		from, _ := strconv.ParseInt(r.URL.Query().Get("from"), 10, 64)
+		view, err := orglog.Prove(cp, entries, hashes, idx, from)
+		if err != nil {
+			panic(err)
+		}
+		out := wire.LogView{Checkpoint: cp, From: view.From}
+		for _, h := range view.Tree {
+			out.Tree = append(out.Tree, h[:])
+		}
+		for _, e := range view.Entries {
+			we := wire.LogViewEntry{Index: e.Index, Entry: e.Raw}
+			for _, h := range e.Proof {
+				we.Proof = append(we.Proof, h[:])
+			}
+			out.Entries = append(out.Entries, we)
+		}
+		rec.Code = http.StatusOK
+		rec.Body.Reset()
+		rec.Body.Write(wire.Marshal(out))
+	})
+}
+
 func (o *org) entries(t *testing.T) [][]byte {
 	t.Helper()
 	return o.logPage(t).Entries
@@ -111,7 +160,7 @@ func TestServerCannotReissueAnEndedGrant(t *testing.T) {
 	if _, _, err := o.admin.Guest(ctx, "gail@consult.test", []object.ID{falcon.ID}, 0); err != nil {
 		t.Fatal(err)
 	}
-	o.serveLog(t, append(o.entries(t), grant))
+	o.serveView(t, append(o.entries(t), grant), "gail@consult.test")
 	if _, err := gail.s.Sync(ctx); !errors.Is(err, vault.ErrOrgLog) {
 		t.Fatalf("a re-issued grant was accepted: %v", err)
 	}

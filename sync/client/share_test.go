@@ -5,9 +5,12 @@ import (
 	"context"
 	"errors"
 	"io/fs"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -255,6 +258,22 @@ func TestGuest(t *testing.T) {
 	put(t, ann.v, "Project Hawk secret name", "hawk.txt", "hawk numbers")
 	put(t, ann.v, "Board minutes", "minutes.txt", "board says")
 	ann.sync(t)
+	// Someone else of the organisation, in nothing the guest is given.
+	enrollAs(t, o.inviteAs("carol@acme.test", policy.Member), "Carol Unrelated", "Carol's laptop")
+	// Everything the server sends the guest's device, to scan.
+	var traffic bytes.Buffer
+	var trafficMu sync.Mutex
+	var gailDevice string
+	o.lie(func(r *http.Request, rec *httptest.ResponseRecorder) {
+		trafficMu.Lock()
+		mine := gailDevice != "" && strings.Contains(r.Header.Get("Signature-Input"), gailDevice)
+		trafficMu.Unlock()
+		if mine || strings.Contains(r.URL.Path, "/v1/log/view") {
+			trafficMu.Lock()
+			traffic.Write(rec.Body.Bytes())
+			trafficMu.Unlock()
+		}
+	})
 
 	code, expires, err := o.admin.Guest(ctx, "gail@consult.test", []object.ID{falcon.ID, vault1.ID}, time.Hour)
 	if err != nil || code == "" {
@@ -264,6 +283,9 @@ func TestGuest(t *testing.T) {
 		t.Fatalf("expires in %s", d)
 	}
 	gail := enrollAs(t, code, "Gail Consultant", "Gail's laptop")
+	trafficMu.Lock()
+	gailDevice = gail.v.DeviceID().String()
+	trafficMu.Unlock()
 	gail.sync(t)
 	if names := folderNames(t, gail.v); len(names) != 0 {
 		t.Fatalf("gail holds %v before any member device wrapped a key", names)
@@ -284,9 +306,20 @@ func TestGuest(t *testing.T) {
 	if !refused {
 		t.Error("ann's device did not audit that it kept the restricted folder from the guest")
 	}
-	// Nothing of the folders she was not given is in her vault, and she
-	// cannot fetch their objects.
-	for _, secret := range []string{"Hawk", "hawk numbers", "Board", "board says"} {
+	// Nothing of the folders she was not given is in her vault or what the
+	// server sent her — not even the other folder's ID — and nobody of the
+	// organisation but the folder's people; she cannot fetch the objects.
+	trafficMu.Lock()
+	for _, secret := range []string{"carol@acme.test", "Carol Unrelated", hidden.ID.String(), "Hawk"} {
+		if bytes.Contains(traffic.Bytes(), []byte(secret)) {
+			t.Errorf("the server sent gail %q", secret)
+		}
+	}
+	if !bytes.Contains(traffic.Bytes(), []byte(falcon.ID.String())) {
+		t.Error("the recording of gail's traffic does not even hold her folder's ID: it recorded nothing")
+	}
+	trafficMu.Unlock()
+	for _, secret := range []string{"Hawk", "hawk numbers", "Board", "board says", "carol@acme.test", "Carol Unrelated", hidden.ID.String()} {
 		_ = filepath.WalkDir(gail.v.Dir(), func(p string, d fs.DirEntry, err error) error {
 			if err != nil || d.IsDir() {
 				return nil
@@ -301,8 +334,6 @@ func TestGuest(t *testing.T) {
 	if _, err := gail.s.Conn().Do(ctx, client.Request{Method: "GET", Path: "/v1/objects/manifest/" + versionID(t, ann.v, "Project Hawk secret name", "hawk.txt").String()}); !client.IsCode(err, wire.CodeNotFound) {
 		t.Fatalf("the server serves gail a folder she was not granted: %v", err)
 	}
-	_ = hidden
-
 	// The admin ends the grant early: refused at once, destroyed.
 	if _, _, err := o.admin.Guest(ctx, "gail@consult.test", []object.ID{falcon.ID}, 0); err != nil {
 		t.Fatal(err)

@@ -157,16 +157,7 @@ func (s *Syncer) Sync(ctx context.Context) (Stats, error) {
 // syncLog fetches the org log entries this vault lacks and has the vault
 // verify them.
 func (s *Syncer) syncLog(ctx context.Context) error {
-	st := s.v.OrgState()
-	have := int64(0)
-	if st != nil {
-		have = st.Size
-	}
-	entries, cp, err := FetchLog(ctx, s.conn, have)
-	if err != nil {
-		return err
-	}
-	st, err = s.v.AcceptOrgLog(ctx, have, entries, cp)
+	st, err := syncVaultLog(ctx, s.conn, s.v)
 	if errors.Is(err, vault.ErrOrgLog) {
 		// A forged, replayed or forked entry (a wipe of another org's
 		// making, say): refused, and on the record.

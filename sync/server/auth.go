@@ -156,7 +156,7 @@ func (s *Server) authenticate(ctx context.Context, r *http.Request, body []byte,
 	}
 	// A guest whose grant ended is refused at once, but may still
 	// read the log, where an extension would be.
-	if c.user != nil && c.user.Role == policy.Guest && !st.GrantLive(c.user.Email, s.now()) && r.URL.Path != "/v1/log" {
+	if c.user != nil && c.user.Role == policy.Guest && !st.GrantLive(c.user.Email, s.now()) && r.URL.Path != "/v1/log/view" {
 		if g := st.Grants[c.user.Email]; g != nil {
 			return c, fail(http.StatusForbidden, wire.CodeGrantEnded, "your guest access ended on %s UTC; ask the organisation to extend it",
 				g.Expires.UTC().Format("2006-01-02 15:04"))
@@ -186,7 +186,7 @@ func (s *Server) wipePending(ctx context.Context, d *orglog.DeviceState, r *http
 		return false
 	}
 	switch r.Method + " " + r.URL.Path {
-	case "GET /v1/log", "GET /v1/feed", "GET /v1/feed/stream", "POST /v1/receipts":
+	case "GET /v1/log", "GET /v1/log/view", "GET /v1/feed", "GET /v1/feed/stream", "POST /v1/receipts":
 	default:
 		return false
 	}

@@ -13,6 +13,7 @@ import (
 
 	"filippo.io/age"
 
+	"github.com/coffer-vault/coffer/policy"
 	"github.com/coffer-vault/coffer/sync/orglog"
 	"github.com/coffer-vault/coffer/sync/store"
 	"github.com/coffer-vault/coffer/sync/wire"
@@ -158,6 +159,9 @@ func (s *Server) checkpoint(ctx context.Context) ([]byte, error) {
 
 func (s *Server) getLog(w http.ResponseWriter, r *http.Request, c *caller) error {
 	ctx := r.Context()
+	if email, guest := c.guest(); guest {
+		return fail(http.StatusForbidden, wire.CodeGuestView, "%s is a guest: guests read the log as a view (GET /v1/log/view)", email)
+	}
 	cp, err := s.checkpoint(ctx)
 	if err != nil {
 		return err
@@ -396,5 +400,82 @@ func (s *Server) approvePairing(w http.ResponseWriter, r *http.Request, c *calle
 	s.feed.notify()
 	s.log.Info("device paired", "device", de.Device.String(), "approved_by", c.device.ID.String())
 	writeJSON(w, http.StatusOK, struct{}{})
+	return nil
+}
+
+// guest reports whether the caller is a guest (a guest's device, or a
+// guest's invite at enrolment), with its e-mail.
+func (c *caller) guest() (string, bool) {
+	switch {
+	case c.device != nil:
+		return c.device.Email, c.state.IsGuest(c.device.Email)
+	case c.invite != nil:
+		return c.invite.Email, c.invite.Role == policy.Guest
+	}
+	return "", false
+}
+
+// getLogView serves a guest the entries of the log it needs, each proven
+// to be in the log the checkpoint signs, and the proof that the log grew
+// from the size the guest saw before (from): no other person, device or
+// folder of the organisation (docs/sync-protocol.md, "Guests' view of the
+// log").
+func (s *Server) getLogView(w http.ResponseWriter, r *http.Request, c *caller) error {
+	ctx := r.Context()
+	email, guest := c.guest()
+	if !guest {
+		return fail(http.StatusBadRequest, wire.CodeBadRequest, "the log view is for guests: read GET /v1/log")
+	}
+	var from int64
+	if v := r.URL.Query().Get("from"); v != "" {
+		var err error
+		if from, err = strconv.ParseInt(v, 10, 64); err != nil || from < 0 {
+			return fail(http.StatusBadRequest, wire.CodeBadRequest, "bad from")
+		}
+	}
+	s.mu.Lock()
+	st, err := s.orgStateLocked(ctx)
+	if err != nil {
+		s.mu.Unlock()
+		return err
+	}
+	hashes := s.hashes
+	size := st.Size
+	s.mu.Unlock()
+	if from > size {
+		return fail(http.StatusConflict, wire.CodeConflict, "the log has %d entries, fewer than the %d you saw: report this server", size, from)
+	}
+	entries, err := s.store.LogEntries(ctx, 0, size)
+	if err != nil {
+		return err
+	}
+	th, err := hashes.TreeHash(size)
+	if err != nil {
+		return err
+	}
+	cp, err := orglog.Checkpoint{Org: st.Org, Size: size, Hash: th, Time: s.now()}.Sign(s.key)
+	if err != nil {
+		return err
+	}
+	idx, err := orglog.GuestView(entries, email)
+	if err != nil {
+		return err
+	}
+	view, err := orglog.Prove(cp, entries, hashes, idx, from)
+	if err != nil {
+		return err
+	}
+	out := wire.LogView{Checkpoint: cp, From: view.From, Entries: []wire.LogViewEntry{}}
+	for _, h := range view.Tree {
+		out.Tree = append(out.Tree, h[:])
+	}
+	for _, e := range view.Entries {
+		we := wire.LogViewEntry{Index: e.Index, Entry: e.Raw}
+		for _, h := range e.Proof {
+			we.Proof = append(we.Proof, h[:])
+		}
+		out.Entries = append(out.Entries, we)
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }

@@ -120,6 +120,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /v1/info", s.info)
 	mux.HandleFunc("POST /v1/bootstrap", s.bootstrap)
 	mux.Handle("GET /v1/log", s.auth(anyKey, s.getLog))
+	mux.Handle("GET /v1/log/view", s.auth(deviceOnly|inviteOnly, s.getLogView))
 	mux.Handle("POST /v1/log", s.auth(adminOnly|deviceOnly, s.appendLog))
 	mux.Handle("POST /v1/enroll", s.auth(inviteOnly, s.enroll))
 	mux.Handle("POST /v1/pairings", s.auth(inviteOnly, s.requestPairing))

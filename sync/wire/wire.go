@@ -97,6 +97,7 @@ const (
 	CodeInvite       = "invite"   // an invite that is unknown, used or expired
 	CodeInternal     = "internal"
 	CodeGrantEnded   = "grant-ended" // a guest whose grant expired or was ended
+	CodeGuestView    = "guest-view"  // a guest reads the log as a view: GET /v1/log/view
 )
 
 // HexID is an object ID in JSON: lowercase hex.
@@ -145,6 +146,23 @@ type LogEntries struct {
 	Start      int64    `json:"start"`
 	Entries    [][]byte `json:"entries"`
 	Checkpoint []byte   `json:"checkpoint"`
+}
+
+// LogView is GET /v1/log/view's answer: the entries of the log a guest
+// needs, each with its index and record proof (tlog hashes), and the proof
+// that the checkpoint's tree extends the one of size From.
+type LogView struct {
+	Checkpoint []byte         `json:"checkpoint"`
+	Entries    []LogViewEntry `json:"entries"`
+	From       int64          `json:"from"`
+	Tree       [][]byte       `json:"tree,omitempty"`
+}
+
+// LogViewEntry is an entry of a LogView.
+type LogViewEntry struct {
+	Index int64    `json:"index"`
+	Entry []byte   `json:"entry"`
+	Proof [][]byte `json:"proof"`
 }
 
 // Enroll is POST /v1/enroll, signed by the invite key.

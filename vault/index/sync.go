@@ -195,3 +195,55 @@ func (d *DB) ConflictLines(ctx context.Context) (int, error) {
 	err := d.db.QueryRowContext(ctx, "SELECT count(*) FROM files WHERE origin IS NOT NULL").Scan(&n)
 	return n, err
 }
+
+// ReplaceOrgView replaces the org log the index holds with a guest's view:
+// entries at their indexes, no stored hashes (docs/sync-protocol.md,
+// "Guests' view of the log").
+func (d *DB) ReplaceOrgView(ctx context.Context, indexes []int64, entries [][]byte) error {
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("index: %w", err)
+	}
+	defer tx.Rollback()
+	for _, q := range []string{"DELETE FROM orglog", "DELETE FROM orglog_hashes"} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("index: %w", err)
+		}
+	}
+	for i, e := range entries {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO orglog(idx, entry) VALUES(?, ?)", indexes[i], e); err != nil {
+			return fmt.Errorf("index: %w", err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO meta(key, value) VALUES('org_view', X'31') ON CONFLICT(key) DO UPDATE SET value = excluded.value"); err != nil {
+		return fmt.Errorf("index: %w", err)
+	}
+	return tx.Commit()
+}
+
+// OrgView returns a guest's view as the index holds it: indexes and
+// entries in log order; ok is false for a vault that holds the whole log.
+func (d *DB) OrgView(ctx context.Context) (indexes []int64, entries [][]byte, ok bool, err error) {
+	var flag []byte
+	err = d.db.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = 'org_view'").Scan(&flag)
+	if err == sql.ErrNoRows {
+		return nil, nil, false, nil
+	}
+	if err != nil {
+		return nil, nil, false, fmt.Errorf("index: %w", err)
+	}
+	rows, err := d.db.QueryContext(ctx, "SELECT idx, entry FROM orglog ORDER BY idx")
+	if err != nil {
+		return nil, nil, false, fmt.Errorf("index: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var i int64
+		var b []byte
+		if err := rows.Scan(&i, &b); err != nil {
+			return nil, nil, false, err
+		}
+		indexes, entries = append(indexes, i), append(entries, b)
+	}
+	return indexes, entries, true, rows.Err()
+}
