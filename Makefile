@@ -12,9 +12,15 @@ export PATH := $(PATH):/usr/local/go/bin:$(HOME)/go/bin
 # (poppler, MuPDF) the export-stamp test renders with, the Windows cross
 # compiler, and the benchmarks' peers.
 GUI_DEBS := gcc libgl1-mesa-dev xorg-dev
-XTEST_DEBS := xvfb xdotool imagemagick poppler-utils mupdf-tools
+# LibreOffice without its GUI converts Word, PowerPoint, OpenDocument and
+# RTF files to PDF for previews (preview/office); Carlito, Caladea and
+# Liberation are metric-compatible stand-ins for Calibri, Cambria, Arial and
+# Times New Roman, so that pages break where Word breaks them.
+OFFICE_DEBS := libreoffice-core-nogui libreoffice-writer-nogui libreoffice-impress-nogui libreoffice-calc-nogui \
+	fonts-crosextra-carlito fonts-crosextra-caladea fonts-liberation2
+XTEST_DEBS := xvfb xdotool imagemagick poppler-utils mupdf-tools $(OFFICE_DEBS)
 CROSS_DEBS := gcc-mingw-w64-x86-64
-BENCH_DEBS := age restic poppler-utils mupdf-tools
+BENCH_DEBS := age restic poppler-utils mupdf-tools $(OFFICE_DEBS)
 APT := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
 
 .PHONY: run tour package-linux package-windows icon test deps test-deps lint bench fuzz crash-long cross build clean
@@ -34,7 +40,8 @@ test-deps:
 	$(MAKE) deps EXTRA_DEBS="$(XTEST_DEBS) $(CROSS_DEBS)"
 
 # The desktop app on a demo vault (the passphrase is printed); without a
-# display, the command-line tour.
+# display, the command-line tour. LibreOffice previews its Office documents.
+run: EXTRA_DEBS = $(OFFICE_DEBS)
 run: deps build
 	./scripts/demo.sh bin/coffer
 
@@ -62,6 +69,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzOpenManifest$$' -fuzztime $(FUZZTIME) ./vault/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseCheckpoint$$' -fuzztime $(FUZZTIME) ./vault/
 	$(GO) test -run '^$$' -fuzz '^FuzzSniff$$' -fuzztime $(FUZZTIME) ./pdfstamp/
+	$(GO) test -run '^$$' -fuzz '^FuzzCheckEncrypted$$' -fuzztime $(FUZZTIME) ./preview/office/
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./sync/orglog/
 
 # 200 rounds of kill -9 during import, each followed by `coffer check`.
