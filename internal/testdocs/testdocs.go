@@ -11,8 +11,11 @@
 package testdocs
 
 import (
+	"archive/zip"
+	"bytes"
 	"fmt"
 	"html"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -32,6 +35,40 @@ var filters = map[string]string{
 	".pptx": "pptx:Impress MS PowerPoint 2007 XML",
 	".ppt":  "ppt:MS PowerPoint 97",
 	".odp":  "odp:impress8",
+}
+
+// Stored returns a zip (a .docx, .pptx, .odt) with every part stored
+// uncompressed, as a valid document: the text of its XML parts then shows
+// in its bytes, so that a copy of it, or of a part, on disk is found by
+// looking for that text.
+func Stored(t testing.TB, data []byte) []byte {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	zw := zip.NewWriter(&b)
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: f.Name, Method: zip.Store, Modified: f.Modified})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(body)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
 }
 
 // Marker is the text page n of a document made with marker carries, in
@@ -87,8 +124,21 @@ func get(t testing.TB, k key, srcExt string, source func() string) []byte {
 	return b
 }
 
+// PDF returns LibreOffice's own PDF of data, a document in format ext,
+// converted plainly (no sandbox, a profile of LibreOffice's defaults): the
+// reference previews are compared with.
+func PDF(t testing.TB, data []byte, ext string) []byte {
+	t.Helper()
+	return convertBytes(t, data, strings.TrimPrefix(ext, "."), ".pdf", "pdf")
+}
+
 // convert has LibreOffice write src (a flat OpenDocument file) as ext.
 func convert(t testing.TB, src, srcExt, ext, filter string) []byte {
+	t.Helper()
+	return convertBytes(t, []byte(src), srcExt, ext, filter)
+}
+
+func convertBytes(t testing.TB, src []byte, srcExt, ext, filter string) []byte {
 	t.Helper()
 	p := Soffice(t)
 	dir, err := os.MkdirTemp("", "coffer-testdocs-")
@@ -97,7 +147,7 @@ func convert(t testing.TB, src, srcExt, ext, filter string) []byte {
 	}
 	defer os.RemoveAll(dir)
 	in := filepath.Join(dir, "source."+srcExt)
-	if err := os.WriteFile(in, []byte(src), 0o600); err != nil {
+	if err := os.WriteFile(in, src, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(p.Program, "-env:UserInstallation=file://"+filepath.ToSlash(filepath.Join(dir, "profile")),
@@ -127,7 +177,8 @@ const odfNS = `xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" `
 	`xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:drawing:1.0" ` +
 	`xmlns:fo="urn:oasis:names:tc:opendocument:xmlns:xsl-fo-compatible:1.0" ` +
 	`xmlns:svg="urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0" ` +
-	`xmlns:presentation="urn:oasis:names:tc:opendocument:xmlns:presentation:1.0"`
+	`xmlns:presentation="urn:oasis:names:tc:opendocument:xmlns:presentation:1.0" ` +
+	`xmlns:dc="http://purl.org/dc/elements/1.1/"`
 
 // textSource is a flat ODF text document: a title, then per page a
 // heading starting a new page, its marker, and prose; a table and a list
@@ -136,6 +187,7 @@ func textSource(pages int, marker string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, `<?xml version="1.0" encoding="UTF-8"?>
 <office:document %s office:version="1.3" office:mimetype="application/vnd.oasis.opendocument.text">
+<office:meta><dc:title>Term sheet %s</dc:title></office:meta>
 <office:font-face-decls><style:font-face style:name="Calibri" svg:font-family="Calibri"/></office:font-face-decls>
 <office:styles>
 <style:default-style style:family="paragraph"><style:text-properties style:font-name="Calibri" fo:font-size="11pt"/></style:default-style>
@@ -150,7 +202,7 @@ func textSource(pages int, marker string) string {
 <office:master-styles><style:master-page style:name="Standard" style:page-layout-name="A4"/></office:master-styles>
 <office:body><office:text>
 <text:p text:style-name="Title">Term sheet %s</text:p>
-`, odfNS, html.EscapeString(marker))
+`, odfNS, html.EscapeString(marker), html.EscapeString(marker))
 	for n := 1; n <= pages; n++ {
 		style := "H"
 		if n == 1 {
@@ -182,6 +234,7 @@ func slideSource(n int, marker string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, `<?xml version="1.0" encoding="UTF-8"?>
 <office:document %s office:version="1.3" office:mimetype="application/vnd.oasis.opendocument.presentation">
+<office:meta><dc:title>Pitch book %s</dc:title></office:meta>
 <office:automatic-styles>
 <style:page-layout style:name="PM1"><style:page-layout-properties fo:margin="0cm" fo:page-width="28cm" fo:page-height="15.75cm" style:print-orientation="landscape"/></style:page-layout>
 <style:style style:name="T" style:family="paragraph"><style:text-properties fo:font-size="32pt" fo:font-weight="bold" fo:color="#C00000"/></style:style>
@@ -189,7 +242,7 @@ func slideSource(n int, marker string) string {
 </office:automatic-styles>
 <office:master-styles><style:master-page style:name="Default" style:page-layout-name="PM1"/></office:master-styles>
 <office:body><office:presentation>
-`, odfNS)
+`, odfNS, html.EscapeString(marker))
 	for i := 1; i <= n; i++ {
 		fmt.Fprintf(&b, `<draw:page draw:name="Slide %d" draw:master-page-name="Default">
 <draw:frame svg:x="2cm" svg:y="1cm" svg:width="24cm" svg:height="3cm"><draw:text-box><text:p text:style-name="T">Slide %d %s</text:p></draw:text-box></draw:frame>

@@ -465,3 +465,32 @@ func line(report, prefix string) string {
 	}
 	return ""
 }
+
+// TestFallbackFolderIsWatched is the control of the plaintext watch the
+// app's tests rely on (testdocs.WatchFor), and a check of the /dev/shm
+// fallback: converting a document whose parts are stored uncompressed,
+// the watch sees its text in the fallback's private folder while the
+// conversion runs, nowhere else, and the folder is gone after.
+func TestFallbackFolderIsWatched(t *testing.T) {
+	marker := fmt.Sprintf("COFFERSHM%d", time.Now().UnixNano())
+	docx := testdocs.Stored(t, testdocs.Text(t, ".docx", 20, marker))
+	c := converter(t, office.Options{Isolation: office.SharedMemory, CacheBytes: -1})
+	w := testdocs.WatchFor(t, testdocs.Writable(), testdocs.Needles(marker)...)
+	if _, err := c.Convert(context.Background(), docx, ".docx"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	hits, read := w.Stop()
+	t.Logf("%d files read; held the text: %q", read, hits)
+	if len(hits) == 0 {
+		t.Fatal("the watch did not see the document in the fallback's folder")
+	}
+	for _, h := range hits {
+		if !strings.HasPrefix(h, "/dev/shm/coffer-office-") {
+			t.Errorf("%s holds the document's text", h)
+		}
+		if _, err := os.Stat(h); !os.IsNotExist(err) {
+			t.Errorf("%s is still there: %v", h, err)
+		}
+	}
+}
