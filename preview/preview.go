@@ -173,7 +173,7 @@ func Open(ctx context.Context, data []byte, mediaType, name string, opts Options
 		}
 		return doc, nil
 	case Markdown:
-		return openText(data, opts) // set as formatted text in a later change
+		return openMarkdown(data, opts)
 	case Text:
 		return openText(data, opts)
 	}
