@@ -50,10 +50,18 @@ type rectPt struct{ x0, y0, x1, y1 float64 }
 
 func (r rectPt) empty() bool { return r.x1 <= r.x0 || r.y1 <= r.y0 }
 
-// pixels returns r at scale pixels per point, its edges rounded.
+// pixels returns r at scale pixels per point, its edges rounded; a thin
+// rectangle (a rule, a border) keeps at least one pixel.
 func (r rectPt) pixels(scale float64) image.Rectangle {
-	return image.Rect(int(math.Round(r.x0*scale)), int(math.Round(r.y0*scale)),
+	p := image.Rect(int(math.Round(r.x0*scale)), int(math.Round(r.y0*scale)),
 		int(math.Round(r.x1*scale)), int(math.Round(r.y1*scale)))
+	if p.Dx() == 0 && r.x1 > r.x0 {
+		p.Max.X++
+	}
+	if p.Dy() == 0 && r.y1 > r.y0 {
+		p.Max.Y++
+	}
+	return p
 }
 
 // drawOp is one thing drawn on a page: a filled rectangle (text == ""), or
@@ -87,20 +95,26 @@ func (d *laidDoc) Render(ctx context.Context, page int, dpi float64) (*image.RGB
 	if page < 0 || page >= d.Pages() {
 		return nil, fmt.Errorf("%w: page %d of %d", ErrPage, page+1, d.Pages())
 	}
+	var ops []drawOp
+	if page < len(d.pages) {
+		ops = d.pages[page]
+	}
+	return drawPage(ctx, d.shaper, d.w, d.h, ops, dpi, d.maxPixels)
+}
+
+// drawPage draws ops on a white page w × h points at dpi.
+func drawPage(ctx context.Context, sh *textshape.Shaper, w, h float64, ops []drawOp, dpi float64, maxPixels int) (*image.RGBA, error) {
 	if dpi <= 0 {
 		dpi = 96
 	}
 	scale := dpi / 72
-	w, h := int(math.Ceil(d.w*scale)), int(math.Ceil(d.h*scale))
-	if w*h > d.maxPixels {
-		return nil, fmt.Errorf("%w: %d dpi makes %d × %d pixels", ErrTooLarge, int(dpi), w, h)
+	pw, ph := int(math.Ceil(w*scale)), int(math.Ceil(h*scale))
+	if pw*ph > maxPixels {
+		return nil, fmt.Errorf("%w: %d dpi makes %d × %d pixels", ErrTooLarge, int(dpi), pw, ph)
 	}
-	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	img := image.NewRGBA(image.Rect(0, 0, pw, ph))
 	draw.Draw(img, img.Bounds(), image.White, image.Point{}, draw.Src)
-	if page >= len(d.pages) {
-		return img, nil
-	}
-	for i, op := range d.pages[page] {
+	for i, op := range ops {
 		if i%256 == 0 {
 			if err := ctx.Err(); err != nil {
 				return nil, err
@@ -110,7 +124,7 @@ func (d *laidDoc) Render(ctx context.Context, page int, dpi float64) (*image.RGB
 			draw.Draw(img, op.rect.pixels(scale).Intersect(img.Rect), image.NewUniform(op.color), image.Point{}, draw.Over)
 			continue
 		}
-		if err := d.drawText(img, op, scale); err != nil {
+		if err := drawText(sh, img, op, scale); err != nil {
 			return nil, err
 		}
 	}
@@ -119,9 +133,9 @@ func (d *laidDoc) Render(ctx context.Context, page int, dpi float64) (*image.RGB
 
 // drawText shapes op's text at its size in pixels and draws it, clipped
 // to op.rect when it has one.
-func (d *laidDoc) drawText(img *image.RGBA, op drawOp, scale float64) error {
+func drawText(sh *textshape.Shaper, img *image.RGBA, op drawOp, scale float64) error {
 	em := op.size * scale
-	line, err := shapeAt(d.shaper, op.text, em, op.dir, op.style)
+	line, err := shapeAt(sh, op.text, em, op.dir, op.style)
 	if err != nil {
 		return fmt.Errorf("preview: %w", err)
 	}
