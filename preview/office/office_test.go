@@ -494,3 +494,38 @@ func TestFallbackFolderIsWatched(t *testing.T) {
 		}
 	}
 }
+
+// TestPublicDocuments converts documents made by Word, PowerPoint and
+// LibreOffice for pandoc (testdata/public/SOURCES.md): the pages and the
+// text each holds come through.
+func TestPublicDocuments(t *testing.T) {
+	c := converter(t, office.Options{})
+	for _, tc := range []struct {
+		name  string
+		pages map[int][]string // page → text on it
+	}{
+		{"pandoc-reference.docx", map[int][]string{1: {"Heading 1", "First Paragraph.", "Block Text.", "Table caption."}}},
+		{"pandoc-reference.pptx", map[int][]string{1: {"Presentation Title"}, 2: {"Hello, world."}, 3: {"Some explanatory text"}, 4: {"Some content on the right."}}},
+		{"pandoc-reference.odt", map[int][]string{1: {"Hello World!"}}},
+	} {
+		data, err := os.ReadFile(filepath.Join("testdata", "public", tc.name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pdf, err := c.Convert(context.Background(), data, filepath.Ext(tc.name))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if n := pages(t, pdf); n != len(tc.pages) {
+			t.Errorf("%s: %d pages, want %d", tc.name, n, len(tc.pages))
+		}
+		for page, want := range tc.pages {
+			text := strings.Join(strings.Fields(pageText(t, pdf, page)), " ")
+			for _, w := range want {
+				if !strings.Contains(text, w) {
+					t.Errorf("%s page %d lacks %q: %q", tc.name, page, w, text)
+				}
+			}
+		}
+	}
+}
