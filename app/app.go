@@ -22,6 +22,7 @@ import (
 	"github.com/coffer-vault/coffer/internal/passphrase"
 	"github.com/coffer-vault/coffer/policy"
 	"github.com/coffer-vault/coffer/preview"
+	"github.com/coffer-vault/coffer/preview/office"
 	"github.com/coffer-vault/coffer/sync/client"
 	"github.com/coffer-vault/coffer/vault"
 	"github.com/coffer-vault/coffer/vault/store"
@@ -80,6 +81,9 @@ type App struct {
 	pdfClosed    bool           // Close ran: start no renderer
 	pdfUses      sync.WaitGroup // opens and closes of PDF documents in flight
 	view         viewing        // the document a viewer has open
+	officeMu     sync.Mutex
+	office       *office.Converter // LibreOffice, found on the first Office preview
+	officeClosed bool              // Close ran: convert nothing more
 	stampMu      sync.Mutex
 	stamp        *watermark.Stamper // draws previews' watermarks; made on first use
 	textFonts    *preview.TextFonts // sets text previews; made on first use, under stampMu
@@ -153,6 +157,7 @@ func Rebuild(ctx context.Context, dir, passphrase string) (*App, *vault.RebuildR
 // retention.
 func start(ctx context.Context, v *vault.Vault) (*App, error) {
 	removeOrphanCopies()
+	office.RemoveStale()
 	a := &App{v: v}
 	a.warnings = append(a.warnings, v.Warnings()...)
 	if n := v.FailedUnlocks(); n > 0 {
@@ -216,7 +221,8 @@ func (a *App) IdleLock() time.Duration {
 	return time.Duration(a.policyDoc().IdleLockMinutes) * time.Minute
 }
 
-// Close locks the vault and stops the PDF renderer if it ran.
+// Close locks the vault, stops the PDF renderer if it ran, and drops the
+// Office documents converted to PDF.
 func (a *App) Close() error {
 	if a.wiped.Load() {
 		return nil // closed for the wipe
@@ -224,6 +230,7 @@ func (a *App) Close() error {
 	a.closeSync()
 	a.view.close()
 	a.removeCopies()
+	a.closeOffice()
 	a.pdfMu.Lock()
 	a.pdfClosed = true
 	a.pdfMu.Unlock()

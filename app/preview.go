@@ -164,14 +164,21 @@ func (a *App) openDocument(ctx context.Context, f vault.Folder, ver vault.Versio
 		return nil, release, fmt.Errorf("%s is %d MiB, over the %d MiB preview limit", display.Name(ver.Name), ver.Size>>20, MaxPreviewBytes>>20)
 	}
 	var popts preview.Options
-	switch preview.KindOf(ver.Type, ver.Name) {
-	case preview.Text, preview.CSV, preview.Spreadsheet:
+	switch kind := preview.KindOf(ver.Type, ver.Name); kind {
+	case preview.Text, preview.CSV, preview.Spreadsheet, preview.Markdown:
 		fonts, err := a.previewFonts()
 		if err != nil {
 			return nil, release, err
 		}
 		popts.Text = fonts
-	case preview.PDF:
+	case preview.PDF, preview.Office:
+		if kind == preview.Office {
+			conv, err := a.officeFor(ctx, f, ver)
+			if err != nil {
+				return nil, release, err
+			}
+			popts.Office = conv
+		}
 		r, done, err := a.pdfRenderer(ctx)
 		if err != nil {
 			return nil, release, err
@@ -285,7 +292,7 @@ func (a *App) CopyText(ctx context.Context, folder, name string) (string, error)
 		a.record(ctx, e)
 		return "", err
 	}
-	if k := preview.KindOf(ver.Type, ver.Name); k != preview.Text && k != preview.CSV {
+	if k := preview.KindOf(ver.Type, ver.Name); k != preview.Text && k != preview.CSV && k != preview.Markdown {
 		return "", fmt.Errorf("%s is not text; only text can be copied (save a copy instead)", display.Name(ver.Name))
 	}
 	if ver.Size > MaxCopyBytes {

@@ -60,6 +60,29 @@ func WatermarkFallbacks() [][]byte { return [][]byte{unicodeFont, hangul} }
 // modify them.
 func TextFonts() [][]byte { return [][]byte{gomono.TTF, emoji, textSans, unicodeFont, hangul} }
 
+//go:embed fonts/Carlito-Regular.ttf
+var carlitoRegular []byte
+
+//go:embed fonts/Carlito-Bold.ttf
+var carlitoBold []byte
+
+//go:embed fonts/Carlito-Italic.ttf
+var carlitoItalic []byte
+
+//go:embed fonts/Carlito-BoldItalic.ttf
+var carlitoBoldItalic []byte
+
+// DocumentFonts returns the proportional fonts Markdown and spreadsheet
+// previews are set in, regular, bold, italic and bold italic: Carlito
+// (Latin, Greek, Cyrillic; OFL, fonts/LICENSE-Carlito-OFL-1.1.txt), whose
+// letters have the widths of Calibri's, the default font of Excel and
+// Word since 2007, so that text fills a column as Excel shows it. Letters
+// it lacks come from TextFonts' fallbacks. The slices are shared: do not
+// modify them.
+func DocumentFonts() [4][]byte {
+	return [4][]byte{carlitoRegular, carlitoBold, carlitoItalic, carlitoBoldItalic}
+}
+
 //go:embed icon/coffer.png
 var icon []byte
 

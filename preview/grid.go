@@ -1,19 +1,19 @@
 package preview
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/dustin/go-humanize"
 	"github.com/xuri/excelize/v2"
 )
 
-// A workbook preview reads its sheets row by row with excelize's Rows
-// iterator and keeps only what it shows, so memory and time are bounded by
-// the budgets below whatever the workbook claims: its used range, its row
+// A workbook preview reads each sheet's XML once, as a stream (sheetread.go),
+// and keeps only what it shows, so memory and time are bounded by the
+// budgets below whatever the workbook claims: its used range, its row
 // numbers, its column letters. Where a budget stops the reading, the page
 // says so.
 const (
@@ -21,37 +21,41 @@ const (
 	// the sheets of a workbook.
 	xlsxMaxRows = 20000
 	// xlsxMaxCols is how many columns with values a preview shows of a
-	// sheet: the leftmost ones. Empty columns are skipped.
+	// sheet: the leftmost ones.
 	xlsxMaxCols = 64
-	// xlsxMaxCellRunes is where a cell's text is clipped, in columns (a
-	// Chinese letter takes two).
+	// xlsxMaxCellRunes is where a cell's text is clipped in the text form
+	// of a grid (XLSXText), in columns (a Chinese letter takes two).
 	xlsxMaxCellRunes = 16
-	// xlsxMaxCells bounds the cells excelize materialises for the rows
-	// read, over all sheets: it hands over a row as a slice reaching its
-	// last cell, 16,384 strings for one value in column XFD (measured:
-	// about 17 ms and 70 MB allocated per million cells), so a preview
-	// reads at most 512 rows that reach column XFD.
+	// xlsxMaxCellBytes bounds the text kept of a cell for its page: more
+	// than a cell can show.
+	xlsxMaxCellBytes = 4096
+	// xlsxMaxCells bounds the cells read (decoded, with a value or not)
+	// over all sheets.
 	xlsxMaxCells = 8 << 20
-	// xlsxMaxSteps bounds the rows the iterator steps through, over all
-	// sheets: it steps through empty rows one by one (1,048,576 steps for
-	// values in A1 and A1048576).
+	// xlsxMaxSteps bounds the rows read (decoded, with values or not) over
+	// all sheets.
 	xlsxMaxSteps = 4 << 20
 	// xlsxMaxSheets bounds the sheets read.
 	xlsxMaxSheets = 256
+	// xlsxMaxStyled bounds the cells without a value kept for their look
+	// (a fill, a border) over all sheets.
+	xlsxMaxStyled = 1 << 20
+	// xlsxGap is the longest run of empty rows or columns shown as such
+	// between two with values; a longer run is folded into one line.
+	xlsxGap = 3
 )
 
 // xlsxBudget is what remains of a workbook preview's budgets.
 type xlsxBudget struct {
-	rows, cells, steps int
+	rows, cells, steps, styled int
 	// xml is how many bytes of XML the sheets still to read may be
-	// charged. Reading a sheet may decode its whole part (rows of empty
-	// cells cost time and show nothing), and several sheets may name the
-	// same part, so each sheet is charged the size of the largest part.
+	// charged. Several sheets may name the same part, so each sheet is
+	// charged the size of the largest part.
 	xml, charge int64
 }
 
 func newXLSXBudget(largestPart int64) *xlsxBudget {
-	return &xlsxBudget{rows: xlsxMaxRows, cells: xlsxMaxCells, steps: xlsxMaxSteps,
+	return &xlsxBudget{rows: xlsxMaxRows, cells: xlsxMaxCells, steps: xlsxMaxSteps, styled: xlsxMaxStyled,
 		xml: xlsxUnzipLimit, charge: largestPart}
 }
 
@@ -72,15 +76,20 @@ func (b *xlsxBudget) spent(sheetsRead int) string {
 
 // sheetGrid is what a preview shows of one sheet.
 type sheetGrid struct {
+	name   string
+	hidden bool // hidden (or very hidden) in Excel
+	// rows are the rows shown, ascending: those with values, and the empty
+	// ones (with a look of their own, or none) in gaps of at most xlsxGap
+	// rows between them.
 	rows []gridRow
 	// seen has bit c-1 set for every column c holding a value in the
 	// rows read.
 	seen [excelize.MaxColumns / 64]uint64
 	// cols are the leftmost xlsxMaxCols columns of seen, ascending. A
 	// column not among them when a row is read can never be, so a row
-	// keeps only its cells in cols.
-	cols   []int
-	widest int // the longest row excelize handed over, in cells
+	// keeps only its cells in cols (and those near them, for their look).
+	cols []int
+	look sheetLook
 
 	cut    int    // the first row not read when the reading stopped early, else 0
 	why    string // why it stopped
@@ -88,101 +97,34 @@ type sheetGrid struct {
 }
 
 type gridRow struct {
-	num   int
-	cells []gridCell
+	num    int
+	values bool    // holds a value
+	height float64 // points; 0: the sheet's default
+	hidden bool
+	style  int // the row's own style for its empty cells, else 0
+	cells  []gridCell
 }
+
+// cellKind says how a cell's text reads.
+type cellKind uint8
+
+const (
+	kindText    cellKind = iota
+	kindNumber           // a number, date or time: right-aligned, #### when too wide
+	kindBool             // TRUE, FALSE: centred
+	kindError            // #DIV/0! and the like: centred
+	kindFormula          // a formula without a cached result, shown as its text
+	kindEmpty            // no value: kept for its look
+)
 
 type gridCell struct {
-	col  int
-	text string // clipped to xlsxMaxCellRunes
-}
-
-// readSheet reads one sheet into a grid, spending b.
-func readSheet(ctx context.Context, f *excelize.File, sheet string, b *xlsxBudget) (*sheetGrid, error) {
-	b.xml -= b.charge
-	rows, err := f.Rows(sheet)
-	if err != nil {
-		return nil, fmt.Errorf("%w: sheet %q: %v", ErrCorrupt, sheet, err)
-	}
-	defer rows.Close()
-	g := &sheetGrid{}
-	for num := 1; rows.Next(); num++ {
-		if num%4096 == 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-		}
-		if b.steps <= 0 {
-			g.stop(num, fmt.Sprintf("a preview steps through at most %s rows of a workbook", humanize.Comma(xlsxMaxSteps)))
-			break
-		}
-		if b.cells <= 0 {
-			name, _ := excelize.ColumnNumberToName(min(g.widest, excelize.MaxColumns))
-			g.stop(num, fmt.Sprintf("these rows are too wide to read further (they reach column %s)", name))
-			break
-		}
-		b.steps--
-		cells, err := rows.Columns()
-		if err != nil {
-			return nil, fmt.Errorf("%w: sheet %q, row %d: %v", ErrCorrupt, sheet, num, err)
-		}
-		b.cells -= len(cells)
-		g.widest = max(g.widest, len(cells))
-		if !hasValue(cells) {
-			continue
-		}
-		if b.rows <= 0 {
-			g.stop(num, fmt.Sprintf("a preview shows at most %s rows of a workbook", humanize.Comma(xlsxMaxRows)))
-			break
-		}
-		b.rows--
-		g.add(num, cells)
-	}
-	if err := rows.Error(); err != nil {
-		return nil, fmt.Errorf("%w: sheet %q: %v", ErrCorrupt, sheet, err)
-	}
-	if g.cut > 0 {
-		// The used range is only the sheet's claim, read for the message.
-		if ref, err := f.GetSheetDimension(sheet); err == nil {
-			if _, last, ok := strings.Cut(ref, ":"); ok {
-				ref = last
-			}
-			if _, row, err := excelize.CellNameToCoordinates(ref); err == nil {
-				g.usedTo = row
-			}
-		}
-	}
-	return g, nil
-}
-
-// hasValue reports whether a row excelize handed over holds a value.
-func hasValue(cells []string) bool {
-	for _, c := range cells[:min(len(cells), excelize.MaxColumns)] {
-		if c != "" {
-			return true
-		}
-	}
-	return false
+	col   int
+	text  string // at most xlsxMaxCellBytes, cut at a letter
+	style int
+	kind  cellKind
 }
 
 func (g *sheetGrid) stop(num int, why string) { g.cut, g.why = num, why }
-
-// add keeps row num's values that fall in the columns shown so far.
-func (g *sheetGrid) add(num int, cells []string) {
-	cells = cells[:min(len(cells), excelize.MaxColumns)]
-	for i, v := range cells {
-		if v != "" {
-			g.note(i + 1)
-		}
-	}
-	r := gridRow{num: num}
-	for _, col := range g.cols {
-		if col <= len(cells) && cells[col-1] != "" {
-			r.cells = append(r.cells, gridCell{col: col, text: clip(cells[col-1], xlsxMaxCellRunes)})
-		}
-	}
-	g.rows = append(g.rows, r)
-}
 
 // note records that column col (1-based) holds a value.
 func (g *sheetGrid) note(col int) {
@@ -196,8 +138,15 @@ func (g *sheetGrid) note(col int) {
 	}
 }
 
-// hidden returns how many columns with values are not shown.
-func (g *sheetGrid) hidden() int {
+// keeps reports whether a cell of column col, read now, may be shown: it
+// is among the columns with values so far, or close enough to them to
+// lie in a gap shown.
+func (g *sheetGrid) keeps(col int) bool {
+	return len(g.cols) < xlsxMaxCols || col <= g.cols[len(g.cols)-1]+xlsxGap
+}
+
+// hiddenCols returns how many columns with values are not shown.
+func (g *sheetGrid) hiddenCols() int {
 	n := 0
 	for _, w := range g.seen {
 		for ; w != 0; w &= w - 1 {
@@ -207,29 +156,62 @@ func (g *sheetGrid) hidden() int {
 	return n - len(g.cols)
 }
 
-// write sets the grid as text: column letters over the columns shown, row
-// numbers before the rows, runs of more than two empty rows folded into
-// one line, and a last line for every cut.
+// cutNotes are the lines that say what of the sheet is not shown.
+func (g *sheetGrid) cutNotes() []string {
+	var out []string
+	if n := g.hiddenCols(); n > 0 {
+		first := 0
+		for col := g.cols[len(g.cols)-1] + 1; col <= excelize.MaxColumns && first == 0; col++ {
+			if g.seen[(col-1)/64]&(1<<((col-1)%64)) != 0 {
+				first = col
+			}
+		}
+		name, _ := excelize.ColumnNumberToName(first)
+		out = append(out, fmt.Sprintf("… %s more columns not shown, from column %s on: a preview shows at most %d columns",
+			humanize.Comma(int64(n)), name, xlsxMaxCols))
+	}
+	if g.cut > 0 {
+		if g.usedTo >= g.cut {
+			out = append(out, fmt.Sprintf("… up to %s more rows not shown (rows %s to %s of the used range): %s",
+				humanize.Comma(int64(g.usedTo-g.cut+1)), humanize.Comma(int64(g.cut)), humanize.Comma(int64(g.usedTo)), g.why))
+		} else {
+			out = append(out, fmt.Sprintf("… more rows not shown, from row %s on: %s", humanize.Comma(int64(g.cut)), g.why))
+		}
+	}
+	return out
+}
+
+// write sets the grid as text, for tests and for what a page would say
+// in words: column letters over the columns with values, row numbers
+// before the rows with values, runs of more than two empty rows folded
+// into one line, and a last line for every cut.
 func (g *sheetGrid) write(b *strings.Builder) {
-	if len(g.rows) == 0 && g.cut == 0 {
+	var rows []gridRow
+	for _, r := range g.rows {
+		if r.values {
+			rows = append(rows, r)
+		}
+	}
+	if len(rows) == 0 && g.cut == 0 {
 		b.WriteString("(no values)\n")
 		return
 	}
+	shown := func(c gridCell) bool { return c.kind != kindEmpty }
 	widths := make([]int, len(g.cols))
 	for i, col := range g.cols {
 		name, _ := excelize.ColumnNumberToName(col)
 		widths[i] = len(name)
 	}
-	for _, r := range g.rows {
+	for _, r := range rows {
 		for _, c := range r.cells {
-			if i, ok := slices.BinarySearch(g.cols, c.col); ok {
-				widths[i] = max(widths[i], cellWidth(c.text))
+			if i, ok := slices.BinarySearch(g.cols, c.col); ok && shown(c) {
+				widths[i] = max(widths[i], cellWidth(clip(c.text, xlsxMaxCellRunes)))
 			}
 		}
 	}
 	label := 5
-	if len(g.rows) > 0 {
-		label = max(label, len(strconv.Itoa(g.rows[len(g.rows)-1].num)))
+	if len(rows) > 0 {
+		label = max(label, len(strconv.Itoa(rows[len(rows)-1].num)))
 	}
 	pad := func(s string, w int) string { return s + strings.Repeat(" ", max(0, w-cellWidth(s))) }
 	line := func(num string, cells []gridCell) {
@@ -237,8 +219,8 @@ func (g *sheetGrid) write(b *strings.Builder) {
 		l.WriteString(strings.Repeat(" ", label-len(num)) + num)
 		for i, col := range g.cols {
 			v := ""
-			if j, ok := slices.BinarySearchFunc(cells, col, func(c gridCell, col int) int { return c.col - col }); ok {
-				v = cells[j].text
+			if j, ok := slices.BinarySearchFunc(cells, col, func(c gridCell, col int) int { return c.col - col }); ok && shown(cells[j]) {
+				v = clip(cells[j].text, xlsxMaxCellRunes)
 			}
 			l.WriteString("│" + pad(v, widths[i]))
 		}
@@ -252,7 +234,7 @@ func (g *sheetGrid) write(b *strings.Builder) {
 	}
 	line("", header)
 	prev := 0
-	for _, r := range g.rows {
+	for _, r := range rows {
 		switch gap := r.num - prev - 1; {
 		case gap > 2:
 			fmt.Fprintf(b, "%s⋮ rows %s to %s have no values\n", strings.Repeat(" ", label-1),
@@ -265,23 +247,18 @@ func (g *sheetGrid) write(b *strings.Builder) {
 		line(strconv.Itoa(r.num), r.cells)
 		prev = r.num
 	}
-	if n := g.hidden(); n > 0 {
-		first := 0
-		for col := g.cols[len(g.cols)-1] + 1; col <= excelize.MaxColumns && first == 0; col++ {
-			if g.seen[(col-1)/64]&(1<<((col-1)%64)) != 0 {
-				first = col
-			}
-		}
-		name, _ := excelize.ColumnNumberToName(first)
-		fmt.Fprintf(b, "… %s more columns not shown, from column %s on: a preview shows at most %d columns\n",
-			humanize.Comma(int64(n)), name, xlsxMaxCols)
+	for _, n := range g.cutNotes() {
+		b.WriteString(n + "\n")
 	}
-	if g.cut > 0 {
-		if g.usedTo >= g.cut {
-			fmt.Fprintf(b, "… up to %s more rows not shown (rows %s to %s of the used range): %s\n",
-				humanize.Comma(int64(g.usedTo-g.cut+1)), humanize.Comma(int64(g.cut)), humanize.Comma(int64(g.usedTo)), g.why)
-		} else {
-			fmt.Fprintf(b, "… more rows not shown, from row %s on: %s\n", humanize.Comma(int64(g.cut)), g.why)
-		}
+}
+
+// cutBytes returns s cut to at most n bytes, at a letter's start.
+func cutBytes(s string, n int) string {
+	if len(s) <= n {
+		return s
 	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }

@@ -1,16 +1,21 @@
 // Package preview turns a document's bytes into page images: PDF pages
-// (through package preview/pdf), images, spreadsheets as grids of cells, and
-// text, CSV and Markdown set in pages. It works from bytes in memory and never writes plaintext to disk;
+// (through package preview/pdf), Word, PowerPoint and OpenDocument files
+// (converted to PDF by package preview/office), images, spreadsheets as
+// grids of cells, Markdown as formatted text, and text and CSV set in
+// pages. It works from bytes in memory and never writes plaintext to disk;
 // drawing the watermark on the pages is package watermark's job.
 package preview
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"image"
 	"mime"
 	"path/filepath"
 	"strings"
+
+	"github.com/coffer-vault/coffer/preview/office"
 )
 
 // Document is an opened document whose pages render on demand: page N
@@ -42,10 +47,21 @@ type PDFOpener interface {
 	OpenPDF(ctx context.Context, data []byte) (Document, error)
 }
 
+// OfficeConverter turns Word, PowerPoint and OpenDocument files into PDF;
+// package preview/office's Converter is one.
+type OfficeConverter interface {
+	// Convert returns data, a document named with extension ext (".docx"),
+	// as PDF.
+	Convert(ctx context.Context, data []byte, ext string) ([]byte, error)
+}
+
 // Options tune Open.
 type Options struct {
 	MaxPixels int       // 0 means DefaultMaxPixels
 	PDF       PDFOpener // nil: PDFs are ErrUnsupported
+	// Office converts Office documents to PDF, which PDF then renders;
+	// nil (or a nil PDF): they are ErrUnsupported.
+	Office OfficeConverter
 	// Text sets text, CSV, Markdown and spreadsheets; nil parses the
 	// fonts for this document alone (see TextFonts).
 	Text *TextFonts
@@ -61,7 +77,37 @@ const (
 	Text
 	CSV
 	Spreadsheet
+	// Office is a word-processing document, a presentation or a
+	// spreadsheet excelize cannot read, converted to PDF.
+	Office
+	// Markdown is text set as formatted text: headings, lists, tables, code.
+	Markdown
 )
+
+// officeTypes maps the media types of Office documents to the extension
+// the converter is told, for documents stored without one.
+var officeTypes = map[string]string{
+	"application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
+	"application/msword":                      ".doc",
+	"application/vnd.oasis.opendocument.text": ".odt",
+	"application/rtf":                         ".rtf",
+	"text/rtf":                                ".rtf",
+	"application/vnd.openxmlformats-officedocument.presentationml.presentation": ".pptx",
+	"application/vnd.ms-powerpoint":                                             ".ppt",
+	"application/vnd.oasis.opendocument.presentation":                           ".odp",
+	"application/vnd.oasis.opendocument.spreadsheet":                            ".ods",
+	"application/vnd.ms-excel":                                                  ".xls",
+}
+
+// officeExt returns the extension a document of an Office kind is
+// converted as: its name's, else its media type's.
+func officeExt(mediaType, name string) string {
+	if ext := strings.ToLower(filepath.Ext(name)); office.Supported(ext) {
+		return ext
+	}
+	mt, _, _ := mime.ParseMediaType(mediaType)
+	return officeTypes[mt]
+}
 
 // KindOf decides how to preview a document from its media type and name.
 func KindOf(mediaType, name string) Kind {
@@ -76,7 +122,11 @@ func KindOf(mediaType, name string) Kind {
 		return CSV
 	case mt == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" || ext == ".xlsx" || ext == ".xlsm":
 		return Spreadsheet
-	case strings.HasPrefix(mt, "text/") || in(ext, ".txt", ".md", ".markdown", ".log", ".json"):
+	case office.Supported(ext) || officeTypes[mt] != "":
+		return Office
+	case mt == "text/markdown" || mt == "text/x-markdown" || in(ext, ".md", ".markdown"):
+		return Markdown
+	case strings.HasPrefix(mt, "text/") || in(ext, ".txt", ".log", ".json"):
 		return Text
 	}
 	return Unsupported
@@ -109,6 +159,21 @@ func Open(ctx context.Context, data []byte, mediaType, name string, opts Options
 		return openCSV(data, opts)
 	case Spreadsheet:
 		return openXLSX(ctx, data, opts)
+	case Office:
+		if opts.Office == nil || opts.PDF == nil {
+			return nil, ErrUnsupported
+		}
+		pdf, err := opts.Office.Convert(ctx, data, officeExt(mediaType, name))
+		if err != nil {
+			return nil, err
+		}
+		doc, err := opts.PDF.OpenPDF(ctx, pdf)
+		if err != nil {
+			return nil, fmt.Errorf("the PDF LibreOffice made: %w", err)
+		}
+		return doc, nil
+	case Markdown:
+		return openMarkdown(data, opts)
 	case Text:
 		return openText(data, opts)
 	}

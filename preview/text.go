@@ -69,16 +69,21 @@ type textDoc struct {
 }
 
 // TextFonts are the parsed fonts text, CSV, Markdown and spreadsheet
-// previews are set in (assets.TextFonts). Parsing them takes about 30 ms
-// and 30 MB, so a viewer that opens many documents makes them once and
-// passes them in Options.Text. They are safe for concurrent use.
+// previews are set in: Go Mono for text and CSV, Carlito
+// (assets.DocumentFonts) for Markdown and spreadsheets, and the fallbacks
+// of assets.TextFonts for the letters they lack. Parsing them takes about
+// 30 ms and 30 MB, so a viewer that opens many documents makes them once
+// and passes them in Options.Text. They are safe for concurrent use.
 type TextFonts struct {
 	shaper *textshape.Shaper
 }
 
 // NewTextFonts parses the fonts text previews are set in.
 func NewTextFonts() (*TextFonts, error) {
-	sh, err := textshape.New(assets.TextFonts()...)
+	text, doc := assets.TextFonts(), assets.DocumentFonts()
+	// The styles, in the order of styleMono, styleRegular …
+	styles := [][]byte{text[0], doc[0], doc[1], doc[2], doc[3]}
+	sh, err := textshape.NewStyled(styles, text[1:]...)
 	if err != nil {
 		return nil, fmt.Errorf("preview: text fonts: %w", err)
 	}

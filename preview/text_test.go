@@ -101,7 +101,7 @@ func TestTextReachesLayout(t *testing.T) {
 	be := xunicode.UTF16(xunicode.BigEndian, xunicode.UseBOM)
 	for name, data := range map[string][]byte{
 		"utf8.txt":    []byte(text),
-		"bom.md":      append([]byte("\xef\xbb\xbf"), text...),
+		"bom.txt":     append([]byte("\xef\xbb\xbf"), text...),
 		"utf16le.txt": encode(t, le, text),
 		"utf16be.log": encode(t, be, text),
 	} {

@@ -114,6 +114,13 @@ func claimedSizeWorkbook(t testing.TB, part string, claimed uint64) []byte {
 // replaced by sheetData (the content of <sheetData>).
 func withSheetXML(t testing.TB, sheetData string) []byte {
 	t.Helper()
+	return withSheetParts(t, "", sheetData, "")
+}
+
+// withSheetParts is withSheetXML with the elements before <sheetData>
+// (<cols>, <sheetViews>) and after it (<mergeCells>) given too.
+func withSheetParts(t testing.TB, before, sheetData, after string) []byte {
+	t.Helper()
 	f := excelize.NewFile()
 	defer f.Close()
 	b, err := f.WriteToBuffer()
@@ -138,7 +145,7 @@ func withSheetXML(t testing.TB, sheetData string) []byte {
 			t.Fatal(err)
 		}
 		fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>`+
-			`<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>%s</sheetData></worksheet>`, sheetData)
+			`<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">%s<sheetData>%s</sheetData>%s</worksheet>`, before, sheetData, after)
 	}
 	if err := zw.Close(); err != nil {
 		t.Fatal(err)

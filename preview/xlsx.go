@@ -21,8 +21,9 @@ const (
 	// in bytes; they are all held in memory while the preview is made.
 	xlsxUnzipLimit = 256 << 20
 	// xlsxSharedStringsLimit bounds the shared-strings part, unpacked, in
-	// bytes: excelize decodes it whole, into about 11 times its size
-	// (measured: 57 MiB of short strings took 629 MiB of heap).
+	// bytes: it is decoded whole (readSharedStrings keeps each string, at
+	// most xlsxMaxCellBytes of it; excelize's own decoding took 11 times
+	// the part's size, 629 MiB of heap for 57 MiB of short strings).
 	xlsxSharedStringsLimit = 32 << 20
 )
 
@@ -65,24 +66,54 @@ func checkXLSXSize(data []byte) (largest int64, err error) {
 	return largest, nil
 }
 
-// openXLSX sets every sheet of a workbook as a grid of cells in pages of
-// text.
+// openXLSX sets every sheet of a workbook as a grid of cells, as Excel
+// shows it, in pages (gridpage.go).
 func openXLSX(ctx context.Context, data []byte, opts Options) (Document, error) {
-	text, err := xlsxText(ctx, data)
+	fonts, err := textFonts(opts.Text)
 	if err != nil {
 		return nil, err
 	}
-	return openLines(text, opts)
+	book, err := readWorkbook(ctx, data)
+	if err != nil {
+		return nil, err
+	}
+	return layoutWorkbook(book, fonts.shaper, opts.MaxPixels), nil
 }
 
-// xlsxText sets every sheet of a workbook as a grid of cells: a header
-// naming the sheet, then rows with column letters and row numbers, cells
-// clipped and aligned (see grid.go). The workbook is read with excelize
-// entirely in memory (see the limits above), row by row.
+// xlsxText sets every sheet of a workbook as a grid of cells in text: a
+// header naming the sheet, then rows with column letters and row numbers,
+// cells clipped and aligned (see grid.go).
 func xlsxText(ctx context.Context, data []byte) (string, error) {
-	largest, err := checkXLSXSize(data)
+	book, err := readWorkbook(ctx, data)
 	if err != nil {
 		return "", err
+	}
+	var b strings.Builder
+	for _, g := range book.sheets {
+		fmt.Fprintf(&b, "== %s ==\n", clip(g.name, 60))
+		g.write(&b)
+		b.WriteString("\n")
+	}
+	if book.cut != "" {
+		b.WriteString(book.cut + "\n")
+	}
+	return b.String(), nil
+}
+
+// workbook is what a preview shows of a workbook.
+type workbook struct {
+	sheets []*sheetGrid
+	cut    string // what sheets are not shown, and why; "" when all are
+	styles *lookCache
+}
+
+// readWorkbook reads a workbook entirely in memory (see the limits above):
+// excelize unpacks it and knows its styles and number formats; the sheets
+// are read by readSheet within one budget.
+func readWorkbook(ctx context.Context, data []byte) (*workbook, error) {
+	largest, err := checkXLSXSize(data)
+	if err != nil {
+		return nil, err
 	}
 	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{
 		UnzipSizeLimit:    xlsxUnzipLimit,
@@ -90,24 +121,37 @@ func xlsxText(ctx context.Context, data []byte) (string, error) {
 		TmpDir:            xlsxNoTempDir,
 	})
 	if err != nil {
-		return "", fmt.Errorf("%w: spreadsheet: %v", ErrCorrupt, err)
+		return nil, fmt.Errorf("%w: spreadsheet: %v", ErrCorrupt, err)
 	}
 	defer f.Close()
-	var b strings.Builder
+	sheets, err := bookSheets(f)
+	if err != nil {
+		return nil, err
+	}
+	sst, err := readSharedStrings(pkgPart(f, sharedStringsPart(f)))
+	if err != nil {
+		return nil, err
+	}
+	book := &workbook{styles: newLookCache(f)}
+	nf := newNumFormatter(f)
 	budget := newXLSXBudget(largest)
-	sheets := f.GetSheetList()
-	for i, sheet := range sheets {
+	for i, s := range sheets {
 		if why := budget.spent(i); why != "" {
-			fmt.Fprintf(&b, "… %d more sheets not shown, from %q on: %s\n", len(sheets)-i, clip(sheet, 60), why)
+			book.cut = fmt.Sprintf("… %d more sheets not shown, from %q on: %s", len(sheets)-i, clip(s.name, 60), why)
 			break
 		}
-		g, err := readSheet(ctx, f, sheet, budget)
-		if err != nil {
-			return "", err
+		part, ok := f.Pkg.Load(s.part)
+		data, _ := part.([]byte)
+		if !ok {
+			return nil, fmt.Errorf("%w: sheet %q has no part %s", ErrCorrupt, s.name, s.part)
 		}
-		fmt.Fprintf(&b, "== %s ==\n", clip(sheet, 60))
-		g.write(&b)
-		b.WriteString("\n")
+		g, err := readSheet(ctx, data, sst, nf, budget)
+		if err != nil {
+			return nil, fmt.Errorf("sheet %q: %w", s.name, err)
+		}
+		g.name, g.hidden = s.name, s.hidden
+		book.sheets = append(book.sheets, g)
 	}
-	return b.String(), nil
+	book.styles.load(book.sheets)
+	return book, nil
 }

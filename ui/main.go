@@ -236,7 +236,12 @@ func (m *mainView) render() {
 	folder, file, page, dpi := *m.folder, *m.file, m.page, m.view.renderDPI()
 	m.seq++
 	seq := m.seq
-	m.u.status.SetText(fmt.Sprintf("Rendering %s page %d…", display.Name(file.Name), page))
+	status := fmt.Sprintf("Rendering %s page %d…", display.Name(file.Name), page)
+	if _, fam, _ := fileKind(file.Type, file.Name); m.pages == 0 && (fam == famWord || fam == famSlides) {
+		// A first look at an Office document waits for LibreOffice.
+		status = fmt.Sprintf("Converting %s with LibreOffice…", display.Name(file.Name))
+	}
+	m.u.status.SetText(status)
 	go func() {
 		p, err := m.a.Preview(m.ctx, folder.Name, file.Name, app.PreviewOptions{Page: page, DPI: dpi, Keep: true})
 		m.do(func() {

@@ -13,9 +13,9 @@ import (
 // command is one action of the main window: in the menu, on a shortcut,
 // or both. Every command runs only while the vault is unlocked.
 type command struct {
-	menu     string // "File", "View", "Tools"; "" for shortcut-only
+	menu     string // "File", "View", "Tools", "Help"; "" for shortcut-only
 	label    string
-	shortcut fyne.Shortcut
+	shortcut fyne.Shortcut // nil: menu only
 	run      func(m *mainView)
 }
 
@@ -52,6 +52,7 @@ func commands() []command {
 		{"Tools", "Audit trail…", ctrlShift(fyne.KeyA), (*mainView).showAudit},
 		{"Tools", "Trace code…", ctrl(fyne.KeyT), (*mainView).askTrace},
 		{"Tools", "Approve a new device…", ctrlShift(fyne.KeyD), (*mainView).askApprove},
+		{"Help", "About Coffer…", nil, (*mainView).showAbout},
 	}
 }
 
@@ -65,7 +66,9 @@ func (u *UI) installCommands() {
 				u.main.run(c.run)
 			}
 		}
-		u.win.Canvas().AddShortcut(c.shortcut, func(fyne.Shortcut) { run() })
+		if c.shortcut != nil {
+			u.win.Canvas().AddShortcut(c.shortcut, func(fyne.Shortcut) { run() })
+		}
 		if c.menu == "" {
 			continue
 		}

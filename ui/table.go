@@ -3,7 +3,6 @@ package ui
 import (
 	"cmp"
 	"fmt"
-	"path"
 	"slices"
 	"strings"
 
@@ -27,7 +26,7 @@ type column struct {
 var columns = []column{
 	{"Name", 300, func(f vault.FileInfo) string { return display.Name(f.Name) },
 		func(a, b vault.FileInfo) int { return cmp.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)) }},
-	{"Type", 110, func(f vault.FileInfo) string { return typeLabel(f.Type, f.Name) },
+	{"Type", 150, func(f vault.FileInfo) string { return typeLabel(f.Type, f.Name) },
 		func(a, b vault.FileInfo) int {
 			return cmp.Compare(typeLabel(a.Type, a.Name), typeLabel(b.Type, b.Name))
 		}},
@@ -39,34 +38,6 @@ var columns = []column{
 		func(a, b vault.FileInfo) int { return cmp.Compare(a.Author, b.Author) }},
 	{"Versions", 80, func(f vault.FileInfo) string { return fmt.Sprint(f.Versions) },
 		func(a, b vault.FileInfo) int { return cmp.Compare(a.Versions, b.Versions) }},
-}
-
-// typeLabel names a media type the way a file manager would.
-func typeLabel(mediaType, name string) string {
-	mt, _, _ := strings.Cut(mediaType, ";")
-	switch mt = strings.TrimSpace(mt); mt {
-	case "application/pdf":
-		return "PDF"
-	case "text/csv":
-		return "CSV"
-	case "text/markdown":
-		return "Markdown"
-	case "text/plain":
-		return "Text"
-	case "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet":
-		return "Spreadsheet"
-	case "application/vnd.openxmlformats-officedocument.wordprocessingml.document":
-		return "Document"
-	case "application/zip":
-		return "ZIP archive"
-	}
-	if kind, sub, ok := strings.Cut(mt, "/"); ok && kind == "image" {
-		return strings.ToUpper(strings.TrimPrefix(sub, "x-")) + " image"
-	}
-	if ext := strings.TrimPrefix(path.Ext(name), "."); ext != "" && len(ext) <= 5 {
-		return strings.ToUpper(ext) + " file"
-	}
-	return "File"
 }
 
 // fileTable is the file list: sortable by any column (tap its header;
@@ -85,15 +56,17 @@ func newFileTable(onSelect func(vault.FileInfo)) *fileTable {
 	t := &fileTable{onSelect: onSelect}
 	t.table = widget.NewTableWithHeaders(
 		func() (int, int) { return len(t.shown), len(columns) },
-		func() fyne.CanvasObject {
-			l := widget.NewLabel("")
-			l.Truncation = fyne.TextTruncateEllipsis
-			return l
-		},
+		newCell,
 		func(id widget.TableCellID, o fyne.CanvasObject) {
-			if id.Row < len(t.shown) {
-				o.(*widget.Label).SetText(columns[id.Col].text(t.shown[id.Row]))
+			if id.Row >= len(t.shown) {
+				return
 			}
+			f := t.shown[id.Row]
+			badge, fam := "", famOther
+			if columns[id.Col].title == "Type" {
+				badge, fam, _ = fileKind(f.Type, f.Name)
+			}
+			setCell(o, columns[id.Col].text(f), badge, fam.color)
 		})
 	t.table.ShowHeaderColumn = false
 	t.table.CreateHeader = func() fyne.CanvasObject {

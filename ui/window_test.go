@@ -267,8 +267,12 @@ func menuItem(t *testing.T, w fyne.Window, label string) *fyne.MenuItem {
 
 func cellText(t *testing.T, tab *widget.Table, row, col int) string {
 	t.Helper()
-	l := widget.NewLabel("")
-	tab.UpdateCell(widget.TableCellID{Row: row, Col: col}, l)
+	cell := tab.CreateCell()
+	tab.UpdateCell(widget.TableCellID{Row: row, Col: col}, cell)
+	l, ok := find(t, cell, func(*widget.Label) bool { return true })
+	if !ok {
+		t.Fatal("a table cell without a label")
+	}
 	return l.Text
 }
 

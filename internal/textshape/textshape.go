@@ -30,8 +30,14 @@ var ErrNoGlyph = errors.New("no font has a glyph for")
 // Shaper shapes text with a list of fonts, the first preferred. It is safe
 // for concurrent use (one line at a time: go-text's faces and shaper are
 // not).
+//
+// A styled Shaper (NewStyled) has several first fonts — the regular, bold
+// and italic of a family, a monospaced font — one of which a line is set
+// in (ShapeStyle), and fallbacks shared by all: the fallbacks are parsed
+// once however many styles there are.
 type Shaper struct {
-	faces []*font.Face
+	faces  []*font.Face // the styles, then the fallbacks
+	styles int          // how many of faces are styles
 
 	mu      sync.Mutex
 	seg     shaping.Segmenter
@@ -44,7 +50,18 @@ func New(fonts ...[]byte) (*Shaper, error) {
 	if len(fonts) == 0 {
 		return nil, errors.New("textshape: no font")
 	}
-	s := &Shaper{byGlyph: make([]map[font.GID]rune, len(fonts))}
+	return NewStyled(fonts[:1], fonts[1:]...)
+}
+
+// NewStyled parses styles, the fonts a line may be set in first, and
+// fallbacks, the fonts a letter its style lacks is taken from, the first
+// preferred. Style 0 is the one Shape and ShapeDir use.
+func NewStyled(styles [][]byte, fallbacks ...[]byte) (*Shaper, error) {
+	if len(styles) == 0 {
+		return nil, errors.New("textshape: no font")
+	}
+	fonts := append(slices.Clip(styles), fallbacks...)
+	s := &Shaper{styles: len(styles), byGlyph: make([]map[font.GID]rune, len(fonts))}
 	for i, f := range fonts {
 		face, err := font.ParseTTF(bytes.NewReader(f))
 		if err != nil {
@@ -99,6 +116,16 @@ func DirOf(text string) Dir {
 // known: a line wrapped out of a right-to-left paragraph reads from the
 // right even when it starts with a left-to-right word.
 func (s *Shaper) ShapeDir(text string, size fixed.Int26_6, dir Dir) (Line, error) {
+	return s.ShapeStyle(text, size, dir, 0)
+}
+
+// ShapeStyle is ShapeDir with the line set in style (an index into the
+// styles given to NewStyled), and letters that style lacks in the
+// fallbacks.
+func (s *Shaper) ShapeStyle(text string, size fixed.Int26_6, dir Dir, style int) (Line, error) {
+	if style < 0 || style >= s.styles {
+		return nil, fmt.Errorf("textshape: no style %d (there are %d)", style, s.styles)
+	}
 	runes := []rune(norm.NFC.String(text))
 	rtl := dir == RightToLeft || (dir == Auto && rightToLeft(runes))
 	s.mu.Lock()
@@ -107,8 +134,9 @@ func (s *Shaper) ShapeDir(text string, size fixed.Int26_6, dir Dir) (Line, error
 	if rtl {
 		d = di.DirectionRTL
 	}
-	in := shaping.Input{Text: runes, RunEnd: len(runes), Direction: d, Face: s.faces[0], Size: size}
-	runs := s.seg.Split(in, fontmap(s.faces))
+	faces := append([]*font.Face{s.faces[style]}, s.faces[s.styles:]...)
+	in := shaping.Input{Text: runes, RunEnd: len(runes), Direction: d, Face: faces[0], Size: size}
+	runs := s.seg.Split(in, fontmap(faces))
 	line := make(Line, 0, len(runs))
 	for _, run := range runs {
 		out := s.hb.Shape(run)
@@ -124,9 +152,20 @@ func (s *Shaper) ShapeDir(text string, size fixed.Int26_6, dir Dir) (Line, error
 	return line, nil
 }
 
-// Has reports whether one of the fonts has a glyph for r.
+// Has reports whether style 0 or a fallback has a glyph for r.
 func (s *Shaper) Has(r rune) bool {
-	for _, f := range s.faces {
+	return s.HasStyle(r, 0)
+}
+
+// HasStyle reports whether style or a fallback has a glyph for r.
+func (s *Shaper) HasStyle(r rune, style int) bool {
+	if style < 0 || style >= s.styles {
+		return false
+	}
+	if _, ok := s.faces[style].NominalGlyph(r); ok {
+		return true
+	}
+	for _, f := range s.faces[s.styles:] {
 		if _, ok := f.NominalGlyph(r); ok {
 			return true
 		}

@@ -133,3 +133,35 @@ func TestHas(t *testing.T) {
 		}
 	}
 }
+
+// TestShapeStyle: a styled shaper sets a line in the style asked for
+// (Carlito Bold is wider than Carlito Regular), takes the letters a style
+// lacks from the fallbacks shared by all styles, and refuses a style it
+// does not have.
+func TestShapeStyle(t *testing.T) {
+	doc := assets.DocumentFonts()
+	s, err := textshape.NewStyled(doc[:], assets.UnicodeFont())
+	if err != nil {
+		t.Fatal(err)
+	}
+	width := func(style int, text string) fixed.Int26_6 {
+		l, err := s.ShapeStyle(text, fixed.I(11), textshape.LeftToRight, style)
+		if err != nil {
+			t.Fatalf("style %d %q: %v", style, text, err)
+		}
+		return l.Width()
+	}
+	const text = "Revenue 2024: 1,234.56"
+	if r, b := width(0, text), width(1, text); b <= r {
+		t.Errorf("bold %v is not wider than regular %v", b, r)
+	}
+	if w := width(3, "会计年度 2024"); w <= 0 {
+		t.Errorf("Chinese in bold italic: width %v", w)
+	}
+	if !s.HasStyle('会', 2) || s.HasStyle('A', 4) {
+		t.Error("HasStyle: wrong")
+	}
+	if _, err := s.ShapeStyle(text, fixed.I(11), textshape.Auto, 4); err == nil {
+		t.Error("style 4 of 4 was shaped")
+	}
+}
