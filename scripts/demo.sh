@@ -24,6 +24,7 @@ COFFERD=${COFFERD:-$(dirname "$COFFER")/cofferd}
 PORT=${COFFER_DEMO_PORT:-18443}
 SERVER=https://127.0.0.1:$PORT
 DESKTOP=$DEMO/desktop
+GUEST=$DEMO/guest
 start_server() {
   "$COFFERD" serve --data "$DEMO/server" --listen "127.0.0.1:$PORT" >"$DEMO/server.log" 2>&1 &
   SERVER_PID=$!
@@ -71,6 +72,14 @@ if [ ! -e "$VAULT/coffer.json" ]; then
   fi
   "$COFFER" sync --vault "$VAULT" >/dev/null
   "$COFFER" sync --vault "$DESKTOP" >/dev/null
+  # A consultant, Gail, may read the Confidential folder for 30 days: the
+  # admin grants it, Ann's laptop wraps the folder's key to her.
+  FOLDER=$("$COFFER" members --vault "$VAULT" Confidential --json | sed -n 's/.*"id":"\([0-9a-f]*\)".*/\1/p')
+  GCODE=$("$COFFERD" admin guest --server "$SERVER" --key "$DEMO/admin.key" --email gail@consultants.example \
+    --folders "$FOLDER" --expires 720h | tail -1)
+  "$COFFER" enroll --vault "$GUEST" --server "$SERVER" --invite "$GCODE" --name "Gail Consultant" --device-name "Gail's laptop" >/dev/null
+  "$COFFER" sync --vault "$VAULT" >/dev/null
+  "$COFFER" sync --vault "$GUEST" >/dev/null
   unset COFFER_PASSPHRASE
 else
   start_server
@@ -84,6 +93,12 @@ cat <<MSG
   Ann's desktop:     $DESKTOP, same passphrase: open it beside this window
                      with  $COFFER gui --vault $DESKTOP
                      or follow it with  COFFER_PASSPHRASE='$PASS' $COFFER sync --vault $DESKTOP --watch
+
+  Gail (a guest):    $GUEST, same passphrase: she sees only Confidential, until
+                     her grant ends:  $COFFER gui --vault $GUEST
+  Admin key:         $DEMO/admin.key, same passphrase, for
+                     $COFFERD admin devices --server $SERVER --key $DEMO/admin.key
+                     $COFFERD admin wipe --server $SERVER --key $DEMO/admin.key --device ID --wait 10s
 
   Try: open Confidential → a PDF (watermarked, trace code in the status bar),
   press Ctrl+C or Ctrl+S there (refused and audited), Save a copy from
