@@ -223,6 +223,11 @@ func (s *Syncer) Share(ctx context.Context, folder object.ID, email, role string
 	if before == role {
 		return s.ensureWraps(ctx, true) // nothing to change; wraps made if missing
 	}
+	if before != "" {
+		if err := s.markRotation(ctx, folder, true); err != nil {
+			return err
+		}
+	}
 	if err := s.appendEntry(ctx, &orglog.Entry{Kind: orglog.Share, Folder: folder, Email: email, Role: role, By: s.v.Owner().Email}); err != nil {
 		return err
 	}
@@ -249,6 +254,11 @@ func (s *Syncer) Unshare(ctx context.Context, folder object.ID, email string) er
 	}
 	if s.v.OrgState().Folders[folder].Members[email] == "" {
 		return fmt.Errorf("%s is not a member of this folder", email)
+	}
+	// The rotation is owed from before the entry: if this stops between
+	// the two, the next sync rotates.
+	if err := s.markRotation(ctx, folder, true); err != nil {
+		return err
 	}
 	if err := s.appendEntry(ctx, &orglog.Entry{Kind: orglog.Unshare, Folder: folder, Email: email, By: s.v.Owner().Email}); err != nil {
 		return err
@@ -293,13 +303,59 @@ func (s *Syncer) prepareShare(ctx context.Context, folder object.ID, email strin
 // change.
 var ErrNotAllowed = errors.New("not allowed")
 
-// rotate makes a new epoch of the folder's key and pushes its keyring.
+// rotate makes a new epoch of the folder's key, pushes its keyring, and
+// clears the rotation owed.
 func (s *Syncer) rotate(ctx context.Context, folder object.ID) error {
 	if _, err := s.v.Rotate(ctx, folder); err != nil {
 		return err
 	}
-	_, err := s.Push(ctx)
-	return err
+	if _, err := s.Push(ctx); err != nil {
+		return err
+	}
+	return s.markRotation(ctx, folder, false)
+}
+
+// markRotation records (or clears) that a folder's key must rotate.
+func (s *Syncer) markRotation(ctx context.Context, folder object.ID, owed bool) error {
+	cur, err := s.v.SyncMeta(ctx, "rotate")
+	if err != nil {
+		return err
+	}
+	var keep []string
+	for _, f := range strings.Fields(cur) {
+		if f != folder.String() {
+			keep = append(keep, f)
+		}
+	}
+	if owed {
+		keep = append(keep, folder.String())
+	}
+	return s.v.SetSyncMeta(ctx, "rotate", strings.Join(keep, " "))
+}
+
+// owedRotations carries out rotations a share or unshare began and did
+// not finish (it stopped between its entry and the new key).
+func (s *Syncer) owedRotations(ctx context.Context) error {
+	cur, err := s.v.SyncMeta(ctx, "rotate")
+	if err != nil || cur == "" {
+		return err
+	}
+	for _, f := range strings.Fields(cur) {
+		id, err := object.ParseID(f)
+		if err != nil {
+			continue
+		}
+		if st := s.v.OrgState(); st == nil || !st.MayShare(s.v.Owner().Email, id) {
+			if err := s.markRotation(ctx, id, false); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := s.rotate(ctx, id); err != nil {
+			return err
+		}
+	}
+	return s.ensureWraps(ctx, true)
 }
 
 // Directory lists the organisation's people a folder can be shared with

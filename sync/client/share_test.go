@@ -437,3 +437,35 @@ func TestGuestGrantRunsOut(t *testing.T) {
 		t.Fatalf("gail holds %v after her grant ran out", names)
 	}
 }
+
+// TestRotationOwedAfterACrash: an unshare that stopped between its entry
+// and the new key (the process killed) leaves the rotation owed; the next
+// sync carries it out.
+func TestRotationOwedAfterACrash(t *testing.T) {
+	ctx := context.Background()
+	o := newOrg(t)
+	ann := enrollAs(t, o.inviteAs("ann@acme.test", policy.Manager), "Ann Manager", "Ann's laptop")
+	enrollAs(t, o.inviteAs("bob@acme.test", policy.Member), "Bob Analyst", "Bob's laptop")
+	falcon, err := ann.v.CreateFolder(ctx, "Project Falcon", policy.Confidential)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ann.sync(t)
+	if err := ann.s.Share(ctx, falcon.ID, "bob@acme.test", orglog.Viewer); err != nil {
+		t.Fatal(err)
+	}
+	// What Unshare leaves when killed right after its entry: the owed
+	// rotation recorded, the entry in the log, no new key.
+	if err := ann.v.SetSyncMeta(ctx, "rotate", falcon.ID.String()); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := ann.v.FolderEpochs(ctx, falcon.ID)
+	ann.sync(t)
+	after, _ := ann.v.FolderEpochs(ctx, falcon.ID)
+	if len(after) != len(before)+1 {
+		t.Fatalf("epochs %v → %v: the owed rotation was not made", before, after)
+	}
+	if owed, _ := ann.v.SyncMeta(ctx, "rotate"); owed != "" {
+		t.Fatalf("still owed: %q", owed)
+	}
+}

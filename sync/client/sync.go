@@ -46,7 +46,8 @@ type Syncer struct {
 	conn *Conn
 
 	mu       sync.Mutex
-	seenTime time.Time // the highest server time verified, not yet recorded
+	logMu    sync.Mutex // one log refresh at a time: two would both fetch from the same size
+	seenTime time.Time  // the highest server time verified, not yet recorded
 	kick     chan struct{}
 	wrapped  map[object.ID]string // per folder: the log size, epochs and readers last wrapped for
 	refused  map[string]bool      // restricted folder/guest pairs audited this run
@@ -135,6 +136,9 @@ func (s *Syncer) Sync(ctx context.Context) (Stats, error) {
 	if err := s.registerFolders(ctx); err != nil {
 		return st, err
 	}
+	if err := s.owedRotations(ctx); err != nil {
+		return st, err
+	}
 	if err := s.ensureWraps(ctx, false); err != nil {
 		return st, err
 	}
@@ -157,7 +161,9 @@ func (s *Syncer) Sync(ctx context.Context) (Stats, error) {
 // syncLog fetches the org log entries this vault lacks and has the vault
 // verify them.
 func (s *Syncer) syncLog(ctx context.Context) error {
+	s.logMu.Lock()
 	st, err := syncVaultLog(ctx, s.conn, s.v)
+	s.logMu.Unlock()
 	if errors.Is(err, vault.ErrOrgLog) {
 		// A forged, replayed or forked entry (a wipe of another org's
 		// making, say): refused, and on the record.
@@ -560,37 +566,27 @@ func (s *Syncer) Watch(ctx context.Context, report func(Stats, error)) error {
 	}
 }
 
-// waitFeed long-polls the feed from the vault's cursor and signals wake
-// when events are there.
+// waitFeed listens to the feed's stream from the vault's cursor and
+// signals wake whenever events arrive; when the stream breaks it starts
+// again (after a pause if it broke at once).
 func (s *Syncer) waitFeed(ctx context.Context, wake chan<- struct{}) {
 	for ctx.Err() == nil {
 		cursor, err := s.v.FeedCursor(ctx)
 		if err != nil {
 			return
 		}
-		var feed wire.Feed
-		q := url.Values{"after": {strconv.FormatInt(cursor, 10)}, "wait": {strconv.Itoa(wire.MaxFeedWait)}}
-		resp, err := s.conn.JSON(ctx, "GET", "/v1/feed", q, nil, &feed)
-		if err != nil || resp == nil {
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(2 * time.Second):
-			}
-			continue
-		}
-		if len(feed.Events) > 0 {
+		started := time.Now()
+		err = StreamFeed(ctx, s.conn, cursor, nil, func(wire.Event) {
 			select {
 			case wake <- struct{}{}:
 			default:
 			}
-			// Wait for the main loop to move the cursor before asking again.
-			for ctx.Err() == nil {
-				if c, _ := s.v.FeedCursor(ctx); c >= feed.Next {
-					break
-				}
-				time.Sleep(50 * time.Millisecond)
-			}
+		})
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil && time.Since(started) < 5*time.Second {
+			sleep(ctx, 2*time.Second)
 		}
 	}
 }

@@ -5,22 +5,44 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"sort"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/coffer-vault/coffer/sync/store"
 	"github.com/coffer-vault/coffer/sync/wire"
+	"github.com/coffer-vault/coffer/vault/object"
 )
 
-// hub wakes the feed's waiters when this server stores something. (Several
-// servers would each need to hear of the others' writes: PostgreSQL
-// LISTEN/NOTIFY in the scale-out store; until then waiters also wake every
-// few seconds to look.)
+// hub wakes the feed's waiters when this server stores something, and
+// keeps the newest events in memory with their encoding, read from the
+// store once for all of them: with thousands of devices on the feed, a new
+// event must not cost a query or an encoding per device. (Several servers
+// each hear only of their own writes: PostgreSQL LISTEN/NOTIFY in the
+// scale-out store; until then the cache is read again at least every
+// second and waiters look every few.)
 type hub struct {
-	mu sync.Mutex
-	ch chan struct{}
+	mu  sync.Mutex
+	ch  chan struct{}
+	gen uint64 // notifies so far
+
+	cacheMu sync.RWMutex
+	recent  []cachedEvent // every event with Seq > floor, ascending
+	floor   int64
+	loaded  bool
+	loadGen uint64
+	loadAt  time.Time
 }
+
+// cachedEvent is an event with its server-sent-events encoding.
+type cachedEvent struct {
+	store.Event
+	sse []byte // "id: …\ndata: …\n\n"
+}
+
+// cacheEvents bounds the events kept in memory.
+const cacheEvents = 20000
 
 func newHub() *hub { return &hub{ch: make(chan struct{})} }
 
@@ -34,8 +56,84 @@ func (h *hub) wait() <-chan struct{} {
 func (h *hub) notify() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.gen++
 	close(h.ch)
 	h.ch = make(chan struct{})
+}
+
+// since returns the cached events after seq that keep selects, at most
+// limit, and whether the cache covers seq (if not, ask the store).
+func (h *hub) since(ctx context.Context, st store.Store, after int64, limit int, keep func(store.Event) bool) ([]cachedEvent, bool, error) {
+	h.mu.Lock()
+	gen := h.gen
+	h.mu.Unlock()
+	h.cacheMu.RLock()
+	fresh := h.loaded && h.loadGen == gen && time.Since(h.loadAt) <= time.Second
+	h.cacheMu.RUnlock()
+	if !fresh {
+		h.cacheMu.Lock()
+		if !h.loaded || h.loadGen != gen || time.Since(h.loadAt) > time.Second {
+			if err := h.refresh(ctx, st); err != nil {
+				h.cacheMu.Unlock()
+				return nil, false, err
+			}
+			h.loadGen, h.loadAt = gen, time.Now()
+		}
+		h.cacheMu.Unlock()
+	}
+	h.cacheMu.RLock()
+	defer h.cacheMu.RUnlock()
+	if after < h.floor {
+		return nil, false, nil
+	}
+	i := sort.Search(len(h.recent), func(i int) bool { return h.recent[i].Seq > after })
+	var out []cachedEvent
+	for _, e := range h.recent[i:] {
+		if keep(e.Event) {
+			out = append(out, e)
+			if len(out) == limit {
+				break
+			}
+		}
+	}
+	return out, true, nil
+}
+
+// refresh reads the events stored since the newest cached; cacheMu held.
+func (h *hub) refresh(ctx context.Context, st store.Store) error {
+	if !h.loaded {
+		last, err := st.LastEvent(ctx)
+		if err != nil {
+			return err
+		}
+		h.floor, h.loaded = max(0, last-cacheEvents), true
+	}
+	for {
+		from := h.floor
+		if n := len(h.recent); n > 0 {
+			from = h.recent[n-1].Seq
+		}
+		more, err := st.AllEvents(ctx, from, 1000)
+		if err != nil {
+			return err
+		}
+		for _, e := range more {
+			h.recent = append(h.recent, cachedEvent{Event: e, sse: sseEvent(e)})
+		}
+		if len(h.recent) > cacheEvents {
+			drop := len(h.recent) - cacheEvents
+			h.floor = h.recent[drop-1].Seq
+			h.recent = append([]cachedEvent(nil), h.recent[drop:]...)
+		}
+		if len(more) < 1000 {
+			return nil
+		}
+	}
+}
+
+func sseEvent(e store.Event) []byte {
+	b, _ := json.Marshal(toWire(e))
+	return []byte(fmt.Sprintf("id: %d\ndata: %s\n\n", e.Seq, b))
 }
 
 const (
@@ -80,7 +178,7 @@ func (s *Server) getFeed(w http.ResponseWriter, r *http.Request, c *caller) erro
 		if len(events) > 0 || wait <= 0 {
 			out := wire.Feed{Events: make([]wire.Event, len(events)), Next: after}
 			for i, e := range events {
-				out.Events[i] = toWire(e)
+				out.Events[i] = toWire(e.Event)
 				out.Next = e.Seq
 			}
 			writeJSON(w, http.StatusOK, out)
@@ -118,6 +216,13 @@ func (s *Server) streamFeed(w http.ResponseWriter, r *http.Request, c *caller) e
 		}
 		return rc.Flush()
 	}
+	sendRaw := func(b []byte) error {
+		_ = rc.SetWriteDeadline(time.Now().Add(30 * time.Second))
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
+		return rc.Flush()
+	}
 	if err := send(": coffer feed\n\n"); err != nil {
 		return nil
 	}
@@ -128,8 +233,7 @@ func (s *Server) streamFeed(w http.ResponseWriter, r *http.Request, c *caller) e
 			return nil // the stream has started; the client reconnects
 		}
 		for _, e := range events {
-			b, _ := json.Marshal(toWire(e))
-			if err := send(fmt.Sprintf("id: %d\ndata: %s\n\n", e.Seq, b)); err != nil {
+			if err := sendRaw(e.sse); err != nil {
 				return nil
 			}
 			after = e.Seq
@@ -150,17 +254,31 @@ func (s *Server) streamFeed(w http.ResponseWriter, r *http.Request, c *caller) e
 }
 
 // events reads the feed after a cursor for a user: log entries and the
-// events of the spaces the log, as it stands now, lets them read.
-func (s *Server) events(ctx context.Context, after int64, c *caller) ([]store.Event, error) {
-	if c.device.Revoked {
-		// A device with a wipe pending learns of it from the log alone.
-		return s.store.Events(ctx, after, nil, feedBatch)
+// events of the spaces the log, as it stands (within a second), lets them
+// read — from the hub's cache, or the store for a cursor older than it
+// holds.
+func (s *Server) events(ctx context.Context, after int64, c *caller) ([]cachedEvent, error) {
+	var spaces []object.ID
+	if !c.device.Revoked { // a device with a wipe pending learns of it from the log alone
+		st, err := s.orgStateRecent(ctx)
+		if err != nil {
+			return nil, err
+		}
+		email := c.device.Email
+		spaces = append(st.FoldersOf(email, s.now()), UserSpace(email))
 	}
-	st, err := s.orgState(ctx)
-	if err != nil {
-		return nil, err
+	set := make(map[object.ID]bool, len(spaces))
+	for _, sp := range spaces {
+		set[sp] = true
 	}
-	email := c.device.Email
-	spaces := append(st.FoldersOf(email, s.now()), UserSpace(email))
-	return s.store.Events(ctx, after, spaces, feedBatch)
+	out, ok, err := s.feed.since(ctx, s.store, after, feedBatch, func(e store.Event) bool { return e.Log > 0 || set[e.Space] })
+	if err != nil || ok {
+		return out, err
+	}
+	evs, err := s.store.Events(ctx, after, spaces, feedBatch)
+	out = make([]cachedEvent, len(evs))
+	for i, e := range evs {
+		out[i] = cachedEvent{Event: e, sse: sseEvent(e)}
+	}
+	return out, err
 }

@@ -44,17 +44,18 @@ type Config struct {
 
 // Server serves one organisation.
 type Server struct {
-	store  store.Store
-	key    ed25519.PrivateKey
-	tls    [32]byte
-	log    *slog.Logger
-	now    func() time.Time
-	feed   *hub
-	mu     sync.Mutex
-	state  *orglog.State // the log as applied so far; refreshed from the store
-	hashes orglog.Hashes
-	alerts io.Writer
-	alertM sync.Mutex // one line at a time
+	store   store.Store
+	key     ed25519.PrivateKey
+	tls     [32]byte
+	log     *slog.Logger
+	now     func() time.Time
+	feed    *hub
+	mu      sync.Mutex
+	state   *orglog.State // the log as applied so far; refreshed from the store
+	stateAt time.Time     // when state was last compared with the store
+	hashes  orglog.Hashes
+	alerts  io.Writer
+	alertM  sync.Mutex // one line at a time
 }
 
 const metaServerKey = "server-key"
@@ -222,7 +223,26 @@ func (s *Server) info(w http.ResponseWriter, r *http.Request) {
 func (s *Server) orgState(ctx context.Context) (*orglog.State, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.orgStateLocked(ctx)
+	st, err := s.orgStateLocked(ctx)
+	if err == nil {
+		s.stateAt = time.Now()
+	}
+	return st, err
+}
+
+// orgStateRecent is orgState read at most a second ago: for the feed,
+// which thousands of devices wake on at once. (This server's own appends
+// are in it at once; another server's within the second.) Authentication
+// always reads the log afresh.
+func (s *Server) orgStateRecent(ctx context.Context) (*orglog.State, error) {
+	s.mu.Lock()
+	if s.state != nil && time.Since(s.stateAt) < time.Second {
+		st := s.state
+		s.mu.Unlock()
+		return st, nil
+	}
+	s.mu.Unlock()
+	return s.orgState(ctx)
 }
 
 func (s *Server) orgStateLocked(ctx context.Context) (*orglog.State, error) {

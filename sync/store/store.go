@@ -142,6 +142,9 @@ type Store interface {
 	// may read and its user space — the server decides which, from the org
 	// log), and log entries; at most limit; and the newest seq.
 	Events(ctx context.Context, after int64, spaces []object.ID, limit int) ([]Event, error)
+	// AllEvents returns every event after seq, whatever its space, at most
+	// limit: what a server caches once for all the feeds it serves.
+	AllEvents(ctx context.Context, after int64, limit int) ([]Event, error)
 	LastEvent(ctx context.Context) (int64, error)
 
 	// UseNonce records a request nonce of keyID until expires; ErrReplay

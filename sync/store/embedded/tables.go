@@ -33,6 +33,15 @@ func (s *Store) Events(ctx context.Context, after int64, spaces []object.ID, lim
 		q += " OR space IN (" + strings.Join(in, ",") + ")"
 	}
 	q += ") ORDER BY seq LIMIT ?"
+	return s.events(ctx, q, args...)
+}
+
+// AllEvents implements store.Store.
+func (s *Store) AllEvents(ctx context.Context, after int64, limit int) ([]store.Event, error) {
+	return s.events(ctx, "SELECT seq, kind, id, space, file, parent, log FROM events WHERE seq > ? ORDER BY seq LIMIT ?", after, limit)
+}
+
+func (s *Store) events(ctx context.Context, q string, args ...any) ([]store.Event, error) {
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
@@ -60,10 +69,13 @@ func (s *Store) LastEvent(ctx context.Context) (int64, error) {
 
 // UseNonce implements store.Store. Expired nonces are cleared as it goes.
 func (s *Store) UseNonce(ctx context.Context, keyID, nonce string, expires time.Time) error {
-	if _, err := s.db.ExecContext(ctx, "DELETE FROM nonces WHERE expires < ?", time.Now().Add(-time.Minute).Unix()); err != nil {
-		return fmt.Errorf("store: %w", err)
+	if now := time.Now().Unix(); now-s.lastPurge.Load() >= 10 {
+		s.lastPurge.Store(now)
+		if _, err := s.fast.ExecContext(ctx, "DELETE FROM nonces WHERE expires < ?", time.Now().Add(-time.Minute).Unix()); err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
 	}
-	_, err := s.db.ExecContext(ctx, "INSERT INTO nonces(key, nonce, expires) VALUES(?,?,?)", keyID, nonce, expires.Unix())
+	_, err := s.fast.ExecContext(ctx, "INSERT INTO nonces(key, nonce, expires) VALUES(?,?,?)", keyID, nonce, expires.Unix())
 	if isUnique(err) {
 		return store.ErrReplay
 	}
@@ -75,7 +87,7 @@ func (s *Store) UseNonce(ctx context.Context, keyID, nonce string, expires time.
 
 // TouchDevice implements store.Store.
 func (s *Store) TouchDevice(ctx context.Context, device object.ID, ip, os string, at time.Time) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO devices(device, last_seen, last_ip, os) VALUES(?,?,?,?)
+	_, err := s.fast.ExecContext(ctx, `INSERT INTO devices(device, last_seen, last_ip, os) VALUES(?,?,?,?)
 		ON CONFLICT(device) DO UPDATE SET last_seen = excluded.last_seen, last_ip = excluded.last_ip, os = excluded.os`, device[:], at.Unix(), ip, os)
 	if err != nil {
 		return fmt.Errorf("store: %w", err)

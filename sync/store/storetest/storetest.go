@@ -220,6 +220,13 @@ func testFeed(t *testing.T, s store.Store) {
 	if err != nil || len(more) != 1 || more[0].ID != id(12) {
 		t.Fatalf("after a cursor, with a limit: %+v %v", more, err)
 	}
+	all, err := s.AllEvents(ctx, 0, 100)
+	if err != nil || len(all) != 4 || all[2].ID != id(13) {
+		t.Fatalf("all events: %+v %v", all, err)
+	}
+	if tail, err := s.AllEvents(ctx, all[2].Seq, 100); err != nil || len(tail) != 1 || tail[0].ID != id(14) {
+		t.Fatalf("all events after a cursor: %+v %v", tail, err)
+	}
 	bob, _ := s.Events(ctx, 0, []object.ID{id(2)}, 100)
 	if len(bob) != 1 || bob[0].ID != id(13) {
 		t.Fatalf("bob sees %+v", bob)

@@ -1,0 +1,278 @@
+package bench
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/tls"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/coffer-vault/coffer/internal/notekey"
+	"github.com/coffer-vault/coffer/policy"
+	"github.com/coffer-vault/coffer/sync/client"
+	"github.com/coffer-vault/coffer/sync/orglog"
+	"github.com/coffer-vault/coffer/sync/server"
+	"github.com/coffer-vault/coffer/sync/store/embedded"
+	"github.com/coffer-vault/coffer/sync/wire"
+	"github.com/coffer-vault/coffer/vault"
+	"github.com/coffer-vault/coffer/vault/object"
+)
+
+// BenchmarkServerLoad: the server budget (DESIGN.md, "Budgets") — 10,000
+// devices on the change feed and steady uploads, on 2 cores: no error,
+// p99 push ≤ 250 ms, feed delivery ≤ 1 s. The devices are certified in the
+// real log (device entries signed by their user's key) and each holds its
+// own TLS connection and server-sent feed stream, in this process; one
+// device imports and pushes a version every 200 ms, and each of the others
+// must see its event. COFFER_LOAD_DEVICES sets how many (the file limit
+// may lower it: two sockets per device).
+func BenchmarkServerLoad(b *testing.B) {
+	n := 10000
+	if s := os.Getenv("COFFER_LOAD_DEVICES"); s != "" {
+		n, _ = strconv.Atoi(s)
+	}
+	n = raiseFileLimit(b, n)
+	ctx := context.Background()
+	dir := b.TempDir()
+	st, err := embedded.Open(ctx, filepath.Join(dir, "server"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	cert, pin, err := server.LoadOrMakeTLS(filepath.Join(dir, "server"), "", "", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv, err := server.New(ctx, server.Config{Store: st, TLSKeyHash: pin})
+	if err != nil {
+		b.Fatal(err)
+	}
+	hs := httptest.NewUnstartedServer(srv.Handler())
+	hs.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+	hs.StartTLS()
+	b.Cleanup(hs.Close)
+	token, _ := srv.BootstrapToken(ctx)
+	key, _, err := client.Init(ctx, hs.URL, token, "Load", pin)
+	if err != nil {
+		b.Fatal(err)
+	}
+	admin, err := client.DialAdmin(ctx, key)
+	if err != nil {
+		b.Fatal(err)
+	}
+	code, _, err := admin.Invite(ctx, "desk@example.com", policy.Manager, time.Hour)
+	admin.Close()
+	if err != nil {
+		b.Fatal(err)
+	}
+	writer, err := client.Enroll(ctx, client.Enrollment{Dir: filepath.Join(dir, "writer"), Invite: code, DeviceName: "writer", Passphrase: syncPass})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer writer.Close()
+	folder, err := writer.CreateFolder(ctx, "Desk", policy.Confidential)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ws, err := client.NewSyncer(writer)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ws.Close()
+	if _, err := ws.Sync(ctx); err != nil {
+		b.Fatal(err)
+	}
+
+	// n further devices of the same person, certified in the log.
+	start := time.Now()
+	transports := certifyDevices(b, st, writer, n)
+	fmt.Printf("server load: %d devices certified in %s\n", n, time.Since(start).Round(time.Millisecond))
+
+	// Every device on its feed stream, from now on.
+	last, err := st.LastEvent(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	type arrival struct {
+		seq int64
+		at  time.Time
+	}
+	var (
+		mu       sync.Mutex
+		arrivals = map[string][]arrival{} // manifest ID → arrivals
+		connected, errs atomic.Int64
+		firstErr atomic.Value
+	)
+	sctx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	start = time.Now()
+	for i, t := range transports {
+		c, err := client.Dial(hs.URL, pin, wire.DeviceKeyID(t.id), t.key)
+		if err != nil {
+			b.Fatal(err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer c.Close()
+			err := client.StreamFeed(sctx, c, last, func() { connected.Add(1) }, func(e wire.Event) {
+				at := time.Now()
+				mu.Lock()
+				arrivals[object.ID(e.ID).String()] = append(arrivals[object.ID(e.ID).String()], arrival{e.Seq, at})
+				mu.Unlock()
+			})
+			if sctx.Err() == nil && err != nil {
+				errs.Add(1)
+				firstErr.CompareAndSwap(nil, err.Error())
+			}
+		}()
+		if i%500 == 499 {
+			time.Sleep(50 * time.Millisecond) // do not open every TLS handshake at once
+		}
+	}
+	for connected.Load() < int64(n) && time.Since(start) < 10*time.Minute {
+		time.Sleep(100 * time.Millisecond)
+	}
+	time.Sleep(time.Second) // caught up
+	fmt.Printf("server load: %d streams opened in %s (%d goroutines)\n", n, time.Since(start).Round(time.Millisecond), runtime.NumGoroutine())
+
+	// Steady uploads: a version every 200 ms.
+	const versions = 25
+	var pushes []time.Duration
+	pushedAt := map[string]time.Time{}
+	b.ResetTimer()
+	for k := 0; k < versions; k++ {
+		ver, err := writer.Put(ctx, folder, "positions.csv", strings.NewReader(fmt.Sprintf("book,%d\n", k)), vault.PutOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		t0 := time.Now()
+		if _, err := ws.Push(ctx); err != nil {
+			b.Fatalf("push %d: %v", k, err)
+		}
+		pushes = append(pushes, time.Since(t0))
+		pushedAt[ver.ID.String()] = time.Now()
+		time.Sleep(200 * time.Millisecond)
+	}
+	time.Sleep(3 * time.Second) // the last deliveries
+	b.StopTimer()
+	stop()
+	wg.Wait()
+
+	var delivery []time.Duration
+	missing := 0
+	mu.Lock()
+	for id, at := range pushedAt {
+		got := arrivals[id]
+		missing += n - len(got)
+		for _, a := range got {
+			delivery = append(delivery, max(a.at.Sub(at), 0))
+		}
+	}
+	mu.Unlock()
+	sort.Slice(pushes, func(i, j int) bool { return pushes[i] < pushes[j] })
+	sort.Slice(delivery, func(i, j int) bool { return delivery[i] < delivery[j] })
+	pct := func(d []time.Duration, p int) time.Duration {
+		if len(d) == 0 {
+			return 0
+		}
+		return d[min(len(d)-1, len(d)*p/100)]
+	}
+	pushP99, delP50, delP99 := pct(pushes, 99), pct(delivery, 50), pct(delivery, 99)
+	e, _ := firstErr.Load().(string)
+	fmt.Printf("server load, %d devices on the feed, %d versions pushed 5/s: push p50 %s p99 %s (budget ≤ 250 ms: %s); "+
+		"delivery p50 %s p99 %s (budget ≤ 1 s: %s); %d deliveries missing, %d stream errors %s\n",
+		n, versions, pct(pushes, 50).Round(time.Millisecond), pushP99.Round(time.Millisecond), verdict(pushP99 <= 250*time.Millisecond),
+		delP50.Round(time.Millisecond), delP99.Round(time.Millisecond), verdict(delP99 <= time.Second && missing == 0),
+		missing, errs.Load(), e)
+	b.ReportMetric(float64(pushP99.Milliseconds()), "push-p99-ms")
+	b.ReportMetric(float64(delP99.Milliseconds()), "feed-p99-ms")
+	b.ReportMetric(float64(missing), "missing")
+}
+
+type loadDevice struct {
+	id  object.ID
+	key ed25519.PrivateKey
+}
+
+// certifyDevices appends n device entries of the writer's user, signed by
+// its user key, to the log in the store (as many pairings would), and
+// returns their transport keys.
+func certifyDevices(b *testing.B, st *embedded.Store, writer *vault.Vault, n int) []loadDevice {
+	b.Helper()
+	ctx := context.Background()
+	size, err := st.LogSize(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	entries, err := st.LogEntries(ctx, 0, size)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var hashes orglog.Hashes
+	for i, e := range entries {
+		if err := hashes.Append(int64(i), e); err != nil {
+			b.Fatal(err)
+		}
+	}
+	user := ed25519.NewKeyFromSeed(writer.UserKeys().SigningSeed)
+	org := writer.Org().Org
+	out := make([]loadDevice, n)
+	now := time.Now().Truncate(time.Second)
+	for i := range out {
+		_, dk, _ := ed25519.GenerateKey(rand.Reader)
+		_, tk, _ := ed25519.GenerateKey(rand.Reader)
+		out[i] = loadDevice{id: object.NewRandomID(), key: tk}
+		raw, err := orglog.Sign(&orglog.Entry{Org: org, Kind: orglog.Device, Device: out[i].id, Email: writer.Owner().Email,
+			Key: dk.Public().(ed25519.PublicKey), Transport: tk.Public().(ed25519.PublicKey), Name: "device " + strconv.Itoa(i), Time: now},
+			notekey.Signer(orglog.UserName, user))
+		if err != nil {
+			b.Fatal(err)
+		}
+		before := len(hashes)
+		if err := hashes.Append(size, raw); err != nil {
+			b.Fatal(err)
+		}
+		if err := st.AppendLog(ctx, size, raw, hashes[before:]); err != nil {
+			b.Fatal(err)
+		}
+		size++
+	}
+	return out
+}
+
+// raiseFileLimit makes room for two sockets per device, or says how many
+// devices fit.
+func raiseFileLimit(b *testing.B, n int) int {
+	b.Helper()
+	want := uint64(3*n + 1024)
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		return n
+	}
+	if lim.Cur < want {
+		lim.Cur = want
+		if lim.Max < want {
+			lim.Max = want
+		}
+		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+			_ = syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim)
+			fit := int((lim.Cur - 1024) / 3)
+			fmt.Printf("server load: the file limit (%d) allows %d devices, not %d\n", lim.Cur, fit, n)
+			return fit
+		}
+	}
+	return n
+}
