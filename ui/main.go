@@ -45,6 +45,13 @@ type mainView struct {
 	banner     *widget.Label
 	prev, next *widget.Button
 	versions   *widget.Button
+
+	// What the organisation makes of this user: buttons offered by role,
+	// the guest's banner.
+	guestBanner  *fyne.Container
+	peopleOnly   []fyne.CanvasObject // hidden from guests
+	ended        bool                // a guest's access ended: the ended view is up
+	endedNotices []string            // the folders its end removed
 }
 
 func newMainView(u *UI) *mainView {
@@ -78,13 +85,16 @@ func newMainView(u *UI) *mainView {
 	newFolder := widget.NewButtonWithIcon("New folder…", theme.FolderNewIcon(), m.askNewFolder)
 	auditButton := widget.NewButtonWithIcon("Audit trail…", theme.ListIcon(), m.showAudit)
 	traceButton := widget.NewButtonWithIcon("Trace code…", theme.SearchIcon(), m.askTrace)
+	m.peopleOnly = []fyne.CanvasObject{importButton, newFolder, auditButton, traceButton}
 	left := container.NewBorder(widget.NewLabelWithStyle("Folders", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		container.NewVBox(newFolder, auditButton, traceButton), nil, nil, m.folderList)
 	right := container.NewVSplit(files, preview)
 	right.Offset = 0.3
 	split := container.NewHSplit(left, right)
 	split.Offset = 0.2
-	m.content = container.NewBorder(nil, u.statusBar(), nil, nil, split)
+	m.guestBanner = newGuestBanner()
+	m.content = container.NewBorder(m.guestBanner, u.statusBar(), nil, nil, split)
+	m.offerByRole()
 	return m
 }
 
@@ -118,13 +128,17 @@ func (m *mainView) load(then func()) {
 			slices.SortFunc(folders, func(a, b vault.Folder) int { return strings.Compare(a.Name, b.Name) })
 			m.folders = folders
 			m.folderList.Refresh()
+			_, guest := m.a.GuestExpiry()
 			switch {
 			case then != nil:
 				then()
+			case m.ended: // the ended view says what happened
 			case len(m.a.Warnings()) > 0:
 				// Wrong passphrases tried since the last unlock, a clock
 				// set back: the first thing the user must read.
 				m.u.status.SetText(display.Text("Warning: " + strings.Join(m.a.Warnings(), "; ") + "."))
+			case len(folders) == 0 && guest:
+				m.u.status.SetText("Unlocked. No folders yet: the folders granted to you arrive with the next sync.")
 			case len(folders) == 0:
 				m.u.status.SetText("Unlocked. No folders yet: make one with New folder… (Ctrl+N), then import documents.")
 			default:

@@ -28,6 +28,8 @@ func (u *UI) watchSync(ctx context.Context, a *app.App) {
 		pending, _ := a.PendingUploads(ctx)
 		var msg string
 		switch {
+		case errors.Is(err, app.ErrGrantEnded):
+			msg = "Sync: your guest access ended"
 		case errors.Is(err, client.ErrUnreachable):
 			msg = fmt.Sprintf("Offline: the server cannot be reached (%d versions waiting to upload); retrying", pending)
 		case err != nil:
@@ -41,13 +43,7 @@ func (u *UI) watchSync(ctx context.Context, a *app.App) {
 			msg += fmt.Sprintf(" — %d new conflicts: both edits are kept, the later under a name with \"conflict\"", st.Conflicts)
 		}
 		u.setSync(msg)
-		if st.VersionsDown > 0 {
-			u.do(func() {
-				if m := u.main; m != nil && m.a == a {
-					m.load(nil)
-				}
-			})
-		}
+		u.afterSync(ctx, a, st, err)
 	})
 	if err != nil && !errors.Is(err, context.Canceled) {
 		u.setSync("Sync stopped: " + message(err))

@@ -59,6 +59,9 @@ type UI struct {
 
 	unlock *unlockView
 	main   *mainView
+
+	menuItems map[string]*fyne.MenuItem // the menu's entries by label
+	offered   [2]bool                   // the audiences the menu serves
 }
 
 // Options tune the window.
@@ -141,15 +144,12 @@ func (u *UI) unlocked(a *app.App) {
 	u.a = a
 	u.session, u.endSess = context.WithCancel(u.ctx)
 	u.touch()
-	u.main = newMainView(u)
-	u.win.SetContent(u.main.content)
-	u.installCommands()
+	u.showMain(a)
 	u.win.SetOnDropped(func(p fyne.Position, uris []fyne.URI) {
 		if u.main != nil {
 			u.main.dropped(p, uris)
 		}
 	})
-	u.main.load(nil)
 	if u.inbox != "" {
 		u.watchInbox(u.session, a, u.inbox)
 	}
