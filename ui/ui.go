@@ -268,6 +268,8 @@ func captureNote() string {
 // statusBar is the bottom line of the window.
 func (u *UI) statusBar() fyne.CanvasObject {
 	u.syncStatus.Truncation = fyne.TextTruncateEllipsis
+	// A long message wraps rather than widening the window past the screen.
+	u.status.Wrapping = fyne.TextWrapWord
 	right := container.NewHBox(container.NewGridWrap(fyne.NewSize(360, 30), u.syncStatus), container.NewGridWrap(fyne.NewSize(220, 30), u.progress))
 	return container.NewBorder(nil, nil, nil, right, u.status)
 }
