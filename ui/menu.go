@@ -14,7 +14,7 @@ import (
 // command is one action of the main window: in the menu, on a shortcut,
 // or both. Every command runs only while the vault is unlocked.
 type command struct {
-	menu     string // "File", "View", "Tools"; "" for shortcut-only
+	menu     string // "File", "Folder", "View", "Tools"; "" for shortcut-only
 	label    string
 	shortcut fyne.Shortcut
 	run      func(m *mainView)
@@ -27,8 +27,9 @@ type command struct {
 type audience int
 
 const (
-	anyone audience = iota
-	people          // the vault's owner, or the organisation's own people: not guests
+	anyone  audience = iota
+	people           // the vault's owner, or the organisation's own people: not guests
+	sharers          // the organisation's own people (a standalone vault shares with nobody)
 )
 
 // offers reports whether the menu offers a command for audience to the
@@ -38,6 +39,9 @@ func offers(a *app.App, who audience) bool {
 	case people:
 		_, guest := a.GuestExpiry()
 		return !guest
+	case sharers:
+		_, guest := a.GuestExpiry()
+		return a.Enrolled() && !guest
 	}
 	return true
 }
@@ -62,6 +66,8 @@ func commands() []command {
 		{"File", "Lock", ctrl(fyne.KeyL), func(m *mainView) { m.u.lock("locked by the user") }, anyone},
 		{"", "Copy", &fyne.ShortcutCopy{}, func(m *mainView) { m.outward(policy.Copy) }, anyone},
 		{"", "Cut", &fyne.ShortcutCut{}, func(m *mainView) { m.outward(policy.Copy) }, anyone},
+		{"Folder", "Share folder…", ctrlShift(fyne.KeyS), (*mainView).askShare, sharers},
+		{"Folder", "Folder members…", ctrlShift(fyne.KeyM), (*mainView).showMembers, sharers},
 		{"View", "Find file", ctrl(fyne.KeyF), func(m *mainView) { m.u.win.Canvas().Focus(m.search) }, anyone},
 		{"View", "Next page", ctrl(fyne.KeyPageDown), func(m *mainView) { m.turn(+1) }, anyone},
 		{"View", "Previous page", ctrl(fyne.KeyPageUp), func(m *mainView) { m.turn(-1) }, anyone},
@@ -128,8 +134,8 @@ func (u *UI) installCommands(a *app.App) {
 
 // audiences is which audiences the menu serves for the user of a; a
 // change (a role entry, a grant) asks for the menu again.
-func audiences(a *app.App) [2]bool {
-	return [2]bool{offers(a, anyone), offers(a, people)}
+func audiences(a *app.App) [3]bool {
+	return [3]bool{offers(a, anyone), offers(a, people), offers(a, sharers)}
 }
 
 // reviewCommands rebuilds the menu if the user's role changed what it

@@ -53,6 +53,7 @@ func (m *mainView) offerByRole() {
 	for _, o := range m.peopleOnly {
 		showIf(o, !guest)
 	}
+	showIf(m.folderActionsBox, offers(m.a, sharers))
 	if until, ok := m.a.GuestExpiry(); ok && !until.IsZero() {
 		text := fmt.Sprintf("Guest access until %s. You see only the folders granted to you; "+
 			"pages are watermarked with your name, and nothing can be saved, printed or copied out.", utcTime(until))
@@ -63,6 +64,29 @@ func (m *mainView) offerByRole() {
 	} else {
 		m.guestBanner.Hide()
 	}
+	m.folderActions()
+}
+
+// folderActions enables Share and Members (buttons and menu) for the
+// folder selected: Share only where the user may share it.
+func (m *mainView) folderActions() {
+	var access app.FolderAccess
+	if m.folder != nil {
+		access = m.a.Access(*m.folder)
+	}
+	noShare := m.folder == nil || !access.MayShare
+	noMembers := m.folder == nil || !m.a.Enrolled()
+	setDisabled(m.shareButton, noShare)
+	setDisabled(m.membersButton, noMembers)
+	changed := false
+	for label, off := range map[string]bool{"Share folder…": noShare, "Folder members…": noMembers} {
+		if it := m.u.menuItems[label]; it != nil && it.Disabled != off {
+			it.Disabled, changed = off, true
+		}
+	}
+	if mm := m.u.win.MainMenu(); changed && mm != nil {
+		mm.Refresh()
+	}
 }
 
 func showIf(o fyne.CanvasObject, show bool) {
@@ -70,6 +94,14 @@ func showIf(o fyne.CanvasObject, show bool) {
 		o.Show()
 	} else {
 		o.Hide()
+	}
+}
+
+func setDisabled(b *widget.Button, off bool) {
+	if off {
+		b.Disable()
+	} else {
+		b.Enable()
 	}
 }
 
@@ -152,6 +184,7 @@ func (m *mainView) setFolders(folders []vault.Folder) {
 		m.hidePage()
 		m.files.SetFiles(nil)
 	}
+	m.folderActions()
 }
 
 // showEnded replaces the window with why a guest's folders are gone: the

@@ -61,7 +61,8 @@ type UI struct {
 	main   *mainView
 
 	menuItems map[string]*fyne.MenuItem // the menu's entries by label
-	offered   [2]bool                   // the audiences the menu serves
+	offered   [3]bool                   // the audiences the menu serves
+	bg        background                // the background sync of the session
 }
 
 // Options tune the window.
@@ -155,7 +156,7 @@ func (u *UI) unlocked(a *app.App) {
 	}
 	u.syncStatus.SetText("")
 	if a.Enrolled() {
-		go u.watchSync(u.session, a)
+		u.startSync(u.session, a)
 	}
 	idle := u.idle
 	if idle <= 0 {
