@@ -49,6 +49,7 @@ type mainView struct {
 	// the guest's banner, the folder actions a folder's role allows.
 	guestBanner                *fyne.Container
 	peopleOnly                 []fyne.CanvasObject // hidden from guests
+	orgAuditButton             *widget.Button
 	shareButton, membersButton *widget.Button
 	folderActionsBox           *fyne.Container // the two, for the organisation's people
 	ended                      bool            // a guest's access ended: the ended view is up
@@ -88,10 +89,11 @@ func newMainView(u *UI) *mainView {
 	traceButton := widget.NewButtonWithIcon("Trace code…", theme.SearchIcon(), m.askTrace)
 	m.shareButton = widget.NewButtonWithIcon("Share…", theme.MailSendIcon(), m.askShare)
 	m.membersButton = widget.NewButtonWithIcon("Members…", theme.AccountIcon(), m.showMembers)
+	m.orgAuditButton = widget.NewButtonWithIcon("Organisation audit…", theme.VisibilityIcon(), m.showOrgAudit)
 	m.folderActionsBox = container.NewVBox(container.NewGridWithColumns(2, m.shareButton, m.membersButton), widget.NewSeparator())
 	m.peopleOnly = []fyne.CanvasObject{importButton, newFolder, auditButton, traceButton}
 	left := container.NewBorder(widget.NewLabelWithStyle("Folders", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		container.NewVBox(m.folderActionsBox, newFolder, auditButton, traceButton), nil, nil, m.folderList)
+		container.NewVBox(m.folderActionsBox, newFolder, auditButton, traceButton, m.orgAuditButton), nil, nil, m.folderList)
 	right := container.NewVSplit(files, preview)
 	right.Offset = 0.3
 	split := container.NewHSplit(left, right)

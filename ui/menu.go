@@ -27,9 +27,10 @@ type command struct {
 type audience int
 
 const (
-	anyone  audience = iota
-	people           // the vault's owner, or the organisation's own people: not guests
-	sharers          // the organisation's own people (a standalone vault shares with nobody)
+	anyone   audience = iota
+	people            // the vault's owner, or the organisation's own people: not guests
+	sharers           // the organisation's own people (a standalone vault shares with nobody)
+	auditors          // compliance and risk officers
 )
 
 // offers reports whether the menu offers a command for audience to the
@@ -42,6 +43,8 @@ func offers(a *app.App, who audience) bool {
 	case sharers:
 		_, guest := a.GuestExpiry()
 		return a.Enrolled() && !guest
+	case auditors:
+		return a.MayReadOrgAudit()
 	}
 	return true
 }
@@ -81,6 +84,7 @@ func commands() []command {
 		{"Tools", "Audit trail…", ctrlShift(fyne.KeyA), (*mainView).showAudit, people},
 		{"Tools", "Trace code…", ctrl(fyne.KeyT), (*mainView).askTrace, people},
 		{"Tools", "Approve a new device…", ctrlShift(fyne.KeyD), (*mainView).askApprove, anyone},
+		{"Tools", "Organisation audit trail…", ctrlShift(fyne.KeyO), (*mainView).showOrgAudit, auditors},
 	}
 }
 
@@ -134,8 +138,8 @@ func (u *UI) installCommands(a *app.App) {
 
 // audiences is which audiences the menu serves for the user of a; a
 // change (a role entry, a grant) asks for the menu again.
-func audiences(a *app.App) [3]bool {
-	return [3]bool{offers(a, anyone), offers(a, people), offers(a, sharers)}
+func audiences(a *app.App) [4]bool {
+	return [4]bool{offers(a, anyone), offers(a, people), offers(a, sharers), offers(a, auditors)}
 }
 
 // reviewCommands rebuilds the menu if the user's role changed what it

@@ -54,6 +54,7 @@ func (m *mainView) offerByRole() {
 		showIf(o, !guest)
 	}
 	showIf(m.folderActionsBox, offers(m.a, sharers))
+	showIf(m.orgAuditButton, offers(m.a, auditors))
 	if until, ok := m.a.GuestExpiry(); ok && !until.IsZero() {
 		text := fmt.Sprintf("Guest access until %s. You see only the folders granted to you; "+
 			"pages are watermarked with your name, and nothing can be saved, printed or copied out.", utcTime(until))

@@ -61,7 +61,7 @@ type UI struct {
 	main   *mainView
 
 	menuItems map[string]*fyne.MenuItem // the menu's entries by label
-	offered   [3]bool                   // the audiences the menu serves
+	offered   [4]bool                   // the audiences the menu serves
 	bg        background                // the background sync of the session
 }
 
