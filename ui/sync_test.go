@@ -67,9 +67,14 @@ func join(t *testing.T, code, device string) (*ui.UI, fyne.Window) {
 	t.Helper()
 	fapp := test.NewTempApp(t)
 	dir := filepath.Join(t.TempDir(), "vault")
-	u := ui.New(context.Background(), fapp, dir, app.Open, ui.Options{Do: serialDo})
+	// Made under the UI lock: other windows of the test update theirs
+	// meanwhile, and Fyne's text measuring is not safe to share.
+	var u *ui.UI
+	onUI(func() {
+		u = ui.New(context.Background(), fapp, dir, app.Open, ui.Options{Do: serialDo})
+		u.Window().Resize(fyne.NewSize(1200, 800))
+	})
 	w := u.Window()
-	w.Resize(fyne.NewSize(1200, 800))
 	t.Cleanup(func() { onUI(w.Close) })
 	b, ok := find(t, w.Content(), func(b *widget.Button) bool { return b.Text == "Join your organisation…" })
 	if !ok {
