@@ -5,10 +5,15 @@ import (
 	"strings"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/coffer-vault/coffer/internal/display"
 	"github.com/coffer-vault/coffer/policy"
+	"github.com/coffer-vault/coffer/vault"
 )
 
 // classHelp says in a line what a class means for the people who use it.
@@ -70,4 +75,60 @@ func (m *mainView) createFolder(name string, class policy.Class) {
 			})
 		})
 	}()
+}
+
+// folderRow is a row of the folder list: icon, name and class badge. A
+// right click selects the folder and offers what can be done to it as a
+// folder: share it, see its members.
+type folderRow struct {
+	widget.BaseWidget
+	m     *mainView
+	i     int
+	name  *widget.Label
+	badge *canvas.Text
+	box   *fyne.Container
+}
+
+func newFolderRow(m *mainView) *folderRow {
+	r := &folderRow{m: m, name: widget.NewLabel("folder"), badge: canvas.NewText("CONFIDENTIAL", nil)}
+	r.badge.TextSize = 10
+	r.badge.TextStyle.Bold = true
+	r.box = container.NewHBox(widget.NewIcon(theme.FolderIcon()), r.name, container.NewCenter(r.badge))
+	r.ExtendBaseWidget(r)
+	return r
+}
+
+func (r *folderRow) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(r.box) }
+
+func (r *folderRow) set(i int, f vault.Folder) {
+	r.i = i
+	r.name.SetText(display.Name(f.Name))
+	r.badge.Text = strings.ToUpper(string(f.Class))
+	r.badge.Color = classColor(f.Class)
+	r.badge.Refresh()
+}
+
+// Tapped selects the folder: the row takes the list's taps since it takes
+// right clicks (Fyne gives a click to the innermost object that takes any).
+func (r *folderRow) Tapped(*fyne.PointEvent) {
+	if r.i < len(r.m.folders) {
+		r.m.folderList.Select(r.i)
+	}
+}
+
+// TappedSecondary opens the folder's context menu.
+func (r *folderRow) TappedSecondary(e *fyne.PointEvent) {
+	m := r.m
+	if r.i >= len(m.folders) || m.ended {
+		return
+	}
+	m.folderList.Select(r.i)
+	if !offers(m.a, people) {
+		return // a guest's folders have no folder actions
+	}
+	share := fyne.NewMenuItem("Share…", m.askShare)
+	share.Disabled = m.shareButton.Disabled()
+	members := fyne.NewMenuItem("Members…", m.showMembers)
+	members.Disabled = m.membersButton.Disabled()
+	widget.ShowPopUpMenuAtPosition(fyne.NewMenu("", share, members), m.u.win.Canvas(), e.AbsolutePosition)
 }

@@ -10,7 +10,6 @@ import (
 	"unicode/utf8"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
@@ -45,12 +44,22 @@ type mainView struct {
 	banner     *widget.Label
 	prev, next *widget.Button
 	versions   *widget.Button
+
+	// What the organisation makes of this user: buttons offered by role,
+	// the guest's banner, the folder actions a folder's role allows.
+	guestBanner                *fyne.Container
+	peopleOnly                 []fyne.CanvasObject // hidden from guests
+	orgAuditButton             *widget.Button
+	shareButton, membersButton *widget.Button
+	folderActionsBox           *fyne.Container // the two, for the organisation's people
+	ended                      bool            // a guest's access ended: the ended view is up
+	endedNotices               []string        // the folders its end removed
 }
 
 func newMainView(u *UI) *mainView {
 	m := &mainView{u: u, a: u.a, ctx: u.session, page: 1, view: newViewer()}
 	m.view.scale = u.win.Canvas().Scale()
-	m.folderList = widget.NewList(func() int { return len(m.folders) }, m.newFolderRow, m.updateFolderRow)
+	m.folderList = widget.NewList(func() int { return len(m.folders) }, func() fyne.CanvasObject { return newFolderRow(m) }, m.updateFolderRow)
 	m.folderList.OnSelected = func(i widget.ListItemID) { m.selectFolder(i) }
 	m.files = newFileTable(m.selectFile)
 	m.search = widget.NewEntry()
@@ -78,31 +87,25 @@ func newMainView(u *UI) *mainView {
 	newFolder := widget.NewButtonWithIcon("New folder…", theme.FolderNewIcon(), m.askNewFolder)
 	auditButton := widget.NewButtonWithIcon("Audit trail…", theme.ListIcon(), m.showAudit)
 	traceButton := widget.NewButtonWithIcon("Trace code…", theme.SearchIcon(), m.askTrace)
+	m.shareButton = widget.NewButtonWithIcon("Share…", theme.MailSendIcon(), m.askShare)
+	m.membersButton = widget.NewButtonWithIcon("Members…", theme.AccountIcon(), m.showMembers)
+	m.orgAuditButton = widget.NewButtonWithIcon("Organisation audit…", theme.VisibilityIcon(), m.showOrgAudit)
+	m.folderActionsBox = container.NewVBox(container.NewGridWithColumns(2, m.shareButton, m.membersButton), widget.NewSeparator())
+	m.peopleOnly = []fyne.CanvasObject{importButton, newFolder, auditButton, traceButton}
 	left := container.NewBorder(widget.NewLabelWithStyle("Folders", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		container.NewVBox(newFolder, auditButton, traceButton), nil, nil, m.folderList)
+		container.NewVBox(m.folderActionsBox, newFolder, auditButton, traceButton, m.orgAuditButton), nil, nil, m.folderList)
 	right := container.NewVSplit(files, preview)
 	right.Offset = 0.3
 	split := container.NewHSplit(left, right)
 	split.Offset = 0.2
-	m.content = container.NewBorder(nil, u.statusBar(), nil, nil, split)
+	m.guestBanner = newGuestBanner()
+	m.content = container.NewBorder(m.guestBanner, u.statusBar(), nil, nil, split)
+	m.offerByRole()
 	return m
 }
 
-func (m *mainView) newFolderRow() fyne.CanvasObject {
-	badge := canvas.NewText("CONFIDENTIAL", nil)
-	badge.TextSize = 10
-	badge.TextStyle.Bold = true
-	return container.NewHBox(widget.NewIcon(theme.FolderIcon()), widget.NewLabel("folder"), container.NewCenter(badge))
-}
-
 func (m *mainView) updateFolderRow(i widget.ListItemID, o fyne.CanvasObject) {
-	f := m.folders[i]
-	row := o.(*fyne.Container)
-	row.Objects[1].(*widget.Label).SetText(display.Name(f.Name))
-	badge := row.Objects[2].(*fyne.Container).Objects[0].(*canvas.Text)
-	badge.Text = strings.ToUpper(string(f.Class))
-	badge.Color = classColor(f.Class)
-	badge.Refresh()
+	o.(*folderRow).set(i, m.folders[i])
 }
 
 // load reads the folders, off the UI goroutine, then runs then (if set) on
@@ -118,13 +121,17 @@ func (m *mainView) load(then func()) {
 			slices.SortFunc(folders, func(a, b vault.Folder) int { return strings.Compare(a.Name, b.Name) })
 			m.folders = folders
 			m.folderList.Refresh()
+			_, guest := m.a.GuestExpiry()
 			switch {
 			case then != nil:
 				then()
+			case m.ended: // the ended view says what happened
 			case len(m.a.Warnings()) > 0:
 				// Wrong passphrases tried since the last unlock, a clock
 				// set back: the first thing the user must read.
 				m.u.status.SetText(display.Text("Warning: " + strings.Join(m.a.Warnings(), "; ") + "."))
+			case len(folders) == 0 && guest:
+				m.u.status.SetText("Unlocked. No folders yet: the folders granted to you arrive with the next sync.")
 			case len(folders) == 0:
 				m.u.status.SetText("Unlocked. No folders yet: make one with New folder… (Ctrl+N), then import documents.")
 			default:
@@ -150,6 +157,7 @@ func (m *mainView) selectFolder(i int) {
 	m.seq++ // a page still rendering for the last folder is not shown
 	m.hidePage()
 	m.reloadFiles(f, true)
+	m.folderActions()
 }
 
 // reloadFiles reads the files of f off the UI goroutine and lists them if

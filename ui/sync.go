@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -28,6 +29,8 @@ func (u *UI) watchSync(ctx context.Context, a *app.App) {
 		pending, _ := a.PendingUploads(ctx)
 		var msg string
 		switch {
+		case errors.Is(err, app.ErrGrantEnded):
+			msg = "Sync: your guest access ended"
 		case errors.Is(err, client.ErrUnreachable):
 			msg = fmt.Sprintf("Offline: the server cannot be reached (%d versions waiting to upload); retrying", pending)
 		case err != nil:
@@ -41,17 +44,63 @@ func (u *UI) watchSync(ctx context.Context, a *app.App) {
 			msg += fmt.Sprintf(" — %d new conflicts: both edits are kept, the later under a name with \"conflict\"", st.Conflicts)
 		}
 		u.setSync(msg)
-		if st.VersionsDown > 0 {
-			u.do(func() {
-				if m := u.main; m != nil && m.a == a {
-					m.load(nil)
-				}
-			})
-		}
+		u.afterSync(ctx, a, st, err)
 	})
 	if err != nil && !errors.Is(err, context.Canceled) {
 		u.setSync("Sync stopped: " + message(err))
 	}
+}
+
+// background is the session's background sync, which the window stops
+// while it makes a change to the organisation's log itself.
+type background struct {
+	mu      sync.Mutex
+	session context.Context // the session it syncs for
+	cancel  context.CancelFunc
+	done    chan struct{} // closed when it stopped
+	change  sync.Mutex    // one change at a time
+}
+
+// startSync keeps a in sync in the background for the session.
+func (u *UI) startSync(session context.Context, a *app.App) {
+	ctx, cancel := context.WithCancel(session)
+	done := make(chan struct{})
+	u.bg.mu.Lock()
+	u.bg.session, u.bg.cancel, u.bg.done = session, cancel, done
+	u.bg.mu.Unlock()
+	go func() {
+		defer close(done)
+		u.watchSync(ctx, a)
+	}()
+}
+
+// withoutSync runs f, off the UI goroutine, with the background sync
+// stopped, and starts it again after (if the session goes on). Sharing,
+// unsharing and listing members each bring the organisation's log up to
+// date, as every sync round does, and the sync client does not serialise
+// two of those: run at once, the second fails as if the server's log could
+// not be trusted (and a change's key rotation would not run).
+func (u *UI) withoutSync(session context.Context, a *app.App, f func() error) error {
+	u.bg.change.Lock()
+	defer u.bg.change.Unlock()
+	u.bg.mu.Lock()
+	var cancel context.CancelFunc
+	var done chan struct{}
+	if u.bg.session == session {
+		cancel, done = u.bg.cancel, u.bg.done
+		u.bg.cancel, u.bg.done = nil, nil
+	}
+	u.bg.mu.Unlock()
+	if cancel != nil {
+		cancel()
+		<-done
+		defer func() {
+			if session.Err() == nil {
+				u.startSync(session, a)
+			}
+		}()
+	}
+	return f()
 }
 
 // setSync shows msg in the sync part of the status bar.

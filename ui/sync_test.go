@@ -2,13 +2,10 @@ package ui_test
 
 import (
 	"context"
-	"crypto/tls"
-	"net/http/httptest"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
@@ -17,49 +14,13 @@ import (
 
 	"github.com/coffer-vault/coffer/app"
 	"github.com/coffer-vault/coffer/policy"
-	"github.com/coffer-vault/coffer/sync/client"
-	"github.com/coffer-vault/coffer/sync/server"
-	"github.com/coffer-vault/coffer/sync/store/embedded"
 	"github.com/coffer-vault/coffer/ui"
 )
 
 // orgInvite runs a real cofferd on loopback and returns an invite code.
 func orgInvite(t *testing.T, email string) string {
 	t.Helper()
-	ctx := context.Background()
-	dir := t.TempDir()
-	st, err := embedded.Open(ctx, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	cert, pin, err := server.LoadOrMakeTLS(dir, "", "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := server.New(ctx, server.Config{Store: st, TLSKeyHash: pin})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewUnstartedServer(srv.Handler())
-	hs.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
-	hs.StartTLS()
-	t.Cleanup(hs.Close)
-	token, _ := srv.BootstrapToken(ctx)
-	key, _, err := client.Init(ctx, hs.URL, token, "Acme", pin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin, err := client.DialAdmin(ctx, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	code, _, err := admin.Invite(ctx, email, policy.Manager, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return code
+	return newOrg(t).invite(email, policy.Manager)
 }
 
 // join fills the first-run screen's Join form of a new window and taps Join.
@@ -67,9 +28,14 @@ func join(t *testing.T, code, device string) (*ui.UI, fyne.Window) {
 	t.Helper()
 	fapp := test.NewTempApp(t)
 	dir := filepath.Join(t.TempDir(), "vault")
-	u := ui.New(context.Background(), fapp, dir, app.Open, ui.Options{Do: serialDo})
+	// Made under the UI lock: other windows of the test update theirs
+	// meanwhile, and Fyne's text measuring is not safe to share.
+	var u *ui.UI
+	onUI(func() {
+		u = ui.New(context.Background(), fapp, dir, app.Open, ui.Options{Do: serialDo})
+		u.Window().Resize(fyne.NewSize(1200, 800))
+	})
 	w := u.Window()
-	w.Resize(fyne.NewSize(1200, 800))
 	t.Cleanup(func() { onUI(w.Close) })
 	b, ok := find(t, w.Content(), func(b *widget.Button) bool { return b.Text == "Join your organisation…" })
 	if !ok {

@@ -59,6 +59,10 @@ type UI struct {
 
 	unlock *unlockView
 	main   *mainView
+
+	menuItems map[string]*fyne.MenuItem // the menu's entries by label
+	offered   [4]bool                   // the audiences the menu serves
+	bg        background                // the background sync of the session
 }
 
 // Options tune the window.
@@ -141,21 +145,18 @@ func (u *UI) unlocked(a *app.App) {
 	u.a = a
 	u.session, u.endSess = context.WithCancel(u.ctx)
 	u.touch()
-	u.main = newMainView(u)
-	u.win.SetContent(u.main.content)
-	u.installCommands()
+	u.showMain(a)
 	u.win.SetOnDropped(func(p fyne.Position, uris []fyne.URI) {
 		if u.main != nil {
 			u.main.dropped(p, uris)
 		}
 	})
-	u.main.load(nil)
 	if u.inbox != "" {
 		u.watchInbox(u.session, a, u.inbox)
 	}
 	u.syncStatus.SetText("")
 	if a.Enrolled() {
-		go u.watchSync(u.session, a)
+		u.startSync(u.session, a)
 	}
 	idle := u.idle
 	if idle <= 0 {
@@ -268,6 +269,8 @@ func captureNote() string {
 // statusBar is the bottom line of the window.
 func (u *UI) statusBar() fyne.CanvasObject {
 	u.syncStatus.Truncation = fyne.TextTruncateEllipsis
+	// A long message wraps rather than widening the window past the screen.
+	u.status.Wrapping = fyne.TextWrapWord
 	right := container.NewHBox(container.NewGridWrap(fyne.NewSize(360, 30), u.syncStatus), container.NewGridWrap(fyne.NewSize(220, 30), u.progress))
 	return container.NewBorder(nil, nil, nil, right, u.status)
 }

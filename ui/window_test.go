@@ -114,9 +114,14 @@ func unlock(t *testing.T, dir string, opts ui.Options) (*ui.UI, fyne.Window, fyn
 	t.Helper()
 	fapp := test.NewTempApp(t)
 	opts.Do = serialDo
-	u := ui.New(context.Background(), fapp, dir, app.Open, opts)
+	// Made under the UI lock: other windows of the test update theirs
+	// meanwhile, and Fyne's text measuring is not safe to share.
+	var u *ui.UI
+	onUI(func() {
+		u = ui.New(context.Background(), fapp, dir, app.Open, opts)
+		u.Window().Resize(fyne.NewSize(1400, 900))
+	})
 	w := u.Window()
-	w.Resize(fyne.NewSize(1400, 900))
 	entry, ok := find(t, w.Content(), func(e *widget.Entry) bool { return e.Password })
 	if !ok {
 		t.Fatal("no passphrase entry")
