@@ -203,6 +203,9 @@ const metaDropping = "dropping_folders"
 // recorded first, so a crash in between is finished at the next unlock
 // (FinishDrops) and nothing of the folder is adopted back meanwhile.
 func (v *Vault) DropFolder(ctx context.Context, folder object.ID, reason string) error {
+	if v.ro != nil {
+		return v.ro
+	}
 	if err := v.markDropping(ctx, folder, true); err != nil {
 		return err
 	}
@@ -217,6 +220,11 @@ func (v *Vault) DropFolder(ctx context.Context, folder object.ID, reason string)
 }
 
 func (v *Vault) dropFolder(ctx context.Context, folder object.ID) error {
+	if v.ro != nil {
+		// Half a drop (keys gone, rows kept) would be worse than none:
+		// the vault is refused until it can be written.
+		return v.ro
+	}
 	rings, folders, manifests, chunks, err := v.idx.FolderObjects(ctx, folder)
 	if err != nil {
 		return err
