@@ -144,7 +144,12 @@ func (v *Vault) folderByID(ctx context.Context, id object.ID) (Folder, error) {
 // written under it. The wraps to the folder's other readers are the sync
 // client's to make (WrapsFor, SealWrap) before anything is written under
 // it elsewhere; this device's own next versions wait for nothing.
-func (v *Vault) Rotate(ctx context.Context, folder object.ID) (int, error) {
+func (v *Vault) Rotate(ctx context.Context, folder object.ID) (_ int, err error) {
+	end, err := v.beginWrite(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer end(&err)
 	f, err := v.folderByID(ctx, folder)
 	if err != nil {
 		return 0, err
@@ -174,6 +179,12 @@ func (v *Vault) Rotate(ctx context.Context, folder object.ID) (int, error) {
 	}
 	v.cacheKey(fk)
 	if err := v.idx.AddKeyring(ctx, index.Keyring{ObjectID: id, FolderID: folder, Epoch: epoch}); err != nil {
+		v.mu.Lock()
+		delete(v.keys[folder], epoch)
+		v.mu.Unlock()
+		if _, kerr := v.idx.KeyringByObject(context.WithoutCancel(ctx), id); errors.Is(kerr, index.ErrNotFound) {
+			_ = v.objects.Remove(context.WithoutCancel(ctx), store.Handle{Kind: object.KindKeyring, ID: id})
+		}
 		return 0, err
 	}
 	_, err = v.AppendAudit(ctx, audit.Event{Action: audit.Share, Outcome: audit.OK, Folder: folder.String(),

@@ -95,6 +95,9 @@ type Vault struct {
 
 	transport ed25519.PrivateKey // signs requests (enrolled vaults)
 
+	pullMu      sync.Mutex
+	pullRelease func(dirty bool) // the hold of a pull under way (holdForPull)
+
 	mu    sync.Mutex
 	keys  map[object.ID]map[int]*folderKey // folder → epoch → key
 	trust trust                            // who may sign what
@@ -110,19 +113,37 @@ func Create(ctx context.Context, dir string, who Identity, passphrase string) (*
 // CreateWith makes a new vault like Create; for an organisation it pins
 // opts.Org and makes a transport key, and it can take the user's keys from
 // another device of theirs (pairing) and device keys made beforehand.
-func CreateWith(ctx context.Context, dir string, who Identity, passphrase string, opts CreateOptions) (*Vault, error) {
+//
+// A vault that could not be made is removed again: dir is left empty (or
+// absent, if it was).
+func CreateWith(ctx context.Context, dir string, who Identity, passphrase string, opts CreateOptions) (_ *Vault, err error) {
 	if passphrase == "" {
 		return nil, errors.New("vault: passphrase is empty")
 	}
-	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
+	entries, rerr := os.ReadDir(dir)
+	if rerr == nil && len(entries) > 0 {
 		return nil, fmt.Errorf("vault: %s is not empty: %w", dir, ErrExists)
 	}
+	defer func() {
+		if err == nil {
+			return
+		}
+		err = storageErr(dir, err)
+		// dir was empty or absent: everything in it is this attempt's.
+		if rerr == nil {
+			made, _ := os.ReadDir(dir)
+			for _, e := range made {
+				_ = os.RemoveAll(filepath.Join(dir, e.Name()))
+			}
+		} else {
+			_ = os.RemoveAll(dir)
+		}
+	}()
 	if err := os.MkdirAll(filepath.Join(dir, "keys"), 0o700); err != nil {
 		return nil, fmt.Errorf("vault: %w", err)
 	}
 	var userID *age.HybridIdentity
 	var userSig ed25519.PrivateKey
-	var err error
 	if opts.User != nil {
 		if userID, err = age.ParseHybridIdentity(opts.User.Identity); err != nil {
 			return nil, fmt.Errorf("vault: user key: %w", err)
@@ -535,7 +556,10 @@ func (v *Vault) checkVaultID(ctx context.Context) error {
 
 // Close releases the vault. Key material stays in memory until collected;
 // Go offers no reliable way to zero it.
-func (v *Vault) Close() error { return v.idx.Close() }
+func (v *Vault) Close() error {
+	v.endPull(true)
+	return v.idx.Close()
+}
 
 // Dir returns the vault's folder.
 func (v *Vault) Dir() string { return v.dir }
