@@ -323,3 +323,19 @@ func storeChunk(t *testing.T, d *store.Dir, content string) store.Handle {
 	}
 	return h
 }
+
+// TestReadOnlyMediaOfAnOlderVault: a vault made before checkpoints must be
+// upgraded once, which needs writing; on read-only media it is refused,
+// saying so, and nothing is changed.
+func TestReadOnlyMediaOfAnOlderVault(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "v")
+	testenv.CopyDir(t, frozenDir, dir)
+	view := testenv.ReadOnlyView(t, dir)
+	_, err := vault.Open(context.Background(), view, frozenPass)
+	if !errors.Is(err, vault.ErrReadOnly) || !strings.Contains(err.Error(), "earlier version of Coffer") {
+		t.Fatalf("open: %v, want ErrReadOnly saying it must be upgraded", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "checkpoint")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a checkpoint was written: %v", err)
+	}
+}

@@ -130,7 +130,8 @@ func tryOpen(ctx context.Context, dsn string) (*DB, error) {
 	d := &DB{db: db, readOnly: true}
 	version, files, err := d.schema(ctx)
 	if err == nil && version < len(files) {
-		err = fmt.Errorf("index: %w: its schema %d must be upgraded to %d first", ErrReadOnly, version, len(files))
+		err = fmt.Errorf("index: %w: it was written by an earlier version of Coffer and must be upgraded first (schema %d to %d)",
+			ErrReadOnly, version, len(files))
 	}
 	if err != nil {
 		db.Close()
