@@ -170,6 +170,24 @@ func TestFullDisk(t *testing.T) {
 		t.Fatal("big.bin does not read back")
 	}
 	assertNoLeftovers(t, v, dir)
+
+	// The same disk remounted read-only.
+	v.Close()
+	disk.ReadOnly(true)
+	defer disk.ReadOnly(false)
+	if v, err = vault.Open(ctx, dir, testPass); err != nil {
+		t.Fatalf("unlock on a disk mounted read-only: %v", err)
+	}
+	if ro := v.ReadOnly(); !errors.Is(ro, vault.ErrReadOnly) {
+		t.Fatalf("ReadOnly() = %v on a disk mounted read-only", ro)
+	}
+	if got := read(t, v, f, "big.bin", 1); !bytes.Equal(got, big) {
+		t.Fatal("big.bin does not read back from the disk mounted read-only")
+	}
+	if _, err := v.Put(ctx, f, "x.txt", strings.NewReader("x"), vault.PutOptions{}); !errors.Is(err, vault.ErrReadOnly) {
+		t.Errorf("import on a disk mounted read-only: %v", err)
+	}
+	v.Close()
 }
 
 // TestReadOnlyMedia opens a vault through a read-only bind mount: it
