@@ -98,6 +98,9 @@ type App struct {
 	notices      []string       // what syncing did that the user should know, under syncMu
 	alerted      atomic.Bool    // a blocked action was recorded: FlushAlerts sends it
 	wiped        atomic.Bool    // the vault was wiped while the App ran
+	auditMu      sync.Mutex
+	unrecorded   int   // events record could not write (AuditFailures)
+	auditErr     error // why the last of them could not be written
 }
 
 // Init creates a vault in dir and returns it unlocked. A passphrase that
@@ -180,7 +183,16 @@ func start(ctx context.Context, v *vault.Vault) (*App, error) {
 		}
 		return nil, err
 	}
-	a.record(ctx, audit.Event{Action: audit.Unlock, Outcome: audit.OK})
+	if err := a.tryRecord(ctx, audit.Event{Action: audit.Unlock, Outcome: audit.OK}); err != nil {
+		// Listing needs no record, so the vault opens; what must be
+		// recorded (a preview, an export) is refused while this lasts.
+		a.warnings = append(a.warnings, "this unlock could not be written to the audit trail, so previews and exports are refused until it can: "+err.Error())
+	} else if ro := v.ReadOnly(); ro != nil {
+		a.warnings = append(a.warnings, "the vault opened read-only: "+ro.Error())
+	}
+	if v.ReadOnly() != nil {
+		return a, nil // retention removes nothing from storage that cannot be written
+	}
 	if a.retentionDue(ctx) && !a.clockSuspect {
 		if _, err := a.retention(ctx, false); err != nil {
 			a.warnings = append(a.warnings, "retention did not run: "+err.Error())
@@ -247,21 +259,44 @@ func (a *App) Close() error {
 // Vault returns the underlying vault.
 func (a *App) Vault() *vault.Vault { return a.v }
 
-// record appends an audit event. A failure to audit is not silently
-// swallowed by callers that must not proceed without a record; those use
-// mustRecord.
-func (a *App) record(ctx context.Context, e audit.Event) {
-	if _, err := a.v.AppendAudit(ctx, e); err == nil {
-		a.recorded(e)
-	}
-}
+// record appends an audit event for an action that may go on without it:
+// one that shows nothing of a document's content (a listing, a check), or
+// one that did not happen (a refusal, a failure). A record that cannot be
+// written is counted, and the user told (AuditFailures); actions that must
+// not happen without a record use mustRecord.
+func (a *App) record(ctx context.Context, e audit.Event) { _ = a.tryRecord(ctx, e) }
 
-func (a *App) mustRecord(ctx context.Context, e audit.Event) error {
+func (a *App) tryRecord(ctx context.Context, e audit.Event) error {
 	if _, err := a.v.AppendAudit(ctx, e); err != nil {
-		return fmt.Errorf("cannot write the audit log, so the action was not done: %w", err)
+		a.auditMu.Lock()
+		a.unrecorded++
+		a.auditErr = err
+		a.auditMu.Unlock()
+		return err
 	}
 	a.recorded(e)
 	return nil
+}
+
+// mustRecord appends the audit event an action needs before it happens (a
+// preview, an export, a policy decision): if it cannot be written — the
+// disk is full, the vault is on read-only storage — the action is refused
+// with the reason, never done unrecorded.
+func (a *App) mustRecord(ctx context.Context, e audit.Event) error {
+	if _, err := a.v.AppendAudit(ctx, e); err != nil {
+		return fmt.Errorf("%s not done: it must be recorded in the audit trail first, and that failed: %w", e.Action, err)
+	}
+	a.recorded(e)
+	return nil
+}
+
+// AuditFailures says how many events this App could not write to the
+// audit trail since it opened (for actions that go on without a record:
+// listings, checks, refusals) and why the last one failed.
+func (a *App) AuditFailures() (int, error) {
+	a.auditMu.Lock()
+	defer a.auditMu.Unlock()
+	return a.unrecorded, a.auditErr
 }
 
 // recorded sends a blocked attempt on its way to compliance: a running
@@ -497,6 +532,21 @@ func (a *App) Check(ctx context.Context, progress vault.CheckProgress) (*vault.R
 	}
 	a.record(ctx, e)
 	return r, nil
+}
+
+// Repair removes what interrupted or failed writes left in the vault:
+// objects no index row names and nothing signed needs, and temp files
+// (vault.ReclaimLeftovers). It waits up to wait for other writers to
+// finish; the run is audited.
+func (a *App) Repair(ctx context.Context, wait time.Duration) (vault.Reclaimed, error) {
+	r, err := a.v.ReclaimLeftovers(ctx, wait)
+	e := audit.Event{Action: audit.Repair, Outcome: audit.OK,
+		Reason: fmt.Sprintf("removed %d objects and %d temp files left by interrupted writes", r.Objects, r.Temp)}
+	if err != nil {
+		e.Outcome, e.Reason = audit.Failed, err.Error()
+	}
+	a.record(ctx, e)
+	return r, err
 }
 
 // AuditLog returns this device's verified audit log with names resolved.

@@ -16,7 +16,14 @@ import (
 // AppendAudit records an event as the next link of this device's audit
 // chain, signed by the device key. The identifying part is sealed: the log
 // of a locked vault shows only times, actions and outcomes.
-func (v *Vault) AppendAudit(ctx context.Context, e audit.Event) (audit.Event, error) {
+//
+// On a vault that cannot be written (ReadOnly) it fails at once with the
+// reason; a failure of the storage wraps ErrDiskFull or ErrReadOnly.
+func (v *Vault) AppendAudit(ctx context.Context, e audit.Event) (_ audit.Event, err error) {
+	if v.ro != nil {
+		return e, v.ro
+	}
+	defer func() { err = v.storageErr(err) }()
 	if e.Time.IsZero() {
 		e.Time = v.now().UTC()
 	}

@@ -179,7 +179,11 @@ func lockFile(dir, name string) (unlock func(), err error) {
 // advanceCheckpoint moves the checkpoint forward to include what update
 // changes, under the checkpoint lock so that concurrent processes never
 // move it back. update reports whether it changed anything.
-func (v *Vault) advanceCheckpoint(update func(c *checkpoint) bool) error {
+func (v *Vault) advanceCheckpoint(update func(c *checkpoint) bool) (err error) {
+	if v.ro != nil {
+		return v.ro
+	}
+	defer func() { err = v.storageErr(err) }()
 	unlock, err := lockFile(v.dir, "checkpoint")
 	if err != nil {
 		return err
@@ -265,6 +269,8 @@ func (v *Vault) checkState(ctx context.Context, passphrase string) error {
 		}
 	case errors.Is(err, fs.ErrNotExist) && v.user.Checkpoints:
 		return fmt.Errorf("vault: %w: %w: the signed checkpoint was removed, so an index rolled back could not be told from a current one", ErrTampered, ErrNeedsRebuild)
+	case errors.Is(err, fs.ErrNotExist) && v.ro != nil:
+		return fmt.Errorf("vault: this vault was made by an earlier version of Coffer and must be opened once where it can be written, to be upgraded: %w", v.ro)
 	case errors.Is(err, fs.ErrNotExist):
 		if c, err = v.firstCheckpoint(ctx); err != nil {
 			return err
@@ -277,6 +283,9 @@ func (v *Vault) checkState(ctx context.Context, passphrase string) error {
 	}
 	if v.user.Checkpoints && v.user.DeviceKey != nil {
 		return nil
+	}
+	if v.ro != nil {
+		return fmt.Errorf("vault: this vault was made by an earlier version of Coffer and must be opened once where it can be written, to be upgraded: %w", v.ro)
 	}
 	return v.upgradeUserKey(passphrase)
 }

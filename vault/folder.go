@@ -63,8 +63,8 @@ func ValidateFolderName(name string) error {
 }
 
 // CreateFolder creates a folder with its own key (epoch 1), wrapped to the
-// vault owner.
-func (v *Vault) CreateFolder(ctx context.Context, name string, class policy.Class) (Folder, error) {
+// vault owner. When it fails, the objects it stored are removed.
+func (v *Vault) CreateFolder(ctx context.Context, name string, class policy.Class) (_ Folder, err error) {
 	if err := ValidateFolderName(name); err != nil {
 		return Folder{}, fmt.Errorf("folder %q: %w", name, err)
 	}
@@ -90,6 +90,25 @@ func (v *Vault) CreateFolder(ctx context.Context, name string, class policy.Clas
 	if err != nil {
 		return Folder{}, err
 	}
+	end, err := v.beginWrite(ctx)
+	if err != nil {
+		return Folder{}, err
+	}
+	defer end(&err)
+	defer func() {
+		// Nothing names the two objects of a folder that was not
+		// recorded: they go, rather than be adopted at the next unlock
+		// as a folder the user was told was not made.
+		if err != nil {
+			ctx := context.WithoutCancel(ctx)
+			if _, ferr := v.idx.KeyringByObject(ctx, krID); errors.Is(ferr, index.ErrNotFound) {
+				_ = v.objects.Remove(ctx, store.Handle{Kind: object.KindKeyring, ID: krID})
+			}
+			if _, ferr := v.idx.FolderByObject(ctx, folderObj); errors.Is(ferr, index.ErrNotFound) {
+				_ = v.objects.Remove(ctx, store.Handle{Kind: object.KindFolder, ID: folderObj})
+			}
+		}
+	}()
 	// Write order: keyring, folder object, sync, then the index row.
 	if err := v.objects.Put(ctx, store.Handle{Kind: object.KindKeyring, ID: krID}, krData); err != nil {
 		return Folder{}, err

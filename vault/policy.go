@@ -75,7 +75,11 @@ func (v *Vault) issuer() ed25519.PublicKey { return v.trust.issuer }
 // SetPolicy signs doc as the next policy (serial one above the current) and
 // stores it durably. Only the issuer can do this; for a standalone vault
 // that is its owner.
-func (v *Vault) SetPolicy(ctx context.Context, doc policy.Document) (*policy.Document, error) {
+func (v *Vault) SetPolicy(ctx context.Context, doc policy.Document) (_ *policy.Document, err error) {
+	if v.ro != nil {
+		return nil, v.ro
+	}
+	defer func() { err = v.storageErr(err) }()
 	cur, err := v.Policy(ctx)
 	if err != nil && !errors.Is(err, ErrNoPolicy) {
 		return nil, err

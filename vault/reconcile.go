@@ -48,6 +48,9 @@ func (r *repairs) summary() string {
 }
 
 func (v *Vault) reconcile(ctx context.Context) error {
+	if v.ro != nil {
+		return v.reconcileReadOnly(ctx)
+	}
 	r, err := v.adoptObjects(ctx)
 	if err != nil || !r.any() {
 		return err
@@ -361,4 +364,58 @@ func (v *Vault) fixHeads(ctx context.Context, r *repairs) error {
 		r.heads++
 	}
 	return nil
+}
+
+// reconcileReadOnly is reconcile for a vault that cannot be written: it
+// finds what reconcile would record — signed objects the index does not
+// list that verify, files pointed back at an older version — and, if there
+// is any, refuses the vault: showing an index that hides a version, with
+// no way to put it back, is what reconcile exists to prevent. The vault
+// opens once it can be written (or the disk has space again).
+func (v *Vault) reconcileReadOnly(ctx context.Context) error {
+	n := 0
+	rings, err := v.unknownObjects(ctx, object.KindKeyring)
+	if err != nil {
+		return err
+	}
+	if err := v.loadAllKeys(ctx); err != nil {
+		return err
+	}
+	for _, id := range rings {
+		if fk, err := v.loadKeyring(ctx, id); err == nil {
+			v.cacheKey(fk)
+			n++
+		}
+	}
+	keys := v.knownKeys()
+	folders, err := v.unknownObjects(ctx, object.KindFolder)
+	if err != nil {
+		return err
+	}
+	for _, id := range folders {
+		for _, fks := range keys {
+			if _, err := v.readFolderBody(ctx, id, fks[0].identity); err == nil {
+				n++
+				break
+			}
+		}
+	}
+	manifests, err := v.unknownObjects(ctx, object.KindManifest)
+	if err != nil {
+		return err
+	}
+	for _, id := range manifests {
+		if m, err := v.findManifest(ctx, id, keys); err == nil && v.verifyContent(ctx, m) == nil {
+			n++
+		}
+	}
+	stale, err := v.idx.StaleHeads(ctx)
+	if err != nil {
+		return err
+	}
+	if n+len(stale) == 0 {
+		return nil
+	}
+	return fmt.Errorf("the index does not list %d signed objects and points %d files at an older version, and it cannot be put back in line with them now: %w",
+		n, len(stale), v.ro)
 }

@@ -69,30 +69,46 @@ func (v *Vault) PlanRetention(ctx context.Context, keep map[policy.Class]policy.
 // ApplyRetention removes the planned versions: first from the index (one
 // transaction), then their manifests and the chunks nothing uses any more.
 // A crash in between leaves only leftovers, which check reports as such.
+//
+// It runs while no writer holds the object store: an import that found a
+// chunk in the index, and so did not store it again, must not record its
+// version after retention removed that chunk. It waits a little for
+// writers, then fails with an error wrapping ErrBusy (the next run does
+// it).
 func (v *Vault) ApplyRetention(ctx context.Context, plan []Expired) (chunks int, err error) {
 	if len(plan) == 0 {
 		return 0, nil
+	}
+	if v.ro != nil {
+		return 0, v.ro
 	}
 	ids := make([]object.ID, len(plan))
 	for i, e := range plan {
 		ids[i] = e.id
 	}
-	orphans, err := v.idx.DeleteVersions(ctx, ids)
-	if err != nil {
-		return 0, err
-	}
-	for _, id := range ids {
-		if err := v.objects.Remove(ctx, store.Handle{Kind: object.KindManifest, ID: id}); err != nil {
-			return 0, err
+	err = v.objects.Exclusive(ctx, retentionWait, func() error {
+		orphans, err := v.idx.DeleteVersions(ctx, ids)
+		if err != nil {
+			return err
 		}
-	}
-	for _, id := range orphans {
-		if err := v.objects.Remove(ctx, store.Handle{Kind: object.KindChunk, ID: id}); err != nil {
-			return 0, err
+		for _, id := range ids {
+			if err := v.objects.Remove(ctx, store.Handle{Kind: object.KindManifest, ID: id}); err != nil {
+				return err
+			}
 		}
-	}
-	return len(orphans), v.objects.Sync(ctx)
+		for _, id := range orphans {
+			if err := v.objects.Remove(ctx, store.Handle{Kind: object.KindChunk, ID: id}); err != nil {
+				return err
+			}
+		}
+		chunks = len(orphans)
+		return v.objects.Sync(ctx)
+	})
+	return chunks, v.storageErr(err)
 }
+
+// retentionWait is how long retention waits for writers to finish.
+const retentionWait = 2 * time.Second
 
 // LastRetention returns when retention last ran, or the zero time.
 func (v *Vault) LastRetention(ctx context.Context) time.Time {

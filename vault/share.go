@@ -144,7 +144,12 @@ func (v *Vault) folderByID(ctx context.Context, id object.ID) (Folder, error) {
 // written under it. The wraps to the folder's other readers are the sync
 // client's to make (WrapsFor, SealWrap) before anything is written under
 // it elsewhere; this device's own next versions wait for nothing.
-func (v *Vault) Rotate(ctx context.Context, folder object.ID) (int, error) {
+func (v *Vault) Rotate(ctx context.Context, folder object.ID) (_ int, err error) {
+	end, err := v.beginWrite(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer end(&err)
 	f, err := v.folderByID(ctx, folder)
 	if err != nil {
 		return 0, err
@@ -174,6 +179,12 @@ func (v *Vault) Rotate(ctx context.Context, folder object.ID) (int, error) {
 	}
 	v.cacheKey(fk)
 	if err := v.idx.AddKeyring(ctx, index.Keyring{ObjectID: id, FolderID: folder, Epoch: epoch}); err != nil {
+		v.mu.Lock()
+		delete(v.keys[folder], epoch)
+		v.mu.Unlock()
+		if _, kerr := v.idx.KeyringByObject(context.WithoutCancel(ctx), id); errors.Is(kerr, index.ErrNotFound) {
+			_ = v.objects.Remove(context.WithoutCancel(ctx), store.Handle{Kind: object.KindKeyring, ID: id})
+		}
 		return 0, err
 	}
 	_, err = v.AppendAudit(ctx, audit.Event{Action: audit.Share, Outcome: audit.OK, Folder: folder.String(),
@@ -203,6 +214,9 @@ const metaDropping = "dropping_folders"
 // recorded first, so a crash in between is finished at the next unlock
 // (FinishDrops) and nothing of the folder is adopted back meanwhile.
 func (v *Vault) DropFolder(ctx context.Context, folder object.ID, reason string) error {
+	if v.ro != nil {
+		return v.ro
+	}
 	if err := v.markDropping(ctx, folder, true); err != nil {
 		return err
 	}
@@ -217,6 +231,11 @@ func (v *Vault) DropFolder(ctx context.Context, folder object.ID, reason string)
 }
 
 func (v *Vault) dropFolder(ctx context.Context, folder object.ID) error {
+	if v.ro != nil {
+		// Half a drop (keys gone, rows kept) would be worse than none:
+		// the vault is refused until it can be written.
+		return v.ro
+	}
 	rings, folders, manifests, chunks, err := v.idx.FolderObjects(ctx, folder)
 	if err != nil {
 		return err

@@ -176,10 +176,44 @@ func (v *Vault) Receive(ctx context.Context, kind object.Kind, id object.ID, dat
 	default:
 		return nil, rejected(kind, id, "not an object the server relays")
 	}
-	if err := v.objects.Put(ctx, store.Handle{Kind: kind, ID: id}, data); err != nil {
+	if err := v.holdForPull(ctx); err != nil {
 		return nil, err
 	}
+	if err := v.objects.Put(ctx, store.Handle{Kind: kind, ID: id}, data); err != nil {
+		return nil, v.storageErr(err)
+	}
 	return m, nil
+}
+
+// holdForPull holds the object store from the first object a pull stores
+// until AdoptReceived has recorded them (or the vault closes): until then
+// nothing names them, and they must not be taken for leftovers.
+func (v *Vault) holdForPull(ctx context.Context) error {
+	v.pullMu.Lock()
+	defer v.pullMu.Unlock()
+	if v.pullRelease != nil {
+		return nil
+	}
+	if v.ro != nil {
+		return v.ro
+	}
+	release, err := v.objects.Hold(ctx)
+	if err != nil {
+		return v.storageErr(err)
+	}
+	v.pullRelease = release
+	return nil
+}
+
+// endPull ends the hold of a pull; failed says objects may be left.
+func (v *Vault) endPull(failed bool) {
+	v.pullMu.Lock()
+	release := v.pullRelease
+	v.pullRelease = nil
+	v.pullMu.Unlock()
+	if release != nil {
+		release(failed)
+	}
 }
 
 // KeepManifest stores a manifest that Receive verified, once every chunk it
@@ -191,7 +225,10 @@ func (v *Vault) KeepManifest(ctx context.Context, m *Manifest, data []byte) erro
 			return fmt.Errorf("version %s: chunk %s did not arrive: %w", m.ID.String()[:12], ref.ID.String()[:12], err)
 		}
 	}
-	return v.objects.Put(ctx, store.Handle{Kind: object.KindManifest, ID: m.ID}, data)
+	if err := v.holdForPull(ctx); err != nil {
+		return err
+	}
+	return v.storageErr(v.objects.Put(ctx, store.Handle{Kind: object.KindManifest, ID: m.ID}, data))
 }
 
 // keyringFrom verifies and opens a keyring envelope.
@@ -263,7 +300,10 @@ func (v *Vault) ReceiveChunk(ctx context.Context, m *Manifest, ref ManifestRef, 
 	if int64(len(plain)) != ref.Size || fk.namer.ID(plain) != ref.ID {
 		return rejected(object.KindChunk, ref.ID, "its content does not match its name")
 	}
-	return v.objects.Put(ctx, store.Handle{Kind: object.KindChunk, ID: ref.ID}, data)
+	if err := v.holdForPull(ctx); err != nil {
+		return err
+	}
+	return v.storageErr(v.objects.Put(ctx, store.Handle{Kind: object.KindChunk, ID: ref.ID}, data))
 }
 
 // PullResult says what AdoptReceived recorded.
@@ -276,7 +316,12 @@ type PullResult struct {
 // AdoptReceived records what Receive stored, as reconcile does for any
 // object the index does not list (verified again, made durable, laid out
 // in lines), marks it as held by the server, and audits the pull.
-func (v *Vault) AdoptReceived(ctx context.Context) (*PullResult, error) {
+func (v *Vault) AdoptReceived(ctx context.Context) (_ *PullResult, err error) {
+	defer func() {
+		v.endPull(err != nil)
+		v.reclaimIfLeft(context.WithoutCancel(ctx))
+		err = v.storageErr(err)
+	}()
 	before, err := v.idx.ConflictLines(ctx)
 	if err != nil {
 		return nil, err

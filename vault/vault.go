@@ -87,9 +87,16 @@ type Vault struct {
 
 	failedUnlocks int
 	warnings      []string // what Open repaired or noticed, for the user
-	now           func() time.Time
+	// ro is nil for a vault that can be written, else why it cannot
+	// (wrapping ErrReadOnly or ErrDiskFull): it was opened read-only, and
+	// every write fails with it before anything is attempted.
+	ro  error
+	now func() time.Time
 
 	transport ed25519.PrivateKey // signs requests (enrolled vaults)
+
+	pullMu      sync.Mutex
+	pullRelease func(dirty bool) // the hold of a pull under way (holdForPull)
 
 	mu    sync.Mutex
 	keys  map[object.ID]map[int]*folderKey // folder → epoch → key
@@ -106,19 +113,37 @@ func Create(ctx context.Context, dir string, who Identity, passphrase string) (*
 // CreateWith makes a new vault like Create; for an organisation it pins
 // opts.Org and makes a transport key, and it can take the user's keys from
 // another device of theirs (pairing) and device keys made beforehand.
-func CreateWith(ctx context.Context, dir string, who Identity, passphrase string, opts CreateOptions) (*Vault, error) {
+//
+// A vault that could not be made is removed again: dir is left empty (or
+// absent, if it was).
+func CreateWith(ctx context.Context, dir string, who Identity, passphrase string, opts CreateOptions) (_ *Vault, err error) {
 	if passphrase == "" {
 		return nil, errors.New("vault: passphrase is empty")
 	}
-	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
+	entries, rerr := os.ReadDir(dir)
+	if rerr == nil && len(entries) > 0 {
 		return nil, fmt.Errorf("vault: %s is not empty: %w", dir, ErrExists)
 	}
+	defer func() {
+		if err == nil {
+			return
+		}
+		err = storageErr(dir, err)
+		// dir was empty or absent: everything in it is this attempt's.
+		if rerr == nil {
+			made, _ := os.ReadDir(dir)
+			for _, e := range made {
+				_ = os.RemoveAll(filepath.Join(dir, e.Name()))
+			}
+		} else {
+			_ = os.RemoveAll(dir)
+		}
+	}()
 	if err := os.MkdirAll(filepath.Join(dir, "keys"), 0o700); err != nil {
 		return nil, fmt.Errorf("vault: %w", err)
 	}
 	var userID *age.HybridIdentity
 	var userSig ed25519.PrivateKey
-	var err error
 	if opts.User != nil {
 		if userID, err = age.ParseHybridIdentity(opts.User.Identity); err != nil {
 			return nil, fmt.Errorf("vault: user key: %w", err)
@@ -468,15 +493,28 @@ func open(ctx context.Context, dir string, cfg config, us userSecret, ds deviceS
 	if err != nil {
 		return nil, fmt.Errorf("vault: %w: %v", ErrDamaged, err)
 	}
-	objects, err := store.OpenDir(filepath.Join(dir, objectsDir))
+	// On storage that cannot be written the vault opens read-only: what
+	// only reads works, every write fails up front with the reason.
+	ro := writableStorage(dir)
+	objects, err := store.OpenDirWith(filepath.Join(dir, objectsDir),
+		store.DirOptions{Locks: filepath.Join(dir, locksDir), ReadOnly: ro != nil})
 	if err != nil {
-		return nil, err
+		return nil, storageErr(dir, err)
 	}
-	idx, err := index.Open(ctx, filepath.Join(dir, indexFile))
+	idxPath := filepath.Join(dir, indexFile)
+	idx, err := index.OpenWith(ctx, idxPath, index.Options{ReadOnly: ro != nil})
+	if kind := storageKind(dir, err); err != nil && ro == nil && kind != nil {
+		// A full disk: SQLite cannot set up the files it reads an index
+		// in WAL mode through. The index is read as it is, and the vault
+		// is read-only until it is opened again with space to write.
+		if rdonly, rerr := index.OpenWith(ctx, idxPath, index.Options{ReadOnly: true}); rerr == nil {
+			idx, err, ro = rdonly, nil, &storageError{kind: kind, err: fmt.Errorf("the index cannot be opened for writing: %w", err)}
+		}
+	}
 	if err != nil {
-		return nil, err
+		return nil, storageErr(dir, err)
 	}
-	v := &Vault{now: time.Now,
+	v := &Vault{now: time.Now, ro: ro,
 		dir: dir, cfg: cfg, user: us, userID: userID,
 		userSig: ed25519.NewKeyFromSeed(us.SigningSeed),
 		device:  ds, devKey: ed25519.NewKeyFromSeed(ds.Seed),
@@ -489,10 +527,16 @@ func open(ctx context.Context, dir string, cfg config, us userSecret, ds deviceS
 		self: v.devKey.Public().(ed25519.PublicKey), devices: map[string]object.ID{}}
 	if err := v.checkVaultID(ctx); err != nil {
 		idx.Close()
-		return nil, err
+		return nil, v.storageErr(err)
 	}
 	return v, nil
 }
+
+// ReadOnly returns nil for a vault that can be written, else why it cannot
+// (an error wrapping ErrReadOnly or ErrDiskFull): on read-only storage, or
+// on a disk so full that even its index had to be read as it is. Such a
+// vault lists, reads and checks; every write fails with this error.
+func (v *Vault) ReadOnly() error { return v.ro }
 
 // checkVaultID binds the index to this vault, so an index copied from
 // another vault is refused rather than half-trusted.
@@ -512,7 +556,10 @@ func (v *Vault) checkVaultID(ctx context.Context) error {
 
 // Close releases the vault. Key material stays in memory until collected;
 // Go offers no reliable way to zero it.
-func (v *Vault) Close() error { return v.idx.Close() }
+func (v *Vault) Close() error {
+	v.endPull(true)
+	return v.idx.Close()
+}
 
 // Dir returns the vault's folder.
 func (v *Vault) Dir() string { return v.dir }

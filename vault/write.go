@@ -72,8 +72,10 @@ type versionSealed struct {
 
 // Put stores the content of r as a new version of the file name in folder,
 // creating the file if it does not exist. When Put returns nil, the version
-// is durable.
-func (v *Vault) Put(ctx context.Context, folder Folder, name string, r io.Reader, opts PutOptions) (Version, error) {
+// is durable. When it fails, what it stored is removed (at once, or by the
+// next writer when other writers are busy): an error of the storage under
+// the vault wraps ErrDiskFull or ErrReadOnly.
+func (v *Vault) Put(ctx context.Context, folder Folder, name string, r io.Reader, opts PutOptions) (_ Version, err error) {
 	if err := ValidateName(name); err != nil {
 		return Version{}, fmt.Errorf("file %q: %w", name, err)
 	}
@@ -81,6 +83,11 @@ func (v *Vault) Put(ctx context.Context, folder Folder, name string, r io.Reader
 	if err != nil {
 		return Version{}, err
 	}
+	end, err := v.beginWrite(ctx)
+	if err != nil {
+		return Version{}, err
+	}
+	defer end(&err)
 	sniff := &sniffer{}
 	refs, stats, err := v.writeChunks(ctx, fk, io.TeeReader(r, sniff), opts.Progress)
 	if err != nil {
@@ -139,9 +146,8 @@ func (v *Vault) commitNext(ctx context.Context, folder Folder, fk *folderKey, m 
 		m.File = file.Origin
 		ver, err := v.commit(ctx, file, fk, m)
 		if (errors.Is(err, index.ErrHeadMoved) || errors.Is(err, index.ErrExists)) && try < maxCommitTries {
-			// The manifest lost the race; remove it so that it is not
-			// mistaken later for a version the index forgot.
-			_ = v.objects.Remove(ctx, store.Handle{Kind: object.KindManifest, ID: m.ID})
+			// The manifest lost the race (commit removed it, so that it
+			// is not mistaken later for a version the index forgot).
 			continue
 		}
 		return ver, err
@@ -164,9 +170,11 @@ func (v *Vault) commitConflict(ctx context.Context, folder Folder, file index.Fi
 		return Version{}, err
 	}
 	if err := v.objects.Sync(ctx); err != nil {
+		v.discardManifest(ctx, m.ID)
 		return Version{}, err
 	}
 	if err := v.layout(ctx, folder.ID, file.Origin, []*Manifest{m}, false); err != nil {
+		v.discardManifest(ctx, m.ID)
 		return Version{}, fmt.Errorf("record version: %w", err)
 	}
 	ver := versionOf(m)
@@ -176,7 +184,12 @@ func (v *Vault) commitConflict(ctx context.Context, folder Folder, file index.Fi
 
 // Restore makes version seq of a file current again by adding a new version
 // with its content. History is never rewritten.
-func (v *Vault) Restore(ctx context.Context, folder Folder, name string, seq int) (Version, error) {
+func (v *Vault) Restore(ctx context.Context, folder Folder, name string, seq int) (_ Version, err error) {
+	end, err := v.beginWrite(ctx)
+	if err != nil {
+		return Version{}, err
+	}
+	defer end(&err)
 	file, err := v.file(ctx, folder, name)
 	if err != nil {
 		return Version{}, err
@@ -194,8 +207,9 @@ func (v *Vault) Restore(ctx context.Context, folder Folder, name string, seq int
 	return v.commitNext(ctx, folder, fk, &m, object.ID{})
 }
 
-// commit writes the manifest object and then the index rows.
-func (v *Vault) commit(ctx context.Context, file index.File, fk *folderKey, m *Manifest) (Version, error) {
+// commit writes the manifest object and then the index rows. A manifest
+// the index does not name when commit fails is removed.
+func (v *Vault) commit(ctx context.Context, file index.File, fk *folderKey, m *Manifest) (_ Version, err error) {
 	data, err := sealObject(object.KindManifest, m.ID, m, v.devKey, fk.recipient)
 	if err != nil {
 		return Version{}, err
@@ -203,6 +217,11 @@ func (v *Vault) commit(ctx context.Context, file index.File, fk *folderKey, m *M
 	if err := v.objects.Put(ctx, store.Handle{Kind: object.KindManifest, ID: m.ID}, data); err != nil {
 		return Version{}, err
 	}
+	defer func() {
+		if err != nil {
+			v.discardManifest(ctx, m.ID)
+		}
+	}()
 	// Every chunk and the manifest must be durable before the index names
 	// them: this is the one barrier of the write order.
 	if err := v.objects.Sync(ctx); err != nil {

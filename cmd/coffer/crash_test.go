@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,16 +19,41 @@ import (
 
 const crashPass = "crash test passphrase"
 
-// buildCoffer builds the real binary once per test.
+// built is the real binary, built once for all the tests of the package:
+// linking it takes seconds, about as long as most of these tests.
+var built struct {
+	once sync.Once
+	dir  string
+	bin  string
+	err  error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
+	os.Exit(code)
+}
+
+// buildCoffer returns the real binary, built on first use.
 func buildCoffer(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "coffer")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/coffer")
-	cmd.Dir = testenv.RepoRoot(t)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	built.once.Do(func() {
+		if built.dir, built.err = os.MkdirTemp("", "coffer-test-"); built.err != nil {
+			return
+		}
+		built.bin = filepath.Join(built.dir, "coffer")
+		cmd := exec.Command("go", "build", "-o", built.bin, "./cmd/coffer")
+		cmd.Dir = testenv.RepoRoot(t)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			built.err = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if built.err != nil {
+		t.Fatal(built.err)
 	}
-	return bin
+	return built.bin
 }
 
 func coffer(bin string, args ...string) *exec.Cmd {

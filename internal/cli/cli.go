@@ -99,6 +99,12 @@ func message(err error) string {
 		return err.Error() + "; the vault was modified outside Coffer — run 'coffer check' and restore the vault folder from a backup"
 	case errors.Is(err, vault.ErrDamaged):
 		return err.Error() + "; run 'coffer check' to see what is affected"
+	case errors.Is(err, vault.ErrDiskFull):
+		return err.Error() + "; free some space on it and try again (what a failed import stored was removed; ls, versions, audit and check work meanwhile)"
+	case errors.Is(err, vault.ErrReadOnly):
+		return err.Error() + "; to change it, or to preview or export from it, copy the vault to storage that can be written (ls, versions, audit and check work as it is)"
+	case errors.Is(err, vault.ErrBusy):
+		return err.Error() + "; try again when it is done"
 	}
 	var ue usageError
 	if errors.As(err, &ue) {
@@ -288,7 +294,17 @@ func withVault(cmd *cobra.Command, env Env, dir string, fn func(a *app.App) erro
 		return err
 	}
 	defer a.Close()
+	before, _ := a.AuditFailures()
 	err = fn(a)
+	if after, why := a.AuditFailures(); after > before {
+		// What went on without its record (a listing, a check, a
+		// refusal) is not passed over in silence.
+		events := fmt.Sprintf("%d events", after-before)
+		if after-before == 1 {
+			events = "1 event"
+		}
+		fmt.Fprintf(env.Stderr, "coffer: warning: %s of this command could not be written to the audit trail: %s\n", events, why)
+	}
 	// A blocked attempt reaches compliance now, not at the next sync.
 	if ferr := a.FlushAlerts(cmd.Context(), 5*time.Second); ferr != nil {
 		fmt.Fprintf(env.Stderr, "coffer: the blocked attempt is recorded and goes to your organisation at the next sync (%s)\n", message(ferr))

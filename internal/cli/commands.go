@@ -374,15 +374,19 @@ func cmdExport(env Env) *cobra.Command {
 
 func cmdCheck(env Env) *cobra.Command {
 	var dir string
-	var asJSON, rebuild bool
+	var asJSON, rebuild, repair bool
 	cmd := &cobra.Command{
-		Use:   "check --vault DIR [--json] [--rebuild]",
+		Use:   "check --vault DIR [--json] [--rebuild] [--repair]",
 		Short: "Verify every key, manifest, signature and chunk (exit 1 on damage)",
 		Long: `Verify every key, manifest, signature and chunk (exit 1 on damage).
 
 --rebuild makes a new index from the signed objects first: for a vault
 whose index was removed, rolled back or damaged. The old index is kept
-beside it, and the audit trail records the rebuild and what it could keep.`,
+beside it, and the audit trail records the rebuild and what it could keep.
+
+--repair then removes what interrupted or failed writes left behind
+(objects no version names, temp files), if the check found no damage. It
+waits for imports in other Coffer processes to finish.`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			open := withVault
@@ -406,10 +410,25 @@ beside it, and the audit trail records the rebuild and what it could keep.`,
 						return err
 					}
 				} else {
-					printReport(env.Stdout, r)
+					printReport(env.Stdout, r, repair)
 				}
 				if !r.OK() {
+					if repair {
+						fmt.Fprintln(env.Stderr, "coffer: nothing was removed: leftovers are told apart from documents by the index, which must be sound first")
+					}
 					return fmt.Errorf("the vault is damaged: %d problems, %d versions affected", len(r.Problems), len(r.Damaged))
+				}
+				if repair {
+					rec, err := a.Repair(cmd.Context(), repairWait)
+					if err != nil {
+						return err
+					}
+					out := env.Stdout
+					if asJSON {
+						out = env.Stderr // stdout holds the report alone
+					}
+					fmt.Fprintf(out, "Removed %d leftover objects and %d temp files (%s).\n",
+						rec.Objects, rec.Temp, humanize.IBytes(uint64(rec.Bytes)))
 				}
 				return nil
 			})
@@ -418,8 +437,12 @@ beside it, and the audit trail records the rebuild and what it could keep.`,
 	vaultFlag(cmd, &dir)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
 	cmd.Flags().BoolVar(&rebuild, "rebuild", false, "make a new index from the signed objects first")
+	cmd.Flags().BoolVar(&repair, "repair", false, "then remove what interrupted or failed writes left behind")
 	return cmd
 }
+
+// repairWait is how long check --repair waits for other writers.
+const repairWait = 30 * time.Second
 
 // rebuildVault rebuilds the index of the vault in dir and says what it found.
 func rebuildVault(ctx context.Context, env Env, dir string) (*app.App, error) {
@@ -446,7 +469,7 @@ func rebuildVault(ctx context.Context, env Env, dir string) (*app.App, error) {
 	return a, nil
 }
 
-func printReport(w io.Writer, r *vault.Report) {
+func printReport(w io.Writer, r *vault.Report, repair bool) {
 	fmt.Fprintf(w, "Checked %d device certificates, %d keyrings, %d folders, %d manifests, %d chunks.\n",
 		r.Checked["device"], r.Checked["keyring"], r.Checked["folder"], r.Checked["manifest"], r.Checked["chunk"])
 	for _, p := range r.Problems {
@@ -455,8 +478,8 @@ func printReport(w io.Writer, r *vault.Report) {
 			fmt.Fprintf(w, "  affects %s\n", display.Name(a))
 		}
 	}
-	if n := len(r.Leftovers); n > 0 {
-		fmt.Fprintf(w, "%d objects are left over from interrupted imports (harmless).\n", n)
+	if n := len(r.Leftovers); n > 0 && !repair {
+		fmt.Fprintf(w, "%d objects are left over from interrupted imports (harmless; 'coffer check --repair' removes them).\n", n)
 	}
 	if r.OK() {
 		fmt.Fprintf(w, "No damage: all %d versions are intact.\n", r.Intact)

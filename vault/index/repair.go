@@ -51,6 +51,21 @@ func (d *DB) ObjectIDs(ctx context.Context, kind object.Kind) (map[object.ID]boo
 	return out, rows.Err()
 }
 
+// NamedChunks returns every chunk the index names: those of the chunks
+// table and those any version's chunk list refers to (the same set in an
+// index nobody edited).
+func (d *DB) NamedChunks(ctx context.Context) (map[object.ID]bool, error) {
+	ids, err := d.ids(ctx, "SELECT id FROM chunks UNION SELECT chunk_id FROM version_chunks")
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[object.ID]bool, len(ids))
+	for _, id := range ids {
+		out[id] = true
+	}
+	return out, nil
+}
+
 // AddKeyring records a keyring object and raises its folder's current
 // epoch to the keyring's if it is higher (a rotation). A keyring already
 // recorded, or a second one of the same folder and epoch, is not an error.

@@ -40,6 +40,20 @@ type Dir struct {
 
 	bufs     chan *ioBuf // PutFunc's buffers, kept for reuse
 	noDirect atomic.Bool // the file system refused O_DIRECT
+
+	readOnly bool    // opened for reading only: every write fails
+	w        writers // who is writing, for Reclaim (writers.go)
+}
+
+// DirOptions tune OpenDirWith.
+type DirOptions struct {
+	// Locks is the folder of the lock files that let writers of several
+	// processes share the store with Reclaim (writers.go); without it
+	// only this process's writers are known.
+	Locks string
+	// ReadOnly opens the store for reading only, on storage that cannot be
+	// written: nothing is created or cleaned up, and writes fail.
+	ReadOnly bool
 }
 
 // staleTemp is how old a temp file must be before OpenDir removes it as
@@ -50,8 +64,18 @@ const staleTemp = time.Hour
 
 // OpenDir opens (creating if needed) a Dir store at root and removes temp
 // files an interrupted Put left behind, never those of a live writer.
-func OpenDir(root string) (*Dir, error) {
-	d := &Dir{root: root, dirty: map[string]bool{}, made: map[string]bool{}, bufs: make(chan *ioBuf, keptBufs)}
+func OpenDir(root string) (*Dir, error) { return OpenDirWith(root, DirOptions{}) }
+
+// OpenDirWith is OpenDir with options.
+func OpenDirWith(root string, o DirOptions) (*Dir, error) {
+	d := &Dir{root: root, dirty: map[string]bool{}, made: map[string]bool{}, bufs: make(chan *ioBuf, keptBufs),
+		readOnly: o.ReadOnly, w: writers{locks: o.Locks}}
+	if o.ReadOnly {
+		if _, err := os.Stat(root); err != nil {
+			return nil, fmt.Errorf("store: %w", err)
+		}
+		return d, nil
+	}
 	if err := os.MkdirAll(d.tmpDir(), 0o700); err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
@@ -102,6 +126,13 @@ func (d *Dir) PutFunc(ctx context.Context, h Handle, write func(w io.Writer) err
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	// The temp file is this writer's until it is renamed: Reclaim does
+	// not run meanwhile.
+	release, err := d.Hold(ctx)
+	if err != nil {
+		return err
+	}
+	defer release(false)
 	dst := d.Path(h)
 	if err := d.mkdirs(filepath.Dir(dst)); err != nil {
 		return err
@@ -110,7 +141,7 @@ func (d *Dir) PutFunc(ctx context.Context, h Handle, write func(w io.Writer) err
 	_, _ = rand.Read(rnd[:])
 	ib := d.getBuf()
 	w := &objectWriter{d: d, tmp: filepath.Join(d.tmpDir(), hex.EncodeToString(rnd[:])), buf: ib.b[:0]}
-	err := write(w)
+	err = write(w)
 	if err == nil {
 		err = w.finish()
 	}
@@ -420,6 +451,9 @@ func (d *Dir) List(ctx context.Context, kind object.Kind, fn func(object.ID, int
 
 // Remove implements Store.
 func (d *Dir) Remove(ctx context.Context, h Handle) error {
+	if d.readOnly {
+		return fmt.Errorf("store: %w", errReadOnly)
+	}
 	err := os.Remove(d.Path(h))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("store: %w", err)
@@ -430,6 +464,9 @@ func (d *Dir) Remove(ctx context.Context, h Handle) error {
 
 // Sync implements Store.
 func (d *Dir) Sync(ctx context.Context) error {
+	if d.readOnly {
+		return nil // nothing was written
+	}
 	d.mu.Lock()
 	dirs, files := d.dirty, d.pending
 	d.dirty, d.pending = map[string]bool{}, nil
