@@ -228,3 +228,45 @@ func admins(st *orglog.State) string {
 	}
 	return fmt.Sprintf("your organisation's admin (%s)", out[0])
 }
+
+// ChangeClass moves a folder to another class. Narrowing is the owner's
+// (or a manager's among its members) to do; widening, in an
+// organisation, also needs the admin: the first call returns the request
+// to send them (errors.Is(err, vault.ErrNeedsApproval)), and the same call
+// once the approval is in the log does it.
+func (a *App) ChangeClass(ctx context.Context, folderName string, class policy.Class) (*vault.ClassRequest, error) {
+	f, err := a.Folder(ctx, folderName)
+	if err != nil {
+		return nil, err
+	}
+	d := policy.DecideFor(a.subject(), f.ID.String(), f.Class, policy.ChangeClass)
+	if st := a.v.OrgState(); d.Allowed && a.Enrolled() && st != nil && st.Folders[f.ID] != nil && !st.MayShare(a.v.Owner().Email, f.ID) {
+		d = policy.Decision{Reason: "only the folder's owner, or a manager among its members, changes its class"}
+	}
+	e := audit.Event{Action: audit.ClassChange, Folder: f.ID.String()}
+	if !d.Allowed {
+		e.Outcome, e.Reason = audit.Blocked, d.Recorded()
+		a.record(ctx, e)
+		return nil, &BlockedError{Action: policy.ChangeClass, Reason: d.Reason, Recorded: d.Recorded()}
+	}
+	if a.Enrolled() {
+		if s, err := a.syncer(); err == nil {
+			_, _ = s.Sync(ctx) // an approval may be in the log by now
+		}
+	}
+	req, err := a.v.ChangeClass(ctx, folderName, class)
+	if errors.Is(err, vault.ErrNeedsApproval) {
+		e.Outcome, e.Reason = audit.Blocked, fmt.Sprintf("widening from %s to %s waits for the admin's approval", f.Class, class)
+		a.record(ctx, e)
+		return req, fmt.Errorf("%w: %s", err, e.Reason)
+	}
+	if err != nil {
+		return nil, err
+	}
+	e.Outcome, e.Reason = audit.OK, fmt.Sprintf("from %s to %s", f.Class, class)
+	if err := a.mustRecord(ctx, e); err != nil {
+		return nil, err
+	}
+	a.KickSync()
+	return nil, nil
+}

@@ -31,6 +31,7 @@ const (
 	Pair         Action = "pair"    // this device approved another device of its user
 	PolicyChange Action = "policy"  // a policy document came into force
 	Share        Action = "share"   // a folder was shared or unshared, its key rotated, or its copy on this device destroyed
+	ClassChange  Action = "class"   // a folder moved to another class
 	Retention    Action = "retention"
 	Preview      Action = "preview"
 	PreviewFile  Action = "preview-to-file"

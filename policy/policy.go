@@ -50,6 +50,18 @@ func ClassNames() string {
 	return strings.Join(names, ", ")
 }
 
+// Level ranks a class by protection: public 0 … restricted 3 (-1 if
+// unknown). Moving a folder to a higher level narrows it; to a lower one
+// widens it, which in an organisation needs its admin.
+func (c Class) Level() int {
+	for i, k := range Classes {
+		if c == k {
+			return i
+		}
+	}
+	return -1
+}
+
 // NoExport reports whether plaintext of the class must never leave the
 // process: no export, no preview to a file, no print, no copy.
 func (c Class) NoExport() bool { return c == Confidential || c == Restricted }

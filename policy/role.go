@@ -36,6 +36,7 @@ const (
 	ReadAudit    Action = "read-audit"
 	CreateFolder Action = "create-folder" // make a folder of any class
 	RunRetention Action = "retention"     // apply (or plan) the policy's retention by hand
+	ChangeClass  Action = "change-class"  // move a folder to another class (widening also needs the admin in an organisation)
 )
 
 // MaxGrant is the longest a guest grant may run.
@@ -73,11 +74,11 @@ type Subject struct {
 // of the folder then decides (Decide).
 var roleActions = map[Role]map[Action]bool{
 	Owner: {Preview: true, Export: true, PreviewToFile: true, Print: true, Copy: true, OpenExternal: true,
-		Import: true, Restore: true, Delete: true, Share: true, ReadAudit: true, CreateFolder: true, RunRetention: true},
+		Import: true, Restore: true, Delete: true, Share: true, ReadAudit: true, CreateFolder: true, RunRetention: true, ChangeClass: true},
 	Admin:      {ReadAudit: true, RunRetention: true},
 	Compliance: {Preview: true, ReadAudit: true},
 	Manager: {Preview: true, Export: true, PreviewToFile: true, Print: true, Copy: true, OpenExternal: true,
-		Import: true, Restore: true, Delete: true, Share: true, CreateFolder: true, RunRetention: true},
+		Import: true, Restore: true, Delete: true, Share: true, CreateFolder: true, RunRetention: true, ChangeClass: true},
 	Member: {Preview: true, Export: true, PreviewToFile: true, Print: true, Copy: true, OpenExternal: true,
 		Import: true, Restore: true},
 	Risk:  {ReadAudit: true},
@@ -99,7 +100,7 @@ func DecideFor(s Subject, folder string, class Class, action Action) Decision {
 			return d
 		}
 	}
-	if action == ReadAudit || action == Delete || action == Share || action == CreateFolder || action == RunRetention {
+	if action == ReadAudit || action == Delete || action == Share || action == CreateFolder || action == RunRetention || action == ChangeClass {
 		if !class.Valid() {
 			return Decision{Reason: fmt.Sprintf("unknown class %q: denied to be safe", class)}
 		}

@@ -25,6 +25,10 @@ type folderBody struct {
 	Name    string       `json:"name"`
 	Class   policy.Class `json:"class"`
 	Created int64        `json:"created"`
+	// Revision counts class changes (0: as created); Salt is what a
+	// widening's approval commits to (vault/class.go).
+	Revision int64  `json:"revision,omitempty"`
+	Salt     []byte `json:"salt,omitempty"`
 }
 
 // folderSealed is the sealed index column of a folder row.

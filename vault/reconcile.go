@@ -186,9 +186,18 @@ func (v *Vault) knownKeys() map[object.ID][]*folderKey {
 	return out
 }
 
-// adoptFolders records folders whose signed object the index does not list.
+// adoptFolders records folders whose signed object the index does not
+// list, and revisions (class changes) of folders it holds, oldest first: a
+// revision that may follow the one held becomes current (the one it
+// replaces goes), a superseded one goes, one that may not (a widening
+// without the admin's approval) is reported.
 func (v *Vault) adoptFolders(ctx context.Context, ids []object.ID, r *repairs) error {
 	keys := v.knownKeys()
+	type found struct {
+		id   object.ID
+		body folderBody
+	}
+	var all []found
 	for _, id := range ids {
 		var body folderBody
 		var err error = ErrNotFound
@@ -207,6 +216,44 @@ func (v *Vault) adoptFolders(ctx context.Context, ids []object.ID, r *repairs) e
 		if err != nil {
 			continue // no key of ours opens it: a leftover or a plant; check reports it
 		}
+		all = append(all, found{id, body})
+	}
+	sort.Slice(all, func(i, j int) bool {
+		if all[i].body.Folder != all[j].body.Folder {
+			return all[i].body.Folder.String() < all[j].body.Folder.String()
+		}
+		return all[i].body.Revision < all[j].body.Revision
+	})
+	held := map[object.ID]index.Folder{}
+	rows, err := v.idx.Folders(ctx)
+	if err != nil {
+		return err
+	}
+	for _, row := range rows {
+		held[row.ID] = row
+	}
+	for _, f := range all {
+		id, body := f.id, f.body
+		if row, ok := held[body.Folder]; ok {
+			cur, err := v.readFolderObject(ctx, row)
+			if err == nil {
+				err = v.checkRevision(cur, body)
+			}
+			switch {
+			case errors.Is(err, ErrSuperseded):
+				_ = v.objects.Remove(ctx, store.Handle{Kind: object.KindFolder, ID: id})
+			case err != nil:
+				r.skipped = append(r.skipped, fmt.Sprintf("folder/%s: %v", id, err))
+			default:
+				if err := v.pointFolderAt(ctx, row, id, body); err != nil {
+					return err
+				}
+				row.ObjectID = id
+				held[body.Folder] = row
+				r.folders++
+			}
+			continue
+		}
 		fks := keys[body.Folder]
 		row := index.Folder{ID: body.Folder, ObjectID: id, NameMAC: v.seal.nameMAC(foldersScope, body.Name),
 			Epoch: fks[len(fks)-1].epoch, Created: timeOf(body.Created)}
@@ -218,6 +265,7 @@ func (v *Vault) adoptFolders(ctx context.Context, ids []object.ID, r *repairs) e
 			r.skipped = append(r.skipped, fmt.Sprintf("folder/%s: %v", id, err))
 			continue
 		}
+		held[body.Folder] = row
 		r.folders++
 	}
 	return nil

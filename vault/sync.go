@@ -165,6 +165,13 @@ func (v *Vault) Receive(ctx context.Context, kind object.Kind, id object.ID, dat
 			// will: a guest granted a restricted folder): not kept.
 			return nil, fmt.Errorf("folder %s: %w", id.String()[:12], ErrNotAddressed)
 		}
+		// A revision of a folder held here (a class change) must follow
+		// the one held.
+		if err := v.checkFolderRevision(ctx, data, id); errors.Is(err, ErrSuperseded) {
+			return nil, fmt.Errorf("folder %s: %w", id.String()[:12], err)
+		} else if err != nil {
+			return nil, rejected(kind, id, "%v", err)
+		}
 	case object.KindManifest:
 		// Kept only once its chunks are (KeepManifest).
 		if m, err = v.manifestFrom(ctx, data, id); errors.Is(err, ErrNotAddressed) {

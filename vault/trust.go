@@ -58,8 +58,8 @@ func (t *trust) allows(kind object.Kind, signer ed25519.PublicKey) bool {
 // allowsIn reports whether signer may sign objects of kind for folder:
 // this user's certified devices may; in an organisation, a current device
 // of a user the log allows — for keyrings, one who may share the folder
-// (its owner or a manager among its members); for the folder object, its
-// owner; for versions, one who is or was its owner or an editor
+// (its owner or a manager among its members); for the folder object, the
+// same people (its revisions change the class); for versions, one who is or was its owner or an editor
 // (docs/sync-protocol.md, "Folders, sharing and guests").
 func (t *trust) allowsIn(kind object.Kind, folder object.ID, signer ed25519.PublicKey) bool {
 	if _, ok := t.devices[string(signer)]; ok {
@@ -76,7 +76,7 @@ func (t *trust) allowsIn(kind object.Kind, folder object.ID, signer ed25519.Publ
 	case object.KindKeyring:
 		return t.org.MayShare(d.Email, folder)
 	case object.KindFolder:
-		return d.Email == f.Owner
+		return t.org.MayShare(d.Email, folder) // its owner, or a manager among its members (class changes)
 	case object.KindManifest:
 		return f.Writers[d.Email]
 	}

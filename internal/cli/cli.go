@@ -77,7 +77,7 @@ func exitCode(err error) int {
 	switch {
 	case errors.As(err, &ue):
 		return ExitUsage
-	case errors.Is(err, app.ErrBlocked), errors.Is(err, client.ErrNotAllowed), errors.Is(err, app.ErrGrantEnded):
+	case errors.Is(err, app.ErrBlocked), errors.Is(err, client.ErrNotAllowed), errors.Is(err, app.ErrGrantEnded), errors.Is(err, vault.ErrNeedsApproval):
 		return ExitBlocked
 	case errors.Is(err, vault.ErrWrongPassphrase), errors.Is(err, vault.ErrLocked), errors.Is(err, vault.ErrWiped), errors.Is(err, app.ErrLeaseExpired):
 		return ExitWrongPass

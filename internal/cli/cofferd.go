@@ -39,7 +39,7 @@ func CofferdMain(ctx context.Context, args []string, env Env) int {
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	admin := &cobra.Command{Use: "admin", Short: "The organisation's admin: create it, invite people, list and revoke devices"}
 	admin.AddCommand(cmdAdminInit(env), cmdAdminInvite(env), cmdAdminDevices(env), cmdAdminRevoke(env),
-		cmdAdminGuest(env), cmdAdminPolicy(env), cmdAdminRole(env), cmdAdminWipe(env), cmdAdminReceipts(env))
+		cmdAdminGuest(env), cmdAdminPolicy(env), cmdAdminRole(env), cmdAdminWipe(env), cmdAdminReceipts(env), cmdAdminApproveClass(env))
 	root.AddCommand(cmdServe(env), admin)
 	root.SetArgs(args)
 	root.SetIn(env.Stdin)

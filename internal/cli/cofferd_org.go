@@ -9,7 +9,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/coffer-vault/coffer/internal/display"
 	"github.com/coffer-vault/coffer/policy"
+	"github.com/coffer-vault/coffer/vault"
 	"github.com/coffer-vault/coffer/vault/object"
 )
 
@@ -162,5 +164,36 @@ func cmdAdminRole(env Env) *cobra.Command {
 	cmd.Flags().StringVar(&role, "role", "", "their new role")
 	_ = cmd.MarkFlagRequired("email")
 	_ = cmd.MarkFlagRequired("role")
+	return cmd
+}
+
+func cmdAdminApproveClass(env Env) *cobra.Command {
+	var f adminFlags
+	var request string
+	cmd := &cobra.Command{
+		Use:   "approve-class --server URL --key FILE --request CODE",
+		Short: "Approve widening a folder's class, by the request code its owner sent",
+		Args:  exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			req, err := vault.ParseClassRequest(request)
+			if err != nil {
+				return usagef("--request: %v", err)
+			}
+			a, err := f.dial(cmd.Context(), env)
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			if err := a.ApproveClass(cmd.Context(), req); err != nil {
+				return err
+			}
+			fmt.Fprintf(env.Stdout, "Approved: folder %q (%s) may go from %s to %s. Its owner runs 'coffer folder class' again to do it.\n",
+				display.Text(req.Name), req.Folder.String()[:12], req.From, req.Class)
+			return nil
+		},
+	}
+	f.add(cmd)
+	cmd.Flags().StringVar(&request, "request", "", "the request code (COFFER-CLASS1-…)")
+	_ = cmd.MarkFlagRequired("request")
 	return cmd
 }

@@ -76,7 +76,39 @@ func cmdFolder(env Env) *cobra.Command {
 	vaultFlag(create, &dir)
 	create.Flags().StringVar(&class, "class", "", "public, internal, confidential or restricted (required)")
 	_ = create.MarkFlagRequired("class")
-	folder.AddCommand(create)
+	var cdir, cclass string
+	change := &cobra.Command{
+		Use:   "class --vault DIR NAME --class public|internal|confidential|restricted",
+		Short: "Move a folder to another class (widening needs your organisation's admin)",
+		Long: `Move a folder to another class: the folder's owner, or a manager among
+its members, may always make it more protected. Making it less protected
+in an organisation needs the admin: the first run prints a request code
+to send them ('cofferd admin approve-class'), and the same command, run
+again once they approved, does it. Exit 3 while it waits.`,
+		Args: exactArgs(1, "one folder NAME"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := policy.ParseClass(cclass)
+			if err != nil {
+				return usageError{err}
+			}
+			return withVault(cmd, env, cdir, func(a *app.App) error {
+				req, err := a.ChangeClass(cmd.Context(), args[0], c)
+				if req != nil {
+					fmt.Fprintf(env.Stdout, "Widening %s from %s to %s needs your organisation's admin. Send them this request; run this command again once they approved it:\n%s\n",
+						display.Name(req.Name), req.From, req.Class, req.Code())
+				}
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(env.Stdout, "Folder %s is %s now.\n", display.Name(args[0]), c)
+				return nil
+			})
+		},
+	}
+	vaultFlag(change, &cdir)
+	change.Flags().StringVar(&cclass, "class", "", "the new class (required)")
+	_ = change.MarkFlagRequired("class")
+	folder.AddCommand(create, change)
 	return folder
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/coffer-vault/coffer/policy"
 	"github.com/coffer-vault/coffer/sync/orglog"
 	"github.com/coffer-vault/coffer/sync/wire"
+	"github.com/coffer-vault/coffer/vault"
 	"github.com/coffer-vault/coffer/vault/object"
 	"github.com/coffer-vault/coffer/vault/store"
 )
@@ -500,4 +501,18 @@ func (a *Admin) DevicesOf(ctx context.Context, email string) ([]object.ID, error
 		return nil, fmt.Errorf("no user %s in the organisation", email)
 	}
 	return out, nil
+}
+
+// ApproveClass approves a request to widen a folder's class: an entry of
+// the log that commits to the request (the server never learns the
+// class).
+func (a *Admin) ApproveClass(ctx context.Context, req vault.ClassRequest) error {
+	if err := a.refresh(ctx); err != nil {
+		return err
+	}
+	if a.state.Folders[req.Folder] == nil {
+		return fmt.Errorf("no folder %s in the organisation's log", req.Folder.String()[:12])
+	}
+	return a.append(ctx, &orglog.Entry{Org: a.Key.Org, Kind: orglog.Class, Folder: req.Folder, Revision: req.Revision,
+		Commit: req.Commitment(), Time: a.serverTime()})
 }

@@ -469,3 +469,74 @@ func TestRotationOwedAfterACrash(t *testing.T) {
 		t.Fatalf("still owed: %q", owed)
 	}
 }
+
+// TestFolderClassChange: the owner narrows a shared folder at once;
+// widening waits for the admin's approval of the exact request, then
+// reaches the member's device too.
+func TestFolderClassChange(t *testing.T) {
+	ctx := context.Background()
+	o := newOrg(t)
+	ann := enrollAs(t, o.inviteAs("ann@acme.test", policy.Manager), "Ann Manager", "Ann's laptop")
+	bob := enrollAs(t, o.inviteAs("bob@acme.test", policy.Member), "Bob Analyst", "Bob's laptop")
+	falcon, err := ann.v.CreateFolder(ctx, "Project Falcon", policy.Confidential)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ann.sync(t)
+	if err := ann.s.Share(ctx, falcon.ID, "bob@acme.test", orglog.Viewer); err != nil {
+		t.Fatal(err)
+	}
+	bob.sync(t)
+	class := func(d *device) policy.Class {
+		t.Helper()
+		f, err := d.v.Folder(ctx, "Project Falcon")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f.Class
+	}
+	// Narrowing: at once.
+	if req, err := ann.v.ChangeClass(ctx, "Project Falcon", policy.Restricted); err != nil || req != nil {
+		t.Fatalf("narrowing: %v %v", req, err)
+	}
+	ann.sync(t)
+	bob.sync(t)
+	if c := class(bob); c != policy.Restricted {
+		t.Fatalf("bob sees %s after the narrowing", c)
+	}
+	// Widening: a request; the admin approves it; then it lands.
+	req, err := ann.v.ChangeClass(ctx, "Project Falcon", policy.Internal)
+	if !errors.Is(err, vault.ErrNeedsApproval) || req == nil {
+		t.Fatalf("widening without approval: %v %v", req, err)
+	}
+	if c := class(ann); c != policy.Restricted {
+		t.Fatalf("the folder is %s before the approval", c)
+	}
+	parsed, err := vault.ParseClassRequest(req.Code())
+	if err != nil || parsed.Class != policy.Internal {
+		t.Fatalf("request code: %+v %v", parsed, err)
+	}
+	if err := o.admin.ApproveClass(ctx, parsed); err != nil {
+		t.Fatal(err)
+	}
+	ann.sync(t)
+	if req, err := ann.v.ChangeClass(ctx, "Project Falcon", policy.Internal); err != nil || req != nil {
+		t.Fatalf("widening once approved: %v %v", req, err)
+	}
+	ann.sync(t)
+	bob.sync(t)
+	if c := class(bob); c != policy.Internal {
+		t.Fatalf("bob sees %s after the approved widening", c)
+	}
+	// The server learned no class: the approval is a commitment.
+	for _, raw := range o.entries(t) {
+		if bytes.Contains(raw, []byte("internal")) || bytes.Contains(raw, []byte("restricted")) {
+			t.Fatalf("a log entry names a class: %s", raw)
+		}
+	}
+	for _, d := range []*device{ann, bob} {
+		if r, err := d.v.Check(ctx, nil); err != nil || !r.OK() {
+			t.Errorf("%s: check after the class changes: %+v %v", d.v.DeviceName(), r, err)
+		}
+	}
+}

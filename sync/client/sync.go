@@ -417,6 +417,9 @@ func (s *Syncer) apply(ctx context.Context, events []wire.Event) (total int64, w
 				return total, waiting, gotKeys, err
 			}
 			m, err := s.v.Receive(ctx, e.Kind, id, data)
+			if errors.Is(err, vault.ErrSuperseded) {
+				continue // an older revision of a folder held here
+			}
 			if errors.Is(err, vault.ErrNotAddressed) {
 				// Someone else's wrap; or a folder or version whose key
 				// has not reached this device yet (read again when it

@@ -43,6 +43,7 @@ const (
 	Grant   Kind = "grant"   // the admin grants a guest folders until a time (a later grant replaces it; expiring now ends it)
 	Policy  Kind = "policy"  // the admin issues the organisation's policy
 	Wipe    Kind = "wipe"    // the admin orders a device wiped (and revokes it)
+	Class   Kind = "class"   // the admin approves widening a folder's class (a commitment: the class stays secret)
 )
 
 // Signature key names (docs/sync-protocol.md, "Entries").
@@ -83,6 +84,8 @@ type Entry struct {
 	Transport ed25519.PublicKey // device
 	Reason    string            // revoke, wipe
 	Nonce     string            // wipe: 16 random bytes, lowercase hex
+	Revision  int64             // class: the folder object revision approved
+	Commit    []byte            // class: SHA-256 commitment to the folder, revision, class and a salt
 	Folder    object.ID         // folder, share, unshare
 	By        string            // share, unshare: the e-mail of who did it
 	Folders   []object.ID       // grant
@@ -107,6 +110,7 @@ var fields = map[Kind][]string{
 	Grant:   {"email", "folders", "expires", "time"},
 	Policy:  {"serial", "document", "time"},
 	Wipe:    {"device", "nonce", "reason", "time"},
+	Class:   {"folder", "revision", "commit", "time"},
 }
 
 // Text returns the entry's note text, canonical: Parse(Sign(e)) yields e.
@@ -170,6 +174,16 @@ func (e *Entry) value(name string) (string, error) {
 		return text(e.Role)
 	case "reason":
 		return text(e.Reason)
+	case "revision":
+		if e.Revision < 1 {
+			return "", fmt.Errorf("%w: a revision is 1 or more", ErrMalformed)
+		}
+		return strconv.FormatInt(e.Revision, 10), nil
+	case "commit":
+		if len(e.Commit) != 32 {
+			return "", fmt.Errorf("%w: a commitment is 32 bytes", ErrMalformed)
+		}
+		return hex.EncodeToString(e.Commit), nil
 	case "nonce":
 		if b, err := hex.DecodeString(e.Nonce); err != nil || len(b) != 16 || hex.EncodeToString(b) != e.Nonce {
 			return "", fmt.Errorf("%w: a nonce is 16 bytes in lowercase hex", ErrMalformed)
@@ -344,6 +358,16 @@ func (e *Entry) set(name, v string) error {
 		e.Reason = v
 	case "nonce":
 		e.Nonce = v
+	case "revision":
+		e.Revision, err = strconv.ParseInt(v, 10, 64)
+		if err != nil || e.Revision < 1 {
+			err = fmt.Errorf("%w: bad revision", ErrMalformed)
+		}
+	case "commit":
+		e.Commit, err = hex.DecodeString(v)
+		if err != nil || len(e.Commit) != 32 || hex.EncodeToString(e.Commit) != v {
+			err = fmt.Errorf("%w: bad commitment", ErrMalformed)
+		}
 	case "recipient":
 		e.Recipient = v
 	case "admin":

@@ -74,6 +74,9 @@ type FolderState struct {
 	// editor's earlier versions stay readable; the server refuses their
 	// later writes.)
 	Writers map[string]bool
+	// Widenings are the admin's approvals of folder object revisions that
+	// widen the class: revision → commitment.
+	Widenings map[int64][]byte
 }
 
 // GrantState is a guest's grant: folders until Expires.
@@ -216,6 +219,11 @@ func (s *State) check(e *Entry, now time.Time) error {
 		return e.verify(map[string]ed25519.PublicKey{UserName: u.Key})
 	case Share, Unshare:
 		return s.checkShare(e)
+	case Class:
+		if s.Folders[e.Folder] == nil {
+			return errors.New("no such folder")
+		}
+		return e.verify(map[string]ed25519.PublicKey{AdminName: s.Admin})
 	case Wipe:
 		d := s.Devices[e.Device]
 		switch {
@@ -324,6 +332,12 @@ func (s *State) apply(e *Entry) {
 		s.keys[string(e.Key)], s.keys[string(e.Transport)] = true, true
 	case Revoke:
 		s.Devices[e.Device].Revoked = true
+	case Class:
+		f := s.Folders[e.Folder]
+		if f.Widenings == nil {
+			f.Widenings = map[int64][]byte{}
+		}
+		f.Widenings[e.Revision] = e.Commit
 	case Wipe:
 		d := s.Devices[e.Device]
 		d.Revoked = true

@@ -95,7 +95,7 @@ func GuestView(entries [][]byte, email string) ([]int64, error) {
 			}
 		case Revoke, Wipe:
 			keep = devices[e.Device]
-		case Folder, Share, Unshare:
+		case Folder, Share, Unshare, Class:
 			keep = folders[e.Folder]
 		case Grant:
 			keep = e.Email == email

@@ -210,7 +210,7 @@ func (s *Server) appendLog(w http.ResponseWriter, r *http.Request, c *caller) er
 	}
 	if c.kind == "admin" {
 		switch e.Kind {
-		case orglog.Invite, orglog.Revoke, orglog.Role, orglog.Grant, orglog.Policy, orglog.Wipe:
+		case orglog.Invite, orglog.Revoke, orglog.Role, orglog.Grant, orglog.Policy, orglog.Wipe, orglog.Class:
 		default:
 			return fail(http.StatusBadRequest, wire.CodeRejected, "the admin does not append %s entries here", e.Kind)
 		}

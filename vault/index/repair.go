@@ -380,3 +380,16 @@ func (d *DB) LayoutFile(ctx context.Context, folder, origin object.ID, lines []L
 	}
 	return tx.Commit()
 }
+
+// SetFolderObject points a folder at another folder object (a class
+// change) with its sealed name and class.
+func (d *DB) SetFolderObject(ctx context.Context, folder, obj object.ID, sealed []byte) error {
+	res, err := d.db.ExecContext(ctx, "UPDATE folders SET object_id = ?, sealed = ? WHERE id = ?", obj[:], sealed, folder[:])
+	if err != nil {
+		return fmt.Errorf("index: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return fmt.Errorf("index: folder: %w", ErrNotFound)
+	}
+	return nil
+}
