@@ -215,6 +215,8 @@ func (s *State) check(e *Entry, now time.Time) error {
 			return fmt.Errorf("%s is not a member of the organisation who may make folders", e.Email)
 		case s.Folders[e.Folder] != nil:
 			return errors.New("the folder is registered already")
+		case !now.IsZero() && s.foldersOwnedBy(e.Email) >= MaxFoldersPerUser:
+			return fmt.Errorf("%s owns %d folders, the most one person may", e.Email, MaxFoldersPerUser)
 		}
 		return e.verify(map[string]ed25519.PublicKey{UserName: u.Key})
 	case Share, Unshare:
@@ -373,11 +375,13 @@ func (s *State) FolderRole(email string, folder object.ID, now time.Time) string
 	if f == nil {
 		return ""
 	}
-	if f.Owner == email {
-		return "owner"
-	}
-	if r := f.Members[email]; r != "" {
-		if u := s.Users[email]; u != nil && u.Role != policy.Guest {
+	// Owning a folder or being its member ends when the user becomes
+	// a guest: a guest reads only what a live grant names.
+	if u := s.Users[email]; u != nil && u.Role != policy.Guest {
+		if f.Owner == email {
+			return "owner"
+		}
+		if r := f.Members[email]; r != "" {
 			return r
 		}
 	}
@@ -393,23 +397,29 @@ func (s *State) MayWrite(email string, folder object.ID) bool {
 	return r == "owner" || r == Editor
 }
 
-// FolderMembers lists who may read a folder at now: owner, members, and
-// guests with a live grant (sorted).
+// FolderMembers lists who may read a folder at now (FolderRole not ""):
+// the owner first, then members and guests with a live grant (sorted).
 func (s *State) FolderMembers(folder object.ID, now time.Time) []string {
 	f := s.Folders[folder]
 	if f == nil {
 		return nil
 	}
-	out := []string{f.Owner}
+	var out []string
+	if s.FolderRole(f.Owner, folder, now) != "" {
+		out = append(out, f.Owner)
+	}
+	first := len(out)
 	for m := range f.Members {
-		out = append(out, m)
+		if m != f.Owner && s.FolderRole(m, folder, now) != "" {
+			out = append(out, m)
+		}
 	}
 	for email, g := range s.Grants {
-		if g.Folders[folder] && now.Before(g.Expires) {
+		if g.Folders[folder] && now.Before(g.Expires) && f.Members[email] == "" && email != f.Owner {
 			out = append(out, email)
 		}
 	}
-	sort.Strings(out[1:])
+	sort.Strings(out[first:])
 	return out
 }
 
@@ -457,10 +467,25 @@ func (s *State) GrantLive(email string, now time.Time) bool {
 // members. Their devices alone sign the folder's keyrings.
 func (s *State) MayShare(email string, folder object.ID) bool {
 	f, u := s.Folders[folder], s.Users[email]
-	if f == nil || u == nil {
+	if f == nil || u == nil || u.Role == policy.Guest {
 		return false
 	}
 	return email == f.Owner || (f.Members[email] != "" && u.Role == policy.Manager)
+}
+
+// MaxFoldersPerUser bounds the folder entries one user may append (checked
+// when the server appends, like an invite's expiry): the log is replayed
+// and read by everyone, and a member's script must not flood it.
+const MaxFoldersPerUser = 10000
+
+func (s *State) foldersOwnedBy(email string) int {
+	n := 0
+	for _, f := range s.Folders {
+		if f.Owner == email {
+			n++
+		}
+	}
+	return n
 }
 
 // guestInvited reports whether email has an invite of role guest.

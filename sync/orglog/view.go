@@ -193,3 +193,32 @@ func (s *State) ApplyAt(raw []byte, index int64, now time.Time) (*Entry, error) 
 	}
 	return e, err
 }
+
+// DeviceView returns the indexes of the entries a device the admin
+// ordered wiped needs to verify its order, and no more (such a device may
+// be in a thief's hands): the genesis, its user's invites and user entry,
+// its own device entry and its wipe.
+func DeviceView(entries [][]byte, device object.ID) ([]int64, error) {
+	var email string
+	parsed := make([]*Entry, len(entries))
+	for i, raw := range entries {
+		e, err := Parse(raw)
+		if err != nil {
+			return nil, fmt.Errorf("entry %d: %w", i, err)
+		}
+		parsed[i] = e
+		if e.Kind == Device && e.Device == device {
+			email = e.Email
+		}
+	}
+	var out []int64
+	for i, e := range parsed {
+		switch {
+		case e.Kind == Genesis,
+			(e.Kind == Invite || e.Kind == User) && e.Email == email,
+			(e.Kind == Device || e.Kind == Wipe) && e.Device == device:
+			out = append(out, int64(i))
+		}
+	}
+	return out, nil
+}
