@@ -32,14 +32,19 @@ func (s *Server) adminDevices(w http.ResponseWriter, r *http.Request, c *caller)
 				info.LeaseEnd = rt.LastSeen.Add(lease).Unix()
 			}
 		}
-		_, rerr := s.store.Receipt(r.Context(), d.ID)
+		sent, orderDone, err := s.receiptState(r.Context(), d)
+		if err != nil {
+			return err
+		}
 		switch {
-		case rerr == nil:
+		case orderDone:
 			info.State = "wiped"
 		case d.Wipe != nil:
 			info.State = "wipe pending"
 		case d.Revoked:
 			info.State = "revoked"
+		case sent:
+			info.State = "wiped itself"
 		}
 		out = append(out, info)
 	}

@@ -45,6 +45,9 @@ func (s *Server) postAudit(w http.ResponseWriter, r *http.Request, c *caller) er
 		if len(e.Prev) != 32 || len(e.Hash) != 32 {
 			return fail(http.StatusBadRequest, wire.CodeBadRequest, "audit entry %d: malformed hash", e.Seq)
 		}
+		if len(e.Sealed) > wire.MaxAuditSealed {
+			return fail(http.StatusRequestEntityTooLarge, wire.CodeTooLarge, "audit entry %d: its sealed part is over %d bytes", e.Seq, wire.MaxAuditSealed)
+		}
 		copy(entry.Prev[:], e.Prev)
 		copy(entry.Hash[:], e.Hash)
 		if entry.ComputeHash() != entry.Hash || !ed25519.Verify(c.device.Key, e.Hash, e.Sig) {
@@ -128,7 +131,14 @@ func (s *Server) orgAudit(w http.ResponseWriter, r *http.Request, c *caller) err
 		}
 		if len(batches) > 0 || wait <= 0 {
 			out := wire.OrgAudit{Batches: []wire.OrgAuditBatch{}, Next: after}
+			size := 0
 			for _, b := range batches {
+				for _, row := range b.Rows {
+					size += len(row.Sealed)
+				}
+				if size += len(b.Details); size > wire.MaxOrgAuditPage && len(out.Batches) > 0 {
+					break // the rest in the next page
+				}
 				ob := wire.OrgAuditBatch{ID: b.ID, Device: wire.HexID(b.Device), IP: b.IP, Time: b.Time.UnixNano(), Details: b.Details, DetailsSig: b.DetailsSig}
 				if d := c.state.Devices[b.Device]; d != nil {
 					ob.Email, ob.Name = d.Email, d.Name

@@ -102,7 +102,10 @@ func (s *Server) authenticate(ctx context.Context, r *http.Request, body []byte,
 	if err != nil {
 		return nil, unauthorized("unknown key")
 	}
-	c := &caller{kind: kind, nonce: sig.Nonce, body: body, state: st}
+	// c.nonce is set once the signature is verified: the server's signed
+	// time answers only requests it verified (a time signed over any
+	// nonce would let anyone mint lease renewals).
+	c := &caller{kind: kind, body: body, state: st}
 	var key ed25519.PublicKey
 	switch kind {
 	case "device":
@@ -113,11 +116,19 @@ func (s *Server) authenticate(ctx context.Context, r *http.Request, body []byte,
 		if c.device == nil {
 			return c, unauthorized("unknown device")
 		}
-		if c.device.Revoked && !s.wipePending(ctx, c.device, r) {
-			if c.device.Wipe != nil {
-				return c, fail(http.StatusUnauthorized, wire.CodeRevoked, "this device was wiped by order of the organisation's admin")
-			}
+		sent, orderDone, err := s.receiptState(ctx, c.device)
+		if err != nil {
+			return c, err
+		}
+		pending := c.device.Wipe != nil && !orderDone && wipePendingRequest(r)
+		switch {
+		case pending:
+		case c.device.Wipe != nil:
+			return c, fail(http.StatusUnauthorized, wire.CodeRevoked, "this device was wiped by order of the organisation's admin")
+		case c.device.Revoked:
 			return c, fail(http.StatusUnauthorized, wire.CodeRevoked, "this device was revoked by the organisation's admin")
+		case sent:
+			return c, fail(http.StatusUnauthorized, wire.CodeRevoked, "this device reported that it wiped itself: ask IT to enrol it again")
 		}
 		c.user = st.Users[c.device.Email]
 		key = c.device.Transport
@@ -145,7 +156,6 @@ func (s *Server) authenticate(ctx context.Context, r *http.Request, body []byte,
 			return c, &httpError{status: http.StatusUnauthorized, code: wire.CodeClockSkew, serverTime: s.now().UnixNano(),
 				msg: "this computer's clock is off the server's (" + err.Error() + "); set the clock right and try again"}
 		}
-		c.nonce = "" // an unverified nonce gets no signed time
 		return c, unauthorized("the request signature is not valid: " + err.Error())
 	}
 	if err := s.store.UseNonce(ctx, sig.KeyID, sig.Nonce, sig.Created.Add(2*wire.MaxSkew)); err != nil {
@@ -154,9 +164,11 @@ func (s *Server) authenticate(ctx context.Context, r *http.Request, body []byte,
 		}
 		return c, err
 	}
+	c.nonce = sig.Nonce
 	// A guest whose grant ended is refused at once, but may still
-	// read the log, where an extension would be.
-	if c.user != nil && c.user.Role == policy.Guest && !st.GrantLive(c.user.Email, s.now()) && r.URL.Path != "/v1/log/view" {
+	// read the log, where an extension would be, and send the audit
+	// trail of what she did while it lasted.
+	if c.user != nil && c.user.Role == policy.Guest && !st.GrantLive(c.user.Email, s.now()) && !grantEndedRequest(r) {
 		if g := st.Grants[c.user.Email]; g != nil {
 			return c, fail(http.StatusForbidden, wire.CodeGrantEnded, "your guest access ended on %s UTC; ask the organisation to extend it",
 				g.Expires.UTC().Format("2006-01-02 15:04"))
@@ -176,22 +188,26 @@ func clientIP(r *http.Request) string {
 	return host
 }
 
-// wipePending reports whether a revoked device may still make this
-// request: one the admin ordered wiped, which has not sent its receipt,
-// may read the log and the feed (to learn of the order without its
-// passphrase) and post its receipt (docs/sync-protocol.md, "Remote wipe,
-// receipts and the lease").
-func (s *Server) wipePending(ctx context.Context, d *orglog.DeviceState, r *http.Request) bool {
-	if d.Wipe == nil {
-		return false
-	}
+// grantEndedRequest reports whether a request is one a guest whose grant
+// ended may still make: read her view of the log and send her audit trail.
+func grantEndedRequest(r *http.Request) bool {
 	switch r.Method + " " + r.URL.Path {
-	case "GET /v1/log", "GET /v1/log/view", "GET /v1/feed", "GET /v1/feed/stream", "POST /v1/receipts":
-	default:
-		return false
+	case "GET /v1/log/view", "POST /v1/audit":
+		return true
 	}
-	_, err := s.store.Receipt(ctx, d.ID)
-	return errors.Is(err, store.ErrNotFound)
+	return false
+}
+
+// wipePendingRequest reports whether a request is one a device the admin
+// ordered wiped may still make until it sends that order's receipt: read
+// its order (the view of the log such a device is served) and post the
+// receipt (docs/sync-protocol.md, "Remote wipe, receipts and the lease").
+func wipePendingRequest(r *http.Request) bool {
+	switch r.Method + " " + r.URL.Path {
+	case "GET /v1/log/view", "GET /v1/feed", "GET /v1/feed/stream", "POST /v1/receipts":
+		return true
+	}
+	return false
 }
 
 // clientOS is the system a client names in its User-Agent ("coffer

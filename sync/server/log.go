@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -90,12 +91,10 @@ func (s *Server) appendEntries(ctx context.Context, n int64, raws ...[]byte) ([]
 	if n >= 0 && st.Size != n {
 		return nil, fail(http.StatusConflict, wire.CodeConflict, "the log changed meanwhile; try again")
 	}
-	// Validate on a replay of the log, so that the cached state is
-	// untouched if one of them fails.
-	trial, err := s.replay(ctx, st.Size)
-	if err != nil {
-		return nil, err
-	}
+	// Validate on a copy, so that the published state is untouched if
+	// one of them fails (a copy, not a replay: replaying verifies every
+	// entry's signatures again, seconds per append in a large org).
+	trial := st.Clone()
 	now := s.now()
 	var out []*orglog.Entry
 	for _, raw := range raws {
@@ -125,21 +124,6 @@ func (s *Server) appendEntries(ctx context.Context, n int64, raws ...[]byte) ([]
 	s.state, s.hashes = trial, hashes
 	s.feed.notify()
 	return out, nil
-}
-
-// replay builds a fresh state from the first n stored entries.
-func (s *Server) replay(ctx context.Context, n int64) (*orglog.State, error) {
-	st := &orglog.State{}
-	entries, err := s.store.LogEntries(ctx, 0, n)
-	if err != nil {
-		return nil, err
-	}
-	for _, raw := range entries {
-		if _, err := st.Apply(raw, time.Time{}); err != nil {
-			return nil, err
-		}
-	}
-	return st, nil
 }
 
 // checkpoint signs the log's current size and tree hash.
@@ -256,13 +240,19 @@ func (s *Server) enroll(w http.ResponseWriter, r *http.Request, c *caller) error
 	}
 	entries := [][]byte{en.User, en.Device}
 	if u := c.state.Users[ue.Email]; u != nil {
-		if !u.Key.Equal(ue.Key) {
+		// Only the retry of this very enrolment (its answer was lost): the
+		// device is in the log already. Any other device of an enrolled
+		// user is paired by one of their devices — not added with the
+		// invite, which a person taken off the organisation still holds.
+		if !u.Key.Equal(ue.Key) || c.state.Devices[de.Device] == nil {
 			return fail(http.StatusConflict, wire.CodeInvite, "%s is enrolled already: to add this device, ask to pair it", ue.Email)
 		}
-		entries = entries[1:] // a retry
+		entries = nil
 	}
-	if _, err := s.appendEntries(ctx, -1, entries...); err != nil {
-		return err
+	if len(entries) > 0 {
+		if _, err := s.appendEntries(ctx, -1, entries...); err != nil {
+			return err
+		}
 	}
 	if _, err := s.store.PutObject(ctx, store.ObjectMeta{Kind: object.KindDevice, ID: de.Device, Space: UserSpace(de.Email), Device: de.Device}, en.DeviceCert); err != nil {
 		return err
@@ -415,6 +405,38 @@ func (c *caller) guest() (string, bool) {
 	return "", false
 }
 
+// viewOf returns the indexes of a log view (a guest's, or a device's
+// ordered wiped), cached by who asks and the log's size: a view is read at
+// every sync, and finding it parses the whole log.
+func (s *Server) viewOf(entries [][]byte, email string, d *orglog.DeviceState, wiping bool) ([]int64, error) {
+	key := fmt.Sprintf("guest/%s/%d", email, len(entries))
+	if wiping {
+		key = fmt.Sprintf("device/%s/%d", d.ID, len(entries))
+	}
+	s.viewMu.Lock()
+	idx, ok := s.views[key]
+	s.viewMu.Unlock()
+	if ok {
+		return idx, nil
+	}
+	var err error
+	if wiping {
+		idx, err = orglog.DeviceView(entries, d.ID)
+	} else {
+		idx, err = orglog.GuestView(entries, email)
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.viewMu.Lock()
+	if s.views == nil || len(s.views) >= 4096 {
+		s.views = map[string][]int64{} // a new log size makes the old keys stale anyway
+	}
+	s.views[key] = idx
+	s.viewMu.Unlock()
+	return idx, nil
+}
+
 // getLogView serves a guest the entries of the log it needs, each proven
 // to be in the log the checkpoint signs, and the proof that the log grew
 // from the size the guest saw before (from): no other person, device or
@@ -423,7 +445,8 @@ func (c *caller) guest() (string, bool) {
 func (s *Server) getLogView(w http.ResponseWriter, r *http.Request, c *caller) error {
 	ctx := r.Context()
 	email, guest := c.guest()
-	if !guest {
+	wiping := c.device != nil && c.device.Wipe != nil
+	if !guest && !wiping {
 		return fail(http.StatusBadRequest, wire.CodeBadRequest, "the log view is for guests: read GET /v1/log")
 	}
 	var from int64
@@ -457,7 +480,7 @@ func (s *Server) getLogView(w http.ResponseWriter, r *http.Request, c *caller) e
 	if err != nil {
 		return err
 	}
-	idx, err := orglog.GuestView(entries, email)
+	idx, err := s.viewOf(entries, email, c.device, wiping)
 	if err != nil {
 		return err
 	}

@@ -120,25 +120,31 @@ func (s *Server) putObject(w http.ResponseWriter, r *http.Request, c *caller) er
 }
 
 // authoriseWrite checks the caller may write objects of kind to a folder
-// space, by its folder role in the org log: owners and editors write
-// everything; viewers write keyrings only (wraps of the folder key for a
-// new reader); guests nothing.
+// space, by the org log: keyrings and folder objects only from those who
+// may share it (its owner, managers among its members) — what every
+// client trusts them from, so nobody else can squat a wrap's ID or block a
+// member with an object their client refuses; versions and chunks from its
+// owner and editors; nothing from viewers and guests.
 func (s *Server) authoriseWrite(c *caller, kind object.Kind, space object.ID) error {
-	if c.state.Folders[space] == nil {
+	st := c.state
+	if st.Folders[space] == nil {
 		return fail(http.StatusConflict, wire.CodeNotFound, "unknown folder: append its folder entry to the log first")
 	}
-	switch c.state.FolderRole(c.device.Email, space, s.now()) {
-	case "owner", orglog.Editor:
-		return nil
-	case orglog.Viewer:
-		if kind == object.KindKeyring {
-			return nil
-		}
-		return fail(http.StatusForbidden, wire.CodeUnauthorized, "you may read this folder, not write to it")
-	case "guest":
+	email := c.device.Email
+	role := st.FolderRole(email, space, s.now())
+	switch {
+	case role == "":
+		return fail(http.StatusForbidden, wire.CodeUnauthorized, "you are not a member of this folder")
+	case role == "guest":
 		return fail(http.StatusForbidden, wire.CodeUnauthorized, "guests read folders, they do not write to them")
+	case kind == object.KindKeyring || kind == object.KindFolder:
+		if !st.MayShare(email, space) {
+			return fail(http.StatusForbidden, wire.CodeUnauthorized, "only the folder's owner, or a manager among its members, writes its keys and class")
+		}
+	case role == orglog.Viewer:
+		return fail(http.StatusForbidden, wire.CodeUnauthorized, "you may read this folder, not write to it")
 	}
-	return fail(http.StatusForbidden, wire.CodeUnauthorized, "you are not a member of this folder")
+	return nil
 }
 
 func hexHeader(r *http.Request, name string) (object.ID, error) {

@@ -56,6 +56,8 @@ type Server struct {
 	hashes  orglog.Hashes
 	alerts  io.Writer
 	alertM  sync.Mutex // one line at a time
+	viewMu  sync.Mutex
+	views   map[string][]int64 // log views' entry indexes by who and log size (getLogView)
 }
 
 const metaServerKey = "server-key"

@@ -8,16 +8,20 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/coffer-vault/coffer/sync/orglog"
 	"github.com/coffer-vault/coffer/sync/store"
 	"github.com/coffer-vault/coffer/sync/wire"
 	"github.com/coffer-vault/coffer/vault/object"
 )
 
 // postReceipt takes a device's wipe receipt: signed by its transport key,
-// for this organisation and device, naming the admin's wipe entry (or a
-// self-wipe: the lease's deadline, wrong passphrases). A device that sent
-// one is refused from then on; a self-wiped device is revoked in effect
-// until the admin revokes or wipes it in the log.
+// for this organisation and device, answering the admin's wipe order of it
+// or a self-wipe (the lease's deadline, wrong passphrases). Once it holds
+// one, the device is refused from then on — except that a device the admin
+// ordered wiped may still read its order and post the receipt of that
+// order, whatever other receipt it sent (a self-wipe receipt can be
+// forged by whoever holds the transport key; it must not stop the admin's
+// wipe).
 func (s *Server) postReceipt(w http.ResponseWriter, r *http.Request, c *caller) error {
 	var p wire.ReceiptPost
 	if err := decode(c.body, &p); err != nil {
@@ -31,16 +35,20 @@ func (s *Server) postReceipt(w http.ResponseWriter, r *http.Request, c *caller) 
 		return fail(http.StatusBadRequest, wire.CodeRejected, "the receipt is for another organisation or device")
 	}
 	switch {
-	case rc.Cause == "admin" && (c.device.Wipe == nil || rc.Order != hex.EncodeToString(c.device.Wipe.Hash[:])):
+	case rc.Cause == "admin" && (c.device.Wipe == nil || rc.Order != wipeOrder(c.device)):
 		return fail(http.StatusBadRequest, wire.CodeRejected, "the receipt names no wipe the admin ordered for this device")
 	case rc.Cause != "admin" && rc.Order != "-":
 		return fail(http.StatusBadRequest, wire.CodeRejected, "a self-wipe's receipt names no order")
 	}
-	err = s.store.PutReceipt(r.Context(), store.StoredReceipt{Device: c.device.ID, Receipt: p.Receipt, Received: s.now()})
+	err = s.store.PutReceipt(r.Context(), store.StoredReceipt{Device: c.device.ID, Order: rc.Order, Receipt: p.Receipt, Received: s.now()})
 	if errors.Is(err, store.ErrExists) {
-		held, gerr := s.store.Receipt(r.Context(), c.device.ID)
-		if gerr != nil || string(held.Receipt) != string(p.Receipt) {
-			return fail(http.StatusConflict, wire.CodeConflict, "this device sent another receipt already")
+		held, gerr := s.store.ReceiptsOf(r.Context(), c.device.ID)
+		same := false
+		for _, h := range held {
+			same = same || (gerr == nil && h.Order == rc.Order && string(h.Receipt) == string(p.Receipt))
+		}
+		if !same {
+			return fail(http.StatusConflict, wire.CodeConflict, "this device sent another receipt for this order already")
 		}
 	} else if err != nil {
 		return err
@@ -51,8 +59,32 @@ func (s *Server) postReceipt(w http.ResponseWriter, r *http.Request, c *caller) 
 	return nil
 }
 
+// wipeOrder is the hex hash of the admin's wipe entry of a device ("" if
+// none).
+func wipeOrder(d *orglog.DeviceState) string {
+	if d.Wipe == nil {
+		return ""
+	}
+	return hex.EncodeToString(d.Wipe.Hash[:])
+}
+
+// receiptState says what the receipts a device sent settle: whether it
+// sent any, and whether it answered the admin's wipe order of it.
+func (s *Server) receiptState(ctx context.Context, d *orglog.DeviceState) (any, orderDone bool, err error) {
+	held, err := s.store.ReceiptsOf(ctx, d.ID)
+	if err != nil {
+		return false, false, err
+	}
+	order := wipeOrder(d)
+	for _, h := range held {
+		orderDone = orderDone || (order != "" && h.Order == order)
+	}
+	return len(held) > 0, orderDone, nil
+}
+
 // adminReceipts lists the verified receipts; with device=ID&wait=S it
-// waits up to S seconds (≤ 25) for that device's.
+// waits up to S seconds (≤ 25) for that device's receipt of order (its
+// wipe order; "-": a self-wipe).
 func (s *Server) adminReceipts(w http.ResponseWriter, r *http.Request, c *caller) error {
 	ctx := r.Context()
 	q := r.URL.Query()
@@ -62,7 +94,7 @@ func (s *Server) adminReceipts(w http.ResponseWriter, r *http.Request, c *caller
 			return fail(http.StatusBadRequest, wire.CodeBadRequest, "bad device")
 		}
 		wait, _ := strconv.Atoi(q.Get("wait"))
-		rc, err := s.waitReceipt(ctx, id, time.Duration(min(max(wait, 0), wire.MaxFeedWait))*time.Second)
+		rc, err := s.waitReceipt(ctx, id, q.Get("order"), time.Duration(min(max(wait, 0), wire.MaxFeedWait))*time.Second)
 		if err != nil {
 			return err
 		}
@@ -85,16 +117,18 @@ func (s *Server) adminReceipts(w http.ResponseWriter, r *http.Request, c *caller
 	return nil
 }
 
-func (s *Server) waitReceipt(ctx context.Context, device object.ID, wait time.Duration) (*store.StoredReceipt, error) {
+func (s *Server) waitReceipt(ctx context.Context, device object.ID, order string, wait time.Duration) (*store.StoredReceipt, error) {
 	deadline := time.After(wait)
 	for {
 		woken := s.feed.wait()
-		rc, err := s.store.Receipt(ctx, device)
-		if err == nil {
-			return &rc, nil
-		}
-		if !errors.Is(err, store.ErrNotFound) {
+		held, err := s.store.ReceiptsOf(ctx, device)
+		if err != nil {
 			return nil, err
+		}
+		for _, h := range held {
+			if order == "" || h.Order == order {
+				return &h, nil
+			}
 		}
 		select {
 		case <-woken:

@@ -98,6 +98,7 @@ type DeviceRuntime struct {
 // StoredReceipt is a device's wipe receipt as the server verified it.
 type StoredReceipt struct {
 	Device   object.ID
+	Order    string // the wipe order it answers (hex hash of the entry), "-" for a self-wipe
 	Receipt  []byte // the signed note
 	Received time.Time
 }
@@ -163,10 +164,10 @@ type Store interface {
 	// in arrival order, at most limit, with their rows.
 	AuditBatches(ctx context.Context, after int64, limit int) ([]AuditBatch, error)
 
-	// Wipe receipts: at most one per device, create-if-absent
+	// Wipe receipts: one per device and order, create-if-absent
 	// (ErrExists).
 	PutReceipt(ctx context.Context, r StoredReceipt) error
-	Receipt(ctx context.Context, device object.ID) (StoredReceipt, error)
+	ReceiptsOf(ctx context.Context, device object.ID) ([]StoredReceipt, error)
 	Receipts(ctx context.Context) ([]StoredReceipt, error)
 
 	// Pairings.

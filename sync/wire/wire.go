@@ -231,6 +231,14 @@ type AuditBatch struct {
 // MaxAuditDetails bounds a batch's details.
 const MaxAuditDetails = 4 << 20
 
+// MaxAuditSealed bounds one audit entry's sealed part (a client keeps an
+// entry's reason within 4 KiB).
+const MaxAuditSealed = 64 << 10
+
+// MaxOrgAuditPage bounds the bytes of details and sealed entries one
+// GET /v1/audit/org answer carries (at least one batch is always sent).
+const MaxOrgAuditPage = 16 << 20
+
 // OrgAuditBatch is one device's batch in GET /v1/audit/org.
 type OrgAuditBatch struct {
 	ID         int64        `json:"id"`

@@ -87,18 +87,33 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
+	if appID == applicationID && version == 2 {
+		// Schema 3: a device may hold a receipt per wipe order (its own
+		// wipe's, then the admin's). A receipt kept before names no order
+		// here ("").
+		for _, q := range []string{"ALTER TABLE receipts RENAME TO receipts_2",
+			"CREATE TABLE receipts (device BLOB NOT NULL, ord TEXT NOT NULL, receipt BLOB NOT NULL, received INTEGER NOT NULL, PRIMARY KEY (device, ord)) STRICT",
+			"INSERT INTO receipts(device, ord, receipt, received) SELECT device, '', receipt, received FROM receipts_2",
+			"DROP TABLE receipts_2",
+			"PRAGMA user_version = 3"} {
+			if _, err := s.db.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("store: schema 3: %w", err)
+			}
+		}
+		return nil
+	}
 	switch {
-	case appID == applicationID && version == 2:
+	case appID == applicationID && version == 3:
 		return nil
 	case appID == applicationID && version == 1:
 		// Schema 2: audit details for compliance beside each batch.
 		for _, q := range []string{"ALTER TABLE audit_batches ADD COLUMN details BLOB",
 			"ALTER TABLE audit_batches ADD COLUMN details_sig BLOB",
 			"ALTER TABLE devices ADD COLUMN os TEXT NOT NULL DEFAULT ''",
-			"CREATE TABLE receipts (device BLOB PRIMARY KEY, receipt BLOB NOT NULL, received INTEGER NOT NULL) STRICT",
-			"PRAGMA user_version = 2"} {
+			"CREATE TABLE receipts (device BLOB NOT NULL, ord TEXT NOT NULL, receipt BLOB NOT NULL, received INTEGER NOT NULL, PRIMARY KEY (device, ord)) STRICT",
+			"PRAGMA user_version = 3"} {
 			if _, err := s.db.ExecContext(ctx, q); err != nil {
-				return fmt.Errorf("store: schema 2: %w", err)
+				return fmt.Errorf("store: schema 3: %w", err)
 			}
 		}
 		return nil
@@ -110,7 +125,7 @@ func (s *Store) migrate(ctx context.Context) error {
 		return fmt.Errorf("store: %w", err)
 	}
 	defer tx.Rollback()
-	for _, q := range []string{schema, fmt.Sprintf("PRAGMA application_id = %d", applicationID), "PRAGMA user_version = 2"} {
+	for _, q := range []string{schema, fmt.Sprintf("PRAGMA application_id = %d", applicationID), "PRAGMA user_version = 3"} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("store: schema: %w", err)
 		}

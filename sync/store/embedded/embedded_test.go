@@ -2,7 +2,12 @@ package embedded_test
 
 import (
 	"context"
+	"database/sql"
+	"path/filepath"
 	"testing"
+	"time"
+
+	"github.com/coffer-vault/coffer/vault/object"
 
 	"github.com/coffer-vault/coffer/sync/store"
 	"github.com/coffer-vault/coffer/sync/store/embedded"
@@ -17,4 +22,44 @@ func TestConformance(t *testing.T) {
 		}
 		return s
 	})
+}
+
+// TestSchema2Receipts: a store of schema 2 (one receipt per device) opens
+// as schema 3 with its receipts kept, naming no order.
+func TestSchema2Receipts(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := embedded.Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "store.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev := object.NewRandomID()
+	for _, q := range []string{"DROP TABLE receipts",
+		"CREATE TABLE receipts (device BLOB PRIMARY KEY, receipt BLOB NOT NULL, received INTEGER NOT NULL) STRICT",
+		"PRAGMA user_version = 2"} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.ExecContext(ctx, "INSERT INTO receipts VALUES(?, ?, ?)", dev[:], []byte("a signed receipt"), int64(42)); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	s, err = embedded.Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	rs, err := s.ReceiptsOf(ctx, dev)
+	if err != nil || len(rs) != 1 || string(rs[0].Receipt) != "a signed receipt" || rs[0].Order != "" {
+		t.Fatalf("receipts after the migration: %+v, %v", rs, err)
+	}
+	if err := s.PutReceipt(ctx, store.StoredReceipt{Device: dev, Order: "-", Receipt: []byte("another"), Received: time.Unix(0, 43)}); err != nil {
+		t.Fatalf("a second receipt of the device: %v", err)
+	}
 }

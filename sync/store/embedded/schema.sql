@@ -58,6 +58,6 @@ CREATE TABLE audit (
     PRIMARY KEY (device, seq)
 ) STRICT;
 
-CREATE TABLE receipts (device BLOB PRIMARY KEY, receipt BLOB NOT NULL, received INTEGER NOT NULL) STRICT;
+CREATE TABLE receipts (device BLOB NOT NULL, ord TEXT NOT NULL, receipt BLOB NOT NULL, received INTEGER NOT NULL, PRIMARY KEY (device, ord)) STRICT;
 
 CREATE TABLE pairings (id BLOB PRIMARY KEY, email TEXT NOT NULL, request BLOB NOT NULL, expires INTEGER NOT NULL, bundle BLOB) STRICT;

@@ -294,7 +294,7 @@ func (s *Store) AuditBatches(ctx context.Context, after int64, limit int) ([]sto
 
 // PutReceipt implements store.Store.
 func (s *Store) PutReceipt(ctx context.Context, r store.StoredReceipt) error {
-	_, err := s.db.ExecContext(ctx, "INSERT INTO receipts(device, receipt, received) VALUES(?,?,?)", r.Device[:], r.Receipt, r.Received.UnixNano())
+	_, err := s.db.ExecContext(ctx, "INSERT INTO receipts(device, ord, receipt, received) VALUES(?,?,?,?)", r.Device[:], r.Order, r.Receipt, r.Received.UnixNano())
 	if isUnique(err) {
 		return fmt.Errorf("store: receipt of %s: %w", r.Device.String()[:12], store.ErrExists)
 	}
@@ -304,24 +304,18 @@ func (s *Store) PutReceipt(ctx context.Context, r store.StoredReceipt) error {
 	return nil
 }
 
-// Receipt implements store.Store.
-func (s *Store) Receipt(ctx context.Context, device object.ID) (store.StoredReceipt, error) {
-	r := store.StoredReceipt{Device: device}
-	var at int64
-	err := s.db.QueryRowContext(ctx, "SELECT receipt, received FROM receipts WHERE device = ?", device[:]).Scan(&r.Receipt, &at)
-	if errors.Is(err, sql.ErrNoRows) {
-		return r, fmt.Errorf("store: receipt of %s: %w", device.String()[:12], store.ErrNotFound)
-	}
-	if err != nil {
-		return r, fmt.Errorf("store: %w", err)
-	}
-	r.Received = time.Unix(0, at)
-	return r, nil
+// ReceiptsOf implements store.Store.
+func (s *Store) ReceiptsOf(ctx context.Context, device object.ID) ([]store.StoredReceipt, error) {
+	return s.receipts(ctx, "SELECT device, ord, receipt, received FROM receipts WHERE device = ? ORDER BY received", device[:])
 }
 
 // Receipts implements store.Store.
 func (s *Store) Receipts(ctx context.Context) ([]store.StoredReceipt, error) {
-	rows, err := s.db.QueryContext(ctx, "SELECT device, receipt, received FROM receipts ORDER BY received")
+	return s.receipts(ctx, "SELECT device, ord, receipt, received FROM receipts ORDER BY received")
+}
+
+func (s *Store) receipts(ctx context.Context, q string, args ...any) ([]store.StoredReceipt, error) {
+	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
@@ -331,7 +325,7 @@ func (s *Store) Receipts(ctx context.Context) ([]store.StoredReceipt, error) {
 		var r store.StoredReceipt
 		var dev []byte
 		var at int64
-		if err := rows.Scan(&dev, &r.Receipt, &at); err != nil {
+		if err := rows.Scan(&dev, &r.Order, &r.Receipt, &at); err != nil {
 			return nil, err
 		}
 		r.Device, r.Received = scanID(dev), time.Unix(0, at)

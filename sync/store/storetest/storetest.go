@@ -323,22 +323,25 @@ func testPairings(t *testing.T, s store.Store) {
 
 func testReceipts(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	if _, err := s.Receipt(ctx, id(1)); !errors.Is(err, store.ErrNotFound) {
-		t.Fatalf("absent: %v", err)
+	if got, err := s.ReceiptsOf(ctx, id(1)); err != nil || len(got) != 0 {
+		t.Fatalf("absent: %+v %v", got, err)
 	}
-	r := store.StoredReceipt{Device: id(1), Receipt: []byte("signed note"), Received: time.Unix(1_800_000_000, 5)}
+	r := store.StoredReceipt{Device: id(1), Order: "-", Receipt: []byte("signed note"), Received: time.Unix(1_800_000_000, 5)}
 	if err := s.PutReceipt(ctx, r); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.PutReceipt(ctx, store.StoredReceipt{Device: id(1), Receipt: []byte("another"), Received: time.Now()}); !errors.Is(err, store.ErrExists) {
-		t.Fatalf("a second receipt: %v", err)
+	if err := s.PutReceipt(ctx, store.StoredReceipt{Device: id(1), Order: "-", Receipt: []byte("another"), Received: time.Now()}); !errors.Is(err, store.ErrExists) {
+		t.Fatalf("a second receipt for one order: %v", err)
 	}
-	got, err := s.Receipt(ctx, id(1))
-	if err != nil || string(got.Receipt) != "signed note" || !got.Received.Equal(r.Received) {
-		t.Fatalf("receipt %+v %v", got, err)
+	if err := s.PutReceipt(ctx, store.StoredReceipt{Device: id(1), Order: "ab", Receipt: []byte("the admin's"), Received: time.Unix(1_800_000_001, 0)}); err != nil {
+		t.Fatalf("a receipt for another order: %v", err)
+	}
+	got, err := s.ReceiptsOf(ctx, id(1))
+	if err != nil || len(got) != 2 || string(got[0].Receipt) != "signed note" || !got[0].Received.Equal(r.Received) || got[1].Order != "ab" {
+		t.Fatalf("receipts of the device %+v %v", got, err)
 	}
 	all, err := s.Receipts(ctx)
-	if err != nil || len(all) != 1 || all[0].Device != id(1) {
+	if err != nil || len(all) != 2 {
 		t.Fatalf("receipts %+v %v", all, err)
 	}
 }
