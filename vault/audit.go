@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/coffer-vault/coffer/audit"
@@ -36,6 +37,11 @@ func (v *Vault) AppendAudit(ctx context.Context, e audit.Event) (_ audit.Event, 
 	// The owner and this device are implied by whose chain it is: they are
 	// not stored, so the sealed length does not depend on the e-mail.
 	d := e.Details()
+	if len(d.Reason) > maxAuditReason {
+		// A reason quoting a hostile server's answer or name stays
+		// within what the server takes (wire.MaxAuditSealed).
+		d.Reason = strings.ToValidUTF8(d.Reason[:maxAuditReason], "") + "…"
+	}
 	if d.User == v.user.Email {
 		d.User = ""
 	}
@@ -77,6 +83,9 @@ func (v *Vault) AppendAudit(ctx context.Context, e audit.Event) (_ audit.Event, 
 	}
 	return e, nil
 }
+
+// maxAuditReason bounds an audit entry's reason, in bytes.
+const maxAuditReason = 4 << 10
 
 func auditAD(t time.Time, action audit.Action, outcome audit.Outcome) string {
 	return "audit:" + strconv.FormatInt(t.UnixNano(), 10) + ":" + string(action) + ":" + string(outcome)

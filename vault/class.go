@@ -193,7 +193,13 @@ func (v *Vault) checkRevision(cur, next folderBody) error {
 var ErrSuperseded = errors.New("a superseded revision of the folder")
 
 // checkFolderRevision checks a received folder object against the one
-// this vault holds for its folder, if any.
+// this vault holds for its folder. A folder new to this vault is taken
+// only from its first object (revision 0) and each later revision checked
+// against the one received before it in the same pull: a reader shared a
+// folder late must not take a widened revision as is, without the chain
+// that shows whether the admin approved it. A later revision with no
+// earlier one received waits (ErrNotAddressed): the feed is read again
+// from the start once the folder's key arrives.
 func (v *Vault) checkFolderRevision(ctx context.Context, data []byte, id object.ID) error {
 	for folder, fks := range v.knownKeys() {
 		if fks[0].epoch != 1 {
@@ -226,7 +232,23 @@ func (v *Vault) checkFolderRevision(ctx context.Context, data []byte, id object.
 				return v.checkRevision(cur, next)
 			}
 		}
-		return nil // a folder new to this vault
+		v.pullMu.Lock()
+		defer v.pullMu.Unlock()
+		prev, ok := v.pullFolders[folder]
+		switch {
+		case !ok && next.Revision == 0:
+		case !ok:
+			return fmt.Errorf("folder %s revision %d: %w: its earlier revisions have not arrived", folder.String()[:12], next.Revision, ErrNotAddressed)
+		default:
+			if err := v.checkRevision(prev, next); err != nil {
+				return err
+			}
+		}
+		if v.pullFolders == nil {
+			v.pullFolders = map[object.ID]folderBody{}
+		}
+		v.pullFolders[folder] = next
+		return nil
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"fmt"
@@ -46,6 +47,13 @@ func (v *Vault) AcceptOrgView(ctx context.Context, view *orglog.View) (*orglog.S
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrOrgLog, err)
 	}
+	// The proofs say the new entries are in a log extending the old one,
+	// not that the view still holds what the old view showed: a server
+	// could drop a shortened grant or the newest policy from later views.
+	// A view may only grow.
+	if err := v.viewGrows(ctx, view); err != nil {
+		return nil, err
+	}
 	st, err := applyView(view.Entries)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrOrgLog, err)
@@ -79,6 +87,25 @@ func (v *Vault) AcceptOrgView(ctx context.Context, view *orglog.View) (*orglog.S
 	}
 	v.trustOrg(st)
 	return st, nil
+}
+
+// viewGrows checks that view holds every entry of the view held, at the
+// same index with the same bytes.
+func (v *Vault) viewGrows(ctx context.Context, view *orglog.View) error {
+	idx, raws, ok, err := v.idx.OrgView(ctx)
+	if err != nil || !ok {
+		return err
+	}
+	got := make(map[int64][]byte, len(view.Entries))
+	for _, e := range view.Entries {
+		got[e.Index] = e.Raw
+	}
+	for i, n := range idx {
+		if raw, ok := got[n]; !ok || !bytes.Equal(raw, raws[i]) {
+			return fmt.Errorf("%w: the server's view of the log leaves out entry %d it showed before", ErrOrgLog, n)
+		}
+	}
+	return nil
 }
 
 func applyView(entries []orglog.ViewEntry) (*orglog.State, error) {

@@ -167,7 +167,7 @@ func (v *Vault) Receive(ctx context.Context, kind object.Kind, id object.ID, dat
 		}
 		// A revision of a folder held here (a class change) must follow
 		// the one held.
-		if err := v.checkFolderRevision(ctx, data, id); errors.Is(err, ErrSuperseded) {
+		if err := v.checkFolderRevision(ctx, data, id); errors.Is(err, ErrSuperseded) || errors.Is(err, ErrNotAddressed) {
 			return nil, fmt.Errorf("folder %s: %w", id.String()[:12], err)
 		} else if err != nil {
 			return nil, rejected(kind, id, "%v", err)
@@ -178,6 +178,12 @@ func (v *Vault) Receive(ctx context.Context, kind object.Kind, id object.ID, dat
 			return nil, err
 		} else if err != nil {
 			return nil, rejected(kind, id, "%v", err)
+		}
+		if held, err := v.folderArrived(ctx, m.Folder); err != nil {
+			return nil, err
+		} else if !held {
+			// Its folder waits for its earlier revisions: so does it.
+			return nil, fmt.Errorf("version %s: %w: its folder has not arrived", id.String()[:12], ErrNotAddressed)
 		}
 		return m, nil
 	default:
@@ -190,6 +196,27 @@ func (v *Vault) Receive(ctx context.Context, kind object.Kind, id object.ID, dat
 		return nil, v.storageErr(err)
 	}
 	return m, nil
+}
+
+// folderArrived reports whether folder is held, or its first revision was
+// received in this pull.
+func (v *Vault) folderArrived(ctx context.Context, folder object.ID) (bool, error) {
+	v.pullMu.Lock()
+	_, pending := v.pullFolders[folder]
+	v.pullMu.Unlock()
+	if pending {
+		return true, nil
+	}
+	rows, err := v.idx.Folders(ctx)
+	if err != nil {
+		return false, err
+	}
+	for _, row := range rows {
+		if row.ID == folder {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // holdForPull holds the object store from the first object a pull stores
@@ -217,6 +244,7 @@ func (v *Vault) endPull(failed bool) {
 	v.pullMu.Lock()
 	release := v.pullRelease
 	v.pullRelease = nil
+	v.pullFolders = nil
 	v.pullMu.Unlock()
 	if release != nil {
 		release(failed)

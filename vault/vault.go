@@ -97,6 +97,11 @@ type Vault struct {
 
 	pullMu      sync.Mutex
 	pullRelease func(dirty bool) // the hold of a pull under way (holdForPull)
+	// pullFolders holds, during a pull's page, the newest revision
+	// received of each folder this vault did not hold yet (under pullMu):
+	// a folder is first taken from its revision 0, and each later
+	// revision is checked against the one before (checkFolderRevision).
+	pullFolders map[object.ID]folderBody
 
 	mu    sync.Mutex
 	keys  map[object.ID]map[int]*folderKey // folder → epoch → key

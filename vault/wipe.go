@@ -141,6 +141,13 @@ func Wipe(dir string, order WipeOrder) ([]byte, error) {
 		return nil, err
 	}
 	if _, err := os.Stat(filepath.Join(dir, wipingFile)); errors.Is(err, fs.ErrNotExist) {
+		// A receipt left without a wipe under way is not this wipe's
+		// (planted, or stale): it would be sent instead of the real one.
+		for _, f := range []string{receiptFile, receiptAcked} {
+			if err := os.Remove(filepath.Join(dir, f)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return nil, fmt.Errorf("vault: wipe: %w", err)
+			}
+		}
 		if err := store.WriteFileAtomic(filepath.Join(dir, wipingFile), b, 0o600); err != nil {
 			return nil, fmt.Errorf("vault: wipe: %w", err)
 		}
@@ -187,8 +194,14 @@ func FinishWipe(dir string) ([]byte, error) {
 	if err := shredTree(filepath.Join(dir, objectsDir, object.KindKeyring.String())); err != nil {
 		return nil, fmt.Errorf("vault: wipe: %w", err)
 	}
-	for _, f := range []string{indexFile, indexFile + "-wal", indexFile + "-shm", indexFile + "-journal", checkpointFile, lockoutFile} {
-		if err := shredFile(filepath.Join(dir, f)); err != nil {
+	// index.db with its WAL, journal and any copy a repair set aside
+	// (index.db.replaced-…).
+	files, _ := filepath.Glob(filepath.Join(dir, indexFile+"*"))
+	for _, f := range []string{checkpointFile, lockoutFile} {
+		files = append(files, filepath.Join(dir, f))
+	}
+	for _, f := range files {
+		if err := shredFile(f); err != nil {
 			return nil, fmt.Errorf("vault: wipe: %w", err)
 		}
 	}
