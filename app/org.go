@@ -48,6 +48,12 @@ func (a *App) loadOrgPolicy(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if doc.Serial < applied {
+		// A newer policy was in force here: a log (or a guest's view)
+		// without it is a rollback, not a policy.
+		return fmt.Errorf("%w: the organisation's log offers policy serial %d, older than serial %d already in force on this device",
+			vault.ErrOrgLog, doc.Serial, applied)
+	}
 	if doc.Serial > applied {
 		if err := a.mustRecord(ctx, audit.Event{Action: audit.PolicyChange, Outcome: audit.OK, Version: int(doc.Serial),
 			Reason: fmt.Sprintf("the organisation's policy serial %d in force", doc.Serial)}); err != nil {

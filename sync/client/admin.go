@@ -381,6 +381,11 @@ func (a *Admin) SetPolicy(ctx context.Context, doc *policy.Document) (*policy.Do
 		doc.Serial = cur + 1
 	case doc.Serial <= cur:
 		return nil, fmt.Errorf("the policy's serial %d is not above %d, the one in force: raise it, or leave it 0", doc.Serial, cur)
+	case len(doc.Roles) > 0 || len(doc.Grants) > 0:
+		// In an organisation roles and guests' grants are entries of the
+		// log ('cofferd admin role', 'cofferd admin guest'); a policy's
+		// would be a second, contradicting source.
+		return nil, errors.New("an organisation's policy holds no roles or grants: give roles with 'cofferd admin role' and guest access with 'cofferd admin guest'")
 	}
 	now := a.serverTime()
 	doc.Issued = now.UTC()
@@ -427,14 +432,25 @@ type VerifiedReceipt struct {
 	Raw         []byte
 }
 
-// WaitReceipt waits up to wait for a device's wipe receipt and verifies
-// it: signed by the device's transport key as the log certifies it, for
-// this organisation, naming the wipe entry the log holds. nil if none came.
+// WaitReceipt waits up to wait for a device's receipt of the admin's wipe
+// order of it and verifies it: signed by the device's transport key as the
+// log certifies it, for this organisation, naming that wipe entry (a
+// self-wipe receipt, which anyone holding the transport key could make,
+// does not answer it). nil if none came.
 func (a *Admin) WaitReceipt(ctx context.Context, device object.ID, wait time.Duration) (*VerifiedReceipt, error) {
+	if err := a.refresh(ctx); err != nil {
+		return nil, err
+	}
+	d := a.state.Devices[device]
+	if d == nil || d.Wipe == nil {
+		return nil, fmt.Errorf("device %s has no wipe order to answer", device.String()[:12])
+	}
+	order := hex.EncodeToString(d.Wipe.Hash[:])
 	deadline := time.Now().Add(wait)
 	for {
 		left := time.Until(deadline)
-		q := url.Values{"device": {device.String()}, "wait": {strconv.Itoa(int(min(max(left, 0), time.Duration(wire.MaxFeedWait)*time.Second) / time.Second))}}
+		q := url.Values{"device": {device.String()}, "order": {order},
+			"wait": {strconv.Itoa(int(min(max(left, 0), time.Duration(wire.MaxFeedWait)*time.Second) / time.Second))}}
 		var out []wire.StoredReceipt
 		if _, err := a.conn.JSON(ctx, "GET", "/v1/admin/receipts", q, nil, &out); err != nil {
 			return nil, err

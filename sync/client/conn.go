@@ -165,7 +165,11 @@ func (c *Conn) Do(ctx context.Context, r Request) (*Response, error) {
 		return nil, fmt.Errorf("%w (%s): %v", ErrUnreachable, c.base.Host, netCause(err))
 	}
 	out := &Response{Status: resp.StatusCode, Header: resp.Header}
-	if nonce != "" && c.server != nil {
+	// Every answer to a request the server verified carries its signed
+	// time; a refusal before the signature was verified (unknown or
+	// revoked key) carries none, and gives none to trust.
+	refusedUnsigned := resp.StatusCode/100 != 2 && resp.Header.Get(wire.HeaderTime) == ""
+	if nonce != "" && c.server != nil && !refusedUnsigned {
 		t, err := wire.VerifyTime(c.server, c.org, nonce, resp.Header.Get(wire.HeaderTime), resp.Header.Get(wire.HeaderTimeSig))
 		if err != nil {
 			resp.Body.Close()

@@ -58,7 +58,8 @@ func (g *Guard) Close() { g.conn.Close() }
 // covers it — and returns the admin's wipe order for this device, or nil.
 func (g *Guard) Order(ctx context.Context) (*vault.WipeOrder, error) {
 	entries, cpMsg, err := FetchLog(ctx, g.conn, 0)
-	if IsCode(err, wire.CodeGuestView) {
+	if IsCode(err, wire.CodeGuestView) || IsCode(err, wire.CodeRevoked) {
+		// A guest, or a device ordered wiped: it reads its view.
 		return g.viewOrder(ctx)
 	}
 	if err != nil {
@@ -94,6 +95,9 @@ func (g *Guard) Order(ctx context.Context) (*vault.WipeOrder, error) {
 func (g *Guard) viewOrder(ctx context.Context) (*vault.WipeOrder, error) {
 	view, err := FetchView(ctx, g.conn, 0)
 	if err != nil {
+		if IsCode(err, wire.CodeRevoked) {
+			return nil, nil // revoked, or its order answered: nothing to carry out
+		}
 		return nil, err
 	}
 	if _, err := view.Verify(ed25519.PublicKey(g.pin.Server), g.pin.Org, 0, tlog.Hash{}); err != nil {
@@ -126,7 +130,13 @@ func (g *Guard) orderIn(st *orglog.State) *vault.WipeOrder {
 // sends the receipt. It returns the order carried out, or nil. A receipt
 // the server has not acknowledged is sent again first.
 func (g *Guard) Enforce(ctx context.Context, extra []string) (*vault.WipeOrder, error) {
-	if vault.PendingReceipt(g.dir) != nil {
+	// A receipt counts only with a wipe done or under way (which is
+	// finished first); one planted in a live vault does not stop the
+	// order from being read.
+	if vault.PendingReceipt(g.dir) != nil && vault.Wiped(g.dir) != nil {
+		if _, err := vault.FinishWipe(g.dir); err != nil {
+			return nil, err
+		}
 		return nil, g.SendReceipt(ctx)
 	}
 	order, err := g.Order(ctx)

@@ -312,7 +312,79 @@ func (s *Syncer) rotate(ctx context.Context, folder object.ID) error {
 	if _, err := s.Push(ctx); err != nil {
 		return err
 	}
-	return s.markRotation(ctx, folder, false)
+	if err := s.markRotation(ctx, folder, false); err != nil {
+		return err
+	}
+	return s.recordReaders(ctx, folder)
+}
+
+// recordReaders keeps who may read folder now (sync meta
+// "readers:<folder>"), for rotateForLeavers to see who left since.
+func (s *Syncer) recordReaders(ctx context.Context, folder object.ID) error {
+	st := s.v.OrgState()
+	if st == nil {
+		return nil
+	}
+	return s.v.SetSyncMeta(ctx, "readers:"+folder.String(), strings.Join(st.FolderMembers(folder, s.serverNow()), ","))
+}
+
+// rotateForLeavers gives a folder a new key epoch when someone who could
+// read it no longer can without an unshare — a guest's grant ended or was
+// narrowed, a member became a guest — so what is written from then on is
+// under a key they never held. The folder's owner's devices do it (an
+// unshare rotates at once, by whoever made it); a rotation owed is marked
+// first, so a crash between the two rotates at the next sync.
+func (s *Syncer) rotateForLeavers(ctx context.Context) error {
+	st := s.v.OrgState()
+	if st == nil {
+		return nil
+	}
+	held, err := s.v.HeldFolders(ctx)
+	if err != nil {
+		return err
+	}
+	me := s.v.Owner().Email
+	now := s.serverNow()
+	for _, f := range held {
+		if fs := st.Folders[f]; fs == nil || fs.Owner != me {
+			continue
+		}
+		readers := st.FolderMembers(f, now)
+		key := "readers:" + f.String()
+		prev, err := s.v.SyncMeta(ctx, key)
+		if err != nil {
+			return err
+		}
+		if prev == strings.Join(readers, ",") {
+			continue
+		}
+		var left []string
+		for _, r := range strings.Split(prev, ",") {
+			if r != "" && !slices.Contains(readers, r) {
+				left = append(left, r)
+			}
+		}
+		if len(left) == 0 {
+			if err := s.v.SetSyncMeta(ctx, key, strings.Join(readers, ",")); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := s.markRotation(ctx, f, true); err != nil {
+			return err
+		}
+		if err := s.rotate(ctx, f); err != nil {
+			return err
+		}
+		if err := s.ensureWraps(ctx, true); err != nil {
+			return err
+		}
+		if _, err := s.v.AppendAudit(ctx, audit.Event{Action: audit.Share, Outcome: audit.OK, Folder: f.String(),
+			Reason: "no longer a reader, so the key was rotated: " + strings.Join(left, ", ")}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // markRotation records (or clears) that a folder's key must rotate.

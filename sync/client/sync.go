@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -30,6 +31,9 @@ type Stats struct {
 	VersionsUp   int   `json:"versions_up"`
 	VersionsDown int   `json:"versions_down"`
 	Conflicts    int   `json:"conflicts"`
+	// Refused counts objects from the server this vault refused (forged,
+	// altered, breaking a rule): skipped, audited, never kept.
+	Refused int `json:"refused,omitempty"`
 }
 
 func (s *Stats) add(o Stats) {
@@ -38,6 +42,7 @@ func (s *Stats) add(o Stats) {
 	s.VersionsUp += o.VersionsUp
 	s.VersionsDown += o.VersionsDown
 	s.Conflicts += o.Conflicts
+	s.Refused += o.Refused
 }
 
 // Syncer syncs one enrolled vault with its organisation's server.
@@ -123,8 +128,19 @@ func (s *Syncer) Kick() {
 
 // Sync brings the org log up to date, pushes what the server lacks, pulls
 // what other devices wrote, and sends this device's audit entries.
-func (s *Syncer) Sync(ctx context.Context) (Stats, error) {
-	var st Stats
+func (s *Syncer) Sync(ctx context.Context) (st Stats, err error) {
+	defer func() {
+		// The audit trail goes up whatever else failed — a refused
+		// object, a revoked share, an ended grant: what this device did
+		// still reaches compliance.
+		aerr := s.PushAudit(ctx)
+		if err == nil {
+			err = aerr
+		}
+		if err == nil {
+			err = s.recordTime()
+		}
+	}()
 	if err := s.syncLog(ctx); err != nil {
 		return st, err
 	}
@@ -149,13 +165,19 @@ func (s *Syncer) Sync(ctx context.Context) (Stats, error) {
 	}
 	down, err := s.Pull(ctx)
 	st.add(down)
-	if err != nil {
+	var refused *RefusedError
+	if err != nil && !errors.As(err, &refused) {
 		return st, err
 	}
-	if err := s.PushAudit(ctx); err != nil {
+	// After the pull, so a new key another of the owner's devices made
+	// is seen first.
+	if err := s.rotateForLeavers(ctx); err != nil {
 		return st, err
 	}
-	return st, s.recordTime()
+	if refused != nil {
+		return st, refused
+	}
+	return st, nil
 }
 
 // syncLog fetches the org log entries this vault lacks and has the vault
@@ -168,6 +190,20 @@ func (s *Syncer) syncLog(ctx context.Context) error {
 		// A forged, replayed or forked entry (a wipe of another org's
 		// making, say): refused, and on the record.
 		_, _ = s.v.AppendAudit(ctx, audit.Event{Action: audit.Tamper, Outcome: audit.Blocked, Reason: "the server's organisation log was refused: " + err.Error()})
+	}
+	if IsCode(err, wire.CodeRevoked) || errors.Is(err, vault.ErrOrgLog) {
+		// Refused: revoked, or ordered wiped — which only the device's
+		// view of the log, verified against its pins, can say (a
+		// device ordered wiped is served only what proves its order,
+		// which a guest's vault refuses as a shrunken view).
+		if g, gerr := NewGuard(s.v.Dir()); gerr == nil {
+			order, oerr := g.Order(ctx)
+			g.Close()
+			if oerr == nil && order != nil {
+				return &WipeOrderedError{Order: *order}
+			}
+		}
+		return err
 	}
 	if err != nil {
 		return err
@@ -286,6 +322,10 @@ func (s *Syncer) Pull(ctx context.Context) (Stats, error) {
 	if err := s.rewindForNewFolders(ctx); err != nil {
 		return st, err
 	}
+	var refused error // the first, for the message
+	if err := s.retryRefused(ctx, &st); err != nil {
+		return st, err
+	}
 	for {
 		cursor, err := s.v.FeedCursor(ctx)
 		if err != nil {
@@ -297,10 +337,20 @@ func (s *Syncer) Pull(ctx context.Context) (Stats, error) {
 			return st, err
 		}
 		if len(feed.Events) == 0 {
+			if refused != nil {
+				return st, &RefusedError{N: st.Refused, First: refused}
+			}
 			return st, nil
 		}
-		n, waiting, gotKeys, err := s.apply(ctx, feed.Events)
-		st.BytesDown += n
+		got, err := s.apply(ctx, feed.Events, true)
+		st.BytesDown += got.bytes
+		st.Refused += len(got.refused)
+		if refused == nil && len(got.refused) > 0 {
+			refused = got.refused[0].err
+		}
+		if rerr := s.keepRefused(ctx, nil, got.refused); rerr != nil {
+			return st, rerr
+		}
 		res, aerr := s.v.AdoptReceived(ctx)
 		if aerr != nil {
 			return st, aerr
@@ -314,12 +364,12 @@ func (s *Syncer) Pull(ctx context.Context) (Stats, error) {
 			return st, fmt.Errorf("%d objects from the server were not recorded: %s", len(res.Skipped), res.Skipped[0])
 		}
 		next := feed.Next
-		if waiting {
+		if got.waiting {
 			if err := s.v.SetSyncMeta(ctx, "waiting", "1"); err != nil {
 				return st, err
 			}
 		}
-		if gotKeys {
+		if got.gotKeys {
 			// Versions were skipped for want of a key that may have come
 			// now: read the feed again (what is held is not fetched
 			// again).
@@ -337,6 +387,24 @@ func (s *Syncer) Pull(ctx context.Context) (Stats, error) {
 		}
 	}
 }
+
+// RefusedError reports that a pull refused objects from the server: each
+// was skipped (never kept), recorded in the audit trail as tampering, and
+// the rest of the feed was applied — one forged object does not stop a
+// device from receiving everything else.
+type RefusedError struct {
+	N     int   // how many
+	First error // the first refusal, wrapping vault.ErrRejected
+}
+
+func (e *RefusedError) Error() string {
+	if e.N == 1 {
+		return fmt.Sprintf("1 object from the server was refused and recorded in the audit trail: %v", e.First)
+	}
+	return fmt.Sprintf("%d objects from the server were refused and recorded in the audit trail; the first: %v", e.N, e.First)
+}
+
+func (e *RefusedError) Unwrap() error { return e.First }
 
 // rewindForNewFolders reads the feed from the start when the log lets this
 // user read a folder it could not before: the folder's earlier events are
@@ -376,13 +444,14 @@ func (s *Syncer) rewindForNewFolders(ctx context.Context) error {
 
 // apply fetches and receives the objects of events: keyrings first (a
 // version needs its folder's key), then folders and device certificates,
-// then versions with their chunks.
-func (s *Syncer) apply(ctx context.Context, events []wire.Event) (total int64, waiting, gotKeys bool, err error) {
+// then versions with their chunks. An object the vault refuses
+// (vault.ErrRejected) is audited and skipped; other errors stop it.
+func (s *Syncer) apply(ctx context.Context, events []wire.Event, audited bool) (r applied, err error) {
 	// The log first: a share or a new device may vouch for what follows.
 	for _, e := range events {
 		if e.Log > 0 {
 			if err := s.syncLog(ctx); err != nil {
-				return 0, false, false, err
+				return r, err
 			}
 			break
 		}
@@ -400,21 +469,21 @@ func (s *Syncer) apply(ctx context.Context, events []wire.Event) (total int64, w
 			id := object.ID(e.ID)
 			if known, err := s.v.Known(ctx, e.Kind, id); err != nil || known {
 				if err != nil {
-					return total, waiting, gotKeys, err
+					return r, err
 				}
 				continue
 			}
 			if logChanged {
 				// A new device's object may follow its device entry.
 				if err := s.syncLog(ctx); err != nil {
-					return total, waiting, gotKeys, err
+					return r, err
 				}
 				logChanged = false
 			}
 			data, err := s.get(ctx, e.Kind, id)
-			total += int64(len(data))
+			r.bytes += int64(len(data))
 			if err != nil {
-				return total, waiting, gotKeys, err
+				return r, err
 			}
 			m, err := s.v.Receive(ctx, e.Kind, id, data)
 			if errors.Is(err, vault.ErrSuperseded) {
@@ -424,29 +493,124 @@ func (s *Syncer) apply(ctx context.Context, events []wire.Event) (total int64, w
 				// Someone else's wrap; or a folder or version whose key
 				// has not reached this device yet (read again when it
 				// does).
-				waiting = waiting || e.Kind != object.KindKeyring
+				r.waiting = r.waiting || e.Kind != object.KindKeyring
+				continue
+			}
+			if err == nil && m != nil {
+				var n int64
+				n, err = s.pullChunks(ctx, m)
+				r.bytes += n
+				if err == nil {
+					err = s.v.KeepManifest(ctx, m, data)
+				}
+			}
+			if errors.Is(err, vault.ErrRejected) {
+				r.refused = append(r.refused, refusal{e, err})
+				if audited {
+					ev := audit.Event{Action: audit.Tamper, Outcome: audit.Blocked, Reason: "refused from the server: " + err.Error()}
+					if e.Folder != nil {
+						ev.Folder = object.ID(*e.Folder).String()
+					}
+					_, _ = s.v.AppendAudit(ctx, ev)
+				}
 				continue
 			}
 			if err != nil {
-				return total, waiting, gotKeys, err
+				return r, err
 			}
-			gotKeys = gotKeys || e.Kind == object.KindKeyring
-			if m != nil {
-				n, err := s.pullChunks(ctx, m)
-				total += n
-				if err != nil {
-					return total, waiting, gotKeys, err
-				}
-				if err := s.v.KeepManifest(ctx, m, data); err != nil {
-					return total, waiting, gotKeys, err
-				}
-			}
+			r.gotKeys = r.gotKeys || e.Kind == object.KindKeyring
 		}
 	}
 	if logChanged {
-		return total, waiting, gotKeys, s.syncLog(ctx)
+		return r, s.syncLog(ctx)
 	}
-	return total, waiting, gotKeys, nil
+	return r, nil
+}
+
+// applied is what apply did with a page of events.
+type applied struct {
+	bytes   int64     // downloaded
+	waiting bool      // objects wait for a key not held yet
+	gotKeys bool      // keyrings arrived
+	refused []refusal // objects refused, audited, skipped
+}
+
+// refusal is an event whose object the vault refused, and why.
+type refusal struct {
+	event wire.Event
+	err   error
+}
+
+// maxRefused bounds the refused events a vault keeps to fetch again.
+const maxRefused = 1000
+
+// retryRefused fetches again the objects earlier pulls refused (a byte
+// flipped in transit or on the server's disk must not hide a version for
+// good once the cursor moved past it); those refused again stay on the
+// list, audited once, when first refused.
+func (s *Syncer) retryRefused(ctx context.Context, st *Stats) error {
+	b, err := s.v.SyncMeta(ctx, "refused")
+	if err != nil || b == "" {
+		return err
+	}
+	var events []wire.Event
+	if json.Unmarshal([]byte(b), &events) != nil || len(events) == 0 {
+		return s.v.SetSyncMeta(ctx, "refused", "")
+	}
+	got, err := s.apply(ctx, events, false)
+	st.BytesDown += got.bytes
+	res, aerr := s.v.AdoptReceived(ctx)
+	if err == nil {
+		err = aerr
+	}
+	if err != nil {
+		return err
+	}
+	st.VersionsDown += res.Versions
+	st.Conflicts += res.Conflicts
+	return s.keepRefused(ctx, events, got.refused)
+}
+
+// keepRefused updates the list of refused events to fetch again: the
+// events of tried go, those refused (again, or for the first time) stay.
+func (s *Syncer) keepRefused(ctx context.Context, tried []wire.Event, refused []refusal) error {
+	if len(tried) == 0 && len(refused) == 0 {
+		return nil
+	}
+	b, err := s.v.SyncMeta(ctx, "refused")
+	if err != nil {
+		return err
+	}
+	var list []wire.Event
+	if b != "" {
+		_ = json.Unmarshal([]byte(b), &list)
+	}
+	drop := map[wire.HexID]bool{}
+	for _, e := range tried {
+		drop[e.ID] = true
+	}
+	var keep []wire.Event
+	for _, e := range list {
+		if !drop[e.ID] {
+			keep = append(keep, e)
+		}
+	}
+	for _, r := range refused {
+		if !slices.ContainsFunc(keep, func(e wire.Event) bool { return e.ID == r.event.ID }) {
+			keep = append(keep, r.event)
+		}
+	}
+	if len(keep) > maxRefused {
+		keep = keep[len(keep)-maxRefused:]
+	}
+	if len(keep) == 0 {
+		return s.v.SetSyncMeta(ctx, "refused", "")
+	}
+	out, err := json.Marshal(keep)
+	if err != nil {
+		return err
+	}
+	return s.v.SetSyncMeta(ctx, "refused", string(out))
 }
 
 func kindIn(k object.Kind, ks []object.Kind) bool {

@@ -1,0 +1,561 @@
+package client_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"io"
+	"io/fs"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"filippo.io/age"
+
+	"github.com/coffer-vault/coffer/audit"
+	"github.com/coffer-vault/coffer/policy"
+	"github.com/coffer-vault/coffer/sync/client"
+	"github.com/coffer-vault/coffer/sync/orglog"
+	"github.com/coffer-vault/coffer/sync/wire"
+	"github.com/coffer-vault/coffer/vault"
+	"github.com/coffer-vault/coffer/vault/object"
+)
+
+// The revoked insider and the modified client: people the organisation
+// let in once, attacking with what they kept — an invite code, their user
+// keys, a transport key in clear, a copy of a vault, a client of their own
+// making.
+
+// A user whose every device was revoked enrols a new one with the invite
+// code and the user keys she kept: refused — a new device of an enrolled
+// user needs one of her devices' approval (pairing), and the revoked
+// device does not count.
+func TestRevokedUserCannotEnrolAgain(t *testing.T) {
+	ctx := context.Background()
+	o := newOrg(t)
+	annCode := o.inviteAs("ann@acme.test", policy.Member)
+	ann := enrollAs(t, annCode, "Ann Analyst", "Ann's laptop")
+	if err := o.admin.Revoke(ctx, ann.v.DeviceID(), "left the firm"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ann.s.Sync(ctx); !client.IsCode(err, wire.CodeRevoked) {
+		t.Fatalf("the revoked device still syncs: %v", err)
+	}
+	keys := ann.v.UserKeys()
+	dir := filepath.Join(t.TempDir(), "vault")
+	nd := vault.NewDeviceKeys("Ann's new laptop")
+	nv, err := vault.CreateWith(ctx, dir, vault.Identity{Email: keys.Email, Name: keys.Name}, pass,
+		vault.CreateOptions{Org: ann.v.Org(), User: &keys, Device: &nd})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nv.Close()
+	before := len(o.entries(t))
+	_, err = client.Enroll(ctx, client.Enrollment{Dir: dir, Invite: annCode, Passphrase: pass})
+	if err == nil || !strings.Contains(err.Error(), "ask to pair it") {
+		t.Fatalf("a revoked user enrolled a new device without approval: %v", err)
+	}
+	if after := len(o.entries(t)); after != before {
+		t.Fatalf("the refused enrolment appended %d log entries", after-before)
+	}
+}
+
+// A thief with the laptop's clear transport key posts a self-wipe receipt
+// without wiping: the device is then served nothing (as if wiped), and an
+// admin's wipe ordered later still reaches it and is answered by a receipt
+// naming that order — not by the earlier one.
+func TestSelfWipeReceiptEndsServiceAndAdminWipeStillReaches(t *testing.T) {
+	ctx := context.Background()
+	o := newOrg(t)
+	ann := enrollAs(t, o.inviteAs("ann@acme.test", policy.Member), "Ann Analyst", "Ann's laptop")
+	ann.sync(t)
+	dir := ann.v.Dir()
+	dev, key, err := vault.ReadTransportKey(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pin, err := vault.ReadOrgCopy(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake, err := wire.Receipt{Org: pin.Org, Device: dev, Cause: vault.CauseLease, Order: "-", Wiped: time.Now()}.Sign(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tlsPin [32]byte
+	copy(tlsPin[:], pin.TLS)
+	conn, err := client.Dial(pin.URL, tlsPin, wire.DeviceKeyID(dev), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.JSON(ctx, "POST", "/v1/receipts", nil, wire.ReceiptPost{Receipt: fake}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ann.s.Sync(ctx); !client.IsCode(err, wire.CodeRevoked) {
+		t.Fatalf("a device that reported its own wipe is still served: %v", err)
+	}
+	if _, _, err := client.FetchLog(ctx, conn, 0); err == nil {
+		t.Fatal("a device that reported its own wipe still reads the organisation's log")
+	}
+
+	if err := o.admin.Wipe(ctx, dev, "stolen"); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := o.admin.WaitReceipt(ctx, dev, 0); err != nil || r != nil {
+		t.Fatalf("the admin's wipe is answered before the device acted: %+v, %v", r, err)
+	}
+	g, err := client.NewGuard(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	order, err := g.Enforce(ctx, nil)
+	if err != nil || order == nil {
+		t.Fatalf("the admin's wipe did not reach the device: %v, %v", order, err)
+	}
+	r, err := o.admin.WaitReceipt(ctx, dev, 10*time.Second)
+	if err != nil || r == nil || r.Cause != vault.CauseAdmin || r.Order != order.Entry {
+		t.Fatalf("receipt of the admin's order: %+v, %v", r, err)
+	}
+	if err := vault.Wiped(dir); !errors.Is(err, vault.ErrWiped) {
+		t.Fatalf("the vault is not wiped: %v", err)
+	}
+}
+
+// A viewer uploads keyrings under the wrap IDs of someone not yet given
+// the folder (the IDs are computable from the epoch key he holds), hoping
+// the owner's device skips them as "held" and the newcomer never gets the
+// key: the server takes keyrings only from those who may share.
+func TestViewerCannotSquatKeyringWraps(t *testing.T) {
+	ctx := context.Background()
+	o := newOrg(t)
+	ann := enrollAs(t, o.inviteAs("ann@acme.test", policy.Manager), "Ann Manager", "Ann's laptop")
+	bob := enrollAs(t, o.inviteAs("bob@acme.test", policy.Member), "Bob Analyst", "Bob's laptop")
+	carol := enrollAs(t, o.inviteAs("carol@acme.test", policy.Member), "Carol Analyst", "Carol's laptop")
+	falcon, err := ann.v.CreateFolder(ctx, "Project Falcon", policy.Confidential)
+	if err != nil {
+		t.Fatal(err)
+	}
+	put(t, ann.v, "Project Falcon", "model.txt", "falcon v1")
+	ann.sync(t)
+	if err := ann.s.Share(ctx, falcon.ID, "bob@acme.test", orglog.Viewer); err != nil {
+		t.Fatal(err)
+	}
+	bob.sync(t)
+	wraps, err := bob.v.WrapsFor(ctx, falcon.ID, []string{"carol@acme.test"})
+	if err != nil || len(wraps) == 0 {
+		t.Fatal(wraps, err)
+	}
+	for _, w := range wraps {
+		data, err := bob.v.SealWrap(ctx, w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := http.Header{wire.HeaderFolder: {falcon.ID.String()}}
+		_, err = bob.s.Conn().Do(ctx, client.Request{Method: "PUT", Path: "/v1/objects/keyring/" + w.ID.String(), Body: data, Header: h})
+		if !client.IsCode(err, wire.CodeUnauthorized) {
+			t.Fatalf("the server took a viewer's keyring: %v", err)
+		}
+	}
+	if err := ann.s.Share(ctx, falcon.ID, "carol@acme.test", orglog.Viewer); err != nil {
+		t.Fatal(err)
+	}
+	carol.sync(t)
+	if got := string(read(t, carol.v, "Project Falcon", "model.txt")); got != "falcon v1" {
+		t.Fatalf("carol reads %q", got)
+	}
+}
+
+// A guest's grant ends: the owner's device rotates the folder's key, so a
+// copy of the guest's vault kept from before cannot open what is written
+// afterwards, even given its ciphertext (a leaked bucket, a backup).
+func TestGrantEndRotatesTheKey(t *testing.T) {
+	ctx := context.Background()
+	o := newOrg(t)
+	ann := enrollAs(t, o.inviteAs("ann@acme.test", policy.Manager), "Ann Manager", "Ann's laptop")
+	falcon, err := ann.v.CreateFolder(ctx, "Project Falcon", policy.Confidential)
+	if err != nil {
+		t.Fatal(err)
+	}
+	put(t, ann.v, "Project Falcon", "model.txt", "falcon model")
+	ann.sync(t)
+	code, expires, err := o.admin.Guest(ctx, "gail@consult.test", []object.ID{falcon.ID}, 4*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gail := enrollAs(t, code, "Gail Consultant", "Gail's laptop")
+	ann.sync(t)
+	gail.sync(t)
+	if got := string(read(t, gail.v, "Project Falcon", "model.txt")); got != "falcon model" {
+		t.Fatalf("gail reads %q during her grant", got)
+	}
+	copyTime := time.Now()
+	keep := filepath.Join(t.TempDir(), "gail-copy")
+	copyDir(t, gail.v.Dir(), keep)
+	time.Sleep(time.Until(expires) + 200*time.Millisecond)
+	ann.sync(t)
+	put(t, ann.v, "Project Falcon", "model.txt", "falcon model v2, after the guest left")
+	ann.sync(t)
+	if ep, err := ann.v.FolderEpochs(ctx, falcon.ID); err != nil || len(ep) != 2 {
+		t.Fatalf("epochs after the grant ended: %v, %v", ep, err)
+	}
+	id := versionID(t, ann.v, "Project Falcon", "model.txt")
+	_, data, err := o.store.GetObject(ctx, object.KindManifest, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cv, err := vault.OpenWith(ctx, keep, pass, vault.Options{Now: func() time.Time { return copyTime }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cv.Close()
+	if _, err := cv.Receive(ctx, object.KindManifest, id, data); !errors.Is(err, vault.ErrNotAddressed) {
+		t.Fatalf("the guest's old copy opens a version written after her grant ended: %v", err)
+	}
+}
+
+// What a guest did during her grant, recorded while offline, reaches
+// compliance after the grant ended: the server still takes her audit
+// trail (and nothing else).
+func TestGuestAuditSentAfterGrantEnds(t *testing.T) {
+	ctx := context.Background()
+	o := newOrg(t)
+	ann := enrollAs(t, o.inviteAs("ann@acme.test", policy.Manager), "Ann Manager", "Ann's laptop")
+	falcon, err := ann.v.CreateFolder(ctx, "Project Falcon", policy.Confidential)
+	if err != nil {
+		t.Fatal(err)
+	}
+	put(t, ann.v, "Project Falcon", "model.txt", "falcon model")
+	ann.sync(t)
+	code, expires, err := o.admin.Guest(ctx, "gail@consult.test", []object.ID{falcon.ID}, 3*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gail := enrollAs(t, code, "Gail Consultant", "Gail's laptop")
+	ann.sync(t)
+	gail.sync(t)
+	for i := 0; i < 3; i++ {
+		if _, err := gail.v.AppendAudit(ctx, audit.Event{Action: audit.Preview, Outcome: audit.OK, Folder: falcon.ID.String(), Reason: "page 1"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(time.Until(expires) + 200*time.Millisecond)
+	if _, err := gail.s.Sync(ctx); !client.IsCode(err, wire.CodeGrantEnded) {
+		t.Fatalf("sync after the grant ended: %v", err)
+	}
+	if rows, err := gail.v.UnsentAudit(ctx, 1000); err != nil || len(rows) != 0 {
+		t.Fatalf("%d audit entries of the guest were not sent (%v)", len(rows), err)
+	}
+}
+
+// A server drops from a guest's later views the entries it showed before
+// (the admin's shortened grant, the newest policy): refused, and the
+// guest's device keeps what it verified.
+func TestGuestViewCannotShrink(t *testing.T) {
+	ctx := context.Background()
+	o := newOrg(t)
+	ann := enrollAs(t, o.inviteAs("ann@acme.test", policy.Manager), "Ann Manager", "Ann's laptop")
+	falcon, err := ann.v.CreateFolder(ctx, "Project Falcon", policy.Confidential)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ann.sync(t)
+	if _, err := o.admin.SetPolicy(ctx, &policy.Document{V: 1, MaxUnlockFailures: 10, IdleLockMinutes: 60}); err != nil {
+		t.Fatal(err)
+	}
+	code, _, err := o.admin.Guest(ctx, "gail@consult.test", []object.ID{falcon.ID}, 60*24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gail := enrollAs(t, code, "Gail Consultant", "Gail's laptop")
+	gail.sync(t)
+	if _, _, err := o.admin.Guest(ctx, "gail@consult.test", []object.ID{falcon.ID}, 2*24*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := o.admin.SetPolicy(ctx, &policy.Document{V: 1, MaxUnlockFailures: 3, IdleLockMinutes: 5, LeaseHours: 1}); err != nil {
+		t.Fatal(err)
+	}
+	gail.sync(t)
+	shortened := gail.v.OrgState().Grants["gail@consult.test"].Expires
+	// The server serves views without the later grant and policy.
+	all := o.entries(t)
+	drop := map[int]bool{}
+	firstGrant, firstPolicy := true, true
+	for i, raw := range all {
+		e, _ := orglog.Parse(raw)
+		switch {
+		case e.Kind == orglog.Grant && e.Email == "gail@consult.test":
+			drop[i], firstGrant = !firstGrant, false
+		case e.Kind == orglog.Policy:
+			drop[i], firstPolicy = !firstPolicy, false
+		}
+	}
+	o.serveViewWithout(t, all, "gail@consult.test", drop)
+	if _, err := gail.s.Sync(ctx); !errors.Is(err, vault.ErrOrgLog) {
+		t.Fatalf("a shrunken view was taken: %v", err)
+	}
+	st := gail.v.OrgState()
+	if st.Policy.Serial != 2 || !st.Grants["gail@consult.test"].Expires.Equal(shortened) {
+		t.Fatalf("after the lie: policy %d, grant until %s", st.Policy.Serial, st.Grants["gail@consult.test"].Expires)
+	}
+}
+
+// An owner's modified client widens a folder's class without the admin's
+// approval. Devices that held the folder refuse the revision; so does a
+// member shared the folder afterwards, whose feed brings the key and the
+// revision together, after the folder's first object — and each goes on
+// receiving the rest of the feed.
+func TestUnapprovedWideningRefusedByEveryReader(t *testing.T) {
+	ctx := context.Background()
+	o := newOrg(t)
+	ann := enrollAs(t, o.inviteAs("ann@acme.test", policy.Manager), "Ann Manager", "Ann's laptop")
+	carol := enrollAs(t, o.inviteAs("carol@acme.test", policy.Member), "Carol Analyst", "Carol's laptop")
+	bob := enrollAs(t, o.inviteAs("bob@acme.test", policy.Member), "Bob Analyst", "Bob's laptop")
+	falcon, err := ann.v.CreateFolder(ctx, "Project Falcon", policy.Confidential)
+	if err != nil {
+		t.Fatal(err)
+	}
+	put(t, ann.v, "Project Falcon", "model.txt", "falcon model")
+	ann.sync(t)
+	if err := ann.s.Share(ctx, falcon.ID, "carol@acme.test", orglog.Viewer); err != nil {
+		t.Fatal(err)
+	}
+	carol.sync(t)
+	bob.sync(t)
+	// A busy organisation: more than a feed page (the server sends 500
+	// events at most) between the folder's first object and the share that gives
+	// bob its key, so that he reads the key with the revision, not with
+	// the first object.
+	for i := 0; i < 510; i++ {
+		if _, _, err := o.admin.Invite(ctx, "x"+strconvI(i)+"@acme.test", policy.Member, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := ann.s.Share(ctx, falcon.ID, "bob@acme.test", orglog.Viewer); err != nil {
+		t.Fatal(err)
+	}
+	forgeWidening(t, ann, falcon.ID, policy.Public)
+	put(t, ann.v, "Project Falcon", "after.txt", "written after the forged revision")
+	for _, d := range []*device{ann, carol, bob} {
+		st, err := d.s.Sync(ctx)
+		var refused *client.RefusedError
+		if !errors.As(err, &refused) || !errors.Is(err, vault.ErrRejected) || !strings.Contains(err.Error(), "without the admin's approval") || st.Refused != 1 {
+			t.Fatalf("%s: sync %+v: %v", d.v.Owner().Email, st, err)
+		}
+		f, err := d.v.Folder(ctx, "Project Falcon")
+		if err != nil || f.Class != policy.Confidential {
+			t.Fatalf("%s holds the folder as %+v (%v)", d.v.Owner().Email, f, err)
+		}
+		if got := string(read(t, d.v, "Project Falcon", "after.txt")); got != "written after the forged revision" {
+			t.Fatalf("%s did not receive what followed the refused object: %q", d.v.Owner().Email, got)
+		}
+		log, err := d.v.AuditEvents(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, e := range log.Events {
+			found = found || (e.Action == audit.Tamper && e.Outcome == audit.Blocked && strings.Contains(e.Reason, "without the admin's approval"))
+		}
+		if !found {
+			t.Fatalf("%s: the refused revision is not in the audit trail", d.v.Owner().Email)
+		}
+	}
+}
+
+// forgeWidening is the owner's modified client: it writes the next
+// revision of folder's object with class, signed by the owner's device
+// key, without the admin's approval, and uploads it. It reads the keys as
+// the format documents them (docs/vault-format.md): the user key from
+// UserKeys, the device key from keys/device.age, the folder key from the
+// owner's keyring of epoch 1.
+func forgeWidening(t *testing.T, owner *device, folder object.ID, class policy.Class) {
+	t.Helper()
+	ctx := context.Background()
+	user, err := age.ParseHybridIdentity(owner.v.UserKeys().Identity)
+	if err != nil {
+		t.Fatal(err)
+	}
+	open := func(body []byte, id age.Identity) []byte {
+		r, err := age.Decrypt(bytes.NewReader(body), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plain, err := io.ReadAll(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return plain
+	}
+	raw, err := os.ReadFile(filepath.Join(owner.v.Dir(), "keys", "device.age"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dev struct{ Seed []byte }
+	if err := json.Unmarshal(open(raw, user), &dev); err != nil {
+		t.Fatal(err)
+	}
+	devKey := ed25519.NewKeyFromSeed(dev.Seed)
+	objects := func(kind object.Kind, fn func(id object.ID, o *object.Object)) {
+		root := filepath.Join(owner.v.Dir(), "objects", kind.String())
+		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			id, err := object.ParseID(d.Name())
+			if err != nil {
+				return nil
+			}
+			data, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			o, err := object.Open(data, kind, id)
+			if err != nil {
+				return err
+			}
+			fn(id, o)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	var folderID *age.HybridIdentity
+	objects(object.KindKeyring, func(_ object.ID, o *object.Object) {
+		r, err := age.Decrypt(bytes.NewReader(o.Body), user)
+		if err != nil {
+			return // another user's wrap
+		}
+		plain, _ := io.ReadAll(r)
+		var kr struct {
+			Folder   object.ID
+			Epoch    int
+			Identity string
+		}
+		if json.Unmarshal(plain, &kr) == nil && kr.Folder == folder && kr.Epoch == 1 {
+			if folderID, err = age.ParseHybridIdentity(kr.Identity); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+	if folderID == nil {
+		t.Fatal("no keyring of epoch 1 for the folder")
+	}
+	var body map[string]any
+	objects(object.KindFolder, func(_ object.ID, o *object.Object) {
+		var b map[string]any
+		dec := json.NewDecoder(bytes.NewReader(open(o.Body, folderID)))
+		dec.UseNumber() // "created" is nanoseconds: no float64 round trip
+		if dec.Decode(&b) == nil && b["folder"] == folder.String() {
+			body = b
+		}
+	})
+	if body == nil {
+		t.Fatal("no folder object")
+	}
+	var rev int64
+	if n, ok := body["revision"].(json.Number); ok {
+		rev, _ = n.Int64()
+	}
+	salt := make([]byte, 16)
+	_, _ = rand.Read(salt)
+	body["class"], body["revision"], body["salt"] = string(class), rev+1, salt
+	plain, err := json.Marshal(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sealed bytes.Buffer
+	w, err := age.Encrypt(&sealed, folderID.Recipient())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = w.Write(plain)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	id := object.NewRandomID()
+	data, err := object.Seal(object.KindFolder, id, sealed.Bytes(), devKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := http.Header{wire.HeaderFolder: {folder.String()}}
+	if _, err := owner.s.Conn().Do(ctx, client.Request{Method: "PUT", Path: "/v1/objects/folder/" + id.String(), Body: data, Header: h}); err != nil {
+		t.Fatalf("upload the forged revision: %v", err)
+	}
+}
+
+func strconvI(i int) string { return strconv.Itoa(i) }
+
+// serveViewWithout makes the server answer a guest's GET /v1/log/view with
+// her view of entries less those in drop, proven under a checkpoint the
+// real server key signs: a server that lies by omission.
+func (o *org) serveViewWithout(t *testing.T, entries [][]byte, email string, drop map[int]bool) {
+	t.Helper()
+	seed, err := o.store.GetMeta(context.Background(), "server-key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hashes orglog.Hashes
+	for i, e := range entries {
+		if err := hashes.Append(int64(i), e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	size := int64(len(entries))
+	th, err := hashes.TreeHash(size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := orglog.Parse(entries[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := orglog.GuestView(entries, email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var idx []int64
+	for _, i := range all {
+		if !drop[int(i)] {
+			idx = append(idx, i)
+		}
+	}
+	o.lie(func(r *http.Request, rec *httptest.ResponseRecorder) {
+		if r.URL.Path != "/v1/log/view" {
+			return
+		}
+		cp, err := orglog.Checkpoint{Org: first.Org, Size: size, Hash: th, Time: time.Now()}.Sign(ed25519.NewKeyFromSeed(seed))
+		if err != nil {
+			panic(err)
+		}
+		from, _ := strconv.ParseInt(r.URL.Query().Get("from"), 10, 64)
+		view, err := orglog.Prove(cp, entries, hashes, idx, from)
+		if err != nil {
+			panic(err)
+		}
+		out := wire.LogView{Checkpoint: cp, From: view.From}
+		for _, h := range view.Tree {
+			out.Tree = append(out.Tree, h[:])
+		}
+		for _, e := range view.Entries {
+			we := wire.LogViewEntry{Index: e.Index, Entry: e.Raw}
+			for _, h := range e.Proof {
+				we.Proof = append(we.Proof, h[:])
+			}
+			out.Entries = append(out.Entries, we)
+		}
+		rec.Code = http.StatusOK
+		rec.Body.Reset()
+		rec.Body.Write(wire.Marshal(out))
+	})
+}
