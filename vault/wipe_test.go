@@ -71,6 +71,10 @@ func TestWipe(t *testing.T) {
 	os.WriteFile(filepath.Join(extra, "memo.txt"), []byte("a copy"), 0o600)
 	order := vault.WipeOrder{Cause: vault.CauseAdmin, Org: pin.Org, Device: dk.ID, Entry: strings.Repeat("ab", 32),
 		Reason: "lost in a taxi", Issued: time.Now(), OrgName: "Acme Capital", Extra: []string{extra}}
+	// A copy of the index a repair set aside goes too; a receipt planted
+	// before the wipe (it would be sent instead) is replaced.
+	os.WriteFile(filepath.Join(dir, "index.db.replaced-1700000000"), []byte("an old index"), 0o600)
+	os.WriteFile(filepath.Join(dir, "WIPE-RECEIPT"), []byte("a planted receipt"), 0o600)
 	receipt, err := vault.Wipe(dir, order)
 	if err != nil {
 		t.Fatal(err)

@@ -372,6 +372,12 @@ func (a *Admin) SetPolicy(ctx context.Context, doc *policy.Document) (*policy.Do
 	if err := a.refresh(ctx); err != nil {
 		return nil, err
 	}
+	if len(doc.Roles) > 0 || len(doc.Grants) > 0 {
+		// In an organisation roles and guests' grants are entries of the
+		// log ('cofferd admin role', 'cofferd admin guest'); a policy's
+		// would be a second, contradicting source.
+		return nil, errors.New("an organisation's policy holds no roles or grants: give roles with 'cofferd admin role' and guest access with 'cofferd admin guest'")
+	}
 	var cur uint64
 	if a.state.Policy != nil {
 		cur = a.state.Policy.Serial
@@ -381,11 +387,6 @@ func (a *Admin) SetPolicy(ctx context.Context, doc *policy.Document) (*policy.Do
 		doc.Serial = cur + 1
 	case doc.Serial <= cur:
 		return nil, fmt.Errorf("the policy's serial %d is not above %d, the one in force: raise it, or leave it 0", doc.Serial, cur)
-	case len(doc.Roles) > 0 || len(doc.Grants) > 0:
-		// In an organisation roles and guests' grants are entries of the
-		// log ('cofferd admin role', 'cofferd admin guest'); a policy's
-		// would be a second, contradicting source.
-		return nil, errors.New("an organisation's policy holds no roles or grants: give roles with 'cofferd admin role' and guest access with 'cofferd admin guest'")
 	}
 	now := a.serverTime()
 	doc.Issued = now.UTC()

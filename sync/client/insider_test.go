@@ -113,6 +113,12 @@ func TestSelfWipeReceiptEndsServiceAndAdminWipeStillReaches(t *testing.T) {
 	if r, err := o.admin.WaitReceipt(ctx, dev, 0); err != nil || r != nil {
 		t.Fatalf("the admin's wipe is answered before the device acted: %+v, %v", r, err)
 	}
+	// The thief also leaves the fake receipt in the vault folder, where
+	// a wipe keeps its receipt until the server has it: it must not stand
+	// in for the wipe.
+	if err := os.WriteFile(filepath.Join(dir, "WIPE-RECEIPT"), fake, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	g, err := client.NewGuard(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -558,4 +564,22 @@ func (o *org) serveViewWithout(t *testing.T, entries [][]byte, email string, dro
 		rec.Body.Reset()
 		rec.Body.Write(wire.Marshal(out))
 	})
+}
+
+// An organisation's policy carries no roles or grants: those are log
+// entries of their own, and a second source could contradict them.
+func TestOrgPolicyHoldsNoRolesOrGrants(t *testing.T) {
+	ctx := context.Background()
+	o := newOrg(t)
+	for name, doc := range map[string]*policy.Document{
+		"roles":  {V: 1, MaxUnlockFailures: 10, Roles: map[string]policy.Role{"bob@acme.test": policy.Admin}},
+		"grants": {V: 1, MaxUnlockFailures: 10, Grants: map[string][]policy.Grant{"gail@consult.test": {{Folder: "f", Issued: time.Now(), Expires: time.Now().Add(time.Hour)}}}},
+	} {
+		if _, err := o.admin.SetPolicy(ctx, doc); err == nil || !strings.Contains(err.Error(), "cofferd admin role") {
+			t.Errorf("a policy with %s: %v", name, err)
+		}
+	}
+	if st := o.admin.State(); st.Policy != nil {
+		t.Fatalf("a policy reached the log: serial %d", st.Policy.Serial)
+	}
 }
