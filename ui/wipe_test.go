@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -251,5 +252,54 @@ func TestLeaseLockSaysWhatToDo(t *testing.T) {
 		if _, ok := findShown(t, w.Content(), func(e *widget.Entry) bool { return e.Password && !e.Disabled() }); !ok {
 			t.Error("no prompt for the next try")
 		}
+	})
+}
+
+// TestLeaseEndsOfflineInTheWindow: a real organisation's policy allows 2
+// hours offline and 3 days before the vault destroys itself. With the
+// server gone and the device's clock 3 hours on, unlock is refused with
+// the lease's message and the prompt stays; 4 days on, the same unlock
+// wipes the vault and the window shows that it wiped itself.
+func TestLeaseEndsOfflineInTheWindow(t *testing.T) {
+	o := newOrg(t)
+	if _, err := o.admin.SetPolicy(context.Background(), &policy.Document{V: 1, MaxUnlockFailures: 10, IdleLockMinutes: 15,
+		LeaseHours: 2, WipeAfterDays: 3}); err != nil {
+		t.Fatal(err)
+	}
+	dir := enrolled(t, o, "ann@acme.test", policy.Member, "Ann Trader", "Ann's laptop")
+	o.stop()
+	var ahead atomic.Int64
+	ahead.Store(int64(3 * time.Hour))
+	at := func(ctx context.Context, dir, pass string) (*app.App, error) {
+		now := time.Now().Add(time.Duration(ahead.Load()))
+		return app.OpenWith(ctx, dir, pass, vault.Options{Now: func() time.Time { return now }})
+	}
+	fapp := test.NewTempApp(t)
+	var w fyne.Window
+	onUI(func() { w = ui.New(context.Background(), fapp, dir, at, ui.Options{Do: serialDo}).Window() })
+	t.Cleanup(func() { onUI(w.Close) })
+	try := func() {
+		entry := prompt(t, w)
+		onUI(func() {
+			entry.SetText("")
+			test.Type(entry, pass)
+			entry.OnSubmitted(entry.Text)
+		})
+	}
+	try()
+	eventually(t, "the lease message", func() bool {
+		return hasLabel(t, w.Content(), "Locked by your organisation's policy: this device has not reached its server ("+o.hs.URL+") since ") &&
+			hasLabel(t, w.Content(), "and the policy allows 2 hours offline. Connect it to the organisation's network")
+	})
+	if err := vault.Wiped(dir); err != nil {
+		t.Fatalf("wiped within the deadline: %v", err)
+	}
+	ahead.Store(int64(4 * 24 * time.Hour))
+	try()
+	eventually(t, "the notice of the self-wipe", func() bool {
+		_, prompt := findShown(t, w.Content(), func(e *widget.Entry) bool { return e.Password })
+		return !prompt && hasLabel(t, w.Content(), "This vault was wiped") &&
+			hasLabel(t, w.Content(), "It wiped itself: it had not reached "+o.hs.URL) &&
+			hasLabel(t, w.Content(), "sending its signed receipt")
 	})
 }
