@@ -134,9 +134,14 @@ func (v *wipeDialog) order() {
 				}
 			}
 		}()
-		w.mu.Lock()
-		r, err := w.admin.WaitReceipt(ctx, id, receiptWait)
-		w.mu.Unlock()
+		// A connection of its own for the wait: the window's stays free for
+		// Refresh meanwhile.
+		waiter, err := client.DialAdmin(ctx, w.admin.Key)
+		var r *client.VerifiedReceipt
+		if err == nil {
+			r, err = waiter.WaitReceipt(ctx, id, receiptWait)
+			waiter.Close()
+		}
 		took := time.Since(ordered)
 		close(done)
 		if ctx.Err() != nil {
