@@ -85,6 +85,7 @@ func commands() []command {
 		{"Tools", "Trace code…", ctrl(fyne.KeyT), (*mainView).askTrace, people},
 		{"Tools", "Approve a new device…", ctrlShift(fyne.KeyD), (*mainView).askApprove, anyone},
 		{"Tools", "Organisation audit trail…", ctrlShift(fyne.KeyO), (*mainView).showOrgAudit, auditors},
+		{"Tools", "Organisation devices (admin key)…", nil, (*mainView).showDevices, people},
 		{"Help", "About Coffer…", nil, (*mainView).showAbout, anyone},
 	}
 }

@@ -30,7 +30,11 @@ import (
 type org struct {
 	t     *testing.T
 	admin *client.Admin
+	hs    *httptest.Server
 }
+
+// stop takes the server off the network.
+func (o *org) stop() { o.hs.Close() }
 
 func newOrg(t *testing.T) *org {
 	t.Helper()
@@ -63,7 +67,7 @@ func newOrg(t *testing.T) *org {
 		t.Fatal(err)
 	}
 	t.Cleanup(admin.Close)
-	return &org{t: t, admin: admin}
+	return &org{t: t, admin: admin, hs: hs}
 }
 
 func (o *org) invite(email string, role policy.Role) string {

@@ -15,6 +15,7 @@ import (
 	"github.com/coffer-vault/coffer/app"
 	"github.com/coffer-vault/coffer/internal/display"
 	"github.com/coffer-vault/coffer/sync/client"
+	"github.com/coffer-vault/coffer/vault"
 )
 
 // watchSync keeps an enrolled vault in sync for the session and says how
@@ -23,6 +24,12 @@ import (
 func (u *UI) watchSync(ctx context.Context, a *app.App) {
 	u.setSync("Sync: connecting…")
 	err := a.WatchSync(ctx, func(st client.Stats, err error) {
+		if errors.Is(err, vault.ErrWiped) {
+			// The organisation wiped this device: app closed the vault;
+			// the document on screen goes at once.
+			u.do(func() { u.wipedWhileUnlocked(a, err.Error()) })
+			return
+		}
 		if ctx.Err() != nil {
 			return
 		}
@@ -46,7 +53,10 @@ func (u *UI) watchSync(ctx context.Context, a *app.App) {
 		u.setSync(msg)
 		u.afterSync(ctx, a, st, err)
 	})
-	if err != nil && !errors.Is(err, context.Canceled) {
+	switch {
+	case errors.Is(err, vault.ErrWiped):
+		u.do(func() { u.wipedWhileUnlocked(a, err.Error()) })
+	case err != nil && !errors.Is(err, context.Canceled):
 		u.setSync("Sync stopped: " + message(err))
 	}
 }

@@ -59,6 +59,11 @@ type UI struct {
 
 	unlock *unlockView
 	main   *mainView
+	wiped  *wipedView   // the notice of a wiped vault, once shown
+	guard  *lockedGuard // the locked-mode connection while no session runs
+	closed bool         // the window closed: no guard starts again
+
+	devices *devicesWindow // the organisation's devices, for the admin key's holder
 
 	menuItems map[string]*fyne.MenuItem // the menu's entries by label
 	offered   [4]bool                   // the audiences the menu serves
@@ -109,12 +114,15 @@ func New(ctx context.Context, fapp fyne.App, dir string, open Opener, opts Optio
 	if u.shield == nil {
 		u.shield = captureShield(u.win)
 	}
-	if vault.Exists(dir) {
+	switch {
+	case vault.Wiped(dir) != nil, vault.Exists(dir):
 		u.showUnlock("")
-	} else {
+	default:
 		u.showWelcome()
 	}
 	u.win.SetOnClosed(func() {
+		u.closed = true
+		u.cancelGuard()
 		if u.endSess != nil {
 			u.endSess()
 		}
@@ -204,28 +212,52 @@ func (u *UI) lock(reason string) {
 		overlays.Remove(top)
 	}
 	u.win.SetMainMenu(nil)
-	u.showUnlock("Locked: " + reason + ". Enter the passphrase to continue.")
-	u.unprotectLater()
+	// Counted before the unlock screen's guard waits for it.
 	u.closing.Add(1)
 	go func() {
 		defer u.closing.Done()
 		_ = a.Lock(context.WithoutCancel(u.ctx), reason)
 	}()
+	u.showUnlock("Locked: " + reason + ". Enter the passphrase to continue.")
+	u.unprotectLater()
 }
 
-// showUnlock puts the unlock screen up with msg under the entry.
+// showUnlock puts the unlock screen up with msg under the entry. An
+// enrolled vault first checks with its organisation, and stays connected
+// while the screen shows; a wiped vault shows its notice instead.
 func (u *UI) showUnlock(msg string) {
-	u.unlock = newUnlockView(u)
-	u.unlock.err.SetText(msg)
-	u.win.SetContent(u.unlock.content)
-	u.win.Canvas().Focus(u.unlock.pass)
+	u.wiped = nil
+	if err := vault.Wiped(u.dir); err != nil {
+		u.cancelGuard()
+		u.unlock = nil
+		u.showWiped(err.Error())
+		return
+	}
+	v := newUnlockView(u)
+	u.unlock = v
+	v.err.SetText(msg)
+	u.win.SetContent(v.content)
+	if !enrolledVault(u.dir) {
+		u.cancelGuard()
+		u.win.Canvas().Focus(v.pass)
+		return
+	}
+	v.check()
+	u.startGuard(true, func(err error) {
+		if u.unlock == v {
+			v.ready(u, err)
+		}
+	})
 }
 
 // message turns an error into words for the status bar.
 func message(err error) string {
 	var le *vault.LockedError
 	var be *app.BlockedError
+	var lease *app.LeaseError
 	switch {
+	case errors.As(err, &lease):
+		return leaseMessage(lease)
 	case errors.Is(err, vault.ErrWrongPassphrase):
 		return "Wrong passphrase. Try again — it is case-sensitive."
 	case errors.As(err, &le):

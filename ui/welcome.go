@@ -66,9 +66,11 @@ func newWelcomeView(u *UI) *welcomeView {
 	intro := widget.NewLabel("There is no vault in " + u.dir + " yet. Create one: your documents are encrypted " +
 		"with a key only this passphrase unlocks. Nobody, including IT, can recover a lost passphrase.")
 	intro.Wrapping = fyne.TextWrapWord
+	devices := widget.NewButton("IT: manage the organisation's devices with its admin key…", func() { u.showDevices(u.ctx) })
+	devices.Importance = widget.LowImportance
 	box := container.NewVBox(title, intro, form, v.strength.content, v.verdict,
 		container.NewGridWithColumns(2, v.openOther, v.create), v.err,
-		widget.NewSeparator(), widget.NewLabel("Has your organisation sent you an invite code?"), join)
+		widget.NewSeparator(), widget.NewLabel("Has your organisation sent you an invite code?"), join, devices)
 	v.content = container.NewCenter(container.NewGridWrap(fyne.NewSize(560, 560), box))
 	v.check()
 	return v

@@ -122,16 +122,25 @@ func unlock(t *testing.T, dir string, opts ui.Options) (*ui.UI, fyne.Window, fyn
 		u.Window().Resize(fyne.NewSize(1400, 900))
 	})
 	w := u.Window()
-	entry, ok := find(t, w.Content(), func(e *widget.Entry) bool { return e.Password })
-	if !ok {
-		t.Fatal("no passphrase entry")
-	}
+	entry := prompt(t, w)
 	onUI(func() {
 		test.Type(entry, pass)
 		entry.OnSubmitted(entry.Text)
 	})
 	eventually(t, "unlock", func() bool { return u.App() != nil && strings.HasPrefix(u.Status(), "Unlocked") })
 	return u, w, fapp
+}
+
+// prompt returns the passphrase entry once the unlock screen asks for it:
+// an enrolled vault checks with its organisation first.
+func prompt(t *testing.T, w fyne.Window) *widget.Entry {
+	t.Helper()
+	var entry *widget.Entry
+	eventually(t, "the passphrase prompt", func() bool {
+		entry, _ = findShown(t, w.Content(), func(e *widget.Entry) bool { return e.Password && !e.Disabled() })
+		return entry != nil
+	})
+	return entry
 }
 
 // TestSortSearchZoomTraceAndLock drives the file table's sorting and
