@@ -156,3 +156,33 @@ func TestDeadlineBeforeUnlock(t *testing.T) {
 		t.Error("the user key survived")
 	}
 }
+
+// TestLeaseInSession: a session left unlocked goes offline; the sync that
+// finds the server gone past the lease ends the session (LeaseError), and
+// past the deadline destroys the vault.
+func TestLeaseInSession(t *testing.T) {
+	ctx := context.Background()
+	dir, stop, _ := leaseOrg(t)
+	offset := new(time.Duration)
+	a, err := app.OpenWith(ctx, dir, pass, vault.Options{Now: func() time.Time { return time.Now().Add(*offset) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	stop()
+	if _, err := a.Sync(ctx); !errors.Is(err, client.ErrUnreachable) {
+		t.Fatalf("offline within the lease: %v", err)
+	}
+	*offset = 3 * time.Hour
+	var le *app.LeaseError
+	if _, err := a.Sync(ctx); !errors.As(err, &le) {
+		t.Fatalf("offline past the lease, unlocked: %v", err)
+	}
+	*offset = 4 * 24 * time.Hour
+	if _, err := a.Sync(ctx); !errors.Is(err, vault.ErrWiped) || !a.Wiped() {
+		t.Fatalf("offline past the deadline, unlocked: %v (wiped %v)", err, a.Wiped())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "keys", "user.age")); err == nil {
+		t.Error("the user key survived the deadline")
+	}
+}

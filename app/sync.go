@@ -107,6 +107,17 @@ func (a *App) afterSync(ctx context.Context, err error) error {
 	if errors.As(err, &wo) {
 		return a.executeWipe(ctx, wo.Order)
 	}
+	if errors.Is(err, client.ErrUnreachable) {
+		// Offline: the lease runs in a session left unlocked as at
+		// unlock — past it the session ends, past the deadline the
+		// vault is destroyed.
+		if lerr := a.checkLease(ctx); lerr != nil {
+			if errors.Is(lerr, vault.ErrWiped) {
+				a.wiped.Store(true)
+			}
+			return lerr
+		}
+	}
 	if perr := a.loadOrgPolicy(ctx); perr != nil {
 		return perr
 	}

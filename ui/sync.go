@@ -33,6 +33,12 @@ func (u *UI) watchSync(ctx context.Context, a *app.App) {
 		if ctx.Err() != nil {
 			return
 		}
+		var lease *app.LeaseError
+		if errors.As(err, &lease) {
+			// Offline past the lease in an unlocked session: it ends.
+			u.do(func() { u.lock("this device has been offline longer than the organisation's policy allows") })
+			return
+		}
 		pending, _ := a.PendingUploads(ctx)
 		var msg string
 		switch {
