@@ -2,59 +2,29 @@ package app_test
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/coffer-vault/coffer/internal/orgtest"
+
 	"github.com/coffer-vault/coffer/app"
 	"github.com/coffer-vault/coffer/policy"
 	"github.com/coffer-vault/coffer/sync/client"
-	"github.com/coffer-vault/coffer/sync/server"
-	"github.com/coffer-vault/coffer/sync/store/embedded"
 	"github.com/coffer-vault/coffer/vault"
 )
 
 // leaseOrg runs a real cofferd on loopback with a policy of a 2-hour lease
 // and a 3-day deadline, and enrols one device; it returns the vault folder
-// (closed, synced once), a function that stops the server, and how far
-// ahead the server's clock runs (0; tests move it).
-func leaseOrg(t *testing.T) (string, func(), *time.Duration) {
+// (closed, synced once) and the server (tests stop it, move its clock).
+func leaseOrg(t *testing.T) (string, *orgtest.Org) {
 	t.Helper()
 	ctx := context.Background()
-	sdir := t.TempDir()
-	st, err := embedded.Open(ctx, sdir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	cert, pin, err := server.LoadOrMakeTLS(sdir, "", "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	skew := new(time.Duration)
-	srv, err := server.New(ctx, server.Config{Store: st, TLSKeyHash: pin, Now: func() time.Time { return time.Now().Add(*skew) }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewUnstartedServer(srv.Handler())
-	hs.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
-	hs.StartTLS()
-	t.Cleanup(hs.Close)
-	token, _ := srv.BootstrapToken(ctx)
-	key, _, err := client.Init(ctx, hs.URL, token, "Acme", pin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin, err := client.DialAdmin(ctx, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
+	ot := orgtest.Start(t, "Acme")
+	admin := ot.Admin
 	if _, err := admin.SetPolicy(ctx, &policy.Document{V: 1, MaxUnlockFailures: 10, IdleLockMinutes: 15, LeaseHours: 2, WipeAfterDays: 3}); err != nil {
 		t.Fatal(err)
 	}
@@ -77,14 +47,14 @@ func leaseOrg(t *testing.T) (string, func(), *time.Duration) {
 		t.Fatalf("the device's policy: %+v", p)
 	}
 	a.Close()
-	return dir, hs.Close, skew
+	return dir, ot
 }
 
 // TestLease: offline past the lease the vault does not unlock, and setting
 // the clock back does not help; online again, it renews and unlocks.
 func TestLease(t *testing.T) {
 	ctx := context.Background()
-	dir, _, skew := leaseOrg(t)
+	dir, ot := leaseOrg(t)
 	at := func(d time.Duration) vault.Options {
 		now := time.Now().Add(d)
 		return vault.Options{Now: func() time.Time { return now }}
@@ -95,7 +65,7 @@ func TestLease(t *testing.T) {
 	}
 	a.Close()
 	// Three hours on, the server still answers: the lease renews.
-	*skew = 3 * time.Hour
+	ot.SetSkew(3 * time.Hour)
 	a, err = app.OpenWith(ctx, dir, pass, at(3*time.Hour))
 	if err != nil {
 		t.Fatalf("past the lease but online: %v", err)
@@ -108,8 +78,8 @@ func TestLease(t *testing.T) {
 // deadline, before and after unlock alike.
 func TestLeaseOffline(t *testing.T) {
 	ctx := context.Background()
-	dir, stop, _ := leaseOrg(t)
-	stop()
+	dir, ot := leaseOrg(t)
+	ot.Stop()
 	at := func(d time.Duration) vault.Options {
 		now := time.Now().Add(d)
 		return vault.Options{Now: func() time.Time { return now }}
@@ -141,8 +111,8 @@ func TestLeaseOffline(t *testing.T) {
 // wipes itself before anyone is asked for a passphrase.
 func TestDeadlineBeforeUnlock(t *testing.T) {
 	ctx := context.Background()
-	dir, stop, _ := leaseOrg(t)
-	stop()
+	dir, ot := leaseOrg(t)
+	ot.Stop()
 	if passed, _, days := vault.DeadlinePassed(dir, time.Now().Add(4*24*time.Hour)); !passed || days != 3 {
 		t.Fatalf("deadline passed %v (%d days)", passed, days)
 	}
@@ -162,14 +132,14 @@ func TestDeadlineBeforeUnlock(t *testing.T) {
 // past the deadline destroys the vault.
 func TestLeaseInSession(t *testing.T) {
 	ctx := context.Background()
-	dir, stop, _ := leaseOrg(t)
+	dir, ot := leaseOrg(t)
 	offset := new(time.Duration)
 	a, err := app.OpenWith(ctx, dir, pass, vault.Options{Now: func() time.Time { return time.Now().Add(*offset) }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	stop()
+	ot.Stop()
 	if _, err := a.Sync(ctx); !errors.Is(err, client.ErrUnreachable) {
 		t.Fatalf("offline within the lease: %v", err)
 	}

@@ -2,13 +2,14 @@ package ui_test
 
 import (
 	"context"
-	"crypto/tls"
 	"image/color"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/coffer-vault/coffer/internal/orgtest"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -19,8 +20,6 @@ import (
 	"github.com/coffer-vault/coffer/app"
 	"github.com/coffer-vault/coffer/policy"
 	"github.com/coffer-vault/coffer/sync/client"
-	"github.com/coffer-vault/coffer/sync/server"
-	"github.com/coffer-vault/coffer/sync/store/embedded"
 	"github.com/coffer-vault/coffer/ui"
 	"github.com/coffer-vault/coffer/vault/object"
 )
@@ -38,36 +37,8 @@ func (o *org) stop() { o.hs.Close() }
 
 func newOrg(t *testing.T) *org {
 	t.Helper()
-	ctx := context.Background()
-	dir := t.TempDir()
-	st, err := embedded.Open(ctx, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	cert, pin, err := server.LoadOrMakeTLS(dir, "", "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := server.New(ctx, server.Config{Store: st, TLSKeyHash: pin})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewUnstartedServer(srv.Handler())
-	hs.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
-	hs.StartTLS()
-	t.Cleanup(hs.Close)
-	token, _ := srv.BootstrapToken(ctx)
-	key, _, err := client.Init(ctx, hs.URL, token, "Acme", pin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin, err := client.DialAdmin(ctx, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(admin.Close)
-	return &org{t: t, admin: admin, hs: hs}
+	o := orgtest.Start(t, "Acme")
+	return &org{t: t, admin: o.Admin, hs: o.HTTP}
 }
 
 func (o *org) invite(email string, role policy.Role) string {

@@ -3,21 +3,19 @@ package main_test
 import (
 	"cmp"
 	"context"
-	"crypto/tls"
 	"errors"
 	"image"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/coffer-vault/coffer/internal/orgtest"
+
 	"github.com/coffer-vault/coffer/app"
 	"github.com/coffer-vault/coffer/policy"
 	"github.com/coffer-vault/coffer/sync/client"
-	"github.com/coffer-vault/coffer/sync/server"
-	"github.com/coffer-vault/coffer/sync/store/embedded"
 	"github.com/coffer-vault/coffer/vault"
 	"github.com/coffer-vault/coffer/vault/object"
 )
@@ -29,36 +27,7 @@ import (
 // organisation "Acme" and signs its admin in.
 func acme(t *testing.T) *client.Admin {
 	t.Helper()
-	ctx := context.Background()
-	dir := t.TempDir()
-	st, err := embedded.Open(ctx, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	cert, pin, err := server.LoadOrMakeTLS(dir, "", "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := server.New(ctx, server.Config{Store: st, TLSKeyHash: pin})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewUnstartedServer(srv.Handler())
-	hs.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
-	hs.StartTLS()
-	t.Cleanup(hs.Close)
-	token, _ := srv.BootstrapToken(ctx)
-	key, _, err := client.Init(ctx, hs.URL, token, "Acme", pin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin, err := client.DialAdmin(ctx, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(admin.Close)
-	return admin
+	return orgtest.Start(t, "Acme").Admin
 }
 
 // enrolDevice enrols a member's first device and returns its vault
@@ -90,6 +59,12 @@ func enrolDevice(t *testing.T, admin *client.Admin, email, name, device string) 
 // the admin verifies it.
 func checkReceipt(t *testing.T, admin *client.Admin, device object.ID) {
 	t.Helper()
+	// The window appends the order after the keystroke: wait for it.
+	for deadline := time.Now().Add(15 * time.Second); deviceState(t, admin, device) == "active"; time.Sleep(200 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no wipe order was given")
+		}
+	}
 	r, err := admin.WaitReceipt(context.Background(), device, 30*time.Second)
 	if err != nil || r == nil {
 		t.Fatalf("the wipe receipt: %v, %v", r, err)

@@ -3,20 +3,18 @@ package client_test
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
 	"errors"
 	"io/fs"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/coffer-vault/coffer/internal/orgtest"
+
 	"github.com/coffer-vault/coffer/policy"
 	"github.com/coffer-vault/coffer/sync/client"
-	"github.com/coffer-vault/coffer/sync/server"
 	"github.com/coffer-vault/coffer/sync/store/embedded"
 	"github.com/coffer-vault/coffer/sync/wire"
 	"github.com/coffer-vault/coffer/vault"
@@ -26,16 +24,13 @@ const pass = "sync test passphrase"
 
 // org is a real cofferd (embedded store, TLS) on loopback with an admin.
 type org struct {
-	t      *testing.T
-	dir    string
-	url    string
-	srv    *server.Server
-	http   *httptest.Server
-	admin  *client.Admin
-	pin    [32]byte
-	handle http.Handler
-	store  *embedded.Store
-	skew   time.Duration // the server's clock runs this far ahead
+	*orgtest.Org
+	t     *testing.T
+	dir   string
+	url   string
+	admin *client.Admin
+	pin   [32]byte
+	store *embedded.Store
 	// What a lying server replays.
 	older               []byte
 	oldLog              wire.LogEntries
@@ -44,42 +39,8 @@ type org struct {
 
 func newOrg(t *testing.T) *org {
 	t.Helper()
-	ctx := context.Background()
-	o := &org{t: t, dir: t.TempDir()}
-	st, err := embedded.Open(ctx, o.dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	o.store = st
-	cert, pin, err := server.LoadOrMakeTLS(o.dir, "", "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	o.pin = pin
-	o.srv, err = server.New(ctx, server.Config{Store: st, TLSKeyHash: pin, Now: func() time.Time { return time.Now().Add(o.skew) }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	o.handle = o.srv.Handler()
-	o.http = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { o.handle.ServeHTTP(w, r) }))
-	o.http.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
-	o.http.StartTLS()
-	t.Cleanup(o.http.Close)
-	o.url = o.http.URL
-	token, err := o.srv.BootstrapToken(ctx)
-	if err != nil || token == "" {
-		t.Fatalf("bootstrap token: %q %v", token, err)
-	}
-	key, _, err := client.Init(ctx, o.url, token, "Acme Capital", pin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if o.admin, err = client.DialAdmin(ctx, key); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(o.admin.Close)
-	return o
+	ot := orgtest.Start(t, "Acme Capital")
+	return &org{Org: ot, t: t, dir: ot.Dir, url: ot.URL, admin: ot.Admin, pin: ot.Pin, store: ot.Store}
 }
 
 func (o *org) invite(email string) string {

@@ -187,20 +187,8 @@ func TestViewerCannotSquatKeyringWraps(t *testing.T) {
 func TestGrantEndRotatesTheKey(t *testing.T) {
 	ctx := context.Background()
 	o := newOrg(t)
-	ann := enrollAs(t, o.inviteAs("ann@acme.test", policy.Manager), "Ann Manager", "Ann's laptop")
-	falcon, err := ann.v.CreateFolder(ctx, "Project Falcon", policy.Confidential)
-	if err != nil {
-		t.Fatal(err)
-	}
-	put(t, ann.v, "Project Falcon", "model.txt", "falcon model")
-	ann.sync(t)
-	code, expires, err := o.admin.Guest(ctx, "gail@consult.test", []object.ID{falcon.ID}, 4*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gail := enrollAs(t, code, "Gail Consultant", "Gail's laptop")
-	ann.sync(t)
-	gail.sync(t)
+	ann, falcon := annWithFalcon(t, o, "falcon model")
+	gail, expires := gailOn(t, o, ann, falcon, 4*time.Second)
 	if got := string(read(t, gail.v, "Project Falcon", "model.txt")); got != "falcon model" {
 		t.Fatalf("gail reads %q during her grant", got)
 	}
@@ -235,20 +223,8 @@ func TestGrantEndRotatesTheKey(t *testing.T) {
 func TestGuestAuditSentAfterGrantEnds(t *testing.T) {
 	ctx := context.Background()
 	o := newOrg(t)
-	ann := enrollAs(t, o.inviteAs("ann@acme.test", policy.Manager), "Ann Manager", "Ann's laptop")
-	falcon, err := ann.v.CreateFolder(ctx, "Project Falcon", policy.Confidential)
-	if err != nil {
-		t.Fatal(err)
-	}
-	put(t, ann.v, "Project Falcon", "model.txt", "falcon model")
-	ann.sync(t)
-	code, expires, err := o.admin.Guest(ctx, "gail@consult.test", []object.ID{falcon.ID}, 3*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gail := enrollAs(t, code, "Gail Consultant", "Gail's laptop")
-	ann.sync(t)
-	gail.sync(t)
+	ann, falcon := annWithFalcon(t, o, "falcon model")
+	gail, expires := gailOn(t, o, ann, falcon, 3*time.Second)
 	for i := 0; i < 3; i++ {
 		if _, err := gail.v.AppendAudit(ctx, audit.Event{Action: audit.Preview, Outcome: audit.OK, Folder: falcon.ID.String(), Reason: "page 1"}); err != nil {
 			t.Fatal(err)
@@ -582,4 +558,32 @@ func TestOrgPolicyHoldsNoRolesOrGrants(t *testing.T) {
 	if st := o.admin.State(); st.Policy != nil {
 		t.Fatalf("a policy reached the log: serial %d", st.Policy.Serial)
 	}
+}
+
+// annWithFalcon enrols Ann, a manager, who makes the confidential folder
+// "Project Falcon" with model.txt reading content, and syncs.
+func annWithFalcon(t *testing.T, o *org, content string) (*device, vault.Folder) {
+	t.Helper()
+	ann := enrollAs(t, o.inviteAs("ann@acme.test", policy.Manager), "Ann Manager", "Ann's laptop")
+	falcon, err := ann.v.CreateFolder(context.Background(), "Project Falcon", policy.Confidential)
+	if err != nil {
+		t.Fatal(err)
+	}
+	put(t, ann.v, "Project Falcon", "model.txt", content)
+	ann.sync(t)
+	return ann, falcon
+}
+
+// gailOn makes Gail a guest of folder for d, enrols her and syncs the
+// owner's device and hers; it returns her device and the grant's end.
+func gailOn(t *testing.T, o *org, owner *device, folder vault.Folder, d time.Duration) (*device, time.Time) {
+	t.Helper()
+	code, expires, err := o.admin.Guest(context.Background(), "gail@consult.test", []object.ID{folder.ID}, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gail := enrollAs(t, code, "Gail Consultant", "Gail's laptop")
+	owner.sync(t)
+	gail.sync(t)
+	return gail, expires
 }

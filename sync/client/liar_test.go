@@ -27,8 +27,8 @@ import (
 // of docs/sync-protocol.md's threat model. alter sees each request and the
 // real answer and may change it.
 func (o *org) lie(alter func(r *http.Request, rec *httptest.ResponseRecorder)) {
-	real := o.srv.Handler()
-	o.handle = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	real := o.Server.Handler()
+	o.Serve(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rec := httptest.NewRecorder()
 		real.ServeHTTP(rec, r)
 		alter(r, rec)
@@ -37,10 +37,10 @@ func (o *org) lie(alter func(r *http.Request, rec *httptest.ResponseRecorder)) {
 		}
 		w.WriteHeader(rec.Code)
 		_, _ = w.Write(rec.Body.Bytes())
-	})
+	}))
 }
 
-func (o *org) honest() { o.handle = o.srv.Handler() }
+func (o *org) honest() { o.Honest() }
 
 // twoDevices is an org with Ann's laptop and desktop, a folder with a file
 // synced to both.
@@ -262,11 +262,11 @@ func TestBadInvites(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o.skew = 2 * time.Hour
+	o.SetSkew(2 * time.Hour)
 	if err := try(short); err == nil || !strings.Contains(err.Error(), "expired") {
 		t.Errorf("expired invite: %v", err)
 	}
-	o.skew = 0
+	o.SetSkew(0)
 	if err := try(good); err != nil {
 		t.Fatal(err)
 	}

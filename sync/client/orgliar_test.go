@@ -74,48 +74,7 @@ func (o *org) serveLog(t *testing.T, entries [][]byte) {
 // checkpoint it signs with the real server key.
 func (o *org) serveView(t *testing.T, entries [][]byte, email string) {
 	t.Helper()
-	seed, err := o.store.GetMeta(context.Background(), "server-key")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var hashes orglog.Hashes
-	for i, e := range entries {
-		if err := hashes.Append(int64(i), e); err != nil {
-			t.Fatal(err)
-		}
-	}
-	size := int64(len(entries))
-	th, _ := hashes.TreeHash(size)
-	first, _ := orglog.Parse(entries[0])
-	idx, err := orglog.GuestView(entries, email)
-	if err != nil {
-		t.Fatal(err)
-	}
-	o.lie(func(r *http.Request, rec *httptest.ResponseRecorder) {
-		if r.URL.Path != "/v1/log/view" {
-			return
-		}
-		cp, _ := orglog.Checkpoint{Org: first.Org, Size: size, Hash: th, Time: time.Now()}.Sign(ed25519.NewKeyFromSeed(seed))
-		from, _ := strconv.ParseInt(r.URL.Query().Get("from"), 10, 64)
-		view, err := orglog.Prove(cp, entries, hashes, idx, from)
-		if err != nil {
-			panic(err)
-		}
-		out := wire.LogView{Checkpoint: cp, From: view.From}
-		for _, h := range view.Tree {
-			out.Tree = append(out.Tree, h[:])
-		}
-		for _, e := range view.Entries {
-			we := wire.LogViewEntry{Index: e.Index, Entry: e.Raw}
-			for _, h := range e.Proof {
-				we.Proof = append(we.Proof, h[:])
-			}
-			out.Entries = append(out.Entries, we)
-		}
-		rec.Code = http.StatusOK
-		rec.Body.Reset()
-		rec.Body.Write(wire.Marshal(out))
-	})
+	o.serveViewWithout(t, entries, email, nil)
 }
 
 func (o *org) entries(t *testing.T) [][]byte {
@@ -142,13 +101,7 @@ func findEntry(t *testing.T, entries [][]byte, kind orglog.Kind, email string) [
 func TestServerCannotReissueAnEndedGrant(t *testing.T) {
 	ctx := context.Background()
 	o := newOrg(t)
-	ann := enrollAs(t, o.inviteAs("ann@acme.test", policy.Manager), "Ann Manager", "Ann's laptop")
-	falcon, err := ann.v.CreateFolder(ctx, "Project Falcon", policy.Confidential)
-	if err != nil {
-		t.Fatal(err)
-	}
-	put(t, ann.v, "Project Falcon", "model.txt", "falcon model")
-	ann.sync(t)
+	ann, falcon := annWithFalcon(t, o, "falcon model")
 	code, expires, err := o.admin.Guest(ctx, "gail@consult.test", []object.ID{falcon.ID}, time.Hour)
 	if err != nil {
 		t.Fatal(err)

@@ -358,13 +358,7 @@ func TestGuest(t *testing.T) {
 func TestGuestExpiresOffline(t *testing.T) {
 	ctx := context.Background()
 	o := newOrg(t)
-	ann := enrollAs(t, o.inviteAs("ann@acme.test", policy.Manager), "Ann Manager", "Ann's laptop")
-	falcon, err := ann.v.CreateFolder(ctx, "Project Falcon", policy.Confidential)
-	if err != nil {
-		t.Fatal(err)
-	}
-	put(t, ann.v, "Project Falcon", "model.txt", "falcon model")
-	ann.sync(t)
+	ann, falcon := annWithFalcon(t, o, "falcon model")
 	code, _, err := o.admin.Guest(ctx, "gail@consult.test", []object.ID{falcon.ID}, 30*24*time.Hour)
 	if err != nil {
 		t.Fatal(err)
@@ -412,20 +406,8 @@ func TestGuestExpiresOffline(t *testing.T) {
 func TestGuestGrantRunsOut(t *testing.T) {
 	ctx := context.Background()
 	o := newOrg(t)
-	ann := enrollAs(t, o.inviteAs("ann@acme.test", policy.Manager), "Ann Manager", "Ann's laptop")
-	falcon, err := ann.v.CreateFolder(ctx, "Project Falcon", policy.Confidential)
-	if err != nil {
-		t.Fatal(err)
-	}
-	put(t, ann.v, "Project Falcon", "model.txt", "falcon model")
-	ann.sync(t)
-	code, expires, err := o.admin.Guest(ctx, "gail@consult.test", []object.ID{falcon.ID}, 4*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gail := enrollAs(t, code, "Gail Consultant", "Gail's laptop")
-	ann.sync(t)
-	gail.sync(t)
+	ann, falcon := annWithFalcon(t, o, "falcon model")
+	gail, expires := gailOn(t, o, ann, falcon, 4*time.Second)
 	if names := folderNames(t, gail.v); len(names) != 1 {
 		t.Fatalf("gail holds %v during her grant", names)
 	}

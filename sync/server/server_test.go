@@ -3,7 +3,6 @@ package server_test
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -11,9 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coffer-vault/coffer/internal/orgtest"
+
 	"github.com/coffer-vault/coffer/sync/client"
-	"github.com/coffer-vault/coffer/sync/server"
-	"github.com/coffer-vault/coffer/sync/store/embedded"
 	"github.com/coffer-vault/coffer/sync/wire"
 )
 
@@ -21,36 +20,8 @@ import (
 // connection.
 func newServer(t *testing.T) (*httptest.Server, *client.Admin) {
 	t.Helper()
-	ctx := context.Background()
-	dir := t.TempDir()
-	st, err := embedded.Open(ctx, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	cert, pin, err := server.LoadOrMakeTLS(dir, "", "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := server.New(ctx, server.Config{Store: st, TLSKeyHash: pin})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewUnstartedServer(srv.Handler())
-	hs.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
-	hs.StartTLS()
-	t.Cleanup(hs.Close)
-	token, _ := srv.BootstrapToken(ctx)
-	key, _, err := client.Init(ctx, hs.URL, token, "Test", pin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin, err := client.DialAdmin(ctx, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(admin.Close)
-	return hs, admin
+	o := orgtest.Start(t, "Test")
+	return o.HTTP, o.Admin
 }
 
 // TestHostileRequests: what anyone can send gets a 4xx, fast, with memory
