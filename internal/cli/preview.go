@@ -3,7 +3,6 @@ package cli
 import (
 	"bytes"
 	"fmt"
-	"image/png"
 	"os"
 	"path/filepath"
 
@@ -11,6 +10,7 @@ import (
 
 	"github.com/coffer-vault/coffer/app"
 	"github.com/coffer-vault/coffer/internal/display"
+	"github.com/coffer-vault/coffer/preview"
 )
 
 func cmdPreview(env Env) *cobra.Command {
@@ -39,7 +39,7 @@ func cmdPreview(env Env) *cobra.Command {
 					return err
 				}
 				var buf bytes.Buffer
-				if err := png.Encode(&buf, p.Image); err != nil {
+				if err := preview.EncodePNG(&buf, p.Image); err != nil {
 					return err
 				}
 				if err := writeNew(out, buf.Bytes(), force); err != nil {
