@@ -1,0 +1,26 @@
+package pdf
+
+import (
+	"os"
+	"syscall"
+)
+
+// havePipes: Linux has named pipes that a blocked open of either end
+// waits on, and that a nonblocking open for reading releases.
+const havePipes = true
+
+const nonblock = syscall.O_NONBLOCK
+
+func mkfifo(path string) error { return syscall.Mkfifo(path, 0o600) }
+
+// growPipe asks for a pipe buffer of 1 MiB (Linux's default limit for
+// users) instead of 64 KiB, so that 22 MB cross in a few dozen turns of
+// writer and reader rather than hundreds. A refusal only costs turns.
+func growPipe(f *os.File) {
+	const setPipeSize = 1031 // F_SETPIPE_SZ
+	if c, err := f.SyscallConn(); err == nil {
+		_ = c.Control(func(fd uintptr) {
+			_, _, _ = syscall.Syscall(syscall.SYS_FCNTL, fd, setPipeSize, 1<<20)
+		})
+	}
+}
