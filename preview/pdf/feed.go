@@ -24,18 +24,12 @@ type feed struct {
 	bad     bool // the sealed file was missing or failed its check: wazero got nothing
 }
 
-// startFeeds makes a pipe in the private folder for each name a sealed
-// file has in any key's folder (the key, hence its folder, may not be
-// known yet), and starts feeding each once keyed is closed. It returns
-// false where there are no pipes (then stageFiles is the way) or nothing
-// to feed.
-func (c *sealedCache) startFeeds(keyed <-chan struct{}, key func() ([]byte, bool)) (bool, error) {
-	if !havePipes {
-		return false, nil
-	}
+// candidates returns the names the sealed files have in any key's folder
+// (the key, hence its folder, may not be known yet).
+func (c *sealedCache) candidates() (map[string]bool, error) {
 	dirs, err := os.ReadDir(c.root)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
 	names := map[string]bool{}
 	for _, d := range dirs {
@@ -54,8 +48,18 @@ func (c *sealedCache) startFeeds(keyed <-chan struct{}, key func() ([]byte, bool
 			return err
 		})
 		if err != nil {
-			return false, err
+			return nil, err
 		}
+	}
+	return names, nil
+}
+
+// startFeeds makes a pipe in the private folder for each of names and
+// starts feeding each once keyed is closed. It returns false where there
+// are no pipes (then stageFiles is the way) or nothing to feed.
+func (c *sealedCache) startFeeds(names map[string]bool, keyed <-chan struct{}, key func() ([]byte, bool)) (bool, error) {
+	if !havePipes {
+		return false, nil
 	}
 	for rel := range names {
 		f := &feed{rel: rel, pipe: filepath.Join(c.stage, filepath.FromSlash(rel)), stop: make(chan struct{}), done: make(chan struct{})}

@@ -244,24 +244,27 @@ func (s *Starting) run(ctx context.Context, opts Options, fsConfig wazero.FSConf
 	}
 
 	var sealed *sealedCache
+	var names map[string]bool // of the sealed files, under any key
 	fed := false
 	if opts.CacheDir != "" {
 		// wazero reads and writes only the private folder of checked files.
 		sealed, err = newSealedCache(opts.CacheDir)
 		if err == nil {
 			defer sealed.Close()
-			if !hooks.noPipes {
-				if fed, err = sealed.startFeeds(s.keyed, func() ([]byte, bool) {
-					key, ok, _ := keyChecked()
-					return key, ok
-				}); err != nil {
-					fed = false
-					sealed.removeFeeds()
-				}
+			names, err = sealed.candidates()
+		}
+		if err == nil && !hooks.noPipes {
+			if fed, err = sealed.startFeeds(names, s.keyed, func() ([]byte, bool) {
+				key, ok, _ := keyChecked()
+				return key, ok
+			}); err != nil {
+				fed = false
+				sealed.removeFeeds()
 			}
 		}
 		cacheErr(err)
-		if err != nil {
+		if sealed != nil && names == nil {
+			sealed.Close()
 			sealed = nil
 		}
 	}
@@ -269,11 +272,9 @@ func (s *Starting) run(ctx context.Context, opts Options, fsConfig wazero.FSConf
 		r.cache = nil
 		rc := runtimeConfig()
 		if sealed != nil {
-			if r.cache, err = wazero.NewCompilationCacheWithDir(sealed.stage); err != nil {
-				cacheErr(err)
-				r.cache = nil
-			} else {
-				rc = rc.WithCompilationCache(r.cache)
+			cache, err := wazero.NewCompilationCacheWithDir(sealed.stage)
+			if cacheErr(err); err == nil {
+				r.cache, rc = cache, rc.WithCompilationCache(cache)
 			}
 		}
 		err := guard("new renderer", func() error {
@@ -303,17 +304,19 @@ func (s *Starting) run(ctx context.Context, opts Options, fsConfig wazero.FSConf
 
 	if !fed {
 		// Without pipes the key comes first: the checked files are
-		// written to the private folder before wazero looks.
-		if _, _, err := keyChecked(); err != nil {
-			return nil, err
+		// written to the private folder before wazero looks. (With no
+		// sealed file PDFium is compiled, for seconds that cannot be
+		// interrupted: not before the key says the start is wanted.)
+		key, _, kerr := keyChecked()
+		if kerr != nil {
+			return nil, kerr
 		}
-		if sealed != nil {
-			key, _, _ := keyChecked()
-			err := sealed.setKey(key)
-			if err == nil {
-				err = sealed.stageFiles()
+		if len(names) > 0 {
+			serr := sealed.setKey(key)
+			if serr == nil {
+				serr = sealed.stageFiles()
 			}
-			cacheErr(err)
+			cacheErr(serr)
 		}
 		err = init()
 	} else {
