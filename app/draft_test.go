@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"os"
 	"testing"
 
 	"github.com/coffer-vault/coffer/app"
@@ -67,5 +68,36 @@ func TestDraftFrame(t *testing.T) {
 	}
 	if views != 3 {
 		t.Errorf("%d views in the audit trail, want 3", views)
+	}
+}
+
+// TestUsePDF hands a renderer started before the unlock to the App: the
+// first PDF preview finishes it; one the App never needed is abandoned by
+// Close; a second hand-over is refused and left to its caller. Nothing is
+// left in the temp folder.
+func TestUsePDF(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	ctx := context.Background()
+	early := app.StartPDF(ctx)
+	defer early.Abandon()
+	a, _ := newApp(t)
+	a.UsePDF(early)
+	second := app.StartPDF(ctx)
+	a.UsePDF(second) // refused: a has one
+	second.Abandon()
+	folderWithPDFs(t, a, "Deals", policy.Confidential, "asy-latex.pdf")
+	if _, err := a.Preview(ctx, "Deals", "asy-latex.pdf", app.PreviewOptions{Page: 1, DPI: 36}); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := newApp(t)
+	unused := app.StartPDF(ctx)
+	b.UsePDF(unused)
+	b.Close()
+	unused.Abandon() // taken by b, which abandoned it: nothing to do
+	a.Close()
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		t.Errorf("left in the temp folder: %v", left)
 	}
 }

@@ -307,7 +307,7 @@ func (a *App) pdfRenderer(ctx context.Context) (r preview.PDFOpener, done func()
 	if a.pdfClosed {
 		return nil, nil, ErrClosed
 	}
-	if a.pdf == nil {
+	if _, pending := a.pdf.(pdfPending); a.pdf == nil || pending {
 		if err := a.startPDF(ctx); err != nil {
 			return nil, nil, err
 		}
@@ -316,28 +316,51 @@ func (a *App) pdfRenderer(ctx context.Context) (r preview.PDFOpener, done func()
 	return a.pdf, a.pdfUses.Done, nil
 }
 
-// startPDF starts the renderer; pdfMu is held. PDFium's compiled code
-// (about 2.5 s to compile on 2 cores) is cached in the user's cache folder
-// sealed with a key from the vault's passphrase-protected secret, so that
-// someone who can write that folder cannot plant native code in the
-// unlocked process: a file that does not verify is compiled again.
+// startPDF starts the renderer, or finishes the start UsePDF handed
+// over; pdfMu is held. PDFium's compiled code (about 2.5 s to compile on
+// 2 cores) is cached in the user's cache folder sealed with a key from the
+// vault's passphrase-protected secret, so that someone who can write that
+// folder cannot plant native code in the unlocked process: a file that
+// does not verify is compiled again.
 func (a *App) startPDF(ctx context.Context) error {
-	opts := pdf.Options{}
-	if dir, err := os.UserCacheDir(); err == nil {
-		// The unauthenticated cache of earlier versions is never read.
-		_ = os.RemoveAll(filepath.Join(dir, "coffer", "pdfium"))
-		opts.CacheDir = filepath.Join(dir, "coffer", "pdfium-sealed")
+	opts := pdf.Options{CacheDir: pdfCacheDir()}
+	if opts.CacheDir != "" {
 		opts.CacheKey = a.v.LocalKey("pdfium compile cache")
-		if err := os.MkdirAll(opts.CacheDir, 0o700); err != nil {
-			opts.CacheDir, opts.CacheKey = "", nil
+	}
+	var r *pdf.Renderer
+	err := errors.New("not started")
+	if p, ok := a.pdf.(pdfPending); ok {
+		a.pdf, a.pdfClose = nil, nil
+		if p.dir == opts.CacheDir {
+			r, err = p.s.Finish(opts.CacheKey)
+		} else {
+			p.s.Abandon()
 		}
 	}
-	r, err := pdf.NewRenderer(ctx, opts)
+	if err != nil {
+		r, err = pdf.NewRenderer(ctx, opts)
+	}
 	if err != nil {
 		return fmt.Errorf("starting the PDF renderer: %w", err)
 	}
 	a.pdf, a.pdfClose = r, r.Close
 	return nil
+}
+
+// pdfCacheDir is the folder of PDFium's sealed compile cache, made if
+// need be, or "" when there is none (then PDFium is compiled in memory).
+func pdfCacheDir() string {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	// The unauthenticated cache of earlier versions is never read.
+	_ = os.RemoveAll(filepath.Join(dir, "coffer", "pdfium"))
+	dir = filepath.Join(dir, "coffer", "pdfium-sealed")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return ""
+	}
+	return dir
 }
 
 // TraceResult is what a trace code tells: who saw which page, when.

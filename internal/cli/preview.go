@@ -33,7 +33,11 @@ func cmdPreview(env Env) *cobra.Command {
 			if _, err := os.Lstat(out); err == nil && !force {
 				return fmt.Errorf("%s already exists; choose another path or pass --force", out)
 			}
+			// PDFium starts on another core while the passphrase unlocks.
+			early := app.StartPDF(cmd.Context())
+			defer early.Abandon()
 			return withVault(cmd, env, dir, func(a *app.App) error {
+				a.UsePDF(early)
 				p, err := a.Preview(cmd.Context(), folder, file, app.PreviewOptions{Page: page, DPI: dpi, ToFile: true})
 				if err != nil {
 					return err
