@@ -16,3 +16,5 @@ const nonblock = 0
 func mkfifo(string) error { return errors.ErrUnsupported }
 
 func growPipe(*os.File) {}
+
+func prefetch(string) {}
