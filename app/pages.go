@@ -95,29 +95,45 @@ func (v *viewing) close() {
 // is not kept, and returns a copy the caller may stamp. A kept document
 // that fails (its PDF sandbox killed by a timeout, say) is dropped and
 // opened again once.
-func (a *App) renderKept(ctx context.Context, f vault.Folder, ver vault.Version, opts PreviewOptions) (*image.RGBA, int, error) {
+//
+// When draft is not nil and the page is neither kept nor being rendered,
+// the page is first rendered at draftDPI(opts.DPI) and handed to draft,
+// whose error ends the call; a draft that fails to render is skipped.
+//
+// The caller calls around once the page is on its way to the screen: it
+// starts rendering the neighbours, which would otherwise compete with
+// the watermark and the audit record for the processor.
+func (a *App) renderKept(ctx context.Context, f vault.Folder, ver vault.Version, opts PreviewOptions, draft func(img *image.RGBA, dpi float64, pages int) error) (*image.RGBA, int, func(), error) {
 	for attempt := 0; ; attempt++ {
 		p, pages, err := a.view.kept(ver.ID, opts.DPI)
 		if err != nil {
-			return nil, 0, err
+			return nil, 0, nil, err
 		}
 		fresh := p == nil
 		if fresh {
 			// Decrypting and parsing happen outside the viewer's lock.
 			doc, release, err := a.openDocument(ctx, f, ver)
 			if err != nil {
-				return nil, 0, err
+				return nil, 0, nil, err
 			}
 			p, pages, err = a.view.keep(ver.ID, opts.DPI, doc)
 			release() // doc is kept (Close closes it first) or closed
 			if err != nil {
-				return nil, 0, err
+				return nil, 0, nil, err
 			}
 		}
 		if opts.Page > pages {
-			return nil, 0, fmt.Errorf("%s has %d pages: %w", display.Name(ver.Name), pages, preview.ErrPage)
+			return nil, 0, nil, fmt.Errorf("%s has %d pages: %w", display.Name(ver.Name), pages, preview.ErrPage)
 		}
-		img, err := p.Page(ctx, opts.Page-1)
+		if dpi := draftDPI(opts.DPI); draft != nil && dpi > 0 && !p.Has(opts.Page-1) {
+			if img, err := p.Draft(ctx, opts.Page-1, dpi); err == nil {
+				if err := draft(img, dpi, pages); err != nil {
+					return nil, 0, nil, err
+				}
+				draft = nil // shown: not again if the document is opened anew
+			}
+		}
+		img, err := p.Get(ctx, opts.Page-1)
 		if err != nil {
 			// A document whose sandbox died (a timeout, perhaps on a
 			// prefetched page) is opened again once; other errors, such
@@ -129,10 +145,10 @@ func (a *App) renderKept(ctx context.Context, f vault.Folder, ver vault.Version,
 			if dead && !fresh && attempt == 0 && ctx.Err() == nil {
 				continue
 			}
-			return nil, 0, fmt.Errorf("%s page %d: %w", display.Name(ver.Name), opts.Page, err)
+			return nil, 0, nil, fmt.Errorf("%s page %d: %w", display.Name(ver.Name), opts.Page, err)
 		}
 		out := image.NewRGBA(img.Rect)
 		copy(out.Pix, img.Pix)
-		return out, pages, nil
+		return out, pages, func() { p.Around(opts.Page - 1) }, nil
 	}
 }

@@ -28,7 +28,8 @@ const MaxPreviewBytes = 512 << 20
 // Page is one watermarked page of a document.
 type Page struct {
 	Image     *image.RGBA
-	Page      int // 1-based
+	DPI       float64 // Image's resolution: PreviewOptions.DPI, or a draft's
+	Page      int     // 1-based
 	Pages     int
 	TraceCode string
 	Version   vault.Version
@@ -43,13 +44,33 @@ type PreviewOptions struct {
 	// ahead, for a viewer that pages through it; the next Preview of
 	// another document, Lock or Close drops it.
 	Keep bool
+	// Draft, with Keep, is called with a first, coarse frame of a page
+	// that has not been rendered ahead: the page at a third of DPI, with
+	// the view's watermark and trace code, its view already recorded, so
+	// that a window shows something while the full page renders. Preview
+	// then returns the page at DPI, the same view. Draft runs on Preview's
+	// goroutine; the Page is the caller's.
+	Draft func(*Page)
+}
+
+// draftScale is how much coarser a draft is than the page.
+const draftScale = 3
+
+// draftDPI is the resolution of a draft of a page shown at dpi, or 0 when
+// a page that coarse would render no sooner than a draft.
+func draftDPI(dpi float64) float64 {
+	if dpi/draftScale < 24 {
+		return 0
+	}
+	return dpi / draftScale
 }
 
 // Preview renders one page of the current version of folder/name with the
 // viewer's watermark drawn into the pixels. The document is decrypted into
 // memory only. Each view gets its own trace code, written to the audit
-// trail before the page is returned, so that `coffer trace` names the
-// viewer of any photo of it.
+// trail before the page is returned (or, with PreviewOptions.Draft,
+// before the first frame of it is handed over), so that `coffer trace`
+// names the viewer of any photo of it.
 func (a *App) Preview(ctx context.Context, folder, name string, opts PreviewOptions) (*Page, error) {
 	if opts.Page <= 0 {
 		opts.Page = 1
@@ -65,39 +86,97 @@ func (a *App) Preview(ctx context.Context, folder, name string, opts PreviewOpti
 	if opts.ToFile {
 		action, auditAction = policy.PreviewToFile, audit.PreviewFile
 	}
-	e := audit.Event{Action: auditAction, Folder: f.ID.String(), File: ver.File.String(), Version: ver.Seq, Page: opts.Page}
+	v := &view{a: a, e: audit.Event{Action: auditAction, Folder: f.ID.String(), File: ver.File.String(), Version: ver.Seq, Page: opts.Page}}
 	if err := a.decide(f, action); err != nil {
-		e.Outcome, e.Reason = audit.Blocked, auditReason(err)
-		a.record(ctx, e)
+		v.e.Outcome, v.e.Reason = audit.Blocked, auditReason(err)
+		a.record(ctx, v.e)
 		return nil, err
 	}
-	img, pages, err := a.render(ctx, f, ver, opts)
+	var img *image.RGBA
+	var pages int
+	around := func() {}
+	if opts.Keep {
+		var draft func(*image.RGBA, float64, int) error
+		if opts.Draft != nil {
+			draft = func(img *image.RGBA, dpi float64, pages int) error {
+				if err := v.stamp(ctx, img); err != nil {
+					return err
+				}
+				if err := v.recordOK(ctx); err != nil {
+					return err
+				}
+				opts.Draft(&Page{Image: img, DPI: dpi, Page: opts.Page, Pages: pages, TraceCode: v.e.Trace, Version: ver})
+				return nil
+			}
+		}
+		img, pages, around, err = a.renderKept(ctx, f, ver, opts, draft)
+	} else {
+		img, pages, err = a.render(ctx, f, ver, opts)
+	}
 	if err != nil {
-		e.Outcome, e.Reason = audit.Failed, err.Error()
-		a.record(ctx, e)
+		if !v.logged {
+			v.e.Outcome, v.e.Reason, v.e.Trace = audit.Failed, err.Error(), ""
+			a.record(ctx, v.e)
+		}
 		return nil, err
 	}
-	e.Outcome, e.Trace = audit.OK, audit.NewTraceCode()
-	spec := watermark.Spec{Name: a.v.Owner().Name, Email: a.v.Owner().Email, Device: a.v.DeviceName(),
-		Time: time.Now(), TraceCode: e.Trace}
-	if spec.Name == "" {
-		spec.Name = spec.Email
+	if err := v.stamp(ctx, img); err != nil {
+		return nil, err
 	}
-	st, err := a.watermarker()
+	if err := v.recordOK(ctx); err != nil {
+		return nil, err
+	}
+	around()
+	return &Page{Image: img, DPI: opts.DPI, Page: opts.Page, Pages: pages, TraceCode: v.e.Trace, Version: ver}, nil
+}
+
+// view is one view of a page: its audit event, and the watermark every
+// frame of it carries.
+type view struct {
+	a      *App
+	e      audit.Event
+	spec   *watermark.Spec
+	logged bool // e's outcome is in the audit trail (or writing it failed)
+}
+
+// stamp draws the view's watermark on img, choosing its trace code on
+// first use. A watermark that cannot be drawn is recorded as a failed view.
+func (v *view) stamp(ctx context.Context, img *image.RGBA) error {
+	if v.spec == nil {
+		v.e.Trace = audit.NewTraceCode()
+		owner := v.a.v.Owner()
+		v.spec = &watermark.Spec{Name: owner.Name, Email: owner.Email, Device: v.a.v.DeviceName(),
+			Time: time.Now(), TraceCode: v.e.Trace}
+		if v.spec.Name == "" {
+			v.spec.Name = v.spec.Email
+		}
+	}
+	st, err := v.a.watermarker()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if err := st.Stamp(img, spec); err != nil {
+	if err := st.Stamp(img, *v.spec); err != nil {
 		// A name with a letter no font has: say so rather than show a
 		// page whose watermark drops it.
-		e.Outcome, e.Reason, e.Trace = audit.Failed, err.Error(), ""
-		a.record(ctx, e)
-		return nil, fmt.Errorf("the watermark cannot be drawn, so the page is not shown: %w", err)
+		if !v.logged {
+			v.e.Outcome, v.e.Reason, v.e.Trace = audit.Failed, err.Error(), ""
+			v.a.record(ctx, v.e)
+			v.logged = true
+		}
+		return fmt.Errorf("the watermark cannot be drawn, so the page is not shown: %w", err)
 	}
-	if err := a.mustRecord(ctx, e); err != nil {
-		return nil, err
+	return nil
+}
+
+// recordOK writes the view to the audit trail, durably, once: before the
+// first frame of it is handed over.
+func (v *view) recordOK(ctx context.Context) error {
+	if v.logged {
+		return nil
 	}
-	return &Page{Image: img, Page: opts.Page, Pages: pages, TraceCode: e.Trace, Version: ver}, nil
+	v.logged = true
+	v.e.Outcome, v.e.Reason = audit.OK, ""
+	return v.a.mustRecord(ctx, v.e)
 }
 
 // watermarker returns the App's watermark stamper, made on first use:
@@ -132,9 +211,6 @@ func (a *App) previewFonts() (*preview.TextFonts, error) {
 }
 
 func (a *App) render(ctx context.Context, f vault.Folder, ver vault.Version, opts PreviewOptions) (*image.RGBA, int, error) {
-	if opts.Keep {
-		return a.renderKept(ctx, f, ver, opts)
-	}
 	doc, release, err := a.openDocument(ctx, f, ver)
 	if err != nil {
 		return nil, 0, err
@@ -164,6 +240,10 @@ func (a *App) openDocument(ctx context.Context, f vault.Folder, ver vault.Versio
 		return nil, release, fmt.Errorf("%s is %d MiB, over the %d MiB preview limit", display.Name(ver.Name), ver.Size>>20, MaxPreviewBytes>>20)
 	}
 	var popts preview.Options
+	// The PDF renderer, when this process has not started it yet, starts
+	// while the version is decrypted: for a one-shot `coffer preview` the
+	// two take about 120 and 16 ms, on a machine with two cores or more.
+	var renderer <-chan pdfUse
 	switch kind := preview.KindOf(ver.Type, ver.Name); kind {
 	case preview.Text, preview.CSV, preview.Spreadsheet, preview.Markdown:
 		fonts, err := a.previewFonts()
@@ -179,15 +259,25 @@ func (a *App) openDocument(ctx context.Context, f vault.Folder, ver vault.Versio
 			}
 			popts.Office = conv
 		}
-		r, done, err := a.pdfRenderer(ctx)
-		if err != nil {
-			return nil, release, err
-		}
-		popts.PDF, release = r, done
+		ch := make(chan pdfUse, 1)
+		go func() {
+			var u pdfUse
+			u.r, u.done, u.err = a.pdfRenderer(ctx)
+			ch <- u
+		}()
+		renderer = ch
 	}
 	var buf bytes.Buffer
 	buf.Grow(int(ver.Size))
-	if _, err := a.v.WriteTo(ctx, &buf, f, ver.Name, ver.Seq); err != nil {
+	_, err = a.v.WriteTo(ctx, &buf, f, ver.Name, ver.Seq)
+	if renderer != nil {
+		u := <-renderer
+		if u.err != nil {
+			return nil, release, u.err
+		}
+		popts.PDF, release = u.r, u.done
+	}
+	if err != nil {
 		release()
 		return nil, func() {}, err
 	}
@@ -197,6 +287,13 @@ func (a *App) openDocument(ctx context.Context, f vault.Folder, ver vault.Versio
 		return nil, func() {}, fmt.Errorf("%s: %w", display.Name(ver.Name), err)
 	}
 	return doc, release, nil
+}
+
+// pdfUse is a use of the PDF renderer (pdfRenderer's results).
+type pdfUse struct {
+	r    preview.PDFOpener
+	done func()
+	err  error
 }
 
 // pdfRenderer starts PDFium (WebAssembly) the first time a PDF is
@@ -210,7 +307,7 @@ func (a *App) pdfRenderer(ctx context.Context) (r preview.PDFOpener, done func()
 	if a.pdfClosed {
 		return nil, nil, ErrClosed
 	}
-	if a.pdf == nil {
+	if _, pending := a.pdf.(pdfPending); a.pdf == nil || pending {
 		if err := a.startPDF(ctx); err != nil {
 			return nil, nil, err
 		}
@@ -219,28 +316,51 @@ func (a *App) pdfRenderer(ctx context.Context) (r preview.PDFOpener, done func()
 	return a.pdf, a.pdfUses.Done, nil
 }
 
-// startPDF starts the renderer; pdfMu is held. PDFium's compiled code
-// (about 2.5 s to compile on 2 cores) is cached in the user's cache folder
-// sealed with a key from the vault's passphrase-protected secret, so that
-// someone who can write that folder cannot plant native code in the
-// unlocked process: a file that does not verify is compiled again.
+// startPDF starts the renderer, or finishes the start UsePDF handed
+// over; pdfMu is held. PDFium's compiled code (about 2.5 s to compile on
+// 2 cores) is cached in the user's cache folder sealed with a key from the
+// vault's passphrase-protected secret, so that someone who can write that
+// folder cannot plant native code in the unlocked process: a file that
+// does not verify is compiled again.
 func (a *App) startPDF(ctx context.Context) error {
-	opts := pdf.Options{}
-	if dir, err := os.UserCacheDir(); err == nil {
-		// The unauthenticated cache of earlier versions is never read.
-		_ = os.RemoveAll(filepath.Join(dir, "coffer", "pdfium"))
-		opts.CacheDir = filepath.Join(dir, "coffer", "pdfium-sealed")
+	opts := pdf.Options{CacheDir: pdfCacheDir()}
+	if opts.CacheDir != "" {
 		opts.CacheKey = a.v.LocalKey("pdfium compile cache")
-		if err := os.MkdirAll(opts.CacheDir, 0o700); err != nil {
-			opts.CacheDir, opts.CacheKey = "", nil
+	}
+	var r *pdf.Renderer
+	err := errors.New("not started")
+	if p, ok := a.pdf.(pdfPending); ok {
+		a.pdf, a.pdfClose = nil, nil
+		if p.dir == opts.CacheDir {
+			r, err = p.s.Finish(opts.CacheKey)
+		} else {
+			p.s.Abandon()
 		}
 	}
-	r, err := pdf.NewRenderer(ctx, opts)
+	if err != nil {
+		r, err = pdf.NewRenderer(ctx, opts)
+	}
 	if err != nil {
 		return fmt.Errorf("starting the PDF renderer: %w", err)
 	}
 	a.pdf, a.pdfClose = r, r.Close
 	return nil
+}
+
+// pdfCacheDir is the folder of PDFium's sealed compile cache, made if
+// need be, or "" when there is none (then PDFium is compiled in memory).
+func pdfCacheDir() string {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	// The unauthenticated cache of earlier versions is never read.
+	_ = os.RemoveAll(filepath.Join(dir, "coffer", "pdfium"))
+	dir = filepath.Join(dir, "coffer", "pdfium-sealed")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return ""
+	}
+	return dir
 }
 
 // TraceResult is what a trace code tells: who saw which page, when.

@@ -2,9 +2,11 @@ package bench
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"fmt"
+	"image"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +17,7 @@ import (
 	"time"
 
 	"github.com/coffer-vault/coffer/assets"
+	"github.com/coffer-vault/coffer/preview"
 	"github.com/coffer-vault/coffer/preview/pdf"
 	"github.com/coffer-vault/coffer/watermark"
 )
@@ -44,8 +47,8 @@ var previewSpec = watermark.Spec{
 }
 
 // step is the wall time of one coffer step and the parts of it spent in
-// Render and Stamp.
-type step struct{ total, render, stamp time.Duration }
+// Open, Render, Stamp and PNG encoding (page 1 only).
+type step struct{ total, open, render, stamp, png time.Duration }
 
 // previewResults holds every measurement of one benchmark iteration.
 type previewResults struct {
@@ -59,6 +62,7 @@ type previewResults struct {
 	peerBaseMiB                  float64 // largest VmRSS of this process at a peer's start
 	poppler1, popplerFar         run
 	mutool1, mutoolFar           run
+	lastImage                    *image.RGBA // the page openRenderStamp rendered last
 }
 
 // BenchmarkPreviewPDF times coffer's in-process PDF preview (PDFium in a
@@ -128,7 +132,7 @@ func measurePreview(b *testing.B, dir, file string, data []byte) previewResults 
 	r := startRenderer(b, filepath.Join(dir, "wazero-cache"), &res)
 	defer r.Close()
 	start := time.Now()
-	st, err := watermark.NewStamper(assets.WatermarkFont())
+	st, err := watermark.NewStamper(assets.WatermarkFont(), assets.WatermarkFallbacks()...) // as the app
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -165,18 +169,25 @@ func startRenderer(b *testing.B, cacheDir string, res *previewResults) *pdf.Rend
 // measurePages times page 1 and page farPage (each Open + Render + Stamp)
 // and page farPage+1 rendered next on the same document.
 func measurePages(b *testing.B, r *pdf.Renderer, st *watermark.Stamper, data []byte, res *previewResults) {
-	d, took := openRenderStamp(b, r, st, data, 1)
+	d, took := openRenderStamp(b, r, st, data, 1, res)
 	res.page1, res.pages = took, d.PageCount()
+	// What `coffer preview` does next: the page as a PNG file.
+	var png bytes.Buffer
+	start := time.Now()
+	if err := preview.EncodePNG(&png, res.lastImage); err != nil {
+		b.Fatal(err)
+	}
+	res.page1.png = time.Since(start)
 	if err := d.Close(); err != nil {
 		b.Fatal(err)
 	}
 	if res.pages <= farPage {
 		b.Fatalf("input has %d pages; the benchmark needs more than %d", res.pages, farPage)
 	}
-	d, res.pageFar = openRenderStamp(b, r, st, data, farPage)
+	d, res.pageFar = openRenderStamp(b, r, st, data, farPage, res)
 	defer d.Close()
-	start := time.Now()
-	if err := renderStamp(d, st, farPage+1, previewDPI, &res.pageNext); err != nil {
+	start = time.Now()
+	if _, err := renderStamp(d, st, farPage+1, previewDPI, &res.pageNext); err != nil {
 		b.Fatal(err)
 	}
 	res.pageNext.total = time.Since(start)
@@ -184,14 +195,15 @@ func measurePages(b *testing.B, r *pdf.Renderer, st *watermark.Stamper, data []b
 
 // openRenderStamp opens data and renders and stamps page (1-based) at
 // previewDPI, returning the open document and the times taken.
-func openRenderStamp(b *testing.B, r *pdf.Renderer, st *watermark.Stamper, data []byte, page int) (*pdf.Document, step) {
+func openRenderStamp(b *testing.B, r *pdf.Renderer, st *watermark.Stamper, data []byte, page int, res *previewResults) (*pdf.Document, step) {
 	var t step
 	start := time.Now()
 	d, err := r.Open(context.Background(), data)
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := renderStamp(d, st, page, previewDPI, &t); err != nil {
+	t.open = time.Since(start)
+	if res.lastImage, err = renderStamp(d, st, page, previewDPI, &t); err != nil {
 		b.Fatal(errJoinClose(err, d))
 	}
 	t.total = time.Since(start)
@@ -208,19 +220,22 @@ func errJoinClose(err error, d *pdf.Document) error {
 
 // renderStamp renders page (1-based) of d at dpi and stamps the watermark,
 // adding the time of each to t.
-func renderStamp(d *pdf.Document, st *watermark.Stamper, page int, dpi float64, t *step) error {
+func renderStamp(d *pdf.Document, st *watermark.Stamper, page int, dpi float64, t *step) (*image.RGBA, error) {
 	start := time.Now()
 	img, err := d.Render(context.Background(), page-1, dpi)
 	if err != nil {
-		return fmt.Errorf("page %d: %w", page, err)
+		return nil, fmt.Errorf("page %d: %w", page, err)
 	}
 	mid := time.Now()
 	t.render += mid.Sub(start)
-	if err := st.Stamp(img, previewSpec); err != nil {
-		return fmt.Errorf("page %d: stamp: %w", page, err)
+	// A new trace code each time, as each view has: the sprite is drawn anew.
+	spec := previewSpec
+	spec.TraceCode = fmt.Sprintf("BENCH-%04d", page)
+	if err := st.Stamp(img, spec); err != nil {
+		return nil, fmt.Errorf("page %d: stamp: %w", page, err)
 	}
 	t.stamp += time.Since(mid)
-	return nil
+	return img, nil
 }
 
 // measureSequential renders and stamps pages 1..rssPages at rssDPI on one
@@ -239,7 +254,7 @@ func measureSequential(b *testing.B, r *pdf.Renderer, st *watermark.Stamper, dat
 		b.Fatal(err)
 	}
 	for p := 1; p <= rssPages; p++ {
-		if err := renderStamp(d, st, p, rssDPI, &res.seq); err != nil {
+		if _, err := renderStamp(d, st, p, rssDPI, &res.seq); err != nil {
 			b.Errorf("sequential run: %v", err)
 			continue
 		}
@@ -318,7 +333,7 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 func reportPreview(b *testing.B, file string, size int, r previewResults) {
 	fmt.Printf("\ninput: %s (%d bytes, %d pages), held in memory by coffer; %d dpi unless noted\n",
 		file, size, r.pages, previewDPI)
-	fmt.Println("peers: wall time of the 2nd of two runs, including PNG encoding and writing; coffer: in process, image kept in memory")
+	fmt.Println("peers: wall time of the 2nd of two runs, including PNG encoding and writing; coffer: in process, image kept in memory (page 1 also encoded as PNG)")
 	fmt.Printf("%-46s %10s %10s %10s %13s\n", "step", "ms", "render ms", "stamp ms", "peak RSS MiB")
 	row := func(name string, t step) {
 		render, stamp := "-", "-"
@@ -342,28 +357,56 @@ func reportPreview(b *testing.B, file string, size int, r previewResults) {
 			r.seqDone, rssPages, ms(r.seq.total)/float64(r.seqDone))
 	}
 	fmt.Printf("(peer peak RSS cannot be below this process's RSS when it started them: %.1f MiB)\n", r.peerBaseMiB)
+	printStages(r)
 	printPreviewBudgets(b, r)
+}
+
+// printStages prints where a one-shot preview of page 1 spends its time
+// in process, as `coffer preview` does after the unlock (which
+// BenchmarkPreviewCLI times): start PDFium from the warm cache, parse the
+// fonts, open, render, watermark with a new trace code, encode the PNG.
+func printStages(r previewResults) {
+	stages := []struct {
+		name string
+		d    time.Duration
+	}{
+		{"NewRenderer, warm cache", r.warmStart},
+		{"NewStamper (fonts as the app)", r.stampr},
+		{"Open (parse)", r.page1.open},
+		{"Render page 1", r.page1.render},
+		{"Stamp (new trace code)", r.page1.stamp},
+		{"EncodePNG", r.page1.png},
+	}
+	var sum time.Duration
+	for _, st := range stages {
+		sum += st.d
+	}
+	fmt.Printf("\none-shot page 1 in process, by stage (%.1f ms in all; pdftoppm %.1f ms, mutool %.1f ms, each a whole process):\n",
+		ms(sum), r.poppler1.secs*1000, r.mutool1.secs*1000)
+	for _, st := range stages {
+		fmt.Printf("  %-32s %8.1f ms %5.1f %%\n", st.name, ms(st.d), 100*float64(st.d)/float64(sum))
+	}
 }
 
 // printPreviewBudgets prints derived figures with their budget verdicts
 // and reports them as metrics.
 func printPreviewBudgets(b *testing.B, r previewResults) {
 	start := r.warmStart + r.stampr
-	first, firstCold := ms(r.page1.total), ms(r.page1.total+start)
+	first, firstCold := ms(r.page1.total), ms(r.page1.total+start+r.page1.png)
 	next := ms(r.pageNext.total)
 	pop1, popFar := r.poppler1.secs*1000, r.popplerFar.secs*1000
 	far, farCold := ms(r.pageFar.total), ms(r.pageFar.total+start)
 	fmt.Println()
 	fmt.Printf("first watermarked page ready, renderer started:   %7.1f ms  (budget <= %d: %s)\n",
 		first, budgetFirstPageMs, verdict(first <= budgetFirstPageMs))
-	fmt.Printf("  incl. warm NewRenderer + NewStamper:            %7.1f ms\n", firstCold)
+	fmt.Printf("  incl. warm NewRenderer + NewStamper + PNG:      %7.1f ms\n", firstCold)
 	fmt.Printf("next page (%d after %d), Render+Stamp:          %7.1f ms  (budget <= %d: %s)\n",
 		farPage+1, farPage, next, budgetNextPageMs, verdict(next <= budgetNextPageMs))
-	fmt.Printf("coffer / pdftoppm, page 1:   %5.2fx renderer started, %5.2fx incl. NewRenderer\n",
+	fmt.Printf("coffer / pdftoppm, page 1:   %5.2fx renderer started, %5.2fx incl. NewRenderer, fonts, PNG\n",
 		first/pop1, firstCold/pop1)
 	fmt.Printf("coffer / pdftoppm, page %d: %5.2fx renderer started, %5.2fx incl. NewRenderer  (budget <= %.1f incl. NewRenderer: %s)\n",
 		farPage, far/popFar, farCold/popFar, budgetVsPdftoppm, verdict(farCold/popFar <= budgetVsPdftoppm))
-	fmt.Printf("coffer / mutool, page 1:     %5.2fx renderer started, %5.2fx incl. NewRenderer\n",
+	fmt.Printf("coffer / mutool, page 1:     %5.2fx renderer started, %5.2fx incl. NewRenderer, fonts, PNG\n",
 		first/(r.mutool1.secs*1000), firstCold/(r.mutool1.secs*1000))
 	fmt.Printf("coffer / mutool, page %d:   %5.2fx renderer started, %5.2fx incl. NewRenderer\n",
 		farPage, far/(r.mutoolFar.secs*1000), farCold/(r.mutoolFar.secs*1000))

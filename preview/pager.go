@@ -44,16 +44,29 @@ func NewPager(doc Document, dpi float64, limit int) *Pager {
 // Page returns page (0-based), rendering it if it is not cached, and starts
 // rendering its neighbours. The image is shared: copy it before drawing.
 func (p *Pager) Page(ctx context.Context, page int) (*image.RGBA, error) {
-	img, err := p.get(ctx, page)
+	img, err := p.Get(ctx, page)
 	if err != nil {
 		return nil, err
 	}
+	p.Around(page)
+	return img, nil
+}
+
+// Get is Page without the neighbours: a viewer that still has work to do
+// on the page (watermark it, record the view) calls Around once the page
+// is on screen, so that the neighbours' renders do not compete with that
+// work for the processor.
+func (p *Pager) Get(ctx context.Context, page int) (*image.RGBA, error) {
+	return p.get(ctx, page)
+}
+
+// Around starts rendering the neighbours of page in the background.
+func (p *Pager) Around(page int) {
 	for _, n := range []int{page + 1, page - 1} {
 		if n >= 0 && n < p.doc.Pages() {
 			p.prefetch(n)
 		}
 	}
-	return img, nil
 }
 
 // ErrPagerClosed is returned by a Pager after Close.
@@ -125,6 +138,33 @@ func (p *Pager) prefetch(page int) {
 		defer p.wg.Done()
 		_, _ = p.get(p.ctx, page)
 	}()
+}
+
+// Has reports whether page (0-based) is kept or being rendered: Page
+// will have it soon, and a viewer has no need of a draft.
+func (p *Pager) Has(page int) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_, have := p.pages[page]
+	_, busy := p.pending[page]
+	return have || busy
+}
+
+// Draft renders page (0-based) at dpi, typically a fraction of the
+// Pager's, for a viewer to show while Page renders it in full: the
+// page's content is parsed once and drawn with a ninth of the pixels at a
+// third of the resolution. The draft is neither kept nor prefetched
+// around; it is the caller's to draw on.
+func (p *Pager) Draft(ctx context.Context, page int, dpi float64) (*image.RGBA, error) {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return nil, ErrPagerClosed
+	}
+	p.wg.Add(1) // under mu, so never concurrent with Close's Wait: Close waits for the draft
+	p.mu.Unlock()
+	defer p.wg.Done()
+	return p.doc.Render(ctx, page, dpi)
 }
 
 // Cached returns the bytes held by the cache.

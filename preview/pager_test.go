@@ -120,3 +120,36 @@ func TestPagerCloseDuringRender(t *testing.T) {
 		t.Errorf("Page after Close: %v, want ErrPagerClosed", err)
 	}
 }
+
+// A draft is rendered at its own resolution and neither kept nor counted
+// as the page; Has tells a page kept or on its way from one that is not.
+func TestPagerDraft(t *testing.T) {
+	doc, err := preview.Open(context.Background(), []byte(strings.Repeat("a line of a long report\n", 58*5)), "text/plain", "r.txt", preview.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := preview.NewPager(doc, 72, 64<<20)
+	ctx := context.Background()
+	if p.Has(2) {
+		t.Error("Has(2) before any render")
+	}
+	d, err := p.Draft(ctx, 2, 24)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := d.Bounds().Dx(); w < 197 || w > 200 || p.Cached() != 0 || p.Has(2) {
+		t.Errorf("draft %d pixels wide; cache %d bytes, Has(2) %v after it", w, p.Cached(), p.Has(2))
+	}
+	if _, err := p.Page(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	if !p.Has(2) {
+		t.Error("Has(2) false after Page(2)")
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Draft(ctx, 1, 24); !errors.Is(err, preview.ErrPagerClosed) {
+		t.Errorf("Draft after Close: %v", err)
+	}
+}

@@ -244,3 +244,22 @@ func BenchmarkStampNewTraceCode(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkNewStamper makes the stamper as the app does (Go Bold and the
+// fallbacks for other scripts) and stamps one page with it: what a new
+// `coffer preview` process pays before its first watermark. The fallback
+// fonts (CJK and Hangul, megabytes of outlines) are parsed only when a
+// name needs them, so this stays near BenchmarkStampNewTraceCode's cost.
+func BenchmarkNewStamper(b *testing.B) {
+	img := white(1240, 1754)
+	s := spec()
+	for b.Loop() {
+		st, err := watermark.NewStamper(assets.WatermarkFont(), assets.WatermarkFallbacks()...)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := st.Stamp(img, s); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -3,7 +3,6 @@ package cli
 import (
 	"bytes"
 	"fmt"
-	"image/png"
 	"os"
 	"path/filepath"
 
@@ -11,6 +10,7 @@ import (
 
 	"github.com/coffer-vault/coffer/app"
 	"github.com/coffer-vault/coffer/internal/display"
+	"github.com/coffer-vault/coffer/preview"
 )
 
 func cmdPreview(env Env) *cobra.Command {
@@ -33,13 +33,17 @@ func cmdPreview(env Env) *cobra.Command {
 			if _, err := os.Lstat(out); err == nil && !force {
 				return fmt.Errorf("%s already exists; choose another path or pass --force", out)
 			}
+			// PDFium starts on another core while the passphrase unlocks.
+			early := app.StartPDF(cmd.Context())
+			defer early.Abandon()
 			return withVault(cmd, env, dir, func(a *app.App) error {
+				a.UsePDF(early)
 				p, err := a.Preview(cmd.Context(), folder, file, app.PreviewOptions{Page: page, DPI: dpi, ToFile: true})
 				if err != nil {
 					return err
 				}
 				var buf bytes.Buffer
-				if err := png.Encode(&buf, p.Image); err != nil {
+				if err := preview.EncodePNG(&buf, p.Image); err != nil {
 					return err
 				}
 				if err := writeNew(out, buf.Bytes(), force); err != nil {

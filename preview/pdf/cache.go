@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 )
 
 // The compiled PDFium module is native machine code, run inside the
@@ -24,13 +25,22 @@ import (
 //   - each file wazero wrote is stored sealed: an HMAC-SHA-256 tag, keyed
 //     by a key the caller holds (Options.CacheKey), over the file's name
 //     and content, then the content;
-//   - at start, every sealed file is read into memory and checked; those
-//     that pass are written to a private folder made for this start in the
-//     temp folder (0700, a fresh random name; a process that can write only
-//     the cache folder cannot reach it), and only that folder is given to
-//     wazero; a file that fails is deleted, and PDFium is compiled anew;
+//   - at start, wazero is given a private folder made for this start in
+//     the temp folder (0700, a fresh random name; a process that can write
+//     only the cache folder cannot reach it). Every sealed file is read
+//     into memory and checked; only one that passes reaches wazero, by the
+//     same name in that folder. On Linux the name is a named pipe (FIFO)
+//     that the checked bytes are written into once wazero opens it, so
+//     that wazero decodes and validates the module (some 40 ms) while the
+//     file is read and checked, and nothing is written to disk; elsewhere
+//     the checked file is written there before wazero starts. A file that
+//     fails is deleted, and PDFium is compiled anew;
 //   - once the module is compiled, files wazero added to the private folder
 //     are sealed into the cache, and the folder is removed.
+//
+// The key may come after the start began (Start, then Starting.Finish):
+// wazero then waits at the pipe, having decoded and validated the module,
+// and reads nothing until the key has checked the file.
 //
 // A process running as the user at the moment of a start could still race
 // the private folder; such a process can already read the user's files.
@@ -44,40 +54,62 @@ const (
 	maxCacheFileSize = 256 << 20
 	// cacheLabel separates this use of the caller's key from any other.
 	cacheLabel = "coffer pdfium compile cache v1"
+	// sealedPrefix starts the name of each key's folder in the cache folder.
+	sealedPrefix = "v1-"
 )
 
 // sealedCache is the cache folder of one Renderer start.
 type sealedCache struct {
-	dir    string                 // where the sealed files live: CacheDir/v1-<key id>
-	mac    []byte                 // HMAC key derived from the caller's key
-	stage  string                 // the private folder handed to wazero
-	staged map[string]fs.FileInfo // files put in stage, by slash-separated relative name
+	root  string // Options.CacheDir
+	stage string // the private folder handed to wazero
+
+	keyOnce sync.Once
+	dir     string // where the sealed files live: root/v1-<key id>
+	mac     []byte // HMAC key derived from the caller's key
+	keyErr  error
+
+	mu     sync.Mutex
+	staged map[string]fs.FileInfo // files put in stage, by slash-separated relative name (nil info: fed through a pipe)
+	feeds  []*feed
 }
 
-// openSealedCache checks the sealed files under dir and stages those that
-// pass in a fresh private folder. Close removes that folder.
-func openSealedCache(dir string, key []byte) (*sealedCache, error) {
-	mac, err := hkdf.Key(sha256.New, key, nil, cacheLabel, 32)
+// newSealedCache makes the private folder of a start. Close removes it.
+func newSealedCache(root string) (*sealedCache, error) {
+	if err := os.MkdirAll(root, 0o700); err != nil {
+		return nil, err
+	}
+	stage, err := os.MkdirTemp("", "coffer-pdfium-")
 	if err != nil {
 		return nil, err
 	}
-	// Caches sealed under another key (another vault) live beside this
-	// one instead of failing its checks.
-	id := hmac.New(sha256.New, mac)
-	id.Write([]byte("key id"))
-	c := &sealedCache{
-		dir:    filepath.Join(dir, "v1-"+hex.EncodeToString(id.Sum(nil)[:8])),
-		mac:    mac,
-		staged: map[string]fs.FileInfo{},
-	}
-	if err := os.MkdirAll(c.dir, 0o700); err != nil {
-		return nil, err
-	}
-	if c.stage, err = os.MkdirTemp("", "coffer-pdfium-"); err != nil {
-		return nil, err
-	}
+	return &sealedCache{root: root, stage: stage, staged: map[string]fs.FileInfo{}}, nil
+}
+
+// setKey derives the sealing key and the key's folder; only the first
+// call counts.
+func (c *sealedCache) setKey(key []byte) error {
+	c.keyOnce.Do(func() {
+		mac, err := hkdf.Key(sha256.New, key, nil, cacheLabel, 32)
+		if err != nil {
+			c.keyErr = err
+			return
+		}
+		// Caches sealed under another key (another vault) live beside this
+		// one instead of failing its checks.
+		id := hmac.New(sha256.New, mac)
+		id.Write([]byte("key id"))
+		c.mac, c.dir = mac, filepath.Join(c.root, sealedPrefix+hex.EncodeToString(id.Sum(nil)[:8]))
+		c.keyErr = os.MkdirAll(c.dir, 0o700)
+	})
+	return c.keyErr
+}
+
+// stageFiles checks the sealed files of the key's folder and writes those
+// that pass to the private folder (where there are no pipes). setKey
+// comes first.
+func (c *sealedCache) stageFiles() error {
 	n := 0
-	err = filepath.WalkDir(c.dir, func(path string, d fs.DirEntry, err error) error {
+	return filepath.WalkDir(c.dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
@@ -98,13 +130,11 @@ func openSealedCache(dir string, key []byte) (*sealedCache, error) {
 			return err
 		}
 		fi, err := os.Stat(dst)
+		c.mu.Lock()
 		c.staged[filepath.ToSlash(rel)] = fi
+		c.mu.Unlock()
 		return err
 	})
-	if err != nil {
-		return nil, errors.Join(err, c.Close())
-	}
-	return c, nil
 }
 
 // open reads the nth sealed file and returns its content if its tag is
@@ -118,9 +148,18 @@ func (c *sealedCache) open(path, name string, d fs.DirEntry, n int) ([]byte, boo
 		return nil, false
 	}
 	defer f.Close()
-	sealed, err := io.ReadAll(io.LimitReader(f, maxCacheFileSize+sha256.Size+1))
-	if err != nil || len(sealed) < sha256.Size || len(sealed) > maxCacheFileSize+sha256.Size {
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() < sha256.Size || fi.Size() > maxCacheFileSize+sha256.Size {
 		return nil, false
+	}
+	// One buffer of the file's size: growing one as it is read cost a
+	// copy of 22 MB and the page faults of twice that.
+	sealed := make([]byte, fi.Size())
+	if _, err := io.ReadFull(f, sealed); err != nil {
+		return nil, false
+	}
+	if extra, _ := f.Read(make([]byte, 1)); extra != 0 {
+		return nil, false // it grew while read
 	}
 	tag, content := sealed[:sha256.Size], sealed[sha256.Size:]
 	return content, hmac.Equal(tag, c.tag(name, content))
@@ -152,7 +191,7 @@ func (c *sealedCache) save() error {
 		if err != nil {
 			return err
 		}
-		if before, ok := c.staged[filepath.ToSlash(rel)]; ok {
+		if before, ok := c.staged[filepath.ToSlash(rel)]; ok && before != nil {
 			if now, err := os.Stat(path); err != nil || os.SameFile(before, now) {
 				return err
 			}
@@ -221,7 +260,7 @@ func writeAtomic(path string, data []byte) (err error) {
 	return os.Rename(f.Name(), path)
 }
 
-// Close removes the private folder.
+// Close removes the private folder (the pipes included).
 func (c *sealedCache) Close() error {
 	if err := os.RemoveAll(c.stage); err != nil {
 		return fmt.Errorf("removing %s: %w", c.stage, err)

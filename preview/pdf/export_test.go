@@ -61,3 +61,9 @@ func (r *Renderer) PageCountWithPassword(ctx context.Context, data []byte, passw
 	}
 	return count.PageCount, nil
 }
+
+// NewRendererWatchedFiles is NewRendererWatched with the cache staged as
+// regular files, as where there are no named pipes.
+func NewRendererWatchedFiles(ctx context.Context, opts Options, staged func([]string), cacheErr func(error)) (*Renderer, error) {
+	return newRenderer(ctx, opts, sandboxFSConfig(), testHooks{staged: staged, cacheErr: cacheErr, noPipes: true})
+}
