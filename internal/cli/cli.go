@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -43,6 +44,11 @@ type Env struct {
 	// GUI opens the desktop window on a vault; nil where the binary has
 	// none (tests of the command line).
 	GUI func(ctx context.Context, vaultDir, inboxDir string) error
+	// DisplayVars are the environment variables that name the display the
+	// desktop window opens on (DISPLAY for X11); one of them must be set
+	// before GUI is called. None where the system always has one (Windows,
+	// macOS).
+	DisplayVars []string
 }
 
 // usageError marks a mistake in how the command was called.
@@ -277,6 +283,15 @@ func cmdGUI(env Env) *cobra.Command {
 func runGUI(cmd *cobra.Command, env Env, dir, inbox string) error {
 	if env.GUI == nil {
 		return usagef("this build of coffer has no desktop app; use a subcommand such as 'coffer ls'")
+	}
+	// Without a display the toolkit would die in its C part with a stack
+	// trace; say so before it starts.
+	if len(env.DisplayVars) > 0 && !slices.ContainsFunc(env.DisplayVars, func(v string) bool { return env.Getenv(v) != "" }) {
+		unset := env.DisplayVars[0] + " is not set"
+		if len(env.DisplayVars) > 1 {
+			unset = "neither " + strings.Join(env.DisplayVars, " nor ") + " is set"
+		}
+		return fmt.Errorf("no display found (%s): the desktop app needs one; run 'coffer --help' for the command line, or 'make tour' in Coffer's source folder for a guided tour", unset)
 	}
 	return env.GUI(cmd.Context(), dir, inbox)
 }
