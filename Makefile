@@ -27,14 +27,22 @@ CROSS_DEBS := gcc-mingw-w64-x86-64
 BENCH_DEBS := age restic poppler-utils mupdf-tools
 APT := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: run tour package-linux package-windows icon test deps test-deps lint bench fuzz crash-long cross build clean
+.PHONY: install run tour package-linux package-windows icon test deps test-deps lint bench fuzz crash-long cross build clean
 
 build:
 	$(GO) build -o bin/coffer ./cmd/coffer
 	$(GO) build -o bin/cofferd ./cmd/cofferd
 
+# The two binaries, for the README's examples: into $(PREFIX)/bin,
+# ~/.local/bin unless PREFIX says otherwise.
+PREFIX ?= $(HOME)/.local
+install: build
+	install -d $(PREFIX)/bin
+	install -m 0755 bin/coffer bin/cofferd $(PREFIX)/bin/
+	@case ":$$PATH:" in *":$(PREFIX)/bin:"*) ;; *) echo "note: $(PREFIX)/bin is not on your PATH; add it, or run bin/coffer";; esac
+
 deps:
-	@command -v $(GO) >/dev/null || { echo "Go is missing: install Go 1.26 from https://go.dev/dl"; exit 1; }
+	@command -v $(GO) >/dev/null || { echo "Go is missing: install Go 1.26.8 or later from https://go.dev/dl"; exit 1; }
 	@missing=$$(for p in $(GUI_DEBS) $(EXTRA_DEBS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then echo "installing $$missing"; $(APT) update -qq && $(APT) install -y -qq $$missing; fi
 	@missing=$$(for p in $(LEAN_DEBS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \

@@ -59,10 +59,16 @@ func blocked(action policy.Action, folder vault.Folder, d policy.Decision) *Bloc
 }
 
 func (e *BlockedError) Error() string {
-	if e.Folder == "" {
-		return fmt.Sprintf("%s blocked: %s", e.Action, e.Reason)
+	// The policy's reason may end by naming the block again, and name the
+	// class: say each once.
+	reason := strings.TrimSuffix(e.Reason, fmt.Sprintf(" (%s is blocked)", e.Action))
+	switch {
+	case e.Folder == "":
+		return fmt.Sprintf("%s blocked: %s", e.Action, reason)
+	case strings.Contains(reason, string(e.Class)):
+		return fmt.Sprintf("%s blocked in folder %q: %s", e.Action, e.Folder, reason)
 	}
-	return fmt.Sprintf("%s blocked: folder %q is %s: %s", e.Action, e.Folder, e.Class, e.Reason)
+	return fmt.Sprintf("%s blocked in folder %q (%s): %s", e.Action, e.Folder, e.Class, reason)
 }
 
 // Unwrap lets errors.Is(err, ErrBlocked) match.
@@ -107,8 +113,8 @@ type App struct {
 // zxcvbn rates below passphrase.MinScore is refused before anything is
 // written, with a hint the user can act on.
 func Init(ctx context.Context, dir string, who vault.Identity, pass string) (*App, error) {
-	if !strings.Contains(who.Email, "@") {
-		return nil, fmt.Errorf("%q is not an e-mail address", who.Email)
+	if err := CheckEmail(who.Email); err != nil {
+		return nil, err
 	}
 	if err := passphrase.Check(pass, who.Name, who.Email); err != nil {
 		return nil, fmt.Errorf("%w; nothing was created", err)

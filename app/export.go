@@ -51,15 +51,13 @@ func (a *App) export(ctx context.Context, action policy.Action, folder, name, ou
 		a.record(ctx, e)
 		return nil, blocked(action, f, d)
 	}
-	if !opts.Overwrite {
-		if _, err := os.Lstat(out); err == nil {
-			return nil, existsError(out)
-		}
+	if err := CheckDestination(out, opts.Overwrite); err != nil {
+		return nil, err
 	}
 	res := &Exported{TraceCode: audit.NewTraceCode()}
 	tmp, err := os.CreateTemp(filepath.Dir(out), ".coffer-export-*")
 	if err != nil {
-		return nil, err
+		return nil, &DestinationError{Path: filepath.Dir(out), Err: unwrapPath(err)}
 	}
 	defer os.Remove(tmp.Name())
 	var note string
@@ -88,6 +86,10 @@ func (a *App) export(ctx context.Context, action policy.Action, folder, name, ou
 		return nil, err
 	}
 	if err := place(tmp.Name(), out, opts.Overwrite); err != nil {
+		var de *DestinationError
+		if !errors.As(err, &de) {
+			err = &DestinationError{Path: filepath.Dir(out), Err: unwrapPath(err)}
+		}
 		e.Outcome, e.Reason = audit.Failed, "the copy was not placed: "+err.Error()
 		a.record(ctx, e)
 		return nil, err
@@ -95,9 +97,80 @@ func (a *App) export(ctx context.Context, action policy.Action, folder, name, ou
 	return res, nil
 }
 
+// CheckDestination says why a copy cannot be written to the file out, as
+// a *DestinationError: a folder that does not exist (ErrNoFolder), a folder
+// at out (ErrIsFolder), or a file there already unless overwrite
+// (fs.ErrExist).
+func CheckDestination(out string, overwrite bool) error {
+	if out == "" {
+		return &DestinationError{Path: out, Err: fs.ErrInvalid}
+	}
+	dir := filepath.Dir(out)
+	if st, err := os.Stat(dir); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return &DestinationError{Path: dir, Err: ErrNoFolder}
+		}
+		return &DestinationError{Path: dir, Err: unwrapPath(err)}
+	} else if !st.IsDir() {
+		return &DestinationError{Path: dir, Err: ErrNoFolder}
+	}
+	st, err := os.Lstat(out)
+	switch {
+	case err != nil:
+		return nil
+	case st.IsDir():
+		return &DestinationError{Path: out, Err: ErrIsFolder}
+	case !overwrite:
+		return existsError(out)
+	}
+	return nil
+}
+
+// Why a destination is refused; see DestinationError.
+var (
+	ErrNoFolder = errors.New("no such folder")
+	ErrIsFolder = errors.New("a folder, not a file")
+)
+
+// DestinationError says why a copy cannot be written at Path.
+type DestinationError struct {
+	Path string
+	Err  error // ErrNoFolder, ErrIsFolder, fs.ErrExist, fs.ErrInvalid or the system's error
+}
+
+func (e *DestinationError) Error() string {
+	switch e.Err {
+	case ErrNoFolder:
+		return fmt.Sprintf("folder %s does not exist", e.Path)
+	case ErrIsFolder:
+		return fmt.Sprintf("%s is a folder", e.Path)
+	case fs.ErrExist:
+		return fmt.Sprintf("%s already exists", e.Path)
+	case fs.ErrInvalid:
+		return "no file named to write the copy to"
+	}
+	return fmt.Sprintf("cannot write in folder %s: %v", e.Path, e.Err)
+}
+
+func (e *DestinationError) Unwrap() error { return e.Err }
+
+// unwrapPath drops the path of a *fs.PathError, which names a temp file
+// that means nothing to the user.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	var le *os.LinkError
+	if errors.As(err, &le) {
+		return le.Err
+	}
+	return err
+}
+
 // existsError says that out is taken, wrapping fs.ErrExist.
 func existsError(out string) error {
-	return fmt.Errorf("%s already exists; choose another path or pass --force: %w", out, fs.ErrExist)
+	return &DestinationError{Path: out, Err: fs.ErrExist}
 }
 
 // place moves the finished copy to out. Without overwrite it links, which

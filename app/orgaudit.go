@@ -108,7 +108,7 @@ func (a *App) OrgTrace(ctx context.Context, code string) (*TraceResult, error) {
 		return nil, err
 	}
 	if len(res.Events) == 0 {
-		return nil, fmt.Errorf("trace code %s is not in the organisation's audit trail (a device that has not synced since may hold it): %w", want, errNoTrace)
+		return nil, fmt.Errorf("%w: %s is not in the organisation's audit trail (a device that has not synced since may hold it)", errNoTrace, want)
 	}
 	return res, nil
 }

@@ -385,7 +385,7 @@ func (a *App) Trace(ctx context.Context, code string) (*TraceResult, error) {
 		}
 	}
 	if len(res.Events) == 0 {
-		return nil, fmt.Errorf("trace code %s is not in this device's audit trail: %w", want, errNoTrace)
+		return nil, fmt.Errorf("%w: %s is not in this device's audit trail (another device's code: 'coffer trace --org')", errNoTrace, want)
 	}
 	return res, nil
 }

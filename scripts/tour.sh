@@ -4,7 +4,7 @@
 set -euo pipefail
 COFFER=${1:-bin/coffer}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-CORPUS=${COFFER_CORPUS:-$ROOT/../shared/corpus}
+CORPUS=$ROOT/testdata/corpus
 DEMO=$(mktemp -d "${TMPDIR:-/tmp}/coffer-demo.XXXXXX")
 VAULT=$DEMO/vault
 export COFFER_PASSPHRASE="demo passphrase"

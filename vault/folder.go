@@ -77,7 +77,7 @@ func (v *Vault) CreateFolder(ctx context.Context, name string, class policy.Clas
 	}
 	mac := v.seal.nameMAC(foldersScope, name)
 	if _, err := v.idx.FolderByMAC(ctx, mac); err == nil {
-		return Folder{}, fmt.Errorf("folder %q: %w", name, ErrExists)
+		return Folder{}, fmt.Errorf("folder %q %w", name, ErrExists)
 	}
 	f := Folder{ID: object.NewRandomID(), Name: name, Class: class, Created: time.Now().UTC(), Epoch: 1}
 	fk, kr, err := newFolderKey(f.ID, 1)
@@ -131,7 +131,7 @@ func (v *Vault) CreateFolder(ctx context.Context, name string, class policy.Clas
 		index.Folder{ID: f.ID, ObjectID: folderObj, NameMAC: mac, Sealed: sealed, Epoch: 1, Created: f.Created},
 		index.Keyring{ObjectID: krID, FolderID: f.ID, Epoch: 1})
 	if errors.Is(err, index.ErrExists) {
-		return Folder{}, fmt.Errorf("folder %q: %w", name, ErrExists)
+		return Folder{}, fmt.Errorf("folder %q %w", name, ErrExists)
 	}
 	if err != nil {
 		return Folder{}, err

@@ -87,7 +87,7 @@ func (v *Vault) Versions(ctx context.Context, folder Folder, name string) ([]Ver
 func (v *Vault) file(ctx context.Context, folder Folder, name string) (index.File, error) {
 	f, err := v.idx.FileByMAC(ctx, folder.ID, v.seal.nameMAC(folder.ID.String(), name))
 	if errors.Is(err, index.ErrNotFound) {
-		return f, fmt.Errorf("%q in folder %q: %w", name, folder.Name, ErrNotFound)
+		return f, fmt.Errorf("no file %q in folder %q: %w", name, folder.Name, ErrNotFound)
 	}
 	if err != nil {
 		return f, err
@@ -141,7 +141,7 @@ func (v *Vault) manifestBySeq(ctx context.Context, file index.File, seq int) (*M
 			return v.manifest(ctx, file, r)
 		}
 	}
-	return nil, fmt.Errorf("version %d (the file has %d): %w", seq, len(rows), ErrNotFound)
+	return nil, fmt.Errorf("no version %d (the file has %d): %w", seq, len(rows), ErrNotFound)
 }
 
 // manifest reads and verifies the manifest of an index version row and

@@ -9,8 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -43,6 +45,11 @@ type Env struct {
 	// GUI opens the desktop window on a vault; nil where the binary has
 	// none (tests of the command line).
 	GUI func(ctx context.Context, vaultDir, inboxDir string) error
+	// DisplayVars are the environment variables that name the display the
+	// desktop window opens on (DISPLAY for X11); one of them must be set
+	// before GUI is called. None where the system always has one (Windows,
+	// macOS).
+	DisplayVars []string
 }
 
 // usageError marks a mistake in how the command was called.
@@ -60,15 +67,33 @@ func Main(ctx context.Context, args []string, env Env) int {
 	root.SetIn(env.Stdin)
 	root.SetOut(env.Stdout)
 	root.SetErr(env.Stderr)
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
+	return finish(env, cmd, err)
+}
+
+// finish prints err, if any, prefixed by the program's name, with where to
+// read about the command for a usage error, and returns the exit code.
+func finish(env Env, cmd *cobra.Command, err error) int {
 	if err == nil {
 		return ExitOK
 	}
-	if strings.HasPrefix(err.Error(), "required flag") {
-		// cobra reports missing required flags as a plain error.
-		err = usageError{err}
+	if rest, ok := strings.CutPrefix(err.Error(), "required flag(s) "); ok {
+		// cobra reports missing required flags as a plain error:
+		// `required flag(s) "vault", "user" not set`.
+		var flags []string
+		for _, f := range strings.Split(strings.TrimSuffix(rest, " not set"), ", ") {
+			flags = append(flags, "--"+strings.Trim(f, `"`))
+		}
+		err = usagef("missing %s", strings.Join(flags, " and "))
 	}
-	fmt.Fprintf(env.Stderr, "coffer: %s\n", message(err))
+	msg, prog := message(err), "coffer"
+	if cmd != nil {
+		prog = cmd.Root().Name()
+		if errors.As(err, new(usageError)) {
+			msg += fmt.Sprintf(" (see '%s --help')", cmd.CommandPath())
+		}
+	}
+	fmt.Fprintf(env.Stderr, "%s: %s\n", prog, msg)
 	return exitCode(err)
 }
 
@@ -105,10 +130,18 @@ func message(err error) string {
 		return err.Error() + "; to change it, or to preview or export from it, copy the vault to storage that can be written (ls, versions, audit and check work as it is)"
 	case errors.Is(err, vault.ErrBusy):
 		return err.Error() + "; try again when it is done"
-	}
-	var ue usageError
-	if errors.As(err, &ue) {
-		return ue.Error() + " (see 'coffer --help')"
+	case errors.Is(err, vault.ErrExists) && strings.HasPrefix(err.Error(), "folder "):
+		return err.Error() + "; choose another name"
+	case errors.Is(err, vault.ErrNotFound):
+		// The message names what is missing; the sentinel's words add nothing.
+		msg := strings.TrimSuffix(err.Error(), ": "+vault.ErrNotFound.Error())
+		switch {
+		case strings.HasPrefix(msg, "no file "):
+			return msg + "; 'coffer ls --folder NAME' lists a folder's files"
+		case strings.HasPrefix(msg, "no version "):
+			return msg + "; 'coffer versions' lists them"
+		}
+		return msg
 	}
 	return err.Error()
 }
@@ -233,6 +266,41 @@ func unlock(ctx context.Context, env Env, dir string) (*app.App, error) {
 	return a, nil
 }
 
+// checkEmail refuses flag's value unless it is an e-mail address, before
+// anything is asked or made: a usage error.
+func checkEmail(flag, s string) error {
+	if err := app.CheckEmail(s); err != nil {
+		return usagef("--%s: %v", flag, err)
+	}
+	return nil
+}
+
+// checkOut refuses an --out that cannot take a new file, before the
+// passphrase is asked; suggest names a file for a folder given instead.
+func checkOut(out, suggest string, force bool) error {
+	if out == "" {
+		return usagef("--out is empty: give the path of the file to write")
+	}
+	return outError(app.CheckDestination(out, force), suggest)
+}
+
+// outError adds to an error about --out what to do about it.
+func outError(err error, suggest string) error {
+	var de *app.DestinationError
+	if !errors.As(err, &de) {
+		return err
+	}
+	switch {
+	case errors.Is(err, app.ErrNoFolder):
+		return fmt.Errorf("%w: create it first, or choose another --out", err)
+	case errors.Is(err, app.ErrIsFolder):
+		return fmt.Errorf("%w: give --out a file name in it, such as %s", err, filepath.Join(de.Path, suggest))
+	case errors.Is(err, fs.ErrExist):
+		return fmt.Errorf("%w: choose another --out, or add --force to replace it", err)
+	}
+	return err
+}
+
 // splitPath splits FOLDER/FILE at the first slash; folder names cannot
 // contain one, file names can.
 func splitPath(arg string) (folder, file string, err error) {
@@ -277,6 +345,15 @@ func cmdGUI(env Env) *cobra.Command {
 func runGUI(cmd *cobra.Command, env Env, dir, inbox string) error {
 	if env.GUI == nil {
 		return usagef("this build of coffer has no desktop app; use a subcommand such as 'coffer ls'")
+	}
+	// Without a display the toolkit would die in its C part with a stack
+	// trace; say so before it starts.
+	if len(env.DisplayVars) > 0 && !slices.ContainsFunc(env.DisplayVars, func(v string) bool { return env.Getenv(v) != "" }) {
+		unset := env.DisplayVars[0] + " is not set"
+		if len(env.DisplayVars) > 1 {
+			unset = "neither " + strings.Join(env.DisplayVars, " nor ") + " is set"
+		}
+		return fmt.Errorf("no display found (%s): the desktop app needs one; run 'coffer --help' for the command line, or 'make tour' in Coffer's source folder for a guided tour", unset)
 	}
 	return env.GUI(cmd.Context(), dir, inbox)
 }

@@ -210,7 +210,7 @@ func TestErrorsAndExitCodes(t *testing.T) {
 		{"bad class", pass, []string{"folder", "create", "--vault", dir, "X", "--class", "secret"}, 2, "unknown class"},
 		{"no slash", pass, []string{"versions", "--vault", dir, "justafile"}, 2, "FOLDER/FILE"},
 		{"missing folder", pass, []string{"ls", "--vault", dir, "--folder", "Nope"}, 1, "folders: "},
-		{"missing file", pass, []string{"versions", "--vault", dir, "Public/nope.txt"}, 1, "not found"},
+		{"missing file", pass, []string{"versions", "--vault", dir, "Public/nope.txt"}, 1, `no file "nope.txt" in folder "Public"`},
 		{"not a vault", pass, []string{"ls", "--vault", t.TempDir()}, 1, "coffer init"},
 		{"duplicate folder", pass, []string{"folder", "create", "--vault", dir, "Public", "--class", "public"}, 1, "exists"},
 		{"missing import file", pass, []string{"import", "--vault", dir, "--folder", "Public", "/nonexistent/x.pdf"}, 1, "no such file"},

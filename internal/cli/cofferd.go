@@ -45,15 +45,8 @@ func CofferdMain(ctx context.Context, args []string, env Env) int {
 	root.SetIn(env.Stdin)
 	root.SetOut(env.Stdout)
 	root.SetErr(env.Stderr)
-	err := root.ExecuteContext(ctx)
-	if err == nil {
-		return ExitOK
-	}
-	if strings.HasPrefix(err.Error(), "required flag") {
-		err = usageError{err}
-	}
-	fmt.Fprintf(env.Stderr, "cofferd: %s\n", message(err))
-	return exitCode(err)
+	cmd, err := root.ExecuteContextC(ctx)
+	return finish(env, cmd, err)
 }
 
 func cmdServe(env Env) *cobra.Command {
@@ -222,6 +215,9 @@ func cmdAdminInvite(env Env) *cobra.Command {
 			r := policy.Role(role)
 			if r == policy.Owner || !policy.Known(r) {
 				return usagef("--role: one of admin, compliance, manager, member, risk, guest")
+			}
+			if err := checkEmail("email", email); err != nil {
+				return err
 			}
 			a, err := f.dial(cmd.Context(), env)
 			if err != nil {

@@ -41,6 +41,13 @@ A restricted folder is never given to a guest, whatever the grant says.`,
 			if strings.TrimSpace(folders) == "" {
 				return usagef("--folders: the folder IDs, comma-separated")
 			}
+			if !end {
+				// A grant ends for whoever it was given to, even a
+				// misspelt address; a new one goes to a real address.
+				if err := checkEmail("email", email); err != nil {
+					return err
+				}
+			}
 			a, err := f.dial(cmd.Context(), env)
 			if err != nil {
 				return err

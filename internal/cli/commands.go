@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -29,11 +31,22 @@ func cmdInit(env Env) *cobra.Command {
 		Short: "Create a new vault protected by a passphrase",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			// Everything that can be checked is, before the passphrase is
+			// asked for twice.
+			if err := checkEmail("user", user); err != nil {
+				return err
+			}
+			if err := checkNewVault(dir, "init"); err != nil {
+				return err
+			}
 			p, err := passphrase(env, true)
 			if err != nil {
 				return err
 			}
 			a, err := app.Init(cmd.Context(), dir, vault.Identity{Email: user, Name: name}, p)
+			if errors.Is(err, vault.ErrExists) {
+				return checkNewVault(dir, "init") // made meanwhile
+			}
 			if err != nil {
 				return err
 			}
@@ -48,6 +61,37 @@ func cmdInit(env Env) *cobra.Command {
 	cmd.Flags().StringVar(&name, "name", "", "your full name, shown in watermarks")
 	_ = cmd.MarkFlagRequired("user")
 	return cmd
+}
+
+// checkNewVault refuses a --vault folder that holds anything: a vault, or
+// other files.
+func checkNewVault(dir, verb string) error {
+	if dir == "" {
+		return usagef("--vault is empty: give the folder for the new vault")
+	}
+	if vault.Exists(dir) {
+		return fmt.Errorf("a vault exists in %s already: open it with 'coffer ls --vault %s', or choose another --vault", dir, dir)
+	}
+	entries, err := os.ReadDir(dir)
+	switch {
+	case err == nil && len(entries) > 0:
+		return fmt.Errorf("%s is not empty: %s makes a new vault, in an empty or new folder", dir, verb)
+	case err != nil && !errors.Is(err, fs.ErrNotExist):
+		if st, serr := os.Stat(dir); serr == nil && !st.IsDir() {
+			return fmt.Errorf("%s is a file: %s makes a new vault, in an empty or new folder", dir, verb)
+		}
+		return fmt.Errorf("cannot read %s: %v", dir, unwrapPath(err))
+	}
+	return nil
+}
+
+// unwrapPath drops the path a *fs.PathError repeats.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 func cmdFolder(env Env) *cobra.Command {
@@ -130,7 +174,13 @@ func cmdImport(env Env) *cobra.Command {
 					bar := newBar(env, path)
 					ver, err := a.ImportFile(cmd.Context(), folder, path, bar.update)
 					bar.finish()
+					var pe *fs.PathError
+					if errors.As(err, &pe) {
+						err = pe.Err // the line names the file already
+					}
 					switch {
+					case err != nil && len(args) == 1:
+						return fmt.Errorf("import %s: %w", path, err)
 					case err != nil:
 						failed++
 						if errors.Is(err, app.ErrBlocked) {
@@ -382,10 +432,13 @@ func cmdExport(env Env) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if err := checkOut(out, display.FileName(file), force); err != nil {
+				return err
+			}
 			return withVault(cmd, env, dir, func(a *app.App) error {
 				res, err := a.Export(cmd.Context(), folder, file, out, app.ExportOptions{Version: seq, Overwrite: force})
 				if err != nil {
-					return err
+					return outError(err, display.FileName(file))
 				}
 				stamped := ""
 				if res.Stamped {

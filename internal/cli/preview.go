@@ -2,13 +2,16 @@ package cli
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
 
 	"github.com/coffer-vault/coffer/app"
+	"github.com/coffer-vault/coffer/audit"
 	"github.com/coffer-vault/coffer/internal/display"
 	"github.com/coffer-vault/coffer/preview"
 )
@@ -30,8 +33,8 @@ func cmdPreview(env Env) *cobra.Command {
 			if page < 1 || dpi < 18 || dpi > 600 {
 				return usagef("--page must be 1 or more and --dpi between 18 and 600")
 			}
-			if _, err := os.Lstat(out); err == nil && !force {
-				return fmt.Errorf("%s already exists; choose another path or pass --force", out)
+			if err := checkOut(out, "page.png", force); err != nil {
+				return err
 			}
 			// PDFium starts on another core while the passphrase unlocks.
 			early := app.StartPDF(cmd.Context())
@@ -47,7 +50,7 @@ func cmdPreview(env Env) *cobra.Command {
 					return err
 				}
 				if err := writeNew(out, buf.Bytes(), force); err != nil {
-					return err
+					return outError(err, "page.png")
 				}
 				fmt.Fprintf(env.Stdout, "Wrote page %d of %d of %s to %s (trace code %s)\n", p.Page, p.Pages, display.Name(p.Version.Name), out, p.TraceCode)
 				return nil
@@ -68,7 +71,8 @@ func cmdPreview(env Env) *cobra.Command {
 func writeNew(path string, data []byte, force bool) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".coffer-*")
 	if err != nil {
-		return err
+		// The temp file's name means nothing to the user.
+		return &app.DestinationError{Path: filepath.Dir(path), Err: unwrapPath(err)}
 	}
 	defer os.Remove(tmp.Name())
 	_, err = tmp.Write(data)
@@ -81,14 +85,24 @@ func writeNew(path string, data []byte, force bool) error {
 	if err != nil {
 		return err
 	}
+	rename := func() error {
+		if err := os.Rename(tmp.Name(), path); err != nil {
+			var le *os.LinkError
+			if errors.As(err, &le) {
+				err = le.Err
+			}
+			return &app.DestinationError{Path: filepath.Dir(path), Err: err}
+		}
+		return nil
+	}
 	if force {
-		return os.Rename(tmp.Name(), path)
+		return rename()
 	}
 	if err := os.Link(tmp.Name(), path); err != nil {
 		if _, serr := os.Lstat(path); serr == nil {
-			return fmt.Errorf("%s already exists; choose another path or pass --force", path)
+			return &app.DestinationError{Path: path, Err: fs.ErrExist}
 		}
-		return os.Rename(tmp.Name(), path) // a filesystem without links
+		return rename() // a filesystem without links
 	}
 	return nil
 }
@@ -101,6 +115,9 @@ func cmdTrace(env Env) *cobra.Command {
 		Short: "Who saw what, when: resolve a watermark's trace code (--org: anywhere in the organisation)",
 		Args:  exactArgs(1, "a trace CODE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(audit.NormalizeTraceCode(args[0])) != 11 {
+				return usagef("%q is not a trace code: they look like K7Q4M-ZP2XA", args[0])
+			}
 			return withVault(cmd, env, dir, func(a *app.App) error {
 				trace := a.Trace
 				if org {

@@ -29,6 +29,9 @@ Guests get folders from the admin ('cofferd admin guest').`,
 			if role != orglog.Viewer && role != orglog.Editor {
 				return usagef("--role: viewer or editor")
 			}
+			if err := checkEmail("with", with); err != nil {
+				return err
+			}
 			return withVault(cmd, env, dir, func(a *app.App) error {
 				if err := a.Share(cmd.Context(), args[0], with, role); err != nil {
 					return err

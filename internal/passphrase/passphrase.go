@@ -84,5 +84,11 @@ func Check(p string, userInputs ...string) error {
 	if s.OK() {
 		return nil
 	}
-	return fmt.Errorf("%w (%s): %s", ErrWeak, s.Label, s.Hint)
+	// The hint's advice, as the rest of an error message: "Easy to guess:
+	// use four…" becomes "passphrase too easy to guess (weak): use four…".
+	advice := s.Hint
+	if _, after, ok := strings.Cut(advice, ": "); ok {
+		advice = after
+	}
+	return fmt.Errorf("%w (%s): %s", ErrWeak, s.Label, strings.TrimSuffix(advice, "."))
 }

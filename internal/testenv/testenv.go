@@ -1,10 +1,13 @@
-// Package testenv finds what tests need from outside the repository: the
-// shared corpus of real documents, and the repository root.
+// Package testenv finds what tests need: the repository root, and the
+// corpus of real documents in its testdata.
 package testenv
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -28,37 +31,75 @@ func RepoRoot(t testing.TB) string {
 	}
 }
 
-// Corpus returns the shared corpus of real documents: $COFFER_CORPUS, or
-// shared/corpus beside the repository.
+// Corpus returns the corpus of real documents kept in the repository,
+// testdata/corpus, failing the test when it is missing: the tests need
+// nothing outside the repository.
 func Corpus(t testing.TB) string {
 	t.Helper()
-	dir := os.Getenv("COFFER_CORPUS")
-	if dir == "" {
-		dir = filepath.Join(RepoRoot(t), "..", "shared", "corpus")
-	}
+	dir := filepath.Join(RepoRoot(t), "testdata", "corpus")
 	if _, err := os.Stat(filepath.Join(dir, "SOURCES.md")); err != nil {
-		t.Fatalf("testenv: the shared corpus is missing at %s: set COFFER_CORPUS", dir)
+		t.Fatalf("testenv: the test corpus is missing at %s (it is part of the repository: restore it with 'git checkout -- testdata')", dir)
 	}
 	return dir
 }
 
-// CorpusFiles returns every document of the corpus.
+// CorpusFiles returns every document of the corpus: those its SOURCES.md
+// lists, each of which must be there. A document it does not list fails
+// the test too, so that none comes in without its origin and licence.
 func CorpusFiles(t testing.TB) []string {
 	t.Helper()
+	dir := Corpus(t)
+	listed, err := corpusListed(dir)
+	if err != nil {
+		t.Fatalf("testenv: %v", err)
+	}
 	var files []string
-	err := filepath.WalkDir(Corpus(t), func(p string, d os.DirEntry, err error) error {
+	for _, rel := range listed {
+		p := filepath.Join(dir, filepath.FromSlash(rel))
+		if _, err := os.Stat(p); err != nil {
+			t.Fatalf("testenv: the test corpus lacks %s, listed in its SOURCES.md (restore it with 'git checkout -- testdata')", rel)
+		}
+		files = append(files, p)
+	}
+	err = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if d.Type().IsRegular() && filepath.Base(p) != "SOURCES.md" {
-			files = append(files, p)
+		rel, _ := filepath.Rel(dir, p)
+		if d.Type().IsRegular() && rel != "SOURCES.md" && !slices.Contains(listed, filepath.ToSlash(rel)) {
+			return fmt.Errorf("%s is not listed in SOURCES.md: add its origin and licence there", rel)
 		}
 		return nil
 	})
-	if err != nil || len(files) < 5 {
-		t.Fatalf("testenv: corpus has %d files: %v", len(files), err)
+	if err != nil {
+		t.Fatalf("testenv: the test corpus: %v", err)
 	}
 	return files
+}
+
+// corpusListed returns the files named in the first column of the table
+// in dir/SOURCES.md.
+func corpusListed(dir string) ([]string, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "SOURCES.md"))
+	if err != nil {
+		return nil, err
+	}
+	var files []string
+	for _, line := range strings.Split(string(b), "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) < 3 || !strings.HasPrefix(line, "| ") {
+			continue
+		}
+		name := strings.TrimSpace(cells[1])
+		if name == "file" || strings.Trim(name, "-") == "" {
+			continue
+		}
+		files = append(files, name)
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("%s/SOURCES.md lists no files", dir)
+	}
+	return files, nil
 }
 
 // CopyDir copies the tree at src to dst (files 0600, directories 0700), so

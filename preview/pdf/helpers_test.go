@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/coffer-vault/coffer/internal/testenv"
 	"github.com/coffer-vault/coffer/preview/pdf"
 )
 
@@ -83,42 +84,24 @@ func newRenderer(t testing.TB, opts pdf.Options) *pdf.Renderer {
 	return r
 }
 
-// corpusDir finds the shared PDF corpus: $COFFER_CORPUS/pdf, or
-// ../shared/corpus/pdf next to the repository root (the directory holding
-// go.mod). It skips the test when there is none.
+// corpusDir is the PDFs of the repository's test corpus.
 func corpusDir(t testing.TB) string {
 	t.Helper()
-	if dir := os.Getenv("COFFER_CORPUS"); dir != "" {
-		return filepath.Join(dir, "pdf")
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			corpus := filepath.Join(dir, "..", "shared", "corpus", "pdf")
-			if _, err := os.Stat(corpus); err != nil {
-				t.Skipf("no PDF corpus at %s (set COFFER_CORPUS)", corpus)
-			}
-			return corpus
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("no go.mod above the working directory and COFFER_CORPUS unset")
-		}
-		dir = parent
-	}
+	return filepath.Join(testenv.Corpus(t), "pdf")
 }
 
+// corpusFiles returns the corpus's PDFs, failing the test when one is
+// missing.
 func corpusFiles(t testing.TB) []string {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join(corpusDir(t), "*.pdf"))
-	if err != nil {
-		t.Fatal(err)
+	var files []string
+	for _, f := range testenv.CorpusFiles(t) {
+		if filepath.Ext(f) == ".pdf" {
+			files = append(files, f)
+		}
 	}
 	if len(files) == 0 {
-		t.Skip("PDF corpus is empty")
+		t.Fatal("the test corpus has no PDF")
 	}
 	return files
 }
