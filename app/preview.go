@@ -43,6 +43,10 @@ type PreviewOptions struct {
 	// ahead, for a viewer that pages through it; the next Preview of
 	// another document, Lock or Close drops it.
 	Keep bool
+	// WatermarkHeight is the least height of a watermark line in pixels of
+	// the page (0: the watermark's own least): a viewer that shows the page
+	// smaller than it was rendered asks for more, to keep it legible.
+	WatermarkHeight float64
 }
 
 // Preview renders one page of the current version of folder/name with the
@@ -79,7 +83,7 @@ func (a *App) Preview(ctx context.Context, folder, name string, opts PreviewOpti
 	}
 	e.Outcome, e.Trace = audit.OK, audit.NewTraceCode()
 	spec := watermark.Spec{Name: a.v.Owner().Name, Email: a.v.Owner().Email, Device: a.v.DeviceName(),
-		Time: time.Now(), TraceCode: e.Trace}
+		Time: time.Now(), TraceCode: e.Trace, MinTextHeight: opts.WatermarkHeight}
 	if spec.Name == "" {
 		spec.Name = spec.Email
 	}
