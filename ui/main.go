@@ -2,16 +2,17 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"image"
-	"net/url"
+	"os/exec"
+	"runtime"
 	"slices"
 	"strings"
 	"unicode/utf8"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -41,7 +42,8 @@ type mainView struct {
 	search     *widget.Entry
 	view       *viewer
 	pageLabel  *widget.Label
-	banner     *widget.Label
+	banner     *widget.Label // the capture note
+	notice     *notice       // a refusal or failure, over the page
 	prev, next *widget.Button
 	versions   *widget.Button
 
@@ -70,6 +72,7 @@ func newMainView(u *UI) *mainView {
 	m.banner.Wrapping = fyne.TextWrapWord
 	m.banner.Importance = widget.WarningImportance
 	m.banner.Hide()
+	m.notice = newNotice()
 	m.prev = widget.NewButtonWithIcon("", theme.NavigateBackIcon(), func() { m.turn(-1) })
 	m.next = widget.NewButtonWithIcon("", theme.NavigateNextIcon(), func() { m.turn(+1) })
 	m.versions = widget.NewButtonWithIcon("Versions…", theme.HistoryIcon(), m.showVersions)
@@ -79,7 +82,7 @@ func newMainView(u *UI) *mainView {
 	fitP := widget.NewButton("Fit page", func() { m.setZoom(fitPage) })
 	nav := container.NewHBox(m.prev, m.pageLabel, m.next, widget.NewSeparator(),
 		zoomOut, m.view.label, zoomIn, fitW, fitP, widget.NewSeparator(), m.versions)
-	preview := container.NewBorder(container.NewVBox(m.banner, nav), nil, nil, nil, m.view.pane)
+	preview := container.NewBorder(container.NewVBox(m.notice.box, m.banner, nav), nil, nil, nil, m.view.pane)
 
 	importButton := widget.NewButtonWithIcon("Import…", theme.ContentAddIcon(), m.askImport)
 	files := container.NewBorder(container.NewBorder(nil, nil, nil, importButton, m.search), nil, nil, nil, m.files.table)
@@ -154,6 +157,7 @@ func (m *mainView) selectFolder(i int) {
 	m.u.touch()
 	f := m.folders[i]
 	m.folder, m.file = &f, nil
+	m.notice.hide()
 	m.seq++ // a page still rendering for the last folder is not shown
 	m.hidePage()
 	m.reloadFiles(f, true)
@@ -200,6 +204,9 @@ func (m *mainView) selectFile(f vault.FileInfo) {
 	m.u.touch()
 	if m.file != nil && m.file.ID == f.ID && m.pages > 0 {
 		return // another cell of the row on screen
+	}
+	if m.file == nil || m.file.ID != f.ID {
+		m.notice.hide()
 	}
 	m.file, m.page, m.pages = &f, 1, 0
 	m.render()
@@ -258,7 +265,8 @@ func (m *mainView) render() {
 			}
 			if err != nil {
 				m.hidePage()
-				m.u.status.SetText(message(err))
+				m.notice.show(err)
+				m.u.status.SetText(fmt.Sprintf("%s page %d is not shown.", display.Name(file.Name), page))
 				return
 			}
 			m.show(folder, file, p.Image, dpi, p.Page, p.Pages, p.TraceCode)
@@ -312,7 +320,7 @@ func (m *mainView) outward(action policy.Action) {
 			}
 		}
 		if err != nil {
-			m.setStatus(message(err))
+			m.refused(err)
 			return
 		}
 		switch action {
@@ -323,7 +331,7 @@ func (m *mainView) outward(action policy.Action) {
 		case policy.Copy:
 			text, err := m.a.CopyText(m.ctx, folder.Name, file.Name)
 			if err != nil {
-				m.setStatus("Copy: " + message(err))
+				m.refused(fmt.Errorf("copy: %w", err))
 				return
 			}
 			m.do(func() {
@@ -338,9 +346,13 @@ func (m *mainView) outward(action policy.Action) {
 // application, to read or print there; app records it and deletes the
 // copy when the vault locks.
 func (m *mainView) openCopy(action policy.Action, folder vault.Folder, file vault.FileInfo) {
-	c, err := m.a.OpenCopy(m.ctx, action, folder.Name, file.Name)
+	c, err := m.a.OpenCopy(m.ctx, action, folder.Name, file.Name, m.u.launch)
+	if errors.Is(err, exec.ErrNotFound) && runtime.GOOS != "windows" && runtime.GOOS != "darwin" {
+		err = &said{err: err, text: fmt.Sprintf("Nothing opened %s: xdg-open, which hands files to the default application, "+
+			"is missing (install xdg-utils). The attempt is recorded as failed in the audit trail.", display.Name(file.Name))}
+	}
 	if err != nil {
-		m.setStatus(message(err))
+		m.refused(err)
 		return
 	}
 	what := "to read"
@@ -351,18 +363,8 @@ func (m *mainView) openCopy(action policy.Action, folder vault.Folder, file vaul
 	if c.Stamped {
 		stamped = ", stamped on every page"
 	}
-	m.do(func() {
-		u, err := url.Parse(storage.NewFileURI(c.Path).String())
-		if err == nil {
-			err = m.u.fapp.OpenURL(u)
-		}
-		if err != nil {
-			m.u.status.SetText(fmt.Sprintf("No application opened %s: %v", c.Path, err))
-			return
-		}
-		m.u.status.SetText(fmt.Sprintf("Opened a copy of %s in your default app %s (trace code %s%s). Coffer deletes it when it locks.",
-			display.Name(file.Name), what, c.TraceCode, stamped))
-	})
+	m.setStatus(fmt.Sprintf("Opened a copy of %s in your default app %s (trace code %s%s). Coffer deletes it when it locks.",
+		display.Name(file.Name), what, c.TraceCode, stamped))
 }
 
 // do runs f on the UI goroutine if this view is still the window's: work
@@ -374,6 +376,12 @@ func (m *mainView) do(f func()) {
 			f()
 		}
 	})
+}
+
+// refused puts err up in the banner over the page if this view is still
+// live; the status bar keeps what it said (the page's trace code).
+func (m *mainView) refused(err error) {
+	m.do(func() { m.notice.show(err) })
 }
 
 // setStatus shows msg in the status bar if this view is still live.

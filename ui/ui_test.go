@@ -170,7 +170,10 @@ func TestUnlockBrowsePreviewAndBlockedCopy(t *testing.T) {
 	}
 
 	onUI(func() { w.Canvas().(fyne.Shortcutable).TypedShortcut(&fyne.ShortcutCopy{}) })
-	eventually(t, "the blocked copy", func() bool { return strings.Contains(u.Status(), "(copy is blocked). The attempt is recorded") })
+	eventually(t, "the blocked copy", func() bool { return strings.Contains(u.Notice(), "(copy is blocked). The attempt is recorded") })
+	if !strings.Contains(u.Status(), "trace code") {
+		t.Errorf("the refusal took the page's trace code off the status bar: %q", u.Status())
+	}
 
 	// Versions: restore version 1 from the dialog.
 	versions, ok := find(t, w.Content(), func(b *widget.Button) bool { return b.Text == "Versions…" })

@@ -403,7 +403,7 @@ func TestDropImportsAndSaveIsGated(t *testing.T) {
 	onUI(func() { files.Select(widget.TableCellID{Row: 0, Col: 0}) })
 	eventually(t, "the page", func() bool { return strings.Contains(u.Status(), "trace code") })
 	onUI(func() { w.Canvas().(fyne.Shortcutable).TypedShortcut(ctrl(fyne.KeyS)) })
-	eventually(t, "the refused save", func() bool { return strings.Contains(u.Status(), "(export is blocked). The attempt is recorded") })
+	eventually(t, "the refused save", func() bool { return strings.Contains(u.Notice(), "(export is blocked). The attempt is recorded") })
 	if top := w.Canvas().Overlays().Top(); top != nil {
 		t.Error("a save dialog opened for a confidential document")
 	}

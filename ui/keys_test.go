@@ -1,0 +1,117 @@
+package ui_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/coffer-vault/coffer/audit"
+	"github.com/coffer-vault/coffer/policy"
+	"github.com/coffer-vault/coffer/ui"
+)
+
+var pageOf = regexp.MustCompile(`^(.+) — \w+, page (\d+) of (\d+), trace code`)
+
+// shown returns the file and page the status bar says are on screen.
+func shown(u *ui.UI) (file string, page, pages int) {
+	m := pageOf.FindStringSubmatch(u.Status())
+	if m == nil {
+		return "", 0, 0
+	}
+	page, _ = strconv.Atoi(m[2])
+	pages, _ = strconv.Atoi(m[3])
+	return m[1], page, pages
+}
+
+// TestRefusalBanner: a refused save shows a banner over the page with the
+// reason and that the attempt is recorded, and the status bar keeps the
+// page's trace code; an open with no xdg-open on the PATH is recorded as
+// failed and says what to install; a very long message neither widens nor
+// lengthens the window.
+func TestRefusalBanner(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	t.Setenv("PATH", t.TempDir()) // no xdg-open
+	dir := demoVault(t)
+	long := false
+	launch := func(path string) error {
+		if long {
+			// A path is one long word: wrapping cannot break it.
+			return errors.New("/home/ann/.cache/coffer/copies/" + strings.Repeat("a-long-file-name-", 8) + ".pdf: " +
+				strings.Repeat("a reason that goes on and on ", 300))
+		}
+		// What Fyne's OpenURL does on Linux.
+		return exec.Command("xdg-open", path).Start()
+	}
+	u, w, _ := unlock(t, dir, ui.Options{Launch: launch})
+	folders, table := lists(t, w)
+	onUI(func() { folders.Select(0) }) // Deals, confidential
+	eventually(t, "the file", func() bool { r, _ := table.Length(); return r == 1 })
+	onUI(func() { table.Select(widget.TableCellID{Row: 0, Col: 0}) })
+	eventually(t, "the page", func() bool { _, p, _ := shown(u); return p == 1 })
+	onUI(func() { w.Canvas().(fyne.Shortcutable).TypedShortcut(ctrl(fyne.KeyS)) })
+	eventually(t, "the refusal's banner", func() bool {
+		return strings.Contains(u.Notice(), "Blocked") && strings.Contains(u.Notice(), "recorded in the audit trail")
+	})
+	var short fyne.Size
+	onUI(func() {
+		if _, p, _ := shown(u); p != 1 {
+			t.Errorf("the refusal took the trace code off the status bar: %q", u.Status())
+		}
+		short = w.Content().MinSize()
+	})
+
+	onUI(func() { folders.Select(1) }) // Research, internal: may open elsewhere
+	eventually(t, "the banner gone with the folder", func() bool { return u.Notice() == "" })
+	eventually(t, "Research's file", func() bool { return strings.HasPrefix(u.Status(), "Research (") })
+	onUI(func() { table.Select(widget.TableCellID{Row: 0, Col: 0}) })
+	eventually(t, "Research's page", func() bool { _, p, _ := shown(u); return p == 1 })
+	onUI(func() { w.Canvas().(fyne.Shortcutable).TypedShortcut(ctrl(fyne.KeyE)) })
+	eventually(t, "the failed open", func() bool {
+		return strings.Contains(u.Notice(), "install xdg-utils") && strings.Contains(u.Notice(), "recorded as failed")
+	})
+	log, err := u.App().AuditLog(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var outcomes []string
+	for _, e := range log.Events {
+		if e.Action == audit.Action(policy.OpenExternal) {
+			outcomes = append(outcomes, string(e.Outcome))
+			if e.Outcome == audit.Failed && !strings.Contains(e.Reason, "xdg-open") {
+				t.Errorf("the failure is recorded without its reason: %q", e.Reason)
+			}
+		}
+	}
+	if fmt.Sprint(outcomes) != "[failed]" {
+		t.Errorf("open-external recorded as %v, want [failed]", outcomes)
+	}
+
+	onUI(func() { long = true })
+	onUI(func() { w.Canvas().(fyne.Shortcutable).TypedShortcut(ctrl(fyne.KeyE)) })
+	eventually(t, "the long failure", func() bool { return strings.Contains(u.Notice(), "a-long-file-name") })
+	onUI(func() {
+		after, size := w.Content().MinSize(), w.Canvas().Size()
+		if len([]rune(u.Notice())) > 300 {
+			t.Errorf("the banner shows %d characters", len([]rune(u.Notice())))
+		}
+		// The real window grows to its content's least size: that is how a
+		// message could widen it for good.
+		if after.Width > short.Width || after.Height > short.Height+4*theme.TextSize()*1.5 ||
+			after.Height > size.Height {
+			t.Errorf("the window's least size was %v with a short refusal, %v with a long message (window %v)", short, after, size)
+		}
+		u.SetStatus(strings.Repeat("a status that goes on and on ", 300))
+		if long := w.Content().MinSize(); long.Height > after.Height+2*theme.TextSize()*1.5 || long.Width > after.Width {
+			t.Errorf("a long status took the window's least size from %v to %v", after, long)
+		}
+	})
+}
