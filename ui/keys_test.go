@@ -14,10 +14,35 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/coffer-vault/coffer/app"
 	"github.com/coffer-vault/coffer/audit"
 	"github.com/coffer-vault/coffer/policy"
 	"github.com/coffer-vault/coffer/ui"
 )
+
+// press sends a key as the window does: to the focused widget if there is
+// one, else to the canvas.
+func press(w fyne.Window, k fyne.KeyName) {
+	ev := &fyne.KeyEvent{Name: k}
+	if f := w.Canvas().Focused(); f != nil {
+		f.TypedKey(ev)
+		return
+	}
+	if h := w.Canvas().OnTypedKey(); h != nil {
+		h(ev)
+	}
+}
+
+// fileTable returns the main view's file table and the widget that takes
+// the focus when it is clicked.
+func fileTable(t *testing.T, w fyne.Window) (*widget.Table, fyne.CanvasObject) {
+	t.Helper()
+	o, ok := find(t, w.Content(), func(o fyne.CanvasObject) bool { return ui.FileTable(o) != nil })
+	if !ok {
+		t.Fatal("no file table")
+	}
+	return ui.FileTable(o), o
+}
 
 var pageOf = regexp.MustCompile(`^(.+) — \w+, page (\d+) of (\d+), trace code`)
 
@@ -30,6 +55,61 @@ func shown(u *ui.UI) (file string, page, pages int) {
 	page, _ = strconv.Atoi(m[2])
 	pages, _ = strconv.Atoi(m[3])
 	return m[1], page, pages
+}
+
+// TestPageKeysAfterAClick clicks a file in the table, which then has the
+// focus, and turns pages with Page Down, Space, End, Home and Page Up;
+// Down and Up open the next and the previous file.
+func TestPageKeysAfterAClick(t *testing.T) {
+	dir := demoVault(t)
+	a, err := app.Open(context.Background(), dir, pass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var long strings.Builder
+	for i := range 400 {
+		fmt.Fprintf(&long, "Clause %d. The parties agree to what the term sheet says.\n", i+1)
+	}
+	for name, text := range map[string]string{"0-terms.txt": long.String(), "b-notes.txt": "short notes\n"} {
+		if _, err := a.Import(context.Background(), "Deals", name, strings.NewReader(text), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a.Close()
+	u, w, _ := unlock(t, dir, ui.Options{})
+	folders, _ := lists(t, w)
+	table, focusable := fileTable(t, w)
+	onUI(func() { folders.Select(0) }) // Deals
+	eventually(t, "three files", func() bool { r, _ := table.Length(); return r == 3 })
+	// A click on the first row (0-terms.txt), as the mouse gives it: the
+	// table selects the file and takes the focus.
+	header, ok := find(t, table, func(b *widget.Button) bool { return strings.HasPrefix(b.Text, "Name") })
+	if !ok {
+		t.Fatal("no Name header")
+	}
+	onUI(func() { table.Tapped(&fyne.PointEvent{Position: fyne.NewPos(40, header.Size().Height+15)}) })
+	eventually(t, "the first page", func() bool { f, p, _ := shown(u); return f == "0-terms.txt" && p == 1 })
+	var pages int
+	onUI(func() {
+		_, _, pages = shown(u)
+		if f, _ := w.Canvas().Focused().(fyne.CanvasObject); f == nil || f != focusable {
+			t.Errorf("after the click the focus is on %T, not the file table", w.Canvas().Focused())
+		}
+	})
+	if pages < 3 {
+		t.Fatalf("the licence has %d pages; the test needs 3", pages)
+	}
+	for _, step := range []struct {
+		key  fyne.KeyName
+		page int
+	}{{fyne.KeyPageDown, 2}, {fyne.KeySpace, 3}, {fyne.KeyPageUp, 2}, {fyne.KeyEnd, pages}, {fyne.KeyHome, 1}, {fyne.KeyPageUp, 1}, {fyne.KeyRight, 2}, {fyne.KeyLeft, 1}} {
+		onUI(func() { press(w, step.key) })
+		eventually(t, fmt.Sprintf("page %d after %s", step.page, step.key), func() bool { _, p, _ := shown(u); return p == step.page })
+	}
+	onUI(func() { press(w, fyne.KeyDown) })
+	eventually(t, "the next file after Down", func() bool { f, p, _ := shown(u); return f == "Apache-2.0.txt" && p == 1 })
+	onUI(func() { press(w, fyne.KeyUp) })
+	eventually(t, "the file above again after Up", func() bool { f, _, _ := shown(u); return f == "0-terms.txt" })
 }
 
 // TestRefusalBanner: a refused save shows a banner over the page with the

@@ -64,6 +64,7 @@ func newMainView(u *UI) *mainView {
 	m.folderList = widget.NewList(func() int { return len(m.folders) }, func() fyne.CanvasObject { return newFolderRow(m) }, m.updateFolderRow)
 	m.folderList.OnSelected = func(i widget.ListItemID) { m.selectFolder(i) }
 	m.files = newFileTable(m.selectFile)
+	m.files.table.pageKey = m.pageKey
 	m.search = widget.NewEntry()
 	m.search.SetPlaceHolder("Search by name (Ctrl+F)")
 	m.search.OnChanged = func(q string) { m.files.Filter(q) }
@@ -212,9 +213,39 @@ func (m *mainView) selectFile(f vault.FileInfo) {
 	m.render()
 }
 
+// pageKey turns the pages of the document shown: Page Down, Space and
+// Right go forward, Page Up and Left back, Home and End to the first and
+// last page; Down and Up open the next or previous file. It reports
+// whether it took the key: with no document shown, the keys stay the
+// focused widget's.
+func (m *mainView) pageKey(k fyne.KeyName) bool {
+	if m.file == nil {
+		return false
+	}
+	switch k {
+	case fyne.KeyPageDown, fyne.KeySpace, fyne.KeyRight:
+		m.turn(+1)
+	case fyne.KeyPageUp, fyne.KeyLeft:
+		m.turn(-1)
+	case fyne.KeyHome:
+		m.turn(1 - m.page)
+	case fyne.KeyEnd:
+		if m.pages > 0 {
+			m.turn(m.pages - m.page)
+		}
+	case fyne.KeyDown:
+		m.files.step(+1)
+	case fyne.KeyUp:
+		m.files.step(-1)
+	default:
+		return false
+	}
+	return true
+}
+
 func (m *mainView) turn(delta int) {
 	m.u.touch()
-	if m.file == nil || m.page+delta < 1 || (m.pages > 0 && m.page+delta > m.pages) {
+	if m.file == nil || delta == 0 || m.page+delta < 1 || (m.pages > 0 && m.page+delta > m.pages) {
 		return
 	}
 	m.page += delta

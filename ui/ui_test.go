@@ -110,7 +110,10 @@ func find[T fyne.CanvasObject](t *testing.T, root fyne.CanvasObject, match func(
 func lists(t *testing.T, w fyne.Window) (*widget.List, *widget.Table) {
 	t.Helper()
 	folders, _ := find(t, w.Content(), func(l *widget.List) bool { return true })
-	files, _ := find(t, w.Content(), func(*widget.Table) bool { return true })
+	var files *widget.Table
+	if o, ok := find(t, w.Content(), func(o fyne.CanvasObject) bool { return ui.FileTable(o) != nil }); ok {
+		files = ui.FileTable(o)
+	}
 	if folders == nil || files == nil {
 		t.Fatal("no folder list and file table")
 	}
