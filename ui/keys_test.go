@@ -195,3 +195,28 @@ func TestRefusalBanner(t *testing.T) {
 		}
 	})
 }
+
+// TestClosingTheWindowLocks: the trail of a session closed with the
+// window ends with a lock, as one closed by Ctrl+L or the idle timer does.
+func TestClosingTheWindowLocks(t *testing.T) {
+	dir := demoVault(t)
+	_, w, _ := unlock(t, dir, ui.Options{})
+	onUI(func() { w.Close() })
+	a, err := app.Open(context.Background(), dir, pass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	log, err := a.AuditLog(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tail []string
+	for _, e := range log.Events {
+		tail = append(tail, fmt.Sprintf("%s %s %s", e.Action, e.Outcome, e.Reason))
+	}
+	// The last entry is this Open's unlock; before it, the window's lock.
+	if n := len(tail); n < 3 || tail[n-2] != "lock ok the window was closed" || !strings.HasPrefix(tail[n-3], "unlock ok") {
+		t.Errorf("the trail ends %q; want the window's unlock, its lock, and this unlock", tail[max(0, len(tail)-3):])
+	}
+}

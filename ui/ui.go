@@ -132,7 +132,9 @@ func New(ctx context.Context, fapp fyne.App, dir string, open Opener, opts Optio
 			u.endSess()
 		}
 		if u.a != nil {
-			_ = u.a.Close()
+			// Closing the window ends the session as a lock does, and the
+			// trail says so: an unlock is never left without its end.
+			_ = u.a.Lock(context.WithoutCancel(u.ctx), "the window was closed")
 		}
 		u.closing.Wait()
 	})
