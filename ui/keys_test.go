@@ -112,6 +112,61 @@ func TestPageKeysAfterAClick(t *testing.T) {
 	eventually(t, "the file above again after Up", func() bool { f, _, _ := shown(u); return f == "0-terms.txt" })
 }
 
+// TestPreviewToolbar: without a file the toolbar's buttons are off; the
+// zoom is said once (a percentage, the fit mode by its highlighted
+// button); a zoom chosen for one document does not carry over to the next.
+func TestPreviewToolbar(t *testing.T) {
+	dir := demoVault(t)
+	u, w, _ := unlock(t, dir, ui.Options{})
+	button := func(text string) *widget.Button {
+		b, ok := find(t, w.Content(), func(b *widget.Button) bool { return b.Text == text })
+		if !ok {
+			t.Fatalf("no %q button", text)
+		}
+		return b
+	}
+	fitW, fitP, versions := button("Fit width"), button("Fit page"), button("Versions…")
+	onUI(func() {
+		for _, b := range []*widget.Button{fitW, fitP, versions} {
+			if !b.Disabled() {
+				t.Errorf("%q is live with no file shown", b.Text)
+			}
+		}
+		if _, twice := find(t, w.Content(), func(l *widget.Label) bool { return l.Text == "Fit width" }); twice {
+			t.Error(`"Fit width" is said by a label beside the button`)
+		}
+	})
+	folders, table := lists(t, w)
+	onUI(func() { folders.Select(1) }) // Research
+	eventually(t, "the file", func() bool { r, _ := table.Length(); return r == 1 })
+	onUI(func() { table.Select(widget.TableCellID{Row: 0, Col: 0}) })
+	eventually(t, "the page", func() bool { _, p, _ := shown(u); return p == 1 })
+	zoomLabel := func() string {
+		l, _ := find(t, w.Content(), func(l *widget.Label) bool { return strings.HasSuffix(l.Text, " %") })
+		if l == nil {
+			return ""
+		}
+		return l.Text
+	}
+	var fitted string
+	onUI(func() {
+		fitted = zoomLabel()
+		if fitW.Disabled() || fitW.Importance != widget.HighImportance || fitP.Importance == widget.HighImportance {
+			t.Errorf("with a page at fit width: fit width live %v, highlighted %v; fit page highlighted %v",
+				!fitW.Disabled(), fitW.Importance == widget.HighImportance, fitP.Importance == widget.HighImportance)
+		}
+	})
+	onUI(func() { w.Canvas().(fyne.Shortcutable).TypedShortcut(ctrl(fyne.Key1)) }) // actual size
+	eventually(t, "actual size", func() bool { return zoomLabel() == "100 %" && fitW.Importance != widget.HighImportance })
+	onUI(func() { folders.Select(0) }) // Deals: another document
+	eventually(t, "Deals' file", func() bool { return strings.HasPrefix(u.Status(), "Deals (") })
+	onUI(func() { table.Select(widget.TableCellID{Row: 0, Col: 0}) })
+	eventually(t, "the other document at fit width", func() bool {
+		f, p, _ := shown(u)
+		return f == "Apache-2.0.txt" && p == 1 && fitW.Importance == widget.HighImportance && zoomLabel() == fitted
+	})
+}
+
 // TestRefusalBanner: a refused save shows a banner over the page with the
 // reason and that the attempt is recorded, and the status bar keeps the
 // page's trace code; an open with no xdg-open on the PATH is recorded as

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/color"
 	"os/exec"
 	"runtime"
 	"slices"
@@ -12,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -46,6 +48,8 @@ type mainView struct {
 	notice     *notice       // a refusal or failure, over the page
 	prev, next *widget.Button
 	versions   *widget.Button
+	fitW, fitP *widget.Button
+	pageTools  []*widget.Button // the preview's toolbar: live only while a page is shown
 
 	// What the organisation makes of this user: buttons offered by role,
 	// the guest's banner, the folder actions a folder's role allows.
@@ -79,14 +83,21 @@ func newMainView(u *UI) *mainView {
 	m.versions = widget.NewButtonWithIcon("Versions…", theme.HistoryIcon(), m.showVersions)
 	zoomOut := widget.NewButtonWithIcon("", theme.ZoomOutIcon(), func() { m.zoom(-1) })
 	zoomIn := widget.NewButtonWithIcon("", theme.ZoomInIcon(), func() { m.zoom(+1) })
-	fitW := widget.NewButton("Fit width", func() { m.setZoom(fitWidth) })
-	fitP := widget.NewButton("Fit page", func() { m.setZoom(fitPage) })
+	m.fitW = widget.NewButton("Fit width", func() { m.setZoom(fitWidth) })
+	m.fitP = widget.NewButton("Fit page", func() { m.setZoom(fitPage) })
+	m.pageTools = []*widget.Button{m.prev, m.next, zoomOut, zoomIn, m.fitW, m.fitP, m.versions}
 	nav := container.NewHBox(m.prev, m.pageLabel, m.next, widget.NewSeparator(),
-		zoomOut, m.view.label, zoomIn, fitW, fitP, widget.NewSeparator(), m.versions)
+		zoomOut, m.view.label, zoomIn, m.fitW, m.fitP, widget.NewSeparator(), m.versions)
+	m.toolbar()
 	preview := container.NewBorder(container.NewVBox(m.notice.box, m.banner, nav), nil, nil, nil, m.view.pane)
 
 	importButton := widget.NewButtonWithIcon("Import…", theme.ContentAddIcon(), m.askImport)
-	files := container.NewBorder(container.NewBorder(nil, nil, nil, importButton, m.search), nil, nil, nil, m.files.table)
+	// The file pane keeps room for a few whole rows, however the split
+	// is dragged: the split gives it no more than that at first.
+	tableRoom := canvas.NewRectangle(color.Transparent)
+	tableRoom.SetMinSize(fyne.NewSize(0, m.files.minHeight()))
+	files := container.NewBorder(container.NewBorder(nil, nil, nil, importButton, m.search), nil, nil, nil,
+		container.NewStack(tableRoom, m.files.table))
 
 	newFolder := widget.NewButtonWithIcon("New folder…", theme.FolderNewIcon(), m.askNewFolder)
 	auditButton := widget.NewButtonWithIcon("Audit trail…", theme.ListIcon(), m.showAudit)
@@ -99,7 +110,7 @@ func newMainView(u *UI) *mainView {
 	left := container.NewBorder(widget.NewLabelWithStyle("Folders", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		container.NewVBox(m.folderActionsBox, newFolder, auditButton, traceButton, m.orgAuditButton), nil, nil, m.folderList)
 	right := container.NewVSplit(files, preview)
-	right.Offset = 0.3
+	right.Offset = 0 // as little as the file pane's minimum: the rest for the page
 	split := container.NewHSplit(left, right)
 	split.Offset = 0.2
 	m.guestBanner = newGuestBanner()
@@ -199,6 +210,7 @@ func (m *mainView) hidePage() {
 	m.banner.Hide()
 	m.noExportShown = false
 	m.u.unprotectLater()
+	m.toolbar()
 }
 
 func (m *mainView) selectFile(f vault.FileInfo) {
@@ -207,10 +219,49 @@ func (m *mainView) selectFile(f vault.FileInfo) {
 		return // another cell of the row on screen
 	}
 	if m.file == nil || m.file.ID != f.ID {
+		m.view.mode = defaultZoom // each document opens at the same zoom
 		m.notice.hide()
 	}
 	m.file, m.page, m.pages = &f, 1, 0
 	m.render()
+}
+
+// toolbar makes the preview's toolbar say what is on screen: without a
+// page nothing in it works; the fit mode in force is highlighted; the
+// arrows stop at the first and last page.
+func (m *mainView) toolbar() {
+	shown := m.pages > 0 && m.view.image.Image != nil
+	if !shown {
+		m.view.label.SetText("") // no zoom without a page
+	} else if p := m.view.percent(); p != m.view.label.Text {
+		m.view.label.SetText(p)
+	}
+	for _, b := range m.pageTools {
+		if shown {
+			b.Enable()
+		} else {
+			b.Disable()
+		}
+	}
+	if shown && m.page <= 1 {
+		m.prev.Disable()
+	}
+	if shown && m.page >= m.pages {
+		m.next.Disable()
+	}
+	for _, f := range []struct {
+		b    *widget.Button
+		mode float64
+	}{{m.fitW, fitWidth}, {m.fitP, fitPage}} {
+		imp := widget.MediumImportance
+		if m.view.mode == f.mode {
+			imp = widget.HighImportance
+		}
+		if f.b.Importance != imp {
+			f.b.Importance = imp
+			f.b.Refresh()
+		}
+	}
 }
 
 // pageKey turns the pages of the document shown: Page Down, Space and
@@ -255,12 +306,18 @@ func (m *mainView) turn(delta int) {
 // zoom steps the zoom and renders the page again at the new resolution.
 func (m *mainView) zoom(step int) {
 	m.u.touch()
+	if m.view.image.Image == nil {
+		return // nothing to zoom
+	}
 	m.view.zoomBy(step)
 	m.rerender()
 }
 
 func (m *mainView) setZoom(mode float64) {
 	m.u.touch()
+	if m.view.image.Image == nil {
+		return
+	}
 	m.view.mode = mode
 	m.rerender()
 }
@@ -269,6 +326,7 @@ func (m *mainView) setZoom(mode float64) {
 // again at a resolution that suits it.
 func (m *mainView) rerender() {
 	m.view.layout()
+	m.toolbar()
 	if m.file != nil {
 		m.render()
 	}
@@ -280,6 +338,7 @@ func (m *mainView) render() {
 		return
 	}
 	folder, file, page, dpi := *m.folder, *m.file, m.page, m.view.renderDPI()
+	mark := m.view.watermarkHeight(dpi)
 	m.seq++
 	seq := m.seq
 	status := fmt.Sprintf("Rendering %s page %d…", display.Name(file.Name), page)
@@ -289,7 +348,7 @@ func (m *mainView) render() {
 	}
 	m.u.status.SetText(status)
 	go func() {
-		p, err := m.a.Preview(m.ctx, folder.Name, file.Name, app.PreviewOptions{Page: page, DPI: dpi, Keep: true})
+		p, err := m.a.Preview(m.ctx, folder.Name, file.Name, app.PreviewOptions{Page: page, DPI: dpi, Keep: true, WatermarkHeight: mark})
 		m.do(func() {
 			if seq != m.seq {
 				return // the user moved on while this page rendered
@@ -319,6 +378,8 @@ func (m *mainView) show(folder vault.Folder, file vault.FileInfo, img image.Imag
 		m.u.unprotectLater()
 	}
 	m.pageLabel.SetText(fmt.Sprintf("Page %d of %d", page, pages))
+	m.page = page
+	m.toolbar()
 	if folder.Class.NoExport() && !shielded {
 		m.banner.SetText(captureNote())
 		m.banner.Show()

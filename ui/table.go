@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 	"github.com/dustin/go-humanize"
 
@@ -67,6 +68,17 @@ func (t *pagedTable) TypedKey(e *fyne.KeyEvent) {
 		return
 	}
 	t.Table.TypedKey(e)
+}
+
+// visibleRows is how many files the table shows at its least height.
+const visibleRows = 5
+
+// minHeight is the table's height with its header and visibleRows rows,
+// as the cells are drawn in the current theme.
+func (t *fileTable) minHeight() float32 {
+	row := newCell().MinSize().Height + theme.Padding()
+	header := t.table.CreateHeader().MinSize().Height + theme.Padding()
+	return header + visibleRows*row
 }
 
 func newFileTable(onSelect func(vault.FileInfo)) *fileTable {

@@ -209,7 +209,10 @@ func TestSortSearchZoomTraceAndLock(t *testing.T) {
 		return ok
 	}
 	onUI(func() { w.Canvas().(fyne.Shortcutable).TypedShortcut(ctrl(fyne.Key2)) })
-	eventually(t, "fit width", func() bool { return zoomLabel("Fit width") })
+	eventually(t, "fit width", func() bool {
+		b, _ := find(t, w.Content(), func(b *widget.Button) bool { return b.Text == "Fit width" })
+		return b != nil && b.Importance == widget.HighImportance
+	})
 	onUI(func() { w.Canvas().(fyne.Shortcutable).TypedShortcut(ctrl(fyne.Key1)) })
 	eventually(t, "100 %", func() bool { return zoomLabel("100 %") })
 	onUI(func() { w.Canvas().(fyne.Shortcutable).TypedShortcut(ctrl(fyne.KeyEqual)) })
