@@ -8,10 +8,11 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PATH := $(PATH):/usr/local/go/bin:$(HOME)/go/bin
 
 # Debian packages: the C toolchain and GL/X11 headers Fyne's cgo part
-# needs, the X tools the real-window test drives, the other PDF viewers
-# (poppler, MuPDF) the export-stamp test renders with, the Windows cross
-# compiler, and the benchmarks' peers.
-GUI_DEBS := gcc libgl1-mesa-dev xorg-dev
+# needs, xdg-open (xdg-utils), which "Open in default app" and "Print"
+# hand their copy to, the X tools the real-window test drives, the other
+# PDF viewers (poppler, MuPDF) the export-stamp test renders with, the
+# Windows cross compiler, and the benchmarks' peers.
+GUI_DEBS := gcc libgl1-mesa-dev xorg-dev xdg-utils
 # LibreOffice without its GUI converts Word, PowerPoint, OpenDocument and
 # RTF files to PDF for previews (preview/office); Carlito, Caladea and
 # Liberation are metric-compatible stand-ins for Calibri, Cambria, Arial and

@@ -564,7 +564,7 @@ func TestOpenCopy(t *testing.T) {
 	if _, err := a.Import(ctx, string(policy.Internal), "evil\u202efdp.exe", strings.NewReader("x"), nil); err != nil {
 		t.Fatal(err)
 	}
-	c, err := a.OpenCopy(ctx, policy.Print, "internal", "asy-latex.pdf")
+	c, err := a.OpenCopy(ctx, policy.Print, "internal", "asy-latex.pdf", launched)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -575,14 +575,14 @@ func TestOpenCopy(t *testing.T) {
 	if fi, err := os.Stat(filepath.Dir(filepath.Dir(c.Path))); err != nil || fi.Mode().Perm() != 0o700 {
 		t.Errorf("the copies folder: %v, %v; want 0700", fi.Mode(), err)
 	}
-	odd, err := a.OpenCopy(ctx, policy.OpenExternal, "internal", "evil\u202efdp.exe")
+	odd, err := a.OpenCopy(ctx, policy.OpenExternal, "internal", "evil\u202efdp.exe", launched)
 	if err != nil || filepath.Base(odd.Path) != "evil_fdp.exe" {
 		t.Errorf("copy of a name with an override: %v, %v", odd, err)
 	}
-	if _, err := a.OpenCopy(ctx, policy.Print, "confidential", "asy-latex.pdf"); !errors.Is(err, app.ErrBlocked) {
+	if _, err := a.OpenCopy(ctx, policy.Print, "confidential", "asy-latex.pdf", launched); !errors.Is(err, app.ErrBlocked) {
 		t.Errorf("print from confidential: %v", err)
 	}
-	if _, err := a.OpenCopy(ctx, policy.Export, "internal", "asy-latex.pdf"); err == nil {
+	if _, err := a.OpenCopy(ctx, policy.Export, "internal", "asy-latex.pdf", launched); err == nil {
 		t.Error("OpenCopy accepted the export action")
 	}
 	log, err := a.AuditLog(ctx)

@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -11,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/coffer-vault/coffer/app"
+	"github.com/coffer-vault/coffer/audit"
 	"github.com/coffer-vault/coffer/policy"
 )
 
@@ -21,7 +23,7 @@ func TestMain(m *testing.M) {
 		a, err := app.Open(context.Background(), dir, pass)
 		if err == nil {
 			var c *app.OpenedCopy
-			if c, err = a.OpenCopy(context.Background(), policy.OpenExternal, "Lobby", "note.txt"); err == nil {
+			if c, err = a.OpenCopy(context.Background(), policy.OpenExternal, "Lobby", "note.txt", launched); err == nil {
 				os.Stdout.WriteString(c.Path)
 				os.Exit(0) // no Close: the copy is left behind
 			}
@@ -46,7 +48,7 @@ func TestCopiesOfACrashAreRemovedAtStart(t *testing.T) {
 	if _, err := a.Import(ctx, "Lobby", "note.txt", strings.NewReader("a public note\n"), nil); err != nil {
 		t.Fatal(err)
 	}
-	liveCopy, err := a.OpenCopy(ctx, policy.OpenExternal, "Lobby", "note.txt")
+	liveCopy, err := a.OpenCopy(ctx, policy.OpenExternal, "Lobby", "note.txt", launched)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,5 +77,73 @@ func TestCopiesOfACrashAreRemovedAtStart(t *testing.T) {
 	a.Close()
 	if entries, _ := os.ReadDir(filepath.Dir(filepath.Dir(filepath.Dir(live)))); len(entries) != 0 {
 		t.Errorf("left in the copies folder: %v", entries)
+	}
+}
+
+// launched stands in for the default application: it opens the copy at
+// once, without a word.
+func launched(string) error { return nil }
+
+// TestOpenCopyRecordsWhatHappened: with no xdg-open on the PATH, the copy
+// handed to the default application opens nowhere; the audit trail says
+// failed, with the reason, not ok, and the copy is gone. A launch that
+// works is recorded ok with its trace code, after it started.
+func TestOpenCopyRecordsWhatHappened(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	t.Setenv("HOME", t.TempDir())
+	t.Setenv("PATH", t.TempDir()) // an empty folder: no xdg-open
+	ctx := context.Background()
+	a, _ := newApp(t)
+	if _, err := a.CreateFolder(ctx, "Lobby", policy.Internal); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Import(ctx, "Lobby", "note.txt", strings.NewReader("an internal note\n"), nil); err != nil {
+		t.Fatal(err)
+	}
+	var handed string
+	xdgOpen := func(path string) error {
+		handed = path
+		return exec.Command("xdg-open", path).Start()
+	}
+	_, err := a.OpenCopy(ctx, policy.OpenExternal, "Lobby", "note.txt", xdgOpen)
+	if !errors.Is(err, exec.ErrNotFound) {
+		t.Fatalf("open without xdg-open: %v; want exec.ErrNotFound", err)
+	}
+	if _, serr := os.Stat(handed); handed == "" || !errors.Is(serr, fs.ErrNotExist) {
+		t.Errorf("the copy %q that opened nowhere is still there: %v", handed, serr)
+	}
+	var started []string
+	if _, err := a.OpenCopy(ctx, policy.Print, "Lobby", "note.txt", func(path string) error {
+		log, err := a.AuditLog(ctx)
+		if err != nil {
+			return err
+		}
+		for _, e := range log.Events {
+			if e.Action == audit.Action(policy.Print) {
+				started = append(started, "a print recorded before the application started")
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if started != nil {
+		t.Error(started[0])
+	}
+	log, err := a.AuditLog(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range log.Events {
+		if e.Action == audit.Action(policy.OpenExternal) || e.Action == audit.Action(policy.Print) {
+			got = append(got, fmt.Sprintf("%s %s trace=%v", e.Action, e.Outcome, e.Trace != ""))
+			if e.Outcome == audit.Failed && !strings.Contains(e.Reason, "xdg-open") {
+				t.Errorf("the failure's reason does not name xdg-open: %q", e.Reason)
+			}
+		}
+	}
+	if want := "[open-external failed trace=false print ok trace=true]"; fmt.Sprint(got) != want {
+		t.Errorf("audit: %v, want %s", got, want)
 	}
 }

@@ -33,12 +33,13 @@ type Exported struct {
 // copy appears atomically and only after the audit record is written: on
 // any error, nothing is left at out.
 func (a *App) Export(ctx context.Context, folder, name, out string, opts ExportOptions) (*Exported, error) {
-	return a.export(ctx, policy.Export, folder, name, out, opts)
+	return a.export(ctx, policy.Export, folder, name, out, opts, nil)
 }
 
 // export writes the copy for action (Export, OpenExternal, Print): asked
-// of policy, recorded under that action.
-func (a *App) export(ctx context.Context, action policy.Action, folder, name, out string, opts ExportOptions) (*Exported, error) {
+// of policy, recorded under that action. A copy for another application
+// is handed to launch, and recorded with how that went (handOver).
+func (a *App) export(ctx context.Context, action policy.Action, folder, name, out string, opts ExportOptions, launch func(string) error) (*Exported, error) {
 	f, ver, err := a.current(ctx, folder, name)
 	if err != nil {
 		return nil, err
@@ -82,6 +83,9 @@ func (a *App) export(ctx context.Context, action policy.Action, folder, name, ou
 		return nil, err
 	}
 	e.Outcome, e.Trace, e.Version, e.Reason = audit.OK, res.TraceCode, res.Version.Seq, note
+	if launch != nil {
+		return res, a.handOver(ctx, e, tmp.Name(), out, launch)
+	}
 	if err := a.mustRecord(ctx, e); err != nil {
 		return nil, err
 	}
@@ -122,6 +126,32 @@ func CheckDestination(out string, overwrite bool) error {
 		return &DestinationError{Path: out, Err: ErrIsFolder}
 	case !overwrite:
 		return existsError(out)
+	}
+	return nil
+}
+
+// handOver places the finished copy at out (in the private copies
+// folder), starts launch on it, and then records what happened: ok with
+// the trace code, or failed with the reason, since an ok before the
+// application started would record a view that never happened (no
+// xdg-open, no application for the type). Should the record fail after
+// the start, the copy is removed at once, before the application is
+// likely to have read it, and the error says so.
+func (a *App) handOver(ctx context.Context, e audit.Event, tmp, out string, launch func(string) error) error {
+	if err := place(tmp, out, false); err != nil {
+		e.Outcome, e.Reason, e.Trace = audit.Failed, "the copy was not placed: "+err.Error(), ""
+		a.record(ctx, e)
+		return err
+	}
+	if err := launch(out); err != nil {
+		_ = os.Remove(out)
+		e.Outcome, e.Reason, e.Trace = audit.Failed, "no application opened it: "+err.Error(), ""
+		a.record(ctx, e)
+		return fmt.Errorf("no application opened the copy: %w", err)
+	}
+	if err := a.mustRecord(ctx, e); err != nil {
+		_ = os.Remove(out)
+		return err
 	}
 	return nil
 }
@@ -201,13 +231,18 @@ type OpenedCopy struct {
 
 // OpenCopy writes a copy of folder/name for the user's default application
 // to show or print, if policy allows action (OpenExternal or Print) for the
-// folder's class. It is stamped and recorded like an export. The copy
+// folder's class, and hands its path to launch, which starts that
+// application. It is stamped like an export, and recorded once launch
+// returned: failed, with its error, if it did not start. The copy
 // lives in a private folder (0700) under the user's cache folder, named
 // after the document with unprintable characters replaced; Lock and Close
 // delete it, and copies a crash left behind are deleted a day later.
-func (a *App) OpenCopy(ctx context.Context, action policy.Action, folder, name string) (*OpenedCopy, error) {
+func (a *App) OpenCopy(ctx context.Context, action policy.Action, folder, name string, launch func(path string) error) (*OpenedCopy, error) {
 	if action != policy.OpenExternal && action != policy.Print {
 		return nil, fmt.Errorf("OpenCopy is for %s or %s, not %s", policy.OpenExternal, policy.Print, action)
+	}
+	if launch == nil {
+		return nil, errors.New("OpenCopy needs a launch function")
 	}
 	// Refuse, and record the refusal, before making any folder.
 	f, ver, err := a.current(ctx, folder, name)
@@ -229,7 +264,7 @@ func (a *App) OpenCopy(ctx context.Context, action policy.Action, folder, name s
 		return nil, err
 	}
 	out := filepath.Join(sub, display.FileName(name))
-	res, err := a.export(ctx, action, folder, name, out, ExportOptions{})
+	res, err := a.export(ctx, action, folder, name, out, ExportOptions{}, launch)
 	if err != nil {
 		_ = os.RemoveAll(sub)
 		return nil, err

@@ -234,11 +234,11 @@ func TestStampDecidedByTheVersionsBytes(t *testing.T) {
 	}
 
 	// The copies for other applications follow the same rule.
-	c, err := a.OpenCopy(ctx, policy.Print, "Desk", "notes.txt")
+	c, err := a.OpenCopy(ctx, policy.Print, "Desk", "notes.txt", launched)
 	if err != nil || !c.Stamped || stampRed(t, c.Path) < 300 {
 		t.Errorf("print copy of a PDF named .txt: %+v, %v", c, err)
 	}
-	if _, err := a.OpenCopy(ctx, policy.OpenExternal, "Desk", "late.txt"); !errors.Is(err, app.ErrBlocked) {
+	if _, err := a.OpenCopy(ctx, policy.OpenExternal, "Desk", "late.txt", launched); !errors.Is(err, app.ErrBlocked) {
 		t.Errorf("open copy of a headerless PDF: %v", err)
 	}
 }

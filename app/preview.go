@@ -51,6 +51,10 @@ type PreviewOptions struct {
 	// then returns the page at DPI, the same view. Draft runs on Preview's
 	// goroutine; the Page is the caller's.
 	Draft func(*Page)
+	// WatermarkHeight is the least height of a watermark line in pixels of
+	// the page (0: the watermark's own least): a viewer that shows the page
+	// smaller than it was rendered asks for more, to keep it legible.
+	WatermarkHeight float64
 }
 
 // draftScale is how much coarser a draft is than the page.
@@ -86,7 +90,8 @@ func (a *App) Preview(ctx context.Context, folder, name string, opts PreviewOpti
 	if opts.ToFile {
 		action, auditAction = policy.PreviewToFile, audit.PreviewFile
 	}
-	v := &view{a: a, e: audit.Event{Action: auditAction, Folder: f.ID.String(), File: ver.File.String(), Version: ver.Seq, Page: opts.Page}}
+	v := &view{a: a, e: audit.Event{Action: auditAction, Folder: f.ID.String(), File: ver.File.String(), Version: ver.Seq, Page: opts.Page},
+		minText: opts.WatermarkHeight}
 	if err := a.decide(f, action); err != nil {
 		v.e.Outcome, v.e.Reason = audit.Blocked, auditReason(err)
 		a.record(ctx, v.e)
@@ -137,6 +142,9 @@ type view struct {
 	e      audit.Event
 	spec   *watermark.Spec
 	logged bool // e's outcome is in the audit trail (or writing it failed)
+	// minText is the least watermark line height the viewer asks for
+	// (PreviewOptions.WatermarkHeight).
+	minText float64
 }
 
 // stamp draws the view's watermark on img, choosing its trace code on
@@ -146,7 +154,7 @@ func (v *view) stamp(ctx context.Context, img *image.RGBA) error {
 		v.e.Trace = audit.NewTraceCode()
 		owner := v.a.v.Owner()
 		v.spec = &watermark.Spec{Name: owner.Name, Email: owner.Email, Device: v.a.v.DeviceName(),
-			Time: time.Now(), TraceCode: v.e.Trace}
+			Time: time.Now(), TraceCode: v.e.Trace, MinTextHeight: v.minText}
 		if v.spec.Name == "" {
 			v.spec.Name = v.spec.Email
 		}

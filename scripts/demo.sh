@@ -25,6 +25,7 @@ PORT=${COFFER_DEMO_PORT:-18443}
 SERVER=https://127.0.0.1:$PORT
 DESKTOP=$DEMO/desktop
 GUEST=$DEMO/guest
+COMPLIANCE=$DEMO/compliance
 start_server() {
   "$COFFERD" serve --data "$DEMO/server" --listen "127.0.0.1:$PORT" >"$DEMO/server.log" 2>&1 &
   SERVER_PID=$!
@@ -56,6 +57,12 @@ if [ ! -e "$VAULT/coffer.json" ]; then
   done
   "$COFFER" device approve --vault "$VAULT" "$PAIRCODE" >/dev/null
   wait $PAIRING
+  # Carol, compliance: she reads the organisation's audit trail and turns
+  # a trace code off a photographed page into a name. She joins before
+  # Ann's devices record anything, so that their entries name the
+  # documents for her.
+  CCODE=$("$COFFERD" admin invite --server "$SERVER" --key "$DEMO/admin.key" --email carol@example.com --role compliance | tail -1)
+  "$COFFER" enroll --vault "$COMPLIANCE" --server "$SERVER" --invite "$CCODE" --name "Carol Compliance" --device-name "Carol's desk" >/dev/null
   for f in Public:public Internal:internal Confidential:confidential Restricted:restricted; do
     "$COFFER" folder create --vault "$VAULT" "${f%%:*}" --class "${f#*:}" >/dev/null
     mkdir -p "$INBOX/${f%%:*}"
@@ -94,6 +101,11 @@ cat <<MSG
                      with  $COFFER gui --vault $DESKTOP
                      or follow it with  COFFER_PASSPHRASE='$PASS' $COFFER sync --vault $DESKTOP --watch
 
+  Carol (compliance): $COMPLIANCE, same passphrase: who saw a page, from the
+                     trace code on it (status bar or photo):
+                     COFFER_PASSPHRASE='$PASS' $COFFER trace --vault $COMPLIANCE --org CODE
+                     and the whole trail:  $COFFER gui --vault $COMPLIANCE  (Tools menu)
+
   Gail (a guest):    $GUEST, same passphrase: she sees only Confidential, until
                      her grant ends:  $COFFER gui --vault $GUEST
   Admin key:         $DEMO/admin.key, same passphrase, for
@@ -101,8 +113,8 @@ cat <<MSG
                      $COFFERD admin wipe --server $SERVER --key $DEMO/admin.key --device ID --wait 10s
 
   Try: open Confidential → a PDF (watermarked, trace code in the status bar),
-  press Ctrl+C or Ctrl+S there (refused and audited), Save a copy from
-  Internal, Versions… , Tools → Audit trail, and drop a file into
+  press Ctrl+C or Ctrl+S there (refused, and recorded for compliance), Save a
+  copy from Internal, Versions…, trace the code as Carol, and drop a file into
   $INBOX/<Folder>/ to have it imported: it reaches the desktop vault within
   a second (the status bar says when the laptop is synced).
   Start over with: rm -rf $DEMO

@@ -2,10 +2,12 @@ package ui
 
 import (
 	"fmt"
+	"image/color"
 	"slices"
 	"strings"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
@@ -23,7 +25,7 @@ func (m *mainView) showAudit() {
 		log, err := m.a.AuditLog(m.ctx)
 		m.do(func() {
 			if err != nil {
-				m.u.status.SetText(message(err))
+				m.notice.show(err) // a refusal (a role without audit) is read where the eye is
 				return
 			}
 			m.auditDialog(log.Events, log.Breaks)
@@ -31,12 +33,79 @@ func (m *mainView) showAudit() {
 	}()
 }
 
-func (m *mainView) auditDialog(events []audit.Event, breaks []audit.Break) {
-	shown := events
-	list := widget.NewList(func() int { return len(shown) }, func() fyne.CanvasObject { return widget.NewLabel("event") },
-		func(i widget.ListItemID, o fyne.CanvasObject) {
-			o.(*widget.Label).SetText(auditLine(shown[len(shown)-1-i]))
+// auditColumns are the columns of this device's audit table; a selected
+// entry is shown whole, wrapped, under the table.
+var auditColumns = []orgColumn{
+	{"#", 50, func(e audit.Event) string { return fmt.Sprint(e.Seq) }},
+	{"Time (UTC)", 150, func(e audit.Event) string { return e.Time.UTC().Format("2006-01-02 15:04:05") }},
+	{"Action", 110, func(e audit.Event) string { return string(e.Action) }},
+	{"Outcome", 75, func(e audit.Event) string { return string(e.Outcome) }},
+	{"User", 160, func(e audit.Event) string { return display.Name(e.User) }},
+	{"Folder", 110, func(e audit.Event) string { return display.Name(e.FolderName) }},
+	{"File", 160, func(e audit.Event) string { return display.Name(e.FileName) }},
+	{"Trace code", 115, func(e audit.Event) string { return e.Trace }},
+	{"Reason", 240, func(e audit.Event) string { return display.Text(e.Reason) }},
+}
+
+// auditTable is a table of audit entries in columns, blocked attempts
+// tinted; the label shows the one selected in full.
+func auditTable(cols []orgColumn, rows func() []audit.Event, detail *widget.Label, line func(audit.Event) string) *widget.Table {
+	t := widget.NewTableWithHeaders(func() (int, int) { return len(rows()), len(cols) },
+		func() fyne.CanvasObject {
+			l := widget.NewLabel("")
+			l.Truncation = fyne.TextTruncateEllipsis
+			return container.NewStack(canvas.NewRectangle(color.Transparent), l)
+		}, func(id widget.TableCellID, o fyne.CanvasObject) {
+			if id.Row < len(rows()) {
+				setAuditCell(o, rows()[id.Row], cols[id.Col])
+			}
 		})
+	t.ShowHeaderColumn = false
+	t.CreateHeader = func() fyne.CanvasObject {
+		return widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	}
+	t.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
+		if id.Col >= 0 {
+			o.(*widget.Label).SetText(cols[id.Col].title)
+		}
+	}
+	for i, c := range cols {
+		t.SetColumnWidth(i, c.width)
+	}
+	t.OnSelected = func(id widget.TableCellID) {
+		if r := rows(); id.Row >= 0 && id.Row < len(r) {
+			detail.SetText(line(r[id.Row]))
+		}
+	}
+	return t
+}
+
+// setAuditCell shows a column of e in a cell of an audit table.
+func setAuditCell(o fyne.CanvasObject, e audit.Event, col orgColumn) {
+	cell := o.(*fyne.Container)
+	bg, l := cell.Objects[0].(*canvas.Rectangle), cell.Objects[1].(*widget.Label)
+	want := color.Color(color.Transparent)
+	l.Importance = widget.MediumImportance
+	if e.Outcome == audit.Blocked {
+		want = blockedColor
+		if col.title == "Outcome" {
+			l.Importance = widget.DangerImportance
+		}
+	}
+	if bg.FillColor != want {
+		bg.FillColor = want
+		bg.Refresh()
+	}
+	l.SetText(col.text(e))
+}
+
+func (m *mainView) auditDialog(events []audit.Event, breaks []audit.Break) {
+	events = slices.Clone(events)
+	slices.Reverse(events) // newest first
+	shown := events
+	detail := widget.NewLabel("Select an entry to read all of it.")
+	detail.Wrapping = fyne.TextWrapWord
+	table := auditTable(auditColumns, func() []audit.Event { return shown }, detail, auditDetail)
 	filter := widget.NewEntry()
 	filter.SetPlaceHolder("Filter: user, file, folder, action, outcome, trace code")
 	const all = "All"
@@ -56,7 +125,8 @@ func (m *mainView) auditDialog(events []audit.Event, breaks []audit.Break) {
 			return (action.Selected != all && string(e.Action) != action.Selected) ||
 				(outcome.Selected != all && string(e.Outcome) != outcome.Selected)
 		})
-		list.Refresh()
+		table.UnselectAll()
+		table.Refresh()
 	}
 	action.SetSelected(all)
 	outcome.SetSelected(all)
@@ -92,9 +162,10 @@ func (m *mainView) auditDialog(events []audit.Event, breaks []audit.Break) {
 	}
 	buttons := container.NewHBox(widget.NewButton("Export JSON…", func() { export(false) }), widget.NewButton("Export CEF…", func() { export(true) }))
 	selects := container.NewHBox(widget.NewLabel("Action"), action, widget.NewLabel("Outcome"), outcome)
-	content := container.NewBorder(container.NewVBox(head, container.NewBorder(nil, nil, nil, selects, filter)), buttons, nil, nil, list)
+	bottom := container.NewVBox(detail, widget.NewSeparator(), buttons)
+	content := container.NewBorder(container.NewVBox(head, container.NewBorder(nil, nil, nil, selects, filter)), bottom, nil, nil, table)
 	d := dialog.NewCustom("Audit trail", "Close", content, m.u.win)
-	d.Resize(fyne.NewSize(1000, 600))
+	d.Resize(fyne.NewSize(1160, 680))
 	d.Show()
 }
 
@@ -123,4 +194,30 @@ func auditLine(e audit.Event) string {
 	e.FolderName, e.FileName, e.User = display.Name(e.FolderName), display.Name(e.FileName), display.Name(e.User)
 	e.Reason = display.Text(e.Reason)
 	return e.Line()
+}
+
+// auditDetail is an entry in words, whole, for the pane under the table.
+func auditDetail(e audit.Event) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "#%d, %s UTC: %s %s by %s", e.Seq, e.Time.UTC().Format("2006-01-02 15:04:05"), e.Action, e.Outcome, display.Name(e.User))
+	if e.FolderName != "" {
+		fmt.Fprintf(&b, ", %s", display.Name(e.FolderName))
+		if e.FileName != "" {
+			fmt.Fprintf(&b, "/%s", display.Name(e.FileName))
+		}
+		if e.Version > 0 {
+			fmt.Fprintf(&b, " version %d", e.Version)
+		}
+		if e.Page > 0 {
+			fmt.Fprintf(&b, " page %d", e.Page)
+		}
+	}
+	if e.Trace != "" {
+		fmt.Fprintf(&b, ", trace code %s", e.Trace)
+	}
+	b.WriteString(".")
+	if e.Reason != "" {
+		fmt.Fprintf(&b, "\nReason: %s", display.Text(e.Reason))
+	}
+	return b.String()
 }

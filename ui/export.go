@@ -74,7 +74,7 @@ func (m *mainView) export(folder vault.Folder, file vault.FileInfo, out string, 
 			return
 		}
 		if err != nil {
-			m.setStatus("Save a copy: " + message(err))
+			m.refused(fmt.Errorf("save a copy: %w", err))
 			return
 		}
 		note := ""

@@ -2,16 +2,19 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"image"
-	"net/url"
+	"image/color"
+	"os/exec"
+	"runtime"
 	"slices"
 	"strings"
 	"unicode/utf8"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -41,9 +44,12 @@ type mainView struct {
 	search     *widget.Entry
 	view       *viewer
 	pageLabel  *widget.Label
-	banner     *widget.Label
+	banner     *widget.Label // the capture note
+	notice     *notice       // a refusal or failure, over the page
 	prev, next *widget.Button
 	versions   *widget.Button
+	fitW, fitP *widget.Button
+	pageTools  []*widget.Button // the preview's toolbar: live only while a page is shown
 
 	// What the organisation makes of this user: buttons offered by role,
 	// the guest's banner, the folder actions a folder's role allows.
@@ -62,6 +68,7 @@ func newMainView(u *UI) *mainView {
 	m.folderList = widget.NewList(func() int { return len(m.folders) }, func() fyne.CanvasObject { return newFolderRow(m) }, m.updateFolderRow)
 	m.folderList.OnSelected = func(i widget.ListItemID) { m.selectFolder(i) }
 	m.files = newFileTable(m.selectFile)
+	m.files.table.pageKey = m.pageKey
 	m.search = widget.NewEntry()
 	m.search.SetPlaceHolder("Search by name (Ctrl+F)")
 	m.search.OnChanged = func(q string) { m.files.Filter(q) }
@@ -70,19 +77,27 @@ func newMainView(u *UI) *mainView {
 	m.banner.Wrapping = fyne.TextWrapWord
 	m.banner.Importance = widget.WarningImportance
 	m.banner.Hide()
+	m.notice = newNotice()
 	m.prev = widget.NewButtonWithIcon("", theme.NavigateBackIcon(), func() { m.turn(-1) })
 	m.next = widget.NewButtonWithIcon("", theme.NavigateNextIcon(), func() { m.turn(+1) })
 	m.versions = widget.NewButtonWithIcon("Versions…", theme.HistoryIcon(), m.showVersions)
 	zoomOut := widget.NewButtonWithIcon("", theme.ZoomOutIcon(), func() { m.zoom(-1) })
 	zoomIn := widget.NewButtonWithIcon("", theme.ZoomInIcon(), func() { m.zoom(+1) })
-	fitW := widget.NewButton("Fit width", func() { m.setZoom(fitWidth) })
-	fitP := widget.NewButton("Fit page", func() { m.setZoom(fitPage) })
+	m.fitW = widget.NewButton("Fit width", func() { m.setZoom(fitWidth) })
+	m.fitP = widget.NewButton("Fit page", func() { m.setZoom(fitPage) })
+	m.pageTools = []*widget.Button{m.prev, m.next, zoomOut, zoomIn, m.fitW, m.fitP, m.versions}
 	nav := container.NewHBox(m.prev, m.pageLabel, m.next, widget.NewSeparator(),
-		zoomOut, m.view.label, zoomIn, fitW, fitP, widget.NewSeparator(), m.versions)
-	preview := container.NewBorder(container.NewVBox(m.banner, nav), nil, nil, nil, m.view.pane)
+		zoomOut, m.view.label, zoomIn, m.fitW, m.fitP, widget.NewSeparator(), m.versions)
+	m.toolbar()
+	preview := container.NewBorder(container.NewVBox(m.notice.box, m.banner, nav), nil, nil, nil, m.view.pane)
 
 	importButton := widget.NewButtonWithIcon("Import…", theme.ContentAddIcon(), m.askImport)
-	files := container.NewBorder(container.NewBorder(nil, nil, nil, importButton, m.search), nil, nil, nil, m.files.table)
+	// The file pane keeps room for a few whole rows, however the split
+	// is dragged: the split gives it no more than that at first.
+	tableRoom := canvas.NewRectangle(color.Transparent)
+	tableRoom.SetMinSize(fyne.NewSize(0, m.files.minHeight()))
+	files := container.NewBorder(container.NewBorder(nil, nil, nil, importButton, m.search), nil, nil, nil,
+		container.NewStack(tableRoom, m.files.table))
 
 	newFolder := widget.NewButtonWithIcon("New folder…", theme.FolderNewIcon(), m.askNewFolder)
 	auditButton := widget.NewButtonWithIcon("Audit trail…", theme.ListIcon(), m.showAudit)
@@ -95,7 +110,7 @@ func newMainView(u *UI) *mainView {
 	left := container.NewBorder(widget.NewLabelWithStyle("Folders", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		container.NewVBox(m.folderActionsBox, newFolder, auditButton, traceButton, m.orgAuditButton), nil, nil, m.folderList)
 	right := container.NewVSplit(files, preview)
-	right.Offset = 0.3
+	right.Offset = 0 // as little as the file pane's minimum: the rest for the page
 	split := container.NewHSplit(left, right)
 	split.Offset = 0.2
 	m.guestBanner = newGuestBanner()
@@ -154,6 +169,7 @@ func (m *mainView) selectFolder(i int) {
 	m.u.touch()
 	f := m.folders[i]
 	m.folder, m.file = &f, nil
+	m.notice.hide()
 	m.seq++ // a page still rendering for the last folder is not shown
 	m.hidePage()
 	m.reloadFiles(f, true)
@@ -194,6 +210,7 @@ func (m *mainView) hidePage() {
 	m.banner.Hide()
 	m.noExportShown = false
 	m.u.unprotectLater()
+	m.toolbar()
 }
 
 func (m *mainView) selectFile(f vault.FileInfo) {
@@ -201,13 +218,85 @@ func (m *mainView) selectFile(f vault.FileInfo) {
 	if m.file != nil && m.file.ID == f.ID && m.pages > 0 {
 		return // another cell of the row on screen
 	}
+	if m.file == nil || m.file.ID != f.ID {
+		m.view.mode = defaultZoom // each document opens at the same zoom
+		m.notice.hide()
+	}
 	m.file, m.page, m.pages = &f, 1, 0
 	m.render()
 }
 
+// toolbar makes the preview's toolbar say what is on screen: without a
+// page nothing in it works; the fit mode in force is highlighted; the
+// arrows stop at the first and last page.
+func (m *mainView) toolbar() {
+	shown := m.pages > 0 && m.view.image.Image != nil
+	if !shown {
+		m.view.label.SetText("") // no zoom without a page
+	} else if p := m.view.percent(); p != m.view.label.Text {
+		m.view.label.SetText(p)
+	}
+	for _, b := range m.pageTools {
+		if shown {
+			b.Enable()
+		} else {
+			b.Disable()
+		}
+	}
+	if shown && m.page <= 1 {
+		m.prev.Disable()
+	}
+	if shown && m.page >= m.pages {
+		m.next.Disable()
+	}
+	for _, f := range []struct {
+		b    *widget.Button
+		mode float64
+	}{{m.fitW, fitWidth}, {m.fitP, fitPage}} {
+		imp := widget.MediumImportance
+		if m.view.mode == f.mode {
+			imp = widget.HighImportance
+		}
+		if f.b.Importance != imp {
+			f.b.Importance = imp
+			f.b.Refresh()
+		}
+	}
+}
+
+// pageKey turns the pages of the document shown: Page Down, Space and
+// Right go forward, Page Up and Left back, Home and End to the first and
+// last page; Down and Up open the next or previous file. It reports
+// whether it took the key: with no document shown, the keys stay the
+// focused widget's.
+func (m *mainView) pageKey(k fyne.KeyName) bool {
+	if m.file == nil {
+		return false
+	}
+	switch k {
+	case fyne.KeyPageDown, fyne.KeySpace, fyne.KeyRight:
+		m.turn(+1)
+	case fyne.KeyPageUp, fyne.KeyLeft:
+		m.turn(-1)
+	case fyne.KeyHome:
+		m.turn(1 - m.page)
+	case fyne.KeyEnd:
+		if m.pages > 0 {
+			m.turn(m.pages - m.page)
+		}
+	case fyne.KeyDown:
+		m.files.step(+1)
+	case fyne.KeyUp:
+		m.files.step(-1)
+	default:
+		return false
+	}
+	return true
+}
+
 func (m *mainView) turn(delta int) {
 	m.u.touch()
-	if m.file == nil || m.page+delta < 1 || (m.pages > 0 && m.page+delta > m.pages) {
+	if m.file == nil || delta == 0 || m.page+delta < 1 || (m.pages > 0 && m.page+delta > m.pages) {
 		return
 	}
 	m.page += delta
@@ -217,12 +306,18 @@ func (m *mainView) turn(delta int) {
 // zoom steps the zoom and renders the page again at the new resolution.
 func (m *mainView) zoom(step int) {
 	m.u.touch()
+	if m.view.image.Image == nil {
+		return // nothing to zoom
+	}
 	m.view.zoomBy(step)
 	m.rerender()
 }
 
 func (m *mainView) setZoom(mode float64) {
 	m.u.touch()
+	if m.view.image.Image == nil {
+		return
+	}
 	m.view.mode = mode
 	m.rerender()
 }
@@ -231,6 +326,7 @@ func (m *mainView) setZoom(mode float64) {
 // again at a resolution that suits it.
 func (m *mainView) rerender() {
 	m.view.layout()
+	m.toolbar()
 	if m.file != nil {
 		m.render()
 	}
@@ -242,6 +338,7 @@ func (m *mainView) render() {
 		return
 	}
 	folder, file, page, dpi := *m.folder, *m.file, m.page, m.view.renderDPI()
+	mark := m.view.watermarkHeight(dpi)
 	m.seq++
 	seq := m.seq
 	status := fmt.Sprintf("Rendering %s page %d…", display.Name(file.Name), page)
@@ -251,14 +348,15 @@ func (m *mainView) render() {
 	}
 	m.u.status.SetText(status)
 	go func() {
-		p, err := m.a.Preview(m.ctx, folder.Name, file.Name, app.PreviewOptions{Page: page, DPI: dpi, Keep: true})
+		p, err := m.a.Preview(m.ctx, folder.Name, file.Name, app.PreviewOptions{Page: page, DPI: dpi, Keep: true, WatermarkHeight: mark})
 		m.do(func() {
 			if seq != m.seq {
 				return // the user moved on while this page rendered
 			}
 			if err != nil {
 				m.hidePage()
-				m.u.status.SetText(message(err))
+				m.notice.show(err)
+				m.u.status.SetText(fmt.Sprintf("%s page %d is not shown.", display.Name(file.Name), page))
 				return
 			}
 			m.show(folder, file, p.Image, dpi, p.Page, p.Pages, p.TraceCode)
@@ -280,6 +378,8 @@ func (m *mainView) show(folder vault.Folder, file vault.FileInfo, img image.Imag
 		m.u.unprotectLater()
 	}
 	m.pageLabel.SetText(fmt.Sprintf("Page %d of %d", page, pages))
+	m.page = page
+	m.toolbar()
 	if folder.Class.NoExport() && !shielded {
 		m.banner.SetText(captureNote())
 		m.banner.Show()
@@ -312,7 +412,7 @@ func (m *mainView) outward(action policy.Action) {
 			}
 		}
 		if err != nil {
-			m.setStatus(message(err))
+			m.refused(err)
 			return
 		}
 		switch action {
@@ -323,7 +423,7 @@ func (m *mainView) outward(action policy.Action) {
 		case policy.Copy:
 			text, err := m.a.CopyText(m.ctx, folder.Name, file.Name)
 			if err != nil {
-				m.setStatus("Copy: " + message(err))
+				m.refused(fmt.Errorf("copy: %w", err))
 				return
 			}
 			m.do(func() {
@@ -338,9 +438,13 @@ func (m *mainView) outward(action policy.Action) {
 // application, to read or print there; app records it and deletes the
 // copy when the vault locks.
 func (m *mainView) openCopy(action policy.Action, folder vault.Folder, file vault.FileInfo) {
-	c, err := m.a.OpenCopy(m.ctx, action, folder.Name, file.Name)
+	c, err := m.a.OpenCopy(m.ctx, action, folder.Name, file.Name, m.u.launch)
+	if errors.Is(err, exec.ErrNotFound) && runtime.GOOS != "windows" && runtime.GOOS != "darwin" {
+		err = &said{err: err, text: fmt.Sprintf("Nothing opened %s: xdg-open, which hands files to the default application, "+
+			"is missing (install xdg-utils). The attempt is recorded as failed in the audit trail.", display.Name(file.Name))}
+	}
 	if err != nil {
-		m.setStatus(message(err))
+		m.refused(err)
 		return
 	}
 	what := "to read"
@@ -351,18 +455,8 @@ func (m *mainView) openCopy(action policy.Action, folder vault.Folder, file vaul
 	if c.Stamped {
 		stamped = ", stamped on every page"
 	}
-	m.do(func() {
-		u, err := url.Parse(storage.NewFileURI(c.Path).String())
-		if err == nil {
-			err = m.u.fapp.OpenURL(u)
-		}
-		if err != nil {
-			m.u.status.SetText(fmt.Sprintf("No application opened %s: %v", c.Path, err))
-			return
-		}
-		m.u.status.SetText(fmt.Sprintf("Opened a copy of %s in your default app %s (trace code %s%s). Coffer deletes it when it locks.",
-			display.Name(file.Name), what, c.TraceCode, stamped))
-	})
+	m.setStatus(fmt.Sprintf("Opened a copy of %s in your default app %s (trace code %s%s). Coffer deletes it when it locks.",
+		display.Name(file.Name), what, c.TraceCode, stamped))
 }
 
 // do runs f on the UI goroutine if this view is still the window's: work
@@ -374,6 +468,12 @@ func (m *mainView) do(f func()) {
 			f()
 		}
 	})
+}
+
+// refused puts err up in the banner over the page if this view is still
+// live; the status bar keeps what it said (the page's trace code).
+func (m *mainView) refused(err error) {
+	m.do(func() { m.notice.show(err) })
 }
 
 // setStatus shows msg in the status bar if this view is still live.

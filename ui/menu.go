@@ -125,16 +125,11 @@ func (u *UI) installCommands(a *app.App) {
 	for _, t := range []struct{ label, pref string }{{"Light theme", "light"}, {"Dark theme", "dark"}, {"System theme", "system"}} {
 		view.Items = append(view.Items, fyne.NewMenuItem(t.label, func() { u.setTheme(t.pref) }))
 	}
-	// Page keys work wherever the focus is not a text field or list.
+	// Page keys work wherever the focus is not a text field: the file
+	// table, which keeps the focus after a click, passes them on too.
 	u.win.Canvas().SetOnTypedKey(func(e *fyne.KeyEvent) {
-		if u.main == nil {
-			return
-		}
-		switch e.Name {
-		case fyne.KeyPageDown, fyne.KeyRight:
-			u.main.turn(+1)
-		case fyne.KeyPageUp, fyne.KeyLeft:
-			u.main.turn(-1)
+		if u.main != nil {
+			u.main.pageKey(e.Name)
 		}
 	})
 	u.win.SetMainMenu(fyne.NewMainMenu(order...))

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 	"github.com/dustin/go-humanize"
 
@@ -43,32 +44,60 @@ var columns = []column{
 // fileTable is the file list: sortable by any column (tap its header;
 // again to reverse) and filtered by the search box.
 type fileTable struct {
-	table    *widget.Table
+	table    *pagedTable
 	files    []vault.FileInfo // the folder's files
 	shown    []vault.FileInfo // sorted and filtered
 	sortBy   int
 	desc     bool
 	query    string
+	selected int // row of the selected file, -1 for none
 	onSelect func(vault.FileInfo)
 }
 
+// pagedTable is the file table with the keys of the document it opened:
+// a click on a file gives the table the focus, and Fyne then hands it
+// every key, so it offers them to pageKey first (which turns pages while
+// a document is shown) and keeps the rest for itself.
+type pagedTable struct {
+	widget.Table
+	pageKey func(fyne.KeyName) bool // reports whether it took the key
+}
+
+func (t *pagedTable) TypedKey(e *fyne.KeyEvent) {
+	if t.pageKey != nil && t.pageKey(e.Name) {
+		return
+	}
+	t.Table.TypedKey(e)
+}
+
+// visibleRows is how many files the table shows at its least height.
+const visibleRows = 5
+
+// minHeight is the table's height with its header and visibleRows rows,
+// as the cells are drawn in the current theme.
+func (t *fileTable) minHeight() float32 {
+	row := newCell().MinSize().Height + theme.Padding()
+	header := t.table.CreateHeader().MinSize().Height + theme.Padding()
+	return header + visibleRows*row
+}
+
 func newFileTable(onSelect func(vault.FileInfo)) *fileTable {
-	t := &fileTable{onSelect: onSelect}
-	t.table = widget.NewTableWithHeaders(
-		func() (int, int) { return len(t.shown), len(columns) },
-		newCell,
-		func(id widget.TableCellID, o fyne.CanvasObject) {
-			if id.Row >= len(t.shown) {
-				return
-			}
-			f := t.shown[id.Row]
-			badge, fam := "", famOther
-			if columns[id.Col].title == "Type" {
-				badge, fam, _ = fileKind(f.Type, f.Name)
-			}
-			setCell(o, columns[id.Col].text(f), badge, fam.color)
-		})
-	t.table.ShowHeaderColumn = false
+	t := &fileTable{onSelect: onSelect, table: &pagedTable{}}
+	t.table.Length = func() (int, int) { return len(t.shown), len(columns) }
+	t.table.CreateCell = newCell
+	t.table.UpdateCell = func(id widget.TableCellID, o fyne.CanvasObject) {
+		if id.Row >= len(t.shown) {
+			return
+		}
+		f := t.shown[id.Row]
+		badge, fam := "", famOther
+		if columns[id.Col].title == "Type" {
+			badge, fam, _ = fileKind(f.Type, f.Name)
+		}
+		setCell(o, columns[id.Col].text(f), badge, fam.color)
+	}
+	t.table.ShowHeaderRow = true
+	t.table.ExtendBaseWidget(t.table)
 	t.table.CreateHeader = func() fyne.CanvasObject {
 		b := widget.NewButton("", nil)
 		b.Alignment = widget.ButtonAlignLeading
@@ -93,10 +122,27 @@ func newFileTable(onSelect func(vault.FileInfo)) *fileTable {
 	}
 	t.table.OnSelected = func(id widget.TableCellID) {
 		if id.Row >= 0 && id.Row < len(t.shown) {
+			t.selected = id.Row
 			t.onSelect(t.shown[id.Row])
 		}
 	}
+	t.table.OnUnselected = func(widget.TableCellID) { t.selected = -1 }
+	t.selected = -1
 	return t
+}
+
+// step selects the file delta rows below the one selected (above for a
+// negative delta), as the Down and Up keys do in a file browser with a
+// preview; with none selected, the first.
+func (t *fileTable) step(delta int) {
+	row := t.selected + delta
+	if t.selected < 0 {
+		row = 0
+	}
+	if row < 0 || row >= len(t.shown) {
+		return
+	}
+	t.table.Select(widget.TableCellID{Row: row, Col: 0})
 }
 
 // SetFiles replaces the listed files, keeping the sort and filter.

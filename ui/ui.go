@@ -51,6 +51,7 @@ type UI struct {
 	idle       time.Duration // 0: the policy's idle lock time
 	do         func(func())
 	shield     func(on bool) bool // nil where the OS has no capture exclusion
+	launcher   func(path string) error
 
 	closing  sync.WaitGroup  // vaults being closed after a lock
 	session  context.Context // lives from unlock to lock
@@ -89,6 +90,9 @@ type Options struct {
 	// set it to serialise background updates with their own inspection,
 	// since Fyne's test driver runs fyne.Do on the calling goroutine.
 	Do func(func())
+	// Launch, if set, opens a file in the default application instead of
+	// Fyne's OpenURL (tests: Fyne's test app opens nothing and never fails).
+	Launch func(path string) error
 }
 
 // New makes the window for the vault in dir, showing the unlock screen, or
@@ -102,6 +106,7 @@ func New(ctx context.Context, fapp fyne.App, dir string, open Opener, opts Optio
 	if u.create == nil {
 		u.create = app.Init
 	}
+	u.launcher = opts.Launch
 	u.rebuild = opts.Rebuild
 	if u.rebuild == nil {
 		u.rebuild = app.Rebuild
@@ -127,7 +132,9 @@ func New(ctx context.Context, fapp fyne.App, dir string, open Opener, opts Optio
 			u.endSess()
 		}
 		if u.a != nil {
-			_ = u.a.Close()
+			// Closing the window ends the session as a lock does, and the
+			// trail says so: an unlock is never left without its end.
+			_ = u.a.Lock(context.WithoutCancel(u.ctx), "the window was closed")
 		}
 		u.closing.Wait()
 	})
@@ -301,8 +308,11 @@ func captureNote() string {
 // statusBar is the bottom line of the window.
 func (u *UI) statusBar() fyne.CanvasObject {
 	u.syncStatus.Truncation = fyne.TextTruncateEllipsis
-	// A long message wraps rather than widening the window past the screen.
+	// A long message wraps, and is cut at the bar's height, rather than
+	// widening or lengthening the window (the window grows to the least
+	// size of its content, and never shrinks back by itself).
 	u.status.Wrapping = fyne.TextWrapWord
+	u.status.Truncation = fyne.TextTruncateEllipsis
 	right := container.NewHBox(container.NewGridWrap(fyne.NewSize(360, 30), u.syncStatus), container.NewGridWrap(fyne.NewSize(220, 30), u.progress))
 	return container.NewBorder(nil, nil, nil, right, u.status)
 }

@@ -110,7 +110,10 @@ func find[T fyne.CanvasObject](t *testing.T, root fyne.CanvasObject, match func(
 func lists(t *testing.T, w fyne.Window) (*widget.List, *widget.Table) {
 	t.Helper()
 	folders, _ := find(t, w.Content(), func(l *widget.List) bool { return true })
-	files, _ := find(t, w.Content(), func(*widget.Table) bool { return true })
+	var files *widget.Table
+	if o, ok := find(t, w.Content(), func(o fyne.CanvasObject) bool { return ui.FileTable(o) != nil }); ok {
+		files = ui.FileTable(o)
+	}
 	if folders == nil || files == nil {
 		t.Fatal("no folder list and file table")
 	}
@@ -170,7 +173,10 @@ func TestUnlockBrowsePreviewAndBlockedCopy(t *testing.T) {
 	}
 
 	onUI(func() { w.Canvas().(fyne.Shortcutable).TypedShortcut(&fyne.ShortcutCopy{}) })
-	eventually(t, "the blocked copy", func() bool { return strings.Contains(u.Status(), "(copy is blocked). The attempt is recorded") })
+	eventually(t, "the blocked copy", func() bool { return strings.Contains(u.Notice(), "(copy is blocked). The attempt is recorded") })
+	if !strings.Contains(u.Status(), "trace code") {
+		t.Errorf("the refusal took the page's trace code off the status bar: %q", u.Status())
+	}
 
 	// Versions: restore version 1 from the dialog.
 	versions, ok := find(t, w.Content(), func(b *widget.Button) bool { return b.Text == "Versions…" })
@@ -217,9 +223,13 @@ func TestUnlockBrowsePreviewAndBlockedCopy(t *testing.T) {
 		t.Fatal("no filter in the audit viewer")
 	}
 	onUI(func() { test.Type(filter, "copy blocked") })
-	shownLines, _ := find(t, w.Canvas().Overlays().Top(), func(l *widget.List) bool { return true })
-	if shownLines == nil || shownLines.Length() != 1 {
-		t.Errorf("filter 'copy blocked' shows %v entries, want 1", shownLines.Length())
+	table, _ := find(t, w.Canvas().Overlays().Top(), func(*widget.Table) bool { return true })
+	if table == nil {
+		t.Fatal("no table in the audit viewer")
+	}
+	rows := func() int { r, _ := table.Length(); return r }
+	if n := rows(); n != 1 {
+		t.Errorf("filter 'copy blocked' shows %v entries, want 1", n)
 	}
 	// The outcome menu narrows by field: no copy was allowed.
 	outcome, ok := find(t, w.Canvas().Overlays().Top(), func(s *widget.Select) bool { return slices.Contains(s.Options, "blocked") })
@@ -227,12 +237,20 @@ func TestUnlockBrowsePreviewAndBlockedCopy(t *testing.T) {
 		t.Fatal("no outcome menu in the audit viewer")
 	}
 	onUI(func() { outcome.SetSelected("ok") })
-	if n := shownLines.Length(); n != 0 {
+	if n := rows(); n != 0 {
 		t.Errorf("'copy blocked' with outcome ok shows %d entries, want 0", n)
 	}
 	onUI(func() { outcome.SetSelected("blocked") })
-	if n := shownLines.Length(); n != 1 {
+	if n := rows(); n != 1 {
 		t.Errorf("'copy blocked' with outcome blocked shows %d entries, want 1", n)
+	}
+	// A selected entry is shown whole under the table, reason and all.
+	onUI(func() { table.Select(widget.TableCellID{Row: 0, Col: 0}) })
+	// (Cells hold one field each: only the detail has the file and the reason.)
+	if _, ok := findShown(t, w.Canvas().Overlays().Top(), func(l *widget.Label) bool {
+		return strings.Contains(l.Text, "Apache-2.0.txt") && strings.Contains(l.Text, "copy is blocked")
+	}); !ok {
+		t.Error("the selected entry is not shown in full under the table")
 	}
 
 	log, err := u.App().AuditLog(context.Background())

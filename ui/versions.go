@@ -27,7 +27,7 @@ func (m *mainView) showVersions() {
 		vers, err := m.a.Versions(m.ctx, folder.Name, file.Name)
 		m.do(func() {
 			if err != nil {
-				m.u.status.SetText(message(err))
+				m.notice.show(err)
 				return
 			}
 			m.versionsDialog(folder, file, vers)
@@ -63,7 +63,7 @@ func (m *mainView) restore(folder vault.Folder, file vault.FileInfo, seq int) {
 	go func() {
 		ver, err := m.a.Restore(m.ctx, folder.Name, file.Name, seq)
 		if err != nil {
-			m.setStatus(message(err))
+			m.refused(err)
 			return
 		}
 		m.do(func() {

@@ -13,8 +13,9 @@ import (
 
 // Zoom modes of the preview pane.
 const (
-	fitPage  = 0  // the whole page in the pane
-	fitWidth = -1 // the page's width fills the pane; scroll down
+	fitPage     = 0  // the whole page in the pane
+	fitWidth    = -1 // the page's width fills the pane; scroll down
+	defaultZoom = fitWidth
 )
 
 const (
@@ -31,13 +32,13 @@ type viewer struct {
 	scroll *container.Scroll
 	pane   *fyne.Container // holds image (fit page) or scroll
 	mode   float64         // fitPage, fitWidth, or a zoom factor
-	label  *widget.Label   // "Fit page", "Fit width", "150 %"
+	label  *widget.Label   // the zoom in per cent: "150 %"; the fit buttons say the mode
 	dpi    float64         // of the page shown
 	scale  float32         // the canvas's pixel scale
 }
 
 func newViewer() *viewer {
-	v := &viewer{image: canvas.NewImageFromImage(nil), label: widget.NewLabel("Fit width"), scale: 1, mode: fitWidth}
+	v := &viewer{image: canvas.NewImageFromImage(nil), label: widget.NewLabel("100 %"), scale: 1, mode: defaultZoom}
 	v.image.FillMode = canvas.ImageFillContain
 	v.image.ScaleMode = canvas.ImageScaleSmooth
 	v.scroll = container.NewScroll(container.NewCenter(v.image))
@@ -79,6 +80,20 @@ func (v *viewer) effectiveZoom() float64 {
 
 const scrollbarRoom = 12
 
+// watermarkLine is the least height of a watermark's line on screen, in
+// logical pixels: legible at every zoom.
+const watermarkLine = 14
+
+// watermarkHeight is the least height of a watermark line, in pixels of
+// a page rendered at dpi and shown at the current zoom: watermarkLine on
+// screen. A page shown smaller than it was rendered (at Fit page, where
+// the renderer's least resolution is more than the pane needs) gets a
+// larger watermark, so that the shrinking leaves it legible.
+func (v *viewer) watermarkHeight(dpi float64) float64 {
+	shown := v.effectiveZoom() * baseDPI // logical pixels per inch on screen
+	return math.Ceil(watermarkLine * dpi / shown)
+}
+
 func clampDPI(d float64) float64 { return min(max(d, 36), maxDPI) }
 
 // show puts a page rendered at dpi on screen at the current zoom.
@@ -118,7 +133,7 @@ func (v *viewer) fit() {
 func (v *viewer) layout() {
 	if v.mode == fitPage {
 		v.image.SetMinSize(fyne.NewSize(0, 0))
-		v.label.SetText("Fit page")
+		v.label.SetText(v.percent())
 		if len(v.pane.Objects) != 1 || v.pane.Objects[0] != v.image {
 			v.pane.Objects = []fyne.CanvasObject{v.image}
 			v.pane.Refresh()
@@ -126,12 +141,7 @@ func (v *viewer) layout() {
 		v.image.Refresh()
 		return
 	}
-	zoom := v.effectiveZoom()
-	if v.mode == fitWidth {
-		v.label.SetText("Fit width")
-	} else {
-		v.label.SetText(fmt.Sprintf("%.0f %%", zoom*100))
-	}
+	v.label.SetText(v.percent())
 	// Logical size: inches × 96 × zoom, whatever DPI the pixels have.
 	v.fit()
 	if len(v.pane.Objects) != 1 || v.pane.Objects[0] != v.scroll {
@@ -140,6 +150,11 @@ func (v *viewer) layout() {
 	}
 	v.image.Refresh()
 	v.scroll.Refresh()
+}
+
+// percent is the zoom on screen, as the toolbar says it.
+func (v *viewer) percent() string {
+	return fmt.Sprintf("%.0f %%", v.effectiveZoom()*100)
 }
 
 // zoomBy steps the zoom in (+1) or out (-1) from what is on screen.
@@ -179,6 +194,9 @@ func (l *paneLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 		l.last = size
 		if l.v.mode <= 0 && l.v.image.Image != nil {
 			l.v.fit() // before the scroll is laid out with the image's old size
+			if p := l.v.percent(); p != l.v.label.Text {
+				l.v.label.SetText(p)
+			}
 		}
 	}
 	for _, o := range objs {

@@ -209,7 +209,10 @@ func TestSortSearchZoomTraceAndLock(t *testing.T) {
 		return ok
 	}
 	onUI(func() { w.Canvas().(fyne.Shortcutable).TypedShortcut(ctrl(fyne.Key2)) })
-	eventually(t, "fit width", func() bool { return zoomLabel("Fit width") })
+	eventually(t, "fit width", func() bool {
+		b, _ := find(t, w.Content(), func(b *widget.Button) bool { return b.Text == "Fit width" })
+		return b != nil && b.Importance == widget.HighImportance
+	})
 	onUI(func() { w.Canvas().(fyne.Shortcutable).TypedShortcut(ctrl(fyne.Key1)) })
 	eventually(t, "100 %", func() bool { return zoomLabel("100 %") })
 	onUI(func() { w.Canvas().(fyne.Shortcutable).TypedShortcut(ctrl(fyne.KeyEqual)) })
@@ -403,7 +406,7 @@ func TestDropImportsAndSaveIsGated(t *testing.T) {
 	onUI(func() { files.Select(widget.TableCellID{Row: 0, Col: 0}) })
 	eventually(t, "the page", func() bool { return strings.Contains(u.Status(), "trace code") })
 	onUI(func() { w.Canvas().(fyne.Shortcutable).TypedShortcut(ctrl(fyne.KeyS)) })
-	eventually(t, "the refused save", func() bool { return strings.Contains(u.Status(), "(export is blocked). The attempt is recorded") })
+	eventually(t, "the refused save", func() bool { return strings.Contains(u.Notice(), "(export is blocked). The attempt is recorded") })
 	if top := w.Canvas().Overlays().Top(); top != nil {
 		t.Error("a save dialog opened for a confidential document")
 	}

@@ -206,7 +206,7 @@ func TestWipeWhilePreviewIsOpen(t *testing.T) {
 		if w.Canvas().Overlays().Top() != nil {
 			t.Error("a dialog is still on screen")
 		}
-		if _, ok := find(t, w.Content(), func(*widget.Table) bool { return true }); ok {
+		if _, ok := find(t, w.Content(), func(o fyne.CanvasObject) bool { return ui.FileTable(o) != nil }); ok {
 			t.Error("the file list is still on screen")
 		}
 		if w.MainMenu() != nil {

@@ -10,6 +10,7 @@
 package watermark
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"image"
@@ -42,8 +43,11 @@ type Spec struct {
 	// side of mid-grey (Spec.Tones).
 	Color color.RGBA
 	// TextHeight is the height of one line in pixels (0 means 1/40 of the
-	// page's shorter side, at least 12).
+	// page's shorter side, at least MinTextHeight).
 	TextHeight float64
+	// MinTextHeight is the least height of the default TextHeight (0 means
+	// 12): a viewer showing the page shrunk asks for more.
+	MinTextHeight float64
 }
 
 // Lines returns the watermark's text, one line each.
@@ -84,7 +88,7 @@ func (s Spec) withDefaults(bounds image.Rectangle) Spec {
 	}
 	if s.TextHeight <= 0 {
 		short := min(bounds.Dx(), bounds.Dy())
-		s.TextHeight = max(12, float64(short)/40)
+		s.TextHeight = max(cmp.Or(s.MinTextHeight, 12), float64(short)/40)
 	}
 	return s
 }

@@ -263,3 +263,38 @@ func BenchmarkNewStamper(b *testing.B) {
 		}
 	}
 }
+
+// TestMinTextHeight: a viewer that shows a small page shrunk asks for a
+// larger least line height, and gets text drawn larger: its strokes run
+// longer along a row of pixels.
+func TestMinTextHeight(t *testing.T) {
+	st := stamper(t)
+	meanRun := func(min float64) float64 {
+		img := white(300, 420) // A4 at 36 dpi: 1/40 of it is under 12 pixels
+		s := spec()
+		s.MinTextHeight = min
+		if err := st.Stamp(img, s); err != nil {
+			t.Fatal(err)
+		}
+		runs, inked := 0, 0
+		for y := 0; y < 420; y++ {
+			in := false
+			for x := 0; x < 300; x++ {
+				r, g, b, _ := img.At(x, y).RGBA()
+				ink := r>>8 < 250 || g>>8 < 250 || b>>8 < 250
+				if ink {
+					inked++
+					if !in {
+						runs++
+					}
+				}
+				in = ink
+			}
+		}
+		return float64(inked) / float64(runs)
+	}
+	small, large := meanRun(0), meanRun(30)
+	if large < 1.3*small {
+		t.Errorf("strokes run %.1f pixels at the default least height, %.1f at 30: want the text larger", small, large)
+	}
+}
