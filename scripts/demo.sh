@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # `make run`: builds a demo vault (a folder of each class, sample documents
-# from assets/demo and ../shared/corpus) and opens it in the desktop app.
+# from assets/demo and testdata/corpus) and opens it in the desktop app.
 # Without a display it falls back to the command-line tour.
 set -euo pipefail
 COFFER=${1:-bin/coffer}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-CORPUS=${COFFER_CORPUS:-$ROOT/../shared/corpus}
+CORPUS=$ROOT/testdata/corpus
 DEMO=${COFFER_DEMO:-${TMPDIR:-/tmp}/coffer-demo}
 VAULT=$DEMO/vault
 INBOX=$DEMO/inbox
