@@ -6,6 +6,7 @@
 #   packaging/build.sh stamp            print VERSION, COMMIT, DATE, SOURCE_DATE_EPOCH
 #   packaging/build.sh cofferd OUT      static Linux cofferd (CGO_ENABLED=0)
 #   packaging/build.sh coffer OUT       the Linux desktop app (cgo: Fyne, GL/X11)
+#   packaging/build.sh debs             the two .debs only
 #   packaging/build.sh tarball          dist/Coffer.tar.xz only
 #   packaging/build.sh windows          the signed Windows installer only
 #   packaging/build.sh all              every package this machine can make, into dist/
@@ -219,6 +220,8 @@ linux_binaries() {
 all() {
 	rm -rf "$DIST" "$STAGE"
 	linux_binaries
+	# What check.sh checks the packages against, even if HEAD moves on.
+	printf 'VERSION=%q\nCOMMIT=%q\nDATE=%q\nSOURCE_DATE_EPOCH=%q\n' "$VERSION" "$COMMIT" "$DATE" "$SOURCE_DATE_EPOCH" >"$STAGE/stamp.env"
 	echo "== .deb packages"
 	debs
 	echo "== Coffer.tar.xz"
@@ -237,8 +240,9 @@ case "${1:-}" in
 stamp) printf 'VERSION=%s\nCOMMIT=%s\nDATE=%s\nSOURCE_DATE_EPOCH=%s\n' "$VERSION" "$COMMIT" "$DATE" "$SOURCE_DATE_EPOCH" ;;
 cofferd) build_cofferd "${2:?output path}" ;;
 coffer) build_coffer "${2:?output path}" ;;
+debs) linux_binaries && debs ;;
 tarball) linux_binaries && tarball ;;
 windows) mkdir -p "$DIST" "$STAGE" && windows ;;
 all) all ;;
-*) die "usage: build.sh stamp | cofferd OUT | coffer OUT | tarball | windows | all" ;;
+*) die "usage: build.sh stamp | cofferd OUT | coffer OUT | debs | tarball | windows | all" ;;
 esac

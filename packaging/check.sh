@@ -18,7 +18,13 @@ ROOT=$PWD
 STAGE=${STAGE:-$ROOT/bin/release}
 DIST=${DIST:-$ROOT/dist}
 SUITE=${SUITE:-bookworm}
-eval "$(packaging/build.sh stamp)"
+# The stamp the packages were built with (build.sh all writes it), else
+# this checkout's.
+if [ -f "$STAGE/stamp.env" ]; then
+	. "$STAGE/stamp.env"
+else
+	eval "$(packaging/build.sh stamp)"
+fi
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 ok() { echo "ok: $*"; }
@@ -60,10 +66,10 @@ dfiles=$(dpkg-deb -c "$ddeb")
 echo "$dfiles" | awk '{print $1, $6}'
 for f in ./usr/bin/cofferd ./usr/lib/systemd/system/cofferd.service ./etc/cofferd/cofferd.env \
 	./usr/share/man/man1/cofferd.1.gz ./usr/share/man/man1/cofferd-serve.1.gz \
-	./usr/share/doc/cofferd/examples/postgres-s3.env; do
+	./usr/share/doc/cofferd/examples/postgres-s3.env ./usr/share/doc/cofferd/examples/tls-credentials.conf; do
 	has "$dfiles" " $f" "cofferd's files"
 done
-has "$(dpkg-deb -f "$ddeb" Conffiles 2>/dev/null || dpkg-deb --ctrl-tarfile "$ddeb" | tar -xO ./conffiles)" "/etc/cofferd/cofferd.env" "cofferd's conffiles"
+has "$(dpkg-deb --ctrl-tarfile "$ddeb" | tar -xO ./conffiles)" "/etc/cofferd/cofferd.env" "cofferd's conffiles"
 man_root=$(mktemp -d)
 dpkg-deb -x "$deb" "$man_root"
 page=$(zcat "$man_root/usr/share/man/man1/coffer.1.gz")
