@@ -100,7 +100,7 @@ tool() {
 	local name=$1 pkg=$2 stampfile="$TOOLS/.$1.version"
 	if [ ! -x "$TOOLS/$name" ] || [ "$(cat "$stampfile" 2>/dev/null)" != "$pkg" ]; then
 		mkdir -p "$TOOLS"
-		goenv GOBIN="$TOOLS" $GO install "$pkg"
+		env -u GOOS -u GOARCH -u CC -u CGO_ENABLED GOFLAGS= GOTOOLCHAIN="${GOTOOLCHAIN:-local}" GOBIN="$TOOLS" $GO install "$pkg"
 		echo "$pkg" >"$stampfile"
 	fi
 	echo "$TOOLS/$name"
@@ -152,13 +152,25 @@ debs() {
 	sbom "$DIST/cofferd_${VERSION}_amd64.deb" "$STAGE/cofferd"
 }
 
+# fyne package, leaving cmd/coffer/FyneApp.toml as it was: fyne raises its
+# Build number after every package, which would make the next build's tree
+# dirty and its stamp different. The build number is the source's to set.
+fyne_package() {
+	local fyne saved status=0
+	fyne=$(tool fyne "$FYNE_PKG")
+	saved=$(mktemp)
+	cp cmd/coffer/FyneApp.toml "$saved"
+	(cd cmd/coffer && "$fyne" package "$@") || status=$?
+	cp "$saved" cmd/coffer/FyneApp.toml
+	rm -f "$saved"
+	return $status
+}
+
 # Coffer.tar.xz for Linux desktops without dpkg: `fyne package` around the
 # binary built above (the same bytes as in the .deb), with its desktop entry,
 # icon and a Makefile for `make user-install` or `sudo make install`.
 tarball() {
-	local fyne
-	fyne=$(tool fyne "$FYNE_PKG")
-	(cd cmd/coffer && "$fyne" package --os linux --release --executable "$STAGE/coffer")
+	fyne_package --os linux --release --executable "$STAGE/coffer"
 	mv cmd/coffer/Coffer.tar.xz "$DIST/Coffer.tar.xz"
 	sbom "$DIST/Coffer.tar.xz" "$STAGE/coffer"
 }
@@ -168,16 +180,15 @@ tarball() {
 # around it (per-machine, Start menu entry, uninstaller in Programs and
 # Features), its uninstaller and itself signed too.
 windows() {
-	local fyne signdir exe setup
-	fyne=$(tool fyne "$FYNE_PKG")
+	local signdir exe setup
 	signdir=$STAGE/signing
 	packaging/windows/sign.sh setup "$signdir"
 	rm -f cmd/coffer/Coffer.exe
 	# fyne package builds with the -ldflags it finds in GOFLAGS (one flag
 	# per entry, no spaces), adding -s -w and -trimpath for --release.
 	local gf="-buildvcs=false -ldflags=-X=$VPKG.version=$VERSION -ldflags=-X=$VPKG.commit=$COMMIT -ldflags=-X=$VPKG.date=$DATE"
-	(cd cmd/coffer && env GOFLAGS="$gf" GOTOOLCHAIN="${GOTOOLCHAIN:-local}" CC=x86_64-w64-mingw32-gcc CGO_ENABLED=1 GOOS=windows GOARCH=amd64 \
-		"$fyne" package --os windows --release)
+	GOFLAGS="$gf" GOTOOLCHAIN="${GOTOOLCHAIN:-local}" CC=x86_64-w64-mingw32-gcc CGO_ENABLED=1 GOOS=windows GOARCH=amd64 \
+		fyne_package --os windows --release
 	mkdir -p "$STAGE/windows"
 	exe=$STAGE/windows/Coffer.exe
 	mv cmd/coffer/Coffer.exe "$exe"
