@@ -114,7 +114,12 @@ tool() {
 sbom() {
 	local artifact=$1 binary=$2 cyclonedx
 	cyclonedx=$(tool cyclonedx-gomod "$CYCLONEDX_PKG")
-	"$cyclonedx" bin -json -noserial -notimestamp -licenses -output "$artifact.cdx.json" "$binary" 2>/dev/null
+	# -version names the main module's version (the binary records
+	# "(devel)"); licences are detected from the module cache and reported
+	# as evidence. Its warnings (it cannot fetch Coffer's own module at that
+	# version) go to the log.
+	"$cyclonedx" bin -json -noserial -notimestamp -licenses -version "v$VERSION" \
+		-output "$artifact.cdx.json" "$binary" 2>>"$STAGE/sbom.log"
 	$GO version -m "$binary" | sed "1s|^[^:]*:|$(basename "$artifact"):|" >"$artifact.buildinfo.txt"
 }
 

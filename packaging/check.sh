@@ -186,7 +186,8 @@ for f in "$deb" "$ddeb" "$DIST/Coffer.tar.xz" "$setup" "$server"; do
 	[ -s "$f.buildinfo.txt" ] || fail "no go version -m beside $f"
 	has "$(cat "$f.cdx.json")" '"bomFormat": "CycloneDX"' "$f.cdx.json"
 	has "$(cat "$f.buildinfo.txt")" "mod	github.com/coffer-vault/coffer" "$f.buildinfo.txt"
-	echo "$(basename "$f").cdx.json: $(grep -c '"purl"' "$f.cdx.json") components"
+	has "$(cat "$f.cdx.json")" "\"version\": \"v$VERSION\"" "$f.cdx.json's own version"
+	echo "$(basename "$f").cdx.json: $(grep -c '"purl"' "$f.cdx.json") components, $(grep -c '"evidence"' "$f.cdx.json") with licence evidence"
 done
 (cd "$DIST" && sha256sum -c SHA256SUMS)
 ok "every artifact has its SBOM and build information; SHA256SUMS matches"
