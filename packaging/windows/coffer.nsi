@@ -9,9 +9,10 @@
 ; uninstalling never touches them (a remote wipe does).
 ; Silent: Coffer-<version>-setup.exe /S, uninstall: Uninstall.exe /S.
 
-Unicode true
+; A 64-bit installer for a 64-bit program: Program Files and the registry
+; are the native 64-bit ones, and it does not start on 32-bit Windows at all.
+Target amd64-unicode
 !include "MUI2.nsh"
-!include "x64.nsh"
 
 !define APP "Coffer"
 !define PUBLISHER "Coffer developers"
@@ -25,8 +26,9 @@ SetCompressor /SOLID lzma
 ManifestDPIAware true
 BrandingText "${APP} ${VERSION}"
 
-; The uninstaller is written inside the installer: sign it before it is.
-!uninstfinalize '${SIGN} "%1"'
+; The uninstaller is written inside the installer: sign it before it is, and
+; stop if that fails (without "= 0" makensis ignores the exit status).
+!uninstfinalize '${SIGN} "%1"' = 0
 
 VIProductVersion "${NUMERIC_VERSION}"
 VIAddVersionKey "ProductName" "${APP}"
@@ -47,10 +49,6 @@ VIAddVersionKey "LegalCopyright" "${PUBLISHER}"
 !insertmacro MUI_LANGUAGE "English"
 
 Function .onInit
-  ${IfNot} ${RunningX64}
-    MessageBox MB_ICONSTOP "Coffer needs 64-bit Windows."
-    Abort
-  ${EndIf}
   SetRegView 64
   SetShellVarContext all
 FunctionEnd
