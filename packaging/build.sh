@@ -58,7 +58,8 @@ stamp() {
 	SOURCE_DATE_EPOCH=$epoch
 	DATE=$(date -u -d "@$epoch" +%Y-%m-%dT%H:%M:%SZ)
 	export SOURCE_DATE_EPOCH
-	LDFLAGS="-s -w -X $VPKG.version=$VERSION -X $VPKG.commit=$COMMIT -X $VPKG.date=$DATE"
+	STAMP_LDFLAGS="-X $VPKG.version=$VERSION -X $VPKG.commit=$COMMIT -X $VPKG.date=$DATE"
+	LDFLAGS="-s -w $STAMP_LDFLAGS"
 }
 
 # Cleared so that nothing in the builder's environment (GOFLAGS=-mod=mod,
@@ -189,14 +190,19 @@ windows() {
 	signdir=$STAGE/signing
 	packaging/windows/sign.sh setup "$signdir"
 	rm -f cmd/coffer/Coffer.exe
-	# fyne package builds with the -ldflags it finds in GOFLAGS (one flag
-	# per entry, no spaces), adding -s -w and -trimpath for --release.
-	local gf="-buildvcs=false -ldflags=-X=$VPKG.version=$VERSION -ldflags=-X=$VPKG.commit=$COMMIT -ldflags=-X=$VPKG.date=$DATE"
-	GOFLAGS="$gf" GOTOOLCHAIN="${GOTOOLCHAIN:-local}" CC=x86_64-w64-mingw32-gcc CGO_ENABLED=1 GOOS=windows GOARCH=amd64 \
+	# fyne package builds with -trimpath and -ldflags "-H=windowsgui -s -w"
+	# for --release; go-stamped.sh adds the stamp to its -ldflags (see there
+	# why GOFLAGS cannot carry it).
+	COFFER_REAL_GO="$GO" GO="$ROOT/packaging/windows/go-stamped.sh" COFFER_LDFLAGS="$STAMP_LDFLAGS" \
+		GOFLAGS=-buildvcs=false GOTOOLCHAIN="${GOTOOLCHAIN:-local}" GOAMD64=v1 \
+		CC=x86_64-w64-mingw32-gcc CGO_ENABLED=1 GOOS=windows GOARCH=amd64 \
 		fyne_package --os windows --release
 	mkdir -p "$STAGE/windows"
 	exe=$STAGE/windows/Coffer.exe
 	mv cmd/coffer/Coffer.exe "$exe"
+	# No Windows here to run Coffer.exe --version: the stamp must be in it.
+	grep -qaF "$COMMIT" "$exe" && grep -qaF "$VERSION" "$exe" ||
+		die "Coffer.exe was linked without the version stamp ($VERSION, $COMMIT)"
 	packaging/windows/sign.sh sign "$signdir" "$exe"
 	setup="$DIST/Coffer-${VERSION}-setup.exe"
 	local numeric build

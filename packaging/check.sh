@@ -158,6 +158,10 @@ for f in "$setup" "$STAGE/windows/Coffer.exe"; do
 	grep -E "Signer #0|Subject:|Issuer|Message digest algorithm|Signature verification" <<<"$out" | head -6
 	has "$out" "Signature verification: ok" "$f"
 done
+# No Windows here to run it: the stamp --version would print must be in it.
+grep -qaF "$COMMIT" "$STAGE/windows/Coffer.exe" && grep -qaF "$VERSION" "$STAGE/windows/Coffer.exe" ||
+	fail "Coffer.exe does not carry its version stamp ($VERSION, $COMMIT)"
+echo "Coffer.exe carries version $VERSION and commit $COMMIT"
 [ "$(cat "$STAGE/signing/kind")" = test ] && echo "(signed with the throwaway test certificate: COFFER_SIGN_PKCS12 was not set)"
 tampered=$(mktemp)
 cp "$setup" "$tampered"
