@@ -216,18 +216,33 @@ windows() {
 	sbom "$setup" "$exe"
 }
 
-# The static cofferd for servers, and the build context of its container
-# (packaging/server/Containerfile): the binary, a passwd naming its user,
-# and the empty folder that becomes the data volume.
+# The static cofferd for servers, alone and in a server bundle,
+# cofferd_<ver>_linux_amd64.tar.gz: the binary, the hardened systemd unit
+# (packaging/cofferd.service), the example configurations, and the
+# Containerfile with the rest of its build context (a passwd naming its
+# user, the empty folder that becomes the data volume), so that
+# `podman build` in the unpacked folder makes the container. Made like a
+# release tarball: sorted, owned by root, every time the commit's, gzip
+# without name or time, so a rebuild gives the same bytes.
 server() {
-	cp "$STAGE/cofferd" "$DIST/cofferd_${VERSION}_linux_amd64"
-	sbom "$DIST/cofferd_${VERSION}_linux_amd64" "$STAGE/cofferd"
-	local ctx=$STAGE/container
-	rm -rf "$ctx"
-	mkdir -p "$ctx/data"
-	cp "$STAGE/cofferd" "$ctx/cofferd"
+	local name=cofferd_${VERSION}_linux_amd64 ctx
+	cp "$STAGE/cofferd" "$DIST/$name"
+	sbom "$DIST/$name" "$STAGE/cofferd"
+	ctx=$STAGE/server/cofferd-$VERSION
+	rm -rf "$STAGE/server"
+	mkdir -p "$ctx/data" "$ctx/examples"
+	install -m 0755 "$STAGE/cofferd" "$ctx/cofferd"
+	install -m 0644 packaging/cofferd.service packaging/server/Containerfile packaging/server/README.md "$ctx/"
+	install -m 0644 packaging/server/embedded.env packaging/server/postgres-s3.env \
+		packaging/server/tls-credentials.conf "$ctx/examples/"
 	echo "cofferd:x:65532:65532:cofferd:/var/lib/cofferd:/nonexistent" >"$ctx/passwd"
 	echo "cofferd:x:65532:" >"$ctx/group"
+	chmod 0644 "$ctx/passwd" "$ctx/group"
+	chmod 0755 "$ctx/data" "$ctx/examples"
+	tar --sort=name --mtime="@$SOURCE_DATE_EPOCH" --owner=0 --group=0 --numeric-owner \
+		--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime \
+		-C "$STAGE/server" -cf - "cofferd-$VERSION" | gzip -9n >"$DIST/$name.tar.gz"
+	sbom "$DIST/$name.tar.gz" "$STAGE/cofferd"
 }
 
 linux_binaries() {
@@ -252,7 +267,7 @@ all() {
 	server
 	echo "== Windows installer"
 	windows
-	(cd "$DIST" && sha256sum -- *.deb *.tar.xz *.exe cofferd_*_linux_amd64 >SHA256SUMS)
+	(cd "$DIST" && sha256sum -- *.deb *.tar.xz *.exe cofferd_*_linux_amd64 cofferd_*_linux_amd64.tar.gz >SHA256SUMS)
 	echo "== dist/"
 	ls -l "$DIST"
 }

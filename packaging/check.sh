@@ -10,7 +10,7 @@
 #   4. Coffer.tar.xz: its files (tar -tf), the same binary as the .deb
 #   5. the Windows installer and the Coffer.exe in it: osslsigncode verify,
 #      and a tampered copy that must fail verification
-#   6. the static cofferd: ldd, --version
+#   6. the static cofferd: ldd, --version; the server bundle around it
 #   7. an SBOM beside every artifact
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -181,11 +181,33 @@ file "$server"
 got=$("$server" --version)
 echo "$got"
 has "$got" "cofferd $want_version" "cofferd --version"
-cmp -s "$server" "$STAGE/container/cofferd" || fail "the container's cofferd is not dist's"
 ok "cofferd is static and says which commit it is"
 
+echo "== 6b. the server bundle"
+bundle=$DIST/cofferd_${VERSION}_linux_amd64.tar.gz
+[ -f "$bundle" ] || fail "$bundle is missing"
+list=$(tar -tvzf "$bundle")
+echo "$list"
+top=cofferd-$VERSION
+for f in cofferd cofferd.service Containerfile README.md passwd group data/ \
+	examples/embedded.env examples/postgres-s3.env examples/tls-credentials.conf; do
+	has "$list" " $top/$f" "the server bundle"
+done
+has "$(grep " $top/cofferd\$" <<<"$list")" "-rwxr-xr-x root/root" "the bundle's cofferd"
+unpacked=$(mktemp -d)
+tar -xzf "$bundle" -C "$unpacked"
+cmp -s "$server" "$unpacked/$top/cofferd" || fail "the bundle's cofferd is not dist's static cofferd"
+cmp -s packaging/cofferd.service "$unpacked/$top/cofferd.service" || fail "the bundle's unit is not packaging/cofferd.service"
+# No container engine here: check that the bundle is the Containerfile's
+# whole build context — everything it copies is in it.
+while read -r src; do
+	[ -e "$unpacked/$top/$src" ] || fail "the Containerfile copies $src, which the bundle lacks"
+done < <(sed -n 's/^COPY \(--[^ ]* \)*//p' "$unpacked/$top/Containerfile" | awk '{for (i = 1; i < NF; i++) print $i}')
+rm -rf "$unpacked"
+ok "the server bundle holds the static cofferd, its unit, the examples and the container's build context"
+
 echo "== 7. SBOMs"
-for f in "$deb" "$ddeb" "$DIST/Coffer.tar.xz" "$setup" "$server"; do
+for f in "$deb" "$ddeb" "$DIST/Coffer.tar.xz" "$setup" "$server" "$bundle"; do
 	[ -s "$f.cdx.json" ] || fail "no SBOM beside $f"
 	[ -s "$f.buildinfo.txt" ] || fail "no go version -m beside $f"
 	has "$(cat "$f.cdx.json")" '"bomFormat": "CycloneDX"' "$f.cdx.json"

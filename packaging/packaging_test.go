@@ -177,7 +177,7 @@ func TestServerExamplesMatchCofferd(t *testing.T) {
 		t.Fatal(err)
 	}
 	has := func(flag string) bool { return serve.Flags().Lookup(strings.TrimPrefix(flag, "--")) != nil }
-	dir := filepath.Join(testenv.RepoRoot(t), "packaging", "server")
+	dir := filepath.Join(testenv.RepoRoot(t), "packaging")
 	read := func(name string) string {
 		data, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
@@ -185,7 +185,7 @@ func TestServerExamplesMatchCofferd(t *testing.T) {
 		}
 		return string(data)
 	}
-	for _, name := range []string{"cofferd.service", "tls-credentials.conf", "embedded.env"} {
+	for _, name := range []string{"cofferd.service", "server/tls-credentials.conf", "server/embedded.env"} {
 		var lines []string
 		for _, line := range strings.Split(read(name), "\n") {
 			if strings.HasPrefix(line, "ExecStart=/") || strings.HasPrefix(line, "COFFERD_OPTS=") {
@@ -203,7 +203,7 @@ func TestServerExamplesMatchCofferd(t *testing.T) {
 			}
 		}
 	}
-	pg := read("postgres-s3.env")
+	pg := read("server/postgres-s3.env")
 	built := has("--postgres") && has("--s3")
 	says := strings.Contains(pg, "NOT BUILT YET")
 	switch {
@@ -266,7 +266,7 @@ func TestDesktopEntryAndMetainfo(t *testing.T) {
 // TestUnitHardening wants the hardening the issue asks for in the unit,
 // and systemd's own offline rating of it at "OK" (2.0 or less of 10).
 func TestUnitHardening(t *testing.T) {
-	unit := filepath.Join(testenv.RepoRoot(t), "packaging", "server", "cofferd.service")
+	unit := filepath.Join(testenv.RepoRoot(t), "packaging", "cofferd.service")
 	data, err := os.ReadFile(unit)
 	if err != nil {
 		t.Fatal(err)
