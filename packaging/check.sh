@@ -46,6 +46,7 @@ for dep in libc6 libgl1 libx11-6 libxcursor1 libxrandr2 libxinerama1 libxi6 libx
 	has "$(grep '^ Depends:' <<<"$info")" "$dep" "coffer's Depends"
 done
 has "$info" "Version: $VERSION" "coffer's control"
+has "$(grep '^ Recommends:' <<<"$info")" "libreoffice-writer-nogui | libreoffice-writer" "coffer's Recommends (Office previews)"
 files=$(dpkg-deb -c "$deb")
 echo "$files" | awk '{print $1, $6}'
 for f in ./usr/bin/coffer ./usr/share/applications/dev.coffer.desktop.desktop \
