@@ -84,11 +84,15 @@ build_cofferd() {
 		$GO build -trimpath -buildvcs=false -ldflags "$LDFLAGS" -o "$out" ./cmd/cofferd
 }
 
+# Position-independent, as Debian builds its own programs (lintian calls a
+# non-PIE program out): the desktop app parses untrusted documents, and
+# ASLR of its code is cheap. cofferd stays a plain static binary — a static
+# PIE needs the external linker, so cgo, which the static build leaves out.
 build_coffer() {
 	local out=$1
 	cgo_flags
 	goenv CGO_ENABLED=1 GOOS=linux GOARCH=amd64 CGO_CFLAGS="$CGO_CFLAGS" CGO_LDFLAGS="$CGO_LDFLAGS" \
-		$GO build -trimpath -buildvcs=false -tags release -ldflags "$LDFLAGS" -o "$out" ./cmd/coffer
+		$GO build -trimpath -buildvcs=false -buildmode=pie -tags release -ldflags "$LDFLAGS" -o "$out" ./cmd/coffer
 }
 
 # --- tools, pinned (installed into bin/tools through the module proxy) -----
