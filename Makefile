@@ -99,7 +99,7 @@ cross:
 # Release builds recompile Fyne's C part for Linux and for Windows: minutes.
 PKG_DEBS := $(CROSS_DEBS) imagemagick nsis osslsigncode openssl xz-utils
 # What package-check inspects and installs with.
-PKG_CHECK_DEBS := mmdebstrap xvfb xdotool imagemagick desktop-file-utils appstream systemd file
+PKG_CHECK_DEBS := mmdebstrap lintian xvfb xdotool imagemagick desktop-file-utils appstream systemd file
 
 package: deps
 	$(MAKE) deps EXTRA_DEBS="$(PKG_DEBS)"

@@ -147,6 +147,21 @@ icons() {
 	done
 }
 
+# /usr/share/doc/<package>/changelog.gz, which Debian asks of every
+# package: one entry, this build's version and commit, dated with the
+# commit's time so that it rebuilds to the same bytes.
+changelog() {
+	local pkg=$1 dir=$STAGE/doc/$1
+	mkdir -p "$dir"
+	{
+		echo "$pkg ($VERSION) unstable; urgency=medium"
+		echo
+		echo "  * Built from commit $COMMIT."
+		echo
+		echo " -- $COFFER_MAINTAINER  $(LC_ALL=C date -u -R -d "@$SOURCE_DATE_EPOCH")"
+	} | gzip -9n >"$dir/changelog.gz"
+}
+
 debs() {
 	local nfpm
 	nfpm=$(tool nfpm "$NFPM_PKG")
@@ -156,6 +171,9 @@ debs() {
 	# SOURCE_DATE_EPOCH, so the .deb too is the same bytes on a rebuild.
 	export COFFER_VERSION=$VERSION STAGE ROOT
 	export COFFER_MAINTAINER=${COFFER_MAINTAINER:-"Coffer developers <coffer-maintainers@users.noreply.github.com>"}
+	rm -rf "$STAGE/doc"
+	changelog coffer
+	changelog cofferd
 	"$nfpm" package --config packaging/linux/nfpm-coffer.yaml --packager deb --target "$DIST/coffer_${VERSION}_amd64.deb"
 	"$nfpm" package --config packaging/linux/nfpm-cofferd.yaml --packager deb --target "$DIST/cofferd_${VERSION}_amd64.deb"
 	sbom "$DIST/coffer_${VERSION}_amd64.deb" "$STAGE/coffer"
