@@ -197,8 +197,14 @@ fyne_package() {
 # Coffer.tar.xz for Linux desktops without dpkg: `fyne package` around the
 # binary built above (the same bytes as in the .deb), with its desktop entry,
 # icon and a Makefile for `make user-install` or `sudo make install`.
+#
+# fyne packs it with the system's GNU tar and xz, which take their options
+# from the environment: sorted names, root's, the commit's time for every
+# file, no access or change times, single-threaded xz — so that the
+# tarball, not only the binary in it, rebuilds to the same bytes.
 tarball() {
-	fyne_package --os linux --release --executable "$STAGE/coffer"
+	TAR_OPTIONS="--sort=name --mtime=@$SOURCE_DATE_EPOCH --owner=0 --group=0 --numeric-owner --pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime" \
+		XZ_OPT="-T1" fyne_package --os linux --release --executable "$STAGE/coffer"
 	mv cmd/coffer/Coffer.tar.xz "$DIST/Coffer.tar.xz"
 	sbom "$DIST/Coffer.tar.xz" "$STAGE/coffer"
 }
