@@ -198,7 +198,7 @@ for f in cofferd cofferd.service Containerfile README.md passwd group data/ \
 	examples/embedded.env examples/postgres-s3.env examples/tls-credentials.conf; do
 	has "$list" " $top/$f" "the server bundle"
 done
-has "$(grep " $top/cofferd\$" <<<"$list")" "-rwxr-xr-x root/root" "the bundle's cofferd"
+has "$(grep " $top/cofferd\$" <<<"$list")" "-rwxr-xr-x 0/0" "the bundle's cofferd (mode, root-owned)"
 unpacked=$(mktemp -d)
 tar -xzf "$bundle" -C "$unpacked"
 cmp -s "$server" "$unpacked/$top/cofferd" || fail "the bundle's cofferd is not dist's static cofferd"
