@@ -24,11 +24,14 @@ GUI_DEBS := gcc libgl1-mesa-dev xorg-dev xdg-utils
 OFFICE_DEBS := libreoffice-core-nogui libreoffice-writer-nogui libreoffice-impress-nogui libreoffice-calc-nogui \
 	fonts-crosextra-carlito fonts-crosextra-caladea fonts-liberation2
 XTEST_DEBS := xvfb xdotool imagemagick poppler-utils mupdf-tools
+# The quick packaging tests validate the desktop entry, the metainfo and the
+# systemd unit.
+PKGTEST_DEBS := desktop-file-utils appstream systemd
 CROSS_DEBS := gcc-mingw-w64-x86-64
 BENCH_DEBS := age restic poppler-utils mupdf-tools
 APT := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: install run tour package-linux package-windows icon test deps test-deps lint bench fuzz crash-long cross build clean
+.PHONY: install run tour package package-check repro-check package-linux package-windows vulncheck icon test deps test-deps lint bench fuzz crash-long cross build clean
 
 build:
 	$(GO) build -o bin/coffer ./cmd/coffer
@@ -54,7 +57,7 @@ deps:
 # The tests also drive a real window under Xvfb, cross-build for Windows,
 # and convert Office documents with LibreOffice.
 test-deps:
-	$(MAKE) deps EXTRA_DEBS="$(XTEST_DEBS) $(CROSS_DEBS)" LEAN_DEBS="$(OFFICE_DEBS)"
+	$(MAKE) deps EXTRA_DEBS="$(XTEST_DEBS) $(CROSS_DEBS) $(PKGTEST_DEBS)" LEAN_DEBS="$(OFFICE_DEBS)"
 
 # The desktop app on a demo vault (the passphrase is printed); without a
 # display, the command-line tour. LibreOffice previews its Office documents.
@@ -65,7 +68,7 @@ run: deps build
 tour: deps build
 	./scripts/tour.sh bin/coffer
 
-test: test-deps lint cross
+test: test-deps lint cross vulncheck
 	$(GO) test -timeout 30m ./...
 
 lint:
@@ -99,22 +102,47 @@ cross:
 	CC=x86_64-w64-mingw32-gcc CGO_ENABLED=1 GOOS=windows GOARCH=amd64 $(GO) build -o /dev/null ./cmd/coffer
 	GOOS=darwin GOARCH=arm64 $(GO) build ./app/... ./vault/... ./internal/... ./preview/... ./watermark/... ./pdfstamp/...
 
-# Installable packages with `fyne package` (metadata in cmd/coffer/FyneApp.toml),
-# written to dist/. Release builds recompile Fyne's C part: minutes.
-FYNE_CLI := fyne.io/tools/cmd/fyne@v1.7.4
-FYNE := $(shell go env GOPATH)/bin/fyne
+# Release packages into dist/ (packaging/README.md): the coffer and cofferd
+# .debs (nfpm), Coffer.tar.xz (fyne package), the signed Windows installer
+# (mingw, NSIS, osslsigncode), the static cofferd, each with its SBOM.
+# Release builds recompile Fyne's C part for Linux and for Windows: minutes.
+PKG_DEBS := $(CROSS_DEBS) imagemagick nsis osslsigncode openssl xz-utils
+# What package-check inspects and installs with.
+PKG_CHECK_DEBS := mmdebstrap lintian xvfb xdotool imagemagick desktop-file-utils appstream systemd file
 
-$(FYNE):
-	$(GO) install $(FYNE_CLI)
+package: deps
+	$(MAKE) deps EXTRA_DEBS="$(PKG_DEBS)"
+	packaging/build.sh all
 
-package-linux: deps $(FYNE)
-	mkdir -p dist
-	cd cmd/coffer && $(FYNE) package --os linux --release && mv Coffer.tar.xz ../../dist/
+# Every package inspected as a user would meet it: contents and dependencies,
+# an install into a clean Debian root with apt, the installed app in a real
+# window under Xvfb, the installer's signature, the static server; then a
+# second build from scratch, in another folder with empty caches, must give
+# the same bytes. Slow (a fresh Debian root and two cold builds): not in
+# `make test`; .ci/run runs it after.
+package-check: package
+	$(MAKE) deps EXTRA_DEBS="$(PKG_CHECK_DEBS)"
+	packaging/check.sh
+	packaging/repro.sh
 
-package-windows: $(FYNE)
-	$(MAKE) deps EXTRA_DEBS="$(CROSS_DEBS)"
-	mkdir -p dist
-	cd cmd/coffer && CC=x86_64-w64-mingw32-gcc CGO_ENABLED=1 $(FYNE) package --os windows --release && mv Coffer.exe ../../dist/
+# Two builds of cofferd and the Linux coffer, in different folders with
+# different caches: the same hashes, or it fails.
+repro-check: deps
+	packaging/repro.sh
+
+package-linux: deps
+	$(MAKE) deps EXTRA_DEBS="$(PKG_DEBS)"
+	packaging/build.sh tarball
+
+package-windows: deps
+	$(MAKE) deps EXTRA_DEBS="$(PKG_DEBS)"
+	packaging/build.sh windows
+
+# govulncheck ./... against a database built from golang.org/x/vulndb
+# (pinned, through the module proxy); findings triaged in
+# packaging/vulns-triaged.txt.
+vulncheck:
+	packaging/vulncheck.sh
 
 # The app icon, rasterised from its SVG (ImageMagick).
 icon:

@@ -15,10 +15,12 @@ import (
 	"github.com/coffer-vault/coffer/internal/cli"
 	// Before Fyne initialises: see the package's doc.
 	_ "github.com/coffer-vault/coffer/internal/locale"
+	"github.com/coffer-vault/coffer/internal/version"
 	"github.com/coffer-vault/coffer/ui"
 )
 
 func main() {
+	cli.Version = version.Get().String() // --version: release, commit, commit time
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	env := cli.Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, GUI: gui, DisplayVars: displayVars}
 	code := cli.Main(ctx, os.Args[1:], env)

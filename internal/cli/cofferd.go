@@ -29,6 +29,11 @@ import (
 // CofferdMain runs the cofferd command line (the server and the admin's
 // commands) and returns the exit code.
 func CofferdMain(ctx context.Context, args []string, env Env) int {
+	return runCofferd(ctx, newCofferdRoot(env), args, env)
+}
+
+// newCofferdRoot builds cofferd's command tree.
+func newCofferdRoot(env Env) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "cofferd",
 		Short:         "cofferd is Coffer's server: it stores ciphertext and relays it between an organisation's devices",
@@ -41,6 +46,10 @@ func CofferdMain(ctx context.Context, args []string, env Env) int {
 	admin.AddCommand(cmdAdminInit(env), cmdAdminInvite(env), cmdAdminDevices(env), cmdAdminRevoke(env),
 		cmdAdminGuest(env), cmdAdminPolicy(env), cmdAdminRole(env), cmdAdminWipe(env), cmdAdminReceipts(env), cmdAdminApproveClass(env))
 	root.AddCommand(cmdServe(env), admin)
+	return root
+}
+
+func runCofferd(ctx context.Context, root *cobra.Command, args []string, env Env) int {
 	root.SetArgs(args)
 	root.SetIn(env.Stdin)
 	root.SetOut(env.Stdout)
