@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -175,7 +176,7 @@ func cmdImport(env Env) *cobra.Command {
 					ver, err := a.ImportFile(cmd.Context(), folder, path, bar.update)
 					bar.finish()
 					var pe *fs.PathError
-					if errors.As(err, &pe) {
+					if errors.As(err, &pe) && filepath.Clean(pe.Path) == filepath.Clean(path) {
 						err = pe.Err // the line names the file already
 					}
 					switch {
