@@ -7,10 +7,18 @@ import "github.com/coffer-vault/coffer/policy"
 // goes through its use case, which refuses and records what the role does
 // not allow.
 
+// MayReadAudit reports whether this vault's user may read its audit trail
+// and resolve trace codes in it: the owner of a standalone vault, and in
+// an organisation the roles the policy lets (not managers, members or
+// guests, whose devices' trails compliance reads).
+func (a *App) MayReadAudit() bool {
+	return policy.DecideFor(a.subject(), "", policy.Public, policy.ReadAudit).Allowed
+}
+
 // MayReadOrgAudit reports whether this user may read the organisation's
 // audit trail (compliance and risk officers), without recording anything:
 // a window asks it to offer the view, where OrgAudit would record every
-// refusal as an attempt.
+// refusal as an attempt. MayReadAudit is the same for this device's trail.
 func (a *App) MayReadOrgAudit() bool {
 	if !a.Enrolled() {
 		return false

@@ -55,6 +55,7 @@ type mainView struct {
 	// the guest's banner, the folder actions a folder's role allows.
 	guestBanner                *fyne.Container
 	peopleOnly                 []fyne.CanvasObject // hidden from guests
+	trailOnly                  []fyne.CanvasObject // shown to who may read the audit trail
 	orgAuditButton             *widget.Button
 	shareButton, membersButton *widget.Button
 	folderActionsBox           *fyne.Container // the two, for the organisation's people
@@ -106,7 +107,8 @@ func newMainView(u *UI) *mainView {
 	m.membersButton = widget.NewButtonWithIcon("Members…", theme.AccountIcon(), m.showMembers)
 	m.orgAuditButton = widget.NewButtonWithIcon("Organisation audit…", theme.VisibilityIcon(), m.showOrgAudit)
 	m.folderActionsBox = container.NewVBox(container.NewGridWithColumns(2, m.shareButton, m.membersButton), widget.NewSeparator())
-	m.peopleOnly = []fyne.CanvasObject{importButton, newFolder, auditButton, traceButton}
+	m.peopleOnly = []fyne.CanvasObject{importButton, newFolder}
+	m.trailOnly = []fyne.CanvasObject{auditButton, traceButton}
 	left := container.NewBorder(widget.NewLabelWithStyle("Folders", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		container.NewVBox(m.folderActionsBox, newFolder, auditButton, traceButton, m.orgAuditButton), nil, nil, m.folderList)
 	right := container.NewVSplit(files, preview)

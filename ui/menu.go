@@ -31,6 +31,7 @@ const (
 	people            // the vault's owner, or the organisation's own people: not guests
 	sharers           // the organisation's own people (a standalone vault shares with nobody)
 	auditors          // compliance and risk officers
+	trailReaders      // who may read this device's audit trail (and trace codes in it)
 )
 
 // offers reports whether the menu offers a command for audience to the
@@ -45,6 +46,8 @@ func offers(a *app.App, who audience) bool {
 		return a.Enrolled() && !guest
 	case auditors:
 		return a.MayReadOrgAudit()
+	case trailReaders:
+		return a.MayReadAudit()
 	}
 	return true
 }
@@ -81,8 +84,8 @@ func commands() []command {
 		{"View", "Actual size", ctrl(fyne.Key1), func(m *mainView) { m.setZoom(1) }, anyone},
 		{"View", "Fit width", ctrl(fyne.Key2), func(m *mainView) { m.setZoom(fitWidth) }, anyone},
 		{"Tools", "Versions…", ctrl(fyne.KeyH), (*mainView).showVersions, anyone},
-		{"Tools", "Audit trail…", ctrlShift(fyne.KeyA), (*mainView).showAudit, people},
-		{"Tools", "Trace code…", ctrl(fyne.KeyT), (*mainView).askTrace, people},
+		{"Tools", "Audit trail…", ctrlShift(fyne.KeyA), (*mainView).showAudit, trailReaders},
+		{"Tools", "Trace code…", ctrl(fyne.KeyT), (*mainView).askTrace, trailReaders},
 		{"Tools", "Approve a new device…", ctrlShift(fyne.KeyD), (*mainView).askApprove, anyone},
 		{"Tools", "Organisation audit trail…", ctrlShift(fyne.KeyO), (*mainView).showOrgAudit, auditors},
 		{"Tools", "Organisation devices (admin key)…", nil, (*mainView).showDevices, people},
@@ -137,8 +140,8 @@ func (u *UI) installCommands(a *app.App) {
 
 // audiences is which audiences the menu serves for the user of a; a
 // change (a role entry, a grant) asks for the menu again.
-func audiences(a *app.App) [4]bool {
-	return [4]bool{offers(a, anyone), offers(a, people), offers(a, sharers), offers(a, auditors)}
+func audiences(a *app.App) [5]bool {
+	return [5]bool{offers(a, anyone), offers(a, people), offers(a, sharers), offers(a, auditors), offers(a, trailReaders)}
 }
 
 // reviewCommands rebuilds the menu if the user's role changed what it

@@ -173,8 +173,18 @@ func TestShareFromTheWindow(t *testing.T) {
 	onUI(func() { folders.Select(0) }) // Project Falcon
 	eventually(t, "Share offered for Ann's folder", func() bool { return !menuItem(t, aw, "Share folder…").Disabled })
 	onUI(func() {
-		if offered(aw)["Organisation audit trail…"] {
-			t.Error("a manager's menu offers the organisation's audit trail")
+		menu := offered(aw)
+		// A manager reads neither the organisation's trail nor her own
+		// device's (compliance does): nothing offers what is refused.
+		for _, label := range []string{"Organisation audit trail…", "Audit trail…", "Trace code…"} {
+			if menu[label] {
+				t.Errorf("a manager's menu offers %s", label)
+			}
+		}
+		for _, text := range []string{"Audit trail…", "Trace code…", "Organisation audit…"} {
+			if _, ok := findShown(t, aw.Content(), func(b *widget.Button) bool { return b.Text == text }); ok {
+				t.Errorf("a manager's window shows %s", text)
+			}
 		}
 	})
 
@@ -264,7 +274,7 @@ func TestGuestWindow(t *testing.T) {
 		}
 		menu := offered(gw)
 		for _, label := range []string{"Share folder…", "Folder members…", "Save a copy…", "Print…", "Open in default app…",
-			"Import…", "New folder…", "Organisation audit trail…"} {
+			"Import…", "New folder…", "Organisation audit trail…", "Audit trail…", "Trace code…"} {
 			if menu[label] {
 				t.Errorf("the guest's menu offers %s", label)
 			}

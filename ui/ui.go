@@ -67,7 +67,7 @@ type UI struct {
 	devices *devicesWindow // the organisation's devices, for the admin key's holder
 
 	menuItems map[string]*fyne.MenuItem // the menu's entries by label
-	offered   [4]bool                   // the audiences the menu serves
+	offered   [5]bool                   // the audiences the menu serves
 	bg        background                // the background sync of the session
 }
 
