@@ -132,7 +132,7 @@ func probeMode(ctx context.Context, program string, m Isolation) error {
 		if m == RootNamespaces && os.Geteuid() != 0 {
 			return errors.New("not root")
 		}
-		res, err := runScript(ctx, m, job{program: program, timeout: 10 * time.Second, maxMemory: 64 << 20, maxOutput: 1}, "/tmp", true)
+		res, err := runScript(ctx, m, job{program: program, timeout: 10 * time.Second, maxMemory: 64 << 20, maxOutput: 1}, nsWork(program), true)
 		if err != nil {
 			return err
 		}
@@ -172,7 +172,7 @@ func privateBases() []string { return []string{"/dev/shm", os.TempDir()} }
 func convertIn(ctx context.Context, iso Isolation, j job) (result, error) {
 	switch iso {
 	case Namespaces, RootNamespaces:
-		return runScript(ctx, iso, j, "/tmp", false)
+		return runScript(ctx, iso, j, nsWork(j.program), false)
 	case SharedMemory, TempFolder:
 		base := "/dev/shm"
 		if iso == TempFolder {
@@ -308,7 +308,7 @@ func scriptEnv(iso Isolation, j job, work string, probeOnly bool) []string {
 		"COFFER_NS=" + ns,
 		"COFFER_WORK=" + work,
 		"COFFER_WORK_KB=" + strconv.FormatInt((int64(len(j.data))+max(j.maxOutput, 0)+workSlack)>>10, 10),
-		"COFFER_HIDE=" + strings.Join(hidden(j.program), "\n"),
+		"COFFER_HIDE=" + strings.Join(hidden(j.program, work), "\n"),
 		"COFFER_HIDE_KB=" + strconv.Itoa(hideSize>>10),
 		"COFFER_VM_KB=" + strconv.FormatInt((j.maxMemory+vmSlack)>>10, 10),
 		"COFFER_SOFFICE=" + j.program,
@@ -326,11 +326,22 @@ func scriptEnv(iso Isolation, j job, work string, probeOnly bool) []string {
 	return env
 }
 
+// nsWork is where the namespace modes mount their work tmpfs: /tmp, unless
+// the program lives there (a LibreOffice unpacked in /tmp, a test's
+// stand-in in a checkout under /tmp), which the mount would hide; then
+// /var/tmp, and /tmp is only made read-only like the rest.
+func nsWork(program string) string {
+	if within(program, "/tmp") {
+		return "/var/tmp"
+	}
+	return "/tmp"
+}
+
 // hidden lists the writable folders the namespace modes cover with empty
 // private ones: where LibreOffice, or a document that subverted it, could
 // otherwise write to disk or read the user's files. A folder holding the
-// program itself is left visible.
-func hidden(program string) []string {
+// program itself, and the work folder, are left to themselves.
+func hidden(program, work string) []string {
 	dirs := []string{"/var/tmp", "/dev/shm", "/run"}
 	if home, err := os.UserHomeDir(); err == nil {
 		dirs = append(dirs, home)
@@ -341,7 +352,7 @@ func hidden(program string) []string {
 	var out []string
 	for _, d := range dirs {
 		d = filepath.Clean(d)
-		if d == "/" || d == "/tmp" || strings.ContainsAny(d, "\n") || within(program, d) {
+		if d == "/" || d == "/tmp" || d == work || strings.ContainsAny(d, "\n") || within(program, d) {
 			continue
 		}
 		out = append(out, d)
