@@ -27,11 +27,11 @@ type command struct {
 type audience int
 
 const (
-	anyone   audience = iota
-	people            // the vault's owner, or the organisation's own people: not guests
-	sharers           // the organisation's own people (a standalone vault shares with nobody)
-	auditors          // compliance and risk officers
-	trailReaders      // who may read this device's audit trail (and trace codes in it)
+	anyone       audience = iota
+	people                // the vault's owner, or the organisation's own people: not guests
+	sharers               // the organisation's own people (a standalone vault shares with nobody)
+	auditors              // compliance and risk officers
+	trailReaders          // who may read this device's audit trail (and trace codes in it)
 )
 
 // offers reports whether the menu offers a command for audience to the
