@@ -483,25 +483,7 @@ func strconvI(i int) string { return strconv.Itoa(i) }
 // real server key signs: a server that lies by omission.
 func (o *org) serveViewWithout(t *testing.T, entries [][]byte, email string, drop map[int]bool) {
 	t.Helper()
-	seed, err := o.store.GetMeta(context.Background(), "server-key")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var hashes orglog.Hashes
-	for i, e := range entries {
-		if err := hashes.Append(int64(i), e); err != nil {
-			t.Fatal(err)
-		}
-	}
-	size := int64(len(entries))
-	th, err := hashes.TreeHash(size)
-	if err != nil {
-		t.Fatal(err)
-	}
-	first, err := orglog.Parse(entries[0])
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := o.forgedLog(t, entries)
 	all, err := orglog.GuestView(entries, email)
 	if err != nil {
 		t.Fatal(err)
@@ -516,12 +498,9 @@ func (o *org) serveViewWithout(t *testing.T, entries [][]byte, email string, dro
 		if r.URL.Path != "/v1/log/view" {
 			return
 		}
-		cp, err := orglog.Checkpoint{Org: first.Org, Size: size, Hash: th, Time: time.Now()}.Sign(ed25519.NewKeyFromSeed(seed))
-		if err != nil {
-			panic(err)
-		}
+		cp := f.checkpoint()
 		from, _ := strconv.ParseInt(r.URL.Query().Get("from"), 10, 64)
-		view, err := orglog.Prove(cp, entries, hashes, idx, from)
+		view, err := orglog.Prove(cp, entries, f.hashes, idx, from)
 		if err != nil {
 			panic(err)
 		}

@@ -22,6 +22,7 @@ import (
 	"github.com/coffer-vault/coffer/sync/wire"
 	"github.com/coffer-vault/coffer/vault"
 	"github.com/coffer-vault/coffer/vault/object"
+	"golang.org/x/mod/sumdb/tlog"
 )
 
 // The malicious server of the organisation issue: it holds the server key
@@ -33,32 +34,12 @@ import (
 // key.
 func (o *org) serveLog(t *testing.T, entries [][]byte) {
 	t.Helper()
-	seed, err := o.store.GetMeta(context.Background(), "server-key")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var hashes orglog.Hashes
-	for i, e := range entries {
-		if err := hashes.Append(int64(i), e); err != nil {
-			t.Fatal(err)
-		}
-	}
-	th, err := hashes.TreeHash(int64(len(entries)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	first, err := orglog.Parse(entries[0])
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := o.forgedLog(t, entries)
 	o.lie(func(r *http.Request, rec *httptest.ResponseRecorder) {
 		if r.URL.Path != "/v1/log" {
 			return
 		}
-		cp, err := orglog.Checkpoint{Org: first.Org, Size: int64(len(entries)), Hash: th, Time: time.Now()}.Sign(ed25519.NewKeyFromSeed(seed))
-		if err != nil {
-			panic(err)
-		}
+		cp := f.checkpoint()
 		start, _ := strconv.Atoi(r.URL.Query().Get("start"))
 		page := wire.LogEntries{Start: int64(start), Checkpoint: cp, Entries: [][]byte{}}
 		if start < len(entries) {
@@ -67,6 +48,48 @@ func (o *org) serveLog(t *testing.T, entries [][]byte) {
 		rec.Body.Reset()
 		rec.Body.Write(wire.Marshal(page))
 	})
+}
+
+// forgedLog is a log of the lying server's choosing, with what it needs
+// to sign checkpoints of it with the real server key.
+type forgedLog struct {
+	org    object.ID
+	key    ed25519.PrivateKey
+	size   int64
+	hashes orglog.Hashes
+	tree   tlog.Hash
+}
+
+func (o *org) forgedLog(t *testing.T, entries [][]byte) *forgedLog {
+	t.Helper()
+	seed, err := o.store.GetMeta(context.Background(), "server-key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &forgedLog{key: ed25519.NewKeyFromSeed(seed), size: int64(len(entries))}
+	for i, e := range entries {
+		if err := f.hashes.Append(int64(i), e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if f.tree, err = f.hashes.TreeHash(f.size); err != nil {
+		t.Fatal(err)
+	}
+	first, err := orglog.Parse(entries[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.org = first.Org
+	return f
+}
+
+// checkpoint signs the forged log's size and tree hash now.
+func (f *forgedLog) checkpoint() []byte {
+	cp, err := orglog.Checkpoint{Org: f.org, Size: f.size, Hash: f.tree, Time: time.Now()}.Sign(f.key)
+	if err != nil {
+		panic(err)
+	}
+	return cp
 }
 
 // serveView makes the server answer a guest's GET /v1/log/view with the
