@@ -212,6 +212,17 @@ func (f *adminFlags) dial(ctx context.Context, env Env) (*client.Admin, error) {
 	return client.DialAdmin(ctx, k)
 }
 
+// with runs fn with a connection signed in with the admin key, and closes
+// it.
+func (f *adminFlags) with(cmd *cobra.Command, env Env, fn func(*client.Admin) error) error {
+	a, err := f.dial(cmd.Context(), env)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	return fn(a)
+}
+
 func cmdAdminInvite(env Env) *cobra.Command {
 	var f adminFlags
 	var email, role string
@@ -228,18 +239,15 @@ func cmdAdminInvite(env Env) *cobra.Command {
 			if err := checkEmail("email", email); err != nil {
 				return err
 			}
-			a, err := f.dial(cmd.Context(), env)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			code, until, err := a.Invite(cmd.Context(), email, r, expires)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(env.Stdout, "Invite for %s (%s), valid until %s UTC; it works once. Send this code:\n%s\n",
-				email, role, until.UTC().Format("2006-01-02 15:04"), code)
-			return nil
+			return f.with(cmd, env, func(a *client.Admin) error {
+				code, until, err := a.Invite(cmd.Context(), email, r, expires)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(env.Stdout, "Invite for %s (%s), valid until %s UTC; it works once. Send this code:\n%s\n",
+					email, role, until.UTC().Format("2006-01-02 15:04"), code)
+				return nil
+			})
 		},
 	}
 	f.add(cmd)
@@ -258,37 +266,34 @@ func cmdAdminDevices(env Env) *cobra.Command {
 		Short: "List the organisation's devices: user, name, last seen, address, audit trail",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := f.dial(cmd.Context(), env)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			devs, err := a.Devices(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return json.NewEncoder(env.Stdout).Encode(devs)
-			}
-			tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "DEVICE\tUSER\tNAME\tOS\tLAST SEEN\tADDRESS\tLEASE END\tAUDIT\tSTATE")
-			for _, d := range devs {
-				seen, lease, state := "never", "-", d.State
-				if d.LastSeen > 0 {
-					seen = time.Unix(d.LastSeen, 0).UTC().Format("2006-01-02 15:04")
+			return f.with(cmd, env, func(a *client.Admin) error {
+				devs, err := a.Devices(cmd.Context())
+				if err != nil {
+					return err
 				}
-				if d.LeaseEnd > 0 {
-					lease = time.Unix(d.LeaseEnd, 0).UTC().Format("2006-01-02 15:04")
+				if asJSON {
+					return json.NewEncoder(env.Stdout).Encode(devs)
 				}
-				if state == "" {
-					state = "active"
+				tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "DEVICE\tUSER\tNAME\tOS\tLAST SEEN\tADDRESS\tLEASE END\tAUDIT\tSTATE")
+				for _, d := range devs {
+					seen, lease, state := "never", "-", d.State
+					if d.LastSeen > 0 {
+						seen = time.Unix(d.LastSeen, 0).UTC().Format("2006-01-02 15:04")
+					}
+					if d.LeaseEnd > 0 {
+						lease = time.Unix(d.LeaseEnd, 0).UTC().Format("2006-01-02 15:04")
+					}
+					if state == "" {
+						state = "active"
+					}
+					if d.AuditFlag != "" {
+						state += ", audit " + d.AuditFlag
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", d.ID.String()[:12], d.Email, display.Text(d.Name), d.OS, seen, d.LastIP, lease, d.AuditSeq, state)
 				}
-				if d.AuditFlag != "" {
-					state += ", audit " + d.AuditFlag
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", d.ID.String()[:12], d.Email, display.Text(d.Name), d.OS, seen, d.LastIP, lease, d.AuditSeq, state)
-			}
-			return tw.Flush()
+				return tw.Flush()
+			})
 		},
 	}
 	f.add(cmd)
@@ -304,20 +309,17 @@ func cmdAdminRevoke(env Env) *cobra.Command {
 		Short: "Revoke a device: the server refuses it from its next request, other devices stop trusting it",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := f.dial(cmd.Context(), env)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			id, err := a.FindDevice(device)
-			if err != nil {
-				return err
-			}
-			if err := a.Revoke(cmd.Context(), id, reason); err != nil {
-				return err
-			}
-			fmt.Fprintf(env.Stdout, "Revoked %s.\n", id)
-			return nil
+			return f.with(cmd, env, func(a *client.Admin) error {
+				id, err := a.FindDevice(device)
+				if err != nil {
+					return err
+				}
+				if err := a.Revoke(cmd.Context(), id, reason); err != nil {
+					return err
+				}
+				fmt.Fprintf(env.Stdout, "Revoked %s.\n", id)
+				return nil
+			})
 		},
 	}
 	f.add(cmd)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/coffer-vault/coffer/internal/display"
 	"github.com/coffer-vault/coffer/policy"
+	"github.com/coffer-vault/coffer/sync/client"
 	"github.com/coffer-vault/coffer/vault"
 	"github.com/coffer-vault/coffer/vault/object"
 )
@@ -48,32 +49,29 @@ A restricted folder is never given to a guest, whatever the grant says.`,
 					return err
 				}
 			}
-			a, err := f.dial(cmd.Context(), env)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			var ids []object.ID
-			for _, p := range strings.Split(folders, ",") {
-				id, err := a.FindFolder(strings.TrimSpace(p))
+			return f.with(cmd, env, func(a *client.Admin) error {
+				var ids []object.ID
+				for _, p := range strings.Split(folders, ",") {
+					id, err := a.FindFolder(strings.TrimSpace(p))
+					if err != nil {
+						return err
+					}
+					ids = append(ids, id)
+				}
+				code, until, err := a.Guest(cmd.Context(), email, ids, expires)
 				if err != nil {
 					return err
 				}
-				ids = append(ids, id)
-			}
-			code, until, err := a.Guest(cmd.Context(), email, ids, expires)
-			if err != nil {
-				return err
-			}
-			if end {
-				fmt.Fprintf(env.Stdout, "Ended %s's guest access.\n", email)
+				if end {
+					fmt.Fprintf(env.Stdout, "Ended %s's guest access.\n", email)
+					return nil
+				}
+				fmt.Fprintf(env.Stdout, "%s may read %d folders until %s UTC.\n", email, len(ids), until.UTC().Format("2006-01-02 15:04:05"))
+				if code != "" {
+					fmt.Fprintf(env.Stdout, "Send this invite code (it works once):\n%s\n", code)
+				}
 				return nil
-			}
-			fmt.Fprintf(env.Stdout, "%s may read %d folders until %s UTC.\n", email, len(ids), until.UTC().Format("2006-01-02 15:04:05"))
-			if code != "" {
-				fmt.Fprintf(env.Stdout, "Send this invite code (it works once):\n%s\n", code)
-			}
-			return nil
+			})
 		},
 	}
 	f.add(cmd)
@@ -116,25 +114,23 @@ by editing local files. Its serial must rise; leave it 0 to take the next.`,
 					return fmt.Errorf("%s: roles and grants of an organisation are entries of its log ('cofferd admin invite', 'guest', 'role'), not policy fields", set)
 				}
 			}
-			a, err := f.dial(cmd.Context(), env)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			if doc != nil {
-				if doc, err = a.SetPolicy(cmd.Context(), doc); err != nil {
+			return f.with(cmd, env, func(a *client.Admin) error {
+				var err error
+				if doc != nil {
+					if doc, err = a.SetPolicy(cmd.Context(), doc); err != nil {
+						return err
+					}
+					fmt.Fprintf(env.Stderr, "Published policy serial %d.\n", doc.Serial)
+				} else if doc, err = a.Policy(cmd.Context()); err != nil {
 					return err
+				} else if doc == nil {
+					fmt.Fprintln(env.Stderr, "No policy was issued yet: devices use the defaults (10 wrong passphrases lock, 15 minutes idle lock, nothing expires).")
+					return nil
 				}
-				fmt.Fprintf(env.Stderr, "Published policy serial %d.\n", doc.Serial)
-			} else if doc, err = a.Policy(cmd.Context()); err != nil {
-				return err
-			} else if doc == nil {
-				fmt.Fprintln(env.Stderr, "No policy was issued yet: devices use the defaults (10 wrong passphrases lock, 15 minutes idle lock, nothing expires).")
-				return nil
-			}
-			enc := json.NewEncoder(env.Stdout)
-			enc.SetIndent("", "  ")
-			return enc.Encode(doc)
+				enc := json.NewEncoder(env.Stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(doc)
+			})
 		},
 	}
 	f.add(cmd)
@@ -154,16 +150,13 @@ func cmdAdminRole(env Env) *cobra.Command {
 			if r == policy.Owner || !policy.Known(r) {
 				return usagef("--role: one of admin, compliance, manager, member, risk, guest")
 			}
-			a, err := f.dial(cmd.Context(), env)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			if err := a.SetRole(cmd.Context(), email, r); err != nil {
-				return err
-			}
-			fmt.Fprintf(env.Stdout, "%s is now %s.\n", email, role)
-			return nil
+			return f.with(cmd, env, func(a *client.Admin) error {
+				if err := a.SetRole(cmd.Context(), email, r); err != nil {
+					return err
+				}
+				fmt.Fprintf(env.Stdout, "%s is now %s.\n", email, role)
+				return nil
+			})
 		},
 	}
 	f.add(cmd)
@@ -186,17 +179,14 @@ func cmdAdminApproveClass(env Env) *cobra.Command {
 			if err != nil {
 				return usagef("--request: %v", err)
 			}
-			a, err := f.dial(cmd.Context(), env)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			if err := a.ApproveClass(cmd.Context(), req); err != nil {
-				return err
-			}
-			fmt.Fprintf(env.Stdout, "Approved: folder %q (%s) may go from %s to %s. Its owner runs 'coffer folder class' again to do it.\n",
-				display.Text(req.Name), req.Folder.String()[:12], req.From, req.Class)
-			return nil
+			return f.with(cmd, env, func(a *client.Admin) error {
+				if err := a.ApproveClass(cmd.Context(), req); err != nil {
+					return err
+				}
+				fmt.Fprintf(env.Stdout, "Approved: folder %q (%s) may go from %s to %s. Its owner runs 'coffer folder class' again to do it.\n",
+					display.Text(req.Name), req.Folder.String()[:12], req.From, req.Class)
+				return nil
+			})
 		},
 	}
 	f.add(cmd)

@@ -104,40 +104,37 @@ func cmdAdminReceipts(env Env) *cobra.Command {
 		Short: "List the wipe receipts devices sent, each verified against the organisation's log",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := f.dial(cmd.Context(), env)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			rs, err := a.Receipts(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				type out struct {
-					Device   string    `json:"device"`
-					Email    string    `json:"email"`
-					Name     string    `json:"name"`
-					Cause    string    `json:"cause"`
-					Wiped    time.Time `json:"wiped"`
-					Received time.Time `json:"received"`
-					Files    int64     `json:"files"`
-					Bytes    int64     `json:"bytes"`
-					Receipt  string    `json:"receipt"`
+			return f.with(cmd, env, func(a *client.Admin) error {
+				rs, err := a.Receipts(cmd.Context())
+				if err != nil {
+					return err
 				}
-				list := []out{}
+				if asJSON {
+					type out struct {
+						Device   string    `json:"device"`
+						Email    string    `json:"email"`
+						Name     string    `json:"name"`
+						Cause    string    `json:"cause"`
+						Wiped    time.Time `json:"wiped"`
+						Received time.Time `json:"received"`
+						Files    int64     `json:"files"`
+						Bytes    int64     `json:"bytes"`
+						Receipt  string    `json:"receipt"`
+					}
+					list := []out{}
+					for _, r := range rs {
+						list = append(list, out{r.Device.String(), r.Email, r.Name, r.Cause, r.Wiped.UTC(), r.Received.UTC(), r.Files, r.Bytes, string(r.Raw)})
+					}
+					return json.NewEncoder(env.Stdout).Encode(list)
+				}
+				if len(rs) == 0 {
+					fmt.Fprintln(env.Stdout, "No wipe receipts yet.")
+				}
 				for _, r := range rs {
-					list = append(list, out{r.Device.String(), r.Email, r.Name, r.Cause, r.Wiped.UTC(), r.Received.UTC(), r.Files, r.Bytes, string(r.Raw)})
+					printReceipt(env, r, 0)
 				}
-				return json.NewEncoder(env.Stdout).Encode(list)
-			}
-			if len(rs) == 0 {
-				fmt.Fprintln(env.Stdout, "No wipe receipts yet.")
-			}
-			for _, r := range rs {
-				printReceipt(env, r, 0)
-			}
-			return nil
+				return nil
+			})
 		},
 	}
 	f.add(cmd)
