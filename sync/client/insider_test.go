@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -565,4 +566,40 @@ func gailOn(t *testing.T, o *org, owner *device, folder vault.Folder, d time.Dur
 	owner.sync(t)
 	gail.sync(t)
 	return gail, expires
+}
+
+// A forged object the server keeps serving is fetched again at the next
+// pull, then less and less often — not at every round of a watching
+// device.
+func TestRefusedObjectRetriedWithBackoff(t *testing.T) {
+	ctx := context.Background()
+	o := newOrg(t)
+	ann, falcon := annWithFalcon(t, o, "falcon model")
+	carol := enrollAs(t, o.inviteAs("carol@acme.test", policy.Member), "Carol Analyst", "Carol's laptop")
+	if err := ann.s.Share(ctx, falcon.ID, "carol@acme.test", orglog.Viewer); err != nil {
+		t.Fatal(err)
+	}
+	carol.sync(t)
+	forgeWidening(t, ann, falcon.ID, policy.Public)
+	var gets atomic.Int32
+	o.Serve(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == "GET" && strings.HasPrefix(r.URL.Path, "/v1/objects/folder/") {
+			gets.Add(1)
+		}
+		o.Server.Handler().ServeHTTP(w, r)
+	}))
+	defer o.Honest()
+	var refused *client.RefusedError
+	if _, err := carol.s.Sync(ctx); !errors.As(err, &refused) {
+		t.Fatalf("first sync: %v", err)
+	}
+	for i := 0; i < 5; i++ {
+		if _, err := carol.s.Sync(ctx); err != nil {
+			t.Fatalf("sync %d: %v", i+2, err)
+		}
+	}
+	// Once when it arrived, once at the next pull; then it waits a minute.
+	if n := gets.Load(); n != 2 {
+		t.Fatalf("the refused folder object was fetched %d times in six syncs, want 2", n)
+	}
 }

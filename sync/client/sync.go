@@ -351,6 +351,12 @@ func (s *Syncer) Pull(ctx context.Context) (Stats, error) {
 		if rerr := s.keepRefused(ctx, nil, got.refused); rerr != nil {
 			return st, rerr
 		}
+		if len(got.refused) > 0 {
+			// New refusals are tried again at the next pull.
+			if rerr := s.v.SetSyncMeta(ctx, "refused_retry", ""); rerr != nil {
+				return st, rerr
+			}
+		}
 		res, aerr := s.v.AdoptReceived(ctx)
 		if aerr != nil {
 			return st, aerr
@@ -557,6 +563,16 @@ func (s *Syncer) retryRefused(ctx context.Context, st *Stats) error {
 	if json.Unmarshal([]byte(b), &events) != nil || len(events) == 0 {
 		return s.v.SetSyncMeta(ctx, "refused", "")
 	}
+	// At once the first time (a byte flipped once), then less and less
+	// often: a forged object the server keeps serving costs a fetch an
+	// hour at most, not one per round of a watching device.
+	var due retryDue
+	if m, err := s.v.SyncMeta(ctx, "refused_retry"); err == nil && m != "" {
+		_ = json.Unmarshal([]byte(m), &due)
+	}
+	if time.Now().Before(due.Next) {
+		return nil
+	}
 	got, err := s.apply(ctx, events, false)
 	st.BytesDown += got.bytes
 	res, aerr := s.v.AdoptReceived(ctx)
@@ -568,7 +584,27 @@ func (s *Syncer) retryRefused(ctx context.Context, st *Stats) error {
 	}
 	st.VersionsDown += res.Versions
 	st.Conflicts += res.Conflicts
+	if len(got.refused) == 0 {
+		due = retryDue{}
+	} else {
+		due.Tries++
+		due.Next = time.Now().Add(min(time.Minute<<min(due.Tries-1, 6), time.Hour))
+	}
+	m, err := json.Marshal(due)
+	if err != nil {
+		return err
+	}
+	if err := s.v.SetSyncMeta(ctx, "refused_retry", string(m)); err != nil {
+		return err
+	}
 	return s.keepRefused(ctx, events, got.refused)
+}
+
+// retryDue is when refused objects are fetched again (sync meta
+// "refused_retry"): after 1, 2, 4 … minutes, at most an hour.
+type retryDue struct {
+	Tries int       `json:"tries"`
+	Next  time.Time `json:"next"`
 }
 
 // keepRefused updates the list of refused events to fetch again: the
