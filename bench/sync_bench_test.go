@@ -3,10 +3,8 @@ package bench
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
 	"fmt"
 	"math/rand/v2"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,10 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coffer-vault/coffer/internal/orgtest"
+
 	"github.com/coffer-vault/coffer/policy"
 	"github.com/coffer-vault/coffer/sync/client"
-	"github.com/coffer-vault/coffer/sync/server"
-	"github.com/coffer-vault/coffer/sync/store/embedded"
 	"github.com/coffer-vault/coffer/vault"
 )
 
@@ -46,33 +44,7 @@ type syncDevice struct {
 func newSyncOrg(b *testing.B, dir string) *syncOrg {
 	b.Helper()
 	ctx := context.Background()
-	st, err := embedded.Open(ctx, filepath.Join(dir, "server"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
-	cert, pin, err := server.LoadOrMakeTLS(filepath.Join(dir, "server"), "", "", nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	srv, err := server.New(ctx, server.Config{Store: st, TLSKeyHash: pin})
-	if err != nil {
-		b.Fatal(err)
-	}
-	hs := httptest.NewUnstartedServer(srv.Handler())
-	hs.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
-	hs.StartTLS()
-	b.Cleanup(hs.Close)
-	token, _ := srv.BootstrapToken(ctx)
-	key, _, err := client.Init(ctx, hs.URL, token, "Bench", pin)
-	if err != nil {
-		b.Fatal(err)
-	}
-	admin, err := client.DialAdmin(ctx, key)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer admin.Close()
+	admin := orgtest.Start(b, "Bench").Admin
 	code, _, err := admin.Invite(ctx, "bench@example.com", policy.Member, time.Hour)
 	if err != nil {
 		b.Fatal(err)
