@@ -216,21 +216,19 @@ func (v *Vault) checkFolderRevision(ctx context.Context, data []byte, id object.
 		if err := v.checkFolderSigner(object.KindFolder, folder, signer); err != nil {
 			return err
 		}
-		rows, err := v.idx.Folders(ctx)
-		if err != nil {
-			return err
-		}
-		for _, row := range rows {
-			if row.ID == folder {
-				cur, err := v.readFolderObject(ctx, row)
-				if err != nil {
-					return err
-				}
-				if row.ObjectID == id {
-					return nil
-				}
-				return v.checkRevision(cur, next)
+		row, err := v.idx.FolderByID(ctx, folder)
+		if err == nil {
+			cur, err := v.readFolderObject(ctx, row)
+			if err != nil {
+				return err
 			}
+			if row.ObjectID == id {
+				return nil
+			}
+			return v.checkRevision(cur, next)
+		}
+		if !errors.Is(err, index.ErrNotFound) {
+			return err
 		}
 		v.pullMu.Lock()
 		defer v.pullMu.Unlock()

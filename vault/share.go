@@ -122,21 +122,18 @@ func (v *Vault) SealWrap(ctx context.Context, w Wrap) ([]byte, error) {
 // folderByID returns a folder by ID, its class read from the signed folder
 // object.
 func (v *Vault) folderByID(ctx context.Context, id object.ID) (Folder, error) {
-	rows, err := v.idx.Folders(ctx)
+	row, err := v.idx.FolderByID(ctx, id)
+	if errors.Is(err, index.ErrNotFound) {
+		return Folder{}, fmt.Errorf("folder %s: %w", id.String()[:12], ErrNotFound)
+	}
 	if err != nil {
 		return Folder{}, err
 	}
-	for _, row := range rows {
-		if row.ID != id {
-			continue
-		}
-		body, err := v.readFolderObject(ctx, row)
-		if err != nil {
-			return Folder{}, err
-		}
-		return Folder{ID: row.ID, Name: body.Name, Class: body.Class, Created: row.Created, Epoch: row.Epoch}, nil
+	body, err := v.readFolderObject(ctx, row)
+	if err != nil {
+		return Folder{}, err
 	}
-	return Folder{}, fmt.Errorf("folder %s: %w", id.String()[:12], ErrNotFound)
+	return Folder{ID: row.ID, Name: body.Name, Class: body.Class, Created: row.Created, Epoch: row.Epoch}, nil
 }
 
 // Rotate makes a new epoch of a folder's key, wrapped to this vault's user

@@ -207,16 +207,11 @@ func (v *Vault) folderArrived(ctx context.Context, folder object.ID) (bool, erro
 	if pending {
 		return true, nil
 	}
-	rows, err := v.idx.Folders(ctx)
-	if err != nil {
-		return false, err
+	_, err := v.idx.FolderByID(ctx, folder)
+	if errors.Is(err, index.ErrNotFound) {
+		return false, nil
 	}
-	for _, row := range rows {
-		if row.ID == folder {
-			return true, nil
-		}
-	}
-	return false, nil
+	return err == nil, err
 }
 
 // holdForPull holds the object store from the first object a pull stores

@@ -144,6 +144,15 @@ func (d *DB) FolderByMAC(ctx context.Context, mac []byte) (Folder, error) {
 	return f, err
 }
 
+// FolderByID finds a folder by its ID.
+func (d *DB) FolderByID(ctx context.Context, id object.ID) (Folder, error) {
+	f, err := scanFolder(d.db.QueryRowContext(ctx, "SELECT "+folderCols+" FROM folders WHERE id = ?", id[:]))
+	if errors.Is(err, sql.ErrNoRows) {
+		return f, fmt.Errorf("index: folder: %w", ErrNotFound)
+	}
+	return f, err
+}
+
 // Folders lists every folder.
 func (d *DB) Folders(ctx context.Context) ([]Folder, error) {
 	rows, err := d.db.QueryContext(ctx, "SELECT "+folderCols+" FROM folders ORDER BY created_at, id")
