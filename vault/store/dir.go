@@ -174,9 +174,14 @@ const (
 	objectBuf = 2 << 20
 	// directMin is the size from which an object is written with O_DIRECT.
 	directMin = 256 << 10
-	// keptBufs is how many buffers a Dir keeps for reuse (one per import
-	// worker); more are made when needed and left to the collector.
-	keptBufs = 4
+	// keptBufs is how many buffers a Dir keeps for reuse: at least one
+	// per import worker (two per processor, up to 8 processors), since
+	// a buffer made and dropped for every chunk costs a fresh mapping's
+	// page faults and, at its unmapping, a TLB shootdown on every core.
+	// More are made when needed and dropped after use. They are made only
+	// when needed, so a Dir that never writes this much at once never has
+	// them all.
+	keptBufs = 16
 )
 
 // ioBuf is a buffer aligned for direct I/O and the function that frees it
