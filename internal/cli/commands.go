@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -169,6 +170,7 @@ func cmdImport(env Env) *cobra.Command {
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			ioBoundProcs()
 			return withVault(cmd, env, dir, func(a *app.App) error {
 				failed, blocked := 0, 0
 				for _, path := range args {
@@ -209,6 +211,24 @@ func cmdImport(env Env) *cobra.Command {
 	cmd.Flags().StringVar(&folder, "folder", "", "folder to import into (required)")
 	_ = cmd.MarkFlagRequired("folder")
 	return cmd
+}
+
+// ioBoundProcs lets this process run twice as many goroutines at once as
+// Go would (one per core, or per CPU the cgroup allows), unless the
+// GOMAXPROCS variable says otherwise. An import's workers
+// spend about as long blocked in their chunks' direct writes as hashing
+// and encrypting them, and Go counts a goroutine blocked in a system call
+// against GOMAXPROCS until the scheduler hands its processor over: with
+// one per core, 1 GiB kept 1.5 of 2 cores busy; with two per core, 1.9
+// (1.47 s against 1.26-1.30 s wall, same CPU time; bench/ BenchmarkImport).
+func ioBoundProcs() {
+	if os.Getenv("GOMAXPROCS") == "" {
+		// From the default each time: a process that runs several
+		// imports (tests call Main over and over) must not double it
+		// again and again.
+		runtime.SetDefaultGOMAXPROCS()
+		runtime.GOMAXPROCS(2 * runtime.GOMAXPROCS(0))
+	}
 }
 
 // bar shows import progress on a terminal, and nothing otherwise.
