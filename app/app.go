@@ -143,8 +143,44 @@ func OpenWith(ctx context.Context, dir, passphrase string, opt vault.Options) (*
 	if err != nil {
 		return nil, err
 	}
-	return start(ctx, v)
+	return start(ctx, v, "")
 }
+
+// OpenSession opens the vault in dir with the keys of its unlocked session
+// (StartSession), as Open does with the passphrase. Without a usable
+// session it returns an error wrapping vault.ErrNoSession: ask for the
+// passphrase then.
+func OpenSession(ctx context.Context, dir string) (*App, error) {
+	v, err := vault.OpenSession(ctx, dir, vault.Options{})
+	if err != nil {
+		return nil, err
+	}
+	return start(ctx, v, "by the unlocked session")
+}
+
+// StartSession lets the user's later processes on this machine open the
+// vault without the passphrase (OpenSession) until it has been unused for
+// idle — at most the policy's idle lock, which is also the default (0) —
+// and for MaxSessionLife at most. It returns when the session ends at the
+// latest and the idle time it got. Where the system has no keyring the
+// error wraps oskeyring.ErrUnsupported.
+func (a *App) StartSession(ctx context.Context, idle time.Duration) (time.Time, time.Duration, error) {
+	if limit := a.IdleLock(); idle <= 0 || idle > limit {
+		idle = limit
+	}
+	until, err := a.v.StartSession(ctx, idle, vault.MaxSessionLife)
+	if err != nil {
+		return time.Time{}, 0, err
+	}
+	a.record(ctx, audit.Event{Action: audit.Unlock, Outcome: audit.OK,
+		Reason: fmt.Sprintf("session started: commands open the vault without the passphrase until it is unused for %v, until %s at the latest",
+			idle, until.Local().Format("2006-01-02 15:04"))})
+	return until, idle, nil
+}
+
+// EndSession ends the vault's unlocked session, if it has one; the
+// passphrase is needed again.
+func EndSession(dir string) error { return vault.EndSession(dir) }
 
 // Rebuild makes a new index for the vault in dir from its signed objects
 // (when Open fails with vault.ErrNeedsRebuild) and opens it.
@@ -153,7 +189,7 @@ func Rebuild(ctx context.Context, dir, passphrase string) (*App, *vault.RebuildR
 	if err != nil {
 		return nil, nil, err
 	}
-	a, err := start(ctx, v)
+	a, err := start(ctx, v, "")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -163,8 +199,9 @@ func Rebuild(ctx context.Context, dir, passphrase string) (*App, *vault.RebuildR
 }
 
 // start finishes unlocking an open vault: warnings, clock, policy,
-// retention.
-func start(ctx context.Context, v *vault.Vault) (*App, error) {
+// retention. how says in the unlock's audit entry how the vault was
+// opened ("" for the passphrase).
+func start(ctx context.Context, v *vault.Vault, how string) (*App, error) {
 	removeOrphanCopies()
 	office.RemoveStale()
 	a := &App{v: v}
@@ -189,7 +226,7 @@ func start(ctx context.Context, v *vault.Vault) (*App, error) {
 		}
 		return nil, err
 	}
-	if err := a.tryRecord(ctx, audit.Event{Action: audit.Unlock, Outcome: audit.OK}); err != nil {
+	if err := a.tryRecord(ctx, audit.Event{Action: audit.Unlock, Outcome: audit.OK, Reason: how}); err != nil {
 		// Listing needs no record, so the vault opens; what must be
 		// recorded (a preview, an export) is refused while this lasts.
 		a.warnings = append(a.warnings, "this unlock could not be written to the audit trail, so previews and exports are refused until it can: "+err.Error())

@@ -32,7 +32,7 @@ func Enroll(ctx context.Context, en client.Enrollment) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	return start(ctx, v)
+	return start(ctx, v, "")
 }
 
 // RequestPairing asks, with an invite of an enrolled user, to add this
@@ -60,7 +60,7 @@ func (p *Pairing) Wait(ctx context.Context, dir, pass string) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	return start(ctx, v)
+	return start(ctx, v, "")
 }
 
 // Enrolled reports whether the vault belongs to an organisation.

@@ -293,6 +293,11 @@ func (v *Vault) checkState(ctx context.Context, passphrase string) error {
 // upgradeUserKey rewrites keys/user.age (same passphrase, new salt) to pin
 // this device's key and mark that a checkpoint must exist from now on.
 func (v *Vault) upgradeUserKey(passphrase string) error {
+	if passphrase == "" {
+		// Opened by a session, which a passphrase unlock of an upgraded
+		// vault started: this vault was replaced since.
+		return fmt.Errorf("vault: %w: open it with its passphrase once, to be upgraded", ErrNoSession)
+	}
 	us := v.user
 	us.Checkpoints, us.DeviceKey = true, v.devKey.Public().(ed25519.PublicKey)
 	scrypt, err := age.NewScryptRecipient(passphrase)

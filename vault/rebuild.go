@@ -37,7 +37,9 @@ type RebuildReport struct {
 // its first entry records the rebuild and what was lost. The rebuild is
 // audited either way.
 func Rebuild(ctx context.Context, dir, passphrase string) (*Vault, *RebuildReport, error) {
-	k, err := unlockKeys(dir, passphrase)
+	k, err := unlockKeys(dir, func(cfg config) (userSecret, int, error) {
+		return unlockUser(dir, cfg, passphrase)
+	})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -299,6 +299,19 @@ type Options struct {
 
 // OpenWith is Open with options.
 func OpenWith(ctx context.Context, dir, passphrase string, opt Options) (*Vault, error) {
+	return openWith(ctx, dir, passphrase, opt, func(cfg config) (userSecret, int, error) {
+		return unlockUser(dir, cfg, passphrase)
+	})
+}
+
+// userSource proves the user's keys of the vault described by cfg: by the
+// passphrase (unlockUser) or by a session (openSession). It returns how
+// many wrong passphrases preceded it.
+type userSource func(cfg config) (userSecret, int, error)
+
+// openWith opens the vault with the user keys user proves; passphrase
+// is "" when a session proved them.
+func openWith(ctx context.Context, dir, passphrase string, opt Options, user userSource) (*Vault, error) {
 	if err := Wiped(dir); err != nil {
 		// An interrupted wipe is finished before anything else.
 		if _, ferr := FinishWipe(dir); ferr != nil {
@@ -306,7 +319,11 @@ func OpenWith(ctx context.Context, dir, passphrase string, opt Options) (*Vault,
 		}
 		return nil, Wiped(dir)
 	}
-	v, err := unlock(ctx, dir, passphrase)
+	k, err := unlockKeys(dir, user)
+	if err != nil {
+		return nil, err
+	}
+	v, err := k.open(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -344,13 +361,6 @@ func OpenWith(ctx context.Context, dir, passphrase string, opt Options) (*Vault,
 }
 
 // unlock proves the keys with the passphrase and opens the index as it is.
-func unlock(ctx context.Context, dir, passphrase string) (*Vault, error) {
-	k, err := unlockKeys(dir, passphrase)
-	if err != nil {
-		return nil, err
-	}
-	return k.open(ctx)
-}
 
 // unlocked is what the passphrase proved, before the index is opened.
 type unlocked struct {
@@ -361,16 +371,19 @@ type unlocked struct {
 	failed int
 }
 
-func unlockKeys(dir, passphrase string) (*unlocked, error) {
+func unlockKeys(dir string, user userSource) (*unlocked, error) {
 	cfg, err := readConfig(dir)
 	if err != nil {
 		return nil, err
 	}
-	us, failed, err := unlockUser(dir, cfg, passphrase)
+	us, failed, err := user(cfg)
 	if err != nil {
 		return nil, err
 	}
-	userID, _ := age.ParseHybridIdentity(us.Identity) // checked by unlockUser
+	if err := checkUser(cfg, us); err != nil {
+		return nil, err
+	}
+	userID, _ := age.ParseHybridIdentity(us.Identity) // checked by checkUser
 	var ds deviceSecret
 	if err := readSealedFile(filepath.Join(dir, deviceKey), &ds, userID); err != nil {
 		return nil, fmt.Errorf("vault: device key: %w", err)
@@ -452,18 +465,27 @@ func unlockUser(dir string, cfg config, passphrase string) (userSecret, int, err
 		}
 		return us, 0, fmt.Errorf("vault: user key: %w", err)
 	}
+	if err := checkUser(cfg, us); err != nil {
+		return us, 0, err
+	}
+	return us, clearFailures(dir), nil
+}
+
+// checkUser checks a decrypted user secret against coffer.json: the keys
+// it holds must be the ones the vault names.
+func checkUser(cfg config, us userSecret) error {
 	userID, err := age.ParseHybridIdentity(us.Identity)
 	if err != nil {
-		return us, 0, fmt.Errorf("vault: user key: %w: %v", ErrDamaged, err)
+		return fmt.Errorf("vault: user key: %w: %v", ErrDamaged, err)
 	}
 	if len(us.SigningSeed) != ed25519.SeedSize {
-		return us, 0, fmt.Errorf("vault: user key: %w: bad signing key", ErrDamaged)
+		return fmt.Errorf("vault: user key: %w: bad signing key", ErrDamaged)
 	}
 	pub := ed25519.NewKeyFromSeed(us.SigningSeed).Public().(ed25519.PublicKey)
 	if !pub.Equal(ed25519.PublicKey(cfg.UserKey)) || userID.Recipient().String() != cfg.UserRecipient {
-		return us, 0, fmt.Errorf("vault: %w: %s does not match the keys it names", ErrTampered, configFile)
+		return fmt.Errorf("vault: %w: %s does not match the keys it names", ErrTampered, configFile)
 	}
-	return us, clearFailures(dir), nil
+	return nil
 }
 
 // Warnings returns what Open repaired or noticed that the user should

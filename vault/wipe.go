@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/coffer-vault/coffer/internal/oskeyring"
 	"github.com/coffer-vault/coffer/sync/wire"
 	"github.com/coffer-vault/coffer/vault/object"
 	"github.com/coffer-vault/coffer/vault/store"
@@ -181,8 +182,13 @@ func FinishWipe(dir string) ([]byte, error) {
 	} else if err != nil {
 		return nil, err
 	}
-	// The keys first: once they are gone nothing decrypts.
-	for _, f := range []string{userKey, deviceKey} {
+	// The keys first: once they are gone nothing decrypts. A session's
+	// identity leaves the keyring too (best effort: without its file it
+	// opens nothing, and it times out).
+	if cfg, err := readConfig(dir); err == nil {
+		_ = oskeyring.Remove(sessionName(cfg))
+	}
+	for _, f := range []string{userKey, sessionFile, deviceKey} {
 		if err := shredFile(filepath.Join(dir, f)); err != nil {
 			return nil, fmt.Errorf("vault: wipe: %w", err)
 		}

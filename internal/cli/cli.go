@@ -175,6 +175,8 @@ func newRoot(env Env) *cobra.Command {
 		cmdShare(env),
 		cmdUnshare(env),
 		cmdMembers(env),
+		cmdUnlock(env),
+		cmdLock(env),
 		cmdGUI(env),
 	)
 	// Unknown subcommands and wrong argument counts are usage errors.
@@ -252,6 +254,23 @@ func unlock(ctx context.Context, env Env, dir string) (*app.App, error) {
 	if err := app.BeforeUnlock(ctx, dir, 3*time.Second); err != nil {
 		return nil, err
 	}
+	// An unlocked session ('coffer unlock') comes before the passphrase.
+	if vault.HasSession(dir) {
+		a, err := app.OpenSession(ctx, dir)
+		if err == nil {
+			warn(env, a)
+			return a, nil
+		}
+		if !errors.Is(err, vault.ErrNoSession) {
+			return nil, err
+		}
+	}
+	return unlockWithPassphrase(ctx, env, dir)
+}
+
+// unlockWithPassphrase opens the vault in dir with the passphrase, whatever
+// session it has.
+func unlockWithPassphrase(ctx context.Context, env Env, dir string) (*app.App, error) {
 	p, err := passphrase(env, false)
 	if err != nil {
 		return nil, err
@@ -260,10 +279,15 @@ func unlock(ctx context.Context, env Env, dir string) (*app.App, error) {
 	if err != nil {
 		return nil, err
 	}
+	warn(env, a)
+	return a, nil
+}
+
+// warn prints what opening the vault repaired or noticed.
+func warn(env Env, a *app.App) {
 	for _, w := range a.Warnings() {
 		fmt.Fprintf(env.Stderr, "coffer: warning: %s\n", w)
 	}
-	return a, nil
 }
 
 // checkEmail refuses flag's value unless it is an e-mail address, before
