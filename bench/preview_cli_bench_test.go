@@ -28,7 +28,9 @@ type proc struct{ wall, cpu float64 }
 // view and writes a PNG — against `pdftoppm -f 1 -l 1 -r 150 -png` and
 // `mutool draw -r 150` on the same plaintext file. `coffer ls` on the same
 // vault times the unlock alone, so that the share of the PDF work can be
-// told apart from the passphrase's scrypt. Every command runs cliRounds
+// told apart from the passphrase's scrypt; the same preview of a second
+// vault in an unlocked session ('coffer unlock') runs without it. Every
+// command runs cliRounds
 // times, interleaved; medians are compared. The compile cache lives in a
 // fresh XDG_CACHE_HOME, filled by one untimed preview first.
 func BenchmarkPreviewCLI(b *testing.B) {
@@ -45,15 +47,25 @@ func BenchmarkPreviewCLI(b *testing.B) {
 	untimed(b, env, coffer, "init", "--vault", vault, "--user", "bench@example.com", "--name", "Bench Viewer")
 	untimed(b, env, coffer, "folder", "create", "--vault", vault, "Docs", "--class", "internal")
 	untimed(b, env, coffer, "import", "--vault", vault, "--folder", "Docs", file)
+	// A second vault in an unlocked session ('coffer unlock'): its
+	// commands open it without scrypt.
+	session := filepath.Join(root, "session-vault")
+	untimed(b, env, coffer, "init", "--vault", session, "--user", "bench@example.com", "--name", "Bench Viewer")
+	untimed(b, env, coffer, "folder", "create", "--vault", session, "Docs", "--class", "internal")
+	untimed(b, env, coffer, "import", "--vault", session, "--folder", "Docs", file)
+	untimed(b, env, coffer, "unlock", "--vault", session)
+	b.Cleanup(func() { _ = exec.Command(coffer, "lock", "--vault", session).Run() })
 	dpi := strconv.Itoa(previewDPI)
 	out := filepath.Join(root, "coffer.png")
 	cmds := map[string][]string{
 		"coffer preview": {coffer, "preview", "--vault", vault, "Docs/" + filepath.Base(file), "--page", "1", "--dpi", dpi, "--out", out, "--force"},
 		"coffer ls":      {coffer, "ls", "--vault", vault},
-		"pdftoppm":       {"pdftoppm", "-f", "1", "-l", "1", "-r", dpi, "-png", file, filepath.Join(root, "pdftoppm")},
-		"mutool":         {"mutool", "draw", "-r", dpi, "-o", filepath.Join(root, "mutool.png"), file, "1"},
+		"coffer preview (s)": {coffer, "preview", "--vault", session, "Docs/" + filepath.Base(file), "--page", "1", "--dpi", dpi,
+			"--out", filepath.Join(root, "coffer-s.png"), "--force"},
+		"pdftoppm": {"pdftoppm", "-f", "1", "-l", "1", "-r", dpi, "-png", file, filepath.Join(root, "pdftoppm")},
+		"mutool":   {"mutool", "draw", "-r", dpi, "-o", filepath.Join(root, "mutool.png"), file, "1"},
 	}
-	order := []string{"coffer preview", "pdftoppm", "coffer ls", "mutool"}
+	order := []string{"coffer preview", "pdftoppm", "coffer ls", "coffer preview (s)", "mutool"}
 	for _, name := range order { // untimed: fills the compile cache and the page cache
 		child(b, env, cmds[name])
 	}
@@ -71,7 +83,7 @@ func BenchmarkPreviewCLI(b *testing.B) {
 	}
 
 	med := func(name string) proc { return median(runs[name]) }
-	cp, ls, pop, mu := med("coffer preview"), med("coffer ls"), med("pdftoppm"), med("mutool")
+	cp, ls, pop, mu, cs := med("coffer preview"), med("coffer ls"), med("pdftoppm"), med("mutool"), med("coffer preview (s)")
 	fmt.Printf("\n`coffer preview` of page 1 of %s at %s dpi to PNG, a new process each time, against its peers on the plaintext file;\n", filepath.Base(file), dpi)
 	fmt.Printf("each command %d times, interleaved; medians (min–max wall)\n", len(runs["pdftoppm"]))
 	fmt.Printf("%-34s %9s %9s %17s\n", "command", "wall ms", "CPU ms", "wall range ms")
@@ -87,6 +99,8 @@ func BenchmarkPreviewCLI(b *testing.B) {
 	fmt.Printf("coffer preview / mutool:   %5.2fx wall, %5.2fx CPU\n", cp.wall/mu.wall, cp.cpu/mu.cpu)
 	fmt.Printf("without the unlock (preview minus ls) / pdftoppm: %5.2fx wall, %5.2fx CPU; / mutool: %5.2fx wall, %5.2fx CPU\n",
 		net.wall/pop.wall, net.cpu/pop.cpu, net.wall/mu.wall, net.cpu/mu.cpu)
+	fmt.Printf("in an unlocked session (s) / pdftoppm: %5.2fx wall, %5.2fx CPU  (budget <= %.1f: %s); / mutool: %5.2fx wall\n",
+		cs.wall/pop.wall, cs.cpu/pop.cpu, budgetVsPdftoppm, verdict(cs.wall/pop.wall <= budgetVsPdftoppm), cs.wall/mu.wall)
 	fmt.Printf("load average at the end: %s\n", loadAverage())
 	b.ReportMetric(cp.wall, "preview-ms")
 	b.ReportMetric(ls.wall, "unlock-ms")
@@ -94,6 +108,8 @@ func BenchmarkPreviewCLI(b *testing.B) {
 	b.ReportMetric(cp.cpu/pop.cpu, "preview-cpu-vs-pdftoppm-x")
 	b.ReportMetric(net.wall/pop.wall, "after-unlock-vs-pdftoppm-x")
 	b.ReportMetric(cp.wall/mu.wall, "preview-vs-mutool-x")
+	b.ReportMetric(cs.wall/pop.wall, "session-preview-vs-pdftoppm-x")
+	b.ReportMetric(cs.cpu/pop.cpu, "session-preview-cpu-vs-pdftoppm-x")
 }
 
 // child runs argv with env added and returns its wall and CPU time.
