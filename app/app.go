@@ -155,17 +155,27 @@ func OpenSession(ctx context.Context, dir string) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	return start(ctx, v, "by the unlocked session")
+	a, err := start(ctx, v, "by the unlocked session")
+	if err != nil {
+		return nil, err
+	}
+	// A policy whose idle lock was shortened since the session began
+	// shortens it now.
+	if err := v.RefreshSession(a.IdleLock()); err != nil {
+		a.Close()
+		return nil, err
+	}
+	return a, nil
 }
 
 // StartSession lets the user's later processes on this machine open the
 // vault without the passphrase (OpenSession) until it has been unused for
-// idle — at most the policy's idle lock, which is also the default (0) —
-// and for MaxSessionLife at most. It returns when the session ends at the
+// idle — at most the policy's idle lock (and MaxSessionLife), which is
+// also the default (0) — and for MaxSessionLife at most. It returns when the session ends at the
 // latest and the idle time it got. Where the system has no keyring the
 // error wraps oskeyring.ErrUnsupported.
 func (a *App) StartSession(ctx context.Context, idle time.Duration) (time.Time, time.Duration, error) {
-	if limit := a.IdleLock(); idle <= 0 || idle > limit {
+	if limit := min(a.IdleLock(), vault.MaxSessionLife); idle <= 0 || idle > limit {
 		idle = limit
 	}
 	until, err := a.v.StartSession(ctx, idle, vault.MaxSessionLife)

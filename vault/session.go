@@ -93,34 +93,67 @@ func (v *Vault) StartSession(ctx context.Context, idle, life time.Duration) (tim
 }
 
 // OpenSession opens the vault in dir as Open does, with the keys of its
-// unlocked session instead of the passphrase, and starts the session's idle
-// time again. Without a usable session it returns an error wrapping
-// ErrNoSession, having ended whatever was left of one.
+// unlocked session instead of the passphrase, and once it is open starts
+// the session's idle time again. Without a usable session it returns an
+// error wrapping ErrNoSession (having removed what was left of one that
+// ended).
 func OpenSession(ctx context.Context, dir string, opt Options) (*Vault, error) {
 	now := time.Now
 	if opt.Now != nil {
 		now = opt.Now
 	}
-	return openWith(ctx, dir, "", opt, func(cfg config) (userSecret, int, error) {
-		s, err := readSession(dir, cfg, now())
-		if err != nil {
-			return userSecret{}, 0, err
-		}
-		return s.User, 0, nil
+	var s sessionSecret
+	var name string
+	v, err := openWith(ctx, dir, "", opt, func(cfg config) (userSecret, int, error) {
+		var err error
+		s, err = readSession(dir, cfg, now())
+		name = sessionName(cfg)
+		return s.User, 0, err
 	})
+	if err != nil {
+		return nil, err
+	}
+	v.session = &openSession{name: name, idle: time.Duration(s.Idle) * time.Second}
+	if err := v.RefreshSession(MaxSessionLife); err != nil {
+		v.Close()
+		return nil, err
+	}
+	return v, nil
 }
 
-// readSession returns the vault's session if it is usable at now, and
-// gives it its idle time again.
+// openSession is the session a vault was opened by.
+type openSession struct {
+	name string
+	idle time.Duration
+}
+
+// RefreshSession starts the idle time of the session the vault was opened
+// by again: its own idle time, or limit if that is shorter (a policy whose
+// idle lock was shortened since the session began). A vault opened by
+// the passphrase has nothing to refresh.
+func (v *Vault) RefreshSession(limit time.Duration) error {
+	if v.session == nil {
+		return nil
+	}
+	if err := oskeyring.Refresh(v.session.name, min(v.session.idle, max(limit, time.Second))); err != nil {
+		return fmt.Errorf("vault: %w: %v", ErrNoSession, err)
+	}
+	return nil
+}
+
+// readSession returns the vault's session if it is usable at now.
 func readSession(dir string, cfg config, now time.Time) (sessionSecret, error) {
 	var s sessionSecret
-	name := sessionName(cfg)
-	secret, err := oskeyring.Get(name)
-	if errors.Is(err, oskeyring.ErrNotFound) || errors.Is(err, oskeyring.ErrUnsupported) {
+	secret, err := oskeyring.Get(sessionName(cfg))
+	if errors.Is(err, oskeyring.ErrNotFound) {
+		// Timed out, or the machine restarted: the file is what is left.
+		_ = endSession(dir, cfg)
 		return s, fmt.Errorf("vault: %w", ErrNoSession)
 	}
 	if err != nil {
-		return s, fmt.Errorf("vault: session: %w", err)
+		// No keyring here (a container may forbid it): the file may be a
+		// session of the same folder elsewhere, left alone.
+		return s, fmt.Errorf("vault: %w: %v", ErrNoSession, err)
 	}
 	id, err := age.ParseHybridIdentity(string(secret))
 	if err != nil {
@@ -140,9 +173,6 @@ func readSession(dir string, cfg config, now time.Time) (sessionSecret, error) {
 	if !now.Before(s.Until) {
 		_ = endSession(dir, cfg)
 		return s, fmt.Errorf("vault: %w (it ended at %s)", ErrNoSession, s.Until.Local().Format("15:04"))
-	}
-	if err := oskeyring.Refresh(name, time.Duration(s.Idle)*time.Second); err != nil {
-		return s, fmt.Errorf("vault: %w: %v", ErrNoSession, err)
 	}
 	return s, nil
 }
@@ -174,9 +204,9 @@ func endSession(dir string, cfg config) error {
 	return nil
 }
 
-// HasSession reports whether keys/session.age exists (a session was begun
-// and not ended; it may have timed out in the keyring since).
+// HasSession reports whether keys/session.age is a file (a session was
+// begun and not ended; it may have timed out in the keyring since).
 func HasSession(dir string) bool {
-	_, err := os.Stat(filepath.Join(dir, sessionFile))
-	return err == nil
+	st, err := os.Lstat(filepath.Join(dir, sessionFile))
+	return err == nil && st.Mode().IsRegular()
 }

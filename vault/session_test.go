@@ -1,3 +1,5 @@
+//go:build linux
+
 package vault_test
 
 import (
@@ -7,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -224,5 +227,87 @@ func TestStartSessionRefusesBadIdle(t *testing.T) {
 	}
 	if vault.HasSession(dir) {
 		t.Error("a refused session left its file")
+	}
+}
+
+// TestSessionFileLeftAfterTimeout: when the keyring no longer holds the
+// identity (timed out, restarted), the file is what is left of the
+// session, and the next open removes it.
+func TestSessionFileLeftAfterTimeout(t *testing.T) {
+	ctx := context.Background()
+	dir := startSession(t)
+	stolen := copyVault(t, dir)
+	if err := vault.EndSession(dir); err != nil { // the identity leaves the keyring
+		t.Fatal(err)
+	}
+	if _, err := vault.OpenSession(ctx, stolen, vault.Options{}); !errors.Is(err, vault.ErrNoSession) {
+		t.Fatalf("OpenSession: %v, want ErrNoSession", err)
+	}
+	if vault.HasSession(stolen) {
+		t.Error("keys/session.age is left after the session timed out")
+	}
+}
+
+// TestSessionPathPlanted: whoever can write into the vault folder (a
+// synced or shared folder) plants a link or a named pipe where the
+// session file goes. Neither a lock nor an open writes through the link
+// or waits on the pipe: the planted thing is removed, what the link
+// points to is untouched.
+func TestSessionPathPlanted(t *testing.T) {
+	ctx := context.Background()
+	for _, plant := range []string{"symlink", "fifo"} {
+		t.Run(plant, func(t *testing.T) {
+			dir := startSession(t)
+			path := filepath.Join(dir, "keys", "session.age")
+			precious := filepath.Join(t.TempDir(), "precious.txt")
+			if err := os.WriteFile(precious, []byte("not the vault's"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			plantAt := func() {
+				t.Helper()
+				if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+					t.Fatal(err)
+				}
+				var err error
+				if plant == "symlink" {
+					err = os.Symlink(precious, path)
+				} else {
+					err = syscall.Mkfifo(path, 0o600)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			done := make(chan error, 1)
+			plantAt()
+			go func() {
+				_, err := vault.OpenSession(ctx, dir, vault.Options{})
+				done <- err
+			}()
+			select {
+			case err := <-done:
+				if !errors.Is(err, vault.ErrNoSession) {
+					t.Fatalf("OpenSession with a planted %s: %v, want ErrNoSession", plant, err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatalf("OpenSession hangs on a planted %s", plant)
+			}
+			plantAt()
+			go func() { done <- vault.EndSession(dir) }()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatalf("EndSession with a planted %s: %v", plant, err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatalf("EndSession hangs on a planted %s", plant)
+			}
+			if _, err := os.Lstat(path); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("the planted %s is still there: %v", plant, err)
+			}
+			if b, err := os.ReadFile(precious); err != nil || string(b) != "not the vault's" {
+				t.Errorf("what the link pointed to was changed: %q, %v", b, err)
+			}
+		})
 	}
 }

@@ -86,7 +86,8 @@ type Vault struct {
 	objects *store.Dir
 
 	failedUnlocks int
-	warnings      []string // what Open repaired or noticed, for the user
+	session       *openSession // the session the vault was opened by (nil: the passphrase)
+	warnings      []string     // what Open repaired or noticed, for the user
 	// ro is nil for a vault that can be written, else why it cannot
 	// (wrapping ErrReadOnly or ErrDiskFull): it was opened read-only, and
 	// every write fails with it before anything is attempted.
@@ -359,8 +360,6 @@ func openWith(ctx context.Context, dir, passphrase string, opt Options, user use
 	}
 	return v, nil
 }
-
-// unlock proves the keys with the passphrase and opens the index as it is.
 
 // unlocked is what the passphrase proved, before the index is opened.
 type unlocked struct {

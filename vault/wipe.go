@@ -314,17 +314,27 @@ func ReceiptSent(dir string) error {
 
 // shredFile overwrites a file's bytes with random ones, syncs, and removes
 // it: on a file system that writes in place (ext4, XFS) the old bytes are
-// gone from the disk, not only from the directory. Absent is fine.
+// gone from the disk, not only from the directory. Absent is fine. What is
+// not a regular file at path — a symbolic link, a named pipe, a folder
+// planted there — is removed without being written through or waited on:
+// a link planted in the vault never makes a wipe or a lock destroy what it
+// points to.
 func shredFile(path string) error {
-	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	f, err := store.OpenOwnRegular(path)
 	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if errors.Is(err, store.ErrNotRegular) {
+		if err := os.RemoveAll(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
 		return nil
 	}
 	if err != nil {
 		return err
 	}
 	fi, err := f.Stat()
-	if err == nil && fi.Mode().IsRegular() {
+	if err == nil {
 		_, err = io.CopyN(f, rand.Reader, fi.Size())
 		if err == nil {
 			err = f.Sync()

@@ -292,14 +292,20 @@ type writeStats struct {
 // at the end of a block is copied to the start of the next one (on average
 // about half a chunk per block, a few per cent of the data).
 //
-// There are workersPerCore workers per core because a worker waits for the
-// disk while its chunk is written (with O_DIRECT, see store.Dir.PutFunc):
-// about as long as it spent hashing and encrypting it. With one per core, a
-// core idles during every write.
+// There are workersPerCore workers per processor Go runs (GOMAXPROCS)
+// because a worker waits for the disk while its chunk is written (with
+// O_DIRECT, see store.Dir.PutFunc): about as long as it spent hashing and
+// encrypting it. With one per processor, a core idles during every write.
+// (`coffer import` also runs twice as many processors as cores, since Go
+// counts a goroutine blocked in a write against them: 4 workers per core.)
+//
+// maxWorkers bounds the workers (and so their write buffers, 2 MiB each)
+// whatever the machine: an import's memory stays flat.
 const (
 	blockSize      = 8 << 20
 	blocksInFlight = 4
 	workersPerCore = 2
+	maxWorkers     = 16
 )
 
 // block is one buffer of source data; the chunks cut from it refer into it.
@@ -327,7 +333,7 @@ func (v *Vault) writeChunks(ctx context.Context, fk *folderKey, r io.Reader, pro
 	if err != nil {
 		return nil, writeStats{}, err
 	}
-	workers := runtime.GOMAXPROCS(0) * workersPerCore
+	workers := min(runtime.GOMAXPROCS(0)*workersPerCore, maxWorkers)
 	jobs := make(chan chunkJob, runtime.GOMAXPROCS(0))
 	// A fixed set of blocks, made as needed and recycled, keeps memory flat
 	// and the heap steady whatever the file size (a sync.Pool is emptied by

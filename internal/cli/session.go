@@ -72,6 +72,12 @@ func cmdLock(env Env) *cobra.Command {
 				return fmt.Errorf("%s is not a Coffer vault (create one with 'coffer init --vault %s --user EMAIL')", dir, dir)
 			}
 			had := vault.HasSession(dir)
+			if had {
+				// Recorded in the trail when the session still opens it.
+				if a, err := app.OpenSession(cmd.Context(), dir); err == nil {
+					_ = a.Lock(cmd.Context(), "the unlocked session was ended ('coffer lock')")
+				}
+			}
 			if err := app.EndSession(dir); err != nil {
 				return err
 			}

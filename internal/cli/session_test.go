@@ -41,6 +41,9 @@ func TestUnlockThenCommandsWithoutPassphrase(t *testing.T) {
 	if r := run(t, "", "lock", "--vault", dir); r.code != 0 || !strings.Contains(r.stdout, "Locked") {
 		t.Fatalf("lock: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
+	if r := run(t, pass, "audit", "--vault", dir); !strings.Contains(r.stdout, "session was ended") {
+		t.Fatalf("the audit trail does not show the session's end:\n%s%s", r.stdout, r.stderr)
+	}
 	if r := run(t, "", "ls", "--vault", dir); r.code != 1 || !strings.Contains(r.stderr, "no passphrase") {
 		t.Fatalf("ls after lock without a passphrase: exit %d\n%s", r.code, r.stderr)
 	}

@@ -1,7 +1,8 @@
-// Package oskeyring keeps a short secret where later processes of the same
-// user on this machine can take it, for a limited time and never on disk:
-// on Linux the kernel's user keyring (keyrings(7)), which lives in kernel
-// memory and is gone at reboot. Elsewhere every call returns
+// Package oskeyring keeps a short secret where the user's later processes
+// on this machine can take it, for a limited time and never on disk: on
+// Linux the kernel's user keyring (keyrings(7)), in kernel memory, gone at
+// reboot, readable only by processes that possess it (the user's logins),
+// never by another user's. Elsewhere every call returns
 // ErrUnsupported (macOS Keychain and Windows Credential Manager could
 // follow; neither is needed by anything that exists today).
 //
@@ -14,7 +15,7 @@ import "errors"
 var (
 	// ErrUnsupported is returned where this system has no keyring Coffer
 	// can use.
-	ErrUnsupported = errors.New("oskeyring: this system has no kernel keyring (Coffer uses the Linux one)")
+	ErrUnsupported = errors.New("oskeyring: this system has no kernel keyring Coffer may use (Coffer uses the Linux one; a container may forbid it)")
 	// ErrNotFound is returned by Get for a name that was never put, timed
 	// out, or was removed.
 	ErrNotFound = errors.New("oskeyring: no such secret (never kept, timed out, or removed)")

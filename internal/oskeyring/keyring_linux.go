@@ -13,30 +13,34 @@ import (
 // that only processes with read permission can read back.
 const keyType = "user"
 
-// perm lets the possessor do everything and other processes of the same
-// user (who find the key through their user keyring) view, read, search
-// and change it; nobody else anything. The kernel's default for a new key
-// gives the user view only, which would hide it from the next process.
-const perm = keyPosAll | keyUsrView | keyUsrRead | keyUsrWrite | keyUsrSearch | keyUsrSetattr
+// perm lets the possessor do everything and nobody else more than see that
+// the key exists (the kernel's default for a new key). A process possesses
+// the key when its session keyring reaches the user keyring the key is in:
+// the user's own logins (pam_keyinit links the user keyring into each
+// login's session keyring; a process without one uses the user's default
+// session keyring, which links it too), not a process of another user.
+const perm = keyPosAll | keyUsrView
 
 // Permission bits of keyctl(2)'s KEYCTL_SETPERM, from <linux/keyctl.h>
 // (x/sys/unix does not name them).
 const (
-	keyPosAll     = 0x3f000000
-	keyUsrView    = 0x00010000
-	keyUsrRead    = 0x00020000
-	keyUsrWrite   = 0x00040000
-	keyUsrSearch  = 0x00080000
-	keyUsrSetattr = 0x00200000
+	keyPosAll  = 0x3f000000
+	keyUsrView = 0x00010000
 )
 
-// Put keeps secret under name in the user's keyring for ttl (rounded up
-// to whole seconds), replacing what name held.
+// ring is where secrets are kept: the user keyring, the same for every
+// thread and process of the user. (The session keyring would confine a
+// secret to one login, but a process that has none gets a new one per
+// thread at its first add_key(2), which its next process does not see.)
+const ring = unix.KEY_SPEC_USER_KEYRING
+
+// Put keeps secret under name in the user keyring for ttl (at least,
+// and at most a second more), replacing what name held.
 func Put(name string, secret []byte, ttl time.Duration) error {
 	if len(secret) == 0 || len(secret) > MaxSecret {
 		return fmt.Errorf("oskeyring: a secret of %d bytes (want 1 to %d)", len(secret), MaxSecret)
 	}
-	id, err := unix.AddKey(keyType, name, secret, unix.KEY_SPEC_USER_KEYRING)
+	id, err := unix.AddKey(keyType, name, secret, ring)
 	if err != nil {
 		return sysError("add", err)
 	}
@@ -71,8 +75,8 @@ func Get(name string) ([]byte, error) {
 	return buf[:n], nil
 }
 
-// Refresh gives the secret under name ttl more from now (rounded up to
-// whole seconds), or returns ErrNotFound.
+// Refresh gives the secret under name ttl more from now (at least, and at
+// most a second more), or returns ErrNotFound.
 func Refresh(name string, ttl time.Duration) error {
 	id, err := find(name)
 	if err != nil {
@@ -83,7 +87,7 @@ func Refresh(name string, ttl time.Duration) error {
 
 // find returns the serial number of the key under name, or ErrNotFound.
 func find(name string) (int, error) {
-	id, err := unix.KeyctlSearch(unix.KEY_SPEC_USER_KEYRING, keyType, name, 0)
+	id, err := unix.KeyctlSearch(ring, keyType, name, 0)
 	if gone(err) {
 		return 0, ErrNotFound
 	}
@@ -119,8 +123,12 @@ func invalidate(id int) error {
 	return nil
 }
 
+// setTimeout gives the key at least ttl to live: the kernel counts its
+// expiry in whole seconds of the wall clock, so a timeout of n seconds
+// set at 12:00:00.9 ends at 12:00:0n, up to a second early; one second
+// more makes it at least ttl and at most a second more.
 func setTimeout(id int, ttl time.Duration) error {
-	secs := math.Ceil(ttl.Seconds())
+	secs := math.Ceil(ttl.Seconds()) + 1
 	if secs < 1 || secs > math.MaxUint32 {
 		return fmt.Errorf("oskeyring: time to live %v is out of range", ttl)
 	}
@@ -130,10 +138,11 @@ func setTimeout(id int, ttl time.Duration) error {
 	return nil
 }
 
-// sysError says what failed; a system call the kernel or a sandbox
-// (seccomp) refuses becomes ErrUnsupported.
+// sysError says what failed; a system call the kernel does not have, or
+// that a sandbox (a container's seccomp profile) refuses, becomes
+// ErrUnsupported.
 func sysError(op string, err error) error {
-	if errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.EPERM) && op == "add" {
+	if errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) {
 		return fmt.Errorf("%w: %s: %v", ErrUnsupported, op, err)
 	}
 	return fmt.Errorf("oskeyring: %s: %w", op, err)

@@ -40,6 +40,41 @@ func OpenRegular(path string) (*os.File, fs.FileInfo, error) {
 	return f, st, nil
 }
 
+// OpenOwnRegular opens path for writing if path itself is a regular file:
+// unlike OpenRegular it never follows a symbolic link (an error wrapping
+// ErrNotRegular), so what is written goes into the vault's own file and
+// never into one a link planted in the vault points to, and it never
+// blocks on a named pipe or device.
+func OpenOwnRegular(path string) (*os.File, error) {
+	st, err := os.Lstat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		kind := fileKind(st.Mode())
+		if st.Mode()&fs.ModeSymlink != 0 {
+			kind = "symbolic link"
+		}
+		return nil, fmt.Errorf("%s is a %s, %w", path, kind, ErrNotRegular)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|openNoBlock|openNoFollow, 0)
+	if err != nil {
+		return nil, err
+	}
+	fst, err := f.Stat()
+	if err == nil && (!fst.Mode().IsRegular() || !os.SameFile(st, fst)) {
+		err = fmt.Errorf("%s changed while it was opened, %w", path, ErrNotRegular)
+	}
+	if err == nil {
+		err = clearNoBlock(f)
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
 // ReadRegular reads path, which must be a regular file of at most limit
 // bytes.
 func ReadRegular(path string, limit int64) ([]byte, error) {

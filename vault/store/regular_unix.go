@@ -9,7 +9,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-const openNoBlock = syscall.O_NONBLOCK
+const (
+	openNoBlock  = syscall.O_NONBLOCK
+	openNoFollow = syscall.O_NOFOLLOW
+)
 
 // clearNoBlock puts a regular file back in blocking mode (it makes no
 // difference to regular files, but reads are then plain).
