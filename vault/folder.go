@@ -3,6 +3,7 @@ package vault
 import (
 	"context"
 	"crypto/ed25519"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"filippo.io/age"
 
 	"github.com/coffer-vault/coffer/policy"
+	"github.com/coffer-vault/coffer/sync/orglog"
 	"github.com/coffer-vault/coffer/vault/index"
 	"github.com/coffer-vault/coffer/vault/object"
 	"github.com/coffer-vault/coffer/vault/store"
@@ -276,6 +278,33 @@ func (v *Vault) folderKey(ctx context.Context, folder object.ID, epoch int) (*fo
 	return nil, fmt.Errorf("no key for folder %s epoch %d: %w", folder.String()[:12], epoch, ErrDamaged)
 }
 
+// checkEpoch checks, in an enrolled vault, that the log committed to an
+// epoch's key (an epoch entry, docs/sync-protocol.md): from epoch 2 on a
+// key exists only as the log says. Without it, a manager could plant the
+// next epoch's key before being taken off the folder and read what is
+// written after. Epoch 1 is made with the folder, by its owner.
+func (v *Vault) checkEpoch(fk *folderKey) error {
+	v.mu.Lock()
+	st := v.org
+	v.mu.Unlock()
+	if st == nil || fk.epoch < 2 {
+		return nil
+	}
+	f := st.Folders[fk.folder]
+	var want []byte
+	if f != nil {
+		want = f.Epochs[int64(fk.epoch)]
+	}
+	if want == nil {
+		return fmt.Errorf("%w: epoch %d of folder %s is not in the organisation's log", ErrTampered, fk.epoch, fk.folder.String()[:12])
+	}
+	got := orglog.EpochCommitment(fk.folder, int64(fk.epoch), fk.recipient.String(), fk.chunkKey)
+	if subtle.ConstantTimeCompare(got, want) != 1 {
+		return fmt.Errorf("%w: another key for folder %s epoch %d than the organisation's log committed to", ErrTampered, fk.folder.String()[:12], fk.epoch)
+	}
+	return nil
+}
+
 func (v *Vault) loadKeyring(ctx context.Context, id object.ID) (*folderKey, error) {
 	plain, signer, err := v.openObject(ctx, object.KindKeyring, id, 1<<20, age.Identity(v.userID))
 	if err != nil {
@@ -285,8 +314,9 @@ func (v *Vault) loadKeyring(ctx context.Context, id object.ID) (*folderKey, erro
 }
 
 // keyringPlain decodes an opened keyring and checks that its signer may
-// sign keyrings of the folder it names, and that it agrees with a key of
-// the same folder and epoch this vault holds: an epoch has one key, so a
+// sign keyrings of the folder it names, that the organisation's log
+// committed to its key (checkEpoch), and that it agrees with a key of the
+// same folder and epoch this vault holds: an epoch has one key, so a
 // member cannot slip a key of their own making in as the next epoch.
 func (v *Vault) keyringPlain(id object.ID, plain []byte, signer ed25519.PublicKey) (*folderKey, error) {
 	var kr keyring
@@ -298,6 +328,9 @@ func (v *Vault) keyringPlain(id object.ID, plain []byte, signer ed25519.PublicKe
 		return nil, fmt.Errorf("keyring %s: %w: %v", id.String()[:12], ErrMalformed, err)
 	}
 	if err := v.checkFolderSigner(object.KindKeyring, fk.folder, signer); err != nil {
+		return nil, fmt.Errorf("keyring %s: %w", id.String()[:12], err)
+	}
+	if err := v.checkEpoch(fk); err != nil {
 		return nil, fmt.Errorf("keyring %s: %w", id.String()[:12], err)
 	}
 	v.mu.Lock()

@@ -16,6 +16,7 @@ import (
 
 	"github.com/coffer-vault/coffer/audit"
 	"github.com/coffer-vault/coffer/policy"
+	"github.com/coffer-vault/coffer/sync/orglog"
 	"github.com/coffer-vault/coffer/vault/index"
 	"github.com/coffer-vault/coffer/vault/object"
 	"github.com/coffer-vault/coffer/vault/store"
@@ -136,43 +137,70 @@ func (v *Vault) folderByID(ctx context.Context, id object.ID) (Folder, error) {
 	return Folder{ID: row.ID, Name: body.Name, Class: body.Class, Created: row.Created, Epoch: row.Epoch}, nil
 }
 
-// Rotate makes a new epoch of a folder's key, wrapped to this vault's user
-// and recorded as the folder's current epoch: every later version is
-// written under it. The wraps to the folder's other readers are the sync
-// client's to make (WrapsFor, SealWrap) before anything is written under
-// it elsewhere; this device's own next versions wait for nothing.
-func (v *Vault) Rotate(ctx context.Context, folder object.ID) (_ int, err error) {
-	end, err := v.beginWrite(ctx)
-	if err != nil {
-		return 0, err
-	}
-	defer end(&err)
+// NewEpoch is a folder key epoch made and not yet adopted: the sync
+// client appends its epoch entry to the organisation's log (Commit) and,
+// once the log took it, adopts it (AdoptEpoch). Made but never adopted (the
+// log took another rotation first, or the process stopped), it is
+// forgotten: nothing was stored.
+type NewEpoch struct {
+	Folder object.ID
+	Epoch  int
+	Commit []byte // orglog.EpochCommitment of the key
+	fk     *folderKey
+	kr     keyring
+}
+
+// MakeEpoch makes a fresh key for the folder's next epoch: one past both the
+// newest this vault holds and the newest the organisation's log names.
+func (v *Vault) MakeEpoch(ctx context.Context, folder object.ID) (*NewEpoch, error) {
 	f, err := v.folderByID(ctx, folder)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	epochs, err := v.FolderEpochs(ctx, folder)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	if len(epochs) == 0 {
-		return 0, fmt.Errorf("folder %q: %w: no key held", f.Name, ErrDamaged)
+		return nil, fmt.Errorf("folder %q: %w: no key held", f.Name, ErrDamaged)
 	}
 	epoch := epochs[len(epochs)-1] + 1
+	if st := v.OrgState(); st != nil && st.Folders[folder] != nil {
+		epoch = max(epoch, int(st.Folders[folder].LastEpoch)+1)
+	}
 	fk, kr, err := newFolderKey(folder, epoch)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	id := wrapID(fk, v.user.Email)
-	data, err := sealObject(object.KindKeyring, id, kr, v.devKey, v.userID.Recipient())
+	return &NewEpoch{Folder: folder, Epoch: epoch, fk: fk, kr: kr,
+		Commit: orglog.EpochCommitment(folder, int64(epoch), fk.recipient.String(), fk.chunkKey)}, nil
+}
+
+// AdoptEpoch keeps a new epoch's key, wrapped to this vault's user, and
+// records it as the folder's current epoch: every later version is written
+// under it. In an enrolled vault the log must hold its epoch entry already.
+// The wraps to the folder's other readers are the sync client's to make
+// (WrapsFor, SealWrap); this device's own next versions wait for nothing.
+func (v *Vault) AdoptEpoch(ctx context.Context, ne *NewEpoch) (err error) {
+	if err := v.checkEpoch(ne.fk); err != nil {
+		return err
+	}
+	end, err := v.beginWrite(ctx)
 	if err != nil {
-		return 0, err
+		return err
+	}
+	defer end(&err)
+	folder, epoch, fk := ne.Folder, ne.Epoch, ne.fk
+	id := wrapID(fk, v.user.Email)
+	data, err := sealObject(object.KindKeyring, id, ne.kr, v.devKey, v.userID.Recipient())
+	if err != nil {
+		return err
 	}
 	if err := v.objects.Put(ctx, store.Handle{Kind: object.KindKeyring, ID: id}, data); err != nil {
-		return 0, err
+		return err
 	}
 	if err := v.objects.Sync(ctx); err != nil {
-		return 0, err
+		return err
 	}
 	v.cacheKey(fk)
 	if err := v.idx.AddKeyring(ctx, index.Keyring{ObjectID: id, FolderID: folder, Epoch: epoch}); err != nil {
@@ -182,11 +210,11 @@ func (v *Vault) Rotate(ctx context.Context, folder object.ID) (_ int, err error)
 		if _, kerr := v.idx.KeyringByObject(context.WithoutCancel(ctx), id); errors.Is(kerr, index.ErrNotFound) {
 			_ = v.objects.Remove(context.WithoutCancel(ctx), store.Handle{Kind: object.KindKeyring, ID: id})
 		}
-		return 0, err
+		return err
 	}
 	_, err = v.AppendAudit(ctx, audit.Event{Action: audit.Share, Outcome: audit.OK, Folder: folder.String(),
 		Reason: fmt.Sprintf("the folder's key was rotated to epoch %d", epoch)})
-	return epoch, err
+	return err
 }
 
 // HeldFolders lists the folders this vault holds.

@@ -303,11 +303,40 @@ func (s *Syncer) prepareShare(ctx context.Context, folder object.ID, email strin
 // change.
 var ErrNotAllowed = errors.New("not allowed")
 
-// rotate makes a new epoch of the folder's key, pushes its keyring, and
-// clears the rotation owed.
+// maxRotateTries bounds how often a rotation is made again because
+// another one (another device of the owner's, a manager's) took the epoch
+// number first.
+const maxRotateTries = 5
+
+// rotate gives the folder's key a new epoch — its epoch entry appended to
+// the log first, so that the log serialises rotations and binds each epoch
+// to one key — then keeps and pushes its keyring and clears the rotation
+// owed. When another rotation took the epoch first, it makes the next one:
+// a rotation always begins an epoch after everything the log held when it
+// was asked for (after an unshare, say), never one that may predate it. If
+// it stops between the entry and keeping the key, the epoch stays without
+// a key (nobody writes under it) and the owed rotation makes the next.
 func (s *Syncer) rotate(ctx context.Context, folder object.ID) error {
-	if _, err := s.v.Rotate(ctx, folder); err != nil {
-		return err
+	for try := 1; ; try++ {
+		ne, err := s.v.MakeEpoch(ctx, folder)
+		if err != nil {
+			return err
+		}
+		err = s.appendEntry(ctx, &orglog.Entry{Kind: orglog.Epoch, Folder: folder, Epoch: int64(ne.Epoch), Commit: ne.Commit, By: s.v.Owner().Email})
+		taken := IsCode(err, wire.CodeRejected) && strings.Contains(err.Error(), "does not follow")
+		if err != nil && try < maxRotateTries && (taken || IsCode(err, wire.CodeConflict)) {
+			if err := s.syncLog(ctx); err != nil {
+				return err
+			}
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if err := s.v.AdoptEpoch(ctx, ne); err != nil {
+			return err
+		}
+		break
 	}
 	if _, err := s.Push(ctx); err != nil {
 		return err

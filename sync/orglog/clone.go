@@ -43,6 +43,7 @@ func (s *State) Clone() *State {
 		for k, v := range s.Folders {
 			x := *v
 			x.Members, x.Writers, x.Widenings = maps.Clone(v.Members), maps.Clone(v.Writers), maps.Clone(v.Widenings)
+			x.Epochs = maps.Clone(v.Epochs)
 			c.Folders[k] = &x
 		}
 	}

@@ -44,6 +44,7 @@ const (
 	Policy  Kind = "policy"  // the admin issues the organisation's policy
 	Wipe    Kind = "wipe"    // the admin orders a device wiped (and revokes it)
 	Class   Kind = "class"   // the admin approves widening a folder's class (a commitment: the class stays secret)
+	Epoch   Kind = "epoch"   // the owner (or a manager among its members) gives a folder's key a new epoch: a commitment to the key
 )
 
 // Signature key names (docs/sync-protocol.md, "Entries").
@@ -85,9 +86,10 @@ type Entry struct {
 	Reason    string            // revoke, wipe
 	Nonce     string            // wipe: 16 random bytes, lowercase hex
 	Revision  int64             // class: the folder object revision approved
-	Commit    []byte            // class: SHA-256 commitment to the folder, revision, class and a salt
+	Commit    []byte            // class: SHA-256 commitment to the folder, revision, class and a salt; epoch: EpochCommitment
+	Epoch     int64             // epoch: the key epoch it begins (2 or more: a folder's first is its folder entry's)
 	Folder    object.ID         // folder, share, unshare
-	By        string            // share, unshare: the e-mail of who did it
+	By        string            // share, unshare, epoch: the e-mail of who did it
 	Folders   []object.ID       // grant
 	Serial    uint64            // policy
 	Document  []byte            // policy: the policy document (JSON)
@@ -111,6 +113,7 @@ var fields = map[Kind][]string{
 	Policy:  {"serial", "document", "time"},
 	Wipe:    {"device", "nonce", "reason", "time"},
 	Class:   {"folder", "revision", "commit", "time"},
+	Epoch:   {"folder", "epoch", "commit", "by", "time"},
 }
 
 // Text returns the entry's note text, canonical: Parse(Sign(e)) yields e.
@@ -179,6 +182,11 @@ func (e *Entry) value(name string) (string, error) {
 			return "", fmt.Errorf("%w: a revision is 1 or more", ErrMalformed)
 		}
 		return strconv.FormatInt(e.Revision, 10), nil
+	case "epoch":
+		if e.Epoch < 2 {
+			return "", fmt.Errorf("%w: an epoch entry begins epoch 2 or later", ErrMalformed)
+		}
+		return strconv.FormatInt(e.Epoch, 10), nil
 	case "commit":
 		if len(e.Commit) != 32 {
 			return "", fmt.Errorf("%w: a commitment is 32 bytes", ErrMalformed)
@@ -362,6 +370,11 @@ func (e *Entry) set(name, v string) error {
 		e.Revision, err = strconv.ParseInt(v, 10, 64)
 		if err != nil || e.Revision < 1 {
 			err = fmt.Errorf("%w: bad revision", ErrMalformed)
+		}
+	case "epoch":
+		e.Epoch, err = strconv.ParseInt(v, 10, 64)
+		if err != nil || e.Epoch < 2 {
+			err = fmt.Errorf("%w: bad epoch", ErrMalformed)
 		}
 	case "commit":
 		e.Commit, err = hex.DecodeString(v)

@@ -1,8 +1,10 @@
 package orglog
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"os"
@@ -373,5 +375,58 @@ func TestFoldersSharesGrantsAndPolicy(t *testing.T) {
 	refused("a policy signed by a user", apply(&Entry{Kind: Policy, Serial: 3, Document: []byte(strings.Replace(string(doc), `"serial":2`, `"serial":3`, 1))}, ann))
 	if s.Policy == nil || s.Policy.Serial != 2 || s.Users["bob@acme.test"].Role != "manager" {
 		t.Fatalf("policy %+v, bob %+v", s.Policy, s.Users["bob@acme.test"])
+	}
+
+	// Key epochs: from 2 on, each in turn, by who may share the folder.
+	commit := func(epoch int64) []byte {
+		return EpochCommitment(folder, epoch, "age1pq1example", bytes.Repeat([]byte{byte(epoch)}, 32))
+	}
+	epoch := func(n int64, by string) *Entry {
+		return &Entry{Kind: Epoch, Folder: folder, Epoch: n, Commit: commit(n), By: by}
+	}
+	if f := s.Folders[folder]; f.LastEpoch != 1 || f.Epochs != nil {
+		t.Fatalf("a new folder's epochs: last %d, %v", f.LastEpoch, f.Epochs)
+	}
+	refused("epoch 3 before epoch 2", apply(epoch(3, "ann@acme.test"), ann))
+	refused("an epoch by someone off the folder (bob, a manager not among its members)", apply(epoch(2, "bob@acme.test"), notekey.Signer(UserName, bob)))
+	refused("an epoch signed by another key than by's", apply(epoch(2, "ann@acme.test"), notekey.Signer(UserName, bob)))
+	refused("an epoch of an unknown folder", apply(&Entry{Kind: Epoch, Folder: object.NewRandomID(), Epoch: 2, Commit: commit(2), By: "ann@acme.test"}, ann))
+	must(apply(epoch(2, "ann@acme.test"), ann))
+	refused("a second epoch 2", apply(&Entry{Kind: Epoch, Folder: folder, Epoch: 2, Commit: commit(9), By: "ann@acme.test"}, ann))
+	_, err = s.Apply(sign(t, &Entry{Org: w.org, Kind: Share, Folder: folder, Email: "bob@acme.test", Role: Viewer, By: "ann@acme.test",
+		Time: w.now.Add(time.Minute)}, ann), w.now)
+	must(err)
+	must(apply(epoch(3, "bob@acme.test"), notekey.Signer(UserName, bob))) // a manager among the members
+	_, err = s.Apply(sign(t, &Entry{Org: w.org, Kind: Unshare, Folder: folder, Email: "bob@acme.test", By: "ann@acme.test",
+		Time: w.now.Add(2 * time.Minute)}, ann), w.now)
+	must(err)
+	refused("an epoch by a manager taken off", apply(epoch(4, "bob@acme.test"), notekey.Signer(UserName, bob)))
+	if f := s.Folders[folder]; f.LastEpoch != 3 || !bytes.Equal(f.Epochs[2], commit(2)) || !bytes.Equal(f.Epochs[3], commit(3)) {
+		t.Fatalf("epochs: last %d, %x", f.LastEpoch, f.Epochs)
+	}
+	if c := s.Clone(); c.Folders[folder].LastEpoch != 3 || len(c.Folders[folder].Epochs) != 2 {
+		t.Fatalf("a clone lost the epochs: %+v", c.Folders[folder])
+	}
+	if _, err := Sign(&Entry{Org: w.org, Kind: Epoch, Folder: folder, Epoch: 1, Commit: commit(1), By: "ann@acme.test", Time: w.now}, ann); !errors.Is(err, ErrMalformed) {
+		t.Errorf("an epoch entry for epoch 1 was signed: %v", err)
+	}
+}
+
+// TestEpochCommitmentVector holds the commitment's bytes (a protocol
+// value: every client computes the same).
+func TestEpochCommitmentVector(t *testing.T) {
+	folder, _ := object.ParseID("00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff")
+	got := EpochCommitment(folder, 2, "age1pq1example", bytes.Repeat([]byte{7}, 32))
+	h := sha256.New()
+	h.Write([]byte("coffer epoch key v1\x00"))
+	h.Write(folder[:])
+	h.Write([]byte{0, 0, 0, 0, 0, 0, 0, 2})
+	h.Write([]byte("age1pq1example\x00"))
+	h.Write(bytes.Repeat([]byte{7}, 32))
+	if want := h.Sum(nil); !bytes.Equal(got, want) {
+		t.Fatalf("commitment %x, want %x", got, want)
+	}
+	if bytes.Equal(got, EpochCommitment(folder, 3, "age1pq1example", bytes.Repeat([]byte{7}, 32))) {
+		t.Fatal("the commitment does not bind the epoch")
 	}
 }

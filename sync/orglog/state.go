@@ -77,6 +77,11 @@ type FolderState struct {
 	// Widenings are the admin's approvals of folder object revisions that
 	// widen the class: revision → commitment.
 	Widenings map[int64][]byte
+	// Epochs are the folder's key epochs from 2 on: epoch →
+	// EpochCommitment of its key. LastEpoch is the newest (1 until the
+	// first epoch entry): the next epoch entry must begin LastEpoch+1.
+	Epochs    map[int64][]byte
+	LastEpoch int64
 }
 
 // GrantState is a guest's grant: folders until Expires.
@@ -221,6 +226,19 @@ func (s *State) check(e *Entry, now time.Time) error {
 		return e.verify(map[string]ed25519.PublicKey{UserName: u.Key})
 	case Share, Unshare:
 		return s.checkShare(e)
+	case Epoch:
+		f, by := s.Folders[e.Folder], s.Users[e.By]
+		switch {
+		case f == nil:
+			return errors.New("no such folder")
+		case by == nil:
+			return fmt.Errorf("no user %s", e.By)
+		case !s.MayShare(e.By, e.Folder):
+			return fmt.Errorf("%s may not give this folder a new key: its owner or a manager among its members may", e.By)
+		case e.Epoch != f.LastEpoch+1:
+			return fmt.Errorf("epoch %d does not follow the folder's epoch %d (another rotation came first)", e.Epoch, f.LastEpoch)
+		}
+		return e.verify(map[string]ed25519.PublicKey{UserName: by.Key})
 	case Class:
 		if s.Folders[e.Folder] == nil {
 			return errors.New("no such folder")
@@ -347,7 +365,13 @@ func (s *State) apply(e *Entry) {
 	case Role:
 		s.Users[e.Email].Role = policy.Role(e.Role)
 	case Folder:
-		s.Folders[e.Folder] = &FolderState{ID: e.Folder, Owner: e.Email, Members: map[string]string{}, Writers: map[string]bool{e.Email: true}}
+		s.Folders[e.Folder] = &FolderState{ID: e.Folder, Owner: e.Email, Members: map[string]string{}, Writers: map[string]bool{e.Email: true}, LastEpoch: 1}
+	case Epoch:
+		f := s.Folders[e.Folder]
+		if f.Epochs == nil {
+			f.Epochs = map[int64][]byte{}
+		}
+		f.Epochs[e.Epoch], f.LastEpoch = e.Commit, e.Epoch
 	case Share:
 		s.Folders[e.Folder].Members[e.Email] = e.Role
 		if e.Role == Editor {

@@ -39,7 +39,7 @@ type View struct {
 // GuestView returns the indexes of the entries a guest needs, in order:
 // the genesis; policies; the guest's invites, user, devices, their
 // revocations and wipes, role changes and grants; for every folder a grant
-// ever named, its folder, share and unshare entries; the invites, user,
+// ever named, its folder, share, unshare, class and epoch entries; the invites, user,
 // device, revoke, wipe and role entries of everyone those name (owner,
 // members, who shared); and the invite, user and role entries of the
 // compliance and risk officers, whose keys the guest's audit details are
@@ -77,6 +77,8 @@ func GuestView(entries [][]byte, email string) ([]int64, error) {
 			people[e.Email] = true
 		case (e.Kind == Share || e.Kind == Unshare) && folders[e.Folder]:
 			people[e.Email], people[e.By] = true, true
+		case e.Kind == Epoch && folders[e.Folder]:
+			people[e.By] = true
 		}
 	}
 	devices := map[object.ID]bool{}
@@ -95,7 +97,7 @@ func GuestView(entries [][]byte, email string) ([]int64, error) {
 			}
 		case Revoke, Wipe:
 			keep = devices[e.Device]
-		case Folder, Share, Unshare, Class:
+		case Folder, Share, Unshare, Class, Epoch:
 			keep = folders[e.Folder]
 		case Grant:
 			keep = e.Email == email

@@ -35,13 +35,19 @@ func TestGuestView(t *testing.T) {
 		return notekey.Signer(UserName, usr)
 	}
 	join("bob@acme.test", "member")
-	join("carol@acme.test", "manager")
+	carol := join("carol@acme.test", "manager")
+	dave := join("dave@acme.test", "manager")
 	join("gail@guest.test", "guest")
 	falcon, hawk := object.NewRandomID(), object.NewRandomID()
 	appendE(&Entry{Kind: Folder, Folder: falcon, Email: "ann@acme.test"}, ann)
 	appendE(&Entry{Kind: Folder, Folder: hawk, Email: "ann@acme.test"}, ann)
 	appendE(&Entry{Kind: Share, Folder: falcon, Email: "bob@acme.test", Role: Editor, By: "ann@acme.test"}, ann)
 	appendE(&Entry{Kind: Share, Folder: hawk, Email: "carol@acme.test", Role: Viewer, By: "ann@acme.test"}, ann)
+	// Falcon's key epochs, one by a manager among its members: the guest
+	// needs them to take the keys; hawk's are none of her business.
+	appendE(&Entry{Kind: Share, Folder: falcon, Email: "dave@acme.test", Role: Viewer, By: "ann@acme.test"}, ann)
+	appendE(&Entry{Kind: Epoch, Folder: falcon, Epoch: 2, Commit: EpochCommitment(falcon, 2, "r", make([]byte, 32)), By: "dave@acme.test"}, dave)
+	appendE(&Entry{Kind: Epoch, Folder: hawk, Epoch: 2, Commit: EpochCommitment(hawk, 2, "r", make([]byte, 32)), By: "carol@acme.test"}, carol)
 	appendE(&Entry{Kind: Grant, Email: "gail@guest.test", Folders: []object.ID{falcon}, Expires: w.now.Add(24 * time.Hour)}, admin)
 	doc := []byte(`{"v":1,"serial":1,"issued":"2026-11-30T00:00:00Z","max_unlock_failures":5,"idle_lock_minutes":10}`)
 	appendE(&Entry{Kind: Policy, Serial: 1, Document: doc}, admin)
@@ -80,7 +86,8 @@ func TestGuestView(t *testing.T) {
 		}
 		text.Write(e.Raw)
 	}
-	if st.FolderRole("gail@guest.test", falcon, w.now) != "guest" || !st.Folders[falcon].Writers["bob@acme.test"] || st.Policy == nil {
+	if st.FolderRole("gail@guest.test", falcon, w.now) != "guest" || !st.Folders[falcon].Writers["bob@acme.test"] || st.Policy == nil ||
+		st.Folders[falcon].LastEpoch != 2 {
 		t.Fatalf("the view's state: %+v", st)
 	}
 	for _, secret := range []string{"carol@acme.test", hawk.String()} {
