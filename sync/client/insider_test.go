@@ -3,7 +3,6 @@ package client_test
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
@@ -379,15 +378,7 @@ func forgeWidening(t *testing.T, owner *device, folder object.ID, class policy.C
 		}
 		return plain
 	}
-	raw, err := os.ReadFile(filepath.Join(owner.v.Dir(), "keys", "device.age"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var dev struct{ Seed []byte }
-	if err := json.Unmarshal(open(raw, user), &dev); err != nil {
-		t.Fatal(err)
-	}
-	devKey := ed25519.NewKeyFromSeed(dev.Seed)
+	devKey := deviceKeyOf(t, owner)
 	objects := func(kind object.Kind, fn func(id object.ID, o *object.Object)) {
 		root := filepath.Join(owner.v.Dir(), "objects", kind.String())
 		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
