@@ -95,16 +95,21 @@ func (v *Vault) MarkPushed(ctx context.Context, kind object.Kind, ids ...object.
 	return v.idx.MarkPushed(ctx, kind, ids...)
 }
 
-// Known reports whether the vault holds an object: keyrings, folders and
-// versions the index lists, chunks stored.
+// Known reports whether the vault holds an object: folders and versions
+// the index lists, keyrings the index lists or the store holds, chunks
+// stored.
 func (v *Vault) Known(ctx context.Context, kind object.Kind, id object.ID) (bool, error) {
 	switch kind {
 	case object.KindManifest:
 		_, err := v.idx.Version(ctx, id)
 		return err == nil, ignoreNotFound(err)
 	case object.KindKeyring:
-		_, err := v.idx.KeyringByObject(ctx, id)
-		return err == nil, ignoreNotFound(err)
+		// Or stored and not yet recorded (its folder has not arrived):
+		// taking it again would count as a new key each time, and the
+		// pull would read the feed again for ever.
+		if _, err := v.idx.KeyringByObject(ctx, id); err == nil || !errors.Is(err, index.ErrNotFound) {
+			return err == nil, err
+		}
 	case object.KindFolder:
 		_, err := v.idx.FolderByObject(ctx, id)
 		return err == nil, ignoreNotFound(err)

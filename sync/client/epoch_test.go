@@ -245,3 +245,46 @@ func TestPrePlantedEpochKey(t *testing.T) {
 		t.Fatalf("ann reads %q", got)
 	}
 }
+
+// TestFakeFirstEpochKeyDoesNotStallSync: a manager wraps a key of his own
+// making as a folder's epoch 1 to someone about to be shared the folder.
+// Epoch 1 has no log entry (the folder is made with it), so the first key
+// to arrive is taken and the owner's real wrap is refused: the newcomer
+// cannot read the folder until the owner rotates. What must not happen is
+// what did: the stored but unrecorded fake keyring counted as a new key at
+// every pass, and the pull read the feed again for ever.
+func TestFakeFirstEpochKeyDoesNotStallSync(t *testing.T) {
+	ctx := context.Background()
+	o := newOrg(t)
+	ann := enrollAs(t, o.inviteAs("ann@acme.test", policy.Member), "Ann Owner", "Ann's laptop")
+	mark := enrollAs(t, o.inviteAs("mark@acme.test", policy.Manager), "Mark Manager", "Mark's laptop")
+	bob := enrollAs(t, o.inviteAs("bob@acme.test", policy.Member), "Bob Analyst", "Bob's laptop")
+	falcon, err := ann.v.CreateFolder(ctx, "Project Falcon", policy.Confidential)
+	if err != nil {
+		t.Fatal(err)
+	}
+	put(t, ann.v, "Project Falcon", "model.txt", "falcon v1")
+	ann.sync(t)
+	if err := ann.s.Share(ctx, falcon.ID, "mark@acme.test", orglog.Editor); err != nil {
+		t.Fatal(err)
+	}
+	mark.sync(t)
+	plantWrap(t, mark, newPlantedKey(t, falcon.ID, 1), "bob@acme.test")
+	if err := ann.s.Share(ctx, falcon.ID, "bob@acme.test", orglog.Viewer); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := bob.s.Sync(ctx)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		var refused *client.RefusedError
+		if err != nil && !errors.As(err, &refused) {
+			t.Fatalf("bob's sync: %v", err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("bob's sync did not end: the pull reads the feed again and again")
+	}
+}
