@@ -282,13 +282,17 @@ func (v *Vault) folderKey(ctx context.Context, folder object.ID, epoch int) (*fo
 // epoch's key (an epoch entry, docs/sync-protocol.md): from epoch 2 on a
 // key exists only as the log says. Without it, a manager could plant the
 // next epoch's key before being taken off the folder and read what is
-// written after. Epoch 1 is made with the folder, by its owner.
-func (v *Vault) checkEpoch(fk *folderKey) error {
+// written after. Epoch 1 is made with the folder, by its owner. It reports
+// whether the key is one the log committed to.
+func (v *Vault) checkEpoch(fk *folderKey) (bool, error) {
 	v.mu.Lock()
 	st := v.org
 	v.mu.Unlock()
-	if st == nil || fk.epoch < 2 {
-		return nil
+	if v.user.Org == nil || fk.epoch < 2 {
+		return false, nil
+	}
+	if st == nil {
+		return false, fmt.Errorf("%w: the organisation's log must be fetched again (sync) before a key of epoch %d is taken", ErrTampered, fk.epoch)
 	}
 	f := st.Folders[fk.folder]
 	var want []byte
@@ -296,11 +300,45 @@ func (v *Vault) checkEpoch(fk *folderKey) error {
 		want = f.Epochs[int64(fk.epoch)]
 	}
 	if want == nil {
-		return fmt.Errorf("%w: epoch %d of folder %s is not in the organisation's log", ErrTampered, fk.epoch, fk.folder.String()[:12])
+		return false, fmt.Errorf("%w: epoch %d of folder %s is not in the organisation's log", ErrTampered, fk.epoch, fk.folder.String()[:12])
 	}
 	got := orglog.EpochCommitment(fk.folder, int64(fk.epoch), fk.recipient.String(), fk.chunkKey)
 	if subtle.ConstantTimeCompare(got, want) != 1 {
-		return fmt.Errorf("%w: another key for folder %s epoch %d than the organisation's log committed to", ErrTampered, fk.folder.String()[:12], fk.epoch)
+		return false, fmt.Errorf("%w: another key for folder %s epoch %d than the organisation's log committed to", ErrTampered, fk.folder.String()[:12], fk.epoch)
+	}
+	return true, nil
+}
+
+// checkOrgSigner returns an error unless signer is this vault's device or
+// another user's, or a device of the organisation's log.
+func (v *Vault) checkOrgSigner(signer ed25519.PublicKey) error {
+	v.mu.Lock()
+	_, own := v.trust.devices[string(signer)]
+	st := v.org
+	v.mu.Unlock()
+	if own || st != nil && st.DeviceByKey(signer) != nil {
+		return nil
+	}
+	return fmt.Errorf("%w: %w (a keyring signed by no device of the organisation)", ErrTampered, ErrNotAllowedSigner)
+}
+
+// ErrNewKeyPending is returned by Put for a folder whose key the log says
+// was rotated to an epoch this vault has not received yet: what it wrote
+// now would be under a key someone taken off the folder may hold. Sync,
+// then try again.
+var ErrNewKeyPending = errors.New("the folder's key was changed and the new key has not reached this device yet: sync, then try again")
+
+// checkCurrentEpoch returns ErrNewKeyPending when the log names a newer
+// epoch of the folder than epoch, the newest this vault holds.
+func (v *Vault) checkCurrentEpoch(folder object.ID, epoch int) error {
+	v.mu.Lock()
+	st := v.org
+	v.mu.Unlock()
+	if st == nil || st.Folders[folder] == nil {
+		return nil
+	}
+	if last := st.Folders[folder].LastEpoch; int64(epoch) < last {
+		return fmt.Errorf("vault: %w (epoch %d; this device has %d)", ErrNewKeyPending, last, epoch)
 	}
 	return nil
 }
@@ -327,10 +365,19 @@ func (v *Vault) keyringPlain(id object.ID, plain []byte, signer ed25519.PublicKe
 	if err != nil {
 		return nil, fmt.Errorf("keyring %s: %w: %v", id.String()[:12], ErrMalformed, err)
 	}
-	if err := v.checkFolderSigner(object.KindKeyring, fk.folder, signer); err != nil {
+	committed, err := v.checkEpoch(fk)
+	if err != nil {
 		return nil, fmt.Errorf("keyring %s: %w", id.String()[:12], err)
 	}
-	if err := v.checkEpoch(fk); err != nil {
+	if committed {
+		// The log binds the key, so who wrapped it matters less: any
+		// device of the organisation (the server took the upload only
+		// from one who could share the folder then). A manager taken off
+		// since does not make the wraps he made unreadable.
+		if err := v.checkOrgSigner(signer); err != nil {
+			return nil, fmt.Errorf("keyring %s: %w", id.String()[:12], err)
+		}
+	} else if err := v.checkFolderSigner(object.KindKeyring, fk.folder, signer); err != nil {
 		return nil, fmt.Errorf("keyring %s: %w", id.String()[:12], err)
 	}
 	v.mu.Lock()

@@ -104,6 +104,9 @@ func (kr keyring) open() (*folderKey, error) {
 	if kr.V != 1 {
 		return nil, fmt.Errorf("keyring version %d is not supported", kr.V)
 	}
+	if kr.Epoch < 1 {
+		return nil, fmt.Errorf("keyring: epoch %d (epochs begin at 1)", kr.Epoch)
+	}
 	id, err := age.ParseHybridIdentity(kr.Identity)
 	if err != nil {
 		return nil, fmt.Errorf("keyring: %w", err)

@@ -150,8 +150,9 @@ type NewEpoch struct {
 	kr     keyring
 }
 
-// MakeEpoch makes a fresh key for the folder's next epoch: one past both the
-// newest this vault holds and the newest the organisation's log names.
+// MakeEpoch makes a fresh key for the folder's next epoch: one past the
+// newest the organisation's log names (in a standalone vault, the newest
+// it holds).
 func (v *Vault) MakeEpoch(ctx context.Context, folder object.ID) (*NewEpoch, error) {
 	f, err := v.folderByID(ctx, folder)
 	if err != nil {
@@ -164,9 +165,11 @@ func (v *Vault) MakeEpoch(ctx context.Context, folder object.ID) (*NewEpoch, err
 	if len(epochs) == 0 {
 		return nil, fmt.Errorf("folder %q: %w: no key held", f.Name, ErrDamaged)
 	}
+	// The log's next, in an enrolled vault: an epoch this vault holds
+	// beyond the log's last would not be one the log committed to.
 	epoch := epochs[len(epochs)-1] + 1
 	if st := v.OrgState(); st != nil && st.Folders[folder] != nil {
-		epoch = max(epoch, int(st.Folders[folder].LastEpoch)+1)
+		epoch = int(st.Folders[folder].LastEpoch) + 1
 	}
 	fk, kr, err := newFolderKey(folder, epoch)
 	if err != nil {
@@ -182,7 +185,7 @@ func (v *Vault) MakeEpoch(ctx context.Context, folder object.ID) (*NewEpoch, err
 // The wraps to the folder's other readers are the sync client's to make
 // (WrapsFor, SealWrap); this device's own next versions wait for nothing.
 func (v *Vault) AdoptEpoch(ctx context.Context, ne *NewEpoch) (err error) {
-	if err := v.checkEpoch(ne.fk); err != nil {
+	if _, err := v.checkEpoch(ne.fk); err != nil {
 		return err
 	}
 	end, err := v.beginWrite(ctx)

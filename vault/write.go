@@ -83,6 +83,9 @@ func (v *Vault) Put(ctx context.Context, folder Folder, name string, r io.Reader
 	if err != nil {
 		return Version{}, err
 	}
+	if err := v.checkCurrentEpoch(folder.ID, fk.epoch); err != nil {
+		return Version{}, err
+	}
 	end, err := v.beginWrite(ctx)
 	if err != nil {
 		return Version{}, err

@@ -25,6 +25,7 @@ import (
 	"github.com/coffer-vault/coffer/sync/client"
 	"github.com/coffer-vault/coffer/sync/orglog"
 	"github.com/coffer-vault/coffer/sync/wire"
+	"github.com/coffer-vault/coffer/vault"
 	"github.com/coffer-vault/coffer/vault/object"
 )
 
@@ -196,6 +197,7 @@ func TestPrePlantedEpochKey(t *testing.T) {
 	if ep := epochsOf(t, bob, falcon.ID); !slices.Equal(ep, []int{1, 2}) {
 		t.Fatalf("bob's epochs after Mark's logged rotation: %v", ep)
 	}
+	put(t, bob.v, "Project Falcon", "under-marks-key.txt", "written while Mark was a manager")
 	// A second key for an epoch the log holds is refused by the server.
 	if err := appendEpoch(t, mark, newPlantedKey(t, falcon.ID, 2)); !client.IsCode(err, wire.CodeRejected) {
 		t.Fatalf("the server took a second epoch 2: %v", err)
@@ -244,6 +246,18 @@ func TestPrePlantedEpochKey(t *testing.T) {
 	if got := string(read(t, ann.v, "Project Falcon", "model.txt")); got != "falcon v2, after Mark left" {
 		t.Fatalf("ann reads %q", got)
 	}
+	// Mark's wrap stays readable to Bob after Mark is gone: the log binds
+	// its key, whoever wrapped it.
+	dir := bob.v.Dir()
+	bob.v.Close()
+	again, err := vault.Open(ctx, dir, pass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	if got := string(read(t, again, "Project Falcon", "under-marks-key.txt")); got != "written while Mark was a manager" {
+		t.Fatalf("bob reads %q after reopening", got)
+	}
 }
 
 // TestFakeFirstEpochKeyDoesNotStallSync: a manager wraps a key of his own
@@ -286,5 +300,57 @@ func TestFakeFirstEpochKeyDoesNotStallSync(t *testing.T) {
 		}
 	case <-time.After(60 * time.Second):
 		t.Fatal("bob's sync did not end: the pull reads the feed again and again")
+	}
+}
+
+// TestWritesWaitForTheNewKey: once a reader's log names an epoch it has
+// not received the key of — the owner's rotation after taking someone
+// off, whose wraps a server holds back or a crash left unmade — it writes
+// nothing under the key it has, which the one taken off may hold; it says
+// so, and writes again once the key arrives.
+func TestWritesWaitForTheNewKey(t *testing.T) {
+	ctx := context.Background()
+	o := newOrg(t)
+	ann := enrollAs(t, o.inviteAs("ann@acme.test", policy.Member), "Ann Owner", "Ann's laptop")
+	bob := enrollAs(t, o.inviteAs("bob@acme.test", policy.Member), "Bob Analyst", "Bob's laptop")
+	falcon, err := ann.v.CreateFolder(ctx, "Project Falcon", policy.Confidential)
+	if err != nil {
+		t.Fatal(err)
+	}
+	put(t, ann.v, "Project Falcon", "model.txt", "falcon v1")
+	ann.sync(t)
+	if err := ann.s.Share(ctx, falcon.ID, "bob@acme.test", orglog.Editor); err != nil {
+		t.Fatal(err)
+	}
+	bob.sync(t)
+	// Ann's epoch 2 is in the log; its key reached nobody.
+	if err := appendEpoch(t, ann, newPlantedKey(t, falcon.ID, 2)); err != nil {
+		t.Fatal(err)
+	}
+	bob.sync(t)
+	f, err := bob.v.Folder(ctx, "Project Falcon")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = bob.v.Put(ctx, f, "notes.txt", bytes.NewReader([]byte("written while the key is pending")), vault.PutOptions{})
+	if !errors.Is(err, vault.ErrNewKeyPending) {
+		t.Fatalf("bob wrote under epoch 1 while the log names epoch 2: %v", err)
+	}
+	// Ann's device rotates (as an owed rotation would): epoch 3, wrapped.
+	ann.sync(t)
+	if _, err := ann.v.Put(ctx, f, "x.txt", bytes.NewReader([]byte("x")), vault.PutOptions{}); !errors.Is(err, vault.ErrNewKeyPending) {
+		t.Fatalf("ann wrote while the log names an epoch she does not hold: %v", err)
+	}
+	if err := ann.s.Unshare(ctx, falcon.ID, "bob@acme.test"); err != nil {
+		t.Fatal(err)
+	}
+	if err := ann.s.Share(ctx, falcon.ID, "bob@acme.test", orglog.Editor); err != nil {
+		t.Fatal(err)
+	}
+	bob.sync(t)
+	put(t, bob.v, "Project Falcon", "notes.txt", "written under the new key")
+	f, err = bob.v.Folder(ctx, "Project Falcon")
+	if err != nil || f.Epoch != 3 {
+		t.Fatalf("bob's folder after the rotation: epoch %d, %v", f.Epoch, err)
 	}
 }

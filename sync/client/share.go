@@ -374,6 +374,7 @@ func (s *Syncer) rotateForLeavers(ctx context.Context) error {
 	}
 	me := s.v.Owner().Email
 	now := s.serverNow()
+	var errs []error
 	for _, f := range held {
 		if fs := st.Folders[f]; fs == nil || fs.Owner != me {
 			continue
@@ -403,7 +404,9 @@ func (s *Syncer) rotateForLeavers(ctx context.Context) error {
 			return err
 		}
 		if err := s.rotate(ctx, f); err != nil {
-			return err
+			// Owed: tried again at the next sync; the other folders go on.
+			errs = append(errs, err)
+			continue
 		}
 		if err := s.ensureWraps(ctx, true); err != nil {
 			return err
@@ -413,7 +416,7 @@ func (s *Syncer) rotateForLeavers(ctx context.Context) error {
 			return err
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // markRotation records (or clears) that a folder's key must rotate.
@@ -441,6 +444,7 @@ func (s *Syncer) owedRotations(ctx context.Context) error {
 	if err != nil || cur == "" {
 		return err
 	}
+	var errs []error
 	for _, f := range strings.Fields(cur) {
 		id, err := object.ParseID(f)
 		if err != nil {
@@ -453,10 +457,10 @@ func (s *Syncer) owedRotations(ctx context.Context) error {
 			continue
 		}
 		if err := s.rotate(ctx, id); err != nil {
-			return err
+			errs = append(errs, fmt.Errorf("folder %s: %w", id.String()[:12], err))
 		}
 	}
-	return s.ensureWraps(ctx, true)
+	return errors.Join(append(errs, s.ensureWraps(ctx, true))...)
 }
 
 // Directory lists the organisation's people a folder can be shared with

@@ -152,9 +152,10 @@ func (s *Syncer) Sync(ctx context.Context) (st Stats, err error) {
 	if err := s.registerFolders(ctx); err != nil {
 		return st, err
 	}
-	if err := s.owedRotations(ctx); err != nil {
-		return st, err
-	}
+	// A rotation that keeps failing (other rotations taking its epoch
+	// number, say) stays owed and is reported at the end, but does not
+	// stop this device's push and pull for every other folder.
+	owedErr := s.owedRotations(ctx)
 	if err := s.ensureWraps(ctx, false); err != nil {
 		return st, err
 	}
@@ -171,8 +172,8 @@ func (s *Syncer) Sync(ctx context.Context) (st Stats, err error) {
 	}
 	// After the pull, so a new key another of the owner's devices made
 	// is seen first.
-	if err := s.rotateForLeavers(ctx); err != nil {
-		return st, err
+	if err := errors.Join(owedErr, s.rotateForLeavers(ctx)); err != nil {
+		return st, fmt.Errorf("a folder's key rotation is still owed (tried again at the next sync): %w", err)
 	}
 	if refused != nil {
 		return st, refused
