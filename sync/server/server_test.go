@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -41,7 +42,7 @@ func TestHostileRequests(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode
 	}
-	proto := map[string]string{wire.HeaderProtocol: "1"}
+	proto := map[string]string{wire.HeaderProtocol: strconv.Itoa(wire.ProtocolVersion)}
 	for _, tc := range []struct {
 		name         string
 		method, path string
@@ -50,8 +51,8 @@ func TestHostileRequests(t *testing.T) {
 		want         int
 	}{
 		{"unsigned", "POST", "/v1/objects/has", `{}`, proto, 401},
-		{"old protocol", "POST", "/v1/objects/has", `{}`, map[string]string{wire.HeaderProtocol: "0"}, 426},
-		{"forged signature", "GET", "/v1/feed?after=0", "", map[string]string{wire.HeaderProtocol: "1", "Content-Digest": wire.Digest(nil),
+		{"old protocol", "POST", "/v1/objects/has", `{}`, map[string]string{wire.HeaderProtocol: "1"}, 426},
+		{"forged signature", "GET", "/v1/feed?after=0", "", map[string]string{wire.HeaderProtocol: strconv.Itoa(wire.ProtocolVersion), "Content-Digest": wire.Digest(nil),
 			"Signature-Input": `coffer=("@method" "@path" "@query" "content-digest" "coffer-protocol");created=1;expires=2;nonce="AAAAAAAAAAAAAAAAAAAAAA==";keyid="admin";alg="ed25519"`,
 			"Signature":       "coffer=:" + strings.Repeat("A", 86) + "==:"}, 401},
 		{"bootstrap again", "POST", "/v1/bootstrap", `{"token":"x","genesis":""}`, nil, 401},

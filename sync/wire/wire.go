@@ -17,8 +17,10 @@ import (
 )
 
 // ProtocolVersion is the version of the protocol this package speaks.
-// History: 1 — the first (enrolment, pairing, objects, feed, audit).
-const ProtocolVersion = 1
+// History: 1 — the first (enrolment, pairing, objects, feed, audit);
+// 2 — key epochs are org log entries (an epoch entry, which a client of 1
+// would refuse the whole log for).
+const ProtocolVersion = 2
 
 // Headers of the protocol.
 const (

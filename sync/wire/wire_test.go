@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -58,7 +59,7 @@ func TestSignedRequests(t *testing.T) {
 		"unsigned":        {func(r *http.Request) []byte { r.Header.Del("Signature"); return body }, now, ErrUnsigned},
 		"clock ahead":     {func(r *http.Request) []byte { return body }, now.Add(-2 * time.Minute), ErrClockSkew},
 		"expired":         {func(r *http.Request) []byte { return body }, now.Add(61 * time.Second), ErrClockSkew},
-		"other protocol":  {func(r *http.Request) []byte { r.Header.Set(HeaderProtocol, "2"); return body }, now, ErrBadSig},
+		"other protocol":  {func(r *http.Request) []byte { r.Header.Set(HeaderProtocol, "1"); return body }, now, ErrBadSig},
 		"extra signature label": {func(r *http.Request) []byte {
 			r.Header.Set("Signature-Input", r.Header.Get("Signature-Input")+`, evil=("@method");created=1;expires=2;nonce="aaaaaaaaaaaaaaaaaaaa";keyid="admin";alg="ed25519"`)
 			return body
@@ -140,7 +141,7 @@ func FuzzParseSignature(f *testing.F) {
 		r, _ := http.NewRequest("GET", "https://x.test/v1/feed", nil)
 		r.Header.Set("Signature-Input", input)
 		r.Header.Set("Signature", sig)
-		r.Header.Set(HeaderProtocol, "1")
+		r.Header.Set(HeaderProtocol, strconv.Itoa(ProtocolVersion))
 		r.Header.Set("Content-Digest", Digest(nil))
 		_, _ = VerifyRequest(r, nil, key.Public().(ed25519.PublicKey), time.Unix(1, 0))
 	})
