@@ -279,27 +279,34 @@ func (v *Vault) folderKey(ctx context.Context, folder object.ID, epoch int) (*fo
 }
 
 // checkEpoch checks, in an enrolled vault, that the log committed to an
-// epoch's key (an epoch entry, docs/sync-protocol.md): from epoch 2 on a
-// key exists only as the log says. Without it, a manager could plant the
-// next epoch's key before being taken off the folder and read what is
-// written after. Epoch 1 is made with the folder, by its owner. It reports
-// whether the key is one the log committed to.
+// epoch's key (an epoch entry, docs/sync-protocol.md): a key exists only
+// as the log says. Without it, a manager could plant the next epoch's key
+// before being taken off the folder and read what is written after, or a
+// key of his own as epoch 1 for a member-to-be. Epoch 1 of a folder the
+// log does not know yet (made here, not registered), or whose owner has
+// not committed to it yet, passes: keyringPlain then takes it only from the
+// owner's devices. It reports whether the key is one the log committed to.
 func (v *Vault) checkEpoch(fk *folderKey) (bool, error) {
 	v.mu.Lock()
 	st := v.org
 	v.mu.Unlock()
-	if v.user.Org == nil || fk.epoch < 2 {
+	if v.user.Org == nil {
 		return false, nil
 	}
-	if st == nil {
-		return false, fmt.Errorf("%w: the organisation's log must be fetched again (sync) before a key of epoch %d is taken", ErrTampered, fk.epoch)
+	var f *orglog.FolderState
+	if st != nil {
+		f = st.Folders[fk.folder]
 	}
-	f := st.Folders[fk.folder]
 	var want []byte
 	if f != nil {
 		want = f.Epochs[int64(fk.epoch)]
 	}
-	if want == nil {
+	switch {
+	case want == nil && fk.epoch == 1:
+		return false, nil
+	case st == nil:
+		return false, fmt.Errorf("%w: the organisation's log must be fetched again (sync) before a key of epoch %d is taken", ErrTampered, fk.epoch)
+	case want == nil:
 		return false, fmt.Errorf("%w: epoch %d of folder %s is not in the organisation's log", ErrTampered, fk.epoch, fk.folder.String()[:12])
 	}
 	got := orglog.EpochCommitment(fk.folder, int64(fk.epoch), fk.recipient.String(), fk.chunkKey)
@@ -307,6 +314,29 @@ func (v *Vault) checkEpoch(fk *folderKey) (bool, error) {
 		return false, fmt.Errorf("%w: another key for folder %s epoch %d than the organisation's log committed to", ErrTampered, fk.folder.String()[:12], fk.epoch)
 	}
 	return true, nil
+}
+
+// checkOwnerSigner returns an error unless signer is a device of the
+// folder's owner, when the log knows the folder (otherwise the folder's
+// signers as checkFolderSigner says: this vault's devices).
+func (v *Vault) checkOwnerSigner(folder object.ID, signer ed25519.PublicKey) error {
+	v.mu.Lock()
+	st := v.org
+	v.mu.Unlock()
+	if st == nil || st.Folders[folder] == nil {
+		return v.checkFolderSigner(object.KindKeyring, folder, signer)
+	}
+	owner := st.Folders[folder].Owner
+	if d := st.DeviceByKey(signer); d != nil && d.Email == owner && !d.Revoked {
+		return nil
+	}
+	v.mu.Lock()
+	_, own := v.trust.devices[string(signer)]
+	v.mu.Unlock()
+	if own && owner == v.user.Email {
+		return nil
+	}
+	return fmt.Errorf("%w: %w (a key of epoch 1 not committed to in the log, signed by someone other than the folder's owner)", ErrTampered, ErrNotAllowedSigner)
 }
 
 // checkOrgSigner returns an error unless signer is this vault's device or
@@ -375,6 +405,11 @@ func (v *Vault) keyringPlain(id object.ID, plain []byte, signer ed25519.PublicKe
 		// from one who could share the folder then). A manager taken off
 		// since does not make the wraps he made unreadable.
 		if err := v.checkOrgSigner(signer); err != nil {
+			return nil, fmt.Errorf("keyring %s: %w", id.String()[:12], err)
+		}
+	} else if v.user.Org != nil && fk.epoch == 1 {
+		// Not committed to yet: only the owner, who made it, vouches.
+		if err := v.checkOwnerSigner(fk.folder, signer); err != nil {
 			return nil, fmt.Errorf("keyring %s: %w", id.String()[:12], err)
 		}
 	} else if err := v.checkFolderSigner(object.KindKeyring, fk.folder, signer); err != nil {

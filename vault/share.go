@@ -169,7 +169,7 @@ func (v *Vault) MakeEpoch(ctx context.Context, folder object.ID) (*NewEpoch, err
 	// beyond the log's last would not be one the log committed to.
 	epoch := epochs[len(epochs)-1] + 1
 	if st := v.OrgState(); st != nil && st.Folders[folder] != nil {
-		epoch = int(st.Folders[folder].LastEpoch) + 1
+		epoch = int(max(st.Folders[folder].LastEpoch, 1)) + 1
 	}
 	fk, kr, err := newFolderKey(folder, epoch)
 	if err != nil {
@@ -177,6 +177,17 @@ func (v *Vault) MakeEpoch(ctx context.Context, folder object.ID) (*NewEpoch, err
 	}
 	return &NewEpoch{Folder: folder, Epoch: epoch, fk: fk, kr: kr,
 		Commit: orglog.EpochCommitment(folder, int64(epoch), fk.recipient.String(), fk.chunkKey)}, nil
+}
+
+// EpochCommitment returns the log's commitment (orglog.EpochCommitment)
+// to the key of a folder's epoch this vault holds: what the folder's
+// owner appends for epoch 1 when registering it.
+func (v *Vault) EpochCommitment(ctx context.Context, folder object.ID, epoch int) ([]byte, error) {
+	fk, err := v.folderKey(ctx, folder, epoch)
+	if err != nil {
+		return nil, err
+	}
+	return orglog.EpochCommitment(folder, int64(epoch), fk.recipient.String(), fk.chunkKey), nil
 }
 
 // AdoptEpoch keeps a new epoch's key, wrapped to this vault's user, and

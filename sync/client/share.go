@@ -53,14 +53,37 @@ func (s *Syncer) registerFolders(ctx context.Context) error {
 		return err
 	}
 	for _, f := range held {
-		if st := s.v.OrgState(); st != nil && st.Folders[f] != nil {
-			continue
+		if st := s.v.OrgState(); st == nil || st.Folders[f] == nil {
+			if err := s.appendEntry(ctx, &orglog.Entry{Kind: orglog.Folder, Folder: f, Email: s.v.Owner().Email}); err != nil {
+				return err
+			}
 		}
-		if err := s.appendEntry(ctx, &orglog.Entry{Kind: orglog.Folder, Folder: f, Email: s.v.Owner().Email}); err != nil {
+		if err := s.commitFirstEpoch(ctx, f); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// commitFirstEpoch appends, for a folder this user owns whose log has no
+// epoch yet, the entry committing to epoch 1, the key made with the
+// folder: from then on nobody can pass another key off as epoch 1 (a
+// manager, to a member-to-be), and managers' wraps of it are taken.
+func (s *Syncer) commitFirstEpoch(ctx context.Context, folder object.ID) error {
+	st := s.v.OrgState()
+	me := s.v.Owner().Email
+	if st == nil || st.Folders[folder] == nil || st.Folders[folder].Owner != me || st.Folders[folder].LastEpoch > 0 {
+		return nil
+	}
+	c, err := s.v.EpochCommitment(ctx, folder, 1)
+	if err != nil {
+		return err
+	}
+	err = s.appendEntry(ctx, &orglog.Entry{Kind: orglog.Epoch, Folder: folder, Epoch: 1, Commit: c, By: me})
+	if IsCode(err, wire.CodeRejected) && strings.Contains(err.Error(), "does not follow") {
+		return s.syncLog(ctx) // another device of this user's committed it first
+	}
+	return err
 }
 
 // ensureWraps makes sure, for every folder this vault's user may share,
@@ -317,6 +340,9 @@ const maxRotateTries = 5
 // it stops between the entry and keeping the key, the epoch stays without
 // a key (nobody writes under it) and the owed rotation makes the next.
 func (s *Syncer) rotate(ctx context.Context, folder object.ID) error {
+	if err := s.commitFirstEpoch(ctx, folder); err != nil {
+		return err
+	}
 	for try := 1; ; try++ {
 		ne, err := s.v.MakeEpoch(ctx, folder)
 		if err != nil {

@@ -87,7 +87,7 @@ type Entry struct {
 	Nonce     string            // wipe: 16 random bytes, lowercase hex
 	Revision  int64             // class: the folder object revision approved
 	Commit    []byte            // class: SHA-256 commitment to the folder, revision, class and a salt; epoch: EpochCommitment
-	Epoch     int64             // epoch: the key epoch it begins (2 or more: a folder's first is its folder entry's)
+	Epoch     int64             // epoch: the key epoch it begins (1 or more)
 	Folder    object.ID         // folder, share, unshare
 	By        string            // share, unshare, epoch: the e-mail of who did it
 	Folders   []object.ID       // grant
@@ -183,8 +183,8 @@ func (e *Entry) value(name string) (string, error) {
 		}
 		return strconv.FormatInt(e.Revision, 10), nil
 	case "epoch":
-		if e.Epoch < 2 {
-			return "", fmt.Errorf("%w: an epoch entry begins epoch 2 or later", ErrMalformed)
+		if e.Epoch < 1 {
+			return "", fmt.Errorf("%w: an epoch entry begins epoch 1 or later", ErrMalformed)
 		}
 		return strconv.FormatInt(e.Epoch, 10), nil
 	case "commit":
@@ -373,7 +373,7 @@ func (e *Entry) set(name, v string) error {
 		}
 	case "epoch":
 		e.Epoch, err = strconv.ParseInt(v, 10, 64)
-		if err != nil || e.Epoch < 2 {
+		if err != nil || e.Epoch < 1 {
 			err = fmt.Errorf("%w: bad epoch", ErrMalformed)
 		}
 	case "commit":

@@ -13,7 +13,7 @@ import (
 //	endian) ‖ the epoch's age hybrid recipient ‖ "\x00" ‖ its chunk key
 //
 // It binds the epoch's number to one key: a reader takes a keyring of
-// epoch 2 or later only if its key is the one the log committed to, so
+// any epoch only if its key is the one the log committed to, so
 // nobody — a manager before being taken off the folder, a server — can
 // slip a key of their own in as an epoch. The chunk key is secret and
 // random (32 bytes), so the commitment reveals nothing of it.

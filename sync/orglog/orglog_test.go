@@ -384,9 +384,18 @@ func TestFoldersSharesGrantsAndPolicy(t *testing.T) {
 	epoch := func(n int64, by string) *Entry {
 		return &Entry{Kind: Epoch, Folder: folder, Epoch: n, Commit: commit(n), By: by}
 	}
-	if f := s.Folders[folder]; f.LastEpoch != 1 || f.Epochs != nil {
+	if f := s.Folders[folder]; f.LastEpoch != 0 || f.Epochs != nil {
 		t.Fatalf("a new folder's epochs: last %d, %v", f.LastEpoch, f.Epochs)
 	}
+	refused("epoch 2 before epoch 1", apply(epoch(2, "ann@acme.test"), ann))
+	_, err = s.Apply(sign(t, &Entry{Org: w.org, Kind: Share, Folder: folder, Email: "bob@acme.test", Role: Viewer, By: "ann@acme.test",
+		Time: w.now.Add(20 * time.Second)}, ann), w.now)
+	must(err)
+	refused("epoch 1 by a manager among the members, not the owner", apply(epoch(1, "bob@acme.test"), notekey.Signer(UserName, bob)))
+	_, err = s.Apply(sign(t, &Entry{Org: w.org, Kind: Unshare, Folder: folder, Email: "bob@acme.test", By: "ann@acme.test",
+		Time: w.now.Add(30 * time.Second)}, ann), w.now)
+	must(err)
+	must(apply(epoch(1, "ann@acme.test"), ann))
 	refused("epoch 3 before epoch 2", apply(epoch(3, "ann@acme.test"), ann))
 	refused("an epoch by someone off the folder (bob, a manager not among its members)", apply(epoch(2, "bob@acme.test"), notekey.Signer(UserName, bob)))
 	refused("an epoch signed by another key than by's", apply(epoch(2, "ann@acme.test"), notekey.Signer(UserName, bob)))
@@ -404,11 +413,11 @@ func TestFoldersSharesGrantsAndPolicy(t *testing.T) {
 	if f := s.Folders[folder]; f.LastEpoch != 3 || !bytes.Equal(f.Epochs[2], commit(2)) || !bytes.Equal(f.Epochs[3], commit(3)) {
 		t.Fatalf("epochs: last %d, %x", f.LastEpoch, f.Epochs)
 	}
-	if c := s.Clone(); c.Folders[folder].LastEpoch != 3 || len(c.Folders[folder].Epochs) != 2 {
+	if c := s.Clone(); c.Folders[folder].LastEpoch != 3 || len(c.Folders[folder].Epochs) != 3 {
 		t.Fatalf("a clone lost the epochs: %+v", c.Folders[folder])
 	}
-	if _, err := Sign(&Entry{Org: w.org, Kind: Epoch, Folder: folder, Epoch: 1, Commit: commit(1), By: "ann@acme.test", Time: w.now}, ann); !errors.Is(err, ErrMalformed) {
-		t.Errorf("an epoch entry for epoch 1 was signed: %v", err)
+	if _, err := Sign(&Entry{Org: w.org, Kind: Epoch, Folder: folder, Epoch: 0, Commit: commit(0), By: "ann@acme.test", Time: w.now}, ann); !errors.Is(err, ErrMalformed) {
+		t.Errorf("an epoch entry for epoch 0 was signed: %v", err)
 	}
 }
 

@@ -77,9 +77,10 @@ type FolderState struct {
 	// Widenings are the admin's approvals of folder object revisions that
 	// widen the class: revision → commitment.
 	Widenings map[int64][]byte
-	// Epochs are the folder's key epochs from 2 on: epoch →
-	// EpochCommitment of its key. LastEpoch is the newest (1 until the
-	// first epoch entry): the next epoch entry must begin LastEpoch+1.
+	// Epochs are the folder's key epochs: epoch → EpochCommitment of
+	// its key. LastEpoch is the newest (0 until the owner's entry for
+	// epoch 1, the key made with the folder): the next epoch entry must
+	// begin LastEpoch+1.
 	Epochs    map[int64][]byte
 	LastEpoch int64
 }
@@ -237,6 +238,8 @@ func (s *State) check(e *Entry, now time.Time) error {
 			return fmt.Errorf("%s may not give this folder a new key: its owner or a manager among its members may", e.By)
 		case e.Epoch != f.LastEpoch+1:
 			return fmt.Errorf("epoch %d does not follow the folder's epoch %d (another rotation came first)", e.Epoch, f.LastEpoch)
+		case e.Epoch == 1 && e.By != f.Owner:
+			return errors.New("epoch 1 is the key made with the folder: its owner commits to it")
 		}
 		return e.verify(map[string]ed25519.PublicKey{UserName: by.Key})
 	case Class:
@@ -365,7 +368,7 @@ func (s *State) apply(e *Entry) {
 	case Role:
 		s.Users[e.Email].Role = policy.Role(e.Role)
 	case Folder:
-		s.Folders[e.Folder] = &FolderState{ID: e.Folder, Owner: e.Email, Members: map[string]string{}, Writers: map[string]bool{e.Email: true}, LastEpoch: 1}
+		s.Folders[e.Folder] = &FolderState{ID: e.Folder, Owner: e.Email, Members: map[string]string{}, Writers: map[string]bool{e.Email: true}}
 	case Epoch:
 		f := s.Folders[e.Folder]
 		if f.Epochs == nil {

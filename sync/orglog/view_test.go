@@ -46,6 +46,8 @@ func TestGuestView(t *testing.T) {
 	// Falcon's key epochs, one by a manager among its members: the guest
 	// needs them to take the keys; hawk's are none of her business.
 	appendE(&Entry{Kind: Share, Folder: falcon, Email: "dave@acme.test", Role: Viewer, By: "ann@acme.test"}, ann)
+	appendE(&Entry{Kind: Epoch, Folder: falcon, Epoch: 1, Commit: EpochCommitment(falcon, 1, "r", make([]byte, 32)), By: "ann@acme.test"}, ann)
+	appendE(&Entry{Kind: Epoch, Folder: hawk, Epoch: 1, Commit: EpochCommitment(hawk, 1, "r", make([]byte, 32)), By: "ann@acme.test"}, ann)
 	appendE(&Entry{Kind: Epoch, Folder: falcon, Epoch: 2, Commit: EpochCommitment(falcon, 2, "r", make([]byte, 32)), By: "dave@acme.test"}, dave)
 	appendE(&Entry{Kind: Epoch, Folder: hawk, Epoch: 2, Commit: EpochCommitment(hawk, 2, "r", make([]byte, 32)), By: "carol@acme.test"}, carol)
 	appendE(&Entry{Kind: Grant, Email: "gail@guest.test", Folders: []object.ID{falcon}, Expires: w.now.Add(24 * time.Hour)}, admin)
