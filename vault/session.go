@@ -25,9 +25,9 @@ import (
 //   - keys/session.age holds the user secret (what keys/user.age holds),
 //     encrypted to a fresh age hybrid identity made for this session;
 //   - that identity lives only in the kernel's user keyring (package
-//     oskeyring): in memory, readable by this user's processes, gone at
-//     reboot, and removed by the kernel once the session has been idle
-//     for its idle time.
+//     oskeyring): in memory, readable only by the processes of this
+//     user's logins (no other user's), gone at reboot, and removed by the
+//     kernel once the session has been idle for its idle time.
 //
 // So a laptop that is off, or a copy of the vault folder, holds no usable
 // session; a session also ends at its deadline (at most MaxSessionLife
