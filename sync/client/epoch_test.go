@@ -157,15 +157,9 @@ func epochsOf(t *testing.T, d *device, folder object.ID) []int {
 func TestPrePlantedEpochKey(t *testing.T) {
 	ctx := context.Background()
 	o := newOrg(t)
-	ann := enrollAs(t, o.inviteAs("ann@acme.test", policy.Member), "Ann Owner", "Ann's laptop")
+	ann, falcon := annWithFalcon(t, o, "falcon v1")
 	mark := enrollAs(t, o.inviteAs("mark@acme.test", policy.Manager), "Mark Manager", "Mark's laptop")
 	bob := enrollAs(t, o.inviteAs("bob@acme.test", policy.Member), "Bob Analyst", "Bob's laptop")
-	falcon, err := ann.v.CreateFolder(ctx, "Project Falcon", policy.Confidential)
-	if err != nil {
-		t.Fatal(err)
-	}
-	put(t, ann.v, "Project Falcon", "model.txt", "falcon v1")
-	ann.sync(t)
 	for _, who := range []string{"mark@acme.test", "bob@acme.test"} {
 		if err := ann.s.Share(ctx, falcon.ID, who, orglog.Editor); err != nil {
 			t.Fatal(err)
@@ -270,15 +264,9 @@ func TestPrePlantedEpochKey(t *testing.T) {
 func TestFakeFirstEpochKey(t *testing.T) {
 	ctx := context.Background()
 	o := newOrg(t)
-	ann := enrollAs(t, o.inviteAs("ann@acme.test", policy.Member), "Ann Owner", "Ann's laptop")
+	ann, falcon := annWithFalcon(t, o, "falcon v1")
 	mark := enrollAs(t, o.inviteAs("mark@acme.test", policy.Manager), "Mark Manager", "Mark's laptop")
 	bob := enrollAs(t, o.inviteAs("bob@acme.test", policy.Member), "Bob Analyst", "Bob's laptop")
-	falcon, err := ann.v.CreateFolder(ctx, "Project Falcon", policy.Confidential)
-	if err != nil {
-		t.Fatal(err)
-	}
-	put(t, ann.v, "Project Falcon", "model.txt", "falcon v1")
-	ann.sync(t)
 	if f := ann.v.OrgState().Folders[falcon.ID]; f == nil || f.LastEpoch != 1 {
 		t.Fatalf("registering the folder did not commit to epoch 1: %+v", f)
 	}
@@ -317,14 +305,8 @@ func TestFakeFirstEpochKey(t *testing.T) {
 func TestWritesWaitForTheNewKey(t *testing.T) {
 	ctx := context.Background()
 	o := newOrg(t)
-	ann := enrollAs(t, o.inviteAs("ann@acme.test", policy.Member), "Ann Owner", "Ann's laptop")
+	ann, falcon := annWithFalcon(t, o, "falcon v1")
 	bob := enrollAs(t, o.inviteAs("bob@acme.test", policy.Member), "Bob Analyst", "Bob's laptop")
-	falcon, err := ann.v.CreateFolder(ctx, "Project Falcon", policy.Confidential)
-	if err != nil {
-		t.Fatal(err)
-	}
-	put(t, ann.v, "Project Falcon", "model.txt", "falcon v1")
-	ann.sync(t)
 	if err := ann.s.Share(ctx, falcon.ID, "bob@acme.test", orglog.Editor); err != nil {
 		t.Fatal(err)
 	}

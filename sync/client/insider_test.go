@@ -144,15 +144,9 @@ func TestSelfWipeReceiptEndsServiceAndAdminWipeStillReaches(t *testing.T) {
 func TestViewerCannotSquatKeyringWraps(t *testing.T) {
 	ctx := context.Background()
 	o := newOrg(t)
-	ann := enrollAs(t, o.inviteAs("ann@acme.test", policy.Manager), "Ann Manager", "Ann's laptop")
+	ann, falcon := annWithFalcon(t, o, "falcon v1")
 	bob := enrollAs(t, o.inviteAs("bob@acme.test", policy.Member), "Bob Analyst", "Bob's laptop")
 	carol := enrollAs(t, o.inviteAs("carol@acme.test", policy.Member), "Carol Analyst", "Carol's laptop")
-	falcon, err := ann.v.CreateFolder(ctx, "Project Falcon", policy.Confidential)
-	if err != nil {
-		t.Fatal(err)
-	}
-	put(t, ann.v, "Project Falcon", "model.txt", "falcon v1")
-	ann.sync(t)
 	if err := ann.s.Share(ctx, falcon.ID, "bob@acme.test", orglog.Viewer); err != nil {
 		t.Fatal(err)
 	}
