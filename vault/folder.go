@@ -309,8 +309,7 @@ func (v *Vault) checkEpoch(fk *folderKey) (bool, error) {
 	case want == nil:
 		return false, fmt.Errorf("%w: epoch %d of folder %s is not in the organisation's log", ErrTampered, fk.epoch, fk.folder.String()[:12])
 	}
-	got := orglog.EpochCommitment(fk.folder, int64(fk.epoch), fk.recipient.String(), fk.chunkKey)
-	if subtle.ConstantTimeCompare(got, want) != 1 {
+	if subtle.ConstantTimeCompare(fk.commitment(), want) != 1 {
 		return false, fmt.Errorf("%w: another key for folder %s epoch %d than the organisation's log committed to", ErrTampered, fk.folder.String()[:12], fk.epoch)
 	}
 	return true, nil

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/crypto/chacha20poly1305"
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/coffer-vault/coffer/sync/orglog"
 	"github.com/coffer-vault/coffer/vault/chunk"
 	"github.com/coffer-vault/coffer/vault/object"
 )
@@ -84,6 +85,12 @@ type folderKey struct {
 	namer     *chunk.Namer
 	splitter  *chunk.Splitter
 	chunkKey  []byte // as in the keyring: for wrapping it again
+}
+
+// commitment is the org log's commitment to this key
+// (orglog.EpochCommitment): what its epoch entry holds.
+func (fk *folderKey) commitment() []byte {
+	return orglog.EpochCommitment(fk.folder, int64(fk.epoch), fk.recipient.String(), fk.chunkKey)
 }
 
 func newFolderKey(folder object.ID, epoch int) (*folderKey, keyring, error) {

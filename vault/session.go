@@ -71,10 +71,6 @@ func (v *Vault) StartSession(ctx context.Context, idle, life time.Duration) (tim
 		return time.Time{}, fmt.Errorf("vault: no session on a vault that cannot be written: %w", v.ro)
 	}
 	life = min(max(life, idle), MaxSessionLife)
-	cfg, err := readConfig(v.dir)
-	if err != nil {
-		return time.Time{}, err
-	}
 	id, err := age.GenerateHybridIdentity()
 	if err != nil {
 		return time.Time{}, err
@@ -85,7 +81,7 @@ func (v *Vault) StartSession(ctx context.Context, idle, life time.Duration) (tim
 	if err := writeSealedFile(filepath.Join(v.dir, sessionFile), s, id.Recipient()); err != nil {
 		return time.Time{}, fmt.Errorf("vault: session: %w", err)
 	}
-	if err := oskeyring.Put(sessionName(cfg), []byte(id.String()), idle); err != nil {
+	if err := oskeyring.Put(sessionName(v.cfg), []byte(id.String()), idle); err != nil {
 		_ = shredFile(filepath.Join(v.dir, sessionFile))
 		return time.Time{}, fmt.Errorf("vault: session: %w", err)
 	}

@@ -16,7 +16,6 @@ import (
 
 	"github.com/coffer-vault/coffer/audit"
 	"github.com/coffer-vault/coffer/policy"
-	"github.com/coffer-vault/coffer/sync/orglog"
 	"github.com/coffer-vault/coffer/vault/index"
 	"github.com/coffer-vault/coffer/vault/object"
 	"github.com/coffer-vault/coffer/vault/store"
@@ -176,7 +175,7 @@ func (v *Vault) MakeEpoch(ctx context.Context, folder object.ID) (*NewEpoch, err
 		return nil, err
 	}
 	return &NewEpoch{Folder: folder, Epoch: epoch, fk: fk, kr: kr,
-		Commit: orglog.EpochCommitment(folder, int64(epoch), fk.recipient.String(), fk.chunkKey)}, nil
+		Commit: fk.commitment()}, nil
 }
 
 // EpochCommitment returns the log's commitment (orglog.EpochCommitment)
@@ -187,7 +186,7 @@ func (v *Vault) EpochCommitment(ctx context.Context, folder object.ID, epoch int
 	if err != nil {
 		return nil, err
 	}
-	return orglog.EpochCommitment(folder, int64(epoch), fk.recipient.String(), fk.chunkKey), nil
+	return fk.commitment(), nil
 }
 
 // AdoptEpoch keeps a new epoch's key, wrapped to this vault's user, and

@@ -246,8 +246,8 @@ func passphrase(env Env, confirm bool) (string, error) {
 
 // unlock opens the vault in dir with the passphrase.
 func unlock(ctx context.Context, env Env, dir string) (*app.App, error) {
-	if !vault.Exists(dir) {
-		return nil, fmt.Errorf("%s is not a Coffer vault (create one with 'coffer init --vault %s --user EMAIL')", dir, dir)
+	if err := requireVault(dir); err != nil {
+		return nil, err
 	}
 	// A wipe the admin ordered, or the lease's deadline, comes before any
 	// passphrase is asked.
@@ -266,6 +266,14 @@ func unlock(ctx context.Context, env Env, dir string) (*app.App, error) {
 		}
 	}
 	return unlockWithPassphrase(ctx, env, dir)
+}
+
+// requireVault says what to do when dir holds no vault.
+func requireVault(dir string) error {
+	if !vault.Exists(dir) {
+		return fmt.Errorf("%s is not a Coffer vault (create one with 'coffer init --vault %s --user EMAIL')", dir, dir)
+	}
+	return nil
 }
 
 // unlockWithPassphrase opens the vault in dir with the passphrase, whatever

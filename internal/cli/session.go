@@ -30,8 +30,8 @@ the session lives only in the kernel's keyring (Linux), never on disk.`,
 			if idle < 0 {
 				return usagef("--idle %v: want a positive duration such as 15m", idle)
 			}
-			if !vault.Exists(dir) {
-				return fmt.Errorf("%s is not a Coffer vault (create one with 'coffer init --vault %s --user EMAIL')", dir, dir)
+			if err := requireVault(dir); err != nil {
+				return err
 			}
 			if err := app.BeforeUnlock(cmd.Context(), dir, 3*time.Second); err != nil {
 				return err
@@ -68,8 +68,8 @@ func cmdLock(env Env) *cobra.Command {
 		Short: "End the unlocked session: commands ask for the passphrase again",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if !vault.Exists(dir) {
-				return fmt.Errorf("%s is not a Coffer vault (create one with 'coffer init --vault %s --user EMAIL')", dir, dir)
+			if err := requireVault(dir); err != nil {
+				return err
 			}
 			had := vault.HasSession(dir)
 			if had {

@@ -80,7 +80,7 @@ func (s *Syncer) commitFirstEpoch(ctx context.Context, folder object.ID) error {
 		return err
 	}
 	err = s.appendEntry(ctx, &orglog.Entry{Kind: orglog.Epoch, Folder: folder, Epoch: 1, Commit: c, By: me})
-	if IsCode(err, wire.CodeRejected) && strings.Contains(err.Error(), "does not follow") {
+	if epochTaken(err) {
 		return s.syncLog(ctx) // another device of this user's committed it first
 	}
 	return err
@@ -326,6 +326,12 @@ func (s *Syncer) prepareShare(ctx context.Context, folder object.ID, email strin
 // change.
 var ErrNotAllowed = errors.New("not allowed")
 
+// epochTaken reports whether the log refused an epoch entry because
+// another one took its number first (orglog's rule 14).
+func epochTaken(err error) bool {
+	return IsCode(err, wire.CodeRejected) && strings.Contains(err.Error(), "does not follow")
+}
+
 // maxRotateTries bounds how often a rotation is made again because
 // another one (another device of the owner's, a manager's) took the epoch
 // number first.
@@ -349,8 +355,7 @@ func (s *Syncer) rotate(ctx context.Context, folder object.ID) error {
 			return err
 		}
 		err = s.appendEntry(ctx, &orglog.Entry{Kind: orglog.Epoch, Folder: folder, Epoch: int64(ne.Epoch), Commit: ne.Commit, By: s.v.Owner().Email})
-		taken := IsCode(err, wire.CodeRejected) && strings.Contains(err.Error(), "does not follow")
-		if err != nil && try < maxRotateTries && (taken || IsCode(err, wire.CodeConflict)) {
+		if err != nil && try < maxRotateTries && (epochTaken(err) || IsCode(err, wire.CodeConflict)) {
 			if err := s.syncLog(ctx); err != nil {
 				return err
 			}
