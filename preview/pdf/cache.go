@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 )
 
@@ -180,7 +181,7 @@ func (c *sealedCache) tag(name string, content []byte) []byte {
 // it writes a new file and renames it over the old). They are read from
 // that folder, which only this process can write. When wazero added one,
 // it compiled anew (another wazero version, another CPU, or a sealed file
-// that failed), so the files staged before are stale and removed.
+// that failed), so every other sealed file is stale and removed.
 func (c *sealedCache) save() error {
 	var added []string
 	err := filepath.WalkDir(c.stage, func(path string, d fs.DirEntry, err error) error {
@@ -211,15 +212,42 @@ func (c *sealedCache) save() error {
 			return err
 		}
 	}
-	for rel := range c.staged {
-		if slices.Contains(added, filepath.FromSlash(rel)) {
-			continue
-		}
-		if err := os.Remove(filepath.Join(c.dir, filepath.FromSlash(rel))); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	return c.removeStale(added)
+}
+
+// removeStale removes every sealed file of the key's folder but keep (and
+// the temporary files of a concurrent save), then the folders it emptied.
+// It runs once wazero compiled anew: what the folder held before was for
+// another module or wazero version (an older Coffer's), or failed. Files
+// fed through a pipe that wazero never opened count too: left, each would
+// be read and checked at every start for nothing (22 MB each).
+func (c *sealedCache) removeStale(keep []string) error {
+	var dirs []string
+	err := filepath.WalkDir(c.dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
 			return err
 		}
+		rel, err := filepath.Rel(c.dir, path)
+		switch {
+		case err != nil:
+			return err
+		case d.IsDir():
+			if rel != "." {
+				dirs = append(dirs, path)
+			}
+			return nil
+		case strings.HasPrefix(d.Name(), ".") || slices.Contains(keep, rel):
+			return nil
+		}
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		return nil
+	})
+	for _, dir := range slices.Backward(dirs) {
+		_ = os.Remove(dir) // only where it is now empty
 	}
-	return nil
+	return err
 }
 
 // stagedNames returns the names of the files handed to wazero.

@@ -197,3 +197,64 @@ func TestCacheOptions(t *testing.T) {
 		}
 	}
 }
+
+// TestStaleCacheFilesRemoved: once a start compiles anew (a new Coffer
+// brought another PDFium or wazero), the sealed files of the one before
+// are removed, both ways of handing files to wazero. Left, each would be
+// read and checked at every start for nothing. (With pipes, wazero never
+// opens a stale file's pipe, so it was never counted as handed over and
+// stayed for good.)
+func TestStaleCacheFilesRemoved(t *testing.T) {
+	opts := cached(t, pdf.Options{})
+	files := sealedFiles(t, opts.CacheDir)
+	if len(files) != 1 {
+		t.Fatalf("%d files in the cache folder, want 1: %v", len(files), files)
+	}
+	var name string
+	for n := range files {
+		name = n
+	}
+	keyDir, rel, _ := strings.Cut(name, "/")
+	version, module, _ := strings.Cut(rel, "/")
+	stale := []string{
+		"wazero-v1.11.0-amd64-linux/" + module,                     // another wazero
+		version + "/" + strings.Repeat("0", len(module)),           // another PDFium
+		"wazero-v1.10.1-amd64-linux/sub/" + strings.Repeat("1", 8), // deeper
+	}
+	want := render(t, renderer(t))
+	for _, start := range []func(context.Context, pdf.Options, func([]string), func(error)) (*pdf.Renderer, error){
+		pdf.NewRendererWatched, pdf.NewRendererWatchedFiles,
+	} {
+		dir := t.TempDir()
+		opts := opts
+		opts.CacheDir = dir
+		for _, s := range stale { // and not this PDFium's: it compiles anew
+			if err := pdf.SealCacheFile(dir, opts.CacheKey, s, files[name][sha256.Size:]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		r, err := start(context.Background(), opts, nil, func(err error) {
+			if err != nil {
+				t.Errorf("cache: %v", err)
+			}
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := render(t, r); !bytes.Equal(got.Pix, want.Pix) {
+			t.Error("the renderer draws another page")
+		}
+		r.Close()
+		after := sealedFiles(t, dir)
+		if _, ok := after[name]; !ok || len(after) != 1 {
+			names := make([]string, 0, len(after))
+			for n := range after {
+				names = append(names, n)
+			}
+			t.Errorf("after compiling anew the cache holds %v, want only %s", names, name)
+		}
+		if _, err := os.Stat(filepath.Join(dir, keyDir, "wazero-v1.10.1-amd64-linux")); err == nil {
+			t.Error("an emptied folder of the stale cache is left")
+		}
+	}
+}

@@ -2,6 +2,7 @@ package pdf
 
 import (
 	"context"
+	"path/filepath"
 
 	"github.com/klippa-app/go-pdfium"
 	"github.com/klippa-app/go-pdfium/requests"
@@ -66,4 +67,15 @@ func (r *Renderer) PageCountWithPassword(ctx context.Context, data []byte, passw
 // regular files, as where there are no named pipes.
 func NewRendererWatchedFiles(ctx context.Context, opts Options, staged func([]string), cacheErr func(error)) (*Renderer, error) {
 	return newRenderer(ctx, opts, sandboxFSConfig(), testHooks{staged: staged, cacheErr: cacheErr, noPipes: true})
+}
+
+// SealCacheFile writes content into the cache folder dir as the sealed
+// file rel (slash-separated, as wazero names it) under key, as a start
+// would after compiling.
+func SealCacheFile(dir string, key []byte, rel string, content []byte) error {
+	c := &sealedCache{root: dir}
+	if err := c.setKey(key); err != nil {
+		return err
+	}
+	return writeAtomic(filepath.Join(c.dir, filepath.FromSlash(rel)), append(c.tag(rel, content), content...))
 }
