@@ -48,8 +48,10 @@ const (
 
 // DefaultMaxChecked is how many pages Stamp renders to check when
 // Options.MaxChecked is 0. A document with more pages has its first and
-// last pages checked, the first page of every distinct layout (boxes,
-// rotation, annotations over the stamp), and pages spread evenly between.
+// last pages checked, the first page of every distinct layout (boxes and
+// rotation), and pages spread evenly between. What a page's content or
+// annotations do cannot hide the stamp's topmost annotation (see
+// stampPages), so pages that differ only there need no check of their own.
 const DefaultMaxChecked = 24
 
 // samplePages returns the 1-based pages to check, in order: every page if

@@ -13,9 +13,9 @@ import (
 // pages in all, each once, in order.
 func TestSamplePages(t *testing.T) {
 	letter := pageInfo{geometry: geometry{media: [4]float64{0, 0, 612, 792}, visible: [4]float64{0, 0, 612, 792}}}
-	rotated, covered := letter, letter
+	rotated, cropped := letter, letter
 	rotated.rotate = 90
-	covered.overlay = true
+	cropped.visible = [4]float64{36, 36, 576, 756}
 	for _, n := range []int{1, 2, 24, 25, 1000, 1158} {
 		info := make([]pageInfo, n+1)
 		for i := range info {
@@ -23,7 +23,7 @@ func TestSamplePages(t *testing.T) {
 		}
 		special := map[int]bool{}
 		if n > 500 {
-			info[500], info[777] = rotated, covered
+			info[500], info[777] = rotated, cropped
 			special[500], special[777] = true, true
 		}
 		got := samplePages(info, 24)

@@ -1,10 +1,13 @@
 package pdfstamp
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"regexp"
+	"strings"
 
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
@@ -22,56 +25,154 @@ var stampOp = regexp.MustCompile(`/Artifact <</Subtype /Watermark /Type /Paginat
 var formShift = regexp.MustCompile(`^q BT /\S+ \S+ Tf ET (\S+ \S+ \S+ \S+ \S+ \S+) cm `)
 
 // fixPage puts page n's rotation back, takes its stamp out of optional
-// content and, where annotations could cover it, adds it on top of them
-// (and then reports true). Forms in placed were placed for an earlier
-// page of the same geometry, and are left as they are.
-func (st *stamper) fixPage(ctx *model.Context, n int, p pageInfo, placed map[types.IndirectRef]bool) (bool, error) {
+// content and adds it once more as the page's last (topmost) annotation.
+// Forms in placed were placed for an earlier page of the same geometry,
+// and are left as they are.
+func (st *stamper) fixPage(ctx *model.Context, n int, p pageInfo, placed map[types.IndirectRef]bool) error {
 	g := p.geometry
 	d, _, _, err := ctx.PageDict(n, false)
 	if err != nil {
-		return false, err
+		return err
 	}
 	if g.rotate != 0 {
 		d.Update("Rotate", types.Integer(g.rotate))
 	}
-	content, err := ctx.PageContent(d, n)
+	content, err := pageContent(ctx, d)
 	if err != nil {
-		return false, fmt.Errorf("reading the stamped content: %w", err)
+		return fmt.Errorf("reading the stamped content: %w", err)
 	}
-	all := stampOp.FindAllSubmatch(content, -1)
+	all := stampOp.FindAllSubmatchIndex(content, -1)
 	if len(all) == 0 {
-		return false, errors.New("the stamp is missing from the page content")
+		return errors.New("the stamp is missing from the page content")
 	}
-	op := all[len(all)-1] // an earlier stamp may be in the document already
-	matrix, gsName, formName := string(op[1]), string(op[2]), string(op[3])
+	at := all[len(all)-1] // an earlier stamp may be in the document already
+	matrix, gsName, formName := string(content[at[2]:at[3]]), string(content[at[4]:at[5]]), string(content[at[6]:at[7]])
 	res, err := ctx.DereferenceDict(d["Resources"])
 	if err != nil || res == nil {
-		return false, fmt.Errorf("page resources: %v", err)
+		return fmt.Errorf("page resources: %v", err)
 	}
 	gs, form, err := stampResources(ctx, res, gsName, formName)
 	if err != nil {
-		return false, err
+		return err
+	}
+	if err := isolateContent(ctx, d, res, g, content[:at[0]], content[at[0]:]); err != nil {
+		return err
 	}
 	if !placed[form] {
 		placed[form] = true
 		sd, _, err := ctx.DereferenceStreamDict(form)
 		if err != nil || sd == nil {
-			return false, fmt.Errorf("the stamp's form: %v", err)
+			return fmt.Errorf("the stamp's form: %v", err)
 		}
 		sd.Dict.Delete("OC")
 		cm, err := parseAffine(matrix)
 		if err != nil {
-			return false, err
+			return err
 		}
 		if err := placeForm(ctx, sd, cm, p); err != nil {
-			return false, err
+			return err
 		}
 	}
-	covered, err := hasCoveringAnnots(ctx, d)
-	if err != nil || !covered {
-		return false, err
+	return addOverlay(ctx, d, g, matrix, gs, form)
+}
+
+// pageContent returns page d's content, its streams decoded and joined by
+// line ends (a stream ends at a token's end, so no two tokens merge).
+func pageContent(ctx *model.Context, d types.Dict) ([]byte, error) {
+	o, err := ctx.Dereference(d["Contents"])
+	if err != nil {
+		return nil, err
 	}
-	return true, addOverlay(ctx, d, g, matrix, gs, form)
+	streams, ok := o.(types.Array)
+	if !ok {
+		streams = types.Array{o}
+	}
+	var content []byte
+	for _, o := range streams {
+		sd, _, err := ctx.DereferenceStreamDict(o)
+		if err != nil {
+			return nil, err
+		}
+		if sd == nil {
+			continue
+		}
+		if err := sd.Decode(); err != nil {
+			return nil, err
+		}
+		content = append(append(content, sd.Content...), '\n')
+	}
+	return content, nil
+}
+
+// maxClosed bounds the EMC operators isolateContent appends.
+const maxClosed = 64
+
+// isolateContent moves the page's own content (before, which pdfcpu put
+// between q and Q) into a form XObject that the page content draws, then
+// closes what it may have left open, then draws the stamp (stamp, pdfcpu's
+// operators). Viewers draw a form on its own: a Q too many inside it
+// pops nothing outside it, and poppler, which gives up the rest of a
+// content stream at such a Q, gives up only the form's. Marked-content
+// sections the content opened and left open (an optional-content group
+// that is off hides everything drawn in it, in poppler even the
+// annotations drawn after the page) are closed after the form: MuPDF keeps
+// them open past a form's end. The count of BDC and BMC minus EMC is an
+// estimate (strings may hold those letters); an EMC too many is ignored by
+// every viewer, one too few still leaves the stamp's annotation.
+//
+// The content keeps its resources (the form gets the page's), its look
+// (a form without /Group paints as its content would) and its text;
+// marked-content IDs that a tagged document's structure tree points to on
+// the page now sit in the form, so that tree no longer reaches them.
+func isolateContent(ctx *model.Context, d, res types.Dict, g geometry, before, stamp []byte) error {
+	sd, err := ctx.NewStreamDictForBuf(before)
+	if err != nil {
+		return err
+	}
+	sd.InsertName("Type", "XObject")
+	sd.InsertName("Subtype", "Form")
+	sd.Insert("BBox", rectArray(g.media))
+	sd.Insert("Resources", d["Resources"])
+	if err := sd.Encode(); err != nil {
+		return err
+	}
+	ref, err := ctx.IndRefForNewObject(*sd)
+	if err != nil {
+		return err
+	}
+	xobj, err := ctx.DereferenceDict(res["XObject"])
+	if err != nil {
+		return err
+	}
+	// New dictionaries for the page: the old ones may be shared with other
+	// pages, and are the form's now.
+	name := "CofferPage"
+	for i := 1; xobj[name] != nil; i++ {
+		name = fmt.Sprintf("CofferPage%d", i)
+	}
+	pageXObj := types.Dict{name: *ref}
+	maps.Copy(pageXObj, xobj)
+	pageRes := types.Dict{}
+	maps.Copy(pageRes, res)
+	pageRes["XObject"] = pageXObj
+
+	open := bytes.Count(before, []byte("BDC")) + bytes.Count(before, []byte("BMC")) - bytes.Count(before, []byte("EMC"))
+	content := fmt.Appendf(nil, "q /%s Do Q\n%s", name, strings.Repeat("EMC\n", min(max(open, 0), maxClosed)))
+	content = append(content, stamp...)
+	page, err := ctx.NewStreamDictForBuf(content)
+	if err != nil {
+		return err
+	}
+	if err := page.Encode(); err != nil {
+		return err
+	}
+	pageRef, err := ctx.IndRefForNewObject(*page)
+	if err != nil {
+		return err
+	}
+	d.Update("Resources", pageRes)
+	d.Update("Contents", *pageRef)
+	return nil
 }
 
 // placeForm sets the stamp form's matrix so that, with the page's
@@ -137,29 +238,6 @@ func stampResources(ctx *model.Context, res types.Dict, gsName, formName string)
 		return gs, form, fmt.Errorf("the stamp's resources /%s and /%s are not where pdfcpu put them", gsName, formName)
 	}
 	return gs, form, nil
-}
-
-// hasCoveringAnnots reports whether page d has an annotation that could
-// be drawn over the stamp: any but links, which draw at most a border.
-func hasCoveringAnnots(ctx *model.Context, d types.Dict) (bool, error) {
-	o, ok := d.Find("Annots")
-	if !ok {
-		return false, nil
-	}
-	annots, err := ctx.DereferenceArray(o)
-	if err != nil {
-		return false, fmt.Errorf("annotations: %w", err)
-	}
-	for _, a := range annots {
-		ad, err := ctx.DereferenceDict(a)
-		if err != nil || ad == nil {
-			continue
-		}
-		if sub := ad.NameEntry("Subtype"); sub == nil || *sub != "Link" {
-			return true, nil
-		}
-	}
-	return false, nil
 }
 
 // Annotation flags (PDF 32000-1:2008, 12.5.3).

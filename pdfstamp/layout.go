@@ -221,15 +221,18 @@ func (st *stamper) fit(g geometry, angle float64) float64 {
 //     while pdfcpu stamps and put back after, and the stamp is turned to
 //     compensate.
 //   - Annotations are drawn over the page's content, so an opaque one
-//     hides the stamp below it. A page with annotations other than links
-//     gets the stamp once more as its last (topmost) annotation, printable
-//     and locked; the copy in the content stays for viewers that hide
-//     annotations.
+//     hides the stamp below it; and the page's content can stop the stamp
+//     after it from being drawn at all: one Q too many makes poppler abort
+//     the rest of the page, 100 syntax errors make MuPDF ignore it, a clip
+//     or a marked-content section left open covers what follows. Every
+//     page therefore gets the stamp once more as its last (topmost)
+//     annotation, printable and locked, which each viewer draws after the
+//     content, on its own, whatever state the content left; the copy in
+//     the content stays for viewers that hide annotations.
 //
 // The crop box is clipped to the media box on every page, as viewers do.
 //
-// It returns each page's geometry and whether it got the overlay, indexed
-// by page number (from 1).
+// It returns each page's geometry, indexed by page number (from 1).
 func (st *stamper) stampPages(ctx *model.Context) ([]pageInfo, error) {
 	info := make([]pageInfo, ctx.PageCount+1)
 	type mark struct {
@@ -260,8 +263,7 @@ func (st *stamper) stampPages(ctx *model.Context) ([]pageInfo, error) {
 	}
 	placed := map[types.IndirectRef]bool{} // forms shared by pages of one geometry
 	for n := 1; n <= ctx.PageCount; n++ {
-		var err error
-		if info[n].overlay, err = st.fixPage(ctx, n, info[n], placed); err != nil {
+		if err := st.fixPage(ctx, n, info[n], placed); err != nil {
 			return nil, fmt.Errorf("pdfstamp: page %d: %w", n, err)
 		}
 	}
@@ -271,7 +273,6 @@ func (st *stamper) stampPages(ctx *model.Context) ([]pageInfo, error) {
 // pageInfo is what stampPages did to a page.
 type pageInfo struct {
 	geometry
-	alpha   float64 // the stamp's angle in user space, degrees counter-clockwise
-	scale   float64 // of the stamp's form, from pdfcpu's size to the page's
-	overlay bool    // the stamp is also the page's topmost annotation
+	alpha float64 // the stamp's angle in user space, degrees counter-clockwise
+	scale float64 // of the stamp's form, from pdfcpu's size to the page's
 }

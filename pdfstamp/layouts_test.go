@@ -2,6 +2,7 @@ package pdfstamp_test
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/coffer-vault/coffer/internal/rawpdf"
 )
@@ -81,6 +82,24 @@ func layouts() []layout {
 		p.Resources = fmt.Sprintf("<< /XObject << /Im0 %s >> >>", rawpdf.Ref(img))
 		p.Content = []byte("q 612 0 0 792 0 0 cm /Im0 Do Q")
 	}))
+	// Content that stops what follows it from being drawn, in one viewer
+	// or all: one Q too many (poppler aborts the rest of the page), 600
+	// syntax errors (MuPDF ignores the rest after 100), an empty clip or
+	// an optional-content section that is off, left open after a Q too
+	// many. The stamp in the content comes after it; the annotation shows.
+	add("one Q too many", onePage(rawpdf.Page{MediaBox: letter, Content: append(drawing(letter), " Q"...)}, "", nil))
+	add("600 syntax errors", onePage(rawpdf.Page{MediaBox: letter, Content: append(drawing(letter), strings.Repeat(" ]", 600)...)}, "", nil))
+	add("Q too many, empty clip", onePage(rawpdf.Page{MediaBox: letter, Content: append(drawing(letter), " Q 0 0 0 0 re W n"...)}, "", nil))
+	add("three Q too many, tiny clip", onePage(rawpdf.Page{MediaBox: letter, Content: append(drawing(letter), " Q Q Q 0 0 1 1 re W n"...)}, "", nil))
+	{
+		var d rawpdf.Doc
+		oc := d.Add("<< /Type /OCG /Name (Off) >>")
+		ref := rawpdf.Refs(oc)[1 : len(rawpdf.Refs(oc))-1]
+		root := d.Pages(fmt.Sprintf("/OCProperties << /OCGs [%[1]s] /D << /OFF [%[1]s] >> >>", ref),
+			rawpdf.Page{MediaBox: letter, Resources: fmt.Sprintf("<< /Properties << /L1 %s >> >>", ref),
+				Content: append(drawing(letter), " Q /OC /L1 BDC"...)})
+		add("Q too many, optional content off left open", d.Bytes(root))
+	}
 	// Pages of one size whose crop boxes sit in different places, and the
 	// same page twice: pages with one geometry share the stamp's form,
 	// placed for each.
