@@ -1,8 +1,10 @@
 package pdfstamp_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"testing"
 
@@ -31,5 +33,27 @@ func BenchmarkStampLarge(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkSniff classifies 64 MiB of random bytes (no object in them, so
+// all of it is lexed) in 256 KiB writes, as an export of a large file
+// that is not a PDF does while it is decrypted.
+func BenchmarkSniff(b *testing.B) {
+	noise := make([]byte, 64<<20)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range noise {
+		noise[i] = byte(rng.Uint32())
+	}
+	noise = bytes.ReplaceAll(noise, []byte("obj"), []byte("ob_"))
+	b.SetBytes(int64(len(noise)))
+	for b.Loop() {
+		var s pdfstamp.Sniffer
+		for p := noise; len(p) > 0; p = p[min(len(p), 256<<10):] {
+			s.Write(p[:min(len(p), 256<<10)])
+		}
+		if k := s.Kind(); k != pdfstamp.NotPDF {
+			b.Fatalf("noise: %v", k)
+		}
 	}
 }

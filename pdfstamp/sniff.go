@@ -38,18 +38,29 @@ func (k Kind) String() string {
 // it, in one pass, keeping only a few bytes: so whole versions can be
 // classified as they are decrypted, however large. The zero value is
 // ready; Write never fails.
+//
+// Objects are found as PDF readers' lexers find them: an integer, an
+// integer and the keyword obj, each a token of its own, with any white
+// space and comments (% to the end of the line) between — poppler
+// follows an xref table to "1 0 %note⏎obj" and MuPDF's repair finds it.
 type Sniffer struct {
 	n       int64  // bytes seen
-	carry   []byte // the last bytes seen, for patterns across writes
+	carry   []byte // the last bytes seen, for "%PDF-" across writes
 	header  bool   // "%PDF-" starts before HeaderWindow
 	late    bool   // "%PDF-" starts later
 	objects bool   // "N G obj" seen
-	pending bool   // "N G obj" ends the bytes seen: "obj" or "object"?
+
+	// The object lexer, between writes.
+	comment bool    // in a comment: until a line end
+	tok     [3]byte // the current token's first bytes
+	tokLen  int     // its length so far
+	digits  bool    // it is all digits so far
+	ints    int     // integer tokens right before it, at most 2
 }
 
-// carryLen is how many trailing bytes are kept between writes: enough for
-// "%PDF-" and for the numbers and spaces before "obj".
-const carryLen = 64
+// carryLen is how many trailing bytes are kept between writes for the
+// signature.
+const carryLen = len("%PDF-") - 1
 
 // Sniff returns the Kind of a whole document in memory.
 func Sniff(data []byte) Kind {
@@ -61,23 +72,29 @@ func Sniff(data []byte) Kind {
 // Write looks at p. It never fails.
 func (s *Sniffer) Write(p []byte) (int, error) {
 	if !s.header {
-		// Look at the carried bytes and p together, and keep the tail.
-		// Matches within the carried bytes are found again, harmlessly.
-		buf := append(s.carry, p...)
-		s.scan(buf, s.n-int64(len(s.carry)))
-		s.carry = append([]byte(nil), buf[len(buf)-min(len(buf), carryLen):]...)
+		// A signature across the last write and this one, then in this one.
+		s.signature(append(s.carry, p[:min(len(p), carryLen)]...), s.n-int64(len(s.carry)))
+		s.signature(p, s.n)
+		if len(p) >= carryLen {
+			s.carry = append(s.carry[:0], p[len(p)-carryLen:]...)
+		} else {
+			s.carry = append(s.carry, p...)
+			s.carry = s.carry[len(s.carry)-min(len(s.carry), carryLen):]
+		}
+	}
+	if !s.header && !s.objects {
+		s.lex(p)
 	}
 	s.n += int64(len(p))
 	return len(p), nil
 }
 
-// scan looks for the signature and for objects in buf, which starts at
-// file offset start.
-func (s *Sniffer) scan(buf []byte, start int64) {
+// signature looks for "%PDF-" in buf, which starts at file offset start.
+func (s *Sniffer) signature(buf []byte, start int64) {
 	for i := 0; ; {
 		j := bytes.Index(buf[i:], []byte("%PDF-"))
 		if j < 0 {
-			break
+			return
 		}
 		if start+int64(i+j) < HeaderWindow {
 			s.header = true
@@ -86,61 +103,115 @@ func (s *Sniffer) scan(buf []byte, start int64) {
 		s.late = true
 		i += j + 1
 	}
-	s.pending = false
-	for i := 0; !s.objects; {
-		j := bytes.Index(buf[i:], []byte("obj"))
-		if j < 0 {
-			return
+}
+
+// Byte classes of the PDF lexer (PDF 32000-1:2008, 7.2.2).
+const (
+	regular = iota
+	space
+	delimiter
+	percent
+)
+
+// class maps each byte to its class.
+var class = func() (c [256]uint8) {
+	for _, b := range []byte{0, '\t', '\n', '\f', '\r', ' '} {
+		c[b] = space
+	}
+	for _, b := range []byte("()<>[]{}/") {
+		c[b] = delimiter
+	}
+	c['%'] = percent
+	return c
+}()
+
+// lex runs the object lexer over p, stopping at the first object.
+func (s *Sniffer) lex(p []byte) {
+	for i := 0; i < len(p) && !s.objects; {
+		if s.comment {
+			j := bytes.IndexAny(p[i:], "\r\n")
+			if j < 0 {
+				return
+			}
+			i += j + 1
+			s.comment = false
+			continue
 		}
-		at := i + j
-		i = at + 1
-		switch {
-		case !numberedBefore(buf[:at]):
-		case at+3 == len(buf):
-			s.pending = true // the next write, or the end, says
-		case !isRegular(buf[at+3]):
-			s.objects = true
+		switch class[p[i]] {
+		case regular: // the whole run of regular bytes at once
+			j := i + 1
+			for j < len(p) && class[p[j]] == regular {
+				j++
+			}
+			s.extend(p[i:j])
+			i = j
+			continue
+		case space:
+			s.endToken()
+		case percent:
+			s.endToken()
+			s.comment = true
+		case delimiter:
+			s.endToken()
+			s.ints = 0
 		}
+		i++
 	}
 }
 
-// numberedBefore reports whether b ends with "N G " (an object number and
-// generation, each followed by white space), as before "obj".
-func numberedBefore(b []byte) bool {
-	i := len(b)
-	for round := 0; round < 2; round++ {
-		spaces := i
-		for i > 0 && isSpace(b[i-1]) {
-			i--
-		}
-		digits := i
-		for i > 0 && b[i-1] >= '0' && b[i-1] <= '9' {
-			i--
-		}
-		if spaces == digits || digits == i {
-			return false
-		}
+// maxDigits is the longest integer token counted: object numbers are
+// below 10 billion.
+const maxDigits = 10
+
+// extend adds run, regular bytes, to the current token.
+func (s *Sniffer) extend(run []byte) {
+	if s.tokLen == 0 {
+		s.digits = true
 	}
-	return i == 0 || !isRegular(b[i-1])
+	if s.tokLen < len(s.tok) {
+		copy(s.tok[s.tokLen:], run)
+	}
+	if s.digits && s.tokLen+len(run) <= maxDigits {
+		for _, c := range run {
+			if c < '0' || c > '9' {
+				s.digits = false
+				break
+			}
+		}
+	} else {
+		s.digits = false
+	}
+	s.tokLen += len(run)
 }
 
-func isSpace(c byte) bool {
-	return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\f' || c == 0
+// endToken ends the current token, if any: an obj after two integers is
+// an object.
+func (s *Sniffer) endToken() {
+	switch {
+	case s.tokLen == 0:
+		return
+	case s.isObj():
+		s.objects = true
+	case s.digits:
+		s.ints = min(s.ints+1, 2)
+	default:
+		s.ints = 0
+	}
+	s.tokLen = 0
 }
 
-// isRegular reports whether c is a PDF regular character (neither white
-// space nor a delimiter), which would continue a keyword.
-func isRegular(c byte) bool {
-	return !isSpace(c) && bytes.IndexByte([]byte("()<>[]{}/%"), c) < 0
+// isObj reports whether the current token is obj after two integers.
+func (s *Sniffer) isObj() bool {
+	return s.ints == 2 && s.tokLen == 3 && string(s.tok[:]) == "obj"
 }
 
-// Kind returns what the bytes written so far are. A pending "obj" at the
-// very end counts: the file ends there.
+// Kind returns what the bytes written so far are. An obj at the very end
+// counts: the file ends there.
 func (s *Sniffer) Kind() Kind {
 	switch {
 	case s.header:
 		return PDF
-	case s.late || s.objects || s.pending:
+	case s.late || s.objects || (!s.comment && s.isObj()):
 		return Headerless
 	}
 	return NotPDF

@@ -40,6 +40,12 @@ func TestSniff(t *testing.T) {
 		{"objects without a signature", body, pdfstamp.Headerless},
 		{"one object at the very end", []byte("notes\n1 0 obj"), pdfstamp.Headerless},
 		{"one object, tabs and a delimiter", []byte("notes\n12\t0\r\nobj<</Type/Catalog>>"), pdfstamp.Headerless},
+		{"comments between the numbers and obj", []byte("notes\n1 0 %c\nobj<</Type/Catalog>>"), pdfstamp.Headerless},
+		{"comments everywhere", []byte("%x\n1%a\r0%b\r\nobj%c\n"), pdfstamp.Headerless},
+		{"a long comment before obj", append(append([]byte("7 0 %"), pad(20000)...), "\nobj <<>>"...), pdfstamp.Headerless},
+		{"an object in a comment", []byte("note: % 1 0 obj\n"), pdfstamp.NotPDF},
+		{"a comment ending the numbers' line", []byte("1 0 % obj\n"), pdfstamp.NotPDF},
+		{"a name between", []byte("1 0 /x obj"), pdfstamp.NotPDF},
 		{"text", []byte("Trade 12 lots at 0.5 objective: 3 0 objects\n"), pdfstamp.NotPDF},
 		{"text about the format", []byte("A PDF starts with a signature; objects are numbered.\n"), pdfstamp.NotPDF},
 		{"numbers glued to a word", []byte("x12 0 obj"), pdfstamp.NotPDF},
@@ -68,6 +74,7 @@ func TestSniff(t *testing.T) {
 func FuzzSniff(f *testing.F) {
 	f.Add([]byte("%PDF-1.7\n1 0 obj\n"), 3)
 	f.Add([]byte("junk 1 0 obj <<>>"), 1)
+	f.Add([]byte("1 0 %c\nobj %d\r2 0 obj"), 2)
 	f.Fuzz(func(t *testing.T, data []byte, size int) {
 		size = 1 + abs(size)%64
 		var s pdfstamp.Sniffer
