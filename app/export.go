@@ -25,6 +25,22 @@ type Exported struct {
 	Version   vault.Version
 	TraceCode string // recorded in the audit trail with the export
 	Stamped   bool   // the trace code is stamped on every page and was seen on rendered pages (PDFs of stamped classes)
+	Detached  int    // files attached to a stamped PDF, left out of the copy (they would leave unstamped)
+}
+
+// StampNote says in words what stamping did, for a message after the
+// trace code: "" for a copy that was not stamped, else ", stamped on every
+// page" and how many attached files were left out.
+func (e *Exported) StampNote() string {
+	switch {
+	case !e.Stamped:
+		return ""
+	case e.Detached == 1:
+		return ", stamped on every page; 1 attached file left out: it would leave unstamped"
+	case e.Detached > 1:
+		return fmt.Sprintf(", stamped on every page; %d attached files left out: they would leave unstamped", e.Detached)
+	}
+	return ", stamped on every page"
 }
 
 // Export writes a plaintext copy of folder/name to out — exactly that path,
@@ -61,9 +77,12 @@ func (a *App) export(ctx context.Context, action policy.Action, folder, name, ou
 		return nil, &DestinationError{Path: filepath.Dir(out), Err: unwrapPath(err)}
 	}
 	defer os.Remove(tmp.Name())
-	var note string
-	res.Version, note, err = a.writeExport(ctx, tmp, f, ver.Name, opts.Version, action, d.Stamp, res.TraceCode)
-	res.Stamped = note != ""
+	var st *stamped
+	res.Version, st, err = a.writeExport(ctx, tmp, f, ver.Name, opts.Version, action, d.Stamp, res.TraceCode)
+	note := ""
+	if st != nil {
+		res.Stamped, res.Detached, note = true, st.detached, st.note
+	}
 	if err == nil {
 		err = tmp.Sync()
 	}

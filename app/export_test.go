@@ -35,12 +35,10 @@ func hiddenLayerPDF() []byte {
 	return d.Bytes(root)
 }
 
-// clippedPDF is a one-page PDF whose content pops more graphics states
-// than it pushes and leaves a tiny clip: whatever is drawn after it,
-// a stamp included, is clipped away.
-func clippedPDF() []byte {
+// stripPDF is a one-page PDF whose page is 2000 points wide and 2 high.
+func stripPDF() []byte {
 	var d rawpdf.Doc
-	return d.Bytes(d.Pages("", rawpdf.Page{MediaBox: [4]float64{0, 0, 612, 792}, Content: []byte("0 0 1 rg 100 100 200 200 re f Q Q 0 0 1 1 re W n")}))
+	return d.Bytes(d.Pages("", rawpdf.Page{MediaBox: [4]float64{0, 0, 2000, 2}, Content: []byte("0 0 1 rg 0 0 100 2 re f")}))
 }
 
 // testRenderer is one PDFium renderer for the test binary's checks
@@ -118,22 +116,23 @@ func TestExportStampShowsOverHiddenLayer(t *testing.T) {
 	}
 }
 
-// TestExportRefusesStampThatCannotShow: a PDF that clips the stamp away is
-// not exported, nothing is left at the destination, and the refusal is on
-// record.
+// TestExportRefusesStampThatCannotShow: a PDF whose page is a strip too
+// thin for a stamp to be seen is not exported, nothing is left at the
+// destination, and the refusal is on record. (What a page's content does
+// no longer hides the stamp: see package pdfstamp.)
 func TestExportRefusesStampThatCannotShow(t *testing.T) {
 	ctx := context.Background()
 	a, _ := newApp(t)
 	if _, err := a.CreateFolder(ctx, "Desk", policy.Internal); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.Import(ctx, "Desk", "clipped.pdf", bytes.NewReader(clippedPDF()), nil); err != nil {
+	if _, err := a.Import(ctx, "Desk", "strip.pdf", bytes.NewReader(stripPDF()), nil); err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	out := filepath.Join(dir, "clipped.pdf")
-	_, err := a.Export(ctx, "Desk", "clipped.pdf", out, app.ExportOptions{})
-	if !errors.Is(err, app.ErrBlocked) || !strings.Contains(err.Error(), "stamp did not show") {
+	out := filepath.Join(dir, "strip.pdf")
+	_, err := a.Export(ctx, "Desk", "strip.pdf", out, app.ExportOptions{})
+	if !errors.Is(err, app.ErrBlocked) || !strings.Contains(err.Error(), "did not show the stamp") {
 		t.Fatalf("export of a PDF that hides the stamp: %v", err)
 	}
 	if _, serr := os.Stat(out); !errors.Is(serr, fs.ErrNotExist) {
@@ -142,7 +141,7 @@ func TestExportRefusesStampThatCannotShow(t *testing.T) {
 	if left, _ := os.ReadDir(dir); len(left) != 0 {
 		t.Errorf("files left in the destination folder: %v", left)
 	}
-	if got := exports(t, a); fmt.Sprint(got) != "[export blocked clipped.pdf]" {
+	if got := exports(t, a); fmt.Sprint(got) != "[export blocked strip.pdf]" {
 		t.Errorf("audit: %v", got)
 	}
 }

@@ -33,20 +33,20 @@ const spoolBytes = 16 << 20
 // only once pages of it were rendered and seen to show the stamp. A
 // version that some PDF reader would open but that cannot be stamped —
 // corrupt, password-protected, too large, without a header where PDFium
-// looks, or hiding what is drawn over it — is refused with a
+// looks, or not showing the stamp when rendered — is refused with a
 // *BlockedError before any byte reaches w.
 //
-// It returns the version written and, for a stamped copy, a note for the
-// audit record.
-func (a *App) writeExport(ctx context.Context, w io.Writer, f vault.Folder, name string, seq int, action policy.Action, stamp bool, trace string) (vault.Version, string, error) {
+// It returns the version written and, for a stamped copy, what stamping
+// did.
+func (a *App) writeExport(ctx context.Context, w io.Writer, f vault.Folder, name string, seq int, action policy.Action, stamp bool, trace string) (vault.Version, *stamped, error) {
 	if !stamp {
 		ver, err := a.v.WriteTo(ctx, w, f, name, seq)
-		return ver, "", err
+		return ver, nil, err
 	}
 	sp := &spool{}
 	ver, err := a.v.WriteTo(ctx, sp, f, name, seq)
 	if err != nil {
-		return ver, "", err
+		return ver, nil, err
 	}
 	what := fmt.Sprintf("%s version %d", display.Name(ver.Name), ver.Seq)
 	refuse := func(why string) error {
@@ -62,34 +62,45 @@ func (a *App) writeExport(ctx context.Context, w io.Writer, f vault.Folder, name
 		} else {
 			_, err = w.Write(sp.buf.Bytes())
 		}
-		return ver, "", err
+		return ver, nil, err
 	case pdfstamp.Headerless:
-		return ver, "", refuse(fmt.Sprintf("holds PDF objects without a %%PDF- header in its first %d bytes: some readers open such files anyway, and Coffer cannot stamp it (import the original PDF again)", pdfstamp.HeaderWindow))
+		return ver, nil, refuse(fmt.Sprintf("holds PDF objects without a %%PDF- header in its first %d bytes: some readers open such files anyway, and Coffer cannot stamp it (import the original PDF again)", pdfstamp.HeaderWindow))
 	}
 	if sp.over {
-		return ver, "", refuse(fmt.Sprintf("is %d MiB, over the %d MiB that can be stamped and checked (split it, or ask for it to be reclassified)", ver.Size>>20, MaxStampBytes>>20))
+		return ver, nil, refuse(fmt.Sprintf("is %d MiB, over the %d MiB that can be stamped and checked (split it, or ask for it to be reclassified)", ver.Size>>20, MaxStampBytes>>20))
 	}
 	r, done, err := a.pdfRenderer(ctx)
 	if err != nil {
-		return ver, "", fmt.Errorf("%s is not exported: its stamp cannot be checked without the PDF renderer: %w", what, err)
+		return ver, nil, fmt.Errorf("%s is not exported: its stamp cannot be checked without the PDF renderer: %w", what, err)
 	}
 	defer done()
 	spec := watermark.Spec{Name: a.v.Owner().Name, Email: a.v.Owner().Email, Device: a.v.DeviceName(), Time: time.Now(), TraceCode: trace}
 	res, err := pdfstamp.Stamp(ctx, sp.buf.Bytes(), spec, pdfstamp.Options{Renderer: r})
 	switch {
 	case errors.Is(err, pdfstamp.ErrEncrypted):
-		return ver, "", refuse("is password-protected, so it cannot be stamped (import a copy without the password): " + err.Error())
+		return ver, nil, refuse("is password-protected, so it cannot be stamped (import a copy without the password): " + err.Error())
 	case errors.Is(err, pdfstamp.ErrNotPDF):
-		return ver, "", refuse("cannot be read as a PDF, so it cannot be stamped (it may be damaged; import a good copy): " + err.Error())
+		return ver, nil, refuse("cannot be read as a PDF, so it cannot be stamped (it may be damaged; import a good copy): " + err.Error())
 	case errors.Is(err, pdfstamp.ErrNotVisible):
-		return ver, "", refuse("hides what is drawn over its pages, so the stamp did not show when they were rendered (print it to a new PDF and import that): " + err.Error())
+		return ver, nil, refuse("did not show the stamp when its pages were rendered (print it to a new PDF and import that): " + err.Error())
 	case err != nil:
-		return ver, "", fmt.Errorf("%s is not exported: stamping failed: %w", what, err)
+		return ver, nil, fmt.Errorf("%s is not exported: stamping failed: %w", what, err)
 	}
 	if _, err := w.Write(res.PDF); err != nil {
-		return ver, "", err
+		return ver, nil, err
 	}
-	return ver, fmt.Sprintf("stamped with the trace code on all %d pages; seen on %d rendered pages", res.Pages, len(res.Checked)), nil
+	st := &stamped{detached: res.Detached,
+		note: fmt.Sprintf("stamped with the trace code on all %d pages; seen on %d rendered pages", res.Pages, len(res.Checked))}
+	if res.Detached > 0 {
+		st.note += fmt.Sprintf("; %d attached files left out", res.Detached)
+	}
+	return ver, st, nil
+}
+
+// stamped is what stamping did to an exported PDF.
+type stamped struct {
+	note     string // for the audit record
+	detached int    // files attached to the PDF that were left out
 }
 
 // spool classifies a version's bytes as they are decrypted and keeps

@@ -6,8 +6,10 @@
 // A stamp is drawn on top of the page content, semi-transparent, turned
 // as the page is shown, sized to fit the visible part of each page. It is
 // outside any optional-content group (so no layer setting hides it), and
-// on pages with annotations it is also the topmost annotation (so none
-// covers it). Stamp then renders pages of the stamped copy with PDFium and
+// it is also each page's topmost annotation (so neither another
+// annotation nor what the page's content leaves behind hides it). Files
+// attached to the PDF are left out of the copy: they would leave
+// unstamped. Stamp then renders pages of the stamped copy with PDFium and
 // fails with ErrNotVisible unless the stamp's ink shows on each of them;
 // see DefaultMaxChecked for which pages.
 //
@@ -62,6 +64,9 @@ type Result struct {
 	PDF     []byte // the stamped document
 	Pages   int    // its pages, each of which carries the stamp
 	Checked []int  // the pages (1-based) rendered and seen to show it
+	// Detached is how many attached files were left out: a stamp marks
+	// pages, so no file inside the PDF leaves with it (see detach).
+	Detached int
 }
 
 // Stamp returns a copy of the PDF in with s's identity stamped on every
@@ -80,9 +85,10 @@ func Stamp(ctx context.Context, in []byte, s watermark.Spec, opts Options) (*Res
 		opts.MaxChecked = DefaultMaxChecked
 	}
 	var (
-		st   *stamper
-		info []pageInfo
-		out  bytes.Buffer
+		st       *stamper
+		info     []pageInfo
+		detached int
+		out      bytes.Buffer
 	)
 	err := withPDFCPU(func(conf *model.Configuration) error {
 		var err error
@@ -95,6 +101,9 @@ func Stamp(ctx context.Context, in []byte, s watermark.Spec, opts Options) (*Res
 				return fmt.Errorf("%w: %v", ErrEncrypted, err)
 			}
 			return fmt.Errorf("%w: %v", ErrNotPDF, err)
+		}
+		if detached, err = detach(doc); err != nil {
+			return err
 		}
 		if info, err = st.stampPages(doc); err != nil {
 			return err
@@ -111,5 +120,5 @@ func Stamp(ctx context.Context, in []byte, s watermark.Spec, opts Options) (*Res
 	if err := st.check(ctx, opts.Renderer, in, out.Bytes(), info, pages); err != nil {
 		return nil, err
 	}
-	return &Result{PDF: out.Bytes(), Pages: len(info) - 1, Checked: pages}, nil
+	return &Result{PDF: out.Bytes(), Pages: len(info) - 1, Checked: pages, Detached: detached}, nil
 }

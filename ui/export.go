@@ -77,11 +77,7 @@ func (m *mainView) export(folder vault.Folder, file vault.FileInfo, out string, 
 			m.refused(fmt.Errorf("save a copy: %w", err))
 			return
 		}
-		note := ""
-		if res.Stamped {
-			note = ", stamped with it on every page"
-		}
-		m.setStatus(fmt.Sprintf("Saved %s version %d to %s (trace code %s%s).", display.Name(file.Name), res.Version.Seq, out, res.TraceCode, note))
+		m.setStatus(fmt.Sprintf("Saved %s version %d to %s (trace code %s%s).", display.Name(file.Name), res.Version.Seq, out, res.TraceCode, res.StampNote()))
 	}()
 }
 

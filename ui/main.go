@@ -453,12 +453,8 @@ func (m *mainView) openCopy(action policy.Action, folder vault.Folder, file vaul
 	if action == policy.Print {
 		what = "to print from there"
 	}
-	stamped := ""
-	if c.Stamped {
-		stamped = ", stamped on every page"
-	}
 	m.setStatus(fmt.Sprintf("Opened a copy of %s in your default app %s (trace code %s%s). Coffer deletes it when it locks.",
-		display.Name(file.Name), what, c.TraceCode, stamped))
+		display.Name(file.Name), what, c.TraceCode, c.StampNote()))
 }
 
 // do runs f on the UI goroutine if this view is still the window's: work

@@ -461,11 +461,7 @@ func cmdExport(env Env) *cobra.Command {
 				if err != nil {
 					return outError(err, display.FileName(file))
 				}
-				stamped := ""
-				if res.Stamped {
-					stamped = ", stamped on every page"
-				}
-				fmt.Fprintf(env.Stdout, "Exported %s version %d to %s (trace code %s%s)\n", display.Name(res.Version.Name), res.Version.Seq, out, res.TraceCode, stamped)
+				fmt.Fprintf(env.Stdout, "Exported %s version %d to %s (trace code %s%s)\n", display.Name(res.Version.Name), res.Version.Seq, out, res.TraceCode, res.StampNote())
 				return nil
 			})
 		},

@@ -1,0 +1,65 @@
+package pdfstamp_test
+
+import (
+	"bytes"
+	"fmt"
+	"testing"
+
+	"github.com/pdfcpu/pdfcpu/pkg/api"
+	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
+
+	"github.com/coffer-vault/coffer/internal/rawpdf"
+)
+
+// TestAttachedFilesStayBehind: a PDF can carry files of any type — in the
+// EmbeddedFiles name tree, in a FileAttachment annotation, as associated
+// files (/AF) given directly in the catalog. None may leave inside the
+// stamped copy, where it would be unstamped: the copy holds none of their
+// bytes (every stream decoded and searched), lists no attachment, and
+// says how many it left out.
+func TestAttachedFilesStayBehind(t *testing.T) {
+	var d rawpdf.Doc
+	secret := func(where string) []byte { return fmt.Appendf(nil, "%%PDF-1.4 INNER SECRET %s, no stamp", where) }
+	spec := func(where string) string {
+		f := d.Stream("/Type /EmbeddedFile /Subtype /application#2Fpdf", secret(where))
+		return fmt.Sprintf("<< /Type /Filespec /F (%[1]s.pdf) /UF (%[1]s.pdf) /EF << /F %[2]s /UF %[2]s >> >>", where, rawpdf.Ref(f))
+	}
+	named := d.Add(spec("named"))
+	annotFile := d.Add(spec("annotation"))
+	annot := d.Add(fmt.Sprintf("<< /Type /Annot /Subtype /FileAttachment /Rect [500 700 520 720] /F 4 /FS %s /Name /PushPin >>", rawpdf.Ref(annotFile)))
+	root := d.Pages(fmt.Sprintf("/Names << /EmbeddedFiles << /Names [(named.pdf) %s] >> >> /AF [%s]", rawpdf.Ref(named), spec("associated")),
+		rawpdf.Page{MediaBox: letter, Content: drawing(letter), Annots: rawpdf.Refs(annot)})
+	in := d.Bytes(root)
+	for _, w := range []string{"named", "annotation", "associated"} {
+		if !bytes.Contains(in, secret(w)) {
+			t.Fatalf("the test document lacks its %s file", w)
+		}
+	}
+
+	res := stamp(t, in)
+	if res.Detached != 3 {
+		t.Errorf("%d attached files left out, want 3", res.Detached)
+	}
+	ctx, err := api.ReadContext(bytes.NewReader(res.PDF), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for nr, e := range ctx.Table {
+		sd, ok := e.Object.(types.StreamDict)
+		if !ok {
+			continue
+		}
+		if err := sd.Decode(); err != nil {
+			t.Fatalf("object %d: %v", nr, err)
+		}
+		if bytes.Contains(sd.Content, []byte("INNER SECRET")) {
+			t.Errorf("object %d of the stamped copy holds an attached file: %.60q", nr, sd.Content)
+		}
+	}
+	if bytes.Contains(res.PDF, []byte("INNER SECRET")) {
+		t.Error("the stamped copy holds an attached file's bytes")
+	}
+	if files, err := ctx.ListAttachments(); err == nil && len(files) > 0 {
+		t.Errorf("the stamped copy lists attachments: %v", files)
+	}
+}
