@@ -72,8 +72,48 @@ func (st *stamper) fixPage(ctx *model.Context, n int, p pageInfo, placed map[typ
 		if err := placeForm(ctx, sd, cm, p); err != nil {
 			return err
 		}
+		if err := outline(ctx, form, sd); err != nil {
+			return err
+		}
 	}
 	return addOverlay(ctx, d, g, matrix, gs, form)
+}
+
+// textOp is how pdfcpu (v0.15) draws the stamp's line in its form: stroke
+// and fill colours, position, text render mode 2 (fill, then stroke),
+// then the string and " Tj ET".
+var textOp = regexp.MustCompile(`BT 0 Tw (\S+ \S+ \S+) RG (\S+ \S+ \S+) rg (\S+ \S+) Td 2 Tr `)
+
+// outlineWidth is the width of the light outline around the stamp's
+// letters, in the form's units, where the text is measurePoints high:
+// half of it shows around each letter.
+const outlineWidth = 3
+
+// outline redraws the stamp's text in its form (sd, the object form) as
+// a light stroke of outlineWidth with round joins, then the fill over it,
+// so the outline rings the letters instead of eating into them as render
+// mode 2's stroke over the fill would. It must run once per form.
+func outline(ctx *model.Context, form types.IndirectRef, sd *types.StreamDict) error {
+	loc := textOp.FindSubmatchIndex(sd.Content)
+	end := bytes.LastIndex(sd.Content, []byte(" Tj ET")) // the string may hold anything before it
+	if loc == nil || end < loc[1] {
+		return errors.New("pdfcpu's stamp text is not where it was (pdfcpu changed? update textOp)")
+	}
+	c := sd.Content
+	stroke, fill, at, str := c[loc[2]:loc[3]], c[loc[4]:loc[5]], c[loc[6]:loc[7]], c[loc[1]:end]
+	content := fmt.Appendf(append([]byte(nil), c[:loc[0]]...),
+		"q %d w 1 j BT 0 Tw %s RG %s Td 1 Tr %s Tj ET Q BT 0 Tw %s rg %s Td 0 Tr %s Tj ET",
+		outlineWidth, stroke, at, str, fill, at, str)
+	sd.Content = append(content, c[end+len(" Tj ET"):]...)
+	if err := sd.Encode(); err != nil {
+		return err
+	}
+	entry, ok := ctx.FindTableEntryForIndRef(&form)
+	if !ok {
+		return errors.New("the stamp's form is not in the document")
+	}
+	entry.Object = *sd
+	return nil
 }
 
 // pageContent returns page d's content, its streams decoded and joined by

@@ -19,10 +19,15 @@ import (
 )
 
 // How a stamp looks. The text is one line (pdfcpu's rotated multi-line
-// text overlaps its lines), in the watermark's dark red.
+// text overlaps its lines), in the watermark's dark red outlined in white.
 const (
-	stampFont      = "Helvetica-Bold"
-	stampColor     = "#961E28"
+	stampFont  = "Helvetica-Bold"
+	stampColor = "#961E28"
+	// outlineColor rings the letters (see outline): where the page is
+	// dark, or the stamp's own red (a band painted to hide part of it),
+	// the light outline still draws every letter; on white it does not
+	// show.
+	outlineColor   = "#FFFFFF"
 	defaultOpacity = 0.3
 	defaultAngle   = 30.0
 	// fill is the share of the page's visible box the turned text block
@@ -190,8 +195,8 @@ func (st *stamper) watermark(g geometry) (wm *model.Watermark, alpha, scale floa
 		angle, size = 0, straight
 	}
 	alpha = math.Remainder(angle+float64(g.rotate), 360)
-	desc := fmt.Sprintf("font:%s, points:%d, scale:1 abs, rot:%.3f, opacity:%.3f, fillcolor:%s",
-		st.fontName, measurePoints, alpha, st.opacity, stampColor)
+	desc := fmt.Sprintf("font:%s, points:%d, scale:1 abs, rot:%.3f, opacity:%.3f, fillcolor:%s, strokecolor:%s, rendermode:2",
+		st.fontName, measurePoints, alpha, st.opacity, stampColor, outlineColor)
 	wm, err = api.TextWatermark(st.text, desc, true, false, types.POINTS)
 	if err != nil {
 		return nil, 0, 0, fmt.Errorf("pdfstamp: %w", err)

@@ -9,6 +9,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/coffer-vault/coffer/internal/rawpdf"
 )
 
 // viewers are the other renderers a stamped copy will meet: poppler
@@ -85,4 +87,45 @@ func viewerRender(t *testing.T, bin string, args func(in, out string) []string, 
 	rgba := image.NewRGBA(img.Bounds())
 	draw.Draw(rgba, rgba.Rect, img, img.Bounds().Min, draw.Src)
 	return rgba
+}
+
+// TestStampReadableOnDark: on a black page, and on a page of the stamp's
+// own red, the stamp's letters are outlined in a light colour, in PDFium,
+// poppler and MuPDF: the red alone was 45/255 over black, and nothing at
+// all over its own colour (a band painted there hid the trace code).
+func TestStampReadableOnDark(t *testing.T) {
+	for _, v := range viewers {
+		if _, err := exec.LookPath(v.bin); err != nil {
+			t.Skipf("%s not installed (apt-get install poppler-utils mupdf-tools, or make test-deps)", v.bin)
+		}
+	}
+	dir := t.TempDir()
+	for _, bg := range []struct{ name, fill string }{{"black", "0 g"}, {"stamp red", "0.588 0.118 0.157 rg"}} {
+		// The band covers the page's middle third, where the trace code
+		// runs; the stamp's start stays on white, so the check passes.
+		page := onePage(rawpdf.Page{MediaBox: letter, Content: []byte(bg.fill + " 0 264 612 264 re f")}, "", nil)
+		res := stamp(t, page)
+		band := func(img *image.RGBA) int { // light pixels in the band
+			n := 0
+			b := img.Rect
+			for y := b.Min.Y + b.Dy()*4/10; y < b.Min.Y+b.Dy()*6/10; y++ {
+				for x := b.Min.X; x < b.Max.X; x++ {
+					if c := img.RGBAAt(x, y); min(c.R, c.G, c.B) >= 60 {
+						n++
+					}
+				}
+			}
+			return n
+		}
+		renders := map[string]func([]byte) *image.RGBA{"pdfium": func(pdf []byte) *image.RGBA { return render(t, pdf, 0, 500) }}
+		for _, v := range viewers {
+			renders[v.name] = func(pdf []byte) *image.RGBA { return viewerRender(t, v.bin, v.args, dir, pdf) }
+		}
+		for name, r := range renders {
+			before, after := band(r(page)), band(r(res.PDF))
+			if area := 500 * 500 / 5; after-before < area/400 {
+				t.Errorf("%s, %s band: %d light pixels of the stamp's outline in the band (%d before)", name, bg.name, after, before)
+			}
+		}
+	}
 }
