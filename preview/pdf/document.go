@@ -16,10 +16,16 @@ import (
 	"github.com/klippa-app/go-pdfium/requests"
 )
 
-// sniffWindow follows the PDF reference's implementation note for Acrobat:
-// the header must appear within the first 1024 bytes and "%%EOF" within the
-// last 1024 bytes.
-const sniffWindow = 1024
+// headerWindow is where PDFium looks for the signature: "%PDF" starting
+// at any offset from 0 to 1024 (CPDF_Parser's header search). Nothing
+// else is asked of the bytes before PDFium sees them: a file poppler,
+// MuPDF and PDFium open (one without "%%EOF", or with bytes after it)
+// must preview.
+const headerWindow = 1024
+
+// tailWindow is how much of a file's end is searched for "%%EOF" when
+// PDFium could not open it, to say it may be truncated.
+const tailWindow = 1024
 
 // Document is an open PDF in its own sandbox instance. Its methods are safe
 // for concurrent use but run one at a time. Close it when done.
@@ -61,7 +67,11 @@ func (r *Renderer) Open(ctx context.Context, data []byte) (*Document, error) {
 	err = d.do(ctx, "open", func(inst pdfium.Pdfium) error {
 		resp, err := inst.OpenDocument(&requests.OpenDocument{File: &data})
 		if err != nil {
-			return classifyOpenError(err)
+			err = classifyOpenError(err)
+			if errors.Is(err, ErrCorrupt) && !bytes.Contains(data[max(0, len(data)-tailWindow):], []byte("%%EOF")) {
+				err = fmt.Errorf("%w; no %%%%EOF in its last %d bytes: it may be truncated", err, tailWindow)
+			}
+			return err
 		}
 		d.doc = resp.Document
 		count, err := inst.FPDF_GetPageCount(&requests.FPDF_GetPageCount{Document: d.doc})
@@ -80,8 +90,9 @@ func (r *Renderer) Open(ctx context.Context, data []byte) (*Document, error) {
 	return d, nil
 }
 
-// sniff rejects input that is not a PDF or is visibly truncated before any
-// of it reaches PDFium, which would otherwise try hard to repair it.
+// sniff rejects, before any of it reaches PDFium, input that PDFium
+// would not open as a PDF (no signature where it looks) or that is over
+// the size limit.
 func sniff(data []byte) error {
 	if len(data) == 0 {
 		return fmt.Errorf("%w: empty input", ErrNotPDF)
@@ -89,11 +100,8 @@ func sniff(data []byte) error {
 	if len(data) > maxInputBytes {
 		return fmt.Errorf("%w: input of %d bytes, limit %d", ErrTooLarge, len(data), maxInputBytes)
 	}
-	if !bytes.Contains(data[:min(len(data), sniffWindow)], []byte("%PDF-")) {
-		return fmt.Errorf("%w: no %%PDF- header in the first %d bytes", ErrNotPDF, sniffWindow)
-	}
-	if !bytes.Contains(data[max(0, len(data)-sniffWindow):], []byte("%%EOF")) {
-		return fmt.Errorf("%w: no %%%%EOF marker in the last %d bytes (truncated?)", ErrCorrupt, sniffWindow)
+	if !bytes.Contains(data[:min(len(data), headerWindow+len("%PDF"))], []byte("%PDF")) {
+		return fmt.Errorf("%w: no %%PDF header in the first %d bytes", ErrNotPDF, headerWindow)
 	}
 	return nil
 }

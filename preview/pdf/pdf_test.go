@@ -1,13 +1,16 @@
 package pdf_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"image"
 	"math"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -132,6 +135,52 @@ func TestOpenRejects(t *testing.T) {
 			}
 			t.Logf("%v", err)
 		})
+	}
+}
+
+// TestOpenWhatOthersOpen: Coffer's own checks are no stricter than the
+// readers'. Files poppler and PDFium open preview: bytes after %%EOF, no
+// %%EOF at all, the signature late but where PDFium looks (an offset up
+// to 1024). A file PDFium cannot open and that lacks %%EOF says it may be
+// truncated.
+func TestOpenWhatOthersOpen(t *testing.T) {
+	good := minimalPDF()
+	eof := bytes.LastIndex(good, []byte("%%EOF"))
+	junk := func(n int) []byte { return bytes.Repeat([]byte("j"), n) }
+	cases := []struct {
+		name string
+		data []byte
+	}{
+		{"2 KiB after %%EOF", append(append([]byte(nil), good...), append([]byte("% trailing\n"), junk(2048)...)...)},
+		{"no %%EOF", good[:eof]},
+		{"signature at 1022", append(junk(1022), good...)},
+		{"signature at 1024", append(junk(1024), good...)},
+	}
+	r := renderer(t)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if bin, err := exec.LookPath("pdftoppm"); err == nil {
+				path := filepath.Join(t.TempDir(), "in.pdf")
+				if err := os.WriteFile(path, c.data, 0o600); err != nil {
+					t.Fatal(err)
+				}
+				if out, err := exec.Command(bin, "-r", "10", "-png", path, filepath.Join(t.TempDir(), "p")).CombinedOutput(); err != nil {
+					t.Fatalf("poppler does not open it either: %v\n%s", err, out)
+				}
+			}
+			doc, err := r.Open(context.Background(), c.data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer doc.Close()
+			if _, err := doc.Render(context.Background(), 0, 36); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	real := readFile(t, corpusFiles(t)[0])
+	if _, err := r.Open(context.Background(), real[:len(real)/2]); !errors.Is(err, pdf.ErrCorrupt) || !strings.Contains(err.Error(), "truncated") {
+		t.Errorf("half a PDF: %v, want ErrCorrupt saying it may be truncated", err)
 	}
 }
 
