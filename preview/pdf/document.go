@@ -138,11 +138,11 @@ func (d *Document) PageSize(i int) (widthPt, heightPt float64, err error) {
 func (d *Document) pageSize(inst pdfium.Pdfium, i int) (float64, float64, error) {
 	resp, err := inst.GetPageSize(&requests.GetPageSize{Page: d.page(i)})
 	if err != nil {
-		return 0, 0, fmt.Errorf("%w: page %d: %w", ErrCorrupt, i, err)
+		return 0, 0, fmt.Errorf("%w: page %d: %w", ErrCorrupt, i+1, err)
 	}
 	w, h := resp.Width, resp.Height
 	if !(w > 0 && h > 0) || math.IsInf(w, 0) || math.IsInf(h, 0) {
-		return 0, 0, fmt.Errorf("%w: page %d has size %v × %v pt", ErrCorrupt, i, w, h)
+		return 0, 0, fmt.Errorf("%w: page %d has size %v × %v pt", ErrCorrupt, i+1, w, h)
 	}
 	return w, h, nil
 }
@@ -153,7 +153,7 @@ func (d *Document) page(i int) requests.Page {
 
 func (d *Document) checkPage(i int) error {
 	if i < 0 || i >= d.pages {
-		return fmt.Errorf("%w: page %d of %d", ErrPageRange, i, d.pages)
+		return fmt.Errorf("%w: page %d of %d", ErrPageRange, i+1, d.pages)
 	}
 	return nil
 }
@@ -161,7 +161,8 @@ func (d *Document) checkPage(i int) error {
 // Render renders page (0-based) at dpi dots per inch onto an opaque white
 // background, annotations included. Only that page is loaded. The image is
 // ceil(size × dpi / 72) pixels each way (±1); a render of more than
-// Options.MaxPixels pixels is refused with ErrTooLarge.
+// Options.MaxPixels pixels is refused with ErrTooLarge, saying which dpi
+// fits. Errors name pages from 1, as users count them.
 func (d *Document) Render(ctx context.Context, page int, dpi float64) (*image.RGBA, error) {
 	if err := d.checkPage(page); err != nil {
 		return nil, fmt.Errorf("pdf: render: %w", err)
@@ -177,8 +178,10 @@ func (d *Document) Render(ctx context.Context, page int, dpi float64) (*image.RG
 		}
 		w, h := math.Ceil(wPt*dpi/72), math.Ceil(hPt*dpi/72)
 		if w*h > float64(d.r.maxPixels) {
-			return fmt.Errorf("%w: page %d at %v dpi is %.0f × %.0f pixels, limit %d",
-				ErrTooLarge, page, dpi, w, h, d.r.maxPixels)
+			// The largest whole dpi that fits, for the message.
+			fit := math.Floor(dpi*math.Sqrt(float64(d.r.maxPixels)/(w*h))) - 1
+			return fmt.Errorf("%w: page %d at %v dpi is %.0f × %.0f pixels, limit %d (%.0f dpi or less fits)",
+				ErrTooLarge, page+1, dpi, w, h, d.r.maxPixels, max(fit, 1))
 		}
 		img, err = renderPage(inst, d.page(page), int(w), int(h))
 		return err
