@@ -116,6 +116,9 @@ func Init(ctx context.Context, dir string, who vault.Identity, pass string) (*Ap
 	if err := CheckEmail(who.Email); err != nil {
 		return nil, err
 	}
+	if err := CheckName(who.Name); err != nil {
+		return nil, fmt.Errorf("%w; nothing was created", err)
+	}
 	if err := passphrase.Check(pass, who.Name, who.Email); err != nil {
 		return nil, fmt.Errorf("%w; nothing was created", err)
 	}

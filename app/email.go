@@ -5,6 +5,9 @@ import (
 	"net/mail"
 	"strings"
 	"unicode"
+	"unicode/utf8"
+
+	"github.com/coffer-vault/coffer/watermark"
 )
 
 // CheckEmail accepts an e-mail address as a person's identity: one
@@ -15,6 +18,9 @@ import (
 func CheckEmail(s string) error {
 	bad := func(why string) error {
 		return fmt.Errorf("%q is not an e-mail address (%s)", s, why)
+	}
+	if n := utf8.RuneCountInString(s); n > watermark.MaxEmail {
+		return bad(fmt.Sprintf("%d characters; watermarks show addresses of at most %d", n, watermark.MaxEmail))
 	}
 	a, err := mail.ParseAddress(s)
 	if err != nil || a.Name != "" || a.Address != s {

@@ -24,6 +24,9 @@ var ErrNotEnrolled = errors.New("this vault is not enrolled in an organisation: 
 // returns client.ErrPairingNeeded: pair this device with RequestPairing.
 func Enroll(ctx context.Context, en client.Enrollment) (*App, error) {
 	if !vault.Exists(en.Dir) {
+		if err := CheckName(en.Name); err != nil {
+			return nil, fmt.Errorf("%w; nothing was created", err)
+		}
 		if err := passphrase.Check(en.Passphrase, en.Name, ""); err != nil {
 			return nil, fmt.Errorf("%w; nothing was created", err)
 		}

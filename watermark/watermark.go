@@ -15,10 +15,12 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"iter"
 	"math"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-text/render"
 	"golang.org/x/image/math/fixed"
@@ -64,16 +66,44 @@ func (s Spec) Lines() []string {
 // the values (name, e-mail, device, time, trace code) and the text between
 // them. Each field is laid out on its own (textshape.ShapeFields), so a
 // name written right to left keeps its place before the address.
+//
+// A value longer than its limit (MaxName, MaxEmail, MaxDevice characters)
+// is cut there and ends in "…": a name the user chose must not crowd the
+// address, time and trace code out of the mark, nor make it too large to
+// draw.
 func (s Spec) Fields() [][]string {
-	who := []string{s.Name}
+	name := clip(s.Name, MaxName)
+	who := []string{name}
 	if s.Email != "" {
-		who = []string{s.Name, " <", s.Email, ">"}
+		who = []string{name, " <", clip(s.Email, MaxEmail), ">"}
 	}
 	return [][]string{
 		who,
-		{s.Device, " · ", s.Time.UTC().Format("2006-01-02 15:04") + " UTC"},
+		{clip(s.Device, MaxDevice), " · ", s.Time.UTC().Format("2006-01-02 15:04") + " UTC"},
 		{"trace ", s.TraceCode},
 	}
+}
+
+// The longest values a mark shows whole, in characters (runes).
+const (
+	MaxName   = 64
+	MaxEmail  = 96
+	MaxDevice = 48
+)
+
+// clip cuts s to at most n runes, the last of them "…".
+func clip(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	i := 0
+	for k := range s {
+		if i == n-1 {
+			return s[:k] + "…"
+		}
+		i++
+	}
+	return s
 }
 
 func (s Spec) withDefaults(bounds image.Rectangle) Spec {
@@ -180,6 +210,20 @@ var ErrNoGlyph = textshape.ErrNoGlyph
 // watermark that names nobody protects nothing.
 var ErrEmpty = errors.New("watermark: spec names no viewer or trace code")
 
+// Check lays out s's text as Stamp would, without drawing it: it fails
+// with an error wrapping ErrNoGlyph for a letter none of the fonts has.
+// A name can be checked this way when it is chosen, not at every view.
+func (st *Stamper) Check(s Spec) error {
+	s = s.withDefaults(image.Rect(0, 0, 1000, 1000))
+	size := fixed.Int26_6(math.Round(s.TextHeight * 64))
+	for _, l := range s.Fields() {
+		if _, err := st.shape(size, l); err != nil {
+			return fmt.Errorf("watermark: %w", err)
+		}
+	}
+	return nil
+}
+
 // Stamp draws the watermark over all of img, in place.
 func (st *Stamper) Stamp(img *image.RGBA, s Spec) error {
 	if s.TraceCode == "" || (s.Name == "" && s.Email == "") {
@@ -194,24 +238,59 @@ func (st *Stamper) Stamp(img *image.RGBA, s Spec) error {
 	if err != nil {
 		return err
 	}
-	// Lay text blocks out on a staggered grid in the rotated frame (u along
-	// the text, v across it), then map each block's centre onto the page:
-	// blocks never overlap, and no stretch of the page is left bare.
-	rad := s.Angle * math.Pi / 180
-	sin, cos := math.Sin(rad), math.Cos(rad)
-	du, dv := float64(sp.flatW)*1.05, float64(sp.flatH)
-	cx, cy := float64(b.Min.X+b.Max.X)/2, float64(b.Min.Y+b.Max.Y)/2
-	reach := math.Hypot(float64(b.Dx()), float64(b.Dy()))/2 + du
-	for j := -int(reach/dv) - 1; j <= int(reach/dv)+1; j++ {
-		shift := float64(j&1) * du / 2
-		for i := -int(reach/du) - 1; i <= int(reach/du)+1; i++ {
-			u, v := float64(i)*du+shift, float64(j)*dv
-			x := cx + u*cos + v*sin
-			y := cy - u*sin + v*cos
-			sp.draw(img, int(x)-sp.w/2, int(y)-sp.h/2)
-		}
+	for p := range sp.places(b, s.Angle) {
+		sp.draw(img, p.X, p.Y)
 	}
 	return nil
+}
+
+// places yields the top-left corners of the blocks that cover a page of
+// bounds b with the text at angle degrees. Blocks sit on a staggered grid
+// in the rotated frame (u along the text, v across it), each block's
+// centre mapped onto the page: blocks never overlap, and no stretch of the
+// page is left bare. Of each row only the blocks whose box meets the page
+// are yielded: on a page far longer one way than the other, visiting the
+// whole square around its diagonal cost the square of its length.
+func (sp *sprite) places(b image.Rectangle, angle float64) iter.Seq[image.Point] {
+	return func(yield func(image.Point) bool) {
+		rad := angle * math.Pi / 180
+		sin, cos := math.Sin(rad), math.Cos(rad)
+		du, dv := float64(sp.flatW)*1.05, float64(sp.flatH)
+		cx, cy := float64(b.Min.X+b.Max.X)/2, float64(b.Min.Y+b.Max.Y)/2
+		reach := math.Hypot(float64(b.Dx()), float64(b.Dy()))/2 + du
+		hw, hh := float64(sp.w)/2+1, float64(sp.h)/2+1
+		for j := -int(reach/dv) - 1; j <= int(reach/dv)+1; j++ {
+			shift := float64(j&1) * du / 2
+			v := float64(j) * dv
+			// x = cx + v sin + u cos and y = cy + v cos − u sin, each
+			// within the page widened by half a block.
+			lo, hi := within(math.Inf(-1), math.Inf(1), cos, cx+v*sin, float64(b.Min.X)-hw, float64(b.Max.X)+hw)
+			lo, hi = within(lo, hi, -sin, cy+v*cos, float64(b.Min.Y)-hh, float64(b.Max.Y)+hh)
+			if lo > hi {
+				continue
+			}
+			for i := int(math.Floor((lo - shift) / du)); i <= int(math.Ceil((hi-shift)/du)); i++ {
+				u := float64(i)*du + shift
+				x := cx + u*cos + v*sin
+				y := cy - u*sin + v*cos
+				if !yield(image.Pt(int(x)-sp.w/2, int(y)-sp.h/2)) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// within narrows [lo, hi] to the u for which c + k·u lies in [a, b].
+func within(lo, hi, k, c, a, b float64) (float64, float64) {
+	if math.Abs(k) < 1e-9 {
+		if c < a || c > b {
+			return 1, 0
+		}
+		return lo, hi
+	}
+	u1, u2 := (a-c)/k, (b-c)/k
+	return max(lo, min(u1, u2)), min(hi, max(u1, u2))
 }
 
 // sprite is a rotated, faded text block kept as runs of visible pixels:

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/coffer-vault/coffer/assets"
 	"github.com/coffer-vault/coffer/watermark"
@@ -296,5 +297,37 @@ func TestMinTextHeight(t *testing.T) {
 	small, large := meanRun(0), meanRun(30)
 	if large < 1.3*small {
 		t.Errorf("strokes run %.1f pixels at the default least height, %.1f at 30: want the text larger", small, large)
+	}
+}
+
+// TestLongValuesAreCut: a name the user chose, thousands of letters long,
+// cannot push the address, time and trace code out of the mark nor make
+// it too large to draw (5,000 letters ran a preview out of memory): each
+// value is cut at its limit, ending in "…", and the page is stamped.
+func TestLongValuesAreCut(t *testing.T) {
+	s := spec()
+	s.Name = strings.Repeat("Mallory ", 625)
+	s.Email = strings.Repeat("m", 300) + "@example.com"
+	s.Device = strings.Repeat("d", 100)
+	lines := s.Lines()
+	want := []int{watermark.MaxName + len(" <>") + watermark.MaxEmail, watermark.MaxDevice + utf8.RuneCountInString(" · 2026-11-22 21:03 UTC")}
+	for i, w := range want {
+		if n := utf8.RuneCountInString(lines[i]); n != w {
+			t.Errorf("line %d has %d characters, want %d: %q", i+1, n, w, lines[i])
+		}
+	}
+	if !strings.HasPrefix(lines[0], "Mallory Mallory") || !strings.Contains(lines[0], "… <mmm") || !strings.HasSuffix(lines[0], "…>") {
+		t.Errorf("first line %q", lines[0])
+	}
+	if lines[2] != "trace "+s.TraceCode {
+		t.Errorf("trace line %q", lines[2])
+	}
+	if err := stamper(t).Stamp(white(1240, 1754), s); err != nil {
+		t.Fatal(err)
+	}
+	short := spec()
+	short.Name = strings.Repeat("é", watermark.MaxName)
+	if got := short.Lines()[0]; !strings.HasPrefix(got, short.Name+" <") {
+		t.Errorf("a name of exactly %d letters was cut: %q", watermark.MaxName, got)
 	}
 }

@@ -60,7 +60,7 @@ func cmdInit(env Env) *cobra.Command {
 	}
 	vaultFlag(cmd, &dir)
 	cmd.Flags().StringVar(&user, "user", "", "your e-mail address (required)")
-	cmd.Flags().StringVar(&name, "name", "", "your full name, shown in watermarks")
+	cmd.Flags().StringVar(&name, "name", "", "your full name, shown in watermarks (at most 64 characters)")
 	_ = cmd.MarkFlagRequired("user")
 	return cmd
 }

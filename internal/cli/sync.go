@@ -62,7 +62,7 @@ enrolled devices; their keys then travel, encrypted, to this device only.`,
 	vaultFlag(cmd, &dir)
 	cmd.Flags().StringVar(&server, "server", "", "the organisation's server, as the invite names it")
 	cmd.Flags().StringVar(&invite, "invite", "", "the invite code (COFFER1-…)")
-	cmd.Flags().StringVar(&name, "name", "", "your full name, as watermarks show it")
+	cmd.Flags().StringVar(&name, "name", "", "your full name, as watermarks show it (at most 64 characters)")
 	cmd.Flags().StringVar(&deviceName, "device-name", "", "this device's name (default: the host name)")
 	_ = cmd.MarkFlagRequired("invite")
 	return cmd
