@@ -112,6 +112,7 @@ func TestErrorMessages(t *testing.T) {
 		{"export out empty", "", []string{"export", "--vault", dir, "Public/memo.txt", "--out", ""}, 2, "--out is empty"},
 		{"preview out empty", "", []string{"preview", "--vault", dir, "Public/memo.txt", "--out", ""}, 2, "--out is empty"},
 		{"preview page 0", pass, []string{"preview", "--vault", dir, "Public/memo.txt", "--page", "0", "--out", filepath.Join(work, "p.png")}, 2, "--page must be 1 or more"},
+		{"preview dpi NaN", pass, []string{"preview", "--vault", dir, "Public/memo.txt", "--dpi", "NaN", "--out", filepath.Join(work, "p.png")}, 2, "--dpi between 18 and 600"},
 		{"not a trace code", "", []string{"trace", "--vault", dir, "ABC"}, 2, `"ABC" is not a trace code: they look like K7Q4M-ZP2XA`},
 		{"init user @", "", []string{"init", "--vault", fresh(), "--user", "@"}, 2, `--user: "@" is not an e-mail address`},
 		{"init user bob@", "", []string{"init", "--vault", fresh(), "--user", "bob@"}, 2, `--user: "bob@" is not an e-mail address`},

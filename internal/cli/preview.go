@@ -30,7 +30,7 @@ func cmdPreview(env Env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if page < 1 || dpi < 18 || dpi > 600 {
+			if page < 1 || !(dpi >= 18 && dpi <= 600) { // NaN fails both
 				return usagef("--page must be 1 or more and --dpi between 18 and 600")
 			}
 			if err := checkOut(out, "page.png", force); err != nil {
