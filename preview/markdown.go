@@ -48,11 +48,11 @@ var (
 
 // openMarkdown decodes data (as text: any encoding) and lays it out.
 func openMarkdown(data []byte, opts Options) (Document, error) {
-	data, cut := head(data)
+	data, cut, sp := head(data)
 	text, _ := decodeText(data)
 	if len(text) > mdMaxBytes {
 		return openLines(fmt.Sprintf("(shown as plain text: a Markdown preview formats at most %s)\n",
-			humanize.IBytes(mdMaxBytes))+text+"\n"+cut, opts)
+			humanize.IBytes(mdMaxBytes))+text+"\n"+cut, sp, opts)
 	}
 	fonts, err := textFonts(opts.Text)
 	if err != nil {

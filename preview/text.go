@@ -41,16 +41,31 @@ const (
 	textMaxBytes = 16 << 20
 )
 
-// head returns the part of data a preview decodes, and a line saying what
-// is left out, or "" when nothing is.
-func head(data []byte) ([]byte, string) {
+// head returns the part of data a preview decodes, a line saying what is
+// left out ("" when nothing is), and the sizes for openLines' own note.
+func head(data []byte) ([]byte, string, fileSpan) {
 	if len(data) <= textMaxBytes {
-		return data, ""
+		return data, "", fileSpan{len(data), len(data)}
 	}
 	// An even cut keeps UTF-16 whole; a UTF-8 letter cut in two shows as
 	// U+FFFD.
 	return data[:textMaxBytes], fmt.Sprintf("… the last %s of the file not shown: a preview reads its first %s",
-		humanize.IBytes(uint64(len(data)-textMaxBytes)), humanize.IBytes(textMaxBytes))
+		humanize.IBytes(uint64(len(data)-textMaxBytes)), humanize.IBytes(textMaxBytes)), fileSpan{len(data), textMaxBytes}
+}
+
+// fileSpan is how many bytes a file has and how many of them were decoded
+// into the text a preview sets.
+type fileSpan struct{ file, read int }
+
+// notShown estimates the bytes of the file past the point where a text
+// of textLen bytes decoded from its first sp.read was cut, restLen bytes
+// before its end.
+func (sp fileSpan) notShown(textLen, restLen int) uint64 {
+	if textLen <= 0 {
+		return uint64(sp.file)
+	}
+	shown := float64(textLen-restLen) / float64(textLen) * float64(sp.read)
+	return uint64(max(0, float64(sp.file)-shown))
 }
 
 // textLine is one line of a page: a piece of a paragraph, and the
@@ -101,17 +116,19 @@ func textFonts(fonts *TextFonts) (*TextFonts, error) {
 // openText decodes data (decodeText: byte-order mark, UTF-16, UTF-8 or
 // Windows-1252) and sets it in pages.
 func openText(data []byte, opts Options) (Document, error) {
-	data, cut := head(data)
+	data, cut, sp := head(data)
 	text, _ := decodeText(data)
 	if cut != "" {
 		text += "\n" + cut
 	}
-	return openLines(text, opts)
+	return openLines(text, sp, opts)
 }
 
 // openLines sets decoded text in pages: a line for each line end
-// (splitLines), wrapped at the page width.
-func openLines(text string, opts Options) (Document, error) {
+// (splitLines), wrapped at the page width. Text past textMaxLines lines
+// is left out, and a last line says about how much of the file (sp) that
+// is.
+func openLines(text string, sp fileSpan, opts Options) (Document, error) {
 	fonts, err := textFonts(opts.Text)
 	if err != nil {
 		return nil, err
@@ -127,8 +144,8 @@ func openLines(text string, opts Options) (Document, error) {
 		for _, l := range wrap(p, charsPerLine) {
 			if len(d.lines) == textMaxLines-1 {
 				d.lines = append(d.lines, textLine{text: fmt.Sprintf(
-					"… the last %s of the text not shown: a preview shows its first %d lines",
-					humanize.IBytes(uint64(len(rest))), textMaxLines-1)})
+					"… about the last %s of the file not shown: a preview shows its first %d lines",
+					humanize.IBytes(sp.notShown(len(text), len(rest))), textMaxLines-1)})
 				return d, nil
 			}
 			d.lines = append(d.lines, textLine{text: l, dir: dir})
@@ -139,7 +156,7 @@ func openLines(text string, opts Options) (Document, error) {
 
 // openCSV sets a CSV file as an aligned table of text.
 func openCSV(data []byte, opts Options) (Document, error) {
-	data, cut := head(data)
+	data, cut, sp := head(data)
 	text, _ := decodeText(data)
 	r := csv.NewReader(strings.NewReader(text))
 	r.FieldsPerRecord = -1
@@ -170,7 +187,7 @@ func openCSV(data []byte, opts Options) (Document, error) {
 		b.WriteByte('\n')
 	}
 	b.WriteString(cut)
-	return openLines(b.String(), opts)
+	return openLines(b.String(), sp, opts)
 }
 
 // clip makes a cell one line of at most n columns, ending in "…" when cut.

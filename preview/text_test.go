@@ -284,7 +284,7 @@ func TestTextLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	ls := lines(t, d)
-	if len(ls) != textMaxLines || !strings.Contains(ls[len(ls)-1], "the last 11 B of the text not shown") {
+	if len(ls) != textMaxLines || !strings.Contains(ls[len(ls)-1], "about the last 11 B of the file not shown") {
 		t.Errorf("%d lines, last %q", len(ls), ls[len(ls)-1])
 	}
 	if _, err := d.Render(context.Background(), d.Pages()-1, 72); err != nil {
@@ -300,6 +300,17 @@ func TestTextLimits(t *testing.T) {
 	}
 	ls = lines(t, d)
 	if last := ls[len(ls)-1]; len(ls) > textMaxLines || !strings.HasPrefix(last, "… the last 118 KiB of the file not shown: a preview reads its first 16 MiB") {
+		t.Errorf("%d lines, last %q", len(ls), last)
+	}
+	// Cut at textMaxLines lines of the 16 MiB decoded from a 20 MiB file,
+	// the note counts what is not shown of the file, not of the 16 MiB
+	// (it said 954 KiB of a 200 MiB file, 184 MiB short).
+	d, err = openText(bytes.Repeat([]byte("abcdefghi\n"), 2<<20), Options{MaxPixels: DefaultMaxPixels})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ls = lines(t, d)
+	if last := ls[len(ls)-1]; len(ls) != textMaxLines || !strings.HasPrefix(last, "… about the last 18 MiB of the file not shown") {
 		t.Errorf("%d lines, last %q", len(ls), last)
 	}
 }
