@@ -113,6 +113,13 @@ func TestMarkdownBounded(t *testing.T) {
 	if pieces, _ := preview.Pieces(d, 0); pieces != nil {
 		t.Errorf("%d KiB of Markdown was formatted, not shown as plain text", len(cases["big.md"])>>10)
 	}
+	// goldmark rescans a line for each link it opens: 256 KiB of "[a]("
+	// on one line took some 10 s to parse (1 MiB, 200 s). A line over
+	// 8 KiB is shown as plain text.
+	d = open(t, []byte(strings.Repeat("[a](", 64<<10)), "", "links.md")
+	if pieces, _ := preview.Pieces(d, 0); pieces != nil {
+		t.Error("a 256 KiB line of Markdown was formatted, not shown as plain text")
+	}
 	many := strings.Repeat("A.\n\n", 40000)
 	d = open(t, []byte(many), "", "many.md")
 	if d.Pages() != 1000 {
