@@ -44,6 +44,8 @@ func TestDecodeText(t *testing.T) {
 		{"UTF-16LE BOM", append([]byte("\xff\xfe"), encode(t, le, world)...), world, encUTF16LE},
 		{"UTF-16BE BOM", append([]byte("\xfe\xff"), encode(t, be, world)...), world, encUTF16BE},
 		{"UTF-16LE by hand", []byte("\xff\xfeA\x00\xe9\x00\x3d\xd8\x00\xde"), "Aé😀", encUTF16LE},
+		{"UTF-32LE BOM", []byte("\xff\xfe\x00\x00G\x00\x00\x00\xfc\x00\x00\x00\x00\xf6\x01\x00"), "Gü😀", encUTF32LE},
+		{"UTF-32BE BOM", []byte("\x00\x00\xfe\xff\x00\x00\x00G\x00\x00\x00\xfc\x00\x01\xf6\x00"), "Gü😀", encUTF32BE},
 		{"UTF-16LE no BOM", encode(t, le, western), western, encUTF16LE},
 		{"UTF-16BE no BOM", encode(t, be, western), western, encUTF16BE},
 		{"Windows-1252", encode(t, charmap.Windows1252, western), western, encWin1252},

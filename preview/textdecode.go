@@ -9,6 +9,7 @@ import (
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/charmap"
 	xunicode "golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/encoding/unicode/utf32"
 	"golang.org/x/text/width"
 )
 
@@ -18,14 +19,16 @@ const (
 	encUTF8BOM  = "UTF-8 with BOM"
 	encUTF16LE  = "UTF-16LE"
 	encUTF16BE  = "UTF-16BE"
+	encUTF32LE  = "UTF-32LE"
+	encUTF32BE  = "UTF-32BE"
 	encWin1252  = "Windows-1252"
 	sniffWindow = 4096 // bytes looked at to guess UTF-16 without a mark
 )
 
 // decodeText returns the text data holds and the encoding it was read in:
 //
-//   - a byte-order mark names the encoding (UTF-8, UTF-16LE, UTF-16BE)
-//     and is dropped;
+//   - a byte-order mark names the encoding (UTF-8, UTF-32LE, UTF-32BE,
+//     UTF-16LE, UTF-16BE) and is dropped;
 //   - without one, text whose first 4 KiB have NUL bytes in every other
 //     position, and few in the others, is UTF-16 (little- or big-endian by
 //     where the NULs are: ASCII letters in UTF-16 look like that);
@@ -41,6 +44,11 @@ func decodeText(data []byte) (string, string) {
 	switch {
 	case bytes.HasPrefix(data, []byte("\xef\xbb\xbf")):
 		return string(bytes.ToValidUTF8(data[3:], []byte("\uFFFD"))), encUTF8BOM
+	// UTF-32's marks before UTF-16's: FF FE 00 00 starts both.
+	case bytes.HasPrefix(data, []byte("\xff\xfe\x00\x00")):
+		return decodeWith(utf32.UTF32(utf32.LittleEndian, utf32.IgnoreBOM), data[4:]), encUTF32LE
+	case bytes.HasPrefix(data, []byte("\x00\x00\xfe\xff")):
+		return decodeWith(utf32.UTF32(utf32.BigEndian, utf32.IgnoreBOM), data[4:]), encUTF32BE
 	case bytes.HasPrefix(data, []byte("\xff\xfe")):
 		return decodeWith(xunicode.UTF16(xunicode.LittleEndian, xunicode.IgnoreBOM), data[2:]), encUTF16LE
 	case bytes.HasPrefix(data, []byte("\xfe\xff")):
