@@ -276,9 +276,9 @@ func TestCopyTextRefusesPDFBytes(t *testing.T) {
 
 // TestNamesInOtherScripts: a user named in Chinese sees previews
 // watermarked with the name, one named in Arabic exports stamped copies;
-// one whose name the fonts cannot draw gets neither, and is told why. A
-// Korean name is drawn on screen, but the PDF stamp's single font has no
-// Hangul, so the export is refused.
+// a name the watermark fonts cannot draw is refused when the vault is
+// made, saying which letter. A Korean name is drawn on screen, but the
+// PDF stamp's single font has no Hangul, so the export is refused.
 func TestNamesInOtherScripts(t *testing.T) {
 	ctx := context.Background()
 	for _, c := range []struct{ name, fails, exportFails string }{
@@ -289,6 +289,15 @@ func TestNamesInOtherScripts(t *testing.T) {
 	} {
 		dir := filepath.Join(t.TempDir(), "vault")
 		a, err := app.Init(ctx, dir, vault.Identity{Email: "user@example.com", Name: c.name}, pass)
+		if c.fails != "" {
+			if err == nil || !strings.Contains(err.Error(), c.fails) {
+				t.Errorf("%s: init %v, want a refusal naming %s", c.name, err, c.fails)
+			}
+			if err == nil {
+				a.Close()
+			}
+			continue
+		}
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -91,7 +91,7 @@ func (a *App) Preview(ctx context.Context, folder, name string, opts PreviewOpti
 		action, auditAction = policy.PreviewToFile, audit.PreviewFile
 	}
 	v := &view{a: a, e: audit.Event{Action: auditAction, Folder: f.ID.String(), File: ver.File.String(), Version: ver.Seq, Page: opts.Page},
-		minText: opts.WatermarkHeight}
+		minText: opts.WatermarkHeight, image: preview.KindOf(ver.Type, ver.Name) == preview.Image}
 	if err := a.decide(f, action); err != nil {
 		v.e.Outcome, v.e.Reason = audit.Blocked, auditReason(err)
 		a.record(ctx, v.e)
@@ -104,7 +104,8 @@ func (a *App) Preview(ctx context.Context, folder, name string, opts PreviewOpti
 		var draft func(*image.RGBA, float64, int) error
 		if opts.Draft != nil {
 			draft = func(img *image.RGBA, dpi float64, pages int) error {
-				if err := v.stamp(ctx, img); err != nil {
+				img, err := v.stamp(ctx, img)
+				if err != nil {
 					return err
 				}
 				if err := v.recordOK(ctx); err != nil {
@@ -125,7 +126,7 @@ func (a *App) Preview(ctx context.Context, folder, name string, opts PreviewOpti
 		}
 		return nil, err
 	}
-	if err := v.stamp(ctx, img); err != nil {
+	if img, err = v.stamp(ctx, img); err != nil {
 		return nil, err
 	}
 	if err := v.recordOK(ctx); err != nil {
@@ -145,11 +146,14 @@ type view struct {
 	// minText is the least watermark line height the viewer asks for
 	// (PreviewOptions.WatermarkHeight).
 	minText float64
+	// image: the document is a picture, shown at its own size whatever
+	// the dpi, so a small one is enlarged under the mark (legible).
+	image bool
 }
 
 // stamp draws the view's watermark on img, choosing its trace code on
 // first use. A watermark that cannot be drawn is recorded as a failed view.
-func (v *view) stamp(ctx context.Context, img *image.RGBA) error {
+func (v *view) stamp(ctx context.Context, img *image.RGBA) (*image.RGBA, error) {
 	if v.spec == nil {
 		v.e.Trace = audit.NewTraceCode()
 		owner := v.a.v.Owner()
@@ -161,7 +165,12 @@ func (v *view) stamp(ctx context.Context, img *image.RGBA) error {
 	}
 	st, err := v.a.watermarker()
 	if err != nil {
-		return err
+		return nil, err
+	}
+	if v.image {
+		if img, err = legible(img); err != nil {
+			return nil, err
+		}
 	}
 	if err := st.Stamp(img, *v.spec); err != nil {
 		// A name with a letter no font has: say so rather than show a
@@ -171,9 +180,48 @@ func (v *view) stamp(ctx context.Context, img *image.RGBA) error {
 			v.a.record(ctx, v.e)
 			v.logged = true
 		}
-		return fmt.Errorf("the watermark cannot be drawn, so the page is not shown: %w", err)
+		return nil, fmt.Errorf("the watermark cannot be drawn, so the page is not shown: %w", err)
 	}
-	return nil
+	return img, nil
+}
+
+// minPageSide is the least length, in pixels, of a picture's shorter side
+// under a watermark: at 12-pixel lines the identity block, trace code
+// included, then fits whole. A smaller picture (240 × 60 of a key) showed
+// its content whole and the trace code only in pieces. (Pages of
+// documents are rendered at the dpi asked for: a viewer zooms in.)
+const minPageSide = 480
+
+// legible returns img enlarged by a whole factor, each pixel a square
+// block, until its shorter side is at least minPageSide, so that the
+// watermark drawn over it can be read whole. A page too narrow for that
+// within preview.DefaultMaxPixels (a picture of 1 × 39,000,000 pixels)
+// is refused: no mark could be read on it.
+func legible(img *image.RGBA) (*image.RGBA, error) {
+	w, h := img.Rect.Dx(), img.Rect.Dy()
+	short := min(w, h)
+	if short >= minPageSide || short == 0 {
+		return img, nil
+	}
+	k := (minPageSide + short - 1) / short
+	if int64(w)*int64(h)*int64(k)*int64(k) > preview.DefaultMaxPixels {
+		return nil, fmt.Errorf("%w: a page of %d × %d pixels is too narrow to carry a watermark that can be read (it would take %d × %d)",
+			preview.ErrTooLarge, w, h, w*k, h*k)
+	}
+	out := image.NewRGBA(image.Rect(0, 0, w*k, h*k))
+	for y := range h {
+		src := img.Pix[img.PixOffset(img.Rect.Min.X, img.Rect.Min.Y+y):][:w*4]
+		row := out.Pix[y*k*out.Stride:][:w*k*4]
+		for x := range w {
+			for i := range k {
+				copy(row[(x*k+i)*4:(x*k+i)*4+4], src[x*4:x*4+4])
+			}
+		}
+		for i := 1; i < k; i++ {
+			copy(out.Pix[(y*k+i)*out.Stride:][:w*k*4], row)
+		}
+	}
+	return out, nil
 }
 
 // recordOK writes the view to the audit trail, durably, once: before the
