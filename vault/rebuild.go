@@ -97,7 +97,7 @@ func Rebuild(ctx context.Context, dir, passphrase string) (*Vault, *RebuildRepor
 	if err := v.loadOrg(ctx); err != nil {
 		return fail(err)
 	}
-	r, err := v.adoptObjects(ctx)
+	r, err := v.adoptObjects(ctx, nil)
 	if err != nil {
 		return fail(err)
 	}

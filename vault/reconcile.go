@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 
 	"filippo.io/age"
@@ -47,11 +48,25 @@ func (r *repairs) summary() string {
 	return msg
 }
 
+// It adopts only while no writer, in any process, holds the store
+// (store.Dir.Exclusive, without waiting): a live writer's manifest is
+// stored before its index row is committed, and adopting it in between
+// raced the writer — which then lost the compare-and-swap, removed the
+// manifest just recorded and tried again, so versions reported imported
+// went missing. While writers are at work the index is left as it is;
+// the next open after them puts it in line.
 func (v *Vault) reconcile(ctx context.Context) error {
 	if v.ro != nil {
 		return v.reconcileReadOnly(ctx)
 	}
-	r, err := v.adoptObjects(ctx)
+	var r *repairs
+	err := v.objects.Exclusive(ctx, 0, func() (err error) {
+		r, err = v.adoptObjects(ctx, nil)
+		return err
+	})
+	if errors.Is(err, store.ErrBusy) {
+		return nil
+	}
 	if err != nil || !r.any() {
 		return err
 	}
@@ -62,18 +77,26 @@ func (v *Vault) reconcile(ctx context.Context) error {
 }
 
 // adoptObjects records in the index every verified object it does not
-// list, and moves heads to the newest version of their history.
-func (v *Vault) adoptObjects(ctx context.Context) (*repairs, error) {
+// list — of those in only, when only is not nil — and moves heads to the
+// newest version of their history.
+func (v *Vault) adoptObjects(ctx context.Context, only map[object.ID]bool) (*repairs, error) {
 	r := &repairs{}
-	rings, err := v.unknownObjects(ctx, object.KindKeyring)
+	unknown := func(kind object.Kind) ([]object.ID, error) {
+		ids, err := v.unknownObjects(ctx, kind)
+		if only != nil {
+			ids = slices.DeleteFunc(ids, func(id object.ID) bool { return !only[id] })
+		}
+		return ids, err
+	}
+	rings, err := unknown(object.KindKeyring)
 	if err != nil {
 		return nil, err
 	}
-	folders, err := v.unknownObjects(ctx, object.KindFolder)
+	folders, err := unknown(object.KindFolder)
 	if err != nil {
 		return nil, err
 	}
-	manifests, err := v.unknownObjects(ctx, object.KindManifest)
+	manifests, err := unknown(object.KindManifest)
 	if err != nil {
 		return nil, err
 	}

@@ -200,7 +200,18 @@ func (v *Vault) Receive(ctx context.Context, kind object.Kind, id object.ID, dat
 	if err := v.objects.Put(ctx, store.Handle{Kind: kind, ID: id}, data); err != nil {
 		return nil, v.storageErr(err)
 	}
+	v.pulled(id)
 	return m, nil
+}
+
+// pulled notes that this pull stored object id, for AdoptReceived.
+func (v *Vault) pulled(id object.ID) {
+	v.pullMu.Lock()
+	defer v.pullMu.Unlock()
+	if v.pullStored == nil {
+		v.pullStored = map[object.ID]bool{}
+	}
+	v.pullStored[id] = true
 }
 
 // folderArrived reports whether folder is held, or its first revision was
@@ -245,6 +256,7 @@ func (v *Vault) endPull(failed bool) {
 	release := v.pullRelease
 	v.pullRelease = nil
 	v.pullFolders = nil
+	v.pullStored = nil
 	v.pullMu.Unlock()
 	if release != nil {
 		release(failed)
@@ -263,7 +275,11 @@ func (v *Vault) KeepManifest(ctx context.Context, m *Manifest, data []byte) erro
 	if err := v.holdForPull(ctx); err != nil {
 		return err
 	}
-	return v.storageErr(v.objects.Put(ctx, store.Handle{Kind: object.KindManifest, ID: m.ID}, data))
+	if err := v.objects.Put(ctx, store.Handle{Kind: object.KindManifest, ID: m.ID}, data); err != nil {
+		return v.storageErr(err)
+	}
+	v.pulled(m.ID)
+	return nil
 }
 
 // keyringFrom verifies and opens a keyring envelope.
@@ -361,7 +377,15 @@ func (v *Vault) AdoptReceived(ctx context.Context) (_ *PullResult, err error) {
 	if err != nil {
 		return nil, err
 	}
-	r, err := v.adoptObjects(ctx)
+	// Only what this pull stored: another process's import may have put
+	// a manifest it has not recorded yet (reconcile adopts leftovers).
+	v.pullMu.Lock()
+	stored := v.pullStored
+	v.pullMu.Unlock()
+	if stored == nil {
+		stored = map[object.ID]bool{}
+	}
+	r, err := v.adoptObjects(ctx, stored)
 	if err != nil {
 		return nil, err
 	}

@@ -103,6 +103,9 @@ type Vault struct {
 	// a folder is first taken from its revision 0, and each later
 	// revision is checked against the one before (checkFolderRevision).
 	pullFolders map[object.ID]folderBody
+	// pullStored holds the objects a pull stored (under pullMu): only
+	// those are recorded by AdoptReceived.
+	pullStored map[object.ID]bool
 
 	mu    sync.Mutex
 	keys  map[object.ID]map[int]*folderKey // folder → epoch → key

@@ -82,3 +82,95 @@ func TestSeveralProcessesOnOneVault(t *testing.T) {
 		t.Fatalf("the long import does not read back: %v", err)
 	}
 }
+
+// TestSameNameImportsWithReaders: processes importing different contents
+// under one name while others list the vault, round after round. Every
+// import that said it landed is a version holding its content, exactly
+// once; check finds nothing to repair, and nobody reports a repair. (Each
+// open used to adopt a live writer's manifest before the writer recorded
+// it: the writer then removed it, and versions reported imported were
+// gone, the vault damaged.)
+func TestSameNameImportsWithReaders(t *testing.T) {
+	bin := buildCoffer(t)
+	dir := filepath.Join(t.TempDir(), "vault")
+	mustRun(t, bin, "init", "--vault", dir, "--user", "race@example.com")
+	mustRun(t, bin, "folder", "create", "--vault", dir, "F", "--class", "internal")
+	// Readers open fast in a session; where the kernel keyring is refused
+	// they take the passphrase instead.
+	_ = coffer(bin, "unlock", "--vault", dir).Run()
+	t.Cleanup(func() { _ = coffer(bin, "lock", "--vault", dir).Run() })
+	src := t.TempDir()
+	stop := make(chan struct{})
+	var readers sync.WaitGroup
+	var readerErrs []string
+	var mu sync.Mutex
+	for r := range 2 {
+		readers.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				args := []string{"ls", "--vault", dir, "--folder", "F"}
+				if r == 1 {
+					args = []string{"versions", "--vault", dir, "F/doc.bin"}
+				}
+				out, _ := coffer(bin, args...).CombinedOutput()
+				if bytes.Contains(out, []byte("put back in line")) || bytes.Contains(out, []byte("damaged")) {
+					mu.Lock()
+					readerErrs = append(readerErrs, string(out))
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	const writers, rounds = 6, 3
+	want := map[string]bool{}
+	for round := range rounds {
+		var wg sync.WaitGroup
+		for w := range writers {
+			p := filepath.Join(src, fmt.Sprintf("r%d-w%d", round, w), "doc.bin")
+			content := fmt.Sprintf("round %d writer %d %s\n", round, w, bytes.Repeat([]byte{'x'}, 4096*w))
+			os.MkdirAll(filepath.Dir(p), 0o700)
+			os.WriteFile(p, []byte(content), 0o600)
+			want[content] = true
+			wg.Go(func() {
+				if out, err := coffer(bin, "import", "--vault", dir, "--folder", "F", p).CombinedOutput(); err != nil {
+					t.Errorf("round %d writer %d: %v\n%s", round, w, err, out)
+				}
+			})
+		}
+		wg.Wait()
+	}
+	close(stop)
+	readers.Wait()
+	for _, e := range readerErrs {
+		t.Errorf("a reader reported a repair or damage during normal use:\n%s", e)
+	}
+	out := mustRun(t, bin, "check", "--vault", dir)
+	if bytes.Contains(out, []byte("put back")) {
+		t.Errorf("check repaired something:\n%s", out)
+	}
+	var versions []struct {
+		Seq int `json:"version"`
+	}
+	if err := json.Unmarshal(mustRun(t, bin, "versions", "--vault", dir, "F/doc.bin", "--json"), &versions); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	for _, v := range versions {
+		p := filepath.Join(t.TempDir(), "v")
+		mustRun(t, bin, "export", "--vault", dir, "F/doc.bin", "--version", fmt.Sprint(v.Seq), "--out", p)
+		b, _ := os.ReadFile(p)
+		got[string(b)]++
+	}
+	for c := range want {
+		if got[c] != 1 {
+			t.Errorf("%.20q… is in %d versions, want 1", c, got[c])
+		}
+	}
+	if len(versions) != len(want) {
+		t.Errorf("%d versions of doc.bin, want %d (one per import)", len(versions), len(want))
+	}
+}
