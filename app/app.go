@@ -505,7 +505,10 @@ func (a *App) ImportFile(ctx context.Context, folder, path string, progress func
 	if progress != nil {
 		p = func(done int64) { progress(done, st.Size()) }
 	}
-	ver, err := a.Import(ctx, folder, name, fh, p)
+	// The file as it was when opened: one that something keeps appending
+	// to faster than it is read (a capture, a log) would otherwise never
+	// end.
+	ver, err := a.Import(ctx, folder, name, io.LimitReader(fh, st.Size()), p)
 	if err != nil || !canSkip {
 		return ver, err
 	}

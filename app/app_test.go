@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -696,5 +697,57 @@ func TestPolicyRollbackCannotHideInTheIndex(t *testing.T) {
 				t.Fatalf("the refusal does not say why: %v", err)
 			}
 		})
+	}
+}
+
+// TestImportOfAGrowingFile: a file something keeps appending to faster
+// than it is read (here 1 GiB of sparse zeros every 2 ms once the import
+// has begun) is imported as it was when opened; it used to be read until
+// the disk or the user gave up.
+func TestImportOfAGrowingFile(t *testing.T) {
+	a, _ := newApp(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if _, err := a.CreateFolder(ctx, "Desk", policy.Internal); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "capture.bin")
+	data := make([]byte, 96<<20) // read in blocks: growth starts at the first
+	rand.NewChaCha8([32]byte{7}).Read(data)
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	grow := make(chan struct{})
+	stop := make(chan struct{})
+	var once sync.Once
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		select {
+		case <-grow:
+		case <-stop:
+			return
+		}
+		size := int64(len(data))
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(2 * time.Millisecond):
+			}
+			size += 1 << 30
+			if err := os.Truncate(path, size); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	})
+	ver, err := a.ImportFile(ctx, "Desk", path, func(done, total int64) { once.Do(func() { close(grow) }) })
+	close(stop)
+	wg.Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ver.Size != int64(len(data)) {
+		t.Errorf("imported %d bytes, want the %d the file had when opened", ver.Size, len(data))
 	}
 }

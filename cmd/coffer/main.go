@@ -6,6 +6,7 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"syscall"
 
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
@@ -21,7 +22,9 @@ import (
 
 func main() {
 	cli.Version = version.Get().String() // --version: release, commit, commit time
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	// SIGTERM too (kill, timeout, systemd): a cancelled import removes
+	// what it stored at once instead of leaving it to the next writer.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	env := cli.Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, GUI: gui, DisplayVars: displayVars}
 	code := cli.Main(ctx, os.Args[1:], env)
 	stop()
