@@ -164,13 +164,35 @@ func (v *Vault) openNote(msg []byte) (string, error) {
 }
 
 // lockFile takes an exclusive lock on VAULT/locks/name, which serialises
-// one kind of read-modify-write between processes sharing the vault.
+// one kind of read-modify-write between processes sharing the vault. It
+// waits up to lockWait for another process to let go, then fails with an
+// error wrapping ErrLockHeld: a process stopped (Ctrl-Z) or hung while
+// holding it froze every other command of the vault, silently.
 func lockFile(dir, name string) (unlock func(), err error) {
+	return lockFileWait(dir, name, lockWait)
+}
+
+// lockWait is how long lockFile waits: what the lock guards takes well
+// under a second (an scrypt), even queued behind a few other processes.
+const lockWait = 30 * time.Second
+
+// ErrLockHeld is wrapped when another process held a lock of the vault for
+// longer than lockFile waits.
+var ErrLockHeld = errors.New("another Coffer process holds the vault and has not let go")
+
+func lockFileWait(dir, name string, wait time.Duration) (unlock func(), err error) {
 	if err := os.MkdirAll(filepath.Join(dir, locksDir), 0o700); err != nil {
 		return nil, err
 	}
-	l := flock.New(filepath.Join(dir, locksDir, name), flock.SetPermissions(0o600))
-	if err := l.Lock(); err != nil {
+	path := filepath.Join(dir, locksDir, name)
+	l := flock.New(path, flock.SetPermissions(0o600))
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	ok, err := l.TryLockContext(ctx, 20*time.Millisecond)
+	if !ok && (err == nil || errors.Is(err, context.DeadlineExceeded)) {
+		return nil, fmt.Errorf("vault: %w: %s was held for %v; if a coffer command is stopped (Ctrl-Z: bring it back with fg) or hung, end it and try again", ErrLockHeld, path, wait)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("vault: lock %s: %w", name, err)
 	}
 	return func() { _ = l.Unlock() }, nil

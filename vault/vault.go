@@ -439,8 +439,14 @@ func (k *unlocked) openIndex(ctx context.Context, create bool) (*Vault, error) {
 // It returns how many wrong passphrases preceded a success.
 func unlockUser(dir string, cfg config, passphrase string) (userSecret, int, error) {
 	var us userSecret
+	// Without the lock (storage that cannot hold a lock file: read-only
+	// media) the guess is not serialised with others; a lock that another
+	// process keeps is waited for, then refused: guesses in parallel must
+	// each count.
 	if unlock, err := lockFile(dir, "unlock"); err == nil {
 		defer unlock()
+	} else if errors.Is(err, ErrLockHeld) {
+		return us, 0, err
 	}
 	if err := checkLockout(dir, time.Now()); err != nil {
 		return us, 0, err
