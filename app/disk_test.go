@@ -47,8 +47,8 @@ func auditCount(t *testing.T, a *app.App) int {
 	return len(log.Events)
 }
 
-// TestPreviewNeedsItsAuditRecord opens a vault on read-only storage, and
-// one on a disk with 0 bytes free: listing, versions, the audit trail and
+// TestPreviewNeedsItsAuditRecord opens a vault on read-only storage, one
+// on a disk with 0 bytes free and one on a disk with no inode free: listing, versions, the audit trail and
 // check work; a preview to the screen, whose record cannot be written, is
 // refused with the reason, and nothing is shown.
 func TestPreviewNeedsItsAuditRecord(t *testing.T) {
@@ -61,6 +61,12 @@ func TestPreviewNeedsItsAuditRecord(t *testing.T) {
 	full := filepath.Join(disk.Dir, "vault")
 	seedVault(t, full)
 	disk.Fill(0)
+	// Space left, but no inode: SQLite cannot make its shared-memory file,
+	// and every command said only "index: unable to open database file".
+	inodes := testenv.SmallDisk(t, 32<<20)
+	noInodes := filepath.Join(inodes.Dir, "vault")
+	seedVault(t, noInodes)
+	inodes.FillInodes()
 
 	for _, c := range []struct {
 		name, dir string
@@ -69,6 +75,7 @@ func TestPreviewNeedsItsAuditRecord(t *testing.T) {
 	}{
 		{"read-only storage", view, vault.ErrReadOnly, "the vault is on read-only storage"},
 		{"full disk", full, vault.ErrDiskFull, "the disk holding the vault is full"},
+		{"no inode left", noInodes, vault.ErrDiskFull, "the disk holding the vault is full"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			a, err := app.Open(ctx, c.dir, pass)

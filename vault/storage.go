@@ -87,7 +87,8 @@ func storageKind(dir string, err error) error {
 }
 
 // probeStorage says whether the storage under dir cannot be written
-// (ErrReadOnly), has all but no space left (ErrDiskFull), or neither (nil).
+// (ErrReadOnly), has all but no space or no inode left (ErrDiskFull: SQLite
+// cannot even make its shared-memory file), or neither (nil).
 func probeStorage(dir string) error {
 	st, err := statStorage(dir)
 	switch {
@@ -95,7 +96,7 @@ func probeStorage(dir string) error {
 		return nil
 	case st.readOnly:
 		return ErrReadOnly
-	case st.free >= 0 && st.free < lowSpace:
+	case st.free >= 0 && st.free < lowSpace, st.noInodes:
 		return ErrDiskFull
 	}
 	return nil
@@ -105,6 +106,7 @@ func probeStorage(dir string) error {
 type storage struct {
 	readOnly bool  // mounted read-only, or the folder is not writable by this user
 	free     int64 // bytes this user may still write; -1 if unknown
+	noInodes bool  // no file can be made: the file system's inodes are all used
 }
 
 // writableStorage returns nil if the vault's folder can be written, else

@@ -7,5 +7,7 @@ func statStorage(dir string) (storage, error) {
 	if err := unix.Statfs(dir, &st); err != nil {
 		return storage{}, err
 	}
-	return storage{readOnly: st.Flags&unix.ST_RDONLY != 0 || !writable(dir), free: int64(st.Bavail) * st.Bsize}, nil
+	// Files is 0 where the file system has no fixed count of inodes.
+	return storage{readOnly: st.Flags&unix.ST_RDONLY != 0 || !writable(dir), free: int64(st.Bavail) * st.Bsize,
+		noInodes: st.Files > 0 && st.Ffree == 0}, nil
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -105,6 +106,26 @@ func (d *Disk) Fill(leave int64) {
 		if err := f.Sync(); err != nil && !errors.Is(err, syscall.ENOSPC) {
 			d.t.Fatal(err)
 		}
+	}
+}
+
+// FillInodes makes empty files until the file system refuses another
+// (no inode left), with bytes still free.
+func (d *Disk) FillInodes() {
+	d.t.Helper()
+	dir := filepath.Join(d.Dir, "inodes")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		d.t.Fatal(err)
+	}
+	for i := 0; ; i++ {
+		f, err := os.OpenFile(filepath.Join(dir, strconv.Itoa(i)), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if errors.Is(err, syscall.ENOSPC) {
+			return
+		}
+		if err != nil {
+			d.t.Fatal(err)
+		}
+		f.Close()
 	}
 }
 

@@ -23,6 +23,9 @@ func (d *Disk) Free() int64 { return 0 }
 // Fill is not reached (SmallDisk skips).
 func (d *Disk) Fill(leave int64) {}
 
+// FillInodes is not reached (SmallDisk skips).
+func (d *Disk) FillInodes() {}
+
 // Unfill is not reached (SmallDisk skips).
 func (d *Disk) Unfill() {}
 
