@@ -20,6 +20,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/coffer-vault/coffer/app"
+	"github.com/coffer-vault/coffer/internal/display"
 	"github.com/coffer-vault/coffer/sync/client"
 	"github.com/coffer-vault/coffer/vault"
 )
@@ -93,7 +94,9 @@ func finish(env Env, cmd *cobra.Command, err error) int {
 			msg += fmt.Sprintf(" (see '%s --help')", cmd.CommandPath())
 		}
 	}
-	fmt.Fprintf(env.Stderr, "%s: %s\n", prog, msg)
+	// A path or name in the message may hold control characters (an
+	// escape sequence in a file name): they reach the terminal escaped.
+	fmt.Fprintf(env.Stderr, "%s: %s\n", prog, display.Text(msg))
 	return exitCode(err)
 }
 
@@ -294,7 +297,7 @@ func unlockWithPassphrase(ctx context.Context, env Env, dir string) (*app.App, e
 // warn prints what opening the vault repaired or noticed.
 func warn(env Env, a *app.App) {
 	for _, w := range a.Warnings() {
-		fmt.Fprintf(env.Stderr, "coffer: warning: %s\n", w)
+		fmt.Fprintf(env.Stderr, "coffer: warning: %s\n", display.Text(w))
 	}
 }
 

@@ -183,13 +183,13 @@ func cmdImport(env Env) *cobra.Command {
 					}
 					switch {
 					case err != nil && len(args) == 1:
-						return fmt.Errorf("import %s: %w", path, err)
+						return fmt.Errorf("import %s: %w", display.Name(path), err)
 					case err != nil:
 						failed++
 						if errors.Is(err, app.ErrBlocked) {
 							blocked++ // a refusal by policy exits 3, as for one file
 						}
-						fmt.Fprintf(env.Stderr, "coffer: import %s: %s\n", path, message(err))
+						fmt.Fprintf(env.Stderr, "coffer: import %s: %s\n", display.Name(path), display.Text(message(err)))
 					case ver.Unchanged:
 						fmt.Fprintf(env.Stdout, "%s: unchanged (version %d)\n", display.Name(ver.Name), ver.Seq)
 					default:
@@ -566,7 +566,7 @@ func rebuildVault(ctx context.Context, env Env, dir string) (*app.App, error) {
 		fmt.Fprintf(env.Stderr, "coffer: not rebuilt: %s\n", s)
 	}
 	for _, w := range a.Warnings() {
-		fmt.Fprintf(env.Stderr, "coffer: warning: %s\n", w)
+		fmt.Fprintf(env.Stderr, "coffer: warning: %s\n", display.Text(w))
 	}
 	return a, nil
 }

@@ -139,6 +139,9 @@ func TestErrorMessages(t *testing.T) {
 		{"missing version", pass, []string{"restore", "--vault", dir, "Public/memo.txt", "--version", "5"}, 1, "no version 5 (the file has 1); 'coffer versions' lists them"},
 		{"duplicate folder", pass, []string{"folder", "create", "--vault", dir, "Public", "--class", "public"}, 1, `folder "Public" already exists; choose another name`},
 		{"import missing file", pass, []string{"import", "--vault", dir, "--folder", "Public", "/nonexistent/x.pdf"}, 1, "import /nonexistent/x.pdf: no such file or directory"},
+		// An escape sequence in a file name (here: set the terminal's title)
+		// reaches the terminal escaped.
+		{"import hostile name", pass, []string{"import", "--vault", dir, "--folder", "Public", "/nonexistent/\x1b]0;pwned\a.pdf"}, 1, `\x1b]0;pwned\a.pdf`},
 		{"export blocked", pass, []string{"export", "--vault", dir, "Confidential/memo.txt", "--out", filepath.Join(work, "c.txt")}, 3, `export blocked in folder "Confidential": confidential documents never leave Coffer`},
 		{"preview blocked", pass, []string{"preview", "--vault", dir, "Confidential/memo.txt", "--out", filepath.Join(work, "c.png")}, 3, `preview-to-file blocked in folder "Confidential": confidential documents never leave Coffer`},
 		{"share unenrolled", pass, []string{"share", "--vault", dir, "Public", "--with", "bob@example.com"}, 1, "this vault is not enrolled in an organisation: join one with 'coffer enroll'"},
@@ -151,6 +154,9 @@ func TestErrorMessages(t *testing.T) {
 			r := run(t, tc.pass, tc.args...)
 			if r.code != tc.code || !strings.Contains(r.stderr, tc.says) {
 				t.Errorf("coffer %q: exit %d, stderr %q; want exit %d saying %q", tc.args, r.code, r.stderr, tc.code, tc.says)
+			}
+			if strings.ContainsFunc(r.stderr, func(c rune) bool { return c < ' ' && c != '\n' }) {
+				t.Errorf("coffer %q: a control character reached the terminal: %q", tc.args, r.stderr)
 			}
 			if p := styleProblems("coffer", r.stderr); len(p) > 0 {
 				t.Errorf("coffer %q: %q: %s", tc.args, r.stderr, strings.Join(p, ", "))

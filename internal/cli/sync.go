@@ -142,7 +142,7 @@ func cmdSync(env Env) *cobra.Command {
 						return // said once, as the command's error
 					}
 					if err != nil {
-						fmt.Fprintf(env.Stderr, "coffer: sync: %s (retrying)\n", message(err))
+						fmt.Fprintf(env.Stderr, "coffer: sync: %s (retrying)\n", display.Text(message(err)))
 						return
 					}
 					if st != (client.Stats{}) {
