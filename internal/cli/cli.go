@@ -128,7 +128,7 @@ func message(err error) string {
 	case errors.Is(err, vault.ErrDamaged):
 		return err.Error() + "; run 'coffer check' to see what is affected"
 	case errors.Is(err, vault.ErrDiskFull):
-		return err.Error() + "; free some space on it and try again (what a failed import stored was removed; ls, versions, audit and check work meanwhile)"
+		return err.Error() + "; free some space on it and try again (nothing half-written is kept; ls, versions, audit and check work meanwhile)"
 	case errors.Is(err, vault.ErrReadOnly):
 		return err.Error() + "; to change it, or to preview or export from it, copy the vault to storage that can be written (ls, versions, audit and check work as it is)"
 	case errors.Is(err, vault.ErrBusy):
@@ -273,10 +273,14 @@ func unlock(ctx context.Context, env Env, dir string) (*app.App, error) {
 
 // requireVault says what to do when dir holds no vault.
 func requireVault(dir string) error {
-	if !vault.Exists(dir) {
-		return fmt.Errorf("%s is not a Coffer vault (create one with 'coffer init --vault %s --user EMAIL')", dir, dir)
+	if vault.Exists(dir) {
+		return nil
 	}
-	return nil
+	// A vault this user may not read is not a missing one.
+	if _, err := os.Stat(filepath.Join(dir, "coffer.json")); errors.Is(err, fs.ErrPermission) {
+		return fmt.Errorf("%s cannot be read by this user (%w): run coffer as the user who owns the vault", dir, err)
+	}
+	return fmt.Errorf("%s is not a Coffer vault (create one with 'coffer init --vault %s --user EMAIL')", dir, dir)
 }
 
 // unlockWithPassphrase opens the vault in dir with the passphrase, whatever
