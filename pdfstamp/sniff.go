@@ -39,28 +39,40 @@ func (k Kind) String() string {
 // classified as they are decrypted, however large. The zero value is
 // ready; Write never fails.
 //
-// Objects are found as PDF readers' lexers find them: an integer, an
-// integer and the keyword obj, each a token of its own, with any white
-// space and comments (% to the end of the line) between — poppler
-// follows an xref table to "1 0 %note⏎obj" and MuPDF's repair finds it.
+// An object ("1 0 obj") is looked for two ways, and either finds one:
+//
+//   - as PDF readers' lexers find them: an integer (optional sign, any
+//     length; a number ends at its first byte that is not a digit, so
+//     "0obj" is 0 then obj), another, then the keyword obj, with any
+//     white space and comments (% to the end of the line) between —
+//     poppler follows an xref table to "1 0 %note⏎obj" and MuPDF's
+//     repair finds it;
+//   - in the raw bytes, comments or not: two integers and obj, with white
+//     space between — an xref table may point into what looks like a
+//     comment ("%1 0 obj"), and poppler reads the object there.
+//
+// Both err towards finding one: a file that only looks like it holds
+// objects cannot leave a class that stamps, which is the safe side.
 type Sniffer struct {
 	n       int64  // bytes seen
-	carry   []byte // the last bytes seen, for "%PDF-" across writes
+	carry   []byte // the last carryLen bytes seen, for patterns across writes
 	header  bool   // "%PDF-" starts before HeaderWindow
 	late    bool   // "%PDF-" starts later
 	objects bool   // "N G obj" seen
+	pending bool   // the raw bytes end in "N G obj": obj or object?
 
 	// The object lexer, between writes.
-	comment bool    // in a comment: until a line end
-	tok     [3]byte // the current token's first bytes
-	tokLen  int     // its length so far
-	digits  bool    // it is all digits so far
-	ints    int     // integer tokens right before it, at most 2
+	comment  bool    // in a comment: until a line end
+	tok      [3]byte // the current token's first bytes
+	tokLen   int     // its length so far
+	number   bool    // the current token is a number (sign or digit first)
+	hasDigit bool    // … with a digit in it
+	ints     int     // integer tokens right before it, at most 2
 }
 
-// carryLen is how many trailing bytes are kept between writes for the
-// signature.
-const carryLen = len("%PDF-") - 1
+// carryLen is how many trailing bytes are kept between writes: enough for
+// "%PDF-", and for the numbers and white space before a raw "obj".
+const carryLen = 64
 
 // Sniff returns the Kind of a whole document in memory.
 func Sniff(data []byte) Kind {
@@ -72,9 +84,19 @@ func Sniff(data []byte) Kind {
 // Write looks at p. It never fails.
 func (s *Sniffer) Write(p []byte) (int, error) {
 	if !s.header {
-		// A signature across the last write and this one, then in this one.
-		s.signature(append(s.carry, p[:min(len(p), carryLen)]...), s.n-int64(len(s.carry)))
+		// Across the last write and this one, then in this one (matches
+		// within the carried bytes are found again, harmlessly).
+		junction := append(s.carry, p[:min(len(p), carryLen)]...)
+		s.signature(junction, s.n-int64(len(s.carry)))
 		s.signature(p, s.n)
+		if !s.objects {
+			s.pending = false
+			s.raw(junction)
+			s.raw(p)
+			if len(p) < carryLen {
+				s.pending = s.pending || endsInObj(junction)
+			}
+		}
 		if len(p) >= carryLen {
 			s.carry = append(s.carry[:0], p[len(p)-carryLen:]...)
 		} else {
@@ -103,6 +125,60 @@ func (s *Sniffer) signature(buf []byte, start int64) {
 		s.late = true
 		i += j + 1
 	}
+}
+
+// raw looks for "N G obj" in buf's bytes, comments or not. An obj that
+// ends buf may be the start of "object": pending says so, and the next
+// write, or the end, decides.
+func (s *Sniffer) raw(buf []byte) {
+	for i := 0; !s.objects; {
+		j := bytes.Index(buf[i:], []byte("obj"))
+		if j < 0 {
+			return
+		}
+		at := i + j
+		i = at + 1
+		switch {
+		case !numberedBefore(buf[:at]):
+		case at+3 == len(buf):
+			s.pending = true
+		case class[buf[at+3]] != regular:
+			s.objects = true
+		}
+	}
+}
+
+// endsInObj reports whether buf ends in "N G obj".
+func endsInObj(buf []byte) bool {
+	return bytes.HasSuffix(buf, []byte("obj")) && numberedBefore(buf[:len(buf)-3])
+}
+
+// numberedBefore reports whether b ends with an object number and a
+// generation — each an optionally signed integer, the first followed by
+// white space, the second by white space or nothing ("1 0obj") — that
+// no regular byte comes before.
+func numberedBefore(b []byte) bool {
+	i := len(b)
+	for round := 0; round < 2; round++ {
+		spaces := i
+		for i > 0 && class[b[i-1]] == space {
+			i--
+		}
+		if round == 1 && spaces == i {
+			return false // the two numbers must be apart
+		}
+		digits := i
+		for i > 0 && b[i-1] >= '0' && b[i-1] <= '9' {
+			i--
+		}
+		if digits == i {
+			return false
+		}
+		if i > 0 && (b[i-1] == '+' || b[i-1] == '-') {
+			i--
+		}
+	}
+	return i == 0 || class[b[i-1]] != regular
 }
 
 // Byte classes of the PDF lexer (PDF 32000-1:2008, 7.2.2).
@@ -159,29 +235,38 @@ func (s *Sniffer) lex(p []byte) {
 	}
 }
 
-// maxDigits is the longest integer token counted: object numbers are
-// below 10 billion.
-const maxDigits = 10
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
-// extend adds run, regular bytes, to the current token.
+// extend adds run, regular bytes, to the current token. A number ends at
+// its first byte that is not a digit; the rest is the next token.
 func (s *Sniffer) extend(run []byte) {
-	if s.tokLen == 0 {
-		s.digits = true
-	}
-	if s.tokLen < len(s.tok) {
-		copy(s.tok[s.tokLen:], run)
-	}
-	if s.digits && s.tokLen+len(run) <= maxDigits {
-		for _, c := range run {
-			if c < '0' || c > '9' {
-				s.digits = false
-				break
-			}
+	for len(run) > 0 && !s.objects {
+		if s.tokLen == 0 {
+			s.number = run[0] == '+' || run[0] == '-' || isDigit(run[0])
+			s.hasDigit = false
 		}
-	} else {
-		s.digits = false
+		if !s.number {
+			if s.tokLen < len(s.tok) {
+				copy(s.tok[s.tokLen:], run)
+			}
+			s.tokLen += len(run)
+			return
+		}
+		i := 0
+		if s.tokLen == 0 && !isDigit(run[0]) {
+			i = 1 // the sign
+		}
+		for i < len(run) && isDigit(run[i]) {
+			i++
+			s.hasDigit = true
+		}
+		s.tokLen += i
+		if i == len(run) {
+			return // the number may go on in the next run
+		}
+		s.endToken()
+		run = run[i:]
 	}
-	s.tokLen += len(run)
 }
 
 // endToken ends the current token, if any: an obj after two integers is
@@ -190,10 +275,10 @@ func (s *Sniffer) endToken() {
 	switch {
 	case s.tokLen == 0:
 		return
+	case s.number && s.hasDigit:
+		s.ints = min(s.ints+1, 2)
 	case s.isObj():
 		s.objects = true
-	case s.digits:
-		s.ints = min(s.ints+1, 2)
 	default:
 		s.ints = 0
 	}
@@ -202,7 +287,7 @@ func (s *Sniffer) endToken() {
 
 // isObj reports whether the current token is obj after two integers.
 func (s *Sniffer) isObj() bool {
-	return s.ints == 2 && s.tokLen == 3 && string(s.tok[:]) == "obj"
+	return !s.number && s.ints == 2 && s.tokLen == 3 && string(s.tok[:]) == "obj"
 }
 
 // Kind returns what the bytes written so far are. An obj at the very end
@@ -211,7 +296,7 @@ func (s *Sniffer) Kind() Kind {
 	switch {
 	case s.header:
 		return PDF
-	case s.late || s.objects || (!s.comment && s.isObj()):
+	case s.late || s.objects || s.pending || (!s.comment && s.isObj()):
 		return Headerless
 	}
 	return NotPDF

@@ -43,7 +43,11 @@ func TestSniff(t *testing.T) {
 		{"comments between the numbers and obj", []byte("notes\n1 0 %c\nobj<</Type/Catalog>>"), pdfstamp.Headerless},
 		{"comments everywhere", []byte("%x\n1%a\r0%b\r\nobj%c\n"), pdfstamp.Headerless},
 		{"a long comment before obj", append(append([]byte("7 0 %"), pad(20000)...), "\nobj <<>>"...), pdfstamp.Headerless},
-		{"an object in a comment", []byte("note: % 1 0 obj\n"), pdfstamp.NotPDF},
+		{"an object behind a comment mark", []byte("note: %1 0 obj\n"), pdfstamp.Headerless}, // an xref table may point past the %
+		{"signed numbers", []byte("+1 +0 obj<<>>"), pdfstamp.Headerless},
+		{"a long number", []byte("0000000000001 0 obj<<>>"), pdfstamp.Headerless},
+		{"obj right after the generation", []byte("1 0obj<<>>"), pdfstamp.Headerless},
+		{"obj right after the generation, a comment before it", []byte("1 %x\n0obj"), pdfstamp.Headerless},
 		{"a comment ending the numbers' line", []byte("1 0 % obj\n"), pdfstamp.NotPDF},
 		{"a name between", []byte("1 0 /x obj"), pdfstamp.NotPDF},
 		{"text", []byte("Trade 12 lots at 0.5 objective: 3 0 objects\n"), pdfstamp.NotPDF},
@@ -75,6 +79,7 @@ func FuzzSniff(f *testing.F) {
 	f.Add([]byte("%PDF-1.7\n1 0 obj\n"), 3)
 	f.Add([]byte("junk 1 0 obj <<>>"), 1)
 	f.Add([]byte("1 0 %c\nobj %d\r2 0 obj"), 2)
+	f.Add([]byte("+1 +0obj %1 0 obj"), 5)
 	f.Fuzz(func(t *testing.T, data []byte, size int) {
 		size = 1 + abs(size)%64
 		var s pdfstamp.Sniffer
