@@ -53,8 +53,8 @@ func (r *repairs) summary() string {
 // stored before its index row is committed, and adopting it in between
 // raced the writer — which then lost the compare-and-swap, removed the
 // manifest just recorded and tried again, so versions reported imported
-// went missing. While writers are at work the index is left as it is;
-// the next open after them puts it in line.
+// went missing. While writers are at work only heads are put back (they
+// concern committed rows); the next open after them adopts the rest.
 func (v *Vault) reconcile(ctx context.Context) error {
 	if v.ro != nil {
 		return v.reconcileReadOnly(ctx)
@@ -65,7 +65,10 @@ func (v *Vault) reconcile(ctx context.Context) error {
 		return err
 	})
 	if errors.Is(err, store.ErrBusy) {
-		return nil
+		// Heads pointed back at an older version are fixed all the same:
+		// they concern committed rows only.
+		r = &repairs{}
+		err = v.fixHeads(ctx, r)
 	}
 	if err != nil || !r.any() {
 		return err
@@ -77,28 +80,26 @@ func (v *Vault) reconcile(ctx context.Context) error {
 }
 
 // adoptObjects records in the index every verified object it does not
-// list — of those in only, when only is not nil — and moves heads to the
-// newest version of their history.
-func (v *Vault) adoptObjects(ctx context.Context, only map[object.ID]bool) (*repairs, error) {
+// list — of the manifests, only those in onlyManifests when that is not
+// nil — and moves heads to the newest version of their history.
+// (Keyrings and folders a pull stored may be recorded by a later pull,
+// once their folder has arrived: every one not listed is adopted.)
+func (v *Vault) adoptObjects(ctx context.Context, onlyManifests map[object.ID]bool) (*repairs, error) {
 	r := &repairs{}
-	unknown := func(kind object.Kind) ([]object.ID, error) {
-		ids, err := v.unknownObjects(ctx, kind)
-		if only != nil {
-			ids = slices.DeleteFunc(ids, func(id object.ID) bool { return !only[id] })
-		}
-		return ids, err
-	}
-	rings, err := unknown(object.KindKeyring)
+	rings, err := v.unknownObjects(ctx, object.KindKeyring)
 	if err != nil {
 		return nil, err
 	}
-	folders, err := unknown(object.KindFolder)
+	folders, err := v.unknownObjects(ctx, object.KindFolder)
 	if err != nil {
 		return nil, err
 	}
-	manifests, err := unknown(object.KindManifest)
+	manifests, err := v.unknownObjects(ctx, object.KindManifest)
 	if err != nil {
 		return nil, err
+	}
+	if onlyManifests != nil {
+		manifests = slices.DeleteFunc(manifests, func(id object.ID) bool { return !onlyManifests[id] })
 	}
 	if len(rings)+len(folders)+len(manifests) > 0 {
 		found, err := v.adoptKeyrings(ctx, rings)

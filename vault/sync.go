@@ -377,8 +377,9 @@ func (v *Vault) AdoptReceived(ctx context.Context) (_ *PullResult, err error) {
 	if err != nil {
 		return nil, err
 	}
-	// Only what this pull stored: another process's import may have put
-	// a manifest it has not recorded yet (reconcile adopts leftovers).
+	// Of the manifests, only those this pull stored: another process's
+	// import may have put one it has not recorded yet (reconcile adopts
+	// leftovers).
 	v.pullMu.Lock()
 	stored := v.pullStored
 	v.pullMu.Unlock()

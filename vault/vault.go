@@ -103,8 +103,8 @@ type Vault struct {
 	// a folder is first taken from its revision 0, and each later
 	// revision is checked against the one before (checkFolderRevision).
 	pullFolders map[object.ID]folderBody
-	// pullStored holds the objects a pull stored (under pullMu): only
-	// those are recorded by AdoptReceived.
+	// pullStored holds the objects a pull stored (under pullMu): of the
+	// manifests, only those are recorded by AdoptReceived.
 	pullStored map[object.ID]bool
 
 	mu    sync.Mutex
