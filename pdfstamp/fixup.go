@@ -144,9 +144,6 @@ func pageContent(ctx *model.Context, d types.Dict) ([]byte, error) {
 	return content, nil
 }
 
-// maxClosed bounds the EMC operators isolateContent appends.
-const maxClosed = 64
-
 // isolateContent moves the page's own content (before, which pdfcpu put
 // between q and Q) into a form XObject that the page content draws, then
 // closes what it may have left open, then draws the stamp (stamp, pdfcpu's
@@ -156,9 +153,7 @@ const maxClosed = 64
 // sections the content opened and left open (an optional-content group
 // that is off hides everything drawn in it, in poppler even the
 // annotations drawn after the page) are closed after the form: MuPDF keeps
-// them open past a form's end. The count of BDC and BMC minus EMC is an
-// estimate (strings may hold those letters); an EMC too many is ignored by
-// every viewer, one too few still leaves the stamp's annotation.
+// them open past a form's end.
 //
 // The content keeps its resources (the form gets the page's), its look
 // (a form without /Group paints as its content would) and its text;
@@ -196,8 +191,11 @@ func isolateContent(ctx *model.Context, d, res types.Dict, g geometry, before, s
 	maps.Copy(pageRes, res)
 	pageRes["XObject"] = pageXObj
 
-	open := bytes.Count(before, []byte("BDC")) + bytes.Count(before, []byte("BMC")) - bytes.Count(before, []byte("EMC"))
-	content := fmt.Appendf(nil, "q /%s Do Q\n%s", name, strings.Repeat("EMC\n", min(max(open, 0), maxClosed)))
+	// As many EMC as the content has BDC and BMC: its own EMC are not
+	// subtracted (one hidden in a comment or a string must not leave a
+	// section open), and an EMC too many is ignored by every viewer.
+	open := bytes.Count(before, []byte("BDC")) + bytes.Count(before, []byte("BMC"))
+	content := fmt.Appendf(nil, "q /%s Do Q\n%s", name, strings.Repeat("EMC\n", open))
 	content = append(content, stamp...)
 	page, err := ctx.NewStreamDictForBuf(content)
 	if err != nil {

@@ -100,6 +100,20 @@ func layouts() []layout {
 				Content: append(drawing(letter), " Q /OC /L1 BDC"...)})
 		add("Q too many, optional content off left open", d.Bytes(root))
 	}
+	// The same, with an EMC in a comment that a count of the content's
+	// EMC would take for a close; and 70 sections left open.
+	for name, tail := range map[string]string{
+		"Q too many, off section left open, EMC in a comment": " Q /OC /L1 BDC\n%EMC\n",
+		"70 off sections left open":                           strings.Repeat(" /OC /L1 BDC", 70),
+	} {
+		var d rawpdf.Doc
+		oc := d.Add("<< /Type /OCG /Name (Off) >>")
+		ref := rawpdf.Refs(oc)[1 : len(rawpdf.Refs(oc))-1]
+		root := d.Pages(fmt.Sprintf("/OCProperties << /OCGs [%[1]s] /D << /OFF [%[1]s] >> >>", ref),
+			rawpdf.Page{MediaBox: letter, Resources: fmt.Sprintf("<< /Properties << /L1 %s >> >>", ref),
+				Content: append(drawing(letter), tail...)})
+		add(name, d.Bytes(root))
+	}
 	// Pages of one size whose crop boxes sit in different places, and the
 	// same page twice: pages with one geometry share the stamp's form,
 	// placed for each.
