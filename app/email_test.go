@@ -66,6 +66,7 @@ func TestCheckName(t *testing.T) {
 		"Eve \u2066x\u2069":     false,
 		"👩\u200d💼 Emoji":        false,
 		"\xff\xfe":              false,
+		`A\nB\nC`:               false, // pdfcpu would break the stamp's line
 	} {
 		if err := app.CheckName(name); (err == nil) != ok {
 			t.Errorf("CheckName(%q) = %v, want ok=%v", name, err, ok)

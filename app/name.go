@@ -15,7 +15,8 @@ import (
 // watermark.MaxName characters (a longer one would crowd the address and
 // trace code out of the mark); no control characters and no bidi
 // embedding, override or isolate controls (which reorder the text around
-// them, so that a name could pass for an address); and every letter drawn
+// them, so that a name could pass for an address); no backslash (the
+// export stamp's pdfcpu reads "\n" as a line break); and every letter drawn
 // by the watermark's fonts. (The export stamp's font lacks Hangul: a
 // Korean name is accepted, and an export to stamp then says which letter
 // it cannot set; assets/fonts/README.md.) The empty name is accepted:
@@ -30,6 +31,9 @@ func CheckName(name string) error {
 	for _, r := range name {
 		if unicode.Is(unicode.Cc, r) || (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069) || r == utf8.RuneError {
 			return fmt.Errorf("the name %q holds the control character U+%04X: every watermark prints it; type the name without it", name, r)
+		}
+		if r == '\\' {
+			return fmt.Errorf("the name %q holds a backslash, which the export stamp cannot show as written; type the name without it", name)
 		}
 	}
 	spec := watermark.Spec{Name: name, Email: "a@example.com", Device: "d", Time: time.Now(), TraceCode: "00000-00000"}

@@ -112,7 +112,18 @@ func stampText(s watermark.Spec) (text, fontName string, err error) {
 		}
 		fields = append(fields, line...)
 	}
-	text = strings.Join(fields, "")
+	// pdfcpu breaks the line at a newline and at a backslash followed by
+	// n: a name must not choose the stamp's shape. (app.CheckName refuses
+	// both in new names.)
+	text = strings.Map(func(r rune) rune {
+		switch {
+		case r == '\\':
+			return '/'
+		case r < ' ' || r == 0x7f:
+			return ' '
+		}
+		return r
+	}, strings.Join(fields, ""))
 	fontName = stampFont
 	if !winAnsi(text) {
 		sh, err := textshape.New(assets.UnicodeFont())

@@ -1,6 +1,7 @@
 package pdfstamp_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -14,6 +15,8 @@ import (
 
 	"github.com/coffer-vault/coffer/internal/rawpdf"
 	"github.com/coffer-vault/coffer/pdfstamp"
+	"github.com/pdfcpu/pdfcpu/pkg/api"
+	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
 )
 
 // names are users' names in the scripts the stamp font covers.
@@ -92,4 +95,42 @@ func reverse(s string) string {
 		r[i], r[j] = r[j], r[i]
 	}
 	return string(r)
+}
+
+// TestStampIsOneLine: pdfcpu breaks a watermark's line at a newline and
+// at a backslash followed by n; a name holding either (a user chose it)
+// must not give the stamp another shape. The stamp's form draws its one
+// line twice (outline, then fill): two text-showing operators, the name
+// with its backslashes shown as slashes.
+func TestStampIsOneLine(t *testing.T) {
+	page := onePage(rawpdf.Page{MediaBox: letter}, "", nil)
+	s := spec()
+	s.Name, s.Device = `Ann\nTrader\nof\nmany\nlines`, "vm\nbox"
+	res, err := pdfstamp.Stamp(context.Background(), page, s, pdfstamp.Options{Renderer: renderer(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, err := api.ReadContext(bytes.NewReader(res.PDF), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forms := 0
+	for _, e := range ctx.Table {
+		sd, ok := e.Object.(types.StreamDict)
+		if !ok || sd.Decode() != nil || !bytes.Contains(sd.Content, []byte(" Tr ")) {
+			continue
+		}
+		forms++
+		if n := bytes.Count(sd.Content, []byte(" Tj")); n != 2 {
+			t.Errorf("the stamp's form shows text %d times, want 2 (one line, outline and fill):\n%s", n, sd.Content)
+		}
+	}
+	if forms == 0 {
+		t.Fatal("no stamp form found")
+	}
+	if _, err := exec.LookPath("pdftotext"); err == nil {
+		if text := extractText(t, res.PDF); !strings.Contains(text, "Ann/nTrader/nof/nmany/nlines") {
+			t.Errorf("the copy's text %q does not hold the name on one line", text)
+		}
+	}
 }
