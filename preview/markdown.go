@@ -24,7 +24,10 @@ import (
 const (
 	// mdMaxBytes bounds the Markdown laid out as such; a longer file is
 	// shown as plain text (it is laid out whole, to know its pages).
-	mdMaxBytes = 1 << 20
+	// 256 KiB: goldmark's inline parsing of a paragraph is quadratic in
+	// the worst case ("[a]" on 65,536 lines: 1.1 s for 256 KiB, 17 s for
+	// 1 MiB).
+	mdMaxBytes = 256 << 10
 	// mdMaxLine bounds the longest line of Markdown laid out as such.
 	// goldmark's inline parser rescans a line for each link it opens and
 	// does not close ("[a](" repeated: 1 MiB on one line took 200 s); with
