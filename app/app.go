@@ -507,8 +507,13 @@ func (a *App) ImportFile(ctx context.Context, folder, path string, progress func
 	}
 	// The file as it was when opened: one that something keeps appending
 	// to faster than it is read (a capture, a log) would otherwise never
-	// end.
-	ver, err := a.Import(ctx, folder, name, io.LimitReader(fh, st.Size()), p)
+	// end. (A file that says it is empty — /proc, some FUSE mounts — is
+	// read to its end.)
+	var src io.Reader = fh
+	if st.Size() > 0 {
+		src = io.LimitReader(fh, st.Size())
+	}
+	ver, err := a.Import(ctx, folder, name, src, p)
 	if err != nil || !canSkip {
 		return ver, err
 	}

@@ -419,11 +419,11 @@ func withVault(cmd *cobra.Command, env Env, dir string, fn func(a *app.App) erro
 		if after-before == 1 {
 			events = "1 event"
 		}
-		fmt.Fprintf(env.Stderr, "coffer: warning: %s of this command could not be written to the audit trail: %s\n", events, why)
+		fmt.Fprintf(env.Stderr, "coffer: warning: %s of this command could not be written to the audit trail: %s\n", events, display.Text(fmt.Sprint(why)))
 	}
 	// A blocked attempt reaches compliance now, not at the next sync.
 	if ferr := a.FlushAlerts(cmd.Context(), 5*time.Second); ferr != nil {
-		fmt.Fprintf(env.Stderr, "coffer: the blocked attempt is recorded and goes to your organisation at the next sync (%s)\n", message(ferr))
+		fmt.Fprintf(env.Stderr, "coffer: the blocked attempt is recorded and goes to your organisation at the next sync (%s)\n", display.Text(message(ferr)))
 	}
 	return err
 }

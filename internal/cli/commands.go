@@ -560,10 +560,10 @@ func rebuildVault(ctx context.Context, env Env, dir string) (*app.App, error) {
 		return nil, err
 	}
 	if rep.Replaced != "" {
-		fmt.Fprintf(env.Stderr, "coffer: the old index is kept as %s\n", rep.Replaced)
+		fmt.Fprintf(env.Stderr, "coffer: the old index is kept as %s\n", display.Name(rep.Replaced))
 	}
 	for _, s := range rep.Skipped {
-		fmt.Fprintf(env.Stderr, "coffer: not rebuilt: %s\n", s)
+		fmt.Fprintf(env.Stderr, "coffer: not rebuilt: %s\n", display.Text(s))
 	}
 	for _, w := range a.Warnings() {
 		fmt.Fprintf(env.Stderr, "coffer: warning: %s\n", display.Text(w))
@@ -653,7 +653,7 @@ ID) and --since (RFC 3339 or a duration such as 24h) narrow it.`,
 					}
 					return a.OrgAudit(cmd.Context(), f, follow, func(events []audit.Event, problems []string) error {
 						for _, p := range problems {
-							fmt.Fprintf(env.Stderr, "UNVERIFIED %s\n", p)
+							fmt.Fprintf(env.Stderr, "UNVERIFIED %s\n", display.Text(p))
 						}
 						for _, e := range events {
 							if err := print(e); err != nil {
@@ -674,7 +674,7 @@ ID) and --since (RFC 3339 or a duration such as 24h) narrow it.`,
 				}
 				if len(log.Breaks) > 0 {
 					for _, b := range log.Breaks {
-						fmt.Fprintf(env.Stderr, "TAMPERED %s\n", b)
+						fmt.Fprintf(env.Stderr, "TAMPERED %s\n", display.Text(fmt.Sprint(b)))
 					}
 					return fmt.Errorf("the audit trail was altered at %d places; it must not be trusted past entry %d", len(log.Breaks), log.Breaks[0].Position-1)
 				}
