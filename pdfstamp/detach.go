@@ -16,7 +16,9 @@ import (
 //
 //   - every file specification, wherever it sits, loses its /EF (the
 //     embedded file streams) and every /EmbeddedFile stream is freed;
-//   - the EmbeddedFiles name tree and the portfolio /Collection go.
+//   - the EmbeddedFiles name tree and the portfolio /Collection go;
+//   - so do page thumbnails (a picture of the page without the stamp),
+//     /PieceInfo private data and an XFA form's copy of the content.
 //
 // What the pages draw is untouched (a FileAttachment annotation keeps its
 // icon, now of a file that is not there): the render check compares them
@@ -63,6 +65,23 @@ func detach(ctx *model.Context) (int, error) {
 	}
 	if _, err := ctx.RemoveAttachments(nil); err != nil {
 		return n, fmt.Errorf("pdfstamp: removing the attached files: %w", err)
+	}
+	// Pictures of the pages as they were (thumbnails), an application's
+	// private data, an XFA form's own copy of the content: none carries
+	// the stamp, none is the page.
+	for p := 1; p <= ctx.PageCount; p++ {
+		d, _, _, err := ctx.PageDict(p, false)
+		if err != nil {
+			return n, fmt.Errorf("pdfstamp: page %d: %w", p, err)
+		}
+		d.Delete("Thumb")
+		d.Delete("PieceInfo")
+	}
+	if root, err := ctx.Catalog(); err == nil {
+		root.Delete("PieceInfo")
+		if af, err := ctx.DereferenceDict(root["AcroForm"]); err == nil && af != nil {
+			af.Delete("XFA")
+		}
 	}
 	return n, nil
 }

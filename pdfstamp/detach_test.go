@@ -27,10 +27,24 @@ func TestAttachedFilesStayBehind(t *testing.T) {
 	named := d.Add(spec("named"))
 	annotFile := d.Add(spec("annotation"))
 	annot := d.Add(fmt.Sprintf("<< /Type /Annot /Subtype /FileAttachment /Rect [500 700 520 720] /F 4 /FS %s /Name /PushPin >>", rawpdf.Ref(annotFile)))
-	root := d.Pages(fmt.Sprintf("/Names << /EmbeddedFiles << /Names [(named.pdf) %s] >> >> /AF [%s]", rawpdf.Ref(named), spec("associated")),
-		rawpdf.Page{MediaBox: letter, Content: drawing(letter), Annots: rawpdf.Refs(annot)})
-	in := d.Bytes(root)
-	for _, w := range []string{"named", "annotation", "associated"} {
+	// A thumbnail (a picture of the page as it was) and an XFA form's
+	// copy of the content carry no stamp either.
+	thumb := d.Stream("/Width 3 /Height 7 /ColorSpace /DeviceGray /BitsPerComponent 8", []byte("INNER SECRET thumb..."))
+	xfa := d.Stream("", []byte("<xdp>INNER SECRET xfa</xdp>"))
+	tree := d.Reserve()
+	content := d.Stream("", drawing(letter))
+	page := d.Add(fmt.Sprintf("<< /Type /Page /Parent %s /MediaBox [0 0 612 792] /Contents %s /Resources << >> /Annots %s /Thumb %s >>",
+		rawpdf.Ref(tree), rawpdf.Ref(content), rawpdf.Refs(annot), rawpdf.Ref(thumb)))
+	d.Set(tree, fmt.Sprintf("<< /Type /Pages /Kids [%s] /Count 1 >>", rawpdf.Ref(page)))
+	in := d.Bytes(d.Add(fmt.Sprintf("<< /Type /Catalog /Pages %s /Names << /EmbeddedFiles << /Names [(named.pdf) %s] >> >> /AF [%s] /AcroForm << /Fields [] /XFA %s >> >>",
+		rawpdf.Ref(tree), rawpdf.Ref(named), spec("associated"), rawpdf.Ref(xfa))))
+	for _, w := range []string{"named", "annotation", "associated", "thumb", "xfa"} {
+		if w == "thumb" || w == "xfa" {
+			if !bytes.Contains(in, []byte("INNER SECRET "+w)) {
+				t.Fatalf("the test document lacks its %s", w)
+			}
+			continue
+		}
 		if !bytes.Contains(in, secret(w)) {
 			t.Fatalf("the test document lacks its %s file", w)
 		}
