@@ -6,6 +6,7 @@ import (
 	"image/color"
 	"image/draw"
 	"image/jpeg"
+	"math/rand/v2"
 	"testing"
 
 	xdraw "golang.org/x/image/draw"
@@ -123,6 +124,51 @@ func TestLegibleOnDarkPages(t *testing.T) {
 			t.Errorf("%s page: the watermark differs by %.1f levels from the page after scaling and JPEG, want at least %d", name, got, minContrast)
 		} else {
 			t.Logf("%s page: %.1f levels", name, got)
+		}
+	}
+}
+
+// TestLegibleOnBusyPages: on random noise, on a checkerboard of the mark's
+// own two tones and on stripes of its colour, the mark still stands out
+// after the page is halved and saved as a JPEG of quality 60. Its tone was
+// chosen pixel by pixel, so on such pages it flipped with every pixel and
+// the letters dissolved (a review could not see the mark on noise at all);
+// it is now chosen from each letter's neighbourhood.
+func TestLegibleOnBusyPages(t *testing.T) {
+	st := stamper(t)
+	mark := spec()
+	mark.Color = color.RGBA{R: 150, G: 20, B: 30, A: 255} // the default, which Tones needs set
+	onLight, onDark, _ := mark.Tones()
+	const w, h = 600, 800
+	noise := image.NewRGBA(image.Rect(0, 0, w, h))
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range noise.Pix {
+		noise.Pix[i] = uint8(rng.UintN(256))
+		if i%4 == 3 {
+			noise.Pix[i] = 255
+		}
+	}
+	checker, stripes := solid(w, h, onLight), solid(w, h, color.RGBA{255, 255, 255, 255})
+	for y := range h {
+		for x := range w {
+			if (x+y)%2 == 0 {
+				checker.SetRGBA(x, y, onDark)
+			}
+			if x%4 < 2 {
+				stripes.SetRGBA(x, y, onLight)
+			}
+		}
+	}
+	// Measured before: 0.1, 0.0 and 0.1 levels; now about 3.6, 22 and 19.
+	// Noise stays the weakest: a tint over it, not yet an outline.
+	for name, c := range map[string]struct {
+		page *image.RGBA
+		min  float64
+	}{"noise": {noise, 3}, "checkerboard of the two tones": {checker, 12}, "stripes of its colour": {stripes, 12}} {
+		if d := survivingContrast(t, st, c.page); d < c.min {
+			t.Errorf("%s: the mark differs by %.1f levels of luminance from the page around it, want %v or more", name, d, c.min)
+		} else {
+			t.Logf("%s: %.1f levels", name, d)
 		}
 	}
 }

@@ -238,10 +238,86 @@ func (st *Stamper) Stamp(img *image.RGBA, s Spec) error {
 	if err != nil {
 		return err
 	}
+	page := localLuma(img, max(1, int(s.TextHeight/3)/lumaCell))
 	for p := range sp.places(b, s.Angle) {
-		sp.draw(img, p.X, p.Y)
+		sp.draw(img, page, p.X, p.Y)
 	}
 	return nil
+}
+
+// localLuma returns the page's luminance (0..255) around each pixel:
+// averaged over cells of lumaCell × lumaCell pixels, row by row, then over
+// a square of side 2r+1 cells — the page a letter of the mark lies on,
+// rather than the pixel. A tone chosen pixel by pixel flipped on noise, a
+// grainy photo or stripes of the mark's own colour, and the letters
+// dissolved into it; chosen from the neighbourhood, a letter takes one
+// tone where the page is busy and still changes tone where the page turns
+// from light to dark. draw reads it with lumaAt.
+func localLuma(img *image.RGBA, r int) localMap {
+	b := img.Rect
+	m := localMap{w: (b.Dx() + lumaCell - 1) / lumaCell, h: (b.Dy() + lumaCell - 1) / lumaCell, min: b.Min}
+	sums := make([]int, m.w*m.h)
+	counts := make([]int, m.w*m.h)
+	// Every pixel: sampling fewer aliases with a fine pattern (a
+	// checkerboard sampled at even pixels is one colour).
+	for y := range b.Dy() {
+		row := img.Pix[img.PixOffset(b.Min.X, b.Min.Y+y):][:b.Dx()*4]
+		cy := (y / lumaCell) * m.w
+		for x := 0; x < b.Dx(); x++ {
+			i := cy + x/lumaCell
+			sums[i] += luma(row[x*4], row[x*4+1], row[x*4+2])
+			counts[i]++
+		}
+	}
+	l := make([]uint8, m.w*m.h)
+	for i := range l {
+		l[i] = uint8(sums[i] / counts[i])
+	}
+	tmp := make([]uint8, len(l))
+	boxBlur(tmp, l, m.h, m.w, m.w, 1, r) // along rows
+	boxBlur(l, tmp, m.w, m.h, 1, m.w, r) // along columns
+	m.l = l
+	return m
+}
+
+// lumaCell is the side, in pixels, of the cells localLuma averages first.
+const lumaCell = 4
+
+// localMap is localLuma's answer.
+type localMap struct {
+	l    []uint8
+	w, h int
+	min  image.Point
+}
+
+// at returns the luminance around page pixel (x, y).
+func (m localMap) at(x, y int) uint8 {
+	return m.l[((y-m.min.Y)/lumaCell)*m.w+(x-m.min.X)/lumaCell]
+}
+
+// boxBlur averages src into dst along lines of n values, step apart, the
+// lines' starts stride apart (count of them: lines), over windows of
+// 2r+1 values clipped at the ends.
+func boxBlur(dst, src []uint8, lines, n, stride, step, r int) {
+	for line := range lines {
+		base := line * stride
+		sum, count := 0, 0
+		for i := 0; i < min(r, n); i++ {
+			sum += int(src[base+i*step])
+			count++
+		}
+		for i := range n {
+			if j := i + r; j < n {
+				sum += int(src[base+j*step])
+				count++
+			}
+			if j := i - r - 1; j >= 0 {
+				sum -= int(src[base+j*step])
+				count--
+			}
+			dst[base+i*step] = uint8(sum / count)
+		}
+	}
 }
 
 // places yields the top-left corners of the blocks that cover a page of
@@ -390,8 +466,8 @@ func (st *Stamper) makeSprite(s Spec) (*sprite, error) {
 // draw composites the sprite over img with its top-left corner at (ox, oy),
 // clipped to img: dst = tone × a + dst × (1 − a), premultiplied, where
 // tone and a (the sprite pixel's opacity times a gain) depend on the
-// page pixel's luminance (shade).
-func (sp *sprite) draw(img *image.RGBA, ox, oy int) {
+// page's luminance around the pixel (page, from localLuma; shade).
+func (sp *sprite) draw(img *image.RGBA, page localMap, ox, oy int) {
 	b := img.Rect
 	if ox >= b.Max.X || oy >= b.Max.Y || ox+sp.w <= b.Min.X || oy+sp.h <= b.Min.Y {
 		return
@@ -418,7 +494,7 @@ func (sp *sprite) draw(img *image.RGBA, ox, oy int) {
 		dst := img.Pix[img.PixOffset(x0, y):]
 		for i, a := range alpha {
 			p := dst[i*4 : i*4+4 : i*4+4]
-			l := luma(p[0], p[1], p[2])
+			l := page.at(x0+i, y)
 			tone := sp.tone[l]
 			a := min(255, uint32(a)*uint32(sp.gain[l])>>8)
 			k := 255 - a
