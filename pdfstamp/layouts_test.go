@@ -91,28 +91,22 @@ func layouts() []layout {
 	add("600 syntax errors", onePage(rawpdf.Page{MediaBox: letter, Content: append(drawing(letter), strings.Repeat(" ]", 600)...)}, "", nil))
 	add("Q too many, empty clip", onePage(rawpdf.Page{MediaBox: letter, Content: append(drawing(letter), " Q 0 0 0 0 re W n"...)}, "", nil))
 	add("three Q too many, tiny clip", onePage(rawpdf.Page{MediaBox: letter, Content: append(drawing(letter), " Q Q Q 0 0 1 1 re W n"...)}, "", nil))
-	{
-		var d rawpdf.Doc
-		oc := d.Add("<< /Type /OCG /Name (Off) >>")
-		ref := rawpdf.Refs(oc)[1 : len(rawpdf.Refs(oc))-1]
-		root := d.Pages(fmt.Sprintf("/OCProperties << /OCGs [%[1]s] /D << /OFF [%[1]s] >> >>", ref),
-			rawpdf.Page{MediaBox: letter, Resources: fmt.Sprintf("<< /Properties << /L1 %s >> >>", ref),
-				Content: append(drawing(letter), " Q /OC /L1 BDC"...)})
-		add("Q too many, optional content off left open", d.Bytes(root))
-	}
-	// The same, with an EMC in a comment that a count of the content's
-	// EMC would take for a close; and 70 sections left open.
-	for name, tail := range map[string]string{
-		"Q too many, off section left open, EMC in a comment": " Q /OC /L1 BDC\n%EMC\n",
-		"70 off sections left open":                           strings.Repeat(" /OC /L1 BDC", 70),
+	// An optional-content group that is off, and the page's content
+	// ending in sections of it left open: after a Q too many; with an EMC
+	// in a comment that a count of the content's EMC would take for a
+	// close; 70 of them.
+	for _, c := range []struct{ name, tail string }{
+		{"Q too many, optional content off left open", " Q /OC /L1 BDC"},
+		{"Q too many, off section left open, EMC in a comment", " Q /OC /L1 BDC\n%EMC\n"},
+		{"70 off sections left open", strings.Repeat(" /OC /L1 BDC", 70)},
 	} {
 		var d rawpdf.Doc
 		oc := d.Add("<< /Type /OCG /Name (Off) >>")
 		ref := rawpdf.Refs(oc)[1 : len(rawpdf.Refs(oc))-1]
 		root := d.Pages(fmt.Sprintf("/OCProperties << /OCGs [%[1]s] /D << /OFF [%[1]s] >> >>", ref),
 			rawpdf.Page{MediaBox: letter, Resources: fmt.Sprintf("<< /Properties << /L1 %s >> >>", ref),
-				Content: append(drawing(letter), tail...)})
-		add(name, d.Bytes(root))
+				Content: append(drawing(letter), c.tail...)})
+		add(c.name, d.Bytes(root))
 	}
 	// Pages of one size whose crop boxes sit in different places, and the
 	// same page twice: pages with one geometry share the stamp's form,
