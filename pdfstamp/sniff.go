@@ -93,9 +93,6 @@ func (s *Sniffer) Write(p []byte) (int, error) {
 			s.pending = false
 			s.raw(junction)
 			s.raw(p)
-			if len(p) < carryLen {
-				s.pending = s.pending || endsInObj(junction)
-			}
 		}
 		if len(p) >= carryLen {
 			s.carry = append(s.carry[:0], p[len(p)-carryLen:]...)
@@ -146,11 +143,6 @@ func (s *Sniffer) raw(buf []byte) {
 			s.objects = true
 		}
 	}
-}
-
-// endsInObj reports whether buf ends in "N G obj".
-func endsInObj(buf []byte) bool {
-	return bytes.HasSuffix(buf, []byte("obj")) && numberedBefore(buf[:len(buf)-3])
 }
 
 // numberedBefore reports whether b ends with an object number and a
