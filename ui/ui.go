@@ -126,6 +126,9 @@ func New(ctx context.Context, fapp fyne.App, dir string, open Opener, opts Optio
 		u.showWelcome()
 	}
 	u.win.SetOnClosed(func() {
+		if u.closed {
+			return
+		}
 		u.closed = true
 		u.cancelGuard()
 		if u.endSess != nil {
@@ -135,6 +138,7 @@ func New(ctx context.Context, fapp fyne.App, dir string, open Opener, opts Optio
 			// Closing the window ends the session as a lock does, and the
 			// trail says so: an unlock is never left without its end.
 			_ = u.a.Lock(context.WithoutCancel(u.ctx), "the window was closed")
+			u.a = nil
 		}
 		u.closing.Wait()
 	})

@@ -122,6 +122,15 @@ func unlock(t *testing.T, dir string, opts ui.Options) (*ui.UI, fyne.Window, fyn
 		u.Window().Resize(fyne.NewSize(1400, 900))
 	})
 	w := u.Window()
+	// Closing the window waits for the vault to close: a lock closes it in
+	// the background, and the test's directory goes only after that.
+	t.Cleanup(func() {
+		onUI(func() {
+			if slices.Contains(fapp.Driver().AllWindows(), w) { // not closed by the test
+				w.Close()
+			}
+		})
+	})
 	entry := prompt(t, w)
 	onUI(func() {
 		test.Type(entry, pass)
