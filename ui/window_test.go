@@ -53,8 +53,8 @@ func TestFirstRunCreatesVault(t *testing.T) {
 	onUI(func() {
 		test.Type(name, "Ann Trader")
 		test.Type(email, "ann@example.com")
-		test.Type(pass, "Summer2026!")
-		test.Type(again, "Summer2026!")
+		test.Type(pass, "Password1")
+		test.Type(again, "Password1")
 	})
 	onUI(func() {
 		if !create.Disabled() || !verdict("Strength: very weak") {
