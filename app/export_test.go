@@ -277,14 +277,16 @@ func TestCopyTextRefusesPDFBytes(t *testing.T) {
 // TestNamesInOtherScripts: a user named in Chinese sees previews
 // watermarked with the name, one named in Arabic exports stamped copies;
 // a name the watermark fonts cannot draw is refused when the vault is
-// made, saying which letter. A Korean name is drawn on screen, but the
-// PDF stamp's single font has no Hangul, so the export is refused.
+// made, saying which letter. A Korean name is drawn on screen and in the
+// stamp; one mixing Hangul and Arabic is drawn on screen, but a stamp is
+// set in one font and Korean's has no Arabic, so that export is refused.
 func TestNamesInOtherScripts(t *testing.T) {
 	ctx := context.Background()
 	for _, c := range []struct{ name, fails, exportFails string }{
 		{"陈美玲", "", ""},
 		{"محمد الأحمد", "", ""},
-		{"김민준", "", "U+AE40"},
+		{"김민준", "", ""},
+		{"김 محمد", "", "U+06"},
 		{"Ann 😀", "U+1F600", "U+1F600"},
 	} {
 		dir := filepath.Join(t.TempDir(), "vault")

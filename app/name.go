@@ -17,10 +17,11 @@ import (
 // embedding, override or isolate controls (which reorder the text around
 // them, so that a name could pass for an address); no backslash (the
 // export stamp's pdfcpu reads "\n" as a line break); and every letter drawn
-// by the watermark's fonts. (The export stamp's font lacks Hangul: a
-// Korean name is accepted, and an export to stamp then says which letter
-// it cannot set; assets/fonts/README.md.) The empty name is accepted:
-// marks then show the e-mail address alone.
+// by the watermark's fonts. (An export stamp is set in one font, which
+// has Korean with Latin or the other scripts with Latin: a name mixing
+// Hangul with Arabic, say, is accepted, and an export to stamp then says
+// which letter it cannot set; assets/fonts/README.md.) The empty name is
+// accepted: marks then show the e-mail address alone.
 func CheckName(name string) error {
 	if name == "" {
 		return nil

@@ -32,6 +32,15 @@ var unicodeFont []byte
 // The slice is shared: do not modify it.
 func UnicodeFont() []byte { return unicodeFont }
 
+//go:embed fonts/CofferStampHangul.ttf
+var stampHangul []byte
+
+// StampHangulFont returns the TrueType font a PDF stamp is set in when its
+// text has Korean Hangul, which UnicodeFont lacks: Latin, punctuation and
+// Hangul from NanumGothic Bold (fonts/README.md). The slice is shared: do
+// not modify it.
+func StampHangulFont() []byte { return stampHangul }
+
 //go:embed fonts/CofferTextSans.ttf
 var textSans []byte
 

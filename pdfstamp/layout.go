@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"unicode"
 
 	"github.com/pdfcpu/pdfcpu/pkg/api"
 	"github.com/pdfcpu/pdfcpu/pkg/font"
@@ -13,7 +14,6 @@ import (
 	"golang.org/x/image/math/fixed"
 	"golang.org/x/text/encoding/charmap"
 
-	"github.com/coffer-vault/coffer/assets"
 	"github.com/coffer-vault/coffer/internal/textshape"
 	"github.com/coffer-vault/coffer/watermark"
 )
@@ -100,10 +100,13 @@ func rectArray(b [4]float64) types.Array {
 // Windows-1252 can encode is set in Helvetica Bold, a font every viewer
 // has (pdfcpu writes core fonts in WinAnsiEncoding and drops what it
 // cannot encode). Anything else — a name in Chinese, Arabic, Greek,
-// Polish — is shaped with the embedded Unicode font (textshape: bidi
-// order, Arabic joining) and handed to pdfcpu as the characters of the
-// shaped glyphs, which pdfcpu embeds as a subset with a ToUnicode map; a
-// letter the font lacks is an error wrapping ErrNoGlyph, never a gap.
+// Polish, Korean — is shaped with an embedded Unicode font (textshape:
+// bidi order, Arabic joining) and handed to pdfcpu as the characters of
+// the shaped glyphs, which pdfcpu embeds as a subset with a ToUnicode
+// map; a letter the font lacks is an error wrapping ErrNoGlyph, never a
+// gap. The font is assets.UnicodeFont, or assets.StampHangulFont when the
+// text has Hangul (so Hangul mixed with Arabic, Greek or Chinese is
+// refused).
 func stampText(s watermark.Spec) (text, fontName string, err error) {
 	var fields []string
 	for i, line := range s.Fields() {
@@ -126,7 +129,13 @@ func stampText(s watermark.Spec) (text, fontName string, err error) {
 	}, strings.Join(fields, ""))
 	fontName = stampFont
 	if !winAnsi(text) {
-		sh, err := textshape.New(assets.UnicodeFont())
+		// pdfcpu sets a stamp in one font: Hangul's, whose Latin and
+		// punctuation the rest of the line needs, for text with Korean.
+		fontName = unicodeFont
+		if strings.ContainsFunc(text, func(r rune) bool { return unicode.Is(unicode.Hangul, r) }) {
+			fontName = hangulFont
+		}
+		sh, err := textshape.New(userFonts()[fontName])
 		if err != nil {
 			return "", "", fmt.Errorf("pdfstamp: %w", err)
 		}
@@ -138,7 +147,7 @@ func stampText(s watermark.Spec) (text, fontName string, err error) {
 		if err != nil {
 			return "", "", fmt.Errorf("pdfstamp: %w", err)
 		}
-		text, fontName = string(visual), unicodeFont
+		text = string(visual)
 	}
 	// pdfcpu expands %-sequences in watermark text; a name must not.
 	return strings.ReplaceAll(text, "%", "%%"), fontName, nil

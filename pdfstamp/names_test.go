@@ -19,8 +19,8 @@ import (
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
 )
 
-// names are users' names in the scripts the stamp font covers.
-var names = []string{"陈美玲", "Łucja Wąs-Øster", "Νίκος Παπαδόπουλος", "Дмитрий Шостакович", "محمد الأحمد", "דוד בן-גוריון", "山田 はなこ", "Nguyễn Văn Đức"}
+// names are users' names in the scripts the stamp fonts cover.
+var names = []string{"陈美玲", "Łucja Wąs-Øster", "Νίκος Παπαδόπουλος", "Дмитрий Шостакович", "محمد الأحمد", "דוד בן-גוריון", "山田 はなこ", "Nguyễn Văn Đức", "김민준", "Łucja 김"}
 
 // TestStampNamesInEveryScript stamps a page for users named in every
 // script: Stamp's render check passes, the page shows the stamp's red,
@@ -62,10 +62,11 @@ func TestStampNamesInEveryScript(t *testing.T) {
 			}
 		})
 	}
+	// A stamp is set in one font: Korean's has no Arabic.
 	s := spec()
-	s.Name = "김민준"
-	if _, err := pdfstamp.Stamp(context.Background(), page, s, pdfstamp.Options{Renderer: renderer(t)}); !errors.Is(err, pdfstamp.ErrNoGlyph) || !strings.Contains(err.Error(), "U+AE40") {
-		t.Errorf("a Korean name: %v, want ErrNoGlyph naming U+AE40", err)
+	s.Name = "김 محمد"
+	if _, err := pdfstamp.Stamp(context.Background(), page, s, pdfstamp.Options{Renderer: renderer(t)}); !errors.Is(err, pdfstamp.ErrNoGlyph) || !strings.Contains(err.Error(), "U+06") {
+		t.Errorf("a name in Korean and Arabic: %v, want ErrNoGlyph naming an Arabic letter", err)
 	}
 }
 

@@ -20,16 +20,25 @@ import (
 // variables and, left alone, creates a config directory in the user's
 // profile on first use. Every call into pdfcpu goes through withPDFCPU.
 
-// unicodeFont is the name pdfcpu knows assets.UnicodeFont by.
-const unicodeFont = "CofferStampSans"
+// The names pdfcpu knows the stamp's Unicode fonts by: assets.UnicodeFont,
+// and assets.StampHangulFont for text with Korean Hangul.
+const (
+	unicodeFont = "CofferStampSans"
+	hangulFont  = "CofferStampHangul"
+)
+
+// userFonts returns the fonts setupPDFCPU installs, by pdfcpu name.
+func userFonts() map[string][]byte {
+	return map[string][]byte{unicodeFont: assets.UnicodeFont(), hangulFont: assets.StampHangulFont()}
+}
 
 // pdfcpuGlobals mirrors what Coffer set in pdfcpu's globals; it is the
 // only package-level state here. setupPDFCPU makes pdfcpu use built-in
-// defaults (never the user's config directory) and installs
-// assets.UnicodeFont as a pdfcpu user font. pdfcpu reads user fonts from
-// files, so the font's pdfcpu form is kept in a folder of Coffer's user
-// cache named after the font's hash (a font, not a document: nothing
-// confidential), or of the temporary folder; it is written again if it
+// defaults (never the user's config directory) and installs the stamp's
+// Unicode fonts (userFonts) as pdfcpu user fonts. pdfcpu reads user fonts
+// from files, so the fonts' pdfcpu form is kept in a folder of Coffer's
+// user cache named after the fonts' hash (fonts, not documents: nothing
+// confidential), or of the temporary folder; a font is written again if it
 // went missing since.
 var pdfcpuGlobals struct {
 	sync.Mutex
@@ -43,7 +52,12 @@ func setupPDFCPU() error {
 	defer g.Unlock()
 	if g.fontDir == "" {
 		api.DisableConfigDir()
-		sum := sha256.Sum256(assets.UnicodeFont())
+		h := sha256.New()
+		for _, name := range []string{unicodeFont, hangulFont} {
+			h.Write([]byte(name))
+			h.Write(userFonts()[name])
+		}
+		sum := h.Sum(nil)
 		base := os.TempDir()
 		if cache, err := os.UserCacheDir(); err == nil {
 			base = filepath.Join(cache, "coffer")
@@ -51,11 +65,14 @@ func setupPDFCPU() error {
 		g.fontDir = filepath.Join(base, "pdf-fonts-"+hex.EncodeToString(sum[:6]))
 		font.UserFontDir = g.fontDir
 	}
-	if _, err := os.Stat(filepath.Join(g.fontDir, unicodeFont+".gob")); err != nil {
+	for name, ttf := range userFonts() {
+		if _, err := os.Stat(filepath.Join(g.fontDir, name+".gob")); err == nil {
+			continue
+		}
 		if err := os.MkdirAll(g.fontDir, 0o700); err != nil {
 			return fmt.Errorf("pdfstamp: no folder for the stamp font: %w", err)
 		}
-		if err := font.InstallFontFromBytesQuiet(g.fontDir, unicodeFont, assets.UnicodeFont()); err != nil {
+		if err := font.InstallFontFromBytesQuiet(g.fontDir, name, ttf); err != nil {
 			return fmt.Errorf("pdfstamp: installing the stamp font in %s: %w", g.fontDir, err)
 		}
 		g.loaded = false
