@@ -12,6 +12,10 @@ import (
 
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/japanese"
+	"golang.org/x/text/encoding/korean"
+	"golang.org/x/text/encoding/simplifiedchinese"
+	"golang.org/x/text/encoding/traditionalchinese"
 	xunicode "golang.org/x/text/encoding/unicode"
 
 	"github.com/coffer-vault/coffer/internal/textshape"
@@ -59,6 +63,42 @@ func TestDecodeText(t *testing.T) {
 		got, enc := decodeText(c.data)
 		if got != c.want || enc != c.encoding {
 			t.Errorf("%s: %q as %s, want %q as %s", c.name, got, enc, c.want, c.encoding)
+		}
+	}
+}
+
+// TestDecodeLegacyText: a paragraph in each legacy encoding still common
+// for text files — Japanese, Chinese, Korean, Russian, Greek, Hebrew,
+// Arabic, Turkish — reaches layout as written (each read as Windows-1252
+// before: mojibake); Western text and a line too short to tell stay
+// Windows-1252.
+func TestDecodeLegacyText(t *testing.T) {
+	const (
+		ja = "本日の会議では、来期の予算案と新しい取引システムの導入について話し合いました。担当者は月末までに報告書を提出してください。"
+		ru = "На сегодняшнем совещании обсуждались проект бюджета на следующий квартал и внедрение новой торговой системы. Ответственные должны представить отчёт до конца месяца."
+		fr = "La réunion d'aujourd'hui a porté sur le budget du prochain trimestre et sur l'introduction du nouveau système de négociation. Les responsables doivent remettre leur rapport avant la fin du mois."
+	)
+	for _, c := range []struct {
+		name, text, encoding string
+		enc                  encoding.Encoding
+	}{
+		{"Shift_JIS", ja, "Shift_JIS", japanese.ShiftJIS},
+		{"EUC-JP", ja, "EUC-JP", japanese.EUCJP},
+		{"GBK", "今天的会议讨论了下一季度的预算方案以及新交易系统的引入。请负责人在月底之前提交报告。", "GB-18030", simplifiedchinese.GBK},
+		{"Big5", "今天的會議討論了下一季度的預算方案以及新交易系統的引入。請負責人在月底之前提交報告。", "Big5", traditionalchinese.Big5},
+		{"EUC-KR", "오늘 회의에서는 다음 분기 예산안과 새로운 거래 시스템 도입에 대해 논의했습니다. 담당자는 월말까지 보고서를 제출해 주십시오.", "EUC-KR", korean.EUCKR},
+		{"Windows-1251", ru, "windows-1251", charmap.Windows1251},
+		{"KOI8-R", ru, "KOI8-R", charmap.KOI8R},
+		{"Greek", "Στη σημερινή συνάντηση συζητήθηκε ο προϋπολογισμός του επόμενου τριμήνου και η εισαγωγή του νέου συστήματος συναλλαγών.", "ISO-8859-7", charmap.ISO8859_7},
+		{"Hebrew with points", "בפגישה היום דנו בתקציב הרבעון הבא ובהכנסת מערכת המסחר החדשה. האחראים מתבקשים להגיש דוח עד סוף החודש. שָׁלוֹם", "ISO-8859-8-I", charmap.Windows1255},
+		{"Arabic", "ناقش اجتماع اليوم ميزانية الربع القادم وإدخال نظام التداول الجديد. يرجى من المسؤولين تقديم التقرير قبل نهاية الشهر.", "windows-1256", charmap.Windows1256},
+		{"French", fr, encWin1252, charmap.Windows1252},
+		{"a short line", "Café crème, déjà vu.", encWin1252, charmap.Windows1252},
+	} {
+		want := c.text + "\n"
+		got, enc := decodeText(encode(t, c.enc, want))
+		if got != want || enc != c.encoding {
+			t.Errorf("%s: %q as %s, want %q as %s", c.name, got, enc, want, c.encoding)
 		}
 	}
 }

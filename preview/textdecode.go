@@ -6,8 +6,13 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/saintfish/chardet"
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/japanese"
+	"golang.org/x/text/encoding/korean"
+	"golang.org/x/text/encoding/simplifiedchinese"
+	"golang.org/x/text/encoding/traditionalchinese"
 	xunicode "golang.org/x/text/encoding/unicode"
 	"golang.org/x/text/encoding/unicode/utf32"
 	"golang.org/x/text/width"
@@ -35,6 +40,12 @@ const (
 //   - else valid UTF-8 is UTF-8, and so is text that is mostly valid
 //     UTF-8 with a few stray bytes (a file cut mid-letter), whose bad bytes
 //     become U+FFFD;
+//   - else it is in a legacy encoding, which ICU's statistical detector
+//     (github.com/saintfish/chardet, its Go port) names from the first
+//     detectWindow bytes: Shift_JIS, EUC-JP, GB18030, Big5, EUC-KR, the
+//     Cyrillic, Greek, Hebrew, Arabic, Turkish and Central European
+//     single-byte sets (legacyEncoding) — when it is at least
+//     minConfidence sure;
 //   - else it is Windows-1252 (a superset of ISO 8859-1 for printable
 //     text), the legacy encoding of most Western text files.
 //
@@ -64,7 +75,82 @@ func decodeText(data []byte) (string, string) {
 	if mostlyUTF8(data) {
 		return string(bytes.ToValidUTF8(data, []byte("\uFFFD"))), encUTF8
 	}
+	if name, e := detectLegacy(data); e != nil {
+		return decodeWith(e, data), name
+	}
 	return decodeWith(charmap.Windows1252, data), encWin1252
+}
+
+const (
+	// detectWindow is how much of a file the legacy-encoding detector
+	// reads: enough for its statistics, and a bound on its work.
+	detectWindow = 64 << 10
+	// minConfidence is the least confidence (0..100) of the detector's
+	// answer that decodeText takes. Measured on a paragraph of business
+	// prose: 100 for the CJK encodings, 49–51 for Russian in Windows-1251
+	// and KOI8-R, 48 for Hebrew, 63 for Greek, 78 for Arabic; 10–28 for
+	// a line of a few words, which stays Windows-1252.
+	minConfidence = 40
+)
+
+// legacyEncoding returns the encoding the detector calls name, if
+// decodeText decodes it (nil if not). ISO-8859-1 is left to Windows-1252,
+// its superset; UTF-16 and UTF-32 are found before (a mark, or
+// sniffUTF16).
+func legacyEncoding(name string) encoding.Encoding {
+	switch name {
+	case "Shift_JIS":
+		return japanese.ShiftJIS
+	case "EUC-JP":
+		return japanese.EUCJP
+	case "GB-18030":
+		return simplifiedchinese.GB18030
+	case "Big5":
+		return traditionalchinese.Big5
+	case "EUC-KR":
+		return korean.EUCKR
+	case "windows-1251":
+		return charmap.Windows1251
+	case "KOI8-R":
+		return charmap.KOI8R
+	case "ISO-8859-5":
+		return charmap.ISO8859_5
+	case "ISO-8859-7":
+		return charmap.ISO8859_7
+	case "windows-1253":
+		return charmap.Windows1253
+	case "ISO-8859-8", "ISO-8859-8-I", "windows-1255":
+		// ICU says windows-1255 only for bytes in 0x80–0x9F; its vowel
+		// points (0xC0–0xD2), which ISO 8859-8 lacks, are not among them.
+		return charmap.Windows1255
+	case "ISO-8859-6":
+		return charmap.ISO8859_6
+	case "windows-1256":
+		return charmap.Windows1256
+	case "ISO-8859-9":
+		return charmap.ISO8859_9
+	case "windows-1254":
+		return charmap.Windows1254
+	case "ISO-8859-2":
+		return charmap.ISO8859_2
+	case "windows-1250":
+		return charmap.Windows1250
+	}
+	return nil
+}
+
+// detectLegacy names data's legacy encoding (see decodeText), or returns
+// a nil encoding when the detector is unsure or names one not decoded
+// here (Windows-1252 among them).
+func detectLegacy(data []byte) (string, encoding.Encoding) {
+	r, err := chardet.NewTextDetector().DetectBest(data[:min(len(data), detectWindow)])
+	if err != nil || r.Confidence < minConfidence {
+		return "", nil
+	}
+	if e := legacyEncoding(r.Charset); e != nil {
+		return r.Charset, e
+	}
+	return "", nil
 }
 
 // decodeWith decodes data with e; undecodable input (an odd last byte of
