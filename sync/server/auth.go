@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/coffer-vault/coffer/policy"
 	"github.com/coffer-vault/coffer/sync/orglog"
@@ -42,9 +43,13 @@ func (s *Server) auth(kinds keyKinds, h handler) http.Handler {
 	return s.authBody(kinds, wire.MaxJSONBody, h)
 }
 
-// authBody reads at most limit bytes of body, checks the request's
-// signature, nonce and key, and calls h. Every answer to a signed request
-// carries the server's time, signed with the request's nonce.
+// authBody checks the request's signature, nonce and key, then reads at
+// most limit bytes of body and checks it against the signed digest, and
+// calls h. The headers are checked first: an unauthenticated request
+// makes the server hold no body (one that sent 64 MiB bodies on many
+// connections made it hold them all before answering 401). Bodies being
+// read share bodyBudget. Every answer to a signed request carries the
+// server's time, signed with the request's nonce.
 func (s *Server) authBody(kinds keyKinds, limit int64, h handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if v := r.Header.Get(wire.HeaderProtocol); v != strconv.Itoa(wire.ProtocolVersion) {
@@ -52,12 +57,7 @@ func (s *Server) authBody(kinds keyKinds, limit int64, h handler) http.Handler {
 				"this server speaks Coffer protocol "+strconv.Itoa(wire.ProtocolVersion)+"; update Coffer")
 			return
 		}
-		body, err := readLimited(w, r, limit)
-		if err != nil {
-			s.respond(w, r, err)
-			return
-		}
-		c, err := s.authenticate(r.Context(), r, body, kinds)
+		c, err := s.authenticate(r.Context(), r, kinds)
 		if c != nil && c.nonce != "" {
 			t, sig := wire.SignTime(s.key, s.stateOrg(), s.now(), c.nonce)
 			w.Header().Set(wire.HeaderTime, t)
@@ -65,6 +65,14 @@ func (s *Server) authBody(kinds keyKinds, limit int64, h handler) http.Handler {
 		}
 		if err != nil {
 			s.respond(w, r, err)
+			return
+		}
+		if c.body, err = s.readBody(w, r, limit); err != nil {
+			s.respond(w, r, err)
+			return
+		}
+		if err := wire.VerifyBody(r, c.body); err != nil {
+			s.respond(w, r, fail(http.StatusUnauthorized, wire.CodeUnauthorized, "the request signature is not valid: %v", err))
 			return
 		}
 		if c.device != nil {
@@ -85,7 +93,9 @@ func (s *Server) stateOrg() (org [32]byte) {
 	return org
 }
 
-func (s *Server) authenticate(ctx context.Context, r *http.Request, body []byte, kinds keyKinds) (*caller, error) {
+// authenticate checks the signature on r's headers (not its body: see
+// authBody) and who signed it.
+func (s *Server) authenticate(ctx context.Context, r *http.Request, kinds keyKinds) (*caller, error) {
 	unauthorized := func(msg string) error { return fail(http.StatusUnauthorized, wire.CodeUnauthorized, "%s", msg) }
 	sig, _, err := wire.ParseSignature(r)
 	if err != nil {
@@ -105,7 +115,7 @@ func (s *Server) authenticate(ctx context.Context, r *http.Request, body []byte,
 	// c.nonce is set once the signature is verified: the server's signed
 	// time answers only requests it verified (a time signed over any
 	// nonce would let anyone mint lease renewals).
-	c := &caller{kind: kind, body: body, state: st}
+	c := &caller{kind: kind, state: st}
 	var key ed25519.PublicKey
 	switch kind {
 	case "device":
@@ -151,7 +161,7 @@ func (s *Server) authenticate(ctx context.Context, r *http.Request, body []byte,
 		}
 		key = c.invite.Key
 	}
-	if _, err := wire.VerifyRequest(r, body, key, s.now()); err != nil {
+	if _, err := wire.VerifyHeaders(r, key, s.now()); err != nil {
 		if errors.Is(err, wire.ErrClockSkew) {
 			return c, &httpError{status: http.StatusUnauthorized, code: wire.CodeClockSkew, serverTime: s.now().UnixNano(),
 				msg: "this computer's clock is off the server's (" + err.Error() + "); set the clock right and try again"}
@@ -176,6 +186,34 @@ func (s *Server) authenticate(ctx context.Context, r *http.Request, body []byte,
 		return c, fail(http.StatusForbidden, wire.CodeGrantEnded, "you have no guest access yet; ask the organisation for a grant")
 	}
 	return c, nil
+}
+
+// bodyBudget bounds the bytes of request bodies being read at once, by
+// authenticated callers (authBody): a device with a fast line and a
+// stolen key, say, cannot make the server hold more. A request waits up
+// to bodyWait for its share, then is told to try again.
+const (
+	bodyBudget = 512 << 20
+	bodyWait   = 30 * time.Second
+)
+
+// readBody reads at most limit bytes of r's body within bodyBudget.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	if r.ContentLength > limit {
+		return nil, fail(http.StatusRequestEntityTooLarge, wire.CodeTooLarge, "the request body is over the limit")
+	}
+	need := limit
+	if r.ContentLength >= 0 {
+		need = r.ContentLength
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), bodyWait)
+	defer cancel()
+	if err := s.bodies.Acquire(ctx, need); err != nil {
+		w.Header().Set("Retry-After", "10")
+		return nil, fail(http.StatusServiceUnavailable, wire.CodeBusy, "the server is busy receiving other uploads; try again shortly")
+	}
+	defer s.bodies.Release(need)
+	return readLimited(w, r, min(limit, need))
 }
 
 // clientIP is the peer address (a proxy's X-Forwarded-For is not trusted:

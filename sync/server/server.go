@@ -25,6 +25,7 @@ import (
 	"github.com/coffer-vault/coffer/sync/store"
 	"github.com/coffer-vault/coffer/sync/wire"
 	"github.com/coffer-vault/coffer/vault/object"
+	"golang.org/x/sync/semaphore"
 )
 
 // Config configures a Server.
@@ -57,14 +58,16 @@ type Server struct {
 	alerts  io.Writer
 	alertM  sync.Mutex // one line at a time
 	viewMu  sync.Mutex
-	views   map[string][]int64 // log views' entry indexes by who and log size (getLogView)
+	views   map[string][]int64  // log views' entry indexes by who and log size (getLogView)
+	bodies  *semaphore.Weighted // bytes of request bodies being read (readBody)
 }
 
 const metaServerKey = "server-key"
 
 // New opens the server on st, making its server key on first start.
 func New(ctx context.Context, cfg Config) (*Server, error) {
-	s := &Server{store: cfg.Store, tls: cfg.TLSKeyHash, log: cfg.Logger, now: cfg.Now, feed: newHub(), alerts: cfg.Alerts}
+	s := &Server{store: cfg.Store, tls: cfg.TLSKeyHash, log: cfg.Logger, now: cfg.Now, feed: newHub(), alerts: cfg.Alerts,
+		bodies: semaphore.NewWeighted(bodyBudget)}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

@@ -3,6 +3,7 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -86,5 +87,52 @@ func TestHostileRequests(t *testing.T) {
 	// Still serving, as the admin sees.
 	if _, err := admin.Devices(context.Background()); err != nil {
 		t.Fatalf("after the hostile requests: %v", err)
+	}
+}
+
+// countingBody is a request body of n bytes that counts what was read.
+type countingBody struct{ n, read int64 }
+
+func (b *countingBody) Read(p []byte) (int, error) {
+	if b.read >= b.n {
+		return 0, io.EOF
+	}
+	k := min(int64(len(p)), b.n-b.read)
+	clear(p[:k])
+	b.read += k
+	return int(k), nil
+}
+
+func (b *countingBody) Close() error { return nil }
+
+// TestUnsignedBodiesAreNotRead: a request with a bad or missing signature
+// is refused before its body is read. The server read every body first:
+// eight unsigned 64 MiB uploads held at once took it from 36 to 1,228 MiB
+// before each got its 401.
+func TestUnsignedBodiesAreNotRead(t *testing.T) {
+	hs, _ := newServer(t)
+	h := hs.Config.Handler
+	proto := strconv.Itoa(wire.ProtocolVersion)
+	for _, tc := range []struct {
+		name, method, path string
+		hdr                map[string]string
+	}{
+		{"unsigned chunk", "PUT", "/v1/objects/chunk/" + strings.Repeat("ab", 32), nil},
+		{"unsigned audit", "POST", "/v1/audit", nil},
+		{"forged signature", "PUT", "/v1/objects/chunk/" + strings.Repeat("cd", 32), map[string]string{"Content-Digest": wire.Digest(nil),
+			"Signature-Input": `coffer=("@method" "@path" "@query" "content-digest" "coffer-protocol");created=1;expires=2;nonce="AAAAAAAAAAAAAAAAAAAAAA==";keyid="admin";alg="ed25519"`,
+			"Signature":       "coffer=:" + strings.Repeat("A", 86) + "==:"}},
+	} {
+		body := &countingBody{n: 64 << 20}
+		req := httptest.NewRequest(tc.method, tc.path, body)
+		req.Header.Set(wire.HeaderProtocol, proto)
+		for k, v := range tc.hdr {
+			req.Header.Set(k, v)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusUnauthorized || body.read != 0 {
+			t.Errorf("%s: status %d after reading %d bytes of the body, want 401 after none", tc.name, rec.Code, body.read)
+		}
 	}
 }

@@ -178,6 +178,27 @@ func ParseSignature(req *http.Request) (Signed, httpsfv.InnerList, error) {
 // MaxSkew of now, and the expiry. Nonce reuse is the caller's to check
 // (it needs shared state).
 func VerifyRequest(req *http.Request, body []byte, key ed25519.PublicKey, now time.Time) (Signed, error) {
+	s, err := VerifyHeaders(req, key, now)
+	if err != nil {
+		return s, err
+	}
+	return s, VerifyBody(req, body)
+}
+
+// VerifyBody checks that body is the one req's Content-Digest names. With
+// VerifyHeaders first it is VerifyRequest: a server verifies the headers
+// before it reads a body, so that no one unauthenticated makes it hold
+// one.
+func VerifyBody(req *http.Request, body []byte) error {
+	if got := req.Header.Get("Content-Digest"); got != Digest(body) {
+		return fmt.Errorf("%w: the body does not match its digest", ErrBadSig)
+	}
+	return nil
+}
+
+// VerifyHeaders is VerifyRequest without the body: the signature covers
+// the Content-Digest field, not the body it names (VerifyBody).
+func VerifyHeaders(req *http.Request, key ed25519.PublicKey, now time.Time) (Signed, error) {
 	s, il, err := ParseSignature(req)
 	if err != nil {
 		return s, err
@@ -185,8 +206,8 @@ func VerifyRequest(req *http.Request, body []byte, key ed25519.PublicKey, now ti
 	if v := req.Header.Values(HeaderProtocol); len(v) != 1 || v[0] != strconv.Itoa(ProtocolVersion) {
 		return s, fmt.Errorf("%w: protocol version", ErrBadSig)
 	}
-	if got := req.Header.Get("Content-Digest"); got != Digest(body) {
-		return s, fmt.Errorf("%w: the body does not match its digest", ErrBadSig)
+	if v := req.Header.Values("Content-Digest"); len(v) != 1 {
+		return s, fmt.Errorf("%w: Content-Digest", ErrBadSig)
 	}
 	sd, err := httpsfv.UnmarshalDictionary(req.Header.Values("Signature"))
 	if err != nil {

@@ -100,6 +100,7 @@ const (
 	CodeInternal     = "internal"
 	CodeGrantEnded   = "grant-ended" // a guest whose grant expired or was ended
 	CodeGuestView    = "guest-view"  // a guest reads the log as a view: GET /v1/log/view
+	CodeBusy         = "busy"        // the server has no room for the request now: retry after Retry-After
 )
 
 // HexID is an object ID in JSON: lowercase hex.
