@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -65,6 +66,67 @@ func TestRevokedUserCannotEnrolAgain(t *testing.T) {
 	}
 	if after := len(o.entries(t)); after != before {
 		t.Fatalf("the refused enrolment appended %d log entries", after-before)
+	}
+}
+
+// An insider keeps the change feed's stream open while his device is
+// revoked: the stream ends, and carries nothing of what is written after
+// (it went on delivering his folders' events, and those of folders
+// shared with him later, while his new requests were refused).
+func TestRevokedDeviceStreamEnds(t *testing.T) {
+	ctx := context.Background()
+	o := newOrg(t)
+	ann := enrollAs(t, o.inviteAs("ann@acme.test", policy.Manager), "Ann Manager", "Ann's laptop")
+	bob := enrollAs(t, o.inviteAs("bob@acme.test", policy.Member), "Bob Analyst", "Bob's laptop")
+	falcon, err := ann.v.CreateFolder(ctx, "Project Falcon", policy.Confidential)
+	if err != nil {
+		t.Fatal(err)
+	}
+	put(t, ann.v, "Project Falcon", "terms.txt", "price 42")
+	ann.sync(t)
+	if err := ann.s.Share(ctx, falcon.ID, "bob@acme.test", orglog.Viewer); err != nil {
+		t.Fatal(err)
+	}
+	bob.sync(t)
+
+	var mu sync.Mutex
+	var folderEvents int
+	revoked := make(chan struct{})
+	ended := make(chan error, 1)
+	opened := make(chan struct{})
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel() // ends a stream the server left open, so that the test's server can close
+	go func() {
+		ended <- client.StreamFeed(sctx, bob.s.Conn(), 0, func() { close(opened) }, func(e wire.Event) {
+			mu.Lock()
+			defer mu.Unlock()
+			select {
+			case <-revoked:
+				if e.Folder != nil {
+					folderEvents++
+				}
+			default:
+			}
+		})
+	}()
+	<-opened
+	time.Sleep(200 * time.Millisecond) // the events before, delivered
+	if err := o.admin.Revoke(ctx, bob.v.DeviceID(), "left the firm"); err != nil {
+		t.Fatal(err)
+	}
+	close(revoked)
+	put(t, ann.v, "Project Falcon", "terms.txt", "price 43")
+	ann.sync(t)
+	select {
+	case err := <-ended:
+		t.Logf("the stream ended: %v", err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("the revoked device's feed stream is still open 20 s after the revocation")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if folderEvents != 0 {
+		t.Fatalf("the revoked device's stream delivered %d folder events after the revocation", folderEvents)
 	}
 }
 

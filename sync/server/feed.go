@@ -136,6 +136,10 @@ func sseEvent(e store.Event) []byte {
 	return []byte(fmt.Sprintf("id: %d\ndata: %s\n\n", e.Seq, b))
 }
 
+// errStreamRevoked ends a feed request whose device was revoked while it
+// waited.
+var errStreamRevoked = fail(http.StatusUnauthorized, wire.CodeRevoked, "this device was revoked by the organisation's admin")
+
 const (
 	feedBatch    = 500
 	feedRecheck  = 5 * time.Second
@@ -257,13 +261,26 @@ func (s *Server) streamFeed(w http.ResponseWriter, r *http.Request, c *caller) e
 // events of the spaces the log, as it stands (within a second), lets them
 // read — from the hub's cache, or the store for a cursor older than it
 // holds.
+//
+// The device is looked up in the log as it stands too, not as it stood
+// when the request was authenticated: a stream opened before its device
+// was revoked ends (errStreamRevoked), and one whose device is ordered
+// wiped carries the log's events alone, from which it learns of the order.
+// A revoked device's open stream went on delivering its user's folders'
+// events, those of folders shared after the revocation included.
 func (s *Server) events(ctx context.Context, after int64, c *caller) ([]cachedEvent, error) {
+	st, err := s.orgStateRecent(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var spaces []object.ID
-	if !c.device.Revoked { // a device with a wipe pending learns of it from the log alone
-		st, err := s.orgStateRecent(ctx)
-		if err != nil {
-			return nil, err
-		}
+	switch dev := st.Devices[c.device.ID]; {
+	case dev == nil:
+		return nil, errStreamRevoked
+	case dev.Wipe != nil: // a device with a wipe pending learns of it from the log alone
+	case dev.Revoked:
+		return nil, errStreamRevoked
+	default:
 		email := c.device.Email
 		spaces = append(st.FoldersOf(email, s.now()), UserSpace(email))
 	}
