@@ -18,6 +18,12 @@ import (
 // a keep-alive every 15 s) before the client takes it for dead.
 const feedSilence = 45 * time.Second
 
+// maxFeedEvent bounds one event of the feed stream: an event is a few
+// hundred bytes, and each data line was bounded but not their number (a
+// lying server sending lines without ending the event grew the app's
+// memory without end).
+const maxFeedEvent = 1 << 20
+
 // StreamFeed reads the change feed as server-sent events
 // (docs/sync-protocol.md, "The change feed") from after, calling fn with
 // each event (opened, if set, once the server has answered), until ctx
@@ -55,6 +61,9 @@ func StreamFeed(ctx context.Context, c *Conn, after int64, opened func(), fn fun
 			}
 		case strings.HasPrefix(line, "data:"):
 			data.WriteString(strings.TrimPrefix(strings.TrimPrefix(line, "data:"), " "))
+			if data.Len() > maxFeedEvent {
+				return fmt.Errorf("the server's feed sent an event over %d bytes", maxFeedEvent)
+			}
 		}
 	}
 	if ctx.Err() != nil && !errors.Is(ctx.Err(), context.Canceled) {

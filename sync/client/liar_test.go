@@ -322,3 +322,42 @@ func TestRolledBackDeviceIsFlagged(t *testing.T) {
 		}
 	}
 }
+
+// floodWriter passes the real stream's headers and first write, then
+// sends data lines that never end an event, until the client goes.
+type floodWriter struct{ http.ResponseWriter }
+
+func (f floodWriter) Unwrap() http.ResponseWriter { return f.ResponseWriter }
+
+func (f floodWriter) Write(b []byte) (int, error) {
+	line := []byte("data: " + strings.Repeat("x", 64<<10) + "\n")
+	rc := http.NewResponseController(f.ResponseWriter)
+	for {
+		if _, err := f.ResponseWriter.Write(line); err != nil {
+			return 0, err
+		}
+		if err := rc.Flush(); err != nil {
+			return 0, err
+		}
+	}
+}
+
+// TestFeedEventWithoutEnd: a lying server streams data lines that never
+// end an event. The client gives up on that event once it is over 1 MiB;
+// it kept them all (each line was bounded, their number not).
+func TestFeedEventWithoutEnd(t *testing.T) {
+	o, laptop, _ := twoDevices(t)
+	real := o.Server.Handler()
+	o.Serve(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v1/feed/stream" {
+			w = floodWriter{w}
+		}
+		real.ServeHTTP(w, r)
+	}))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	err := client.StreamFeed(ctx, laptop.s.Conn(), 0, nil, func(wire.Event) {})
+	if err == nil || !strings.Contains(err.Error(), "event over") {
+		t.Fatalf("an event without end: %v, want the client to give it up", err)
+	}
+}
