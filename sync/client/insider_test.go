@@ -3,6 +3,7 @@ package client_test
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
@@ -37,8 +38,8 @@ import (
 
 // A user whose every device was revoked enrols a new one with the invite
 // code and the user keys she kept: refused — a new device of an enrolled
-// user needs one of her devices' approval (pairing), and the revoked
-// device does not count.
+// user needs one of her devices' approval (pairing), and with none left
+// her invite no longer works at all.
 func TestRevokedUserCannotEnrolAgain(t *testing.T) {
 	ctx := context.Background()
 	o := newOrg(t)
@@ -61,7 +62,7 @@ func TestRevokedUserCannotEnrolAgain(t *testing.T) {
 	nv.Close()
 	before := len(o.entries(t))
 	_, err = client.Enroll(ctx, client.Enrollment{Dir: dir, Invite: annCode, Passphrase: pass})
-	if err == nil || !strings.Contains(err.Error(), "ask to pair it") {
+	if err == nil || !strings.Contains(err.Error(), "no device left") {
 		t.Fatalf("a revoked user enrolled a new device without approval: %v", err)
 	}
 	if after := len(o.entries(t)); after != before {
@@ -127,6 +128,58 @@ func TestRevokedDeviceStreamEnds(t *testing.T) {
 	defer mu.Unlock()
 	if folderEvents != 0 {
 		t.Fatalf("the revoked device's stream delivered %d folder events after the revocation", folderEvents)
+	}
+}
+
+// A member keeps the invite code he enrolled with, is demoted to guest,
+// then has his only device revoked: the invite reads the guest's view at
+// most, then nothing (it read the whole log — every user, role, folder
+// and pending invite — until it expired, the role judged by the invite,
+// not the user). And an invite files at most 8 pairing requests at once.
+func TestOldInviteFollowsTheUser(t *testing.T) {
+	ctx := context.Background()
+	o := newOrg(t)
+	annCode := o.inviteAs("ann@acme.test", policy.Member)
+	enrollAs(t, annCode, "Ann Analyst", "Ann's laptop")
+	bobCode := o.inviteAs("bob@acme.test", policy.Member)
+	bob := enrollAs(t, bobCode, "Bob Analyst", "Bob's laptop")
+	inv, err := wire.ParseInvite(bobCode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := inv.Key()
+	conn, err := client.Dial(inv.ServerURL, inv.TLS, wire.InviteKeyID(key.Public().(ed25519.PublicKey)), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.SetServer(inv.Org, o.Server.PublicKey())
+	if _, _, err := client.FetchLog(ctx, conn, 0); err != nil {
+		t.Fatalf("a member's invite reads the log: %v", err)
+	}
+	if err := o.admin.SetRole(ctx, "bob@acme.test", policy.Guest); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := client.FetchLog(ctx, conn, 0); !client.IsCode(err, wire.CodeGuestView) {
+		t.Fatalf("the invite of a member demoted to guest reads the log: %v", err)
+	}
+	if err := o.admin.Revoke(ctx, bob.v.DeviceID(), "left the firm"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := client.FetchLog(ctx, conn, 0); !client.IsCode(err, wire.CodeInvite) {
+		t.Fatalf("the invite of a user with no device left reads the log: %v", err)
+	}
+	if _, err := client.FetchView(ctx, conn, 0); !client.IsCode(err, wire.CodeInvite) {
+		t.Fatalf("the invite of a user with no device left reads the guest view: %v", err)
+	}
+
+	for i := range 9 {
+		_, err := client.RequestPairing(ctx, annCode, "Ann's tablet "+strconv.Itoa(i))
+		if i < 8 && err != nil {
+			t.Fatalf("pairing request %d: %v", i+1, err)
+		}
+		if i == 8 && !client.IsCode(err, wire.CodeBusy) {
+			t.Fatalf("a ninth pairing request waiting at once: %v", err)
+		}
 	}
 }
 

@@ -159,6 +159,12 @@ func (s *Server) authenticate(ctx context.Context, r *http.Request, kinds keyKin
 			return c, fail(http.StatusUnauthorized, wire.CodeInvite, "the invite expired on %s UTC; ask your admin for a new one",
 				c.invite.Expires.UTC().Format("2006-01-02 15:04"))
 		}
+		if c.state.Users[c.invite.Email] != nil && !liveDevice(st, c.invite.Email) {
+			// An enrolled user's invite pairs a device, which one of
+			// theirs approves; with none left it would only let a person
+			// taken off the organisation go on reading its log.
+			return c, fail(http.StatusUnauthorized, wire.CodeInvite, "%s has no device left in the organisation (revoked or wiped): this invite no longer works; ask your admin", c.invite.Email)
+		}
 		key = c.invite.Key
 	}
 	if _, err := wire.VerifyHeaders(r, key, s.now()); err != nil {
@@ -186,6 +192,17 @@ func (s *Server) authenticate(ctx context.Context, r *http.Request, kinds keyKin
 		return c, fail(http.StatusForbidden, wire.CodeGrantEnded, "you have no guest access yet; ask the organisation for a grant")
 	}
 	return c, nil
+}
+
+// liveDevice reports whether email has a device that is neither revoked
+// nor ordered wiped.
+func liveDevice(st *orglog.State, email string) bool {
+	for _, d := range st.Devices {
+		if d.Email == email && !d.Revoked && d.Wipe == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // bodyBudget bounds the bytes of request bodies being read at once, by

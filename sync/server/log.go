@@ -280,6 +280,10 @@ func checkDeviceCert(data []byte, de *orglog.Entry, user ed25519.PublicKey) erro
 	return nil
 }
 
+// maxPairings bounds the pairing requests waiting for one user: each
+// lives 15 minutes, and an invite could file them without end.
+const maxPairings = 8
+
 func (s *Server) requestPairing(w http.ResponseWriter, r *http.Request, c *caller) error {
 	var req wire.PairingRequest
 	if err := decode(c.body, &req); err != nil {
@@ -296,6 +300,11 @@ func (s *Server) requestPairing(w http.ResponseWriter, r *http.Request, c *calle
 	}
 	if _, err := age.ParseHybridRecipient(req.Recipient); err != nil {
 		return fail(http.StatusBadRequest, wire.CodeBadRequest, "malformed pairing recipient")
+	}
+	if waiting, err := s.store.Pairings(r.Context(), req.Email, s.now()); err != nil {
+		return err
+	} else if len(waiting) >= maxPairings {
+		return fail(http.StatusTooManyRequests, wire.CodeBusy, "%d pairing requests for %s are waiting already: approve one on a device of yours, or wait 15 minutes", len(waiting), req.Email)
 	}
 	p := store.Pairing{ID: object.NewRandomID(), Email: req.Email, Request: wire.Marshal(req), Expires: s.now().Add(15 * time.Minute)}
 	if err := s.store.PutPairing(r.Context(), p); err != nil {
@@ -399,6 +408,11 @@ func (c *caller) guest() (string, bool) {
 	switch {
 	case c.device != nil:
 		return c.device.Email, c.state.IsGuest(c.device.Email)
+	case c.invite != nil && c.state.Users[c.invite.Email] != nil:
+		// The user's role now, not the one the invite was made with: a
+		// member demoted to guest must not read the directory with the
+		// invite she enrolled with.
+		return c.invite.Email, c.state.IsGuest(c.invite.Email)
 	case c.invite != nil:
 		return c.invite.Email, c.invite.Role == policy.Guest
 	}
