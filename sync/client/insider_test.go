@@ -26,6 +26,7 @@ import (
 	"github.com/coffer-vault/coffer/policy"
 	"github.com/coffer-vault/coffer/sync/client"
 	"github.com/coffer-vault/coffer/sync/orglog"
+	"github.com/coffer-vault/coffer/sync/store"
 	"github.com/coffer-vault/coffer/sync/wire"
 	"github.com/coffer-vault/coffer/vault"
 	"github.com/coffer-vault/coffer/vault/object"
@@ -180,6 +181,114 @@ func TestOldInviteFollowsTheUser(t *testing.T) {
 		if i == 8 && !client.IsCode(err, wire.CodeBusy) {
 			t.Fatalf("a ninth pairing request waiting at once: %v", err)
 		}
+	}
+}
+
+// A viewer of a folder who owns a folder of his own uploads, to his own,
+// a chunk with the ID of a chunk the folder's writer is about to push
+// (chunk IDs are keyed with a key every reader holds: one who guesses a
+// chunk's content can compute its ID). The writer's push still lands, and
+// the viewer reads her version; the server refused it "exists elsewhere"
+// and her sync stalled on every retry.
+func TestChunkSquatInAnotherFolder(t *testing.T) {
+	ctx := context.Background()
+	o := newOrg(t)
+	ann := enrollAs(t, o.inviteAs("ann@acme.test", policy.Manager), "Ann Manager", "Ann's laptop")
+	bob := enrollAs(t, o.inviteAs("bob@acme.test", policy.Manager), "Bob Manager", "Bob's laptop")
+	deals, err := ann.v.CreateFolder(ctx, "Deals", policy.Confidential)
+	if err != nil {
+		t.Fatal(err)
+	}
+	put(t, ann.v, "Deals", "terms.txt", "price 42")
+	ann.sync(t)
+	if err := ann.s.Share(ctx, deals.ID, "bob@acme.test", orglog.Viewer); err != nil {
+		t.Fatal(err)
+	}
+	scratch, err := bob.v.CreateFolder(ctx, "Scratch", policy.Internal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob.sync(t)
+
+	chunks := func() map[string]string {
+		out := map[string]string{}
+		paths, _ := filepath.Glob(filepath.Join(ann.v.Dir(), "objects", "chunk", "*", "*"))
+		for _, p := range paths {
+			out[filepath.Base(p)] = p
+		}
+		return out
+	}
+	before := chunks()
+	put(t, ann.v, "Deals", "prospectus.txt", strings.Repeat("the prospectus, page after page. ", 20000))
+	var squatted int
+	for id, path := range chunks() {
+		if before[id] != "" {
+			continue
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := http.Header{wire.HeaderFolder: {scratch.ID.String()}}
+		if _, err := bob.s.Conn().Do(ctx, client.Request{Method: "PUT", Path: "/v1/objects/chunk/" + id, Body: data, Header: h}); err != nil {
+			t.Fatalf("bob's upload to his own folder: %v", err)
+		}
+		squatted++
+	}
+	if squatted == 0 {
+		t.Fatal("the new version made no new chunk")
+	}
+	ann.sync(t) // failed: "an object with this ID exists elsewhere"
+	bob.sync(t)
+	if got := string(read(t, bob.v, "Deals", "prospectus.txt")); !strings.HasPrefix(got, "the prospectus") {
+		t.Fatalf("bob reads %q", got)
+	}
+}
+
+// Chunks a server stored under their ID alone, before it kept them by
+// folder and ID, are still found: a push of them is "held already", and
+// another device fetches them.
+func TestChunksStoredByIDAloneStillServed(t *testing.T) {
+	ctx := context.Background()
+	o, laptop, desktop := twoDevices(t)
+	deals, err := laptop.v.Folder(ctx, "Deals")
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths := func() []string {
+		p, _ := filepath.Glob(filepath.Join(laptop.v.Dir(), "objects", "chunk", "*", "*"))
+		return p
+	}
+	before := map[string]bool{}
+	for _, p := range paths() {
+		before[p] = true
+	}
+	put(t, laptop.v, "Deals", "old-server.txt", strings.Repeat("stored the old way. ", 5000))
+	n := 0
+	for _, p := range paths() {
+		if before[p] {
+			continue
+		}
+		id, err := object.ParseID(filepath.Base(p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := o.store.PutObject(ctx, store.ObjectMeta{Kind: object.KindChunk, ID: id, Space: deals.ID, Device: laptop.v.DeviceID()}, data); err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	if n == 0 {
+		t.Fatal("no new chunk")
+	}
+	laptop.sync(t)
+	desktop.sync(t)
+	if got := string(read(t, desktop.v, "Deals", "old-server.txt")); !strings.HasPrefix(got, "stored the old way") {
+		t.Fatalf("the desktop reads %q", got)
 	}
 }
 

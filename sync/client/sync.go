@@ -487,7 +487,7 @@ func (s *Syncer) apply(ctx context.Context, events []wire.Event, audited bool) (
 				}
 				logChanged = false
 			}
-			data, err := s.get(ctx, e.Kind, id)
+			data, err := s.get(ctx, e.Kind, id, object.ID{})
 			r.bytes += int64(len(data))
 			if err != nil {
 				return r, err
@@ -674,7 +674,7 @@ func (s *Syncer) pullChunks(ctx context.Context, m *vault.Manifest) (int64, erro
 			if known, err := s.v.Known(gctx, object.KindChunk, ref.ID); err != nil || known {
 				return err
 			}
-			data, err := s.get(gctx, object.KindChunk, ref.ID)
+			data, err := s.get(gctx, object.KindChunk, ref.ID, m.Folder)
 			if err != nil {
 				return err
 			}
@@ -687,8 +687,14 @@ func (s *Syncer) pullChunks(ctx context.Context, m *vault.Manifest) (int64, erro
 	return got, g.Wait()
 }
 
-func (s *Syncer) get(ctx context.Context, kind object.Kind, id object.ID) ([]byte, error) {
-	resp, err := s.conn.Do(ctx, Request{Method: "GET", Path: "/v1/objects/" + kind.String() + "/" + id.String()})
+// get fetches an object; a chunk is fetched from its folder (the server
+// keeps chunks by folder and ID: docs/sync-protocol.md, "Objects").
+func (s *Syncer) get(ctx context.Context, kind object.Kind, id, folder object.ID) ([]byte, error) {
+	var h http.Header
+	if kind == object.KindChunk {
+		h = http.Header{wire.HeaderFolder: {folder.String()}}
+	}
+	resp, err := s.conn.Do(ctx, Request{Method: "GET", Path: "/v1/objects/" + kind.String() + "/" + id.String(), Header: h})
 	if err != nil {
 		return nil, fmt.Errorf("fetch %v %s: %w", kind, id.String()[:12], err)
 	}

@@ -2,7 +2,10 @@ package server
 
 import (
 	"bytes"
+	"context"
+	"crypto/sha256"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 
@@ -29,10 +32,10 @@ func (s *Server) has(w http.ResponseWriter, r *http.Request, c *caller) error {
 	}
 	ctx := r.Context()
 	out := wire.HasReply{Have: make([]bool, len(h.Refs))}
-	if s.mayRead(c, object.ID(h.Folder)) {
+	if folder := object.ID(h.Folder); s.mayRead(c, folder) {
 		for i, ref := range h.Refs {
-			m, err := s.store.StatObject(ctx, ref.Kind, object.ID(ref.ID))
-			out.Have[i] = err == nil && m.Space == object.ID(h.Folder)
+			_, err := s.statIn(ctx, ref.Kind, folder, object.ID(ref.ID))
+			out.Have[i] = err == nil
 		}
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -94,6 +97,13 @@ func (s *Server) putObject(w http.ResponseWriter, r *http.Request, c *caller) er
 			return fail(http.StatusBadRequest, wire.CodeBadRequest, "bad %s", wire.HeaderSeq)
 		}
 	}
+	if kind == object.KindChunk {
+		if _, err := s.statIn(ctx, kind, m.Space, id); err == nil {
+			writeJSON(w, http.StatusOK, struct{}{}) // held already, maybe under its ID alone (before storageID)
+			return nil
+		}
+		m.ID = storageID(kind, m.Space, id)
+	}
 	stored, err := s.store.PutObject(ctx, m, c.body)
 	if err != nil {
 		return err
@@ -105,7 +115,7 @@ func (s *Server) putObject(w http.ResponseWriter, r *http.Request, c *caller) er
 	}
 	// Create-if-absent: the same bytes again are fine; so is another
 	// encryption of a chunk (its ID is a keyed hash of the plaintext).
-	held, data, err := s.store.GetObject(ctx, kind, id)
+	held, data, err := s.store.GetObject(ctx, kind, m.ID)
 	if err != nil {
 		return err
 	}
@@ -147,6 +157,42 @@ func (s *Server) authoriseWrite(c *caller, kind object.Kind, space object.ID) er
 	return nil
 }
 
+// storageID is the ID the store keeps an object of kind, uploaded to
+// space as id, under. A chunk's ID is a keyed hash of its plaintext, and
+// every reader of a folder holds the key: one who could guess a chunk's
+// content could upload a chunk of that ID to a space of his own first,
+// and every later upload of it to the folder failed ("exists
+// elsewhere"), which stalled the writer's sync. So chunks are kept by
+// space and ID: SHA-256 of a label, the space and the ID. Other objects
+// are signed by their writer's device and named by their content: no one
+// else can make them first.
+func storageID(kind object.Kind, space, id object.ID) object.ID {
+	if kind != object.KindChunk {
+		return id
+	}
+	h := sha256.New()
+	h.Write([]byte("coffer chunk in space v1\x00"))
+	h.Write(space[:])
+	h.Write(id[:])
+	return object.ID(h.Sum(nil))
+}
+
+// statIn returns the metadata of the object of kind and id held in space:
+// under its storageID, or (a chunk stored before storageID) under id.
+func (s *Server) statIn(ctx context.Context, kind object.Kind, space, id object.ID) (store.ObjectMeta, error) {
+	m, err := s.store.StatObject(ctx, kind, storageID(kind, space, id))
+	if err == nil || kind != object.KindChunk || !errors.Is(err, store.ErrNotFound) {
+		if err == nil && m.Space != space {
+			return m, fmt.Errorf("%v %s: %w", kind, id.String()[:12], store.ErrNotFound)
+		}
+		return m, err
+	}
+	if m, err = s.store.StatObject(ctx, kind, id); err == nil && m.Space != space {
+		return m, fmt.Errorf("%v %s: %w", kind, id.String()[:12], store.ErrNotFound)
+	}
+	return m, err
+}
+
 func hexHeader(r *http.Request, name string) (object.ID, error) {
 	id, err := object.ParseID(r.Header.Get(name))
 	if err != nil {
@@ -165,15 +211,37 @@ func (s *Server) getObject(w http.ResponseWriter, r *http.Request, c *caller) er
 	if err != nil {
 		return fail(http.StatusNotFound, wire.CodeNotFound, "no such object")
 	}
-	m, data, err := s.store.GetObject(ctx, kind, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return fail(http.StatusNotFound, wire.CodeNotFound, "no such object")
-	}
-	if err != nil {
-		return err
-	}
-	if !s.mayRead(c, m.Space) {
-		return fail(http.StatusNotFound, wire.CodeNotFound, "no such object")
+	var m store.ObjectMeta
+	var data []byte
+	if kind == object.KindChunk {
+		folder, err := hexHeader(r, wire.HeaderFolder)
+		if err != nil {
+			return fail(http.StatusBadRequest, wire.CodeBadRequest, "a chunk is fetched from its folder: name it in %s (update Coffer)", wire.HeaderFolder)
+		}
+		if !s.mayRead(c, folder) {
+			return fail(http.StatusNotFound, wire.CodeNotFound, "no such object")
+		}
+		m, err = s.statIn(ctx, kind, folder, id)
+		if err == nil {
+			m, data, err = s.store.GetObject(ctx, kind, m.ID)
+		}
+		if errors.Is(err, store.ErrNotFound) {
+			return fail(http.StatusNotFound, wire.CodeNotFound, "no such object")
+		}
+		if err != nil {
+			return err
+		}
+	} else {
+		m, data, err = s.store.GetObject(ctx, kind, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return fail(http.StatusNotFound, wire.CodeNotFound, "no such object")
+		}
+		if err != nil {
+			return err
+		}
+		if !s.mayRead(c, m.Space) {
+			return fail(http.StatusNotFound, wire.CodeNotFound, "no such object")
+		}
 	}
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set(wire.HeaderFolder, m.Space.String())
