@@ -14,6 +14,7 @@ import (
 	"github.com/coffer-vault/coffer/app"
 	"github.com/coffer-vault/coffer/assets"
 	"github.com/coffer-vault/coffer/internal/cli"
+	"github.com/coffer-vault/coffer/internal/nodump"
 	// Before Fyne initialises: see the package's doc.
 	_ "github.com/coffer-vault/coffer/internal/locale"
 	"github.com/coffer-vault/coffer/internal/version"
@@ -21,6 +22,9 @@ import (
 )
 
 func main() {
+	// First: no core dump of decrypted documents, of this process or the
+	// converters it starts. A failure leaves things as they were.
+	_ = nodump.Apply()
 	cli.Version = version.Get().String() // --version: release, commit, commit time
 	// SIGTERM too (kill, timeout, systemd): a cancelled import removes
 	// what it stored at once instead of leaving it to the next writer.
