@@ -156,3 +156,43 @@ func TestLeaseInSession(t *testing.T) {
 		t.Error("the user key survived the deadline")
 	}
 }
+
+// TestClockAheadOnline: the device's clock runs days ahead of the world
+// (a wrong date after a flat battery) while the server answers, refusing
+// its requests for the clock: the vault locks, saying to set the clock
+// right, but does not wipe itself — it wiped work not yet synced, as if
+// the device had been out of reach for days — and with the clock right it
+// opens with that work.
+func TestClockAheadOnline(t *testing.T) {
+	ctx := context.Background()
+	dir, _ := leaseOrg(t)
+	at := func(d time.Duration) vault.Options {
+		now := time.Now().Add(d)
+		return vault.Options{Now: func() time.Time { return now }}
+	}
+	a, err := app.OpenWith(ctx, dir, pass, at(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Import(ctx, "Desk", "unsynced.txt", strings.NewReader("not yet on the server"), nil); err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	ahead := time.Now().Add(5 * 24 * time.Hour)
+	if err := app.BeforeUnlockAt(ctx, dir, 5*time.Second, ahead); err != nil {
+		t.Fatalf("before unlock, the clock 5 days ahead, the server reached: %v", err)
+	}
+	_, err = app.OpenWith(ctx, dir, pass, at(5*24*time.Hour))
+	if !errors.Is(err, app.ErrLeaseExpired) || !strings.Contains(err.Error(), "clock") || errors.Is(err, vault.ErrWiped) {
+		t.Fatalf("online with the clock 5 days ahead: %v, want a lock saying the clock is off", err)
+	}
+	a, err = app.OpenWith(ctx, dir, pass, at(0))
+	if err != nil {
+		t.Fatalf("the clock right again: %v", err)
+	}
+	defer a.Close()
+	files, err := a.Files(ctx, "Desk")
+	if err != nil || len(files) != 1 || files[0].Name != "unsynced.txt" {
+		t.Fatalf("the work not yet synced: %v %v", files, err)
+	}
+}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/coffer-vault/coffer/audit"
 	"github.com/coffer-vault/coffer/sync/client"
+	"github.com/coffer-vault/coffer/sync/wire"
 	"github.com/coffer-vault/coffer/vault"
 )
 
@@ -29,9 +30,16 @@ type LeaseError struct {
 	LastRenewal time.Time
 	Lease       time.Duration
 	Server      string
+	// Refused is the server's answer when it was reached but refused to
+	// renew the lease because this device's clock is off (wire
+	// CodeClockSkew); nil when it could not be reached.
+	Refused error
 }
 
 func (e *LeaseError) Error() string {
+	if e.Refused != nil {
+		return fmt.Sprintf("the lease could not be renewed (last renewed %s UTC): %v", e.LastRenewal.UTC().Format("2006-01-02 15:04"), e.Refused)
+	}
 	return fmt.Sprintf("this device has not reached %s since %s UTC, longer than the %s the organisation's policy allows offline: "+
 		"connect it to the organisation's network and try again", e.Server, e.LastRenewal.UTC().Format("2006-01-02 15:04"), e.Lease)
 }
@@ -75,13 +83,25 @@ func BeforeUnlockAt(ctx context.Context, dir string, timeout time.Duration, now 
 		return err
 	}
 	defer g.Close()
+	// Requests are signed by the clock the deadline is judged by.
+	offset := time.Until(now)
+	g.Conn().Now = func() time.Time { return time.Now().Add(offset) }
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	if order, err := g.Enforce(cctx, wipeExtras()); order != nil {
+	order, err := g.Enforce(cctx, wipeExtras())
+	if order != nil {
 		if err != nil && !errors.Is(err, client.ErrUnreachable) && vault.Wiped(dir) == nil {
 			return err
 		}
 		return vault.Wiped(dir)
+	}
+	if err == nil || client.IsCode(err, wire.CodeClockSkew) {
+		// The server answered just now: the deadline is for a device out
+		// of its reach. Nor does a clock the server refuses (days ahead,
+		// say, after a flat battery) wipe work not yet synced: once
+		// unlocked, checkLease renews the lease, or locks saying to set
+		// the clock right.
+		return nil
 	}
 	if passed, last, days := vault.DeadlinePassed(dir, now); passed {
 		return wipeForLease(ctx, dir, last, days, timeout)
@@ -197,19 +217,36 @@ func (a *App) checkLease(ctx context.Context) error {
 		return err
 	}
 	over := func(d time.Duration) bool { return d > 0 && a.v.TrustedNow().Sub(last) > d }
+	var refused error // the server's refusal to renew, for this device's clock
 	days, lease := time.Duration(doc.WipeAfterDays)*24*time.Hour, time.Duration(doc.LeaseHours)*time.Hour
 	if over(days) || over(lease) {
-		// Renew if the server can be reached now.
+		// Renew if the server can be reached now. Renewed, the lease is
+		// judged by the server's time, just vouched for: this device's
+		// clock, or its audit trail written by that clock, running ahead
+		// must neither lock nor wipe it.
 		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		renewed := false
 		if s, err := a.syncer(); err == nil {
-			if _, err := s.Conn().JSON(rctx, "GET", "/v1/log", nil, nil, nil); err == nil {
-				_ = s.RecordTime()
+			_, err = s.Conn().JSON(rctx, "GET", "/v1/log", nil, nil, nil)
+			if err == nil {
+				renewed = s.RecordTime() == nil
+			} else if client.IsCode(err, wire.CodeClockSkew) {
+				refused = err
 			}
 		}
 		cancel()
+		if renewed {
+			return nil
+		}
 		if last, err = a.v.TrustedTime(); err != nil {
 			return err
 		}
+	}
+	if refused != nil && (over(days) || over(lease)) {
+		// Reached, but this device's clock is off: lock, saying so; the
+		// deadline's wipe is for a device out of reach.
+		a.record(ctx, auditLease(last, lease))
+		return &LeaseError{LastRenewal: last, Lease: lease, Server: a.v.Org().URL, Refused: refused}
 	}
 	if over(days) {
 		dir := a.v.Dir()

@@ -53,6 +53,9 @@ func NewGuard(dir string) (*Guard, error) {
 // Close closes the connection.
 func (g *Guard) Close() { g.conn.Close() }
 
+// Conn is the Guard's connection (its clock may be set, as Conn.Now).
+func (g *Guard) Conn() *Conn { return g.conn }
+
 // Order fetches the whole log, verifies it — the pinned admin key signs
 // its genesis, every entry obeys the rules, the server's signed checkpoint
 // covers it — and returns the admin's wipe order for this device, or nil.
