@@ -121,8 +121,12 @@ func (v *Vault) adoptObjects(ctx context.Context, onlyManifests map[object.ID]bo
 			if !have[k.FolderID] {
 				continue // its folder object has not arrived yet: recorded with it
 			}
-			if err := v.idx.AddKeyring(ctx, k); err == nil {
-				r.keyrings++
+			// Another wrap of a key recorded already is recorded as a copy
+			// and is no repair (a manager's wrap for the owner, say).
+			if added, err := v.idx.AddKeyring(ctx, k); err == nil {
+				if added {
+					r.keyrings++
+				}
 			} else {
 				r.skipped = append(r.skipped, fmt.Sprintf("keyring/%s: %v", k.ObjectID, err))
 			}

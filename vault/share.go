@@ -216,7 +216,7 @@ func (v *Vault) AdoptEpoch(ctx context.Context, ne *NewEpoch) (err error) {
 		return err
 	}
 	v.cacheKey(fk)
-	if err := v.idx.AddKeyring(ctx, index.Keyring{ObjectID: id, FolderID: folder, Epoch: epoch}); err != nil {
+	if _, err := v.idx.AddKeyring(ctx, index.Keyring{ObjectID: id, FolderID: folder, Epoch: epoch}); err != nil {
 		v.mu.Lock()
 		delete(v.keys[folder], epoch)
 		v.mu.Unlock()

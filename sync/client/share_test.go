@@ -522,3 +522,46 @@ func TestFolderClassChange(t *testing.T) {
 		}
 	}
 }
+
+// TestManagersWrapIsNoRepair: a member of a folder made a manager wraps
+// its key to every reader, the owner included; the owner's device pulls
+// that second wrap of a key it holds. It is recorded, not taken for an
+// object the index lost: the owner's vault opened with "the index did not
+// list 1 keyrings … put back" and an audit entry of it at every unlock.
+func TestManagersWrapIsNoRepair(t *testing.T) {
+	ctx := context.Background()
+	o := newOrg(t)
+	ann := enrollAs(t, o.inviteAs("ann@acme.test", policy.Manager), "Ann Manager", "Ann's laptop")
+	bob := enrollAs(t, o.inviteAs("bob@acme.test", policy.Member), "Bob Analyst", "Bob's laptop")
+	deals, err := ann.v.CreateFolder(ctx, "Deals", policy.Confidential)
+	if err != nil {
+		t.Fatal(err)
+	}
+	put(t, ann.v, "Deals", "terms.txt", "price 42")
+	ann.sync(t)
+	if err := ann.s.Share(ctx, deals.ID, "bob@acme.test", orglog.Viewer); err != nil {
+		t.Fatal(err)
+	}
+	bob.sync(t)
+	if err := o.admin.SetRole(ctx, "bob@acme.test", policy.Manager); err != nil {
+		t.Fatal(err)
+	}
+	bob.sync(t)
+	if st := ann.sync(t); st.BytesDown == 0 {
+		t.Fatal("ann's device pulled no second wrap: the case is not made")
+	}
+	for i := range 2 {
+		v, err := vault.Open(ctx, ann.v.Dir(), pass)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := v.Warnings()
+		v.Close()
+		if len(w) != 0 {
+			t.Fatalf("open %d of the owner's vault: %q", i+1, w)
+		}
+	}
+	if got := string(read(t, ann.v, "Deals", "terms.txt")); got != "price 42" {
+		t.Fatalf("ann reads %q", got)
+	}
+}

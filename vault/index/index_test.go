@@ -20,7 +20,7 @@ func TestMigrationsAndPragmas(t *testing.T) {
 		t.Fatal(err)
 	}
 	v, err := db.SchemaVersion(ctx)
-	if err != nil || v != 3 {
+	if err != nil || v != 4 {
 		t.Fatalf("schema version %d, %v", v, err)
 	}
 	db.Close()

@@ -23,7 +23,7 @@ func (d *DB) ObjectIDs(ctx context.Context, kind object.Kind) (map[object.ID]boo
 	var q string
 	switch kind {
 	case object.KindKeyring:
-		q = "SELECT object_id FROM keyrings"
+		q = "SELECT object_id FROM keyrings UNION ALL SELECT object_id FROM keyring_copies"
 	case object.KindFolder:
 		q = "SELECT object_id FROM folders"
 	case object.KindManifest:
@@ -68,21 +68,36 @@ func (d *DB) NamedChunks(ctx context.Context) (map[object.ID]bool, error) {
 
 // AddKeyring records a keyring object and raises its folder's current
 // epoch to the keyring's if it is higher (a rotation). A keyring already
-// recorded, or a second one of the same folder and epoch, is not an error.
-func (d *DB) AddKeyring(ctx context.Context, k Keyring) error {
+// recorded is not an error; a second one of the same folder and epoch (the
+// same key, wrapped again) is recorded as a copy. It reports whether the
+// keyring was recorded anew as its folder epoch's keyring.
+func (d *DB) AddKeyring(ctx context.Context, k Keyring) (bool, error) {
 	tx, err := d.db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("index: %w", err)
+		return false, fmt.Errorf("index: %w", err)
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, "INSERT INTO keyrings(object_id, folder_id, epoch) VALUES(?,?,?) ON CONFLICT DO NOTHING",
-		k.ObjectID[:], k.FolderID[:], k.Epoch); err != nil {
-		return fmt.Errorf("index: %w", err)
+	res, err := tx.ExecContext(ctx, "INSERT INTO keyrings(object_id, folder_id, epoch) VALUES(?,?,?) ON CONFLICT DO NOTHING",
+		k.ObjectID[:], k.FolderID[:], k.Epoch)
+	if err != nil {
+		return false, fmt.Errorf("index: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("index: %w", err)
+	}
+	if n == 0 {
+		// Recorded already, or another wrap of this folder epoch's key.
+		if _, err := tx.ExecContext(ctx, `INSERT INTO keyring_copies(object_id, folder_id, epoch)
+			SELECT ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM keyrings WHERE object_id = ?) ON CONFLICT DO NOTHING`,
+			k.ObjectID[:], k.FolderID[:], k.Epoch, k.ObjectID[:]); err != nil {
+			return false, fmt.Errorf("index: %w", err)
+		}
 	}
 	if _, err := tx.ExecContext(ctx, "UPDATE folders SET epoch = ? WHERE id = ? AND epoch < ?", k.Epoch, k.FolderID[:], k.Epoch); err != nil {
-		return fmt.Errorf("index: %w", err)
+		return false, fmt.Errorf("index: %w", err)
 	}
-	return tx.Commit()
+	return n > 0, tx.Commit()
 }
 
 // FolderObjects lists the objects the index records for a folder: its
@@ -92,7 +107,7 @@ func (d *DB) FolderObjects(ctx context.Context, folder object.ID) (keyrings, fol
 		sql string
 		out *[]object.ID
 	}{
-		{"SELECT object_id FROM keyrings WHERE folder_id = ?", &keyrings},
+		{"SELECT object_id FROM keyrings WHERE folder_id = ?1 UNION ALL SELECT object_id FROM keyring_copies WHERE folder_id = ?1", &keyrings},
 		{"SELECT object_id FROM folders WHERE id = ?", &folders},
 		{"SELECT v.id FROM versions v JOIN files f ON f.id = v.file_id WHERE f.folder_id = ?", &manifests},
 		{"SELECT id FROM chunks WHERE folder_id = ?", &chunks},
@@ -143,6 +158,8 @@ func (d *DB) DeleteFolder(ctx context.Context, folder object.ID) error {
 		"DELETE FROM chunks WHERE folder_id = ?",
 		"DELETE FROM pushed WHERE kind = 4 AND id IN (SELECT object_id FROM keyrings WHERE folder_id = ?)",
 		"DELETE FROM keyrings WHERE folder_id = ?",
+		"DELETE FROM pushed WHERE kind = 4 AND id IN (SELECT object_id FROM keyring_copies WHERE folder_id = ?)",
+		"DELETE FROM keyring_copies WHERE folder_id = ?",
 		"DELETE FROM pushed WHERE kind = 3 AND id IN (SELECT object_id FROM folders WHERE id = ?)",
 		"DELETE FROM folders WHERE id = ?",
 	} {

@@ -152,7 +152,8 @@ func (d *DB) FileByID(ctx context.Context, id object.ID) (File, error) {
 func (d *DB) KeyringByObject(ctx context.Context, id object.ID) (Keyring, error) {
 	k := Keyring{ObjectID: id}
 	var folder []byte
-	err := d.db.QueryRowContext(ctx, "SELECT folder_id, epoch FROM keyrings WHERE object_id = ?", id[:]).Scan(&folder, &k.Epoch)
+	err := d.db.QueryRowContext(ctx, `SELECT folder_id, epoch FROM keyrings WHERE object_id = ?1
+		UNION ALL SELECT folder_id, epoch FROM keyring_copies WHERE object_id = ?1`, id[:]).Scan(&folder, &k.Epoch)
 	if err == sql.ErrNoRows {
 		return k, fmt.Errorf("index: keyring: %w", ErrNotFound)
 	}
