@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -165,7 +166,7 @@ func TestLeaseInSession(t *testing.T) {
 // opens with that work.
 func TestClockAheadOnline(t *testing.T) {
 	ctx := context.Background()
-	dir, _ := leaseOrg(t)
+	dir, ot := leaseOrg(t)
 	at := func(d time.Duration) vault.Options {
 		now := time.Now().Add(d)
 		return vault.Options{Now: func() time.Time { return now }}
@@ -190,9 +191,40 @@ func TestClockAheadOnline(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the clock right again: %v", err)
 	}
-	defer a.Close()
 	files, err := a.Files(ctx, "Desk")
+	a.Close()
 	if err != nil || len(files) != 1 || files[0].Name != "unsynced.txt" {
 		t.Fatalf("the work not yet synced: %v %v", files, err)
+	}
+	// The lease renewed with the clock right, an hour offline is within
+	// it: the audit entries the clock wrote days ahead are no evidence of
+	// the time once the server vouched for it (the vault wiped itself
+	// here, its trail taken for five days offline).
+	ot.Stop()
+	a, err = app.OpenWith(ctx, dir, pass, at(time.Hour))
+	if err != nil {
+		t.Fatalf("an hour offline after the renewal: %v", err)
+	}
+	a.Close()
+}
+
+// TestSessionClockMovedAhead: in a session left unlocked the clock is
+// moved days ahead; the server refuses every request for it, so no wipe
+// order could reach the device: at the next sync round past the lease the
+// session ends, saying to set the clock right, and nothing is wiped (it
+// stayed unlocked for ever).
+func TestSessionClockMovedAhead(t *testing.T) {
+	ctx := context.Background()
+	dir, _ := leaseOrg(t)
+	var ahead atomic.Int64
+	a, err := app.OpenWith(ctx, dir, pass, vault.Options{Now: func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	ahead.Store(int64(5 * 24 * time.Hour))
+	_, err = a.Sync(ctx)
+	if !errors.Is(err, app.ErrLeaseExpired) || !strings.Contains(err.Error(), "clock") || errors.Is(err, vault.ErrWiped) {
+		t.Fatalf("a sync round with the clock 5 days ahead: %v, want the session ended for the clock", err)
 	}
 }

@@ -110,10 +110,12 @@ func (a *App) afterSync(ctx context.Context, err error) error {
 	if errors.As(err, &wo) {
 		return a.executeWipe(ctx, wo.Order)
 	}
-	if errors.Is(err, client.ErrUnreachable) {
+	if errors.Is(err, client.ErrUnreachable) || refusesRenewal(err) {
 		// Offline: the lease runs in a session left unlocked as at
 		// unlock — past it the session ends, past the deadline the
-		// vault is destroyed.
+		// vault is destroyed. So with the server refusing this device's
+		// clock (moved while unlocked) or too busy: past the lease the
+		// session ends, saying why.
 		if lerr := a.checkLease(ctx); lerr != nil {
 			if errors.Is(lerr, vault.ErrWiped) {
 				a.wiped.Store(true)

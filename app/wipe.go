@@ -30,9 +30,9 @@ type LeaseError struct {
 	LastRenewal time.Time
 	Lease       time.Duration
 	Server      string
-	// Refused is the server's answer when it was reached but refused to
-	// renew the lease because this device's clock is off (wire
-	// CodeClockSkew); nil when it could not be reached.
+	// Refused is the server's answer when it was reached but did not
+	// renew the lease: this device's clock is off, or it was too busy
+	// (refusesRenewal); nil when it could not be reached.
 	Refused error
 }
 
@@ -95,7 +95,7 @@ func BeforeUnlockAt(ctx context.Context, dir string, timeout time.Duration, now 
 		}
 		return vault.Wiped(dir)
 	}
-	if err == nil || client.IsCode(err, wire.CodeClockSkew) {
+	if err == nil || refusesRenewal(err) {
 		// The server answered just now: the deadline is for a device out
 		// of its reach. Nor does a clock the server refuses (days ahead,
 		// say, after a flat battery) wipe work not yet synced: once
@@ -230,7 +230,7 @@ func (a *App) checkLease(ctx context.Context) error {
 			_, err = s.Conn().JSON(rctx, "GET", "/v1/log", nil, nil, nil)
 			if err == nil {
 				renewed = s.RecordTime() == nil
-			} else if client.IsCode(err, wire.CodeClockSkew) {
+			} else if refusesRenewal(err) {
 				refused = err
 			}
 		}
@@ -258,6 +258,20 @@ func (a *App) checkLease(ctx context.Context) error {
 		return &LeaseError{LastRenewal: last, Lease: lease, Server: a.v.Org().URL}
 	}
 	return nil
+}
+
+// refusesRenewal reports whether err is the organisation's server
+// answering, but not renewing the lease, for a reason that says nothing of
+// the device being out of its reach or taken off the organisation: its
+// clock is off (clock-skew), or the server is busy or failing (busy, 5xx).
+// The deadline's wipe is not for such a device; a revoked one, or one
+// that cannot reach the server, is judged by the deadline.
+func refusesRenewal(err error) bool {
+	var se *client.ServerError
+	if !errors.As(err, &se) {
+		return false
+	}
+	return se.Body.Code == wire.CodeClockSkew || se.Body.Code == wire.CodeBusy || se.Status >= 500
 }
 
 // closeForWipe stops everything that holds the vault's files open.

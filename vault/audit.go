@@ -154,10 +154,16 @@ func (v *Vault) AuditEvents(ctx context.Context) (*AuditLog, error) {
 	return log, nil
 }
 
-// LastAuditTime returns the newest time recorded in the audit trail: the
-// highest time this device has seen.
+// LastAuditTime returns the newest time recorded in the audit trail since
+// the server last vouched for the time (the whole trail if it never did):
+// the highest time this device has seen that the server has not
+// contradicted since (see TrustedNow).
 func (v *Vault) LastAuditTime(ctx context.Context) (time.Time, error) {
-	return v.idx.LastAuditTime(ctx)
+	var after int64
+	if c, err := v.readCheckpoint(); err == nil && c.ServerTime > 0 {
+		after = c.ServerAudit
+	}
+	return v.idx.LastAuditTimeAfter(ctx, after)
 }
 
 // checkpointBreaks compares the chain with the signed checkpoint, which no

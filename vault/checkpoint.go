@@ -62,12 +62,32 @@ type checkpoint struct {
 	// nanoseconds): deadlines are judged by it, never by a clock that went
 	// back.
 	ServerTime int64
+	// ServerAudit is the audit seq this checkpoint held when ServerTime
+	// was recorded: the times of entries up to it, written by this
+	// device's clock before the server vouched for the time, are no
+	// evidence of the time (a clock days ahead, later set right, wrote
+	// them). 0 in checkpoints written before it was kept.
+	ServerAudit int64
+}
+
+// advanceServerTime raises c's server time to t, if later, with the audit
+// seq it was recorded at; it reports whether c changed.
+func (c *checkpoint) advanceServerTime(t time.Time) bool {
+	if t.UnixNano() <= c.ServerTime {
+		return false
+	}
+	c.ServerTime, c.ServerAudit = t.UnixNano(), c.AuditSeq
+	return true
 }
 
 func (c checkpoint) text() string {
-	return fmt.Sprintf("%s\nvault %s\ndevice %s\naudit %d %s\npolicy %d\norg %d %s\ntime %d\n",
+	tm := strconv.FormatInt(c.ServerTime, 10)
+	if c.ServerAudit > 0 {
+		tm += " " + strconv.FormatInt(c.ServerAudit, 10)
+	}
+	return fmt.Sprintf("%s\nvault %s\ndevice %s\naudit %d %s\npolicy %d\norg %d %s\ntime %s\n",
 		checkpointHead, c.Vault, c.Device, c.AuditSeq, hex.EncodeToString(c.AuditHash[:]), c.PolicySerial,
-		c.OrgSize, hex.EncodeToString(c.OrgHash[:]), c.ServerTime)
+		c.OrgSize, hex.EncodeToString(c.OrgHash[:]), tm)
 }
 
 // parseCheckpoint parses the text of a checkpoint note, strictly: exactly
@@ -104,6 +124,12 @@ func parseCheckpoint(text string) (checkpoint, error) {
 	vault, device := field(lines[1], "vault", 1), field(lines[2], "device", 1)
 	aud, pol := field(lines[3], "audit", 2), field(lines[4], "policy", 1)
 	org, tm := field(lines[5], "org", 2), field(lines[6], "time", 1)
+	if tm == nil {
+		// With the audit seq it was recorded at (never 0: then it is left out).
+		if tm = field(lines[6], "time", 2); tm != nil && (!num(tm[1], &c.ServerAudit) || c.ServerAudit == 0) {
+			return c, bad
+		}
+	}
 	if vault == nil || device == nil || aud == nil || pol == nil || org == nil || tm == nil {
 		return c, bad
 	}
@@ -364,13 +390,7 @@ func (v *Vault) firstCheckpoint(ctx context.Context) (checkpoint, error) {
 // RecordServerTime advances the highest server time this device has
 // verified; an older time changes nothing.
 func (v *Vault) RecordServerTime(t time.Time) error {
-	return v.advanceCheckpoint(func(c *checkpoint) bool {
-		if t.UnixNano() <= c.ServerTime {
-			return false
-		}
-		c.ServerTime = t.UnixNano()
-		return true
-	})
+	return v.advanceCheckpoint(func(c *checkpoint) bool { return c.advanceServerTime(t) })
 }
 
 // TrustedTime returns the highest server time this device has verified

@@ -29,6 +29,11 @@ func TestParseCheckpointIsStrict(t *testing.T) {
 	if c, err := parseCheckpoint(good.text()); err != nil || c != good {
 		t.Fatalf("round trip: %+v, %v", c, err)
 	}
+	withSeq := good
+	withSeq.ServerAudit = 5
+	if c, err := parseCheckpoint(withSeq.text()); err != nil || c != withSeq || !strings.Contains(withSeq.text(), "time 1800000000000000000 5\n") {
+		t.Fatalf("round trip with the audit seq of the server time: %+v, %v", c, err)
+	}
 	for _, bad := range []string{
 		"",
 		strings.Replace(good.text(), "audit 7", "audit -7", 1),
@@ -39,6 +44,9 @@ func TestParseCheckpointIsStrict(t *testing.T) {
 		good.text() + "extra\n",
 		strings.Replace(good.text(), "org 12", "org 12 34", 1),
 		strings.Replace(good.text(), "time 1800000000000000000", "time -1", 1),
+		strings.Replace(good.text(), "time 1800000000000000000", "time 1800000000000000000 0", 1),
+		strings.Replace(good.text(), "time 1800000000000000000", "time 1800000000000000000 05", 1),
+		strings.Replace(good.text(), "time 1800000000000000000", "time 1800000000000000000 5 6", 1),
 		strings.TrimSuffix(good.text(), "\n"),
 	} {
 		if _, err := parseCheckpoint(bad); err == nil {

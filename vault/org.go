@@ -251,8 +251,8 @@ func (v *Vault) AcceptOrgLog(ctx context.Context, start int64, entries [][]byte,
 		if cp.Size > c.OrgSize {
 			c.OrgSize, c.OrgHash, changed = cp.Size, cp.Hash, true
 		}
-		if t := cp.Time.UnixNano(); t > c.ServerTime {
-			c.ServerTime, changed = t, true
+		if c.advanceServerTime(cp.Time) {
+			changed = true
 		}
 		return changed
 	})

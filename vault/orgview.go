@@ -77,8 +77,8 @@ func (v *Vault) AcceptOrgView(ctx context.Context, view *orglog.View) (*orglog.S
 		if cp.Size > c.OrgSize || (cp.Size == c.OrgSize && cp.Hash != c.OrgHash) {
 			c.OrgSize, c.OrgHash, changed = cp.Size, cp.Hash, true
 		}
-		if t := cp.Time.UnixNano(); t > c.ServerTime {
-			c.ServerTime, changed = t, true
+		if c.advanceServerTime(cp.Time) {
+			changed = true
 		}
 		return changed
 	})

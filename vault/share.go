@@ -394,7 +394,8 @@ func (v *Vault) GuestExpiry() (expires time.Time, ended, ok bool) {
 func (v *Vault) Now() time.Time { return v.now() }
 
 // TrustedNow returns the later of this device's clock, the highest server
-// time it verified (in the signed checkpoint) and its newest audit entry.
+// time it verified (in the signed checkpoint) and its newest audit entry
+// written since.
 func (v *Vault) TrustedNow() time.Time {
 	now := v.now()
 	if c, err := v.readCheckpoint(); err == nil && c.ServerTime > 0 {
@@ -403,8 +404,12 @@ func (v *Vault) TrustedNow() time.Time {
 		}
 	}
 	// The newest audit entry was written by this device's clock before:
-	// the clock set back since does not make now earlier than it.
-	if t, err := v.idx.LastAuditTime(context.Background()); err == nil && t.After(now) {
+	// the clock set back since does not make now earlier than it. Entries
+	// from before the server last vouched for the time do not count
+	// (LastAuditTime): a clock days ahead wrote them, and once it was set
+	// right and the lease renewed, the vault wiped itself at its first
+	// hour offline.
+	if t, err := v.LastAuditTime(context.Background()); err == nil && t.After(now) {
 		now = t
 	}
 	return now

@@ -582,8 +582,14 @@ func (d *DB) PutSource(ctx context.Context, s Source) error {
 
 // LastAuditTime returns the time of the newest audit entry, or the zero time.
 func (d *DB) LastAuditTime(ctx context.Context) (time.Time, error) {
+	return d.LastAuditTimeAfter(ctx, 0)
+}
+
+// LastAuditTimeAfter returns the time of the newest audit entry after seq
+// (the zero time if none).
+func (d *DB) LastAuditTimeAfter(ctx context.Context, seq int64) (time.Time, error) {
 	var at sql.NullInt64
-	if err := d.db.QueryRowContext(ctx, "SELECT max(at) FROM audit").Scan(&at); err != nil {
+	if err := d.db.QueryRowContext(ctx, "SELECT max(at) FROM audit WHERE seq > ?", seq).Scan(&at); err != nil {
 		return time.Time{}, err
 	}
 	if !at.Valid {
