@@ -23,6 +23,7 @@ type caller struct {
 	user   *orglog.UserState
 	invite *orglog.InviteState
 	nonce  string
+	keyID  string // the signature's key ID, once verified
 	body   []byte
 	state  *orglog.State
 }
@@ -67,7 +68,13 @@ func (s *Server) authBody(kinds keyKinds, limit int64, h handler) http.Handler {
 			s.respond(w, r, err)
 			return
 		}
-		if c.body, err = s.readBody(w, r, limit); err != nil {
+		release, err := s.admitBody(r, c, limit)
+		if err != nil {
+			s.respond(w, r, err)
+			return
+		}
+		defer release()
+		if c.body, err = readLimited(w, r, min(limit, bodyNeed(r, limit))); err != nil {
 			s.respond(w, r, err)
 			return
 		}
@@ -180,7 +187,7 @@ func (s *Server) authenticate(ctx context.Context, r *http.Request, kinds keyKin
 		}
 		return c, err
 	}
-	c.nonce = sig.Nonce
+	c.nonce, c.keyID = sig.Nonce, sig.KeyID
 	// A guest whose grant ended is refused at once, but may still
 	// read the log, where an extension would be, and send the audit
 	// trail of what she did while it lasted.
@@ -205,32 +212,65 @@ func liveDevice(st *orglog.State, email string) bool {
 	return false
 }
 
-// bodyBudget bounds the bytes of request bodies being read at once, by
-// authenticated callers (authBody): a device with a fast line and a
-// stolen key, say, cannot make the server hold more. A request waits up
-// to bodyWait for its share, then is told to try again.
+// Request bodies of authenticated callers held at once, from reading to
+// the handler's end: bodyBudget in all, keyBudget for one key. A request
+// past its key's share is told to try again at once; one past the whole
+// budget waits up to bodyWait for room, then is told to try again. A key
+// with a fast line (a stolen transport key, say) cannot make the server
+// hold more than its share, nor, by holding the budget, stall everyone
+// else's requests: those without a body never wait.
 const (
 	bodyBudget = 512 << 20
+	keyBudget  = 128 << 20
 	bodyWait   = 30 * time.Second
 )
 
-// readBody reads at most limit bytes of r's body within bodyBudget.
-func (s *Server) readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+// bodyNeed is how many bytes r's body may take: its declared length, or
+// limit when it is sent in chunks.
+func bodyNeed(r *http.Request, limit int64) int64 {
+	if r.ContentLength >= 0 {
+		return r.ContentLength
+	}
+	return limit
+}
+
+// admitBody makes room for r's body (signed by c) within the budgets;
+// release gives it back once the request is answered.
+func (s *Server) admitBody(r *http.Request, c *caller, limit int64) (release func(), err error) {
 	if r.ContentLength > limit {
 		return nil, fail(http.StatusRequestEntityTooLarge, wire.CodeTooLarge, "the request body is over the limit")
 	}
-	need := limit
-	if r.ContentLength >= 0 {
-		need = r.ContentLength
+	need := bodyNeed(r, limit)
+	if need == 0 {
+		return func() {}, nil
+	}
+	key := c.keyID
+	s.bodyMu.Lock()
+	if s.keyBodies[key]+need > keyBudget {
+		s.bodyMu.Unlock()
+		return nil, busy("this device has other uploads under way; try again shortly")
+	}
+	s.keyBodies[key] += need
+	s.bodyMu.Unlock()
+	unkey := func() {
+		s.bodyMu.Lock()
+		if s.keyBodies[key] -= need; s.keyBodies[key] == 0 {
+			delete(s.keyBodies, key)
+		}
+		s.bodyMu.Unlock()
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), bodyWait)
 	defer cancel()
 	if err := s.bodies.Acquire(ctx, need); err != nil {
-		w.Header().Set("Retry-After", "10")
-		return nil, fail(http.StatusServiceUnavailable, wire.CodeBusy, "the server is busy receiving other uploads; try again shortly")
+		unkey()
+		return nil, busy("the server is busy receiving other uploads; try again shortly")
 	}
-	defer s.bodies.Release(need)
-	return readLimited(w, r, min(limit, need))
+	return func() { s.bodies.Release(need); unkey() }, nil
+}
+
+// busy is a 503 the client should retry after a pause.
+func busy(msg string) error {
+	return &httpError{status: http.StatusServiceUnavailable, code: wire.CodeBusy, msg: msg, retryAfter: 10}
 }
 
 // clientIP is the peer address (a proxy's X-Forwarded-For is not trusted:

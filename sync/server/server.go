@@ -18,6 +18,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -45,21 +46,23 @@ type Config struct {
 
 // Server serves one organisation.
 type Server struct {
-	store   store.Store
-	key     ed25519.PrivateKey
-	tls     [32]byte
-	log     *slog.Logger
-	now     func() time.Time
-	feed    *hub
-	mu      sync.Mutex
-	state   *orglog.State // the log as applied so far; refreshed from the store
-	stateAt time.Time     // when state was last compared with the store
-	hashes  orglog.Hashes
-	alerts  io.Writer
-	alertM  sync.Mutex // one line at a time
-	viewMu  sync.Mutex
-	views   map[string][]int64  // log views' entry indexes by who and log size (getLogView)
-	bodies  *semaphore.Weighted // bytes of request bodies being read (readBody)
+	store     store.Store
+	key       ed25519.PrivateKey
+	tls       [32]byte
+	log       *slog.Logger
+	now       func() time.Time
+	feed      *hub
+	mu        sync.Mutex
+	state     *orglog.State // the log as applied so far; refreshed from the store
+	stateAt   time.Time     // when state was last compared with the store
+	hashes    orglog.Hashes
+	alerts    io.Writer
+	alertM    sync.Mutex // one line at a time
+	viewMu    sync.Mutex
+	views     map[string][]int64  // log views' entry indexes by who and log size (getLogView)
+	bodies    *semaphore.Weighted // bytes of request bodies held (admitBody)
+	bodyMu    sync.Mutex
+	keyBodies map[string]int64 // bytes of request bodies held, by key ID (admitBody)
 }
 
 const metaServerKey = "server-key"
@@ -67,7 +70,7 @@ const metaServerKey = "server-key"
 // New opens the server on st, making its server key on first start.
 func New(ctx context.Context, cfg Config) (*Server, error) {
 	s := &Server{store: cfg.Store, tls: cfg.TLSKeyHash, log: cfg.Logger, now: cfg.Now, feed: newHub(), alerts: cfg.Alerts,
-		bodies: semaphore.NewWeighted(bodyBudget)}
+		bodies: semaphore.NewWeighted(bodyBudget), keyBodies: map[string]int64{}}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -175,6 +178,7 @@ type httpError struct {
 	code       string
 	msg        string
 	serverTime int64 // with clock-skew: the server's clock, unix ns
+	retryAfter int   // seconds, sent as Retry-After when set
 }
 
 func (e *httpError) Error() string { return e.msg }
@@ -188,6 +192,9 @@ func fail(status int, code, format string, args ...any) error {
 func (s *Server) respond(w http.ResponseWriter, r *http.Request, err error) {
 	var he *httpError
 	if errors.As(err, &he) {
+		if he.retryAfter > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(he.retryAfter))
+		}
 		writeJSON(w, he.status, wire.Error{Code: he.code, Message: he.msg, ServerTime: he.serverTime})
 		return
 	}

@@ -3,6 +3,7 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -134,5 +135,70 @@ func TestUnsignedBodiesAreNotRead(t *testing.T) {
 		if rec.Code != http.StatusUnauthorized || body.read != 0 {
 			t.Errorf("%s: status %d after reading %d bytes of the body, want 401 after none", tc.name, rec.Code, body.read)
 		}
+	}
+}
+
+// TestBodyBudgets: one key holding its share of request bodies (here the
+// admin's, with 32 log appends of 4 MiB whose bodies never come) gets
+// "busy" for one more at once, and its requests without a body are
+// answered meanwhile. Requests without a body waited behind the bodies
+// of others for 30 s, then got 503: one key could stall everyone's feed,
+// log and lease renewals.
+func TestBodyBudgets(t *testing.T) {
+	o := orgtest.Start(t, "Test")
+	h := o.HTTP.Config.Handler
+	key := ed25519.NewKeyFromSeed(o.Key.Seed)
+	signed := func(method, path string, body io.Reader, n int64) *http.Request {
+		req := httptest.NewRequest(method, path, body)
+		req.ContentLength = n
+		// The digest of a body never sent: the server must not read it
+		// before it has room, and is answered before it comes.
+		if _, err := wire.SignRequest(req, make([]byte, n), "admin", key, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		return req
+	}
+	var held []*io.PipeWriter
+	done := make(chan int, 40)
+	for range 32 {
+		pr, pw := io.Pipe()
+		held = append(held, pw)
+		req := signed("POST", "/v1/log", pr, 4<<20)
+		go func() {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			done <- rec.Code
+		}()
+	}
+	time.Sleep(300 * time.Millisecond) // the 32 admitted, waiting for their bodies
+	pr, pw := io.Pipe()
+	rec := httptest.NewRecorder()
+	answered := make(chan struct{})
+	go func() {
+		h.ServeHTTP(rec, signed("POST", "/v1/log", pr, 4<<20))
+		close(answered)
+	}()
+	select {
+	case <-answered:
+		if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), wire.CodeBusy) {
+			t.Errorf("a 33rd body of one key: %d %s, want 503 busy", rec.Code, rec.Body)
+		}
+	case <-time.After(5 * time.Second):
+		t.Errorf("a 33rd body of one key was admitted: the server waits for it")
+		pw.CloseWithError(io.ErrUnexpectedEOF)
+		<-answered
+	}
+	pw.Close()
+	rec = httptest.NewRecorder()
+	start := time.Now()
+	h.ServeHTTP(rec, signed("GET", "/v1/log", nil, 0))
+	if rec.Code != http.StatusOK || time.Since(start) > 5*time.Second {
+		t.Errorf("a request without a body meanwhile: %d after %s, want 200 at once", rec.Code, time.Since(start))
+	}
+	for _, pw := range held {
+		pw.CloseWithError(io.ErrUnexpectedEOF)
+	}
+	for range 32 {
+		<-done
 	}
 }
