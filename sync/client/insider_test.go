@@ -246,8 +246,10 @@ func TestChunkSquatInAnotherFolder(t *testing.T) {
 }
 
 // Chunks a server stored under their ID alone, before it kept them by
-// folder and ID, are still found: a push of them is "held already", and
-// another device fetches them.
+// folder and ID, are still found: a push of them is "held already" (no
+// byte of them sent again), another device fetches them; and a client
+// from before, whose chunk GETs name no folder, still fetches old and new
+// chunks alike.
 func TestChunksStoredByIDAloneStillServed(t *testing.T) {
 	ctx := context.Background()
 	o, laptop, desktop := twoDevices(t)
@@ -255,21 +257,26 @@ func TestChunksStoredByIDAloneStillServed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	paths := func() []string {
-		p, _ := filepath.Glob(filepath.Join(laptop.v.Dir(), "objects", "chunk", "*", "*"))
-		return p
+	newChunks := func(before map[string]bool) map[string]string {
+		out := map[string]string{}
+		paths, _ := filepath.Glob(filepath.Join(laptop.v.Dir(), "objects", "chunk", "*", "*"))
+		for _, p := range paths {
+			if !before[filepath.Base(p)] {
+				out[filepath.Base(p)] = p
+			}
+		}
+		return out
 	}
-	before := map[string]bool{}
-	for _, p := range paths() {
-		before[p] = true
+	have := map[string]bool{}
+	for id := range newChunks(nil) {
+		have[id] = true
 	}
 	put(t, laptop.v, "Deals", "old-server.txt", strings.Repeat("stored the old way. ", 5000))
-	n := 0
-	for _, p := range paths() {
-		if before[p] {
-			continue
-		}
-		id, err := object.ParseID(filepath.Base(p))
+	old := newChunks(have)
+	var oldBytes int64
+	for idText, p := range old {
+		have[idText] = true
+		id, err := object.ParseID(idText)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -277,18 +284,34 @@ func TestChunksStoredByIDAloneStillServed(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		oldBytes += int64(len(data))
 		if _, err := o.store.PutObject(ctx, store.ObjectMeta{Kind: object.KindChunk, ID: id, Space: deals.ID, Device: laptop.v.DeviceID()}, data); err != nil {
 			t.Fatal(err)
 		}
-		n++
 	}
-	if n == 0 {
+	if len(old) == 0 {
 		t.Fatal("no new chunk")
 	}
-	laptop.sync(t)
+	if st := laptop.sync(t); st.BytesUp >= oldBytes {
+		t.Fatalf("the laptop sent %d bytes again for %d bytes of chunks the server held", st.BytesUp, oldBytes)
+	}
 	desktop.sync(t)
 	if got := string(read(t, desktop.v, "Deals", "old-server.txt")); !strings.HasPrefix(got, "stored the old way") {
 		t.Fatalf("the desktop reads %q", got)
+	}
+
+	put(t, laptop.v, "Deals", "new-server.txt", strings.Repeat("stored by folder. ", 5000))
+	laptop.sync(t)
+	fresh := newChunks(have)
+	for _, set := range []map[string]string{old, fresh} {
+		for id := range set {
+			if _, err := desktop.s.Conn().Do(ctx, client.Request{Method: "GET", Path: "/v1/objects/chunk/" + id}); err != nil {
+				t.Fatalf("a chunk GET naming no folder: %v", err)
+			}
+		}
+	}
+	if len(fresh) == 0 {
+		t.Fatal("no chunk stored by folder")
 	}
 }
 

@@ -193,6 +193,28 @@ func (s *Server) statIn(ctx context.Context, kind object.Kind, space, id object.
 	return m, err
 }
 
+// chunkAnywhere finds chunk id for a GET that names no folder (a client
+// from before chunks were kept by folder): stored under its ID in a space
+// the caller may read, or under its storage ID in one of them.
+func (s *Server) chunkAnywhere(ctx context.Context, c *caller, id object.ID) (store.ObjectMeta, error) {
+	if m, err := s.store.StatObject(ctx, object.KindChunk, id); err == nil && s.mayRead(c, m.Space) {
+		return m, nil
+	} else if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return m, err
+	}
+	email := c.device.Email
+	for _, sp := range append(c.state.FoldersOf(email, s.now()), UserSpace(email)) {
+		m, err := s.store.StatObject(ctx, object.KindChunk, storageID(object.KindChunk, sp, id))
+		if err == nil && m.Space == sp {
+			return m, nil
+		}
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return m, err
+		}
+	}
+	return store.ObjectMeta{}, fmt.Errorf("chunk %s: %w", id.String()[:12], store.ErrNotFound)
+}
+
 func hexHeader(r *http.Request, name string) (object.ID, error) {
 	id, err := object.ParseID(r.Header.Get(name))
 	if err != nil {
@@ -214,14 +236,19 @@ func (s *Server) getObject(w http.ResponseWriter, r *http.Request, c *caller) er
 	var m store.ObjectMeta
 	var data []byte
 	if kind == object.KindChunk {
-		folder, err := hexHeader(r, wire.HeaderFolder)
-		if err != nil {
-			return fail(http.StatusBadRequest, wire.CodeBadRequest, "a chunk is fetched from its folder: name it in %s (update Coffer)", wire.HeaderFolder)
+		if r.Header.Get(wire.HeaderFolder) == "" {
+			// A client from before chunks were kept by folder.
+			m, err = s.chunkAnywhere(ctx, c, id)
+		} else {
+			folder, err := hexHeader(r, wire.HeaderFolder)
+			if err != nil {
+				return err
+			}
+			if !s.mayRead(c, folder) {
+				return fail(http.StatusNotFound, wire.CodeNotFound, "no such object")
+			}
+			m, err = s.statIn(ctx, kind, folder, id)
 		}
-		if !s.mayRead(c, folder) {
-			return fail(http.StatusNotFound, wire.CodeNotFound, "no such object")
-		}
-		m, err = s.statIn(ctx, kind, folder, id)
 		if err == nil {
 			m, data, err = s.store.GetObject(ctx, kind, m.ID)
 		}
