@@ -260,12 +260,23 @@ func (v *Vault) folderKey(ctx context.Context, folder object.ID, epoch int) (*fo
 		if r.FolderID != folder || r.Epoch != epoch {
 			continue
 		}
-		fk, err := v.loadKeyring(ctx, r.ObjectID)
+		fk, err := v.epochKeyring(ctx, folder, epoch, r.ObjectID)
 		if err != nil {
-			return nil, err
-		}
-		if fk.folder != folder || fk.epoch != epoch {
-			return nil, fmt.Errorf("keyring %s names another folder or epoch: %w", r.ObjectID.String()[:12], ErrTampered)
+			// Another wrap of the same key may still verify (its first
+			// wrap's maker revoked since, say): the key is not lost.
+			copies, cerr := v.idx.KeyringCopies(ctx, folder, epoch)
+			if cerr != nil {
+				return nil, cerr
+			}
+			for _, id := range copies {
+				if fk, cerr = v.epochKeyring(ctx, folder, epoch, id); cerr == nil {
+					err = nil
+					break
+				}
+			}
+			if err != nil {
+				return nil, err
+			}
 		}
 		v.mu.Lock()
 		if v.keys[folder] == nil {
@@ -276,6 +287,19 @@ func (v *Vault) folderKey(ctx context.Context, folder object.ID, epoch int) (*fo
 		return fk, nil
 	}
 	return nil, fmt.Errorf("no key for folder %s epoch %d: %w", folder.String()[:12], epoch, ErrDamaged)
+}
+
+// epochKeyring reads keyring object id, which the index lists for a
+// folder's epoch, and checks that it is that epoch's.
+func (v *Vault) epochKeyring(ctx context.Context, folder object.ID, epoch int, id object.ID) (*folderKey, error) {
+	fk, err := v.loadKeyring(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if fk.folder != folder || fk.epoch != epoch {
+		return nil, fmt.Errorf("keyring %s names another folder or epoch: %w", id.String()[:12], ErrTampered)
+	}
+	return fk, nil
 }
 
 // checkEpoch checks, in an enrolled vault, that the log committed to an

@@ -564,4 +564,34 @@ func TestManagersWrapIsNoRepair(t *testing.T) {
 	if got := string(read(t, ann.v, "Deals", "terms.txt")); got != "price 42" {
 		t.Fatalf("ann reads %q", got)
 	}
+	// Either wrap damaged (or its maker's device revoked since), the
+	// other still opens the folder: the key is not lost for the index
+	// listing one of them first.
+	rings, _ := filepath.Glob(filepath.Join(ann.v.Dir(), "objects", "keyring", "*", "*"))
+	if len(rings) < 2 {
+		t.Fatalf("%d keyring objects on the owner's device, want two wraps", len(rings))
+	}
+	for _, p := range rings {
+		good, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bad := bytes.Clone(good)
+		bad[len(bad)-1] ^= 1
+		if err := os.WriteFile(p, bad, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		v, err := vault.Open(ctx, ann.v.Dir(), pass)
+		if err != nil {
+			t.Fatalf("keyring %s damaged: open: %v", filepath.Base(p)[:12], err)
+		}
+		got := string(read(t, v, "Deals", "terms.txt"))
+		v.Close()
+		if got != "price 42" {
+			t.Fatalf("keyring %s damaged: ann reads %q", filepath.Base(p)[:12], got)
+		}
+		if err := os.WriteFile(p, good, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 }

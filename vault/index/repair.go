@@ -100,6 +100,12 @@ func (d *DB) AddKeyring(ctx context.Context, k Keyring) (bool, error) {
 	return n > 0, tx.Commit()
 }
 
+// KeyringCopies lists the further wraps of a folder epoch's key
+// (AddKeyring).
+func (d *DB) KeyringCopies(ctx context.Context, folder object.ID, epoch int) ([]object.ID, error) {
+	return d.ids(ctx, "SELECT object_id FROM keyring_copies WHERE folder_id = ? AND epoch = ? ORDER BY object_id", folder[:], epoch)
+}
+
 // FolderObjects lists the objects the index records for a folder: its
 // keyrings, its folder object, its versions' manifests and its chunks.
 func (d *DB) FolderObjects(ctx context.Context, folder object.ID) (keyrings, folders, manifests, chunks []object.ID, err error) {
