@@ -315,6 +315,51 @@ func TestChunksStoredByIDAloneStillServed(t *testing.T) {
 	}
 }
 
+// A chunk stored under its ID alone (before chunks were kept by folder) in
+// a folder another user may not read is not served to him for naming a
+// folder he may read (a shadowed error served it).
+func TestOldChunkOfAnotherFolderNotServed(t *testing.T) {
+	ctx := context.Background()
+	o := newOrg(t)
+	ann := enrollAs(t, o.inviteAs("ann@acme.test", policy.Manager), "Ann Manager", "Ann's laptop")
+	bob := enrollAs(t, o.inviteAs("bob@acme.test", policy.Manager), "Bob Manager", "Bob's laptop")
+	private, err := ann.v.CreateFolder(ctx, "Private", policy.Confidential)
+	if err != nil {
+		t.Fatal(err)
+	}
+	put(t, ann.v, "Private", "notes.txt", strings.Repeat("ann's own notes. ", 3000))
+	paths, _ := filepath.Glob(filepath.Join(ann.v.Dir(), "objects", "chunk", "*", "*"))
+	if len(paths) == 0 {
+		t.Fatal("no chunk")
+	}
+	for _, p := range paths {
+		id, _ := object.ParseID(filepath.Base(p))
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := o.store.PutObject(ctx, store.ObjectMeta{Kind: object.KindChunk, ID: id, Space: private.ID, Device: ann.v.DeviceID()}, data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ann.sync(t)
+	scratch, err := bob.v.CreateFolder(ctx, "Scratch", policy.Internal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob.sync(t)
+	for _, p := range paths {
+		h := http.Header{wire.HeaderFolder: {scratch.ID.String()}}
+		_, err := bob.s.Conn().Do(ctx, client.Request{Method: "GET", Path: "/v1/objects/chunk/" + filepath.Base(p), Header: h})
+		if !client.IsCode(err, wire.CodeNotFound) {
+			t.Fatalf("bob fetched a chunk of ann's private folder naming his own: %v", err)
+		}
+		if _, err := bob.s.Conn().Do(ctx, client.Request{Method: "GET", Path: "/v1/objects/chunk/" + filepath.Base(p)}); !client.IsCode(err, wire.CodeNotFound) {
+			t.Fatalf("bob fetched a chunk of ann's private folder naming none: %v", err)
+		}
+	}
+}
+
 // A thief with the laptop's clear transport key posts a self-wipe receipt
 // without wiping: the device is then served nothing (as if wiped), and an
 // admin's wipe ordered later still reaches it and is answered by a receipt
@@ -322,7 +367,8 @@ func TestChunksStoredByIDAloneStillServed(t *testing.T) {
 func TestSelfWipeReceiptEndsServiceAndAdminWipeStillReaches(t *testing.T) {
 	ctx := context.Background()
 	o := newOrg(t)
-	ann := enrollAs(t, o.inviteAs("ann@acme.test", policy.Member), "Ann Analyst", "Ann's laptop")
+	annCode := o.inviteAs("ann@acme.test", policy.Member)
+	ann := enrollAs(t, annCode, "Ann Analyst", "Ann's laptop")
 	ann.sync(t)
 	dir := ann.v.Dir()
 	dev, key, err := vault.ReadTransportKey(dir)
@@ -349,6 +395,21 @@ func TestSelfWipeReceiptEndsServiceAndAdminWipeStillReaches(t *testing.T) {
 	}
 	if _, err := ann.s.Sync(ctx); !client.IsCode(err, wire.CodeRevoked) {
 		t.Fatalf("a device that reported its own wipe is still served: %v", err)
+	}
+	// Her only device reported wiping itself: the invite she enrolled with
+	// no longer reads the organisation's log.
+	inv, err := wire.ParseInvite(annCode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ikey := inv.Key()
+	iconn, err := client.Dial(inv.ServerURL, inv.TLS, wire.InviteKeyID(ikey.Public().(ed25519.PublicKey)), ikey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	iconn.SetServer(inv.Org, o.Server.PublicKey())
+	if _, _, err := client.FetchLog(ctx, iconn, 0); !client.IsCode(err, wire.CodeInvite) {
+		t.Fatalf("the invite of a user whose only device wiped itself reads the log: %v", err)
 	}
 	if _, _, err := client.FetchLog(ctx, conn, 0); err == nil {
 		t.Fatal("a device that reported its own wipe still reads the organisation's log")

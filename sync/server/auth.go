@@ -166,11 +166,17 @@ func (s *Server) authenticate(ctx context.Context, r *http.Request, kinds keyKin
 			return c, fail(http.StatusUnauthorized, wire.CodeInvite, "the invite expired on %s UTC; ask your admin for a new one",
 				c.invite.Expires.UTC().Format("2006-01-02 15:04"))
 		}
-		if c.state.Users[c.invite.Email] != nil && !liveDevice(st, c.invite.Email) {
-			// An enrolled user's invite pairs a device, which one of
-			// theirs approves; with none left it would only let a person
-			// taken off the organisation go on reading its log.
-			return c, fail(http.StatusUnauthorized, wire.CodeInvite, "%s has no device left in the organisation (revoked or wiped): this invite no longer works; ask your admin", c.invite.Email)
+		// An enrolled user's invite pairs a device, which one of theirs
+		// approves; with none left it would only let a person taken off
+		// the organisation go on reading its log.
+		if c.state.Users[c.invite.Email] != nil {
+			live, err := s.liveDevice(ctx, st, c.invite.Email)
+			if err != nil {
+				return c, err
+			}
+			if !live {
+				return c, fail(http.StatusUnauthorized, wire.CodeInvite, "%s has no device left in the organisation (revoked or wiped): this invite no longer works; ask your admin", c.invite.Email)
+			}
 		}
 		key = c.invite.Key
 	}
@@ -201,15 +207,22 @@ func (s *Server) authenticate(ctx context.Context, r *http.Request, kinds keyKin
 	return c, nil
 }
 
-// liveDevice reports whether email has a device that is neither revoked
-// nor ordered wiped.
-func liveDevice(st *orglog.State, email string) bool {
+// liveDevice reports whether email has a device that is neither revoked,
+// nor ordered wiped, nor reported wiping itself (a receipt).
+func (s *Server) liveDevice(ctx context.Context, st *orglog.State, email string) (bool, error) {
 	for _, d := range st.Devices {
-		if d.Email == email && !d.Revoked && d.Wipe == nil {
-			return true
+		if d.Email != email || d.Revoked || d.Wipe != nil {
+			continue
+		}
+		wiped, _, err := s.receiptState(ctx, d)
+		if err != nil {
+			return false, err
+		}
+		if !wiped {
+			return true, nil
 		}
 	}
-	return false
+	return false, nil
 }
 
 // Request bodies of authenticated callers held at once, from reading to

@@ -240,8 +240,8 @@ func (s *Server) getObject(w http.ResponseWriter, r *http.Request, c *caller) er
 			// A client from before chunks were kept by folder.
 			m, err = s.chunkAnywhere(ctx, c, id)
 		} else {
-			folder, err := hexHeader(r, wire.HeaderFolder)
-			if err != nil {
+			var folder object.ID
+			if folder, err = hexHeader(r, wire.HeaderFolder); err != nil {
 				return err
 			}
 			if !s.mayRead(c, folder) {
