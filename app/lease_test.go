@@ -228,3 +228,67 @@ func TestSessionClockMovedAhead(t *testing.T) {
 		t.Fatalf("a sync round with the clock 5 days ahead: %v, want the session ended for the clock", err)
 	}
 }
+
+// TestClockAheadThenRightOffline: locked online for a clock days ahead,
+// the clock set right offline: the vault opens, within its lease. (The
+// lock's audit entry bore the refused clock's time, and the next unlock,
+// offline, took it for now and wiped the vault.)
+func TestClockAheadThenRightOffline(t *testing.T) {
+	ctx := context.Background()
+	dir, ot := leaseOrg(t)
+	at := func(d time.Duration) vault.Options {
+		now := time.Now().Add(d)
+		return vault.Options{Now: func() time.Time { return now }}
+	}
+	if _, err := app.OpenWith(ctx, dir, pass, at(5*24*time.Hour)); !errors.Is(err, app.ErrLeaseExpired) {
+		t.Fatalf("online with the clock 5 days ahead: %v, want a lock", err)
+	}
+	ot.Stop()
+	if err := app.BeforeUnlockAt(ctx, dir, time.Second, time.Now()); err != nil {
+		t.Fatalf("before unlock, offline, the clock right: %v", err)
+	}
+	a, err := app.OpenWith(ctx, dir, pass, at(time.Hour))
+	if err != nil {
+		t.Fatalf("offline, the clock right, within the lease: %v", err)
+	}
+	a.Close()
+}
+
+// TestRevokedDeviceJudgedByTheDeadline: a revoked device gets no signed
+// time from its server: past the deadline it wipes itself before unlock,
+// and a session left unlocked is wiped at its next sync round (it stayed
+// unlocked: only an unreachable server ran the lease check, and before
+// unlock the server's answer skipped the deadline).
+func TestRevokedDeviceJudgedByTheDeadline(t *testing.T) {
+	ctx := context.Background()
+	dir, ot := leaseOrg(t)
+	var ahead atomic.Int64
+	a, err := app.OpenWith(ctx, dir, pass, vault.Options{Now: func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev := a.Vault().DeviceID()
+	if err := ot.Admin.Revoke(ctx, dev, "lost"); err != nil {
+		t.Fatal(err)
+	}
+	ahead.Store(int64(4 * 24 * time.Hour))
+	if _, err := a.Sync(ctx); !errors.Is(err, vault.ErrWiped) {
+		a.Close()
+		t.Fatalf("a session of a revoked device past the deadline: %v, want wiped", err)
+	}
+	a.Close()
+
+	dir2, ot2 := leaseOrg(t)
+	b, err := app.OpenWith(ctx, dir2, pass, vault.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev2 := b.Vault().DeviceID()
+	b.Close()
+	if err := ot2.Admin.Revoke(ctx, dev2, "lost"); err != nil {
+		t.Fatal(err)
+	}
+	if err := app.BeforeUnlockAt(ctx, dir2, 5*time.Second, time.Now().Add(4*24*time.Hour)); !errors.Is(err, vault.ErrWiped) {
+		t.Fatalf("before unlock, a revoked device past the deadline: %v, want wiped", err)
+	}
+}

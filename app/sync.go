@@ -110,12 +110,12 @@ func (a *App) afterSync(ctx context.Context, err error) error {
 	if errors.As(err, &wo) {
 		return a.executeWipe(ctx, wo.Order)
 	}
-	if errors.Is(err, client.ErrUnreachable) || refusesRenewal(err) {
-		// Offline: the lease runs in a session left unlocked as at
-		// unlock — past it the session ends, past the deadline the
-		// vault is destroyed. So with the server refusing this device's
-		// clock (moved while unlocked) or too busy: past the lease the
-		// session ends, saying why.
+	if err != nil {
+		// Offline, revoked, refused for the clock (moved while
+		// unlocked), or the server failing: the lease runs in a session
+		// left unlocked as at unlock — past it the session ends, past the
+		// deadline the vault is destroyed (checkLease: not when the
+		// server refuses the clock).
 		if lerr := a.checkLease(ctx); lerr != nil {
 			if errors.Is(lerr, vault.ErrWiped) {
 				a.wiped.Store(true)

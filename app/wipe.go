@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/coffer-vault/coffer/audit"
@@ -30,9 +31,9 @@ type LeaseError struct {
 	LastRenewal time.Time
 	Lease       time.Duration
 	Server      string
-	// Refused is the server's answer when it was reached but did not
-	// renew the lease: this device's clock is off, or it was too busy
-	// (refusesRenewal); nil when it could not be reached.
+	// Refused is the server's answer when it was reached but refused
+	// this device's clock (wire CodeClockSkew); nil when it could not be
+	// reached or gave no signed time.
 	Refused error
 }
 
@@ -86,6 +87,8 @@ func BeforeUnlockAt(ctx context.Context, dir string, timeout time.Duration, now 
 	// Requests are signed by the clock the deadline is judged by.
 	offset := time.Until(now)
 	g.Conn().Now = func() time.Time { return time.Now().Add(offset) }
+	var vouched atomic.Bool // the server signed its time for this device
+	g.Conn().OnTime = func(time.Time) { vouched.Store(true) }
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	order, err := g.Enforce(cctx, wipeExtras())
@@ -95,12 +98,14 @@ func BeforeUnlockAt(ctx context.Context, dir string, timeout time.Duration, now 
 		}
 		return vault.Wiped(dir)
 	}
-	if err == nil || refusesRenewal(err) {
-		// The server answered just now: the deadline is for a device out
-		// of its reach. Nor does a clock the server refuses (days ahead,
-		// say, after a flat battery) wipe work not yet synced: once
-		// unlocked, checkLease renews the lease, or locks saying to set
-		// the clock right.
+	if vouched.Load() || client.IsCode(err, wire.CodeClockSkew) {
+		// The server vouched for the time just now, or refused this
+		// device's clock (days ahead, say, after a flat battery): the
+		// deadline is for a device out of its reach, and must not wipe
+		// work not yet synced. Once unlocked, checkLease renews the
+		// lease or locks saying why. A revoked device gets no signed
+		// time, nor does one behind a proxy whose server is down: the
+		// deadline judges them.
 		return nil
 	}
 	if passed, last, days := vault.DeadlinePassed(dir, now); passed {
@@ -217,61 +222,59 @@ func (a *App) checkLease(ctx context.Context) error {
 		return err
 	}
 	over := func(d time.Duration) bool { return d > 0 && a.v.TrustedNow().Sub(last) > d }
-	var refused error // the server's refusal to renew, for this device's clock
+	var refused error // the server's refusal of this device's clock
 	days, lease := time.Duration(doc.WipeAfterDays)*24*time.Hour, time.Duration(doc.LeaseHours)*time.Hour
+	// The deadline's wipe destroys: it is judged by this device's clock
+	// and the server's signed time alone. The audit trail's times keep a
+	// clock set back from extending the lease (the lock), but a clock
+	// once days ahead wrote them too, and they wiped vaults whose clock
+	// was set right since.
+	wipeDue := func() bool { return days > 0 && a.v.Now().Sub(last) > days }
 	if over(days) || over(lease) {
-		// Renew if the server can be reached now. Renewed, the lease is
+		// Renew if the server can be reached now: any answer carrying its
+		// signed time renews (a busy server's too). Renewed, the lease is
 		// judged by the server's time, just vouched for: this device's
 		// clock, or its audit trail written by that clock, running ahead
 		// must neither lock nor wipe it.
 		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		renewed := false
 		if s, err := a.syncer(); err == nil {
 			_, err = s.Conn().JSON(rctx, "GET", "/v1/log", nil, nil, nil)
-			if err == nil {
-				renewed = s.RecordTime() == nil
-			} else if refusesRenewal(err) {
+			_ = s.RecordTime()
+			if client.IsCode(err, wire.CodeClockSkew) {
 				refused = err
 			}
 		}
 		cancel()
-		if renewed {
-			return nil
-		}
-		if last, err = a.v.TrustedTime(); err != nil {
+		renewed, err := a.v.TrustedTime()
+		if err != nil {
 			return err
+		}
+		if renewed.After(last) {
+			return nil
 		}
 	}
 	if refused != nil && (over(days) || over(lease)) {
 		// Reached, but this device's clock is off: lock, saying so; the
-		// deadline's wipe is for a device out of reach.
-		a.record(ctx, auditLease(last, lease))
+		// deadline's wipe is for a device out of reach. (No audit entry:
+		// it would bear the time of the clock the server refused.)
 		return &LeaseError{LastRenewal: last, Lease: lease, Server: a.v.Org().URL, Refused: refused}
 	}
-	if over(days) {
+	if wipeDue() {
 		dir := a.v.Dir()
 		a.closeForWipe()
 		return wipeForLease(ctx, dir, last, doc.WipeAfterDays, 5*time.Second)
+	}
+	if over(days) && !over(lease) {
+		// Past the deadline by the audit trail's times alone: locked,
+		// as past the lease.
+		a.record(ctx, auditLease(last, days))
+		return &LeaseError{LastRenewal: last, Lease: days, Server: a.v.Org().URL}
 	}
 	if over(lease) {
 		a.record(ctx, auditLease(last, lease))
 		return &LeaseError{LastRenewal: last, Lease: lease, Server: a.v.Org().URL}
 	}
 	return nil
-}
-
-// refusesRenewal reports whether err is the organisation's server
-// answering, but not renewing the lease, for a reason that says nothing of
-// the device being out of its reach or taken off the organisation: its
-// clock is off (clock-skew), or the server is busy or failing (busy, 5xx).
-// The deadline's wipe is not for such a device; a revoked one, or one
-// that cannot reach the server, is judged by the deadline.
-func refusesRenewal(err error) bool {
-	var se *client.ServerError
-	if !errors.As(err, &se) {
-		return false
-	}
-	return se.Body.Code == wire.CodeClockSkew || se.Body.Code == wire.CodeBusy || se.Status >= 500
 }
 
 // closeForWipe stops everything that holds the vault's files open.
