@@ -51,15 +51,17 @@ func leaseOrg(t *testing.T) (string, *orgtest.Org) {
 	return dir, ot
 }
 
+// at opens a vault with its clock d from now, standing still.
+func at(d time.Duration) vault.Options {
+	now := time.Now().Add(d)
+	return vault.Options{Now: func() time.Time { return now }}
+}
+
 // TestLease: offline past the lease the vault does not unlock, and setting
 // the clock back does not help; online again, it renews and unlocks.
 func TestLease(t *testing.T) {
 	ctx := context.Background()
 	dir, ot := leaseOrg(t)
-	at := func(d time.Duration) vault.Options {
-		now := time.Now().Add(d)
-		return vault.Options{Now: func() time.Time { return now }}
-	}
 	a, err := app.OpenWith(ctx, dir, pass, at(time.Hour))
 	if err != nil {
 		t.Fatalf("within the lease: %v", err)
@@ -81,10 +83,6 @@ func TestLeaseOffline(t *testing.T) {
 	ctx := context.Background()
 	dir, ot := leaseOrg(t)
 	ot.Stop()
-	at := func(d time.Duration) vault.Options {
-		now := time.Now().Add(d)
-		return vault.Options{Now: func() time.Time { return now }}
-	}
 	_, err := app.OpenWith(ctx, dir, pass, at(3*time.Hour))
 	var le *app.LeaseError
 	if !errors.As(err, &le) || !errors.Is(err, app.ErrLeaseExpired) || !strings.Contains(err.Error(), "has not reached") {
@@ -167,10 +165,6 @@ func TestLeaseInSession(t *testing.T) {
 func TestClockAheadOnline(t *testing.T) {
 	ctx := context.Background()
 	dir, ot := leaseOrg(t)
-	at := func(d time.Duration) vault.Options {
-		now := time.Now().Add(d)
-		return vault.Options{Now: func() time.Time { return now }}
-	}
 	a, err := app.OpenWith(ctx, dir, pass, at(0))
 	if err != nil {
 		t.Fatal(err)
@@ -236,10 +230,6 @@ func TestSessionClockMovedAhead(t *testing.T) {
 func TestClockAheadThenRightOffline(t *testing.T) {
 	ctx := context.Background()
 	dir, ot := leaseOrg(t)
-	at := func(d time.Duration) vault.Options {
-		now := time.Now().Add(d)
-		return vault.Options{Now: func() time.Time { return now }}
-	}
 	if _, err := app.OpenWith(ctx, dir, pass, at(5*24*time.Hour)); !errors.Is(err, app.ErrLeaseExpired) {
 		t.Fatalf("online with the clock 5 days ahead: %v, want a lock", err)
 	}

@@ -77,19 +77,7 @@ func TestRevokedUserCannotEnrolAgain(t *testing.T) {
 // shared with him later, while his new requests were refused).
 func TestRevokedDeviceStreamEnds(t *testing.T) {
 	ctx := context.Background()
-	o := newOrg(t)
-	ann := enrollAs(t, o.inviteAs("ann@acme.test", policy.Manager), "Ann Manager", "Ann's laptop")
-	bob := enrollAs(t, o.inviteAs("bob@acme.test", policy.Member), "Bob Analyst", "Bob's laptop")
-	falcon, err := ann.v.CreateFolder(ctx, "Project Falcon", policy.Confidential)
-	if err != nil {
-		t.Fatal(err)
-	}
-	put(t, ann.v, "Project Falcon", "terms.txt", "price 42")
-	ann.sync(t)
-	if err := ann.s.Share(ctx, falcon.ID, "bob@acme.test", orglog.Viewer); err != nil {
-		t.Fatal(err)
-	}
-	bob.sync(t)
+	o, ann, bob, _ := dealsSharedWithBob(t, policy.Member)
 
 	var mu sync.Mutex
 	var folderEvents int
@@ -117,7 +105,7 @@ func TestRevokedDeviceStreamEnds(t *testing.T) {
 		t.Fatal(err)
 	}
 	close(revoked)
-	put(t, ann.v, "Project Falcon", "terms.txt", "price 43")
+	put(t, ann.v, "Deals", "terms.txt", "price 43")
 	ann.sync(t)
 	select {
 	case err := <-ended:
@@ -192,18 +180,7 @@ func TestOldInviteFollowsTheUser(t *testing.T) {
 // and her sync stalled on every retry.
 func TestChunkSquatInAnotherFolder(t *testing.T) {
 	ctx := context.Background()
-	o := newOrg(t)
-	ann := enrollAs(t, o.inviteAs("ann@acme.test", policy.Manager), "Ann Manager", "Ann's laptop")
-	bob := enrollAs(t, o.inviteAs("bob@acme.test", policy.Manager), "Bob Manager", "Bob's laptop")
-	deals, err := ann.v.CreateFolder(ctx, "Deals", policy.Confidential)
-	if err != nil {
-		t.Fatal(err)
-	}
-	put(t, ann.v, "Deals", "terms.txt", "price 42")
-	ann.sync(t)
-	if err := ann.s.Share(ctx, deals.ID, "bob@acme.test", orglog.Viewer); err != nil {
-		t.Fatal(err)
-	}
+	_, ann, bob, _ := dealsSharedWithBob(t, policy.Manager)
 	scratch, err := bob.v.CreateFolder(ctx, "Scratch", policy.Internal)
 	if err != nil {
 		t.Fatal(err)

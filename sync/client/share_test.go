@@ -530,19 +530,7 @@ func TestFolderClassChange(t *testing.T) {
 // list 1 keyrings … put back" and an audit entry of it at every unlock.
 func TestManagersWrapIsNoRepair(t *testing.T) {
 	ctx := context.Background()
-	o := newOrg(t)
-	ann := enrollAs(t, o.inviteAs("ann@acme.test", policy.Manager), "Ann Manager", "Ann's laptop")
-	bob := enrollAs(t, o.inviteAs("bob@acme.test", policy.Member), "Bob Analyst", "Bob's laptop")
-	deals, err := ann.v.CreateFolder(ctx, "Deals", policy.Confidential)
-	if err != nil {
-		t.Fatal(err)
-	}
-	put(t, ann.v, "Deals", "terms.txt", "price 42")
-	ann.sync(t)
-	if err := ann.s.Share(ctx, deals.ID, "bob@acme.test", orglog.Viewer); err != nil {
-		t.Fatal(err)
-	}
-	bob.sync(t)
+	o, ann, bob, _ := dealsSharedWithBob(t, policy.Member)
 	if err := o.admin.SetRole(ctx, "bob@acme.test", policy.Manager); err != nil {
 		t.Fatal(err)
 	}
@@ -594,4 +582,26 @@ func TestManagersWrapIsNoRepair(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// dealsSharedWithBob is an org where Ann, a manager, owns the confidential
+// folder "Deals" with terms.txt ("price 42"), synced and shared with Bob
+// (bobRole in the org) as a viewer, Bob's device synced.
+func dealsSharedWithBob(t *testing.T, bobRole policy.Role) (*org, *device, *device, vault.Folder) {
+	t.Helper()
+	ctx := context.Background()
+	o := newOrg(t)
+	ann := enrollAs(t, o.inviteAs("ann@acme.test", policy.Manager), "Ann Manager", "Ann's laptop")
+	bob := enrollAs(t, o.inviteAs("bob@acme.test", bobRole), "Bob Analyst", "Bob's laptop")
+	deals, err := ann.v.CreateFolder(ctx, "Deals", policy.Confidential)
+	if err != nil {
+		t.Fatal(err)
+	}
+	put(t, ann.v, "Deals", "terms.txt", "price 42")
+	ann.sync(t)
+	if err := ann.s.Share(ctx, deals.ID, "bob@acme.test", orglog.Viewer); err != nil {
+		t.Fatal(err)
+	}
+	bob.sync(t)
+	return o, ann, bob, deals
 }
