@@ -132,16 +132,7 @@ func TestOldInviteFollowsTheUser(t *testing.T) {
 	enrollAs(t, annCode, "Ann Analyst", "Ann's laptop")
 	bobCode := o.inviteAs("bob@acme.test", policy.Member)
 	bob := enrollAs(t, bobCode, "Bob Analyst", "Bob's laptop")
-	inv, err := wire.ParseInvite(bobCode)
-	if err != nil {
-		t.Fatal(err)
-	}
-	key := inv.Key()
-	conn, err := client.Dial(inv.ServerURL, inv.TLS, wire.InviteKeyID(key.Public().(ed25519.PublicKey)), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn.SetServer(inv.Org, o.Server.PublicKey())
+	conn := o.inviteConn(t, bobCode)
 	if _, _, err := client.FetchLog(ctx, conn, 0); err != nil {
 		t.Fatalf("a member's invite reads the log: %v", err)
 	}
@@ -337,6 +328,24 @@ func TestOldChunkOfAnotherFolderNotServed(t *testing.T) {
 	}
 }
 
+// inviteConn is a connection signed with the key of invite code, as an
+// enrolment or a pairing request makes one.
+func (o *org) inviteConn(t *testing.T, code string) *client.Conn {
+	t.Helper()
+	inv, err := wire.ParseInvite(code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := inv.Key()
+	conn, err := client.Dial(inv.ServerURL, inv.TLS, wire.InviteKeyID(key.Public().(ed25519.PublicKey)), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(conn.Close)
+	conn.SetServer(inv.Org, o.Server.PublicKey())
+	return conn
+}
+
 // A thief with the laptop's clear transport key posts a self-wipe receipt
 // without wiping: the device is then served nothing (as if wiped), and an
 // admin's wipe ordered later still reaches it and is answered by a receipt
@@ -375,17 +384,7 @@ func TestSelfWipeReceiptEndsServiceAndAdminWipeStillReaches(t *testing.T) {
 	}
 	// Her only device reported wiping itself: the invite she enrolled with
 	// no longer reads the organisation's log.
-	inv, err := wire.ParseInvite(annCode)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ikey := inv.Key()
-	iconn, err := client.Dial(inv.ServerURL, inv.TLS, wire.InviteKeyID(ikey.Public().(ed25519.PublicKey)), ikey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	iconn.SetServer(inv.Org, o.Server.PublicKey())
-	if _, _, err := client.FetchLog(ctx, iconn, 0); !client.IsCode(err, wire.CodeInvite) {
+	if _, _, err := client.FetchLog(ctx, o.inviteConn(t, annCode), 0); !client.IsCode(err, wire.CodeInvite) {
 		t.Fatalf("the invite of a user whose only device wiped itself reads the log: %v", err)
 	}
 	if _, _, err := client.FetchLog(ctx, conn, 0); err == nil {
