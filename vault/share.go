@@ -398,10 +398,12 @@ func (v *Vault) Now() time.Time { return v.now() }
 // written since.
 func (v *Vault) TrustedNow() time.Time {
 	now := v.now()
+	var after int64
 	if c, err := v.readCheckpoint(); err == nil && c.ServerTime > 0 {
 		if t := time.Unix(0, c.ServerTime); t.After(now) {
 			now = t
 		}
+		after = c.ServerAudit
 	}
 	// The newest audit entry was written by this device's clock before:
 	// the clock set back since does not make now earlier than it. Entries
@@ -409,7 +411,7 @@ func (v *Vault) TrustedNow() time.Time {
 	// (LastAuditTime): a clock days ahead wrote them, and once it was set
 	// right and the lease renewed, the vault wiped itself at its first
 	// hour offline.
-	if t, err := v.LastAuditTime(context.Background()); err == nil && t.After(now) {
+	if t, err := v.idx.LastAuditTimeAfter(context.Background(), after); err == nil && t.After(now) {
 		now = t
 	}
 	return now
