@@ -50,12 +50,13 @@ func setupPDFCPU() error {
 	g := &pdfcpuGlobals
 	g.Lock()
 	defer g.Unlock()
+	fonts := userFonts()
 	if g.fontDir == "" {
 		api.DisableConfigDir()
 		h := sha256.New()
 		for _, name := range []string{unicodeFont, hangulFont} {
 			h.Write([]byte(name))
-			h.Write(userFonts()[name])
+			h.Write(fonts[name])
 		}
 		sum := h.Sum(nil)
 		base := os.TempDir()
@@ -65,7 +66,7 @@ func setupPDFCPU() error {
 		g.fontDir = filepath.Join(base, "pdf-fonts-"+hex.EncodeToString(sum[:6]))
 		font.UserFontDir = g.fontDir
 	}
-	for name, ttf := range userFonts() {
+	for name, ttf := range fonts {
 		if _, err := os.Stat(filepath.Join(g.fontDir, name+".gob")); err == nil {
 			continue
 		}
