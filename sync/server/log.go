@@ -301,13 +301,11 @@ func (s *Server) requestPairing(w http.ResponseWriter, r *http.Request, c *calle
 	if _, err := age.ParseHybridRecipient(req.Recipient); err != nil {
 		return fail(http.StatusBadRequest, wire.CodeBadRequest, "malformed pairing recipient")
 	}
-	if waiting, err := s.store.Pairings(r.Context(), req.Email, s.now()); err != nil {
-		return err
-	} else if len(waiting) >= maxPairings {
-		return fail(http.StatusTooManyRequests, wire.CodeBusy, "%d pairing requests for %s are waiting already: approve one on a device of yours, or wait 15 minutes", len(waiting), req.Email)
-	}
-	p := store.Pairing{ID: object.NewRandomID(), Email: req.Email, Request: wire.Marshal(req), Expires: s.now().Add(15 * time.Minute)}
-	if err := s.store.PutPairing(r.Context(), p); err != nil {
+	now := s.now()
+	p := store.Pairing{ID: object.NewRandomID(), Email: req.Email, Request: wire.Marshal(req), Expires: now.Add(15 * time.Minute)}
+	if err := s.store.PutPairing(r.Context(), p, now, maxPairings); errors.Is(err, store.ErrFull) {
+		return fail(http.StatusTooManyRequests, wire.CodeBusy, "%d pairing requests for %s are waiting already: approve one on a device of yours, or wait 15 minutes", maxPairings, req.Email)
+	} else if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, wire.Pairing{ID: wire.HexID(p.ID), Request: req, Expires: p.Expires.Unix()})

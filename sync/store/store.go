@@ -28,6 +28,7 @@ var (
 	ErrExists   = errors.New("already exists")
 	ErrConflict = errors.New("changed meanwhile") // a compare-and-swap lost
 	ErrReplay   = errors.New("nonce already used")
+	ErrFull     = errors.New("too many waiting") // a bounded put found its bound reached
 )
 
 // ObjectMeta is what the server knows of a stored object.
@@ -170,8 +171,10 @@ type Store interface {
 	ReceiptsOf(ctx context.Context, device object.ID) ([]StoredReceipt, error)
 	Receipts(ctx context.Context) ([]StoredReceipt, error)
 
-	// Pairings.
-	PutPairing(ctx context.Context, p Pairing) error
+	// Pairings. PutPairing adds p unless max requests of p.Email are
+	// waiting (unanswered and unexpired at now) already (ErrFull), as
+	// one step: servers adding at once never pass max between them.
+	PutPairing(ctx context.Context, p Pairing, now time.Time, max int) error
 	GetPairing(ctx context.Context, id object.ID) (Pairing, error)
 	Pairings(ctx context.Context, email string, now time.Time) ([]Pairing, error)
 	// AnswerPairing sets the bundle of a pairing that has none

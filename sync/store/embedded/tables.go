@@ -185,14 +185,20 @@ func (s *Store) AuditRows(ctx context.Context, device object.ID, after int64, li
 }
 
 // PutPairing implements store.Store.
-func (s *Store) PutPairing(ctx context.Context, p store.Pairing) error {
-	_, err := s.db.ExecContext(ctx, "INSERT INTO pairings(id, email, request, expires) VALUES(?,?,?,?)",
-		p.ID[:], p.Email, p.Request, p.Expires.Unix())
+// One statement counts and inserts: SQLite runs it as one write.
+func (s *Store) PutPairing(ctx context.Context, p store.Pairing, now time.Time, max int) error {
+	res, err := s.db.ExecContext(ctx, `INSERT INTO pairings(id, email, request, expires)
+		SELECT ?, ?, ?, ? WHERE (SELECT COUNT(*) FROM pairings
+			WHERE email = ? AND bundle IS NULL AND expires > ?) < ?`,
+		p.ID[:], p.Email, p.Request, p.Expires.Unix(), p.Email, now.Unix(), max)
 	if isUnique(err) {
 		return fmt.Errorf("store: pairing: %w", store.ErrExists)
 	}
 	if err != nil {
 		return fmt.Errorf("store: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("store: pairing: %d waiting for %s: %w", max, p.Email, store.ErrFull)
 	}
 	return nil
 }

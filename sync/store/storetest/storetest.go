@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -298,10 +299,15 @@ func testPairings(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	now := time.Unix(1_800_000_000, 0)
 	p := store.Pairing{ID: id(1), Email: "ann@x.test", Request: []byte(`{}`), Expires: now.Add(10 * time.Minute)}
-	if err := s.PutPairing(ctx, p); err != nil {
+	if err := s.PutPairing(ctx, p, now, 8); err != nil {
 		t.Fatal(err)
 	}
-	s.PutPairing(ctx, store.Pairing{ID: id(2), Email: "ann@x.test", Request: []byte(`{}`), Expires: now.Add(-time.Minute)})
+	if err := s.PutPairing(ctx, p, now, 8); !errors.Is(err, store.ErrExists) {
+		t.Fatalf("one pairing put twice: %v", err)
+	}
+	if err := s.PutPairing(ctx, store.Pairing{ID: id(2), Email: "ann@x.test", Request: []byte(`{}`), Expires: now.Add(-time.Minute)}, now.Add(-2*time.Minute), 8); err != nil {
+		t.Fatal(err)
+	}
 	list, err := s.Pairings(ctx, "ann@x.test", now)
 	if err != nil || len(list) != 1 || list[0].ID != id(1) {
 		t.Fatalf("pending: %+v %v", list, err)
@@ -318,6 +324,34 @@ func testPairings(t *testing.T, s store.Store) {
 	}
 	if list, _ := s.Pairings(ctx, "ann@x.test", now); len(list) != 0 {
 		t.Fatalf("answered still pending: %+v", list)
+	}
+
+	// The bound holds for puts at once (several servers on one store):
+	// the count and the insert are one step. Answered and expired
+	// requests do not count, nor those of another e-mail.
+	if err := s.PutPairing(ctx, store.Pairing{ID: id(3), Email: "bob@x.test", Request: []byte(`{}`), Expires: now.Add(time.Minute)}, now, 8); err != nil {
+		t.Fatal(err)
+	}
+	var added atomic.Int32
+	var wg sync.WaitGroup
+	for i := range 24 {
+		wg.Go(func() {
+			err := s.PutPairing(ctx, store.Pairing{ID: id(byte(100 + i)), Email: "ann@x.test", Request: []byte(`{}`), Expires: now.Add(time.Minute)}, now, 5)
+			switch {
+			case err == nil:
+				added.Add(1)
+			case !errors.Is(err, store.ErrFull):
+				t.Errorf("put %d: %v, want nil or ErrFull", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	if list, err := s.Pairings(ctx, "ann@x.test", now); err != nil || added.Load() != 5 || len(list) != 5 {
+		t.Fatalf("24 puts at once bounded to 5: %d added, %d waiting (%v)", added.Load(), len(list), err)
+	}
+	// Once they expire, there is room again.
+	if err := s.PutPairing(ctx, store.Pairing{ID: id(200), Email: "ann@x.test", Request: []byte(`{}`), Expires: now.Add(time.Hour)}, now.Add(2*time.Minute), 5); err != nil {
+		t.Fatalf("a put after the waiting expired: %v", err)
 	}
 }
 
