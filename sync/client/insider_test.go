@@ -872,3 +872,69 @@ func TestRefusedObjectRetriedWithBackoff(t *testing.T) {
 		t.Fatalf("the refused folder object was fetched %d times in six syncs, want 2", n)
 	}
 }
+
+// One person's keys share one part of the server's request-body budget:
+// with uploads held open on her laptop and on her tablet (32 bodies of
+// 4 MiB, whose bytes never come), a next one from either is told "busy"
+// at once, while another person's upload is answered. The share was per
+// key: four keys of one person (devices, invites) held the whole budget,
+// and everyone's uploads waited 30 s each.
+func TestBodyBudgetIsPerPerson(t *testing.T) {
+	o := newOrg(t)
+	code := o.invite("ann@acme.test")
+	laptop := enroll(t, code, "Ann's laptop")
+	tablet := pair(t, code, laptop, "Ann's tablet")
+	bob := enroll(t, o.invite("bob@acme.test"), "Bob's laptop")
+	h := o.Server.Handler()
+	type upload struct {
+		code chan int
+		body *io.PipeWriter
+	}
+	put := func(d *device, n int) upload {
+		pr, pw := io.Pipe()
+		req := httptest.NewRequest("PUT", "/v1/objects/chunk/"+object.NewRandomID().String(), pr)
+		req.ContentLength = int64(n)
+		if _, err := wire.SignRequest(req, make([]byte, n), wire.DeviceKeyID(d.v.DeviceID()), d.v.TransportKey(), time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		u := upload{code: make(chan int, 1), body: pw}
+		go func() {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			u.code <- rec.Code
+		}()
+		return u
+	}
+	var held []upload
+	t.Cleanup(func() {
+		for _, u := range held {
+			u.body.CloseWithError(io.ErrUnexpectedEOF)
+			<-u.code
+		}
+	})
+	for i := range 32 {
+		held = append(held, put([]*device{laptop, tablet}[i%2], 4<<20))
+	}
+	time.Sleep(300 * time.Millisecond) // the 32 admitted, waiting for their bodies
+	next := put(tablet, 4<<20)
+	select {
+	case code := <-next.code:
+		if code != http.StatusServiceUnavailable {
+			t.Errorf("a 33rd upload of one person: %d, want 503 busy", code)
+		}
+	case <-time.After(5 * time.Second):
+		t.Errorf("a 33rd upload of one person, from her second device, was admitted: the server waits for its body")
+		next.body.CloseWithError(io.ErrUnexpectedEOF)
+		<-next.code
+	}
+	other := put(bob, 1024)
+	go func() { other.body.Write(make([]byte, 1024)); other.body.Close() }()
+	select {
+	case code := <-other.code:
+		if code == http.StatusServiceUnavailable {
+			t.Errorf("another person's upload meanwhile: busy")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatalf("another person's upload meanwhile was not answered")
+	}
+}

@@ -226,17 +226,30 @@ func (s *Server) liveDevice(ctx context.Context, st *orglog.State, email string)
 }
 
 // Request bodies of authenticated callers held at once, from reading to
-// the handler's end: bodyBudget in all, keyBudget for one key. A request
-// past its key's share is told to try again at once; one past the whole
-// budget waits up to bodyWait for room, then is told to try again. A key
-// with a fast line (a stolen transport key, say) cannot make the server
-// hold more than its share, nor, by holding the budget, stall everyone
-// else's requests: those without a body never wait.
+// the handler's end: bodyBudget in all, personBudget for all the keys of
+// one person (her devices and invites; the admin key is one person). A
+// request past its person's share is told to try again at once; one past
+// the whole budget waits up to bodyWait for room, then is told to try
+// again. One person with a fast line (or her stolen keys) cannot make the
+// server hold more than a quarter of the budget, however many keys she
+// has, nor stall everyone else's requests: those without a body never
+// wait.
 const (
-	bodyBudget = 512 << 20
-	keyBudget  = 128 << 20
-	bodyWait   = 30 * time.Second
+	bodyBudget   = 512 << 20
+	personBudget = 128 << 20
+	bodyWait     = 30 * time.Second
 )
+
+// person names whose share of the body budget c's requests take.
+func (c *caller) person() string {
+	switch {
+	case c.device != nil:
+		return "user " + c.device.Email
+	case c.invite != nil:
+		return "user " + c.invite.Email
+	}
+	return c.kind
+}
 
 // bodyNeed is how many bytes r's body may take: its declared length, or
 // limit when it is sent in chunks.
@@ -257,18 +270,18 @@ func (s *Server) admitBody(r *http.Request, c *caller, limit int64) (release fun
 	if need == 0 {
 		return func() {}, nil
 	}
-	key := c.keyID
+	who := c.person()
 	s.bodyMu.Lock()
-	if s.keyBodies[key]+need > keyBudget {
+	if s.personBodies[who]+need > personBudget {
 		s.bodyMu.Unlock()
-		return nil, busy("this device has other uploads under way; try again shortly")
+		return nil, busy("your devices have other uploads under way; try again shortly")
 	}
-	s.keyBodies[key] += need
+	s.personBodies[who] += need
 	s.bodyMu.Unlock()
 	unkey := func() {
 		s.bodyMu.Lock()
-		if s.keyBodies[key] -= need; s.keyBodies[key] == 0 {
-			delete(s.keyBodies, key)
+		if s.personBodies[who] -= need; s.personBodies[who] == 0 {
+			delete(s.personBodies, who)
 		}
 		s.bodyMu.Unlock()
 	}

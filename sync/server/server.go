@@ -46,23 +46,23 @@ type Config struct {
 
 // Server serves one organisation.
 type Server struct {
-	store     store.Store
-	key       ed25519.PrivateKey
-	tls       [32]byte
-	log       *slog.Logger
-	now       func() time.Time
-	feed      *hub
-	mu        sync.Mutex
-	state     *orglog.State // the log as applied so far; refreshed from the store
-	stateAt   time.Time     // when state was last compared with the store
-	hashes    orglog.Hashes
-	alerts    io.Writer
-	alertM    sync.Mutex // one line at a time
-	viewMu    sync.Mutex
-	views     map[string][]int64  // log views' entry indexes by who and log size (getLogView)
-	bodies    *semaphore.Weighted // bytes of request bodies held (admitBody)
-	bodyMu    sync.Mutex
-	keyBodies map[string]int64 // bytes of request bodies held, by key ID (admitBody)
+	store        store.Store
+	key          ed25519.PrivateKey
+	tls          [32]byte
+	log          *slog.Logger
+	now          func() time.Time
+	feed         *hub
+	mu           sync.Mutex
+	state        *orglog.State // the log as applied so far; refreshed from the store
+	stateAt      time.Time     // when state was last compared with the store
+	hashes       orglog.Hashes
+	alerts       io.Writer
+	alertM       sync.Mutex // one line at a time
+	viewMu       sync.Mutex
+	views        map[string][]int64  // log views' entry indexes by who and log size (getLogView)
+	bodies       *semaphore.Weighted // bytes of request bodies held (admitBody)
+	bodyMu       sync.Mutex
+	personBodies map[string]int64 // bytes of request bodies held, by person (admitBody)
 }
 
 const metaServerKey = "server-key"
@@ -70,7 +70,7 @@ const metaServerKey = "server-key"
 // New opens the server on st, making its server key on first start.
 func New(ctx context.Context, cfg Config) (*Server, error) {
 	s := &Server{store: cfg.Store, tls: cfg.TLSKeyHash, log: cfg.Logger, now: cfg.Now, feed: newHub(), alerts: cfg.Alerts,
-		bodies: semaphore.NewWeighted(bodyBudget), keyBodies: map[string]int64{}}
+		bodies: semaphore.NewWeighted(bodyBudget), personBodies: map[string]int64{}}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

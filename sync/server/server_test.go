@@ -138,14 +138,15 @@ func TestUnsignedBodiesAreNotRead(t *testing.T) {
 	}
 }
 
-// TestBodyBudgets: one key holding its share of request bodies (here the
-// admin's, with 32 log appends of 4 MiB whose bodies never come) gets
+// TestBodyBudgets: one person holding her share of request bodies (here
+// the admin's key, with 32 log appends of 4 MiB whose bodies never come) gets
 // "busy" for one more at once, and its requests without a body are
 // answered meanwhile. (Before, one key could take the whole budget: a
 // 33rd body was admitted and waited on. That a request without a body
 // never waits on a full budget — it took a queued zero-weight share, and
 // waited 30 s behind other keys' bodies — is admitBody's first test; a
-// full budget takes four keys, which this test does not make.)
+// full budget takes four people, which this test does not make. One
+// person's several keys: TestBodyBudgetIsPerPerson in sync/client.)
 func TestBodyBudgets(t *testing.T) {
 	o := orgtest.Start(t, "Test")
 	h := o.HTTP.Config.Handler
