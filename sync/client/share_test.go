@@ -559,6 +559,18 @@ func TestManagersWrapIsNoRepair(t *testing.T) {
 	if len(rings) < 2 {
 		t.Fatalf("%d keyring objects on the owner's device, want two wraps", len(rings))
 	}
+	// coffer check verifies every wrap, and says when a damaged one
+	// costs nothing (it verified the index's first wraps only).
+	check := func(v *vault.Vault) *vault.Report {
+		r, err := v.Check(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	if r := check(ann.v); !r.OK() || r.Checked["keyring"] != len(rings) {
+		t.Fatalf("check of the intact vault: %d of %d keyrings verified, problems %+v", r.Checked["keyring"], len(rings), r.Problems)
+	}
 	for _, p := range rings {
 		good, err := os.ReadFile(p)
 		if err != nil {
@@ -574,13 +586,44 @@ func TestManagersWrapIsNoRepair(t *testing.T) {
 			t.Fatalf("keyring %s damaged: open: %v", filepath.Base(p)[:12], err)
 		}
 		got := string(read(t, v, "Deals", "terms.txt"))
+		r := check(v)
 		v.Close()
 		if got != "price 42" {
 			t.Fatalf("keyring %s damaged: ann reads %q", filepath.Base(p)[:12], got)
 		}
+		if len(r.Problems) != 1 || r.Problems[0].Object != "keyring/"+filepath.Base(p) || len(r.Problems[0].Affects) != 0 ||
+			!strings.Contains(r.Problems[0].What, "nothing is lost") || len(r.Damaged) != 0 {
+			t.Fatalf("keyring %s damaged: check says %+v, damaged versions %q", filepath.Base(p)[:12], r.Problems, r.Damaged)
+		}
 		if err := os.WriteFile(p, good, 0o600); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// Every wrap of the key damaged: that is loss, and said so.
+	for _, p := range rings {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data[len(data)-1] ^= 1
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v, err := vault.Open(ctx, ann.v.Dir(), pass)
+	if err != nil {
+		t.Fatalf("every keyring damaged: open: %v", err)
+	}
+	defer v.Close()
+	r := check(v)
+	lost := 0
+	for _, p := range r.Problems {
+		if strings.HasPrefix(p.Object, "keyring/") && len(p.Affects) != 0 && !strings.Contains(p.What, "nothing is lost") {
+			lost++
+		}
+	}
+	if lost != len(rings) || len(r.Damaged) == 0 {
+		t.Fatalf("every keyring damaged: check says %+v, damaged versions %q", r.Problems, r.Damaged)
 	}
 }
 
