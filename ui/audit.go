@@ -20,7 +20,9 @@ import (
 // filtered by any words (user, file, folder, action, outcome), with breaks
 // in the chain on top, trace-code lookup, and export as JSON lines or CEF.
 func (m *mainView) showAudit() {
-	m.u.touch()
+	if !m.u.touch() {
+		return
+	}
 	go func() {
 		log, err := m.a.AuditLog(m.ctx)
 		m.do(func() {

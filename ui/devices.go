@@ -152,7 +152,9 @@ func (u *UI) showDevices(ctx context.Context) {
 
 // showDevices is Tools → Organisation devices….
 func (m *mainView) showDevices() {
-	m.u.touch()
+	if !m.u.touch() {
+		return
+	}
 	m.u.showDevices(m.ctx)
 }
 
@@ -196,7 +198,9 @@ func (w *devicesWindow) keyForm() fyne.CanvasObject {
 
 // browse picks the key file.
 func (w *devicesWindow) browse() {
-	w.u.touch()
+	if !w.u.touch() {
+		return
+	}
 	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
 		if err != nil || r == nil {
 			return
@@ -218,7 +222,9 @@ func (w *devicesWindow) browse() {
 // openKey decrypts the key (scrypt: about a second), connects as the
 // admin and lists the devices, off the UI goroutine.
 func (w *devicesWindow) openKey() {
-	w.u.touch()
+	if !w.u.touch() {
+		return
+	}
 	if w.open.Disabled() {
 		return
 	}
@@ -272,7 +278,9 @@ func (w *devicesWindow) lists() fyne.CanvasObject {
 	w.head = widget.NewLabel("")
 	w.head.Wrapping = fyne.TextWrapWord
 	refresh := widget.NewButtonWithIcon("Refresh", theme.ViewRefreshIcon(), func() {
-		w.u.touch()
+		if !w.u.touch() {
+			return
+		}
 		w.refresh()
 	})
 
@@ -295,7 +303,9 @@ func (w *devicesWindow) lists() fyne.CanvasObject {
 		w.table.SetColumnWidth(i, c.width)
 	}
 	w.table.OnSelected = func(id widget.TableCellID) {
-		w.u.touch()
+		if !w.u.touch() {
+			return
+		}
 		if id.Row >= 0 && id.Row < len(w.devices) {
 			w.selected = id.Row
 			w.showSelected()
@@ -304,7 +314,9 @@ func (w *devicesWindow) lists() fyne.CanvasObject {
 	w.detail = widget.NewLabel("Select a device.")
 	w.detail.Wrapping = fyne.TextWrapWord
 	w.wipe = widget.NewButtonWithIcon("Wipe…", theme.DeleteIcon(), func() {
-		w.u.touch()
+		if !w.u.touch() {
+			return
+		}
 		if w.selected >= 0 && w.selected < len(w.devices) {
 			w.askWipe(w.devices[w.selected])
 		}
@@ -337,7 +349,9 @@ func (w *devicesWindow) lists() fyne.CanvasObject {
 	}
 	w.rdetail = container.NewStack(widget.NewLabel("Select a receipt to read it, with its signed text."))
 	w.rtable.OnSelected = func(id widget.TableCellID) {
-		w.u.touch()
+		if !w.u.touch() {
+			return
+		}
 		if id.Row >= 0 && id.Row < len(w.receipts) {
 			w.rdetail.Objects = []fyne.CanvasObject{receiptView(w.receipts[id.Row], 0)}
 			w.rdetail.Refresh()

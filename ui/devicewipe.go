@@ -57,7 +57,9 @@ func (w *devicesWindow) askWipe(d wire.DeviceInfo) {
 	v.confirm.Importance = widget.DangerImportance
 	v.confirm.Disable()
 	v.typed.OnChanged = func(s string) {
-		w.u.touch()
+		if !w.u.touch() {
+			return
+		}
 		setDisabled(v.confirm, s != v.name)
 	}
 	v.typed.OnSubmitted = func(string) {
@@ -96,7 +98,9 @@ func (v *wipeDialog) order() {
 	if v.typed.Text != v.name || v.stop != nil {
 		return
 	}
-	w.u.touch()
+	if !w.u.touch() {
+		return
+	}
 	reason := v.reason.Text
 	ctx, stop := context.WithCancel(w.ctx)
 	v.stop = stop

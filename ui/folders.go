@@ -26,7 +26,9 @@ var classHelp = map[policy.Class]string{
 
 // askNewFolder asks for a name and a class and creates the folder.
 func (m *mainView) askNewFolder() {
-	m.u.touch()
+	if !m.u.touch() {
+		return
+	}
 	name := widget.NewEntry()
 	name.SetPlaceHolder("Deals 2026")
 	options := make([]string, len(policy.Classes))

@@ -17,7 +17,9 @@ import (
 // importFiles imports local files into the selected folder off the UI
 // goroutine, with progress in the status bar, then refreshes the file list.
 func (m *mainView) importFiles(paths []string) {
-	m.u.touch()
+	if !m.u.touch() {
+		return
+	}
 	if m.folder == nil {
 		m.u.status.SetText("Select the folder to import into first.")
 		return

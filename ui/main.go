@@ -168,7 +168,9 @@ func (m *mainView) selectFolderNamed(name string) {
 }
 
 func (m *mainView) selectFolder(i int) {
-	m.u.touch()
+	if !m.u.touch() {
+		return
+	}
 	f := m.folders[i]
 	m.folder, m.file = &f, nil
 	m.notice.hide()
@@ -216,7 +218,9 @@ func (m *mainView) hidePage() {
 }
 
 func (m *mainView) selectFile(f vault.FileInfo) {
-	m.u.touch()
+	if !m.u.touch() {
+		return
+	}
 	if m.file != nil && m.file.ID == f.ID && m.pages > 0 {
 		return // another cell of the row on screen
 	}
@@ -297,7 +301,9 @@ func (m *mainView) pageKey(k fyne.KeyName) bool {
 }
 
 func (m *mainView) turn(delta int) {
-	m.u.touch()
+	if !m.u.touch() {
+		return
+	}
 	if m.file == nil || delta == 0 || m.page+delta < 1 || (m.pages > 0 && m.page+delta > m.pages) {
 		return
 	}
@@ -307,7 +313,9 @@ func (m *mainView) turn(delta int) {
 
 // zoom steps the zoom and renders the page again at the new resolution.
 func (m *mainView) zoom(step int) {
-	m.u.touch()
+	if !m.u.touch() {
+		return
+	}
 	if m.view.image.Image == nil {
 		return // nothing to zoom
 	}
@@ -316,7 +324,9 @@ func (m *mainView) zoom(step int) {
 }
 
 func (m *mainView) setZoom(mode float64) {
-	m.u.touch()
+	if !m.u.touch() {
+		return
+	}
 	if m.view.image.Image == nil {
 		return
 	}
@@ -395,7 +405,9 @@ func (m *mainView) show(folder vault.Folder, file vault.FileInfo, img image.Imag
 // window only reports the answer, and for an allowed Save offers the
 // export dialog.
 func (m *mainView) outward(action policy.Action) {
-	m.u.touch()
+	if !m.u.touch() {
+		return
+	}
 	if m.folder == nil || m.file == nil {
 		m.u.status.SetText("Select a file first.")
 		return

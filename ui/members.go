@@ -32,7 +32,9 @@ var memberGroups = []struct{ role, heading string }{
 
 // showMembers opens the members of the folder selected.
 func (m *mainView) showMembers() {
-	m.u.touch()
+	if !m.u.touch() {
+		return
+	}
 	switch {
 	case !m.a.Enrolled():
 		m.u.status.SetText("This vault is not enrolled in an organisation: its folders have no other members.")

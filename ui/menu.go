@@ -154,7 +154,9 @@ func (u *UI) reviewCommands(a *app.App) {
 
 // run runs a command as a user action (it resets the idle timer).
 func (m *mainView) run(f func(*mainView)) {
-	m.u.touch()
+	if !m.u.touch() {
+		return
+	}
 	f(m)
 }
 

@@ -59,7 +59,9 @@ var blockedColor = color.NRGBA{R: 229, G: 57, B: 53, A: 70}
 
 // showOrgAudit opens the organisation's audit trail.
 func (m *mainView) showOrgAudit() {
-	m.u.touch()
+	if !m.u.touch() {
+		return
+	}
 	if !m.a.MayReadOrgAudit() {
 		m.u.status.SetText("The organisation's audit trail is for its compliance and risk officers.")
 		return

@@ -30,7 +30,9 @@ var shareRoles = []struct{ role, label string }{
 
 // askShare opens the share dialog for the folder selected.
 func (m *mainView) askShare() {
-	m.u.touch()
+	if !m.u.touch() {
+		return
+	}
 	f, ok := m.folderToShare()
 	if !ok {
 		return

@@ -12,7 +12,9 @@ import (
 // askTrace looks up a trace code read off a watermark or a stamped page:
 // who viewed or exported what, when, on which device (`coffer trace`).
 func (m *mainView) askTrace() {
-	m.u.touch()
+	if !m.u.touch() {
+		return
+	}
 	code := widget.NewEntry()
 	code.SetPlaceHolder("K7Q4M-ZP2XA")
 	result := widget.NewLabel("Type the code printed in the watermark or the export stamp.")

@@ -22,6 +22,7 @@ import (
 
 	"github.com/coffer-vault/coffer/app"
 	"github.com/coffer-vault/coffer/internal/display"
+	"github.com/coffer-vault/coffer/internal/suspend"
 	"github.com/coffer-vault/coffer/policy"
 	"github.com/coffer-vault/coffer/vault"
 )
@@ -56,7 +57,10 @@ type UI struct {
 	closing  sync.WaitGroup  // vaults being closed after a lock
 	session  context.Context // lives from unlock to lock
 	endSess  context.CancelFunc
-	lastUsed atomic.Int64 // unix nanoseconds of the last user action
+	lastUsed atomic.Int64      // unix nanoseconds of the last user action
+	clocks   suspend.Clocks    // zero: the system's
+	asleep   *suspend.Detector // whether the computer slept during the session
+	idleNow  time.Duration     // the session's idle lock time
 
 	unlock *unlockView
 	main   *mainView
@@ -78,6 +82,9 @@ type Options struct {
 	Inbox string
 	// IdleLock overrides the policy's idle lock time (tests).
 	IdleLock time.Duration
+	// Clocks, if set, replace the system's clocks by which a session
+	// sees that the computer slept (tests).
+	Clocks suspend.Clocks
 	// Create makes a new vault on the first run: app.Init unless set.
 	Create Creator
 	// Rebuild makes a new index from the signed objects when unlock says
@@ -99,7 +106,7 @@ type Options struct {
 // the first-run screen if dir holds no vault yet.
 func New(ctx context.Context, fapp fyne.App, dir string, open Opener, opts Options) *UI {
 	u := &UI{fapp: fapp, dir: dir, open: open, create: opts.Create, ctx: ctx, status: widget.NewLabel(""),
-		progress: widget.NewProgressBar(), syncStatus: widget.NewLabel(""), inbox: opts.Inbox, idle: opts.IdleLock, do: opts.Do}
+		progress: widget.NewProgressBar(), syncStatus: widget.NewLabel(""), inbox: opts.Inbox, idle: opts.IdleLock, do: opts.Do, clocks: opts.Clocks}
 	if u.do == nil {
 		u.do = fyne.Do
 	}
@@ -163,7 +170,16 @@ func (u *UI) setStatus(msg string) {
 func (u *UI) unlocked(a *app.App) {
 	u.a = a
 	u.session, u.endSess = context.WithCancel(u.ctx)
-	u.touch()
+	if u.clocks.Awake != nil {
+		u.asleep = suspend.NewWithClocks(u.clocks)
+	} else {
+		u.asleep = suspend.New()
+	}
+	u.idleNow = u.idle
+	if u.idleNow <= 0 {
+		u.idleNow = a.IdleLock()
+	}
+	u.lastUsed.Store(time.Now().UnixNano())
 	u.showMain(a)
 	u.win.SetOnDropped(func(p fyne.Position, uris []fyne.URI) {
 		if u.main != nil {
@@ -177,31 +193,61 @@ func (u *UI) unlocked(a *app.App) {
 	if a.Enrolled() {
 		u.startSync(u.session, a)
 	}
-	idle := u.idle
-	if idle <= 0 {
-		idle = a.IdleLock()
-	}
-	go u.lockWhenIdle(u.session, idle)
+	go u.lockWhenIdle(u.session, u.asleep, u.idleNow)
 }
 
 // SyncStatus returns what the status bar says of sync (tests).
 func (u *UI) SyncStatus() string { return u.syncStatus.Text }
 
-// touch records a user action, for the idle lock.
-func (u *UI) touch() { u.lastUsed.Store(time.Now().UnixNano()) }
+// touch records a user action, for the idle lock, and reports whether
+// the session goes on. An action once the computer has slept, or past the
+// idle time, locks instead and is not done: whoever opens a stolen
+// laptop's lid must not keep the vault open by being quick to click.
+// Callers return when it reports false.
+func (u *UI) touch() bool {
+	if u.a != nil {
+		if why := u.expired(); why != "" {
+			u.lock(why)
+			return false
+		}
+	}
+	u.lastUsed.Store(time.Now().UnixNano())
+	return true
+}
 
-// lockWhenIdle locks the vault once no user action happened for idle.
-func (u *UI) lockWhenIdle(ctx context.Context, idle time.Duration) {
-	tick := time.NewTicker(max(idle/8, 50*time.Millisecond))
+// expired says why the session must lock now, or "". The idle time is
+// measured on the wall clock, which runs on while the computer sleeps
+// (Go's timers do not).
+func (u *UI) expired() string {
+	switch {
+	case u.asleep.Slept():
+		return "the computer slept"
+	case time.Since(time.Unix(0, u.lastUsed.Load())) >= u.idleNow:
+		return fmt.Sprintf("idle for %s", u.idleNow.Round(time.Second))
+	}
+	return ""
+}
+
+// lockWhenIdle locks the vault once no user action happened for idle, or
+// once the computer slept (asleep): it looks every second at most (after a
+// sleep, Go's ticker fires up to a tick's time after waking). The lock
+// itself is decided again on the UI goroutine, where actions happen.
+func (u *UI) lockWhenIdle(ctx context.Context, asleep *suspend.Detector, idle time.Duration) {
+	tick := time.NewTicker(min(max(idle/8, 50*time.Millisecond), time.Second))
 	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-			if time.Since(time.Unix(0, u.lastUsed.Load())) >= idle {
-				u.do(func() { u.lock(fmt.Sprintf("idle for %s", idle.Round(time.Second))) })
-				return
+			if asleep.Slept() || time.Since(time.Unix(0, u.lastUsed.Load())) >= idle {
+				u.do(func() {
+					if u.session == ctx && ctx.Err() == nil { // not a session begun since
+						if why := u.expired(); why != "" {
+							u.lock(why)
+						}
+					}
+				})
 			}
 		}
 	}

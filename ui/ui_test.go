@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 
 	"github.com/coffer-vault/coffer/app"
 	"github.com/coffer-vault/coffer/audit"
+	"github.com/coffer-vault/coffer/internal/suspend"
 	"github.com/coffer-vault/coffer/internal/testenv"
 	"github.com/coffer-vault/coffer/policy"
 	"github.com/coffer-vault/coffer/ui"
@@ -303,6 +305,103 @@ func TestIdleLock(t *testing.T) {
 	if !locked {
 		t.Error("the idle lock is not in the audit trail")
 	}
+}
+
+// sleepClocks are the system's clocks with a sleep the test adds.
+type sleepClocks struct{ slept atomic.Int64 }
+
+func (c *sleepClocks) clocks() suspend.Clocks {
+	sys := suspend.SystemClocks()
+	return suspend.Clocks{Awake: sys.Awake, Total: func() time.Duration { return sys.Total() + time.Duration(c.slept.Load()) }}
+}
+
+func (c *sleepClocks) sleep(d time.Duration) { c.slept.Add(int64(d)) }
+
+// TestLockWhenTheComputerSlept: a laptop put to sleep with the vault open
+// locks when it wakes, whatever the idle time — and the first key pressed
+// by whoever opened the lid locks rather than turns the page. Go's timers
+// stop during sleep: the idle lock of a 15-minute policy fired 15 awake
+// minutes after the last action, and any action before it counted as the
+// user's, so a thief who touched a key kept the vault open. A session
+// unlocked after the sleep goes on as usual.
+func TestLockWhenTheComputerSlept(t *testing.T) {
+	dir := demoVault(t)
+	a, err := app.Open(context.Background(), dir, pass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := strings.Repeat("Clause. The parties agree to what the term sheet says.\n", 400)
+	if _, err := a.Import(context.Background(), "Deals", "0-terms.txt", strings.NewReader(long), nil); err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	var clk sleepClocks
+	u, w, _ := unlock(t, dir, ui.Options{IdleLock: time.Hour, Clocks: clk.clocks()})
+	folders, _ := lists(t, w)
+	table, _ := fileTable(t, w)
+	onUI(func() { folders.Select(0) })
+	eventually(t, "the files", func() bool { r, _ := table.Length(); return r > 0 })
+	onUI(func() { table.Select(widget.TableCellID{Row: 0, Col: 0}) })
+	eventually(t, "a page", func() bool { f, p, _ := shown(u); return f == "0-terms.txt" && p == 1 })
+	file, _, pages := shown(u)
+	if pages < 2 {
+		t.Fatalf("%s has %d pages; the test needs 2", file, pages)
+	}
+	locked := func() bool {
+		_, ok := find(t, w.Content(), func(l *widget.Label) bool { return strings.HasPrefix(l.Text, "Locked: the computer slept") })
+		return ok && u.App() == nil
+	}
+	// Under the UI lock, so that the window's own look (every second)
+	// cannot come first: the key press is what finds the sleep.
+	onUI(func() {
+		clk.sleep(20 * time.Minute)
+		press(w, fyne.KeyPageDown)
+		if !locked() {
+			t.Errorf("the first key after a sleep did not lock the vault (status %q)", u.Status())
+		}
+	})
+	// The lock is recorded as the vault closes, in the background.
+	var events []audit.Event
+	eventually(t, "the lock in the audit trail", func() bool {
+		a, err := app.Open(context.Background(), dir, pass)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer a.Close()
+		log, err := a.AuditLog(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		events = log.Events
+		return slices.ContainsFunc(events, func(e audit.Event) bool { return e.Action == audit.Lock && e.Reason == "the computer slept" })
+	})
+	for _, e := range events {
+		if e.Action == audit.Preview && e.Page == 2 {
+			t.Errorf("page 2 was shown after the sleep: %+v", e)
+		}
+	}
+
+	// Unlocked again, the sleep before counts no more; a sleep with no
+	// key pressed locks within a few seconds of waking.
+	entry := prompt(t, w)
+	onUI(func() {
+		test.Type(entry, pass)
+		entry.OnSubmitted(entry.Text)
+	})
+	eventually(t, "unlock", func() bool { return u.App() != nil && strings.HasPrefix(u.Status(), "Unlocked") })
+	onUI(func() {
+		if !strings.HasPrefix(u.Status(), "Unlocked") || u.App() == nil {
+			t.Fatalf("the session after the sleep: %q", u.Status())
+		}
+	})
+	time.Sleep(1500 * time.Millisecond) // a look of the window's at least
+	onUI(func() {
+		if u.App() == nil {
+			t.Fatal("a session begun after a sleep locked for it")
+		}
+	})
+	clk.sleep(3 * time.Second)
+	eventually(t, "the lock after a sleep, untouched", locked)
 }
 
 // TestUnlockOffersRebuild: a vault whose index.db was removed is not shown

@@ -17,7 +17,9 @@ import (
 // older one with a Restore button: restoring adds a new version, history is
 // never rewritten.
 func (m *mainView) showVersions() {
-	m.u.touch()
+	if !m.u.touch() {
+		return
+	}
 	if m.folder == nil || m.file == nil {
 		m.u.status.SetText("Select a file to see its versions.")
 		return
