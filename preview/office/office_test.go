@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -397,8 +398,9 @@ func TestFallbacksLeaveNothing(t *testing.T) {
 // TestSandboxConfines runs a stand-in for LibreOffice
 // (testdata/fake-soffice) that reports what it can reach, in the sandbox
 // this system allows and in each weaker one: in the namespace sandbox it
-// sees no network interface but a loopback, writes nowhere on disk, and
-// sees none of the files put in /var/tmp, /dev/shm and the home folder;
+// sees no network interface but a loopback, writes nowhere on disk, sees
+// none of the files put in /var/tmp, /dev/shm, the home folder, /mnt,
+// /media and /srv, nor the host's processes, and cannot undo any of it;
 // the fallbacks are shown to lack exactly that (the control).
 func TestSandboxConfines(t *testing.T) {
 	fake, err := filepath.Abs("testdata/fake-soffice")
@@ -416,6 +418,15 @@ func TestSandboxConfines(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer os.Remove(p)
+	}
+	// Where other people's files live (a share, a USB disk): a linked
+	// picture in an RTF is read as the document loads. Only where this
+	// user may write there (root, in CI).
+	for _, dir := range []string{"/mnt", "/media", "/srv"} {
+		p := filepath.Join(dir, marker)
+		if err := os.WriteFile(p, nil, 0o600); err == nil {
+			defer os.Remove(p)
+		}
 	}
 	report := func(iso office.Isolation) string {
 		c, err := office.New(office.Options{Program: fake, Isolation: iso})
@@ -443,10 +454,25 @@ func TestSandboxConfines(t *testing.T) {
 			t.Errorf("%s: the converter can write to the repository's disk", iso)
 		}
 		if strings.Contains(report, marker) {
-			t.Errorf("%s: the converter sees files in /var/tmp, /dev/shm or the home folder", iso)
+			t.Errorf("%s: the converter sees files in /var/tmp, /dev/shm, the home folder, /mnt, /media or /srv", iso)
 		}
 		if ifs := strings.Fields(strings.TrimPrefix(line(report, "interfaces:"), "interfaces:")); len(ifs) != 1 || ifs[0] != "lo" {
 			t.Errorf("%s: the converter sees network interfaces %q, want only lo", iso, ifs)
+		}
+		// A converter taken over cannot undo the sandbox: it ran as
+		// root of the namespace with every capability, and remounted
+		// the disk writable or unmounted the tmpfs over the home folder.
+		if l := line(report, "capabilities:"); l != "capabilities: 0000000000000000" {
+			t.Errorf("%s: the converter has %q", iso, l)
+		}
+		if l := line(report, "remount-rw:"); l != "remount-rw: refused" {
+			t.Errorf("%s: the converter's attempt to make / writable: %q", iso, l)
+		}
+		if l := line(report, "hidden:"); l == "hidden: none" || line(report, "unhide:") != "unhide: refused" {
+			t.Errorf("%s: the converter's attempt to unmount a hiding tmpfs: %q %q", iso, l, line(report, "unhide:"))
+		}
+		if n, _ := strconv.Atoi(strings.TrimPrefix(line(report, "processes:"), "processes: ")); n == 0 || n > 8 {
+			t.Errorf("%s: the converter sees %d processes, want its sandbox's few", iso, n)
 		}
 	}
 	confined("strongest", strong)

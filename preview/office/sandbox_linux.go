@@ -37,11 +37,19 @@ import (
 //  4. TempFolder: the temp folder, on disk (RAMBacked false).
 //
 // In the namespace modes the script makes mounts private, mounts a tmpfs
-// of bounded size on /tmp (the work folder) and small empty ones over
-// /var/tmp, /dev/shm, /run and the home folder, then remounts every other
-// mount read-only. The shell is PID 1 of its PID namespace: when it exits
-// or is killed, the kernel kills every process left in it, and the tmpfs
-// goes with the last of them. Pdeathsig kills the shell if Coffer dies.
+// of bounded size on /tmp (the work folder) and small empty ones over the
+// folders where people's files live (hidden: the homes, /media, /mnt,
+// /srv, /opt …) and over /var/tmp, /dev/shm and /run, then remounts every
+// other mount read-only and mounts a /proc of its own PID namespace (the
+// host's processes unseen). Then LibreOffice starts in a user and mount
+// namespace nested in the first, as an ordinary user of it (sandboxUID)
+// with no capabilities: the kernel locks mounts made in a more privileged
+// namespace (mount_namespaces(7)), so it cannot remount anything writable
+// or take away a tmpfs to see what it hides, as the shell, root of the
+// outer namespace, could. The shell is PID 1 of its PID namespace: when
+// it exits or is killed, the kernel kills every process left in it, and
+// the tmpfs goes with the last of them. Pdeathsig kills the shell if
+// Coffer dies.
 
 // sandboxScript runs in /bin/sh (dash on Debian, any POSIX shell). Its
 // exit status: 0 the PDF was written to stdout, 10 the sandbox could not
@@ -50,6 +58,7 @@ import (
 const sandboxScript = `
 set -u
 W=$COFFER_WORK
+nest=
 if [ "$COFFER_NS" = 1 ]; then
 	mount --make-rprivate / || exit 10
 	mount -t tmpfs -o "size=${COFFER_WORK_KB}k,mode=0700,nosuid,nodev" coffer "$W" || exit 10
@@ -64,8 +73,14 @@ if [ "$COFFER_NS" = 1 ]; then
 		esac
 		mount -o remount,bind,ro "$mp" 2>/dev/null
 	done < /proc/self/mountinfo
+	mount -t proc -o nosuid,nodev,noexec proc /proc || exit 10
+	command -v unshare >/dev/null 2>&1 || exit 10
+	nest="unshare --user --mount --map-user=$COFFER_UID --map-group=$COFFER_UID --"
 fi
-[ "${COFFER_PROBE:-0}" = 1 ] && exit 0
+if [ "${COFFER_PROBE:-0}" = 1 ]; then
+	[ -z "$nest" ] || $nest /bin/sh -c 'mount -o remount,bind,rw / 2>/dev/null && exit 1; exit 0' || exit 10
+	exit 0
+fi
 umask 077
 C=$W/c
 mkdir -p "$C/profile/user" "$C/home" "$C/tmp" "$C/out" "$C/cache" "$C/config" || exit 13
@@ -80,7 +95,7 @@ pd=
 command -v setpriv >/dev/null 2>&1 && pd="setpriv --pdeathsig KILL --"
 n=0
 while :; do
-	$pd "$COFFER_SOFFICE" "-env:UserInstallation=file://$C/profile" --headless --invisible --nodefault \
+	$nest $pd "$COFFER_SOFFICE" "-env:UserInstallation=file://$C/profile" --headless --invisible --nodefault \
 		--nologo --norestore --nolockcheck --convert-to pdf --outdir "$C/out" "$C/$COFFER_NAME" >&2
 	rc=$?
 	n=$((n + 1))
@@ -94,6 +109,11 @@ fi
 [ -s "$C/out/${COFFER_NAME%.*}.pdf" ] || exit 11
 exec cat "$C/out/${COFFER_NAME%.*}.pdf"
 `
+
+// sandboxUID is who LibreOffice is in its nested user namespace: not 0,
+// so that it has no capabilities there; mapped to the outer namespace's
+// root, which is the calling user outside (or root, in RootNamespaces).
+const sandboxUID = 1000
 
 // Sizes of the namespace modes' tmpfs mounts.
 const (
@@ -314,6 +334,7 @@ func scriptEnv(iso Isolation, j job, work string, probeOnly bool) []string {
 		"COFFER_SOFFICE=" + j.program,
 		"COFFER_XCU=" + j.profile,
 		"COFFER_NAME=" + workName(j.ext),
+		"COFFER_UID=" + strconv.Itoa(sandboxUID),
 	}
 	if probeOnly {
 		env = append(env, "COFFER_PROBE=1")
@@ -337,12 +358,13 @@ func nsWork(program string) string {
 	return "/tmp"
 }
 
-// hidden lists the writable folders the namespace modes cover with empty
-// private ones: where LibreOffice, or a document that subverted it, could
-// otherwise write to disk or read the user's files. A folder holding the
+// hidden lists the folders the namespace modes cover with empty private
+// ones: where LibreOffice, or a document that subverted it (or only asked
+// for a linked picture, which an RTF field does as it loads), could
+// otherwise write to disk or read people's files. A folder holding the
 // program itself, and the work folder, are left to themselves.
 func hidden(program, work string) []string {
-	dirs := []string{"/var/tmp", "/dev/shm", "/run"}
+	dirs := []string{"/var/tmp", "/dev/shm", "/run", "/home", "/root", "/media", "/mnt", "/srv", "/opt", "/var/mail", "/var/spool"}
 	if home, err := os.UserHomeDir(); err == nil {
 		dirs = append(dirs, home)
 	}
