@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -524,6 +525,22 @@ func (a *App) ImportFile(ctx context.Context, folder, path string, progress func
 		}
 	}
 	return ver, nil
+}
+
+// ImportOpened imports fh, opened by the caller and examined as st (a
+// regular file; store.OpenRegularIn), into folder as name: the inbox opens
+// its files itself, so that what is imported (and then removed) is the
+// file that was put there, never one a link leads to.
+func (a *App) ImportOpened(ctx context.Context, folder, name string, fh *os.File, st fs.FileInfo, progress func(done, total int64)) (vault.Version, error) {
+	var p func(int64)
+	if progress != nil {
+		p = func(done int64) { progress(done, st.Size()) }
+	}
+	var src io.Reader = fh
+	if st.Size() > 0 {
+		src = io.LimitReader(fh, st.Size()) // as ImportFile
+	}
+	return a.Import(ctx, folder, name, src, p)
 }
 
 // Import stores the content of r as a new version of folder/name.

@@ -2,7 +2,10 @@
 // to an importer once the file has stopped changing. Files sit in one
 // subfolder per vault folder (INBOX/Deals/term-sheet.pdf goes to Deals). A
 // file leaves the inbox only after its import has returned, i.e. is durable;
-// a failed import leaves it where it is and is reported.
+// a failed import leaves it where it is and is reported. Only files put in
+// the inbox itself are taken: a symbolic link (to a file, or a subfolder
+// that is one) is reported and left alone, never followed — a link to
+// ~/.ssh would otherwise have its files imported and then deleted.
 //
 // Events are debounced like Syncthing's watch aggregator: a file is taken
 // only when no event has touched it for the settle time, so a file still
@@ -13,6 +16,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,10 +24,13 @@ import (
 	"time"
 
 	"github.com/fsnotify/fsnotify"
+
+	"github.com/coffer-vault/coffer/vault/store"
 )
 
-// Importer imports the file at path into the vault folder named folder.
-type Importer func(ctx context.Context, folder, path string) error
+// Importer imports f, a regular file of the inbox named name and examined
+// as info, into the vault folder named folder. It must not close f.
+type Importer func(ctx context.Context, folder, name string, f *os.File, info fs.FileInfo) error
 
 // Event reports what happened to one file.
 type Event struct {
@@ -35,6 +42,7 @@ type Event struct {
 // Watcher watches one inbox folder.
 type Watcher struct {
 	root    string
+	dir     *os.Root // root, which no path taken leaves
 	settle  time.Duration
 	imp     Importer
 	events  chan Event
@@ -49,13 +57,19 @@ func New(root string, settle time.Duration, imp Importer) (*Watcher, error) {
 	if err := os.MkdirAll(root, 0o700); err != nil {
 		return nil, fmt.Errorf("inbox: %w", err)
 	}
-	fsw, err := fsnotify.NewWatcher()
+	dir, err := os.OpenRoot(root)
 	if err != nil {
 		return nil, fmt.Errorf("inbox: %w", err)
 	}
-	w := &Watcher{root: root, settle: settle, imp: imp, events: make(chan Event, 64), fsw: fsw, pending: map[string]time.Time{}}
+	fsw, err := fsnotify.NewWatcher()
+	if err != nil {
+		dir.Close()
+		return nil, fmt.Errorf("inbox: %w", err)
+	}
+	w := &Watcher{root: root, dir: dir, settle: settle, imp: imp, events: make(chan Event, 64), fsw: fsw, pending: map[string]time.Time{}}
 	if err := fsw.Add(root); err != nil {
 		fsw.Close()
+		dir.Close()
 		return nil, fmt.Errorf("inbox: %w", err)
 	}
 	entries, _ := os.ReadDir(root)
@@ -70,12 +84,13 @@ func New(root string, settle time.Duration, imp Importer) (*Watcher, error) {
 // Events delivers one Event per file handled.
 func (w *Watcher) Events() <-chan Event { return w.events }
 
-// addFolder watches a folder and queues the files already in it.
+// addFolder watches a folder and queues the files already in it (links
+// too, to be reported).
 func (w *Watcher) addFolder(dir string) {
 	_ = w.fsw.Add(dir)
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
-		if e.Type().IsRegular() {
+		if e.Type().IsRegular() || e.Type()&fs.ModeSymlink != 0 {
 			w.touch(filepath.Join(dir, e.Name()))
 		}
 	}
@@ -91,6 +106,7 @@ func (w *Watcher) touch(path string) {
 // Events channel.
 func (w *Watcher) Run(ctx context.Context) error {
 	defer close(w.events)
+	defer w.dir.Close()
 	defer w.fsw.Close()
 	tick := time.NewTicker(w.settle / 4)
 	defer tick.Stop()
@@ -121,14 +137,14 @@ func (w *Watcher) handle(ev fsnotify.Event) {
 		w.mu.Unlock()
 		return
 	}
-	st, err := os.Stat(ev.Name)
+	st, err := os.Lstat(ev.Name)
 	if err != nil {
 		return
 	}
 	switch parent := filepath.Dir(ev.Name); {
 	case st.IsDir() && parent == w.root:
 		w.addFolder(ev.Name)
-	case st.Mode().IsRegular() && filepath.Dir(parent) == w.root:
+	case (st.Mode().IsRegular() || st.Mode()&fs.ModeSymlink != 0) && filepath.Dir(parent) == w.root:
 		w.touch(ev.Name)
 	}
 }
@@ -149,15 +165,43 @@ func (w *Watcher) flush(ctx context.Context) {
 			continue // editors' and copiers' temp files
 		}
 		folder := filepath.Base(filepath.Dir(p))
-		err := w.imp(ctx, folder, p)
+		rel, err := filepath.Rel(w.root, p)
 		if err == nil {
-			// Only now, with the import durable, does the file leave.
-			if rerr := os.Remove(p); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
-				err = fmt.Errorf("imported, but could not remove it from the inbox: %w", rerr)
-			}
+			err = w.take(ctx, folder, rel)
 		}
 		w.emit(ctx, Event{Folder: folder, Path: p, Err: err})
 	}
+}
+
+// take imports the file at rel (folder/name under the inbox) and removes
+// it, if it is a regular file there, and still the one imported.
+func (w *Watcher) take(ctx context.Context, folder, rel string) error {
+	f, st, err := store.OpenRegularIn(w.dir, rel)
+	if errors.Is(err, store.ErrNotRegular) || errors.Is(err, fs.ErrInvalid) {
+		return fmt.Errorf("not imported, and left where it is: %w (the inbox takes files put in it, never what a link points to)", err)
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := w.imp(ctx, folder, filepath.Base(rel), f, st); err != nil {
+		return err
+	}
+	// Only now, with the import durable, does the file leave; and only
+	// if it is still the file imported.
+	now, err := w.dir.Lstat(rel)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("imported, but could not remove it from the inbox: %w", err)
+	case !os.SameFile(st, now):
+		return errors.New("imported, but another file took its place in the inbox meanwhile, and was left there")
+	}
+	if err := w.dir.Remove(rel); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("imported, but could not remove it from the inbox: %w", err)
+	}
+	return nil
 }
 
 func (w *Watcher) emit(ctx context.Context, e Event) {

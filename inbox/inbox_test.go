@@ -3,6 +3,7 @@ package inbox_test
 import (
 	"bytes"
 	"context"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -45,9 +46,9 @@ func TestImportsSettledFilesIntoTheirFolders(t *testing.T) {
 		t.Fatal(err)
 	}
 	imports := 0
-	w, err := inbox.New(root, 400*time.Millisecond, func(ctx context.Context, folder, path string) error {
+	w, err := inbox.New(root, 400*time.Millisecond, func(ctx context.Context, folder, name string, f *os.File, info fs.FileInfo) error {
 		imports++
-		_, err := a.ImportFile(ctx, folder, path, nil)
+		_, err := a.ImportOpened(ctx, folder, name, f, info, nil)
 		return err
 	})
 	if err != nil {
@@ -95,5 +96,86 @@ func TestImportsSettledFilesIntoTheirFolders(t *testing.T) {
 	}
 	if _, err := os.Stat(stray); err != nil {
 		t.Errorf("a file that failed to import left the inbox: %v", err)
+	}
+}
+
+// A link in the inbox is never followed: to a file outside (a private
+// key), in a vault folder's subfolder, or as the subfolder itself (a link
+// named after the vault folder, to ~/.ssh). Each is reported, nothing is
+// imported, and the files the links point to are all still there. The
+// inbox followed links: it imported ~/.ssh's keys into the folder (synced
+// to its members) and then deleted them.
+func TestLinksAreNotFollowed(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	a, err := app.Init(ctx, filepath.Join(t.TempDir(), "vault"), vault.Identity{Email: "ann@example.com"}, "inbox test passphrase")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	for _, name := range []string{"Research", "Internal"} {
+		if _, err := a.CreateFolder(ctx, name, policy.Internal); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ssh := filepath.Join(t.TempDir(), ".ssh")
+	if err := os.MkdirAll(ssh, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	secrets := map[string]string{"id_rsa": "-----BEGIN OPENSSH PRIVATE KEY-----", "secret.txt": "the user's own file"}
+	for name, text := range secrets {
+		if err := os.WriteFile(filepath.Join(ssh, name), []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	root := filepath.Join(t.TempDir(), "inbox")
+	if err := os.MkdirAll(filepath.Join(root, "Research"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	// Made before the watch (found when it starts) and after (seen as
+	// events): a linked subfolder, and a linked file.
+	if err := os.Symlink(ssh, filepath.Join(root, "Internal")); err != nil {
+		t.Fatal(err)
+	}
+	var imported []string
+	w, err := inbox.New(root, 300*time.Millisecond, func(ctx context.Context, folder, name string, f *os.File, info fs.FileInfo) error {
+		imported = append(imported, folder+"/"+name)
+		_, err := a.ImportOpened(ctx, folder, name, f, info, nil)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go w.Run(ctx)
+	link := filepath.Join(root, "Research", "harmless.txt")
+	if err := os.Symlink(filepath.Join(ssh, "secret.txt"), link); err != nil {
+		t.Fatal(err)
+	}
+	e := next(t, w)
+	if e.Err == nil || !strings.Contains(e.Err.Error(), "symbolic link") || e.Path != link {
+		t.Errorf("a linked file: %+v, want it refused as a link", e)
+	}
+	// A real file after: taken as usual (the watch goes on).
+	real := filepath.Join(root, "Research", "real.txt")
+	if err := os.WriteFile(real, []byte("real"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if e := next(t, w); e.Err != nil || e.Path != real {
+		t.Errorf("a real file after the link: %+v", e)
+	}
+	if _, err := os.Lstat(link); err != nil {
+		t.Errorf("the refused link left the inbox: %v", err)
+	}
+	for name, text := range secrets {
+		if got, err := os.ReadFile(filepath.Join(ssh, name)); err != nil || string(got) != text {
+			t.Errorf("%s, which a link pointed to: %q %v", name, got, err)
+		}
+	}
+	if len(imported) != 1 || imported[0] != "Research/real.txt" {
+		t.Errorf("imported %q, want only Research/real.txt", imported)
+	}
+	f, _ := a.Folder(ctx, "Internal")
+	if files, err := a.Vault().Files(ctx, f); err != nil || len(files) != 0 {
+		t.Errorf("the folder a linked subfolder named holds %d files (%v)", len(files), err)
 	}
 }

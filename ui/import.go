@@ -3,6 +3,8 @@ package ui
 import (
 	"context"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -81,14 +83,14 @@ func (m *mainView) dropped(_ fyne.Position, uris []fyne.URI) {
 // watchInbox imports what lands in dir/<Folder>/ into a and reports each
 // file, until ctx (the session) ends.
 func (u *UI) watchInbox(ctx context.Context, a *app.App, dir string) {
-	w, err := inbox.New(dir, 2*time.Second, func(ctx context.Context, folder, path string) error {
-		u.setStatus(fmt.Sprintf("Inbox: importing %s into %s…", display.Name(filepath.Base(path)), display.Name(folder)))
+	w, err := inbox.New(dir, 2*time.Second, func(ctx context.Context, folder, name string, f *os.File, info fs.FileInfo) error {
+		u.setStatus(fmt.Sprintf("Inbox: importing %s into %s…", display.Name(name), display.Name(folder)))
 		u.do(func() {
 			u.progress.SetValue(0)
 			u.progress.Show()
 		})
 		defer u.do(u.progress.Hide)
-		_, err := a.ImportFile(ctx, folder, path, func(done, total int64) {
+		_, err := a.ImportOpened(ctx, folder, name, f, info, func(done, total int64) {
 			if total > 0 {
 				u.do(func() { u.progress.SetValue(float64(done) / float64(total)) })
 			}

@@ -75,6 +75,43 @@ func OpenOwnRegular(path string) (*os.File, error) {
 	return f, nil
 }
 
+// OpenRegularIn opens name, a slash-separated path under root, for
+// reading if it is a regular file there: never a symbolic link, at the
+// end of name or on the way (os.Root refuses a folder that leads out of
+// root; a link at the end is refused here), and never blocking on a named
+// pipe or device. The file opened is the one examined (same device and
+// inode), so one swapped in meanwhile is refused too; the error then
+// wraps ErrNotRegular.
+func OpenRegularIn(root *os.Root, name string) (*os.File, fs.FileInfo, error) {
+	st, err := root.Lstat(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !st.Mode().IsRegular() {
+		kind := fileKind(st.Mode())
+		if st.Mode()&fs.ModeSymlink != 0 {
+			kind = "symbolic link"
+		}
+		return nil, nil, fmt.Errorf("%s is a %s, %w", name, kind, ErrNotRegular)
+	}
+	f, err := root.OpenFile(name, os.O_RDONLY|openNoBlock|openNoFollow, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	fst, err := f.Stat()
+	if err == nil && (!fst.Mode().IsRegular() || !os.SameFile(st, fst)) {
+		err = fmt.Errorf("%s changed while it was opened, %w", name, ErrNotRegular)
+	}
+	if err == nil {
+		err = clearNoBlock(f)
+	}
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, fst, nil
+}
+
 // ReadRegular reads path, which must be a regular file of at most limit
 // bytes.
 func ReadRegular(path string, limit int64) ([]byte, error) {
