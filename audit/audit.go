@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/coffer-vault/coffer/internal/display"
 )
 
 // Action is what an event records.
@@ -107,14 +109,35 @@ func (e Event) Redacted() Event {
 	return e
 }
 
-// Line formats an event as one line for a terminal.
+// ValidWord reports whether s may be an entry's action or outcome: 1 to
+// 32 lowercase letters, digits and hyphens, a letter first
+// ("preview-to-file"). Words this version does not know pass, for newer
+// devices' entries; anything that could move a terminal's cursor or forge
+// a line does not.
+func ValidWord(s string) bool {
+	if len(s) == 0 || len(s) > 32 || s[0] < 'a' || s[0] > 'z' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+// Line formats an event as one line for a terminal. Every field is shown
+// with the characters that do not print escaped (display.Text): an entry
+// is written by a device, and one modified by its user must not erase or
+// forge lines on a compliance officer's terminal.
 func (e Event) Line() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%5d  %s  %-13s %-7s %s", e.Seq, e.Time.UTC().Format(time.RFC3339), e.Action, e.Outcome, e.User)
+	fmt.Fprintf(&b, "%5d  %s  %-13s %-7s %s", e.Seq, e.Time.UTC().Format(time.RFC3339),
+		display.Text(string(e.Action)), display.Text(string(e.Outcome)), display.Text(e.User))
 	if e.FolderName != "" {
-		fmt.Fprintf(&b, "  %s", e.FolderName)
+		fmt.Fprintf(&b, "  %s", display.Text(e.FolderName))
 		if e.FileName != "" {
-			fmt.Fprintf(&b, "/%s", e.FileName)
+			fmt.Fprintf(&b, "/%s", display.Text(e.FileName))
 		}
 	}
 	if e.Version > 0 {
@@ -124,10 +147,10 @@ func (e Event) Line() string {
 		fmt.Fprintf(&b, " p%d", e.Page)
 	}
 	if e.Trace != "" {
-		fmt.Fprintf(&b, "  trace %s", e.Trace)
+		fmt.Fprintf(&b, "  trace %s", display.Text(e.Trace))
 	}
 	if e.Reason != "" {
-		fmt.Fprintf(&b, "  (%s)", e.Reason)
+		fmt.Fprintf(&b, "  (%s)", display.Text(e.Reason))
 	}
 	return b.String()
 }

@@ -3,6 +3,8 @@ package audit
 import (
 	"strconv"
 	"strings"
+
+	"github.com/coffer-vault/coffer/internal/display"
 )
 
 // CEF formats an event as one ArcSight Common Event Format line for a SIEM:
@@ -82,5 +84,31 @@ func (e Event) Severity() int {
 var headerEscaper = strings.NewReplacer(`\`, `\\`, `|`, `\|`, "\n", " ", "\r", " ")
 var valueEscaper = strings.NewReplacer(`\`, `\\`, `=`, `\=`, "\n", `\n`, "\r", `\r`)
 
-func cefHeader(s string) string { return headerEscaper.Replace(s) }
-func cefValue(s string) string  { return valueEscaper.Replace(s) }
+func cefHeader(s string) string { return headerEscaper.Replace(printable(s)) }
+func cefValue(s string) string  { return valueEscaper.Replace(printable(s)) }
+
+// printable spells out, as display.Text does, every character of s that
+// does not print but a line break (which CEF escapes itself): an escape
+// sequence or a right-to-left override in a field would act on the
+// terminal or the console that shows the SIEM's events. The spelling's
+// backslash is then escaped as CEF's, so the field reads "\x1b".
+func printable(s string) string {
+	if !strings.ContainsFunc(s, func(r rune) bool { return r != '\n' && r != '\r' && display.Text(string(r)) != string(r) }) {
+		return s
+	}
+	var b strings.Builder
+	for _, line := range strings.SplitAfter(s, "\n") {
+		body, nl := strings.CutSuffix(line, "\n")
+		for _, part := range strings.SplitAfter(body, "\r") {
+			p, cr := strings.CutSuffix(part, "\r")
+			b.WriteString(display.Text(p))
+			if cr {
+				b.WriteByte('\r')
+			}
+		}
+		if nl {
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
+}

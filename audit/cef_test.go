@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // ParseCEF parses a CEF line by the format's rules, independently of the
@@ -119,6 +120,59 @@ func TestCEFOmitsEmptyFields(t *testing.T) {
 	for _, k := range []string{"fname", "cs1", "reason", "cn1"} {
 		if _, ok := ext[k]; ok {
 			t.Errorf("empty %s present in %q", k, line)
+		}
+	}
+}
+
+// An entry is written by a device, and its user may have modified it:
+// escape sequences, a line break or a right-to-left override in any field
+// must neither act on the terminal that shows it nor forge a line, in the
+// terminal line or in CEF (which escaped only "\", "|", "=" and line
+// breaks: ESC went through to the SIEM's console).
+func TestHostileEntryFields(t *testing.T) {
+	forged := "x\r\x1b[2K   77  2026-11-30T09:00:00Z  export  ok  bob@acme.test\n"
+	e := Event{Seq: 26, Time: time.Unix(1700000000, 0), Action: Action("preview\x1b[8m"), Outcome: Outcome("ok\u202e"),
+		User: "ann\x1b]0;title\x07@acme.test", FolderName: "Deals\u2028", FileName: "a\x9bb.pdf", Trace: "T\x1bR", Reason: forged}
+	line := e.Line()
+	if strings.ContainsFunc(line, control) {
+		t.Errorf("the terminal line holds control characters: %q", line)
+	}
+	for _, want := range []string{`preview\x1b[8m`, `ok\u202e`, `ann\x1b]0;title\a@acme.test`, `x\r\x1b[2K`, `Deals\u2028`} {
+		if !strings.Contains(line, want) {
+			t.Errorf("the terminal line %q does not spell out %q", line, want)
+		}
+	}
+	cef := e.CEF("1.0")
+	if strings.ContainsFunc(cef, control) {
+		t.Errorf("the CEF line holds control characters: %q", cef)
+	}
+	header, ext, err := parseCEF(cef)
+	if err != nil {
+		t.Fatalf("%v in %q", err, cef)
+	}
+	if header[4] != `preview\x1b[8m` || ext["act"] != `preview\x1b[8m` || ext["suser"] != `ann\x1b]0;title\a@acme.test` {
+		t.Errorf("CEF header %q, act %q, suser %q", header, ext["act"], ext["suser"])
+	}
+	// Line breaks stay CEF's own escapes; the rest is spelled out.
+	if want := "x\r\\x1b[2K   77  2026-11-30T09:00:00Z  export  ok  bob@acme.test\n"; ext["reason"] != want {
+		t.Errorf("CEF reason %q, want %q", ext["reason"], want)
+	}
+}
+
+// control reports characters that act on a terminal or a console.
+func control(r rune) bool {
+	return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\u202e' || r == '\u2028' || r == utf8.RuneError
+}
+
+func TestValidWord(t *testing.T) {
+	for _, w := range []string{"preview", "preview-to-file", "folder-create", "ok", "a1"} {
+		if !ValidWord(w) {
+			t.Errorf("%q refused", w)
+		}
+	}
+	for _, w := range []string{"", "Preview", "-x", "1x", "preview\x1b[8m", "ok\u202e", "a b", strings.Repeat("a", 33)} {
+		if ValidWord(w) {
+			t.Errorf("%q accepted", w)
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"net/http"
@@ -936,5 +937,25 @@ func TestBodyBudgetIsPerPerson(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatalf("another person's upload meanwhile was not answered")
+	}
+}
+
+// An insider's modified client writes entries whose action or outcome
+// carries terminal escapes ("preview\x1b[8m" hid the rest of a blocked
+// entry on compliance's terminal): the server refuses them.
+func TestAuditWordsAreWords(t *testing.T) {
+	ctx := context.Background()
+	o := newOrg(t)
+	for i, e := range []audit.Event{{Action: "preview\x1b[8m", Outcome: audit.Blocked}, {Action: audit.Preview, Outcome: "ok\u202e"}} {
+		d := enroll(t, o.invite(fmt.Sprintf("user%d@acme.test", i)), "laptop")
+		if err := d.s.PushAudit(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.v.AppendAudit(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.s.PushAudit(ctx); !client.IsCode(err, wire.CodeRejected) {
+			t.Errorf("an entry %q %q: %v, want it rejected", e.Action, e.Outcome, err)
+		}
 	}
 }

@@ -45,6 +45,12 @@ func (s *Server) postAudit(w http.ResponseWriter, r *http.Request, c *caller) er
 		if len(e.Prev) != 32 || len(e.Hash) != 32 {
 			return fail(http.StatusBadRequest, wire.CodeBadRequest, "audit entry %d: malformed hash", e.Seq)
 		}
+		// Compliance reads these words as they are (and alerts on them):
+		// a device may send words this server does not know, never
+		// control characters.
+		if !audit.ValidWord(e.Action) || !audit.ValidWord(e.Outcome) {
+			return fail(http.StatusBadRequest, wire.CodeRejected, "audit entry %d: its action and outcome must be words of lowercase letters, digits and hyphens", e.Seq)
+		}
 		if len(e.Sealed) > wire.MaxAuditSealed {
 			return fail(http.StatusRequestEntityTooLarge, wire.CodeTooLarge, "audit entry %d: its sealed part is over %d bytes", e.Seq, wire.MaxAuditSealed)
 		}
