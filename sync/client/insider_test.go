@@ -959,3 +959,51 @@ func TestAuditWordsAreWords(t *testing.T) {
 		}
 	}
 }
+
+// A thief copies the laptop's vault folder (no passphrase needed), then
+// IT wipes the laptop, which answers. The copy, when it reaches the
+// server, is wiped too: the server refused the device everything once it
+// had answered, so the copy's guard saw no order and the copy unlocked,
+// offline and online alike.
+func TestCopyOfAWipedDeviceIsWiped(t *testing.T) {
+	ctx := context.Background()
+	o := newOrg(t)
+	ann := enrollAs(t, o.inviteAs("ann@acme.test", policy.Member), "Ann Analyst", "Ann's laptop")
+	ann.sync(t)
+	dir, copied := ann.v.Dir(), filepath.Join(t.TempDir(), "copy")
+	if err := os.CopyFS(copied, os.DirFS(dir)); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.admin.Wipe(ctx, ann.v.DeviceID(), "stolen"); err != nil {
+		t.Fatal(err)
+	}
+	enforce := func(dir string) *vault.WipeOrder {
+		g, err := client.NewGuard(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer g.Close()
+		order, err := g.Enforce(ctx, nil)
+		if err != nil {
+			t.Fatalf("enforce on %s: %v", filepath.Base(dir), err)
+		}
+		return order
+	}
+	ann.s.Close()
+	ann.v.Close()
+	if order := enforce(dir); order == nil {
+		t.Fatal("the laptop saw no wipe order")
+	}
+	if r, err := o.admin.WaitReceipt(ctx, ann.v.DeviceID(), 10*time.Second); err != nil || r == nil {
+		t.Fatalf("the laptop's receipt: %+v %v", r, err)
+	}
+	if order := enforce(copied); order == nil {
+		t.Fatal("the copy saw no wipe order")
+	}
+	if err := vault.Wiped(copied); !errors.Is(err, vault.ErrWiped) {
+		t.Fatalf("the copy is not wiped: %v", err)
+	}
+	if vault.PendingReceipt(copied) != nil {
+		t.Error("the copy's receipt was not taken")
+	}
+}

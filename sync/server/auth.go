@@ -133,13 +133,16 @@ func (s *Server) authenticate(ctx context.Context, r *http.Request, kinds keyKin
 		if c.device == nil {
 			return c, unauthorized("unknown device")
 		}
-		sent, orderDone, err := s.receiptState(ctx, c.device)
+		sent, _, err := s.receiptState(ctx, c.device)
 		if err != nil {
 			return c, err
 		}
-		pending := c.device.Wipe != nil && !orderDone && wipePendingRequest(r)
+		// A device ordered wiped may read its order and answer it for
+		// good, not only until it did: a copy of it (a disk image, a
+		// backup put back) that reaches the server is wiped too.
+		ordered := c.device.Wipe != nil && wipePendingRequest(r)
 		switch {
-		case pending:
+		case ordered:
 		case c.device.Wipe != nil:
 			return c, fail(http.StatusUnauthorized, wire.CodeRevoked, "this device was wiped by order of the organisation's admin")
 		case c.device.Revoked:

@@ -18,10 +18,11 @@ import (
 // for this organisation and device, answering the admin's wipe order of it
 // or a self-wipe (the lease's deadline, wrong passphrases). Once it holds
 // one, the device is refused from then on — except that a device the admin
-// ordered wiped may still read its order and post the receipt of that
-// order, whatever other receipt it sent (a self-wipe receipt can be
-// forged by whoever holds the transport key; it must not stop the admin's
-// wipe).
+// ordered wiped may always read its order and post the receipt of that
+// order, whatever receipt it sent (a self-wipe receipt can be forged by
+// whoever holds the transport key; it must not stop the admin's wipe) and
+// after it answered (a copy of the device is wiped when it comes online;
+// its receipt is taken, the first one kept).
 func (s *Server) postReceipt(w http.ResponseWriter, r *http.Request, c *caller) error {
 	var p wire.ReceiptPost
 	if err := decode(c.body, &p); err != nil {
@@ -48,7 +49,11 @@ func (s *Server) postReceipt(w http.ResponseWriter, r *http.Request, c *caller) 
 			same = same || (gerr == nil && h.Order == rc.Order && string(h.Receipt) == string(p.Receipt))
 		}
 		if !same {
-			return fail(http.StatusConflict, wire.CodeConflict, "this device sent another receipt for this order already")
+			// Another copy of the device (a disk image, a backup) wiped
+			// itself on the same order: the first receipt stands.
+			s.log.Warn("another wipe receipt for the same order: a copy of the device was wiped too", "device", c.device.ID.String(), "cause", rc.Cause, "files", rc.Files)
+			writeJSON(w, http.StatusOK, struct{}{})
+			return nil
 		}
 	} else if err != nil {
 		return err
