@@ -94,6 +94,9 @@ func (a *App) writeExport(ctx context.Context, w io.Writer, f vault.Folder, name
 	if res.Detached > 0 {
 		st.note += fmt.Sprintf("; %d attached files left out", res.Detached)
 	}
+	if res.Disarmed > 0 {
+		st.note += fmt.Sprintf("; %d scripts and actions taken out", res.Disarmed)
+	}
 	return ver, st, nil
 }
 

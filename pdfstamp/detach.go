@@ -85,3 +85,102 @@ func detach(ctx *model.Context) (int, error) {
 	}
 	return n, nil
 }
+
+// activeActions are the action types (ISO 32000-1 §12.6.4) a stamped copy
+// may not carry: they run code (JavaScript, a Launch of a program), send
+// or fetch data (SubmitForm, ImportData), open other files (GoToR, GoToE,
+// embedded media), or change what is shown after it opened (SetOCGState
+// toggling layers, Hide) — which could cover or hide the stamp in a viewer
+// that runs them, while the render check (PDFium, which runs none)
+// passes. Go-to's within the document, named navigation and web links
+// stay.
+var activeActions = map[string]bool{
+	"JavaScript": true, "Launch": true, "SubmitForm": true, "ImportData": true, "ResetForm": true,
+	"GoToR": true, "GoToE": true, "Rendition": true, "Movie": true, "Sound": true, "RichMediaExecute": true,
+	"SetOCGState": true, "Hide": true, "Trans": true, "GoTo3DView": true,
+}
+
+// disarm takes out of the document every action that runs when it opens
+// or when something in it is touched, and every action of an active type
+// anywhere: the catalog's /OpenAction (when it is an action of such a
+// type; a destination stays) and its JavaScript name tree, every /AA
+// (additional actions, on the catalog, pages, annotations and form
+// fields), and /A or /Next entries that lead to an active action. It
+// returns how many references it took out.
+func disarm(ctx *model.Context) (int, error) {
+	n := 0
+	active := func(o types.Object) bool {
+		d, err := ctx.DereferenceDict(o)
+		if err != nil || d == nil {
+			return false
+		}
+		s := d.NameEntry("S")
+		return s != nil && activeActions[*s]
+	}
+	var walk func(o types.Object)
+	walk = func(o types.Object) {
+		switch o := o.(type) {
+		case types.Dict:
+			if _, ok := o["AA"]; ok {
+				delete(o, "AA")
+				n++
+			}
+			for _, k := range []string{"A", "Next", "OpenAction"} {
+				if v, ok := o[k]; ok && active(v) {
+					delete(o, k)
+					n++
+				}
+			}
+			if a, ok := o["Next"].(types.Array); ok { // a chain of actions
+				for _, v := range a {
+					if active(v) {
+						delete(o, "Next")
+						n++
+						break
+					}
+				}
+			}
+			for _, v := range o {
+				walk(v)
+			}
+		case types.Array:
+			for _, v := range o {
+				walk(v)
+			}
+		case types.StreamDict:
+			walk(o.Dict)
+		}
+	}
+	var objects []int // active actions that are objects of their own
+	for nr, e := range ctx.Table {
+		if e == nil || e.Free || e.Object == nil {
+			continue
+		}
+		walk(e.Object)
+		if d, ok := e.Object.(types.Dict); ok {
+			if s := d.NameEntry("S"); s != nil && activeActions[*s] {
+				objects = append(objects, nr)
+			}
+		}
+	}
+	// The document-level scripts, run as it opens. pdfcpu keeps name
+	// trees in a cache it writes back over the catalog's: both go.
+	if root, err := ctx.Catalog(); err == nil && root["Names"] != nil {
+		if names, err := ctx.DereferenceDict(root["Names"]); err == nil && names != nil && names["JavaScript"] != nil {
+			if err := ctx.RemoveNameTree("JavaScript"); err != nil {
+				return n, fmt.Errorf("pdfstamp: removing the document's scripts: %w", err)
+			}
+			n++
+		}
+	}
+	delete(ctx.Names, "JavaScript")
+	// Nothing refers to them any more where a viewer would run them;
+	// their code leaves with them.
+	slices.Sort(objects)
+	for _, nr := range objects {
+		if err := ctx.FreeObject(nr); err != nil {
+			return n, fmt.Errorf("pdfstamp: removing an action: %w", err)
+		}
+	}
+	return n, nil
+}

@@ -67,6 +67,9 @@ type Result struct {
 	// Detached is how many attached files were left out: a stamp marks
 	// pages, so no file inside the PDF leaves with it (see detach).
 	Detached int
+	// Disarmed is how many actions were taken out: scripts, launches,
+	// form submissions, actions run on opening (see disarm).
+	Disarmed int
 }
 
 // Stamp returns a copy of the PDF in with s's identity stamped on every
@@ -85,10 +88,10 @@ func Stamp(ctx context.Context, in []byte, s watermark.Spec, opts Options) (*Res
 		opts.MaxChecked = DefaultMaxChecked
 	}
 	var (
-		st       *stamper
-		info     []pageInfo
-		detached int
-		out      bytes.Buffer
+		st                 *stamper
+		info               []pageInfo
+		detached, disarmed int
+		out                bytes.Buffer
 	)
 	err := withPDFCPU(func(conf *model.Configuration) error {
 		var err error
@@ -103,6 +106,9 @@ func Stamp(ctx context.Context, in []byte, s watermark.Spec, opts Options) (*Res
 			return fmt.Errorf("%w: %v", ErrNotPDF, err)
 		}
 		if detached, err = detach(doc); err != nil {
+			return err
+		}
+		if disarmed, err = disarm(doc); err != nil {
 			return err
 		}
 		if info, err = st.stampPages(doc); err != nil {
@@ -120,5 +126,5 @@ func Stamp(ctx context.Context, in []byte, s watermark.Spec, opts Options) (*Res
 	if err := st.check(ctx, opts.Renderer, in, out.Bytes(), info, pages); err != nil {
 		return nil, err
 	}
-	return &Result{PDF: out.Bytes(), Pages: len(info) - 1, Checked: pages, Detached: detached}, nil
+	return &Result{PDF: out.Bytes(), Pages: len(info) - 1, Checked: pages, Detached: detached, Disarmed: disarmed}, nil
 }
