@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"image"
 	"math"
+	"strings"
 	"sync"
 
 	"github.com/klippa-app/go-pdfium"
@@ -289,8 +290,32 @@ func (d *Document) do(ctx context.Context, op string, fn func(pdfium.Pdfium) err
 		d.dead = fmt.Errorf("%w: sandbox killed after %s: %w", ErrClosed, op, context.Cause(ctx))
 		return fmt.Errorf("pdf: %s: %w", op, context.Cause(ctx))
 	}
+	if why, ok := trapped(err); ok {
+		// PDFium stopped (out of the memory a preview may use, or a bug
+		// the document found): its state is not to be trusted again, and
+		// its stack trace tells no user anything.
+		_ = guard("kill", inst.Kill)
+		d.inst = nil
+		d.dead = fmt.Errorf("%w: PDFium stopped at %s", ErrClosed, op)
+		return fmt.Errorf("pdf: %s: %w: PDFium stopped on it (%s): it needs more than the %d MiB a preview may use, or is damaged",
+			op, ErrCorrupt, why, memoryLimitPages*64>>10)
+	}
 	if err != nil {
 		return fmt.Errorf("pdf: %s: %w", op, err)
 	}
 	return nil
+}
+
+// trapped reports whether err is a trap of the WebAssembly module
+// (wazero's "wasm error: unreachable\nwasm stack trace: …"), and which.
+func trapped(err error) (string, bool) {
+	if err == nil {
+		return "", false
+	}
+	_, after, ok := strings.Cut(err.Error(), "wasm error: ")
+	if !ok {
+		return "", false
+	}
+	why, _, _ := strings.Cut(after, "\n")
+	return why, true
 }

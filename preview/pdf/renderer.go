@@ -281,8 +281,8 @@ func (s *Starting) run(ctx context.Context, opts Options, fsConfig wazero.FSConf
 			var initErr error
 			r.pool, initErr = webassembly.Init(webassembly.Config{
 				// The pool outlives this call: keep ctx's values, not its
-				// cancellation.
-				Context:       context.WithoutCancel(ctx),
+				// cancellation. Its instances' memory: memoryAllocator.
+				Context:       experimental.WithMemoryAllocator(context.WithoutCancel(ctx), memoryAllocator()),
 				MinIdle:       0,
 				MaxIdle:       1,
 				MaxTotal:      maxOpenDocuments,

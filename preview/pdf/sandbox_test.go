@@ -1,9 +1,15 @@
 package pdf_test
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
+	"runtime"
+	"syscall"
 	"testing"
 
 	"github.com/coffer-vault/coffer/preview/pdf"
@@ -73,5 +79,60 @@ func TestSandboxCannotReadHostFiles(t *testing.T) {
 	defer ctl.Close()
 	if err := ctl.LoadPathInSandbox(realPDF); err != nil {
 		t.Fatalf("control: with / mounted, loading %s failed: %v", realPDF, err)
+	}
+}
+
+// recursivePDF draws a form that draws itself twice: PDFium follows it
+// until its memory runs out.
+func recursivePDF() []byte {
+	form := "/X Do /X Do"
+	return writePDF([]string{
+		"<< /Type /Catalog /Pages 2 0 R >>",
+		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /XObject << /X 4 0 R >> >> /Contents 5 0 R >>",
+		fmt.Sprintf("<< /Type /XObject /Subtype /Form /BBox [0 0 100 100] /Resources << /XObject << /X 4 0 R >> >> /Length %d >>\nstream\n%s\nendstream", len(form), form),
+		"<< /Length 5 >>\nstream\n/X Do\nendstream",
+	}, "")
+}
+
+// A 400-byte PDF that drives PDFium to the sandbox's memory cap fails
+// with a plain error — not wazero's stack trace — and the process stays
+// near the cap: the sandbox's memory grew as a Go slice, by copying, and
+// one page took 4.5 GB resident for a 1 GiB cap. Measured in a child
+// process of its own (COFFER_TEST_RECURSIVE), whose peak resident size
+// the parent reads.
+func TestMemoryCapHolds(t *testing.T) {
+	if os.Getenv("COFFER_TEST_RECURSIVE") == "1" {
+		doc, err := renderer(t).Open(context.Background(), recursivePDF())
+		if err == nil {
+			_, err = doc.Render(context.Background(), 0, 72)
+			doc.Close()
+		}
+		fmt.Printf("render error: %v\n", err)
+		return
+	}
+	if testing.Short() {
+		t.Skip("renders a page to the memory cap (5 s)")
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestMemoryCapHolds$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "COFFER_TEST_RECURSIVE=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	if !ok {
+		t.Skip("no resource usage on this system")
+	}
+	peak := int64(ru.Maxrss) << 10 // KiB on Linux
+	if runtime.GOOS == "darwin" {
+		peak = int64(ru.Maxrss) // bytes
+	}
+	t.Logf("peak resident %d MiB; %s", peak>>20, bytes.TrimSpace(out))
+	if peak > 2<<30 {
+		t.Errorf("rendering to a 1 GiB cap took %d MiB resident", peak>>20)
+	}
+	if !bytes.Contains(out, []byte("PDFium stopped on it")) || bytes.Contains(out, []byte("wasm stack trace")) {
+		t.Errorf("the error says: %s", out)
 	}
 }

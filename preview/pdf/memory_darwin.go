@@ -1,0 +1,4 @@
+package pdf
+
+// mapNoReserve: macOS commits memory as it is touched anyway.
+const mapNoReserve = 0

@@ -1,0 +1,82 @@
+//go:build linux || darwin
+
+package pdf
+
+import (
+	"github.com/tetratelabs/wazero/experimental"
+	"golang.org/x/sys/unix"
+)
+
+// linearMemory is a sandbox's WebAssembly memory in a mapping of its own,
+// outside Go's heap: its whole maximum (memoryLimitPages) is reserved as
+// address space when the instance starts, and made usable as PDFium grows
+// it, in place. wazero's own memory is a Go slice grown by copying: a PDF
+// that drove PDFium to its cap held old and new copies at once, and left
+// them to Go's collector, whose goal grew with them — 4.5 GB resident for
+// a 1 GiB cap, from a 1 MiB file. Here what PDFium touches is what is
+// resident, and all of it goes back to the system when the instance
+// closes.
+type linearMemory struct {
+	buf  []byte // the reservation: len is the maximum
+	used int    // bytes made readable and writable, from the start
+}
+
+// memoryAllocator gives each instance a linearMemory, or where the
+// address space cannot be reserved (a ulimit -v) a Go slice as wazero's
+// own would be.
+func memoryAllocator() experimental.MemoryAllocator {
+	return experimental.MemoryAllocatorFunc(func(capacity, max uint64) experimental.LinearMemory {
+		buf, err := unix.Mmap(-1, 0, int(max), unix.PROT_NONE, unix.MAP_PRIVATE|unix.MAP_ANON|mapNoReserve)
+		if err != nil {
+			return &sliceMemory{buf: make([]byte, 0, capacity), max: max}
+		}
+		return &linearMemory{buf: buf}
+	})
+}
+
+// sliceMemory is a linear memory in a Go slice, grown by copying.
+type sliceMemory struct {
+	buf []byte
+	max uint64
+}
+
+func (m *sliceMemory) Reallocate(size uint64) []byte {
+	switch {
+	case size > m.max:
+		return nil
+	case size <= uint64(cap(m.buf)):
+		m.buf = m.buf[:size]
+	default:
+		grown := make([]byte, size, min(max(2*uint64(cap(m.buf)), size), m.max))
+		copy(grown, m.buf)
+		m.buf = grown
+	}
+	return m.buf
+}
+
+func (m *sliceMemory) Free() { m.buf = nil }
+
+// Reallocate implements experimental.LinearMemory: the first size bytes,
+// at the same address every time; nil if they cannot be had.
+func (m *linearMemory) Reallocate(size uint64) []byte {
+	if size > uint64(len(m.buf)) {
+		return nil
+	}
+	if n := int(size); n > m.used {
+		page := unix.Getpagesize()
+		end := min((n+page-1)/page*page, len(m.buf))
+		if err := unix.Mprotect(m.buf[m.used:end], unix.PROT_READ|unix.PROT_WRITE); err != nil {
+			return nil
+		}
+		m.used = end
+	}
+	return m.buf[:size:size]
+}
+
+// Free implements experimental.LinearMemory.
+func (m *linearMemory) Free() {
+	if m.buf != nil {
+		_ = unix.Munmap(m.buf)
+		m.buf, m.used = nil, 0
+	}
+}
