@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/coffer-vault/coffer/audit"
 	"github.com/coffer-vault/coffer/internal/display"
@@ -103,10 +104,15 @@ func (a *App) export(ctx context.Context, action policy.Action, folder, name, ou
 	}
 	e.Outcome, e.Trace, e.Version, e.Reason = audit.OK, res.TraceCode, res.Version.Seq, note
 	if launch != nil {
-		return res, a.handOver(ctx, e, tmp.Name(), out, launch)
+		return res, a.handOver(ctx, e, tmp.Name(), out, launch, d.Stamp && a.Enrolled())
 	}
 	if err := a.mustRecord(ctx, e); err != nil {
 		return nil, err
+	}
+	if d.Stamp {
+		if err := a.confirmRecord(ctx, e); err != nil {
+			return nil, err
+		}
 	}
 	if err := place(tmp.Name(), out, opts.Overwrite); err != nil {
 		var de *DestinationError
@@ -156,11 +162,32 @@ func CheckDestination(out string, overwrite bool) error {
 // xdg-open, no application for the type). Should the record fail after
 // the start, the copy is removed at once, before the application is
 // likely to have read it, and the error says so.
-func (a *App) handOver(ctx context.Context, e audit.Event, tmp, out string, launch func(string) error) error {
+//
+// A copy that needs its record on the server (confirm: see confirmRecord)
+// is recorded, and the record sent, before the application starts; a
+// launch that fails then adds a failed entry.
+func (a *App) handOver(ctx context.Context, e audit.Event, tmp, out string, launch func(string) error, confirm bool) error {
 	if err := place(tmp, out, false); err != nil {
 		e.Outcome, e.Reason, e.Trace = audit.Failed, "the copy was not placed: "+err.Error(), ""
 		a.record(ctx, e)
 		return err
+	}
+	if confirm {
+		if err := a.mustRecord(ctx, e); err != nil {
+			_ = os.Remove(out)
+			return err
+		}
+		if err := a.confirmRecord(ctx, e); err != nil {
+			_ = os.Remove(out)
+			return err
+		}
+		if err := launch(out); err != nil {
+			_ = os.Remove(out)
+			e.Outcome, e.Reason, e.Trace = audit.Failed, "no application opened it: "+err.Error(), ""
+			a.record(ctx, e)
+			return fmt.Errorf("no application opened the copy: %w", err)
+		}
+		return nil
 	}
 	if err := launch(out); err != nil {
 		_ = os.Remove(out)
@@ -173,6 +200,40 @@ func (a *App) handOver(ctx context.Context, e audit.Event, tmp, out string, laun
 		return err
 	}
 	return nil
+}
+
+// releaseWait bounds how long a copy waits for the server to take its
+// record (confirmRecord).
+const releaseWait = 15 * time.Second
+
+// ErrNotReleased is wrapped when a copy is not let out because its record
+// could not reach the organisation's server.
+var ErrNotReleased = errors.New("not released before the organisation's server holds its record")
+
+// confirmRecord sends the audit trail, the just-recorded e with it, to the
+// organisation's server before a copy that names its exporter (a class
+// that stamps) leaves an enrolled device. The record on the device alone
+// is not enough: its user can put back a copy of the vault folder made
+// before, and the entry is gone, unseen by any check; held by the server,
+// a rollback shows as a gap. Offline, such copies wait: the attempt is
+// recorded as failed, and the error says to connect. A vault of no
+// organisation has no server to wait for.
+func (a *App) confirmRecord(ctx context.Context, e audit.Event) error {
+	if !a.Enrolled() {
+		return nil
+	}
+	s, err := a.syncer()
+	if err == nil {
+		cctx, cancel := context.WithTimeout(ctx, releaseWait)
+		err = s.PushAudit(cctx)
+		cancel()
+	}
+	if err == nil {
+		return nil
+	}
+	e.Outcome, e.Trace, e.Reason = audit.Failed, "", "not released: its record did not reach the organisation's server: "+err.Error()
+	a.record(ctx, e)
+	return fmt.Errorf("%w (%v): connect to the organisation's network and try again", ErrNotReleased, err)
 }
 
 // Why a destination is refused; see DestinationError.

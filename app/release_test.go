@@ -1,0 +1,93 @@
+package app_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coffer-vault/coffer/app"
+	"github.com/coffer-vault/coffer/audit"
+	"github.com/coffer-vault/coffer/internal/orgtest"
+	"github.com/coffer-vault/coffer/policy"
+	"github.com/coffer-vault/coffer/sync/client"
+)
+
+// An enrolled device lets a copy of an internal document out (export, or
+// a copy for another application) only once the organisation's server
+// holds its record: the record on the device alone could be erased by
+// putting back a copy of the vault folder made before — an export done
+// offline then left no trace anywhere (found by an adversarial review).
+// Offline, the copy is refused and the attempt recorded as failed.
+func TestCopiesWaitForTheServer(t *testing.T) {
+	ctx := context.Background()
+	ot := orgtest.Start(t, "Acme")
+	code, _, err := ot.Admin.Invite(ctx, "ann@acme.test", policy.Manager, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := app.Enroll(ctx, client.Enrollment{Dir: filepath.Join(t.TempDir(), "vault"), Invite: code, Name: "Ann Trader", DeviceName: "laptop", Passphrase: pass})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if _, err := a.CreateFolder(ctx, "Research", policy.Internal); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Import(ctx, "Research", "notes.txt", strings.NewReader("quarterly notes"), nil); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	held := func() int64 {
+		head, err := ot.Store.Device(ctx, a.Vault().DeviceID())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return head.AuditSeq
+	}
+	last := func() audit.Event {
+		log, err := a.Vault().AuditEvents(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return log.Events[len(log.Events)-1]
+	}
+	if _, err := a.Export(ctx, "Research", "notes.txt", filepath.Join(out, "online.txt"), app.ExportOptions{}); err != nil {
+		t.Fatalf("online: %v", err)
+	}
+	if e := last(); e.Action != audit.Export || e.Outcome != audit.OK || held() < e.Seq {
+		t.Fatalf("online, the export's record (%+v) is not on the server (it holds up to %d)", e, held())
+	}
+
+	ot.Stop()
+	for _, c := range []struct {
+		name string
+		do   func(string) error
+	}{
+		{"export", func(p string) error {
+			_, err := a.Export(ctx, "Research", "notes.txt", p, app.ExportOptions{})
+			return err
+		}},
+		{"a copy for another application", func(string) error {
+			_, err := a.OpenCopy(ctx, policy.OpenExternal, "Research", "notes.txt", func(path string) error {
+				t.Errorf("an application was started on %s", path)
+				return nil
+			})
+			return err
+		}},
+	} {
+		p := filepath.Join(out, "offline.txt")
+		if err := c.do(p); !errors.Is(err, app.ErrNotReleased) {
+			t.Errorf("%s offline: %v, want it not released", c.name, err)
+		}
+		if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s offline left a copy: %v", c.name, err)
+		}
+		if e := last(); e.Outcome != audit.Failed || !strings.Contains(e.Reason, "not released") {
+			t.Errorf("%s offline: the last entry is %+v", c.name, e)
+		}
+	}
+}
