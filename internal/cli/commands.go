@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -195,6 +196,13 @@ func cmdImport(env Env) *cobra.Command {
 					default:
 						fmt.Fprintf(env.Stdout, "%s: version %d, %s (%s new)\n", display.Name(ver.Name), ver.Seq,
 							humanize.IBytes(uint64(ver.Size)), humanize.IBytes(uint64(ver.NewBytes)))
+						// Names are compared in Unicode's composed form: two
+						// files on disk whose names differ only in how an
+						// accent is written are one document, and say so.
+						if prev := previousName(cmd.Context(), a, folder, ver); prev != "" && prev != ver.Name {
+							fmt.Fprintf(env.Stdout, "  (the name %s is %s written another way: a version of the same document)\n",
+								strconv.QuoteToASCII(ver.Name), strconv.QuoteToASCII(prev))
+						}
 					}
 				}
 				if blocked > 0 {
@@ -714,4 +722,22 @@ func writeJSON(w io.Writer, v any) error {
 
 func sortBy[T any](s []T, key func(T) string) {
 	slices.SortStableFunc(s, func(a, b T) int { return strings.Compare(key(a), key(b)) })
+}
+
+// previousName is the name the version before ver was imported under, ""
+// if there is none or it cannot be read.
+func previousName(ctx context.Context, a *app.App, folder string, ver vault.Version) string {
+	if ver.Seq < 2 {
+		return ""
+	}
+	vs, err := a.Versions(ctx, folder, ver.Name)
+	if err != nil {
+		return ""
+	}
+	for _, v := range vs {
+		if v.Seq == ver.Seq-1 {
+			return v.Name
+		}
+	}
+	return ""
 }

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -28,5 +29,26 @@ func TestImportProcsDoNotCompound(t *testing.T) {
 		if got := runtime.GOMAXPROCS(0); got != 2*def {
 			t.Fatalf("after import %d GOMAXPROCS is %d, want %d (twice the default)", i+1, got, 2*def)
 		}
+	}
+}
+
+// Two files whose names differ only in how an accent is written ("café"
+// composed, and "cafe" with a combining accent) are one document: the
+// second import says so, instead of a silent "version 2".
+func TestImportSaysWhenNamesAreOne(t *testing.T) {
+	dir := newVault(t)
+	src := t.TempDir()
+	composed, decomposed := filepath.Join(src, "caf\u00e9.txt"), filepath.Join(src, "cafe\u0301.txt")
+	for _, p := range []string{composed, decomposed} {
+		if err := os.WriteFile(p, []byte(p), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if out := ok(t, "import", "--vault", dir, "--folder", "Internal", composed); strings.Contains(out, "written another way") {
+		t.Errorf("the first import: %q", out)
+	}
+	out := ok(t, "import", "--vault", dir, "--folder", "Internal", decomposed)
+	if !strings.Contains(out, "version 2") || !strings.Contains(out, "written another way") {
+		t.Errorf("the second import: %q", out)
 	}
 }
