@@ -3,6 +3,8 @@
 package pdf
 
 import (
+	"time"
+
 	"github.com/tetratelabs/wazero/experimental"
 	"golang.org/x/sys/unix"
 )
@@ -73,10 +75,22 @@ func (m *linearMemory) Reallocate(size uint64) []byte {
 	return m.buf[:size:size]
 }
 
+// unmapAfter is how long a freed memory's address space stays mapped.
+// wazero frees an instance's memory when the instance is closed — by a
+// timeout or a cancellation, while PDFium may still be running on another
+// goroutine until its next check (a function call or a loop's back edge),
+// and unmapped memory under running code is a fault no recover catches.
+// So Free gives the pages back at once (MADV_DONTNEED: what is still read
+// reads as zeros) and the address space later.
+const unmapAfter = 30 * time.Second
+
 // Free implements experimental.LinearMemory.
 func (m *linearMemory) Free() {
-	if m.buf != nil {
-		_ = unix.Munmap(m.buf)
-		m.buf, m.used = nil, 0
+	if m.buf == nil {
+		return
 	}
+	buf := m.buf
+	m.buf, m.used = nil, 0
+	_ = unix.Madvise(buf, unix.MADV_DONTNEED)
+	time.AfterFunc(unmapAfter, func() { _ = unix.Munmap(buf) })
 }

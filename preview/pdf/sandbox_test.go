@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/coffer-vault/coffer/preview/pdf"
 	"github.com/tetratelabs/wazero"
@@ -134,5 +135,35 @@ func TestMemoryCapHolds(t *testing.T) {
 	}
 	if !bytes.Contains(out, []byte("PDFium stopped on it")) || bytes.Contains(out, []byte("wasm stack trace")) {
 		t.Errorf("the error says: %s", out)
+	}
+}
+
+// Renders killed by their deadline, again and again, mid-way: the
+// instance's memory is freed while PDFium may still run until its next
+// check, and the process goes on. Unmapped at once, it faulted in the
+// JIT code (fatal, no recover) within a few kills, most runs.
+func TestKilledWhileRendering(t *testing.T) {
+	r := newRenderer(t, pdf.Options{Timeout: 10 * time.Second})
+	for i := range 40 {
+		doc, err := r.Open(context.Background(), slowPDF(9))
+		if err != nil {
+			t.Fatalf("open %d: %v", i, err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Duration(20+(i*37)%300)*time.Millisecond)
+		_, err = doc.Render(ctx, 0, 72)
+		cancel()
+		doc.Close()
+		if err == nil {
+			t.Logf("render %d finished within its deadline", i)
+		}
+	}
+	// The renderer still works.
+	doc, err := r.Open(context.Background(), minimalPDF())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer doc.Close()
+	if _, err := doc.Render(context.Background(), 0, 72); err != nil {
+		t.Fatalf("a render after the kills: %v", err)
 	}
 }
