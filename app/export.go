@@ -79,7 +79,26 @@ func (a *App) export(ctx context.Context, action policy.Action, folder, name, ou
 	}
 	defer os.Remove(tmp.Name())
 	var st *stamped
-	res.Version, st, err = a.writeExport(ctx, tmp, f, ver.Name, opts.Version, action, d.Stamp, res.TraceCode)
+	// On a device of an organisation, a copy that names its exporter is
+	// recorded, and the record held by the server, before its first
+	// byte is written (releaseRecord).
+	var release func(vault.Version, *stamped) error
+	released := false
+	if d.Stamp && a.Enrolled() {
+		release = func(v vault.Version, st *stamped) error {
+			r := e
+			r.Outcome, r.Trace, r.Version = audit.OK, res.TraceCode, v.Seq
+			if st != nil {
+				r.Reason = st.note
+			}
+			if err := a.releaseRecord(ctx, r); err != nil {
+				return err
+			}
+			released = true
+			return nil
+		}
+	}
+	res.Version, st, err = a.writeExport(ctx, tmp, f, ver.Name, opts.Version, action, d.Stamp, res.TraceCode, release)
 	note := ""
 	if st != nil {
 		res.Stamped, res.Detached, note = true, st.detached, st.note
@@ -89,6 +108,9 @@ func (a *App) export(ctx context.Context, action policy.Action, folder, name, ou
 	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
+	}
+	if err != nil && !released && errors.Is(err, ErrNotReleased) {
+		return nil, err // recorded by releaseRecord
 	}
 	if err != nil {
 		// A PDF that could not be stamped is a refusal on record.
@@ -104,13 +126,10 @@ func (a *App) export(ctx context.Context, action policy.Action, folder, name, ou
 	}
 	e.Outcome, e.Trace, e.Version, e.Reason = audit.OK, res.TraceCode, res.Version.Seq, note
 	if launch != nil {
-		return res, a.handOver(ctx, e, tmp.Name(), out, launch, d.Stamp && a.Enrolled())
+		return res, a.handOver(ctx, e, tmp.Name(), out, launch, released)
 	}
-	if err := a.mustRecord(ctx, e); err != nil {
-		return nil, err
-	}
-	if d.Stamp {
-		if err := a.confirmRecord(ctx, e); err != nil {
+	if !released {
+		if err := a.mustRecord(ctx, e); err != nil {
 			return nil, err
 		}
 	}
@@ -163,24 +182,16 @@ func CheckDestination(out string, overwrite bool) error {
 // the start, the copy is removed at once, before the application is
 // likely to have read it, and the error says so.
 //
-// A copy that needs its record on the server (confirm: see confirmRecord)
-// is recorded, and the record sent, before the application starts; a
-// launch that fails then adds a failed entry.
-func (a *App) handOver(ctx context.Context, e audit.Event, tmp, out string, launch func(string) error, confirm bool) error {
+// A copy recorded already, its record held by the server (released: see
+// releaseRecord), is placed and handed over; a launch that fails then adds
+// a failed entry.
+func (a *App) handOver(ctx context.Context, e audit.Event, tmp, out string, launch func(string) error, released bool) error {
 	if err := place(tmp, out, false); err != nil {
 		e.Outcome, e.Reason, e.Trace = audit.Failed, "the copy was not placed: "+err.Error(), ""
 		a.record(ctx, e)
 		return err
 	}
-	if confirm {
-		if err := a.mustRecord(ctx, e); err != nil {
-			_ = os.Remove(out)
-			return err
-		}
-		if err := a.confirmRecord(ctx, e); err != nil {
-			_ = os.Remove(out)
-			return err
-		}
+	if released {
 		if err := launch(out); err != nil {
 			_ = os.Remove(out)
 			e.Outcome, e.Reason, e.Trace = audit.Failed, "no application opened it: "+err.Error(), ""
@@ -210,30 +221,43 @@ const releaseWait = 15 * time.Second
 // could not reach the organisation's server.
 var ErrNotReleased = errors.New("not released before the organisation's server holds its record")
 
-// confirmRecord sends the audit trail, the just-recorded e with it, to the
-// organisation's server before a copy that names its exporter (a class
-// that stamps) leaves an enrolled device. The record on the device alone
-// is not enough: its user can put back a copy of the vault folder made
-// before, and the entry is gone, unseen by any check; held by the server,
-// a rollback shows as a gap. Offline, such copies wait: the attempt is
-// recorded as failed, and the error says to connect. A vault of no
-// organisation has no server to wait for.
-func (a *App) confirmRecord(ctx context.Context, e audit.Event) error {
-	if !a.Enrolled() {
-		return nil
-	}
+// releaseRecord records e, the copy about to be written, and has the
+// organisation's server hold the record before a copy that names its
+// exporter (a class that stamps) is written on an enrolled device. The
+// record on the device alone is not enough: its user can put back a copy
+// of the vault folder made before, and the entry is gone, unseen by any
+// check; held by the server, a rollback shows as a gap. So no byte of the
+// copy is on disk before the server has its record. The server is reached
+// first, so that offline nothing is recorded as done: the attempt is recorded as failed, and the error
+// says to connect. Should the record itself then not get through, a failed
+// entry with the same trace code follows it.
+func (a *App) releaseRecord(ctx context.Context, e audit.Event) error {
 	s, err := a.syncer()
-	if err == nil {
+	timed := func(f func(context.Context) error) error {
 		cctx, cancel := context.WithTimeout(ctx, releaseWait)
-		err = s.PushAudit(cctx)
-		cancel()
+		defer cancel()
+		return f(cctx)
 	}
+	push := func() error { return timed(s.PushAudit) }
 	if err == nil {
-		return nil
+		err = timed(s.Reach)
 	}
-	e.Outcome, e.Trace, e.Reason = audit.Failed, "", "not released: its record did not reach the organisation's server: "+err.Error()
-	a.record(ctx, e)
-	return fmt.Errorf("%w (%v): connect to the organisation's network and try again", ErrNotReleased, err)
+	if err != nil {
+		f := e
+		f.Outcome, f.Trace, f.Reason = audit.Failed, "", "not released: the organisation's server could not be reached: "+err.Error()
+		a.record(ctx, f)
+		return fmt.Errorf("%w (%v): connect to the organisation's network and try again", ErrNotReleased, err)
+	}
+	if err := a.mustRecord(ctx, e); err != nil {
+		return err
+	}
+	if err := push(); err != nil {
+		f := e
+		f.Outcome, f.Reason = audit.Failed, "not released: its record did not reach the organisation's server: "+err.Error()
+		a.record(ctx, f)
+		return fmt.Errorf("%w (%v): connect to the organisation's network and try again", ErrNotReleased, err)
+	}
+	return nil
 }
 
 // Why a destination is refused; see DestinationError.

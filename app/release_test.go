@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"errors"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -55,8 +56,41 @@ func TestCopiesWaitForTheServer(t *testing.T) {
 		}
 		return log.Events[len(log.Events)-1]
 	}
+	// No byte of the copy is on disk (in the destination folder, where
+	// it is written) before the server holds its record: the server looks
+	// whenever an audit upload reaches it.
+	uploads := 0
+	honest := ot.Server.Handler()
+	ot.Serve(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == "POST" && r.URL.Path == "/v1/audit" {
+			uploads++
+			entries, _ := os.ReadDir(out)
+			for _, de := range entries {
+				if fi, err := de.Info(); err == nil && fi.Size() > 0 {
+					t.Errorf("%s holds %d bytes before the server has the record", de.Name(), fi.Size())
+				}
+			}
+		}
+		honest.ServeHTTP(w, r)
+	}))
+	oks := func() int {
+		log, err := a.Vault().AuditEvents(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, e := range log.Events {
+			if (e.Action == audit.Export || e.Action == audit.Action(policy.OpenExternal)) && e.Outcome == audit.OK {
+				n++
+			}
+		}
+		return n
+	}
 	if _, err := a.Export(ctx, "Research", "notes.txt", filepath.Join(out, "online.txt"), app.ExportOptions{}); err != nil {
 		t.Fatalf("online: %v", err)
+	}
+	if uploads == 0 {
+		t.Fatal("the export sent no audit upload")
 	}
 	if e := last(); e.Action != audit.Export || e.Outcome != audit.OK || held() < e.Seq {
 		t.Fatalf("online, the export's record (%+v) is not on the server (it holds up to %d)", e, held())
@@ -88,6 +122,9 @@ func TestCopiesWaitForTheServer(t *testing.T) {
 		}
 		if e := last(); e.Outcome != audit.Failed || !strings.Contains(e.Reason, "not released") {
 			t.Errorf("%s offline: the last entry is %+v", c.name, e)
+		}
+		if n := oks(); n != 1 {
+			t.Errorf("%s offline: %d copies recorded as done, want only the one made online", c.name, n)
 		}
 	}
 }

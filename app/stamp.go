@@ -37,8 +37,10 @@ const spoolBytes = 16 << 20
 // *BlockedError before any byte reaches w.
 //
 // It returns the version written and, for a stamped copy, what stamping
-// did.
-func (a *App) writeExport(ctx context.Context, w io.Writer, f vault.Folder, name string, seq int, action policy.Action, stamp bool, trace string) (vault.Version, *stamped, error) {
+// did. Where the class stamps, release (if not nil) is called with them
+// once nothing is left to refuse, before the first byte reaches w; its
+// error is returned as it is.
+func (a *App) writeExport(ctx context.Context, w io.Writer, f vault.Folder, name string, seq int, action policy.Action, stamp bool, trace string, release func(vault.Version, *stamped) error) (vault.Version, *stamped, error) {
 	if !stamp {
 		ver, err := a.v.WriteTo(ctx, w, f, name, seq)
 		return ver, nil, err
@@ -56,6 +58,11 @@ func (a *App) writeExport(ctx context.Context, w io.Writer, f vault.Folder, name
 	}
 	switch sp.sniff.Kind() {
 	case pdfstamp.NotPDF:
+		if release != nil {
+			if err := release(ver, nil); err != nil {
+				return ver, nil, err
+			}
+		}
 		if sp.over {
 			// Decrypted again, by the version's number: the same bytes.
 			_, err = a.v.WriteTo(ctx, w, f, name, ver.Seq)
@@ -86,9 +93,6 @@ func (a *App) writeExport(ctx context.Context, w io.Writer, f vault.Folder, name
 	case err != nil:
 		return ver, nil, fmt.Errorf("%s is not exported: stamping failed: %w", what, err)
 	}
-	if _, err := w.Write(res.PDF); err != nil {
-		return ver, nil, err
-	}
 	st := &stamped{detached: res.Detached,
 		note: fmt.Sprintf("stamped with the trace code on all %d pages; seen on %d rendered pages", res.Pages, len(res.Checked))}
 	if res.Detached > 0 {
@@ -96,6 +100,14 @@ func (a *App) writeExport(ctx context.Context, w io.Writer, f vault.Folder, name
 	}
 	if res.Disarmed > 0 {
 		st.note += fmt.Sprintf("; %d scripts and actions taken out", res.Disarmed)
+	}
+	if release != nil {
+		if err := release(ver, st); err != nil {
+			return ver, nil, err
+		}
+	}
+	if _, err := w.Write(res.PDF); err != nil {
+		return ver, st, err
 	}
 	return ver, st, nil
 }

@@ -52,6 +52,7 @@ type Syncer struct {
 
 	mu       sync.Mutex
 	logMu    sync.Mutex // one log refresh at a time: two would both fetch from the same size
+	auditMu  sync.Mutex // one audit upload at a time: two would both send from the same head
 	seenTime time.Time  // the highest server time verified, not yet recorded
 	kick     chan struct{}
 	wrapped  map[object.ID]string // per folder: the log size, epochs and readers last wrapped for
@@ -701,8 +702,19 @@ func (s *Syncer) get(ctx context.Context, kind object.Kind, id, folder object.ID
 	return resp.Body, nil
 }
 
+// Reach checks that the organisation's server answers this device, with
+// a small signed request (its user's pairing requests).
+func (s *Syncer) Reach(ctx context.Context) error {
+	_, err := s.conn.JSON(ctx, "GET", "/v1/pairings", nil, nil, nil)
+	return err
+}
+
 // PushAudit sends this device's audit entries the server does not hold.
+// Calls at once (a background sync, an export waiting for its record) go
+// one after the other.
 func (s *Syncer) PushAudit(ctx context.Context) error {
+	s.auditMu.Lock()
+	defer s.auditMu.Unlock()
 	for {
 		rows, err := s.v.UnsentAudit(ctx, wire.MaxAuditBatch)
 		if err != nil || len(rows) == 0 {
