@@ -41,12 +41,15 @@ import (
 // folders where people's files live (hidden: the homes, /media, /mnt,
 // /srv, /opt …) and over /var/tmp, /dev/shm and /run, then remounts every
 // other mount read-only and mounts a /proc of its own PID namespace (the
-// host's processes unseen). Then LibreOffice starts in a user and mount
-// namespace nested in the first, as an ordinary user of it (sandboxUID)
-// with no capabilities: the kernel locks mounts made in a more privileged
-// namespace (mount_namespaces(7)), so it cannot remount anything writable
-// or take away a tmpfs to see what it hides, as the shell, root of the
-// outer namespace, could. The shell is PID 1 of its PID namespace: when
+// host's processes unseen; where the system allows). Then LibreOffice
+// starts without any capability (setpriv: no inheritable ones, an empty
+// bounding set, no new privileges), so it cannot remount anything
+// writable or take away a tmpfs to see what it hides, as the shell, root
+// of the outer namespace, could; and where a user namespace can be nested
+// (unshare), in one nested with its own mount namespace, where the kernel
+// also locks the mounts made above (mount_namespaces(7)) against a root
+// namespace it would make of its own. Both need only util-linux's
+// setpriv and unshare, of any version since 2013. The shell is PID 1 of its PID namespace: when
 // it exits or is killed, the kernel kills every process left in it, and
 // the tmpfs goes with the last of them. Pdeathsig kills the shell if
 // Coffer dies.
@@ -58,7 +61,7 @@ import (
 const sandboxScript = `
 set -u
 W=$COFFER_WORK
-nest=
+run=
 if [ "$COFFER_NS" = 1 ]; then
 	mount --make-rprivate / || exit 10
 	mount -t tmpfs -o "size=${COFFER_WORK_KB}k,mode=0700,nosuid,nodev" coffer "$W" || exit 10
@@ -73,12 +76,24 @@ if [ "$COFFER_NS" = 1 ]; then
 		esac
 		mount -o remount,bind,ro "$mp" 2>/dev/null
 	done < /proc/self/mountinfo
-	mount -t proc -o nosuid,nodev,noexec proc /proc || exit 10
-	command -v unshare >/dev/null 2>&1 || exit 10
-	nest="unshare --user --mount --map-user=$COFFER_UID --map-group=$COFFER_UID --"
+	# A /proc of its own, where the system lets one be mounted (a
+	# container's /proc with masked parts may not).
+	mount -t proc -o nosuid,nodev,noexec proc /proc 2>/dev/null
+	# LibreOffice runs without any capability, so it can change no mount;
+	# and where the system allows, in a user and mount namespace nested in
+	# this one, where the kernel locks the mounts made here as well.
+	command -v setpriv >/dev/null 2>&1 || exit 10
+	run="setpriv --no-new-privs --inh-caps -all --bounding-set -all"
+	setpriv --help 2>/dev/null | grep -q pdeathsig && run="$run --pdeathsig KILL"
+	run="$run --"
+	if unshare --user --mount --map-root-user -- /bin/true 2>/dev/null; then
+		run="unshare --user --mount --map-root-user -- $run"
+	fi
+elif command -v setpriv >/dev/null 2>&1; then
+	run="setpriv --pdeathsig KILL --"
 fi
 if [ "${COFFER_PROBE:-0}" = 1 ]; then
-	[ -z "$nest" ] || $nest /bin/sh -c 'mount -o remount,bind,rw / 2>/dev/null && exit 1; exit 0' || exit 10
+	[ "$COFFER_NS" != 1 ] || $run /bin/sh -c 'mount -o remount,bind,rw / 2>/dev/null && exit 1; exit 0' || exit 10
 	exit 0
 fi
 umask 077
@@ -91,11 +106,9 @@ export XDG_CACHE_HOME="$C/cache" XDG_CONFIG_HOME="$C/config" XDG_DATA_HOME="$C/c
 export SAL_USE_VCLPLUGIN=svp
 export http_proxy=http://127.0.0.1:9 https_proxy=http://127.0.0.1:9 ftp_proxy=http://127.0.0.1:9 no_proxy=
 ulimit -v "$COFFER_VM_KB" 2>/dev/null
-pd=
-command -v setpriv >/dev/null 2>&1 && pd="setpriv --pdeathsig KILL --"
 n=0
 while :; do
-	$nest $pd "$COFFER_SOFFICE" "-env:UserInstallation=file://$C/profile" --headless --invisible --nodefault \
+	$run "$COFFER_SOFFICE" "-env:UserInstallation=file://$C/profile" --headless --invisible --nodefault \
 		--nologo --norestore --nolockcheck --convert-to pdf --outdir "$C/out" "$C/$COFFER_NAME" >&2
 	rc=$?
 	n=$((n + 1))
@@ -109,11 +122,6 @@ fi
 [ -s "$C/out/${COFFER_NAME%.*}.pdf" ] || exit 11
 exec cat "$C/out/${COFFER_NAME%.*}.pdf"
 `
-
-// sandboxUID is who LibreOffice is in its nested user namespace: not 0,
-// so that it has no capabilities there; mapped to the outer namespace's
-// root, which is the calling user outside (or root, in RootNamespaces).
-const sandboxUID = 1000
 
 // Sizes of the namespace modes' tmpfs mounts.
 const (
@@ -334,7 +342,6 @@ func scriptEnv(iso Isolation, j job, work string, probeOnly bool) []string {
 		"COFFER_SOFFICE=" + j.program,
 		"COFFER_XCU=" + j.profile,
 		"COFFER_NAME=" + workName(j.ext),
-		"COFFER_UID=" + strconv.Itoa(sandboxUID),
 	}
 	if probeOnly {
 		env = append(env, "COFFER_PROBE=1")
