@@ -61,6 +61,9 @@ func (m *mainView) askExport(folder vault.Folder, file vault.FileInfo) {
 // export writes the copy; an existing file is replaced only after the user
 // says so.
 func (m *mainView) export(folder vault.Folder, file vault.FileInfo, out string, replace bool) {
+	if !m.u.touch() {
+		return // a dialog's button after the computer slept, or past the idle time
+	}
 	go func() {
 		res, err := m.a.Export(m.ctx, folder.Name, file.Name, out, app.ExportOptions{Overwrite: replace})
 		if errors.Is(err, fs.ErrExist) && !replace {

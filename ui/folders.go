@@ -40,7 +40,7 @@ func (m *mainView) askNewFolder() {
 	class.Required = true
 	items := []*widget.FormItem{widget.NewFormItem("Name", name), widget.NewFormItem("Class", class)}
 	d := dialog.NewForm("New folder", "Create", "Cancel", items, func(ok bool) {
-		if !ok {
+		if !ok || !m.u.touch() {
 			return
 		}
 		var c policy.Class

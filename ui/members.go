@@ -195,7 +195,7 @@ func (v *membersView) confirmRemove(p client.Member) {
 // change runs a role change or removal off the UI goroutine and lists the
 // members again.
 func (v *membersView) change(done string, do func() error) {
-	if v.busy {
+	if v.busy || !v.m.u.touch() {
 		return
 	}
 	v.busy = true

@@ -242,7 +242,7 @@ func (s *shareView) check() {
 // submit shares the folder off the UI goroutine; the dialog stays open
 // with the reason if the share fails.
 func (s *shareView) submit(done func()) {
-	if s.picked < 0 || s.picked >= len(s.shown) || s.busy.Visible() {
+	if s.picked < 0 || s.picked >= len(s.shown) || s.busy.Visible() || !s.m.u.touch() {
 		return
 	}
 	m, p, role := s.m, s.shown[s.picked], pickedRole(s.role.Selected)

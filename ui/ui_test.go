@@ -2,6 +2,7 @@ package ui_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -325,6 +326,9 @@ func (c *sleepClocks) sleep(d time.Duration) { c.slept.Add(int64(d)) }
 // user's, so a thief who touched a key kept the vault open. A session
 // unlocked after the sleep goes on as usual.
 func TestLockWhenTheComputerSlept(t *testing.T) {
+	home := t.TempDir() // where Save a copy proposes to write
+	t.Setenv("HOME", home)
+	t.Setenv("XDG_CACHE_HOME", filepath.Join(home, ".cache"))
 	dir := demoVault(t)
 	a, err := app.Open(context.Background(), dir, pass)
 	if err != nil {
@@ -402,6 +406,40 @@ func TestLockWhenTheComputerSlept(t *testing.T) {
 	})
 	clk.sleep(3 * time.Second)
 	eventually(t, "the lock after a sleep, untouched", locked)
+
+	// A dialog open when the lid closed: its button, pressed before the
+	// window's own look, locks rather than saves.
+	unlockAgain := func() {
+		entry := prompt(t, w)
+		onUI(func() {
+			test.Type(entry, pass)
+			entry.OnSubmitted(entry.Text)
+		})
+		eventually(t, "unlock", func() bool { return u.App() != nil && strings.HasPrefix(u.Status(), "Unlocked") })
+	}
+	unlockAgain()
+	folders, files := lists(t, w)
+	onUI(func() { folders.Select(1) }) // Research: internal, a copy may be saved
+	eventually(t, "Research's file", func() bool { r, _ := files.Length(); return r == 1 })
+	onUI(func() { files.Select(widget.TableCellID{Row: 0, Col: 0}) })
+	eventually(t, "the CSV page", func() bool { return strings.Contains(u.Status(), "debian-releases.csv — internal") })
+	onUI(func() { w.Canvas().(fyne.Shortcutable).TypedShortcut(ctrl(fyne.KeyS)) })
+	eventually(t, "the save dialog", func() bool { return w.Canvas().Overlays().Top() != nil })
+	save, ok := find(t, w.Canvas().Overlays().Top(), func(b *widget.Button) bool { return b.Text == "Save" })
+	if !ok {
+		t.Fatal("no Save button in the save dialog")
+	}
+	onUI(func() {
+		clk.sleep(20 * time.Minute)
+		test.Tap(save)
+		if !locked() {
+			t.Errorf("Save after a sleep did not lock the vault (status %q)", u.Status())
+		}
+	})
+	time.Sleep(500 * time.Millisecond) // an export would have begun by now
+	if _, err := os.Stat(filepath.Join(home, "debian-releases.csv")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a copy was saved after the sleep: %v", err)
+	}
 }
 
 // TestUnlockOffersRebuild: a vault whose index.db was removed is not shown

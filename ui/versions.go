@@ -62,6 +62,9 @@ func (m *mainView) versionsDialog(folder vault.Folder, file vault.FileInfo, vers
 }
 
 func (m *mainView) restore(folder vault.Folder, file vault.FileInfo, seq int) {
+	if !m.u.touch() {
+		return
+	}
 	go func() {
 		ver, err := m.a.Restore(m.ctx, folder.Name, file.Name, seq)
 		if err != nil {
