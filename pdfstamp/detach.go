@@ -3,6 +3,7 @@ package pdfstamp
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
@@ -92,12 +93,45 @@ func detach(ctx *model.Context) (int, error) {
 // embedded media), or change what is shown after it opened (SetOCGState
 // toggling layers, Hide) — which could cover or hide the stamp in a viewer
 // that runs them, while the render check (PDFium, which runs none)
-// passes. Go-to's within the document, named navigation and web links
-// stay.
+// passes. Go-to's within the document, named navigation and links to the
+// web or to mail stay (webLink).
 var activeActions = map[string]bool{
 	"JavaScript": true, "Launch": true, "SubmitForm": true, "ImportData": true, "ResetForm": true,
 	"GoToR": true, "GoToE": true, "Rendition": true, "Movie": true, "Sound": true, "RichMediaExecute": true,
 	"SetOCGState": true, "Hide": true, "Trans": true, "GoTo3DView": true,
+}
+
+// webLink reports whether a URI action leads to the web or to mail
+// (http, https, mailto): a file:, smb: or javascript: URI opens or runs
+// what a Launch would, and a UNC path sends the reader's Windows
+// credentials to its host.
+func webLink(ctx *model.Context, d types.Dict) bool {
+	var uri string
+	switch o := d["URI"].(type) {
+	case types.StringLiteral:
+		uri = o.Value()
+	case types.HexLiteral:
+		b, err := o.Bytes()
+		if err != nil {
+			return false
+		}
+		uri = string(b)
+	case types.IndirectRef:
+		v, err := ctx.Dereference(o)
+		if err != nil {
+			return false
+		}
+		return webLink(ctx, types.Dict{"URI": v})
+	default:
+		return false
+	}
+	uri = strings.ToLower(strings.TrimSpace(uri))
+	for _, scheme := range []string{"http://", "https://", "mailto:"} {
+		if strings.HasPrefix(uri, scheme) {
+			return true
+		}
+	}
+	return false
 }
 
 // disarm takes out of the document every action that runs when it opens
@@ -115,7 +149,7 @@ func disarm(ctx *model.Context) (int, error) {
 			return false
 		}
 		s := d.NameEntry("S")
-		return s != nil && activeActions[*s]
+		return s != nil && (activeActions[*s] || *s == "URI" && !webLink(ctx, d))
 	}
 	var walk func(o types.Object)
 	walk = func(o types.Object) {

