@@ -176,6 +176,14 @@ func (w *Watcher) flush(ctx context.Context) {
 // take imports the file at rel (folder/name under the inbox) and removes
 // it, if it is a regular file there, and still the one imported.
 func (w *Watcher) take(ctx context.Context, folder, rel string) error {
+	// The subfolder too must be one, not a link (os.Root follows a link
+	// that stays inside the inbox: Internal -> Research would take
+	// Research's files into Internal).
+	if d, err := w.dir.Lstat(filepath.Dir(rel)); err != nil {
+		return err
+	} else if !d.IsDir() {
+		return fmt.Errorf("not imported, and left where it is: %s is a link, not a folder (the inbox takes files put in it, never what a link points to)", filepath.Dir(rel))
+	}
 	f, st, err := store.OpenRegularIn(w.dir, rel)
 	if errors.Is(err, store.ErrNotRegular) || errors.Is(err, fs.ErrInvalid) {
 		return fmt.Errorf("not imported, and left where it is: %w (the inbox takes files put in it, never what a link points to)", err)

@@ -178,4 +178,46 @@ func TestLinksAreNotFollowed(t *testing.T) {
 	if files, err := a.Vault().Files(ctx, f); err != nil || len(files) != 0 {
 		t.Errorf("the folder a linked subfolder named holds %d files (%v)", len(files), err)
 	}
+
+	// A subfolder that was real when watched, then made a link to
+	// another subfolder (os.Root follows links that stay inside): its
+	// file waiting is not taken from where the link leads.
+	if err := os.Remove(filepath.Join(root, "Internal")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(root, "Internal"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond) // the watch sees the new folder
+	if err := os.WriteFile(filepath.Join(root, "Research", "kept.txt"), []byte("research's"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if e := next(t, w); e.Err != nil || filepath.Base(e.Path) != "kept.txt" {
+		t.Fatalf("research's file: %+v", e)
+	}
+	if err := os.WriteFile(filepath.Join(root, "Research", "stays.txt"), []byte("research's"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	staged := filepath.Join(root, "Internal", "stays.txt")
+	if err := os.WriteFile(staged, []byte("internal's"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(root, "Internal"), filepath.Join(t.TempDir(), "moved")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("Research", filepath.Join(root, "Internal")); err != nil {
+		t.Fatal(err)
+	}
+	refused := false
+	for range 2 {
+		switch e := next(t, w); {
+		case e.Folder == "Internal" && e.Err == nil:
+			t.Errorf("a file was taken through a linked subfolder: %+v", e)
+		case e.Folder == "Internal":
+			refused = strings.Contains(e.Err.Error(), "a link, not a folder")
+		}
+	}
+	if !refused {
+		t.Error("the file waiting in the subfolder made a link was not refused")
+	}
 }

@@ -44,9 +44,12 @@ func (s *Server) postReceipt(w http.ResponseWriter, r *http.Request, c *caller) 
 	err = s.store.PutReceipt(r.Context(), store.StoredReceipt{Device: c.device.ID, Order: rc.Order, Receipt: p.Receipt, Received: s.now()})
 	if errors.Is(err, store.ErrExists) {
 		held, gerr := s.store.ReceiptsOf(r.Context(), c.device.ID)
+		if gerr != nil {
+			return gerr
+		}
 		same := false
 		for _, h := range held {
-			same = same || (gerr == nil && h.Order == rc.Order && string(h.Receipt) == string(p.Receipt))
+			same = same || (h.Order == rc.Order && string(h.Receipt) == string(p.Receipt))
 		}
 		if !same {
 			// Another copy of the device (a disk image, a backup) wiped

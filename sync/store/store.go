@@ -173,7 +173,10 @@ type Store interface {
 
 	// Pairings. PutPairing adds p unless max requests of p.Email are
 	// waiting (unanswered and unexpired at now) already (ErrFull), as
-	// one step: servers adding at once never pass max between them.
+	// one step: servers adding at once never pass max between them (a
+	// store of several connections serialises the count and the insert:
+	// SQLite's one writer; elsewhere a serializable transaction or a lock
+	// per e-mail). At the bound, a put of an ID held already is ErrFull.
 	PutPairing(ctx context.Context, p Pairing, now time.Time, max int) error
 	GetPairing(ctx context.Context, id object.ID) (Pairing, error)
 	Pairings(ctx context.Context, email string, now time.Time) ([]Pairing, error)
