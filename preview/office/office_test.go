@@ -13,10 +13,12 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/xuri/excelize/v2"
+	"golang.org/x/sys/unix"
 
 	"github.com/coffer-vault/coffer/internal/testdocs"
 	"github.com/coffer-vault/coffer/preview/office"
@@ -563,5 +565,67 @@ func TestPublicDocuments(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestSandboxHasNoTerminal: Coffer started from a terminal (the test
+// runs itself again with a pseudo-terminal as its controlling terminal)
+// gives the converter none, and hides the pseudo-terminals: a converter
+// taken over pushed a command into the user's shell with TIOCSTI, which
+// ran it after Coffer exited, outside every sandbox.
+func TestSandboxHasNoTerminal(t *testing.T) {
+	fake, err := filepath.Abs("testdata/fake-soffice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if os.Getenv("COFFER_TEST_CTTY") == "1" {
+		c, err := office.New(office.Options{Program: fake})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		out, err := c.Convert(context.Background(), []byte("a document"), ".docx")
+		if err != nil {
+			t.Fatal(err)
+		}
+		iso, _ := c.Isolation(context.Background())
+		fmt.Printf("isolation: %s\n%s\n", iso, line(string(out), "terminal:"))
+		return
+	}
+	ptmx, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Skipf("no pseudo-terminals here: %v", err)
+	}
+	defer ptmx.Close()
+	if err := unix.IoctlSetPointerInt(int(ptmx.Fd()), unix.TIOCSPTLCK, 0); err != nil {
+		t.Fatal(err)
+	}
+	n, err := unix.IoctlGetInt(int(ptmx.Fd()), unix.TIOCGPTN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pts, err := os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pts.Close()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestSandboxHasNoTerminal$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "COFFER_TEST_CTTY=1")
+	cmd.Stdin = pts
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	t.Logf("%s", out)
+	iso, term := line(string(out), "isolation:"), line(string(out), "terminal:")
+	if term == "" {
+		t.Fatalf("no report: %s", out)
+	}
+	if !strings.HasPrefix(term, "terminal: 0 ") {
+		t.Errorf("the converter has a controlling terminal: %q", term)
+	}
+	if strings.Contains(iso, "namespace") && strings.TrimSpace(strings.TrimPrefix(term[strings.Index(term, "pts:"):], "pts:")) != "" {
+		t.Errorf("the converter sees pseudo-terminals: %q", term)
 	}
 }

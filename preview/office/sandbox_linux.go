@@ -69,6 +69,9 @@ if [ "$COFFER_NS" = 1 ]; then
 		[ -n "$d" ] && [ -d "$d" ] || continue
 		mount -t tmpfs -o "size=${COFFER_HIDE_KB}k,mode=0700,nosuid,nodev" coffer-hidden "$d" || exit 10
 	done || exit 10
+	# No terminal of the user's: the session has none, and the
+	# pseudo-terminals are hidden (a tmpfs where they were).
+	[ -d /dev/pts ] && mount -t tmpfs -o size=4k,mode=0755,nosuid,noexec coffer-hidden /dev/pts
 	mount -o remount,bind,ro / || exit 10
 	while read -r _ _ _ _ mp _; do
 		case "$mp" in
@@ -307,9 +310,12 @@ func runScript(ctx context.Context, iso Isolation, j job, work string, probeOnly
 }
 
 // sysProcAttr gives the shell its namespaces (when iso has them), its own
-// process group, and death with Coffer.
+// session (so no controlling terminal: LibreOffice could otherwise push
+// keystrokes into the user's terminal with TIOCSTI, which its shell would
+// run after Coffer exits, outside every sandbox), and death with Coffer.
+// The session's leader leads its process group too, which a kill names.
 func sysProcAttr(iso Isolation) *syscall.SysProcAttr {
-	a := &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	a := &syscall.SysProcAttr{Setsid: true, Pdeathsig: syscall.SIGKILL}
 	switch iso {
 	case Namespaces:
 		a.Cloneflags = syscall.CLONE_NEWUSER
