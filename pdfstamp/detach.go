@@ -101,6 +101,29 @@ var activeActions = map[string]bool{
 	"SetOCGState": true, "Hide": true, "Trans": true, "GoTo3DView": true,
 }
 
+// isActive reports whether d is an action a stamped copy may not carry:
+// of an active type, a URI other than a web or mail link, or of a type
+// not given as a name at all (/S as a reference to a name is allowed by
+// readers that resolve it, so it is resolved here too; anything else in
+// /S is not an action Coffer can vouch for).
+func isActive(ctx *model.Context, d types.Dict) bool {
+	o, ok := d["S"]
+	if !ok {
+		return false
+	}
+	v, err := ctx.Dereference(o)
+	name, isName := v.(types.Name)
+	switch {
+	case err != nil || !isName:
+		return true
+	case activeActions[name.Value()]:
+		return true
+	case name.Value() == "URI":
+		return !webLink(ctx, d)
+	}
+	return false
+}
+
 // webLink reports whether a URI action leads to the web or to mail
 // (http, https, mailto): a file:, smb: or javascript: URI opens or runs
 // what a Launch would, and a UNC path sends the reader's Windows
@@ -148,8 +171,7 @@ func disarm(ctx *model.Context) (int, error) {
 		if err != nil || d == nil {
 			return false
 		}
-		s := d.NameEntry("S")
-		return s != nil && (activeActions[*s] || *s == "URI" && !webLink(ctx, d))
+		return isActive(ctx, d)
 	}
 	var walk func(o types.Object)
 	walk = func(o types.Object) {
@@ -192,7 +214,7 @@ func disarm(ctx *model.Context) (int, error) {
 		}
 		walk(e.Object)
 		if d, ok := e.Object.(types.Dict); ok {
-			if s := d.NameEntry("S"); s != nil && activeActions[*s] {
+			if isActive(ctx, d) {
 				objects = append(objects, nr)
 			}
 		}

@@ -83,7 +83,7 @@ func TestAttachedFilesStayBehind(t *testing.T) {
 // JavaScript on opening and in the name tree, a Launch of a program from
 // a link, additional actions on the page and on a form field, a chain of
 // actions after a harmless one, a link to a Windows share (which sends the
-// reader's credentials to its host) — which a viewer that runs them could
+// reader's credentials to its host), actions whose type is a reference — which a viewer that runs them could
 // use to cover the stamp, while the render check (PDFium runs none)
 // passes. Links within the document and to the web stay.
 func TestActionsStayBehind(t *testing.T) {
@@ -96,18 +96,22 @@ func TestActionsStayBehind(t *testing.T) {
 	launch := d.Add("<< /Type /Action /S /Launch /F (calc.exe) /Win << /F (ACTIVE-launch.exe) >> >>")
 	web := d.Add("<< /Type /Action /S /URI /URI (https://example.com/kept) /Next " + js("ACTIVE chained") + " >>")
 	share := d.Add("<< /Type /Action /S /URI /URI ( SMB://ACTIVE-host/share) >>") // a reader's Windows credentials, to its host
+	// The type given by reference, which readers resolve.
+	jsName, uriName := d.Add("/JavaScript"), d.Add("/URI")
+	indirectJS := d.Add(fmt.Sprintf("<< /Type /Action /S %s /JS (ACTIVE indirect) >>", rawpdf.Ref(jsName)))
+	indirectFile := d.Add(fmt.Sprintf("<< /Type /Action /S %s /URI (file:///ACTIVE/calc.exe) >>", rawpdf.Ref(uriName)))
 	tree := d.Reserve()
 	page := d.Reserve()
-	links := d.Add(fmt.Sprintf("[<< /Type /Annot /Subtype /Link /Rect [10 10 50 50] /A %s >> << /Type /Annot /Subtype /Link /Rect [60 10 90 50] /A %s >> << /Type /Annot /Subtype /Link /Rect [100 10 140 50] /Dest [%s /Fit] >> << /Type /Annot /Subtype /Widget /FT /Tx /T (field) /Rect [150 10 250 50] /AA << /K %s >> >> << /Type /Annot /Subtype /Link /Rect [260 10 300 50] /A %s >>]",
-		rawpdf.Ref(launch), rawpdf.Ref(web), rawpdf.Ref(page), js("ACTIVE keystroke"), rawpdf.Ref(share)))
+	links := d.Add(fmt.Sprintf("[<< /Type /Annot /Subtype /Link /Rect [10 10 50 50] /A %s >> << /Type /Annot /Subtype /Link /Rect [60 10 90 50] /A %s >> << /Type /Annot /Subtype /Link /Rect [100 10 140 50] /Dest [%s /Fit] >> << /Type /Annot /Subtype /Widget /FT /Tx /T (field) /Rect [150 10 250 50] /AA << /K %s >> >> << /Type /Annot /Subtype /Link /Rect [260 10 300 50] /A %s >> << /Type /Annot /Subtype /Link /Rect [310 10 350 50] /A %s >> << /Type /Annot /Subtype /Link /Rect [360 10 400 50] /A %s >>]",
+		rawpdf.Ref(launch), rawpdf.Ref(web), rawpdf.Ref(page), js("ACTIVE keystroke"), rawpdf.Ref(share), rawpdf.Ref(indirectJS), rawpdf.Ref(indirectFile)))
 	content := d.Stream("", drawing(letter))
 	d.Set(page, fmt.Sprintf("<< /Type /Page /Parent %s /MediaBox [0 0 612 792] /Contents %s /Resources << >> /Annots %s /AA << /O %s >> >>",
 		rawpdf.Ref(tree), rawpdf.Ref(content), rawpdf.Ref(links), js("ACTIVE page open")))
 	d.Set(tree, fmt.Sprintf("<< /Type /Pages /Kids [%s] /Count 1 >>", rawpdf.Ref(page)))
 	in := d.Bytes(d.Add(fmt.Sprintf("<< /Type /Catalog /Pages %s /OpenAction %s /AA << /WC %s >> /Names << /JavaScript << /Names [(n) %s] >> >> >>",
 		rawpdf.Ref(tree), rawpdf.Ref(open), js("ACTIVE will close"), rawpdf.Ref(named))))
-	if n := bytes.Count(in, []byte("ACTIVE")); n != 8 {
-		t.Fatalf("the test document has %d active parts, want 8", n)
+	if n := bytes.Count(in, []byte("ACTIVE")); n != 10 {
+		t.Fatalf("the test document has %d active parts, want 10", n)
 	}
 	res := stamp(t, in)
 	// Every object as it reads, those in compressed object streams too,
@@ -138,7 +142,7 @@ func TestActionsStayBehind(t *testing.T) {
 	if !bytes.Contains(all.Bytes(), []byte("https://example.com/kept")) || !bytes.Contains(all.Bytes(), []byte("/Dest")) {
 		t.Error("the stamped copy lost its web link or its link within the document")
 	}
-	if res.Disarmed < 8 {
-		t.Errorf("%d actions taken out, want at least 8", res.Disarmed)
+	if res.Disarmed < 10 {
+		t.Errorf("%d actions taken out, want at least 10", res.Disarmed)
 	}
 }
