@@ -97,6 +97,8 @@ func (a *App) Preview(ctx context.Context, folder, name string, opts PreviewOpti
 		a.record(ctx, v.e)
 		return nil, err
 	}
+	// A page written to a file is a copy like an export (releaseRecord).
+	v.release = opts.ToFile && a.Enrolled() && a.decideFor(f.ID.String(), f.Class, policy.Export).Stamp
 	var img *image.RGBA
 	var pages int
 	around := func() {}
@@ -149,6 +151,9 @@ type view struct {
 	// image: the document is a picture, shown at its own size whatever
 	// the dpi, so a small one is enlarged under the mark (legible).
 	image bool
+	// release: the page goes to a file, from a class that stamps, on an
+	// enrolled device: its record must be held by the server first.
+	release bool
 }
 
 // stamp draws the view's watermark on img, choosing its trace code on
@@ -232,6 +237,9 @@ func (v *view) recordOK(ctx context.Context) error {
 	}
 	v.logged = true
 	v.e.Outcome, v.e.Reason = audit.OK, ""
+	if v.release {
+		return v.a.releaseRecord(ctx, v.e)
+	}
 	return v.a.mustRecord(ctx, v.e)
 }
 
@@ -493,7 +501,11 @@ func (a *App) CopyText(ctx context.Context, folder, name string) (string, error)
 		return "", fmt.Errorf("%s is not UTF-8 text; save a copy instead", display.Name(ver.Name))
 	}
 	e.Outcome = audit.OK
-	if err := a.mustRecord(ctx, e); err != nil {
+	record := a.mustRecord
+	if a.Enrolled() && a.decideFor(f.ID.String(), f.Class, policy.Export).Stamp {
+		record = a.releaseRecord // text leaving as a copy would (releaseRecord)
+	}
+	if err := record(ctx, e); err != nil {
 		return "", err
 	}
 	return buf.String(), nil

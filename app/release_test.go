@@ -17,9 +17,9 @@ import (
 	"github.com/coffer-vault/coffer/sync/client"
 )
 
-// An enrolled device lets a copy of an internal document out (export, or
-// a copy for another application) only once the organisation's server
-// holds its record: the record on the device alone could be erased by
+// An enrolled device lets a copy of an internal document out (export, a
+// copy for another application, a page written to a file, its text
+// copied) only once the organisation's server holds its record: the record on the device alone could be erased by
 // putting back a copy of the vault folder made before — an export done
 // offline then left no trace anywhere (found by an adversarial review).
 // Offline, the copy is refused and the attempt recorded as failed.
@@ -80,7 +80,8 @@ func TestCopiesWaitForTheServer(t *testing.T) {
 		}
 		n := 0
 		for _, e := range log.Events {
-			if (e.Action == audit.Export || e.Action == audit.Action(policy.OpenExternal)) && e.Outcome == audit.OK {
+			if (e.Action == audit.Export || e.Action == audit.Action(policy.OpenExternal) || e.Action == audit.PreviewFile ||
+				e.Action == audit.Action(policy.Copy)) && e.Outcome == audit.OK {
 				n++
 			}
 		}
@@ -103,6 +104,17 @@ func TestCopiesWaitForTheServer(t *testing.T) {
 	}{
 		{"export", func(p string) error {
 			_, err := a.Export(ctx, "Research", "notes.txt", p, app.ExportOptions{})
+			return err
+		}},
+		{"a page written to a file", func(p string) error {
+			_, err := a.Preview(ctx, "Research", "notes.txt", app.PreviewOptions{ToFile: true})
+			return err
+		}},
+		{"the text copied", func(string) error {
+			text, err := a.CopyText(ctx, "Research", "notes.txt")
+			if text != "" {
+				t.Errorf("the text was handed out: %q", text)
+			}
 			return err
 		}},
 		{"a copy for another application", func(string) error {
