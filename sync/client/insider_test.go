@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -974,6 +975,16 @@ func TestCopyOfAWipedDeviceIsWiped(t *testing.T) {
 	if err := os.CopyFS(copied, os.DirFS(dir)); err != nil {
 		t.Fatal(err)
 	}
+	dev, key, err := vault.ReadTransportKey(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pin, err := vault.ReadOrgCopy(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tlsPin [32]byte
+	copy(tlsPin[:], pin.TLS)
 	if err := o.admin.Wipe(ctx, ann.v.DeviceID(), "stolen"); err != nil {
 		t.Fatal(err)
 	}
@@ -1005,5 +1016,20 @@ func TestCopyOfAWipedDeviceIsWiped(t *testing.T) {
 	}
 	if vault.PendingReceipt(copied) != nil {
 		t.Error("the copy's receipt was not taken")
+	}
+	// Answered, the device's key (the thief's copy holds it) reads its
+	// order still, but no longer follows the feed, which would tell when
+	// the organisation's log moves.
+	conn, err := client.Dial(pin.URL, tlsPin, wire.DeviceKeyID(dev), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetServer(pin.Org, o.Server.PublicKey())
+	if _, err := client.FetchView(ctx, conn, 0); err != nil {
+		t.Errorf("the wiped device's view of its order: %v", err)
+	}
+	if _, err := conn.Do(ctx, client.Request{Method: "GET", Path: "/v1/feed", Query: url.Values{"after": {"0"}}}); !client.IsCode(err, wire.CodeRevoked) {
+		t.Errorf("the wiped device, its order answered, follows the feed: %v", err)
 	}
 }

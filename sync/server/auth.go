@@ -133,14 +133,16 @@ func (s *Server) authenticate(ctx context.Context, r *http.Request, kinds keyKin
 		if c.device == nil {
 			return c, unauthorized("unknown device")
 		}
-		sent, _, err := s.receiptState(ctx, c.device)
+		sent, orderDone, err := s.receiptState(ctx, c.device)
 		if err != nil {
 			return c, err
 		}
 		// A device ordered wiped may read its order and answer it for
 		// good, not only until it did: a copy of it (a disk image, a
-		// backup put back) that reaches the server is wiped too.
-		ordered := c.device.Wipe != nil && wipePendingRequest(r)
+		// backup put back) that reaches the server is wiped too. Once
+		// answered, it no longer follows the feed (which would tell
+		// whoever holds its key when the organisation's log moves).
+		ordered := c.device.Wipe != nil && wipePendingRequest(r) && (!orderDone || !feedRequest(r))
 		switch {
 		case ordered:
 		case c.device.Wipe != nil:
@@ -332,6 +334,11 @@ func wipePendingRequest(r *http.Request) bool {
 		return true
 	}
 	return false
+}
+
+// feedRequest reports whether r follows the change feed.
+func feedRequest(r *http.Request) bool {
+	return r.URL.Path == "/v1/feed" || r.URL.Path == "/v1/feed/stream"
 }
 
 // clientOS is the system a client names in its User-Agent ("coffer
