@@ -146,8 +146,15 @@ func (m *mainView) auditDialog(events []audit.Event, breaks []audit.Break) {
 		head.Importance = widget.DangerImportance
 	}
 	export := func(cef bool) {
+		if !m.u.touch() {
+			return
+		}
 		dialog.ShowFileSave(func(w fyne.URIWriteCloser, err error) {
 			if err != nil || w == nil {
+				return
+			}
+			if !m.u.touch() {
+				_ = w.Close()
 				return
 			}
 			defer w.Close()

@@ -258,6 +258,9 @@ func (v *orgAuditView) count() {
 
 // lookup resolves the trace code typed against the whole trail.
 func (v *orgAuditView) lookup() {
+	if !v.m.u.touch() {
+		return
+	}
 	code := v.trace.Text
 	v.traceResult.SetText("Looking up " + display.Text(strings.ToUpper(strings.TrimSpace(code))) + " in the organisation's trail…")
 	go func() {

@@ -162,6 +162,9 @@ func (m *mainView) askApprove() {
 }
 
 func (m *mainView) approve(p app.PendingDevice) {
+	if !m.u.touch() {
+		return
+	}
 	go func() {
 		name, err := m.a.ApproveDevice(m.ctx, p.Code)
 		if err != nil {

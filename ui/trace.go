@@ -20,6 +20,9 @@ func (m *mainView) askTrace() {
 	result := widget.NewLabel("Type the code printed in the watermark or the export stamp.")
 	result.Wrapping = fyne.TextWrapWord
 	lookup := func() {
+		if !m.u.touch() {
+			return
+		}
 		q := code.Text
 		result.SetText("Looking up…")
 		go func() {
