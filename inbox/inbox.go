@@ -178,13 +178,16 @@ func (w *Watcher) flush(ctx context.Context) {
 func (w *Watcher) take(ctx context.Context, folder, rel string) error {
 	// The subfolder too must be one, not a link (os.Root follows a link
 	// that stays inside the inbox: Internal -> Research would take
-	// Research's files into Internal).
-	if d, err := w.dir.Lstat(filepath.Dir(rel)); err != nil {
+	// Research's files into Internal); and it is held open as a root of
+	// its own, the one examined, so that swapping a link in for it later
+	// changes nothing.
+	sub, err := w.subfolder(filepath.Dir(rel))
+	if err != nil {
 		return err
-	} else if !d.IsDir() {
-		return fmt.Errorf("not imported, and left where it is: %s is a link, not a folder (the inbox takes files put in it, never what a link points to)", filepath.Dir(rel))
 	}
-	f, st, err := store.OpenRegularIn(w.dir, rel)
+	defer sub.Close()
+	name := filepath.Base(rel)
+	f, st, err := store.OpenRegularIn(sub, name)
 	if errors.Is(err, store.ErrNotRegular) || errors.Is(err, fs.ErrInvalid) {
 		return fmt.Errorf("not imported, and left where it is: %w (the inbox takes files put in it, never what a link points to)", err)
 	}
@@ -192,12 +195,12 @@ func (w *Watcher) take(ctx context.Context, folder, rel string) error {
 		return err
 	}
 	defer f.Close()
-	if err := w.imp(ctx, folder, filepath.Base(rel), f, st); err != nil {
+	if err := w.imp(ctx, folder, name, f, st); err != nil {
 		return err
 	}
 	// Only now, with the import durable, does the file leave; and only
 	// if it is still the file imported.
-	now, err := w.dir.Lstat(rel)
+	now, err := sub.Lstat(name)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return nil
@@ -206,10 +209,32 @@ func (w *Watcher) take(ctx context.Context, folder, rel string) error {
 	case !os.SameFile(st, now):
 		return errors.New("imported, but another file took its place in the inbox meanwhile, and was left there")
 	}
-	if err := w.dir.Remove(rel); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := sub.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("imported, but could not remove it from the inbox: %w", err)
 	}
 	return nil
+}
+
+// subfolder opens the inbox's subfolder dir as a root of its own, if it
+// is a folder and not a link, and is still the folder examined once open.
+func (w *Watcher) subfolder(dir string) (*os.Root, error) {
+	linked := fmt.Errorf("not imported, and left where it is: %s is a link, not a folder (the inbox takes files put in it, never what a link points to)", dir)
+	before, err := w.dir.Lstat(dir)
+	if err != nil {
+		return nil, err
+	}
+	if !before.IsDir() {
+		return nil, linked
+	}
+	sub, err := w.dir.OpenRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	if now, err := sub.Stat("."); err != nil || !os.SameFile(before, now) {
+		sub.Close()
+		return nil, linked
+	}
+	return sub, nil
 }
 
 func (w *Watcher) emit(ctx context.Context, e Event) {
