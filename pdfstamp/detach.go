@@ -26,24 +26,11 @@ import (
 // with the original's.
 func detach(ctx *model.Context) (int, error) {
 	n := 0
-	var stripEF func(o types.Object)
-	stripEF = func(o types.Object) {
-		switch o := o.(type) {
-		case types.Dict:
-			if _, ok := o["EF"]; ok {
-				delete(o, "EF")
-				delete(o, "RF")
-				n++
-			}
-			for _, v := range o {
-				stripEF(v)
-			}
-		case types.Array:
-			for _, v := range o {
-				stripEF(v)
-			}
-		case types.StreamDict:
-			stripEF(o.Dict)
+	stripEF := func(d types.Dict) {
+		if _, ok := d["EF"]; ok {
+			delete(d, "EF")
+			delete(d, "RF")
+			n++
 		}
 	}
 	var embedded []int
@@ -51,7 +38,7 @@ func detach(ctx *model.Context) (int, error) {
 		if e == nil || e.Free || e.Object == nil {
 			continue
 		}
-		stripEF(e.Object)
+		eachDict(e.Object, stripEF)
 		if sd, ok := e.Object.(types.StreamDict); ok {
 			if t := sd.Dict.Type(); t != nil && *t == "EmbeddedFile" {
 				embedded = append(embedded, nr)
@@ -85,6 +72,26 @@ func detach(ctx *model.Context) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// eachDict calls f with every dictionary in o, o itself included, then
+// looks into what is left in it (f may delete entries): arrays, and
+// streams' dictionaries. References are not followed; the callers visit
+// every object of the table.
+func eachDict(o types.Object, f func(types.Dict)) {
+	switch o := o.(type) {
+	case types.Dict:
+		f(o)
+		for _, v := range o {
+			eachDict(v, f)
+		}
+	case types.Array:
+		for _, v := range o {
+			eachDict(v, f)
+		}
+	case types.StreamDict:
+		eachDict(o.Dict, f)
+	}
 }
 
 // activeActions are the action types (ISO 32000-1 §12.6.4) a stamped copy
@@ -173,38 +180,25 @@ func disarm(ctx *model.Context) (int, error) {
 		}
 		return isActive(ctx, d)
 	}
-	var walk func(o types.Object)
-	walk = func(o types.Object) {
-		switch o := o.(type) {
-		case types.Dict:
-			if _, ok := o["AA"]; ok {
-				delete(o, "AA")
+	disarmDict := func(o types.Dict) {
+		if _, ok := o["AA"]; ok {
+			delete(o, "AA")
+			n++
+		}
+		for _, k := range []string{"A", "Next", "OpenAction"} {
+			if v, ok := o[k]; ok && active(v) {
+				delete(o, k)
 				n++
 			}
-			for _, k := range []string{"A", "Next", "OpenAction"} {
-				if v, ok := o[k]; ok && active(v) {
-					delete(o, k)
+		}
+		if a, ok := o["Next"].(types.Array); ok { // a chain of actions
+			for _, v := range a {
+				if active(v) {
+					delete(o, "Next")
 					n++
+					break
 				}
 			}
-			if a, ok := o["Next"].(types.Array); ok { // a chain of actions
-				for _, v := range a {
-					if active(v) {
-						delete(o, "Next")
-						n++
-						break
-					}
-				}
-			}
-			for _, v := range o {
-				walk(v)
-			}
-		case types.Array:
-			for _, v := range o {
-				walk(v)
-			}
-		case types.StreamDict:
-			walk(o.Dict)
 		}
 	}
 	var objects []int // active actions that are objects of their own
@@ -212,7 +206,7 @@ func disarm(ctx *model.Context) (int, error) {
 		if e == nil || e.Free || e.Object == nil {
 			continue
 		}
-		walk(e.Object)
+		eachDict(e.Object, disarmDict)
 		if d, ok := e.Object.(types.Dict); ok {
 			if isActive(ctx, d) {
 				objects = append(objects, nr)
