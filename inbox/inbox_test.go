@@ -27,20 +27,30 @@ func next(t *testing.T, w *inbox.Watcher) inbox.Event {
 	return inbox.Event{}
 }
 
+// vaultWith makes a vault with internal folders of those names; the
+// test's cleanup closes it.
+func vaultWith(t *testing.T, folders ...string) *app.App {
+	t.Helper()
+	a, err := app.Init(context.Background(), filepath.Join(t.TempDir(), "vault"), vault.Identity{Email: "ann@example.com"}, "inbox test passphrase")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	for _, name := range folders {
+		if _, err := a.CreateFolder(context.Background(), name, policy.Internal); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return a
+}
+
 // TestImportsSettledFilesIntoTheirFolders writes a file in pieces (as a
 // slow copy does) into INBOX/Research and expects one import of the whole
 // file once it settles, then the file gone from the inbox.
 func TestImportsSettledFilesIntoTheirFolders(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	a, err := app.Init(ctx, filepath.Join(t.TempDir(), "vault"), vault.Identity{Email: "ann@example.com"}, "inbox test passphrase")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	if _, err := a.CreateFolder(ctx, "Research", policy.Internal); err != nil {
-		t.Fatal(err)
-	}
+	a := vaultWith(t, "Research")
 	root := filepath.Join(t.TempDir(), "inbox")
 	if err := os.MkdirAll(filepath.Join(root, "Research"), 0o700); err != nil {
 		t.Fatal(err)
@@ -108,16 +118,7 @@ func TestImportsSettledFilesIntoTheirFolders(t *testing.T) {
 func TestLinksAreNotFollowed(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	a, err := app.Init(ctx, filepath.Join(t.TempDir(), "vault"), vault.Identity{Email: "ann@example.com"}, "inbox test passphrase")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	for _, name := range []string{"Research", "Internal"} {
-		if _, err := a.CreateFolder(ctx, name, policy.Internal); err != nil {
-			t.Fatal(err)
-		}
-	}
+	a := vaultWith(t, "Research", "Internal")
 	ssh := filepath.Join(t.TempDir(), ".ssh")
 	if err := os.MkdirAll(ssh, 0o700); err != nil {
 		t.Fatal(err)

@@ -290,17 +290,8 @@ func TestIdleLock(t *testing.T) {
 		_, ok := find(t, w.Content(), func(l *widget.Label) bool { return strings.HasPrefix(l.Text, "Locked: idle") })
 		return ok && u.App() == nil
 	})
-	a, err := app.Open(context.Background(), dir, pass)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	log, err := a.AuditLog(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
 	locked := false
-	for _, e := range log.Events {
+	for _, e := range auditEvents(t, dir) {
 		locked = locked || (e.Action == audit.Lock && strings.Contains(e.Reason, "idle"))
 	}
 	if !locked {
@@ -367,16 +358,7 @@ func TestLockWhenTheComputerSlept(t *testing.T) {
 	// The lock is recorded as the vault closes, in the background.
 	var events []audit.Event
 	eventually(t, "the lock in the audit trail", func() bool {
-		a, err := app.Open(context.Background(), dir, pass)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer a.Close()
-		log, err := a.AuditLog(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		events = log.Events
+		events = auditEvents(t, dir)
 		return slices.ContainsFunc(events, func(e audit.Event) bool { return e.Action == audit.Lock && e.Reason == "the computer slept" })
 	})
 	for _, e := range events {
@@ -387,17 +369,7 @@ func TestLockWhenTheComputerSlept(t *testing.T) {
 
 	// Unlocked again, the sleep before counts no more; a sleep with no
 	// key pressed locks within a few seconds of waking.
-	entry := prompt(t, w)
-	onUI(func() {
-		test.Type(entry, pass)
-		entry.OnSubmitted(entry.Text)
-	})
-	eventually(t, "unlock", func() bool { return u.App() != nil && strings.HasPrefix(u.Status(), "Unlocked") })
-	onUI(func() {
-		if !strings.HasPrefix(u.Status(), "Unlocked") || u.App() == nil {
-			t.Fatalf("the session after the sleep: %q", u.Status())
-		}
-	})
+	enterPassphrase(t, u, w)
 	time.Sleep(1500 * time.Millisecond) // a look of the window's at least
 	onUI(func() {
 		if u.App() == nil {
@@ -409,16 +381,9 @@ func TestLockWhenTheComputerSlept(t *testing.T) {
 
 	// A dialog open when the lid closed: its button, pressed before the
 	// window's own look, locks rather than saves.
-	unlockAgain := func() {
-		entry := prompt(t, w)
-		onUI(func() {
-			test.Type(entry, pass)
-			entry.OnSubmitted(entry.Text)
-		})
-		eventually(t, "unlock", func() bool { return u.App() != nil && strings.HasPrefix(u.Status(), "Unlocked") })
-	}
-	unlockAgain()
+	enterPassphrase(t, u, w)
 	folders, files := lists(t, w)
+	eventually(t, "the folders", func() bool { return folders.Length() == 2 })
 	onUI(func() { folders.Select(1) }) // Research: internal, a copy may be saved
 	eventually(t, "Research's file", func() bool { r, _ := files.Length(); return r == 1 })
 	onUI(func() { files.Select(widget.TableCellID{Row: 0, Col: 0}) })

@@ -131,13 +131,36 @@ func unlock(t *testing.T, dir string, opts ui.Options) (*ui.UI, fyne.Window, fyn
 			}
 		})
 	})
+	enterPassphrase(t, u, w)
+	return u, w, fapp
+}
+
+// enterPassphrase types the passphrase at the unlock screen and waits for
+// the vault to open.
+func enterPassphrase(t *testing.T, u *ui.UI, w fyne.Window) {
+	t.Helper()
 	entry := prompt(t, w)
 	onUI(func() {
 		test.Type(entry, pass)
 		entry.OnSubmitted(entry.Text)
 	})
 	eventually(t, "unlock", func() bool { return u.App() != nil && strings.HasPrefix(u.Status(), "Unlocked") })
-	return u, w, fapp
+}
+
+// auditEvents opens the vault in dir and returns its audit trail (this
+// open's unlock last).
+func auditEvents(t *testing.T, dir string) []audit.Event {
+	t.Helper()
+	a, err := app.Open(context.Background(), dir, pass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	log, err := a.AuditLog(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return log.Events
 }
 
 // prompt returns the passphrase entry once the unlock screen asks for it:
