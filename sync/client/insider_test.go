@@ -359,25 +359,12 @@ func TestSelfWipeReceiptEndsServiceAndAdminWipeStillReaches(t *testing.T) {
 	ann := enrollAs(t, annCode, "Ann Analyst", "Ann's laptop")
 	ann.sync(t)
 	dir := ann.v.Dir()
-	dev, key, err := vault.ReadTransportKey(dir)
+	th := stealKey(t, o, dir)
+	dev, key, conn := th.dev, th.key, th.conn()
+	fake, err := wire.Receipt{Org: th.pin.Org, Device: dev, Cause: vault.CauseLease, Order: "-", Wiped: time.Now()}.Sign(key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	pin, err := vault.ReadOrgCopy(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fake, err := wire.Receipt{Org: pin.Org, Device: dev, Cause: vault.CauseLease, Order: "-", Wiped: time.Now()}.Sign(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tlsPin [32]byte
-	copy(tlsPin[:], pin.TLS)
-	conn, err := client.Dial(pin.URL, tlsPin, wire.DeviceKeyID(dev), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
 	if _, err := conn.JSON(ctx, "POST", "/v1/receipts", nil, wire.ReceiptPost{Receipt: fake}, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -975,16 +962,7 @@ func TestCopyOfAWipedDeviceIsWiped(t *testing.T) {
 	if err := os.CopyFS(copied, os.DirFS(dir)); err != nil {
 		t.Fatal(err)
 	}
-	dev, key, err := vault.ReadTransportKey(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pin, err := vault.ReadOrgCopy(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tlsPin [32]byte
-	copy(tlsPin[:], pin.TLS)
+	th := stealKey(t, o, dir)
 	if err := o.admin.Wipe(ctx, ann.v.DeviceID(), "stolen"); err != nil {
 		t.Fatal(err)
 	}
@@ -1020,16 +998,49 @@ func TestCopyOfAWipedDeviceIsWiped(t *testing.T) {
 	// Answered, the device's key (the thief's copy holds it) reads its
 	// order still, but no longer follows the feed, which would tell when
 	// the organisation's log moves.
-	conn, err := client.Dial(pin.URL, tlsPin, wire.DeviceKeyID(dev), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	conn.SetServer(pin.Org, o.Server.PublicKey())
+	conn := th.conn()
 	if _, err := client.FetchView(ctx, conn, 0); err != nil {
 		t.Errorf("the wiped device's view of its order: %v", err)
 	}
 	if _, err := conn.Do(ctx, client.Request{Method: "GET", Path: "/v1/feed", Query: url.Values{"after": {"0"}}}); !client.IsCode(err, wire.CodeRevoked) {
 		t.Errorf("the wiped device, its order answered, follows the feed: %v", err)
 	}
+}
+
+// stolen is what a thief with a device's vault folder holds without its
+// passphrase: the clear transport key and pins (for locked mode).
+type stolen struct {
+	t   *testing.T
+	o   *org
+	dev object.ID
+	key ed25519.PrivateKey
+	pin *vault.OrgPin
+}
+
+func stealKey(t *testing.T, o *org, dir string) *stolen {
+	t.Helper()
+	dev, key, err := vault.ReadTransportKey(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pin, err := vault.ReadOrgCopy(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &stolen{t: t, o: o, dev: dev, key: key, pin: pin}
+}
+
+// conn is a connection signed with the stolen key; the test's cleanup
+// closes it.
+func (s *stolen) conn() *client.Conn {
+	s.t.Helper()
+	var tlsPin [32]byte
+	copy(tlsPin[:], s.pin.TLS)
+	conn, err := client.Dial(s.pin.URL, tlsPin, wire.DeviceKeyID(s.dev), s.key)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	s.t.Cleanup(conn.Close)
+	conn.SetServer(s.pin.Org, s.o.Server.PublicKey())
+	return conn
 }
