@@ -109,7 +109,7 @@ func (a *App) export(ctx context.Context, action policy.Action, folder, name, ou
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
-	if err != nil && !released && errors.Is(err, ErrNotReleased) {
+	if errors.Is(err, ErrNotReleased) {
 		return nil, err // recorded by releaseRecord
 	}
 	if err != nil {
@@ -214,7 +214,7 @@ func (a *App) handOver(ctx context.Context, e audit.Event, tmp, out string, laun
 }
 
 // releaseWait bounds how long a copy waits for the server to take its
-// record (confirmRecord).
+// record (releaseRecord).
 const releaseWait = 15 * time.Second
 
 // ErrNotReleased is wrapped when a copy is not let out because its record

@@ -46,33 +46,8 @@ func OpenRegular(path string) (*os.File, fs.FileInfo, error) {
 // never into one a link planted in the vault points to, and it never
 // blocks on a named pipe or device.
 func OpenOwnRegular(path string) (*os.File, error) {
-	st, err := os.Lstat(path)
-	if err != nil {
-		return nil, err
-	}
-	if !st.Mode().IsRegular() {
-		kind := fileKind(st.Mode())
-		if st.Mode()&fs.ModeSymlink != 0 {
-			kind = "symbolic link"
-		}
-		return nil, fmt.Errorf("%s is a %s, %w", path, kind, ErrNotRegular)
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|openNoBlock|openNoFollow, 0)
-	if err != nil {
-		return nil, err
-	}
-	fst, err := f.Stat()
-	if err == nil && (!fst.Mode().IsRegular() || !os.SameFile(st, fst)) {
-		err = fmt.Errorf("%s changed while it was opened, %w", path, ErrNotRegular)
-	}
-	if err == nil {
-		err = clearNoBlock(f)
-	}
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	return f, nil
+	f, _, err := openOwn(path, os.Lstat, os.OpenFile, os.O_WRONLY)
+	return f, err
 }
 
 // OpenRegularIn opens name, a slash-separated path under root, for
@@ -83,7 +58,15 @@ func OpenOwnRegular(path string) (*os.File, error) {
 // inode), so one swapped in meanwhile is refused too; the error then
 // wraps ErrNotRegular.
 func OpenRegularIn(root *os.Root, name string) (*os.File, fs.FileInfo, error) {
-	st, err := root.Lstat(name)
+	return openOwn(name, root.Lstat, root.OpenFile, os.O_RDONLY)
+}
+
+// openOwn opens name with flag through open if lstat says name itself is
+// a regular file (a symbolic link is refused, wrapping ErrNotRegular),
+// without blocking on a named pipe or device, and checks that the file
+// opened is the one examined.
+func openOwn(name string, lstat func(string) (fs.FileInfo, error), open func(string, int, fs.FileMode) (*os.File, error), flag int) (*os.File, fs.FileInfo, error) {
+	st, err := lstat(name)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -94,7 +77,7 @@ func OpenRegularIn(root *os.Root, name string) (*os.File, fs.FileInfo, error) {
 		}
 		return nil, nil, fmt.Errorf("%s is a %s, %w", name, kind, ErrNotRegular)
 	}
-	f, err := root.OpenFile(name, os.O_RDONLY|openNoBlock|openNoFollow, 0)
+	f, err := open(name, flag|openNoBlock|openNoFollow, 0)
 	if err != nil {
 		return nil, nil, err
 	}
