@@ -38,13 +38,16 @@ if [ -z "$src" ] || [ ! -d "$src/data/osv" ]; then
 	exit 1
 fi
 
-# The tools, pinned, built once into bin/tools.
+# The tools, pinned, built once into bin/tools by the toolchain that
+# builds Coffer (govulncheck built by an older Go cannot load a newer
+# standard library).
 install() {
-	local name=$1 pkg=$2
-	if [ ! -x "$TOOLS/$name" ] || [ "$(cat "$TOOLS/.$name.version" 2>/dev/null)" != "$pkg" ]; then
+	local name=$1 pkg=$2 want
+	want="$pkg $($GO env GOVERSION)"
+	if [ ! -x "$TOOLS/$name" ] || [ "$(cat "$TOOLS/.$name.version" 2>/dev/null)" != "$want" ]; then
 		mkdir -p "$TOOLS"
 		env GOFLAGS= GOBIN="$TOOLS" $GO install "$pkg"
-		echo "$pkg" >"$TOOLS/.$name.version"
+		echo "$want" >"$TOOLS/.$name.version"
 	fi
 }
 install govulncheck "$GOVULNCHECK_PKG"
