@@ -381,8 +381,17 @@ func (v *Vault) checkOrgSigner(signer ed25519.PublicKey) error {
 // then try again.
 var ErrNewKeyPending = errors.New("the folder's key was changed and the new key has not reached this device yet: sync, then try again")
 
+// ErrRotationOwed is returned by Put for a folder someone stopped reading
+// since its key last changed (a guest whose grant ended, a person whose
+// devices were all revoked): what it wrote now would be under a key they
+// hold. The folder's owner's or a manager's device changes the key at its
+// next sync; then writing works again.
+var ErrRotationOwed = errors.New("someone no longer reads this folder and its key has not changed since: the owner's or a manager's device changes it at its next sync, then try again")
+
 // checkCurrentEpoch returns ErrNewKeyPending when the log names a newer
-// epoch of the folder than epoch, the newest this vault holds.
+// epoch of the folder than epoch, the newest this vault holds, and
+// ErrRotationOwed when someone left the folder's readers since that
+// epoch began.
 func (v *Vault) checkCurrentEpoch(folder object.ID, epoch int) error {
 	v.mu.Lock()
 	st := v.org
@@ -392,6 +401,9 @@ func (v *Vault) checkCurrentEpoch(folder object.ID, epoch int) error {
 	}
 	if last := st.Folders[folder].LastEpoch; int64(epoch) < last {
 		return fmt.Errorf("vault: %w (epoch %d; this device has %d)", ErrNewKeyPending, last, epoch)
+	}
+	if left := st.Leavers(folder, v.TrustedNow()); len(left) > 0 {
+		return fmt.Errorf("vault: %w (%s)", ErrRotationOwed, strings.Join(left, ", "))
 	}
 	return nil
 }

@@ -34,10 +34,15 @@ type Outgoing struct {
 }
 
 // Outgoing lists, in push order, what the server has not acknowledged:
-// keyrings, folder objects, then versions oldest first.
+// keyrings, folder objects, then versions oldest first — only what this
+// device signed. Another device's object recorded as unpushed (a pull
+// killed between storing what it received and recording it, whose
+// leftovers the next open adopted) came from the server: it is marked
+// pushed here, never offered, since the server refuses it from this
+// device and the push would stop at it for good.
 func (v *Vault) Outgoing(ctx context.Context) ([]Outgoing, error) {
 	var out []Outgoing
-	rings, err := v.idx.Unpushed(ctx, object.KindKeyring)
+	rings, err := v.ownUnpushed(ctx, object.KindKeyring)
 	if err != nil {
 		return nil, err
 	}
@@ -48,7 +53,7 @@ func (v *Vault) Outgoing(ctx context.Context) ([]Outgoing, error) {
 		}
 		out = append(out, Outgoing{Kind: object.KindKeyring, ID: id, Folder: k.FolderID})
 	}
-	folders, err := v.idx.Unpushed(ctx, object.KindFolder)
+	folders, err := v.ownUnpushed(ctx, object.KindFolder)
 	if err != nil {
 		return nil, err
 	}
@@ -59,7 +64,7 @@ func (v *Vault) Outgoing(ctx context.Context) ([]Outgoing, error) {
 		}
 		out = append(out, Outgoing{Kind: object.KindFolder, ID: id, Folder: f.ID})
 	}
-	vers, err := v.idx.Unpushed(ctx, object.KindManifest)
+	vers, err := v.ownUnpushed(ctx, object.KindManifest)
 	if err != nil {
 		return nil, err
 	}
@@ -83,6 +88,26 @@ func (v *Vault) Outgoing(ctx context.Context) ([]Outgoing, error) {
 		out = append(out, o)
 	}
 	return out, nil
+}
+
+// ownUnpushed lists the unpushed objects of kind this device signed, and
+// marks the others pushed (Outgoing).
+func (v *Vault) ownUnpushed(ctx context.Context, kind object.Kind) ([]object.ID, error) {
+	ids, err := v.idx.Unpushed(ctx, kind)
+	if err != nil {
+		return nil, err
+	}
+	own := ids[:0]
+	for _, id := range ids {
+		if !v.authoredElsewhere(ctx, kind, id) {
+			own = append(own, id)
+			continue
+		}
+		if err := v.idx.MarkPushed(ctx, kind, id); err != nil {
+			return nil, err
+		}
+	}
+	return own, nil
 }
 
 // Envelope returns a stored object as it is on disk.
@@ -321,6 +346,9 @@ func (v *Vault) manifestFrom(ctx context.Context, data []byte, id object.ID) (*M
 			return nil, fmt.Errorf("%w: it names another ID or folder", ErrTampered)
 		}
 		if err := v.checkFolderSigner(object.KindManifest, folder, o.Signer); err != nil {
+			return nil, err
+		}
+		if err := v.checkWroteUnder(m, o.Signer); err != nil {
 			return nil, err
 		}
 		return m, nil

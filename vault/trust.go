@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/coffer-vault/coffer/sync/orglog"
 	"github.com/coffer-vault/coffer/vault/object"
@@ -91,6 +92,31 @@ func (v *Vault) checkFolderSigner(kind object.Kind, folder object.ID, signer ed2
 	v.mu.Unlock()
 	if !ok {
 		return fmt.Errorf("%w: %w (%v of folder %s)", ErrTampered, ErrNotAllowedSigner, kind, folder.String()[:12])
+	}
+	return nil
+}
+
+// checkWroteUnder returns an error wrapping ErrTampered unless the log
+// says the user of the device that signed m could write its folder under
+// m's epoch at m's time (orglog.State.WroteUnder): a version received
+// from someone taken off the folder, or demoted to viewer, that they made
+// after — under a key of an epoch they never wrote in, or dated after
+// their writing was taken away — is refused. Checked when a version is
+// received, not when it is read: what was accepted stays readable.
+func (v *Vault) checkWroteUnder(m *Manifest, signer ed25519.PublicKey) error {
+	v.mu.Lock()
+	st := v.org
+	v.mu.Unlock()
+	if st == nil || st.Folders[m.Folder] == nil {
+		return nil
+	}
+	d := st.DeviceByKey(signer)
+	if d == nil {
+		return nil // this user's own device before the org knew it: checkFolderSigner judged it
+	}
+	if !st.WroteUnder(d.Email, m.Folder, int64(m.Epoch), m.Time) {
+		return fmt.Errorf("%w: %w (a version by %s, under key epoch %d, dated %s: not written while they could write the folder)",
+			ErrTampered, ErrNotAllowedSigner, d.Email, m.Epoch, m.Time.UTC().Format(time.RFC3339))
 	}
 	return nil
 }

@@ -47,6 +47,16 @@ func (o *org) serveLog(t *testing.T, entries [][]byte) {
 		}
 		rec.Body.Reset()
 		rec.Body.Write(wire.Marshal(page))
+		rec.Code = http.StatusOK // whatever the real server said (to a revoked device, say)
+		if rec.Header().Get(wire.HeaderTime) == "" {
+			// It refused the caller before signing a time: the lying
+			// server, with its key, signs one itself.
+			if sig, _, err := wire.ParseSignature(r); err == nil {
+				tm, ts := wire.SignTime(f.key, f.org, time.Now(), sig.Nonce)
+				rec.Header().Set(wire.HeaderTime, tm)
+				rec.Header().Set(wire.HeaderTimeSig, ts)
+			}
+		}
 	})
 }
 

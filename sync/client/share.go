@@ -372,28 +372,18 @@ func (s *Syncer) rotate(ctx context.Context, folder object.ID) error {
 	if _, err := s.Push(ctx); err != nil {
 		return err
 	}
-	if err := s.markRotation(ctx, folder, false); err != nil {
-		return err
-	}
-	return s.recordReaders(ctx, folder)
+	return s.markRotation(ctx, folder, false)
 }
 
-// recordReaders keeps who may read folder now (sync meta
-// "readers:<folder>"), for rotateForLeavers to see who left since.
-func (s *Syncer) recordReaders(ctx context.Context, folder object.ID) error {
-	st := s.v.OrgState()
-	if st == nil {
-		return nil
-	}
-	return s.v.SetSyncMeta(ctx, "readers:"+folder.String(), strings.Join(st.FolderMembers(folder, s.serverNow()), ","))
-}
-
-// rotateForLeavers gives a folder a new key epoch when someone who could
-// read it no longer can without an unshare — a guest's grant ended or was
-// narrowed, a member became a guest — so what is written from then on is
-// under a key they never held. The folder's owner's devices do it (an
-// unshare rotates at once, by whoever made it); a rotation owed is marked
-// first, so a crash between the two rotates at the next sync.
+// rotateForLeavers gives a folder a new key epoch when someone who read
+// it since its newest epoch began no longer does (orglog.State.Leavers)
+// without an unshare having rotated it: a guest's grant ended or was
+// narrowed, a member became a guest, every device of a person was
+// revoked or ordered wiped. Any device of the folder's owner or of a
+// manager among its members does it, whichever syncs first (the log
+// serialises their epochs; who comes second finds nobody left to rotate
+// for); a rotation owed is marked first, so a crash between the two
+// rotates at the next sync.
 func (s *Syncer) rotateForLeavers(ctx context.Context) error {
 	st := s.v.OrgState()
 	if st == nil {
@@ -404,31 +394,13 @@ func (s *Syncer) rotateForLeavers(ctx context.Context) error {
 		return err
 	}
 	me := s.v.Owner().Email
-	now := s.serverNow()
 	var errs []error
 	for _, f := range held {
-		if fs := st.Folders[f]; fs == nil || fs.Owner != me {
+		if !st.MayShare(me, f) {
 			continue
 		}
-		readers := st.FolderMembers(f, now)
-		key := "readers:" + f.String()
-		prev, err := s.v.SyncMeta(ctx, key)
-		if err != nil {
-			return err
-		}
-		if prev == strings.Join(readers, ",") {
-			continue
-		}
-		var left []string
-		for _, r := range strings.Split(prev, ",") {
-			if r != "" && !slices.Contains(readers, r) {
-				left = append(left, r)
-			}
-		}
+		left := st.Leavers(f, s.serverNow())
 		if len(left) == 0 {
-			if err := s.v.SetSyncMeta(ctx, key, strings.Join(readers, ",")); err != nil {
-				return err
-			}
 			continue
 		}
 		if err := s.markRotation(ctx, f, true); err != nil {
@@ -446,6 +418,7 @@ func (s *Syncer) rotateForLeavers(ctx context.Context) error {
 			Reason: "no longer a reader, so the key was rotated: " + strings.Join(left, ", ")}); err != nil {
 			return err
 		}
+		st = s.v.OrgState()
 	}
 	return errors.Join(errs...)
 }

@@ -160,20 +160,28 @@ func (s *Syncer) Sync(ctx context.Context) (st Stats, err error) {
 	if err := s.ensureWraps(ctx, false); err != nil {
 		return st, err
 	}
-	up, err := s.Push(ctx)
+	// Before the push too: a reader who left since the last sync gets
+	// no key of what is written from now on.
+	leftErr := s.rotateForLeavers(ctx)
+	// A push that fails does not stop the pull: what others wrote (a new
+	// key among it) still arrives; the push's error is reported after.
+	up, pushErr := s.Push(ctx)
 	st.add(up)
-	if err != nil {
-		return st, err
-	}
 	down, err := s.Pull(ctx)
 	st.add(down)
 	var refused *RefusedError
 	if err != nil && !errors.As(err, &refused) {
-		return st, err
+		return st, errors.Join(pushErr, err)
 	}
-	// After the pull, so a new key another of the owner's devices made
-	// is seen first.
-	if err := errors.Join(owedErr, s.rotateForLeavers(ctx)); err != nil {
+	if pushErr != nil {
+		return st, pushErr
+	}
+	if leftErr != nil {
+		// Tried again after the pull, which may have brought another
+		// device's rotation.
+		leftErr = s.rotateForLeavers(ctx)
+	}
+	if err := errors.Join(owedErr, leftErr); err != nil {
 		return st, fmt.Errorf("a folder's key rotation is still owed (tried again at the next sync): %w", err)
 	}
 	if refused != nil {
@@ -181,6 +189,10 @@ func (s *Syncer) Sync(ctx context.Context) (st Stats, err error) {
 	}
 	return st, nil
 }
+
+// ErrDeviceRevoked is returned by Sync when the organisation's log, as
+// this device verified it, revokes this device: it syncs nothing more.
+var ErrDeviceRevoked = errors.New("the organisation's admin revoked this device, so it no longer syncs (ask IT if that is a mistake)")
 
 // syncLog fetches the org log entries this vault lacks and has the vault
 // verify them.
@@ -209,6 +221,11 @@ func (s *Syncer) syncLog(ctx context.Context) error {
 	}
 	if err != nil {
 		return err
+	}
+	if d := st.Devices[s.v.DeviceID()]; d != nil && d.Revoked && d.Wipe == nil {
+		// The log this device verified revokes it: whatever a server
+		// still serves it, it takes nothing more and sends nothing.
+		return ErrDeviceRevoked
 	}
 	if d := st.Devices[s.v.DeviceID()]; d != nil && d.Wipe != nil {
 		return &WipeOrderedError{Order: vault.WipeOrder{Cause: vault.CauseAdmin, Org: st.Org, Device: d.ID,

@@ -43,7 +43,13 @@ func (s *State) Clone() *State {
 		for k, v := range s.Folders {
 			x := *v
 			x.Members, x.Writers, x.Widenings = maps.Clone(v.Members), maps.Clone(v.Writers), maps.Clone(v.Widenings)
-			x.Epochs = maps.Clone(v.Epochs)
+			x.Epochs, x.Audience, x.WriterEnded = maps.Clone(v.Epochs), maps.Clone(v.Audience), maps.Clone(v.WriterEnded)
+			if v.EpochWriters != nil {
+				x.EpochWriters = make(map[int64]map[string]bool, len(v.EpochWriters))
+				for e, w := range v.EpochWriters {
+					x.EpochWriters[e] = maps.Clone(w)
+				}
+			}
 			c.Folders[k] = &x
 		}
 	}
@@ -59,7 +65,7 @@ func (s *State) Clone() *State {
 		p := *s.Policy
 		c.Policy = &p
 	}
-	c.keys, c.seen = maps.Clone(s.keys), maps.Clone(s.seen)
+	c.keys, c.seen, c.live = maps.Clone(s.keys), maps.Clone(s.seen), maps.Clone(s.live)
 	return &c
 }
 

@@ -293,6 +293,8 @@ func TestFoldersSharesGrantsAndPolicy(t *testing.T) {
 			sign(t, &Entry{Org: w.org, Kind: Invite, Email: email, Role: role, Invite: pub(inv), Expires: w.now.Add(time.Hour), Time: w.now}, admin),
 			sign(t, &Entry{Org: w.org, Kind: User, Email: email, Role: role, Invite: pub(inv), Key: pub(usr), Recipient: rcpt.Recipient().String(), Name: email, Time: w.now},
 				notekey.Signer(InviteName, inv), notekey.Signer(UserName, usr)),
+			sign(t, &Entry{Org: w.org, Kind: Device, Device: object.NewRandomID(), Email: email, Key: pub(key(t)), Transport: pub(key(t)), Name: "laptop", Time: w.now},
+				notekey.Signer(UserName, usr)),
 		} {
 			if _, err := s.Apply(raw, w.now); err != nil {
 				t.Fatal(err)

@@ -83,6 +83,14 @@ type FolderState struct {
 	// begin LastEpoch+1.
 	Epochs    map[int64][]byte
 	LastEpoch int64
+	// Audience is everyone who has been a reader (Reader) since the
+	// newest epoch began (readers.go); EpochWriters, for each epoch,
+	// the users who could write the folder at some time during it;
+	// WriterEnded, the time of the entry that took a writer's writing
+	// away, while it stays taken.
+	Audience     map[string]bool
+	EpochWriters map[int64]map[string]bool
+	WriterEnded  map[string]time.Time
 }
 
 // GrantState is a guest's grant: folders until Expires.
@@ -117,6 +125,7 @@ type State struct {
 	Policy  *PolicyState           // nil until the admin issues one
 	keys    map[string]bool        // every key ever certified, to refuse reuse
 	seen    map[[32]byte]bool      // the hash of every entry, to refuse a replayed one
+	live    map[string]int         // e-mail → devices not revoked
 }
 
 // AdminFingerprint returns the SHA-256 of an admin public key: what invite
@@ -338,6 +347,10 @@ func (s *State) apply(e *Entry) {
 	if s.seen == nil {
 		s.seen = map[[32]byte]bool{}
 	}
+	if s.live == nil {
+		s.live = map[string]int{}
+	}
+	defer s.track(e)
 	s.seen[sha256.Sum256(e.Raw)] = true
 	switch e.Kind {
 	case Genesis:
@@ -353,8 +366,10 @@ func (s *State) apply(e *Entry) {
 	case Device:
 		s.Devices[e.Device] = &DeviceState{ID: e.Device, Email: e.Email, Name: e.Name, Key: e.Key, Transport: e.Transport, Entry: s.Size}
 		s.keys[string(e.Key)], s.keys[string(e.Transport)] = true, true
+		s.live[e.Email]++
 	case Revoke:
 		s.Devices[e.Device].Revoked = true
+		s.live[s.Devices[e.Device].Email]--
 	case Class:
 		f := s.Folders[e.Folder]
 		if f.Widenings == nil {
@@ -363,6 +378,9 @@ func (s *State) apply(e *Entry) {
 		f.Widenings[e.Revision] = e.Commit
 	case Wipe:
 		d := s.Devices[e.Device]
+		if !d.Revoked {
+			s.live[d.Email]--
+		}
 		d.Revoked = true
 		d.Wipe = &WipeState{Entry: s.Size, Hash: sha256.Sum256(e.Raw), Nonce: e.Nonce, Reason: e.Reason, Time: e.Time}
 	case Role:
@@ -424,25 +442,26 @@ func (s *State) MayWrite(email string, folder object.ID) bool {
 	return r == "owner" || r == Editor
 }
 
-// FolderMembers lists who may read a folder at now (FolderRole not ""):
-// the owner first, then members and guests with a live grant (sorted).
+// FolderMembers lists who reads a folder at now (Reader): the owner
+// first, then members and guests with a live grant (sorted) — each a user
+// with a device not revoked.
 func (s *State) FolderMembers(folder object.ID, now time.Time) []string {
 	f := s.Folders[folder]
 	if f == nil {
 		return nil
 	}
 	var out []string
-	if s.FolderRole(f.Owner, folder, now) != "" {
+	if s.Reader(f.Owner, folder, now) {
 		out = append(out, f.Owner)
 	}
 	first := len(out)
 	for m := range f.Members {
-		if m != f.Owner && s.FolderRole(m, folder, now) != "" {
+		if m != f.Owner && s.Reader(m, folder, now) {
 			out = append(out, m)
 		}
 	}
 	for email, g := range s.Grants {
-		if g.Folders[folder] && now.Before(g.Expires) && f.Members[email] == "" && email != f.Owner {
+		if g.Folders[folder] && now.Before(g.Expires) && f.Members[email] == "" && email != f.Owner && s.Reader(email, folder, now) {
 			out = append(out, email)
 		}
 	}

@@ -1,0 +1,174 @@
+package client_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coffer-vault/coffer/policy"
+	"github.com/coffer-vault/coffer/sync/client"
+	"github.com/coffer-vault/coffer/sync/orglog"
+	"github.com/coffer-vault/coffer/vault"
+	"github.com/coffer-vault/coffer/vault/object"
+)
+
+// TestRevokedPersonLeavesEveryFolder: IT revokes every device of someone
+// who left the firm. He is no reader of the folders he was in: the
+// owner's next sync rotates their keys, so what is written after is under
+// a key he never held, even to a copy of his vault given the server's
+// blobs; and his own client, served a log that revokes it by a server
+// that still answers it, syncs nothing.
+func TestRevokedPersonLeavesEveryFolder(t *testing.T) {
+	ctx := context.Background()
+	o, ann, bob, deals := dealsSharedWithBob(t, policy.Member)
+	keep := filepath.Join(t.TempDir(), "bob-copy")
+	copyDir(t, bob.v.Dir(), keep)
+	if err := o.admin.Revoke(ctx, bob.v.DeviceID(), "left the firm"); err != nil {
+		t.Fatal(err)
+	}
+	ann.sync(t)
+	if ep, err := ann.v.FolderEpochs(ctx, deals.ID); err != nil || len(ep) != 2 {
+		t.Fatalf("epochs of Deals after bob's revocation: %v, %v", ep, err)
+	}
+	members, err := ann.s.Members(ctx, deals.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.ContainsFunc(members, func(m client.Member) bool { return m.Email == "bob@acme.test" }) {
+		t.Errorf("bob is still listed as a member: %+v", members)
+	}
+	put(t, ann.v, "Deals", "after.txt", "written after bob left")
+	ann.sync(t)
+	id := versionID(t, ann.v, "Deals", "after.txt")
+	_, data, err := o.store.GetObject(ctx, object.KindManifest, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cv, err := vault.Open(ctx, keep, pass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cv.Close()
+	if _, err := cv.Receive(ctx, object.KindManifest, id, data); !errors.Is(err, vault.ErrNotAddressed) {
+		t.Fatalf("bob's copy opens a version written after he left: %v", err)
+	}
+	// A server that ignores the revocation and serves bob the log.
+	o.serveLog(t, o.entries(t))
+	if _, err := bob.s.Sync(ctx); !errors.Is(err, client.ErrDeviceRevoked) {
+		t.Fatalf("bob's device syncs on with a log that revokes it: %v", err)
+	}
+}
+
+// TestGrantBeforeEnrolment: the admin grants a folder to a guest who has
+// not enrolled yet (grant, then invite, the usual order). The owner's
+// syncs go on — before, every one failed on a reader with no key to wrap
+// to — and the guest reads the folder once enrolled.
+func TestGrantBeforeEnrolment(t *testing.T) {
+	ctx := context.Background()
+	o := newOrg(t)
+	ann, falcon := annWithFalcon(t, o, "falcon model")
+	code, _, err := o.admin.Guest(ctx, "eve@ext.test", []object.ID{falcon.ID}, 24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	memos, err := ann.v.CreateFolder(ctx, "Memos", policy.Internal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	put(t, ann.v, "Memos", "memo.txt", "unrelated memo")
+	if st := ann.sync(t); st.VersionsUp != 1 {
+		t.Fatalf("ann's sync with eve granted but not enrolled pushed %d versions, want the memo", st.VersionsUp)
+	}
+	_ = memos
+	eve := enrollAs(t, code, "Eve Consultant", "Eve's laptop")
+	ann.sync(t)
+	eve.sync(t)
+	if got := string(read(t, eve.v, "Project Falcon", "model.txt")); got != "falcon model" {
+		t.Fatalf("eve reads %q", got)
+	}
+}
+
+// TestWritesWaitForTheRotation: a guest's grant runs out. Until the
+// owner's device rotates the key, an editor's device writes nothing new
+// under the key the guest holds (it says why); once rotated, it writes
+// under the new key.
+func TestWritesWaitForTheRotation(t *testing.T) {
+	ctx := context.Background()
+	o := newOrg(t)
+	ann, falcon := annWithFalcon(t, o, "falcon model")
+	bob := enrollAs(t, o.inviteAs("bob@acme.test", policy.Member), "Bob Analyst", "Bob's laptop")
+	if err := ann.s.Share(ctx, falcon.ID, "bob@acme.test", orglog.Editor); err != nil {
+		t.Fatal(err)
+	}
+	_, expires := gailOn(t, o, ann, falcon, 3*time.Second)
+	bob.sync(t)
+	time.Sleep(time.Until(expires) + 200*time.Millisecond)
+	bob.sync(t)
+	f, err := bob.v.Folder(ctx, "Project Falcon")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = bob.v.Put(ctx, f, "notes.txt", bytes.NewReader([]byte("written after gail left")), vault.PutOptions{})
+	if !errors.Is(err, vault.ErrRotationOwed) || !strings.Contains(err.Error(), "gail@consult.test") {
+		t.Fatalf("bob wrote under the key gail holds: %v", err)
+	}
+	ann.sync(t)
+	bob.sync(t)
+	put(t, bob.v, "Project Falcon", "notes.txt", "written after gail left")
+	if f, err = bob.v.Folder(ctx, "Project Falcon"); err != nil || f.Epoch != 2 {
+		t.Fatalf("bob's folder after the rotation: epoch %d, %v", f.Epoch, err)
+	}
+}
+
+// TestRemovedEditorsLaterVersionsRefused: bob, an editor taken off the
+// folder, keeps a copy of his vault from before and writes a version in
+// it; a server that helps him hands it to ann. Ann's device refuses it:
+// it is dated after his writing was taken away. What he wrote while an
+// editor, arriving late, is still taken.
+func TestRemovedEditorsLaterVersionsRefused(t *testing.T) {
+	ctx := context.Background()
+	o := newOrg(t)
+	ann, falcon := annWithFalcon(t, o, "falcon model")
+	bob := enrollAs(t, o.inviteAs("bob@acme.test", policy.Member), "Bob Analyst", "Bob's laptop")
+	if err := ann.s.Share(ctx, falcon.ID, "bob@acme.test", orglog.Editor); err != nil {
+		t.Fatal(err)
+	}
+	bob.sync(t)
+	put(t, bob.v, "Project Falcon", "before.txt", "written while an editor")
+	early := versionID(t, bob.v, "Project Falcon", "before.txt")
+	earlyData, err := bob.v.Envelope(ctx, object.KindManifest, early)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keep := filepath.Join(t.TempDir(), "bob-copy")
+	copyDir(t, bob.v.Dir(), keep)
+	time.Sleep(1100 * time.Millisecond) // entries' times are seconds
+	if err := ann.s.Unshare(ctx, falcon.ID, "bob@acme.test"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1100 * time.Millisecond)
+	cv, err := vault.Open(ctx, keep, pass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cv.Close()
+	put(t, cv, "Project Falcon", "wire.txt", "pay to IBAN XX00 EVIL")
+	late := versionID(t, cv, "Project Falcon", "wire.txt")
+	lateData, err := cv.Envelope(ctx, object.KindManifest, late)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ann.sync(t)
+	_, err = ann.v.Receive(ctx, object.KindManifest, late, lateData)
+	if !errors.Is(err, vault.ErrRejected) || !strings.Contains(err.Error(), "not written while they could write") {
+		t.Fatalf("ann's device takes a version bob wrote after he was taken off: %v", err)
+	}
+	if _, err := ann.v.Receive(ctx, object.KindManifest, early, earlyData); err != nil {
+		t.Fatalf("bob's version from while he was an editor, arriving late: %v", err)
+	}
+}

@@ -1,0 +1,132 @@
+package orglog
+
+import (
+	"sort"
+	"time"
+
+	"github.com/coffer-vault/coffer/policy"
+	"github.com/coffer-vault/coffer/vault/object"
+)
+
+// Who reads and who writes a folder, as the log says it over time
+// (docs/sync-protocol.md, "Folders, sharing and guests"):
+//
+//   - A reader is someone FolderRole names (owner, member, guest with a
+//     live grant) who is a user of the log and has a device not revoked:
+//     a person whose every device was revoked or ordered wiped (who left
+//     the firm) reads nothing, and a guest granted folders before she
+//     enrolled reads them once her first device is certified.
+//   - A folder's audience is everyone who has been a reader since its
+//     newest epoch began; who of it no longer reads (Leavers) is why the
+//     key must rotate, whoever's device notices first may do it.
+//   - A folder's epoch writers are the users who could write it at some
+//     time during that epoch; a version under an epoch whose author was
+//     not among them, or dated after the author stopped writing, was not
+//     written while they could (WroteUnder).
+
+// Reader reports whether email reads folder at now: FolderRole names
+// them, and they are a user with a device that is not revoked.
+func (s *State) Reader(email string, folder object.ID, now time.Time) bool {
+	return s.live[email] > 0 && s.Users[email] != nil && s.FolderRole(email, folder, now) != ""
+}
+
+// Leavers lists, sorted, who has read folder since its newest epoch began
+// and no longer does at now: while it is not empty, a rotation is owed,
+// and nothing new may be written under the folder's current key.
+func (s *State) Leavers(folder object.ID, now time.Time) []string {
+	f := s.Folders[folder]
+	if f == nil {
+		return nil
+	}
+	var out []string
+	for email := range f.Audience {
+		if !s.Reader(email, folder, now) {
+			out = append(out, email)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// WroteUnder reports whether a version of folder under epoch, by email and
+// dated t (the author's signed time), can have been written while email
+// could write it: they are or were its owner or an editor; for an epoch
+// the log began, they could write at some time during it; and t is not
+// after the entry that took their writing away, if it was taken.
+func (s *State) WroteUnder(email string, folder object.ID, epoch int64, t time.Time) bool {
+	f := s.Folders[folder]
+	if f == nil || !f.Writers[email] {
+		return false
+	}
+	if epoch >= 1 && epoch <= f.LastEpoch && !f.EpochWriters[epoch][email] {
+		return false
+	}
+	if ended, ok := f.WriterEnded[email]; ok && t.After(ended) {
+		return false
+	}
+	return true
+}
+
+// writer reports whether email may write folder's documents now.
+func (s *State) writer(email string, f *FolderState) bool {
+	u := s.Users[email]
+	if u == nil || u.Role == policy.Guest {
+		return false
+	}
+	return f.Owner == email || f.Members[email] == Editor
+}
+
+// track brings the audiences and writers of the folders e may have changed
+// up to date, after e was applied.
+func (s *State) track(e *Entry) {
+	var folders []object.ID
+	switch e.Kind {
+	case Folder, Share, Unshare, Epoch:
+		folders = []object.ID{e.Folder}
+	case Grant:
+		folders = e.Folders
+	case Device, Role:
+		// Everything the user owns, is a member of, or is granted.
+		for id, f := range s.Folders {
+			if f.Owner == e.Email || f.Members[e.Email] != "" {
+				folders = append(folders, id)
+			}
+		}
+		if g := s.Grants[e.Email]; g != nil {
+			for id := range g.Folders {
+				folders = append(folders, id)
+			}
+		}
+	default:
+		return
+	}
+	for _, id := range folders {
+		f := s.Folders[id]
+		if f == nil {
+			continue
+		}
+		if f.Audience == nil || e.Kind == Epoch {
+			f.Audience = map[string]bool{}
+		}
+		for _, r := range s.FolderMembers(id, e.Time) {
+			f.Audience[r] = true
+		}
+		if f.EpochWriters == nil {
+			f.EpochWriters = map[int64]map[string]bool{}
+		}
+		if f.WriterEnded == nil {
+			f.WriterEnded = map[string]time.Time{}
+		}
+		for email := range f.Writers {
+			if s.writer(email, f) {
+				if f.EpochWriters[f.LastEpoch] == nil {
+					f.EpochWriters[f.LastEpoch] = map[string]bool{}
+				}
+				f.EpochWriters[f.LastEpoch][email] = true
+				delete(f.WriterEnded, email)
+			} else if _, ok := f.WriterEnded[email]; !ok {
+				f.WriterEnded[email] = e.Time
+			}
+		}
+	}
+}
