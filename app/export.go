@@ -73,10 +73,13 @@ func (a *App) export(ctx context.Context, action policy.Action, folder, name, ou
 		return nil, err
 	}
 	res := &Exported{TraceCode: audit.NewTraceCode()}
-	tmp, err := os.CreateTemp(filepath.Dir(out), ".coffer-export-*")
+	// What exports killed half-way left there goes first.
+	sweepExportLeftovers(filepath.Dir(out))
+	tmp, err := os.CreateTemp(filepath.Dir(out), exportTempPrefix+"*")
 	if err != nil {
 		return nil, &DestinationError{Path: filepath.Dir(out), Err: unwrapPath(err)}
 	}
+	holdExport(tmp)
 	defer os.Remove(tmp.Name())
 	var st *stamped
 	// On a device of an organisation, a copy that names its exporter is

@@ -1,0 +1,38 @@
+//go:build unix
+
+package app
+
+import (
+	"os"
+	"syscall"
+)
+
+// holdExport marks f as the temporary file of a live export: an exclusive
+// flock, which the kernel releases when the process ends, however it ends.
+func holdExport(f *os.File) {
+	_ = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+}
+
+// removeIfAbandoned removes path if it is a regular file of this user
+// that no process holds (holdExport): the export that wrote it is gone.
+func removeIfAbandoned(path string) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() {
+		return
+	}
+	if sys, ok := st.Sys().(*syscall.Stat_t); !ok || int(sys.Uid) != os.Getuid() {
+		return
+	}
+	if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil {
+		return // a live export's
+	}
+	// Still the file examined (not replaced since it was opened).
+	if now, err := os.Lstat(path); err == nil && os.SameFile(st, now) {
+		_ = os.Remove(path)
+	}
+}
