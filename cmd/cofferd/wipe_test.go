@@ -131,6 +131,10 @@ func TestWipeWithTheRealBinaries(t *testing.T) {
 	if code != 4 || !strings.Contains(out, "wiped by order of Acme Capital's administrator") {
 		t.Fatalf("the tablet's next start: exit %d\n%s", code, out)
 	}
+	// The notice's lines are lines, not a "\n" spelt out.
+	if strings.Contains(out, `\n`) || !strings.Contains(out, "\n        Its keys and documents were destroyed") {
+		t.Errorf("the wipe notice as the terminal shows it:\n%s", out)
+	}
 	if out := admin("receipts"); strings.Count(out, "Receipt verified") != 3 {
 		t.Fatalf("receipts:\n%s", out)
 	}

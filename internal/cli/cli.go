@@ -96,6 +96,19 @@ func finish(env Env, cmd *cobra.Command, err error) int {
 	}
 	// A path or name in the message may hold control characters (an
 	// escape sequence in a file name): they reach the terminal escaped.
+	// A wipe's notice is lines of Coffer's own making (its reason and
+	// organisation come from the verified log, where no value holds a
+	// control character): each line escaped, the breaks kept.
+	var wiped *vault.WipedError
+	if errors.As(err, &wiped) {
+		lines := strings.Split(strings.TrimSpace(wiped.Notice), "\n")
+		for i := range lines {
+			lines[i] = display.Text(lines[i])
+		}
+		msg = strings.Join(lines, "\n"+strings.Repeat(" ", len(prog)+2))
+		fmt.Fprintf(env.Stderr, "%s: %s\n", prog, msg)
+		return exitCode(err)
+	}
 	fmt.Fprintf(env.Stderr, "%s: %s\n", prog, display.Text(msg))
 	return exitCode(err)
 }
