@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/coffer-vault/coffer/sync/orglog"
@@ -199,7 +200,25 @@ func (s *Server) respond(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	if diskFull(err) {
+		// Every request records its nonce, so reads stop too: say why,
+		// to the user and to IT.
+		writeError(w, http.StatusInsufficientStorage, wire.CodeServerFull,
+			"the disk holding the organisation's server data is full: tell IT; nothing was lost, and syncing works again once they made room")
+		return
+	}
 	writeError(w, http.StatusInternalServerError, wire.CodeInternal, "internal error")
+}
+
+// diskFull reports whether err is the storage's "no space left": ENOSPC
+// from a file, or SQLite's SQLITE_FULL (13, in the low byte of extended
+// codes) from the database.
+func diskFull(err error) bool {
+	if errors.Is(err, syscall.ENOSPC) {
+		return true
+	}
+	var coded interface{ Code() int }
+	return errors.As(err, &coded) && coded.Code()&0xff == 13
 }
 
 // decode reads a JSON body into v, refusing unknown fields.

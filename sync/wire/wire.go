@@ -101,6 +101,7 @@ const (
 	CodeGrantEnded   = "grant-ended" // a guest whose grant expired or was ended
 	CodeGuestView    = "guest-view"  // a guest reads the log as a view: GET /v1/log/view
 	CodeBusy         = "busy"        // the server has no room for the request now: retry after Retry-After
+	CodeServerFull   = "server-full" // the disk holding the server's data is full: nothing was lost, retry once IT made room
 )
 
 // HexID is an object ID in JSON: lowercase hex.
