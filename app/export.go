@@ -79,8 +79,8 @@ func (a *App) export(ctx context.Context, action policy.Action, folder, name, ou
 	if err != nil {
 		return nil, &DestinationError{Path: filepath.Dir(out), Err: unwrapPath(err)}
 	}
-	holdExport(tmp)
 	defer os.Remove(tmp.Name())
+	defer holdExport(tmp.Name())() // released before the removal above
 	var st *stamped
 	// On a device of an organisation, a copy that names its exporter is
 	// recorded, and the record held by the server, before its first

@@ -7,10 +7,18 @@ import (
 	"syscall"
 )
 
-// holdExport marks f as the temporary file of a live export: an exclusive
-// flock, which the kernel releases when the process ends, however it ends.
-func holdExport(f *os.File) {
+// holdExport marks the temporary file at path as a live export's until
+// release is called, after the file was placed or removed: an exclusive
+// flock on a descriptor of its own (closing the file being written does
+// not drop it), which the kernel releases when the process ends, however
+// it ends.
+func holdExport(path string) (release func()) {
+	f, err := os.Open(path)
+	if err != nil {
+		return func() {}
+	}
 	_ = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+	return func() { f.Close() }
 }
 
 // removeIfAbandoned removes path if it is a regular file of this user
