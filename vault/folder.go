@@ -381,12 +381,12 @@ func (v *Vault) checkOrgSigner(signer ed25519.PublicKey) error {
 // then try again.
 var ErrNewKeyPending = errors.New("the folder's key was changed and the new key has not reached this device yet: sync, then try again")
 
-// ErrRotationOwed is returned by Put for a folder someone stopped reading
+// ErrRotationOwed is returned by Put on a device of the folder's owner or
+// of a manager among its members, for a folder someone stopped reading
 // since its key last changed (a guest whose grant ended, a person whose
 // devices were all revoked): what it wrote now would be under a key they
-// hold. The folder's owner's or a manager's device changes the key at its
-// next sync; then writing works again.
-var ErrRotationOwed = errors.New("someone no longer reads this folder and its key has not changed since: the owner's or a manager's device changes it at its next sync, then try again")
+// hold. Its next sync changes the key; then writing works again.
+var ErrRotationOwed = errors.New("someone no longer reads this folder and its key has not changed since: sync (which changes it), then try again")
 
 // checkCurrentEpoch returns ErrNewKeyPending when the log names a newer
 // epoch of the folder than epoch, the newest this vault holds, and
@@ -402,7 +402,12 @@ func (v *Vault) checkCurrentEpoch(folder object.ID, epoch int) error {
 	if last := st.Folders[folder].LastEpoch; int64(epoch) < last {
 		return fmt.Errorf("vault: %w (epoch %d; this device has %d)", ErrNewKeyPending, last, epoch)
 	}
-	if left := st.Leavers(folder, v.TrustedNow()); len(left) > 0 {
+	// The owner's and managers' devices, which rotate the key at their
+	// next sync (before their push), wait for that; an editor's device
+	// cannot rotate and writes on, under the current key, rather than
+	// wait for someone else's device for days (or for good, if none is
+	// left that may rotate).
+	if left := st.Leavers(folder, v.TrustedNow()); len(left) > 0 && st.MayShare(v.user.Email, folder) {
 		return fmt.Errorf("vault: %w (%s)", ErrRotationOwed, strings.Join(left, ", "))
 	}
 	return nil

@@ -42,15 +42,18 @@ func (t *trust) allows(kind object.Kind, signer ed25519.PublicKey) bool {
 	case object.KindPolicy:
 		return signer.Equal(t.issuer)
 	case object.KindKeyring, object.KindFolder, object.KindManifest:
-		// Another person's current device may sign these for a folder
-		// they share; which folder is known once the object is open:
-		// allowsIn says.
+		// Another person's device may sign these for a folder they
+		// share; which folder is known once the object is open:
+		// allowsIn says. A device revoked since (a lost laptop, a
+		// person who left) still vouches for what it signed before: its
+		// folders, keys and versions stay readable to everyone; what
+		// it signs after its revocation is refused on receipt
+		// (checkWroteUnder), and the server takes nothing from it.
 		if _, ok := t.devices[string(signer)]; ok {
 			return true
 		}
 		if t.org != nil {
-			d := t.org.DeviceByKey(signer)
-			return d != nil && !d.Revoked
+			return t.org.DeviceByKey(signer) != nil
 		}
 	}
 	return false
@@ -70,8 +73,8 @@ func (t *trust) allowsIn(kind object.Kind, folder object.ID, signer ed25519.Publ
 		return false
 	}
 	d, f := t.org.DeviceByKey(signer), t.org.Folders[folder]
-	if d == nil || d.Revoked || f == nil {
-		return false
+	if d == nil || f == nil {
+		return false // revoked devices as allows says
 	}
 	switch kind {
 	case object.KindKeyring:
@@ -117,6 +120,10 @@ func (v *Vault) checkWroteUnder(m *Manifest, signer ed25519.PublicKey) error {
 	if !st.WroteUnder(d.Email, m.Folder, int64(m.Epoch), m.Time) {
 		return fmt.Errorf("%w: %w (a version by %s, under key epoch %d, dated %s: not written while they could write the folder)",
 			ErrTampered, ErrNotAllowedSigner, d.Email, m.Epoch, m.Time.UTC().Format(time.RFC3339))
+	}
+	if d.Revoked && m.Time.After(d.RevokedAt.Add(orglog.WriteGrace)) {
+		return fmt.Errorf("%w: %w (a version dated %s by a device revoked at %s)",
+			ErrTampered, ErrNotAllowedSigner, m.Time.UTC().Format(time.RFC3339), d.RevokedAt.UTC().Format(time.RFC3339))
 	}
 	return nil
 }

@@ -124,7 +124,7 @@ func (v *Vault) commitNext(ctx context.Context, folder Folder, fk *folderKey, m 
 		if err != nil && !isNew {
 			return Version{}, err
 		}
-		m.ID, m.Time, m.Seq, m.Parent = object.NewRandomID(), time.Now().UTC(), 1, object.ID{}
+		m.ID, m.Time, m.Seq, m.Parent = object.NewRandomID(), v.now().UTC(), 1, object.ID{}
 		if isNew {
 			id := object.NewRandomID()
 			file = index.File{ID: id, Origin: id, FolderID: folder.ID, NameMAC: mac}

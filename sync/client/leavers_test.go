@@ -93,10 +93,11 @@ func TestGrantBeforeEnrolment(t *testing.T) {
 	}
 }
 
-// TestWritesWaitForTheRotation: a guest's grant runs out. Until the
-// owner's device rotates the key, an editor's device writes nothing new
-// under the key the guest holds (it says why); once rotated, it writes
-// under the new key.
+// TestWritesWaitForTheRotation: a guest's grant runs out. The owner's
+// device, which rotates the key, writes nothing new under the key the
+// guest holds until it has (it says why; its next sync rotates, before
+// its push); an editor's device, which cannot rotate, writes on rather
+// than wait for someone else's device.
 func TestWritesWaitForTheRotation(t *testing.T) {
 	ctx := context.Background()
 	o := newOrg(t)
@@ -108,20 +109,16 @@ func TestWritesWaitForTheRotation(t *testing.T) {
 	_, expires := gailOn(t, o, ann, falcon, 3*time.Second)
 	bob.sync(t)
 	time.Sleep(time.Until(expires) + 200*time.Millisecond)
-	bob.sync(t)
-	f, err := bob.v.Folder(ctx, "Project Falcon")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = bob.v.Put(ctx, f, "notes.txt", bytes.NewReader([]byte("written after gail left")), vault.PutOptions{})
+	_, err := ann.v.Put(ctx, falcon, "plan.txt", bytes.NewReader([]byte("written after gail left")), vault.PutOptions{})
 	if !errors.Is(err, vault.ErrRotationOwed) || !strings.Contains(err.Error(), "gail@consult.test") {
-		t.Fatalf("bob wrote under the key gail holds: %v", err)
+		t.Fatalf("ann wrote under the key gail holds: %v", err)
 	}
-	ann.sync(t)
 	bob.sync(t)
-	put(t, bob.v, "Project Falcon", "notes.txt", "written after gail left")
-	if f, err = bob.v.Folder(ctx, "Project Falcon"); err != nil || f.Epoch != 2 {
-		t.Fatalf("bob's folder after the rotation: epoch %d, %v", f.Epoch, err)
+	put(t, bob.v, "Project Falcon", "notes.txt", "an editor's work goes on")
+	ann.sync(t)
+	put(t, ann.v, "Project Falcon", "plan.txt", "written after gail left")
+	if f, err := ann.v.Folder(ctx, "Project Falcon"); err != nil || f.Epoch != 2 {
+		t.Fatalf("ann's folder after her sync: epoch %d, %v", f.Epoch, err)
 	}
 }
 
@@ -129,7 +126,8 @@ func TestWritesWaitForTheRotation(t *testing.T) {
 // folder, keeps a copy of his vault from before and writes a version in
 // it; a server that helps him hands it to ann. Ann's device refuses it:
 // it is dated after his writing was taken away. What he wrote while an
-// editor, arriving late, is still taken.
+// editor, arriving late, is still taken. So is what ann's laptop wrote
+// before IT revoked it — and not what it wrote after.
 func TestRemovedEditorsLaterVersionsRefused(t *testing.T) {
 	ctx := context.Background()
 	o := newOrg(t)
@@ -147,12 +145,13 @@ func TestRemovedEditorsLaterVersionsRefused(t *testing.T) {
 	}
 	keep := filepath.Join(t.TempDir(), "bob-copy")
 	copyDir(t, bob.v.Dir(), keep)
-	time.Sleep(1100 * time.Millisecond) // entries' times are seconds
 	if err := ann.s.Unshare(ctx, falcon.ID, "bob@acme.test"); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(1100 * time.Millisecond)
-	cv, err := vault.Open(ctx, keep, pass)
+	// The copy writes as it would ten minutes after his removal (past
+	// orglog.WriteGrace).
+	later := func() time.Time { return time.Now().Add(10 * time.Minute) }
+	cv, err := vault.OpenWith(ctx, keep, pass, vault.Options{Now: later})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,5 +169,57 @@ func TestRemovedEditorsLaterVersionsRefused(t *testing.T) {
 	}
 	if _, err := ann.v.Receive(ctx, object.KindManifest, early, earlyData); err != nil {
 		t.Fatalf("bob's version from while he was an editor, arriving late: %v", err)
+	}
+}
+
+// TestRevokedDevicesWorkStaysReadable: IT revokes ann's lost laptop. What
+// it signed before — the folder she made on it, its keys, its versions —
+// stays readable to bob and to ann's other device (before, everyone got
+// "vault data was altered" for the whole folder); a version the laptop
+// dates after its revocation, handed over by a server that helps a thief,
+// is refused.
+func TestRevokedDevicesWorkStaysReadable(t *testing.T) {
+	ctx := context.Background()
+	o := newOrg(t)
+	code := o.inviteAs("ann@acme.test", policy.Manager)
+	laptop := enrollAs(t, code, "Ann Manager", "Ann's laptop")
+	desktop := pair(t, code, laptop, "Ann's desktop")
+	bob := enrollAs(t, o.inviteAs("bob@acme.test", policy.Member), "Bob Analyst", "Bob's laptop")
+	deals, err := laptop.v.CreateFolder(ctx, "Deals", policy.Confidential)
+	if err != nil {
+		t.Fatal(err)
+	}
+	put(t, laptop.v, "Deals", "terms.txt", "price 42")
+	laptop.sync(t)
+	if err := laptop.s.Share(ctx, deals.ID, "bob@acme.test", orglog.Viewer); err != nil {
+		t.Fatal(err)
+	}
+	keep := filepath.Join(t.TempDir(), "laptop-copy")
+	copyDir(t, laptop.v.Dir(), keep)
+	if err := o.admin.Revoke(ctx, laptop.v.DeviceID(), "lost in a taxi"); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []*device{desktop, bob} {
+		d.sync(t)
+		if got := string(read(t, d.v, "Deals", "terms.txt")); got != "price 42" {
+			t.Errorf("%s reads %q", d.v.DeviceName(), got)
+		}
+	}
+	// The thief's copy of the laptop, which never heard of its
+	// revocation, writes ten minutes later.
+	later := func() time.Time { return time.Now().Add(10 * time.Minute) }
+	cv, err := vault.OpenWith(ctx, keep, pass, vault.Options{Now: later})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cv.Close()
+	put(t, cv, "Deals", "wire.txt", "pay to IBAN XX00 EVIL")
+	id := versionID(t, cv, "Deals", "wire.txt")
+	data, err := cv.Envelope(ctx, object.KindManifest, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.v.Receive(ctx, object.KindManifest, id, data); !errors.Is(err, vault.ErrRejected) || !strings.Contains(err.Error(), "by a device revoked at") {
+		t.Fatalf("bob takes a version the revoked laptop wrote after: %v", err)
 	}
 }

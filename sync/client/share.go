@@ -420,7 +420,7 @@ func (s *Syncer) rotateForLeavers(ctx context.Context) error {
 		}
 		st = s.v.OrgState()
 	}
-	return errors.Join(errs...)
+	return joinErrors(errs...)
 }
 
 // markRotation records (or clears) that a folder's key must rotate.
@@ -464,7 +464,7 @@ func (s *Syncer) owedRotations(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("folder %s: %w", id.String()[:12], err))
 		}
 	}
-	return errors.Join(append(errs, s.ensureWraps(ctx, true))...)
+	return joinErrors(append(errs, s.ensureWraps(ctx, true))...)
 }
 
 // Directory lists the organisation's people a folder can be shared with
@@ -503,4 +503,35 @@ func (s *Syncer) Dropped() []vault.Dropped {
 	d := s.dropped
 	s.dropped = nil
 	return d
+}
+
+// joinedErrors is errors.Join's result, printed on one line ("; "
+// between them): messages reach a terminal and a log line whole.
+type joinedErrors []error
+
+func (e joinedErrors) Error() string {
+	msgs := make([]string, len(e))
+	for i, err := range e {
+		msgs[i] = err.Error()
+	}
+	return strings.Join(msgs, "; ")
+}
+
+func (e joinedErrors) Unwrap() []error { return e }
+
+// joinErrors returns the errors that are not nil, joined (nil if none).
+func joinErrors(errs ...error) error {
+	var out joinedErrors
+	for _, err := range errs {
+		if err != nil {
+			out = append(out, err)
+		}
+	}
+	switch len(out) {
+	case 0:
+		return nil
+	case 1:
+		return out[0]
+	}
+	return out
 }

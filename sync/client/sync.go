@@ -171,7 +171,7 @@ func (s *Syncer) Sync(ctx context.Context) (st Stats, err error) {
 	st.add(down)
 	var refused *RefusedError
 	if err != nil && !errors.As(err, &refused) {
-		return st, errors.Join(pushErr, err)
+		return st, joinErrors(pushErr, err)
 	}
 	if pushErr != nil {
 		return st, pushErr
@@ -181,7 +181,7 @@ func (s *Syncer) Sync(ctx context.Context) (st Stats, err error) {
 		// device's rotation.
 		leftErr = s.rotateForLeavers(ctx)
 	}
-	if err := errors.Join(owedErr, leftErr); err != nil {
+	if err := joinErrors(owedErr, leftErr); err != nil {
 		return st, fmt.Errorf("a folder's key rotation is still owed (tried again at the next sync): %w", err)
 	}
 	if refused != nil {

@@ -61,11 +61,19 @@ func (s *State) WroteUnder(email string, folder object.ID, epoch int64, t time.T
 	if epoch >= 1 && epoch <= f.LastEpoch && !f.EpochWriters[epoch][email] {
 		return false
 	}
-	if ended, ok := f.WriterEnded[email]; ok && t.After(ended) {
+	if ended, ok := f.WriterEnded[email]; ok && t.After(ended.Add(WriteGrace)) {
 		return false
 	}
 	return true
 }
+
+// WriteGrace is how much later than the entry that ended someone's
+// writing (or revoked their device) a version of theirs may be dated and
+// still be taken: a version's time is its author's clock, an entry's the
+// server's as its signer last heard it, to the second; the server takes
+// requests from clocks up to a minute off (wire.MaxSkew). Five minutes
+// leave room for both without letting a removed writer's later work in.
+const WriteGrace = 5 * time.Minute
 
 // writer reports whether email may write folder's documents now.
 func (s *State) writer(email string, f *FolderState) bool {
@@ -77,9 +85,13 @@ func (s *State) writer(email string, f *FolderState) bool {
 }
 
 // track brings the audiences and writers of the folders e may have changed
-// up to date, after e was applied.
+// up to date, after e was applied. Only an epoch entry recomputes a
+// folder's whole audience; every other entry changes one person's place
+// (the one it names), so only theirs is looked at: replaying a large
+// organisation's log stays linear in its entries.
 func (s *State) track(e *Entry) {
 	var folders []object.ID
+	who := e.Email
 	switch e.Kind {
 	case Folder, Share, Unshare, Epoch:
 		folders = []object.ID{e.Folder}
@@ -108,25 +120,40 @@ func (s *State) track(e *Entry) {
 		if f.Audience == nil || e.Kind == Epoch {
 			f.Audience = map[string]bool{}
 		}
-		for _, r := range s.FolderMembers(id, e.Time) {
-			f.Audience[r] = true
-		}
 		if f.EpochWriters == nil {
 			f.EpochWriters = map[int64]map[string]bool{}
 		}
 		if f.WriterEnded == nil {
 			f.WriterEnded = map[string]time.Time{}
 		}
-		for email := range f.Writers {
-			if s.writer(email, f) {
-				if f.EpochWriters[f.LastEpoch] == nil {
-					f.EpochWriters[f.LastEpoch] = map[string]bool{}
-				}
-				f.EpochWriters[f.LastEpoch][email] = true
-				delete(f.WriterEnded, email)
-			} else if _, ok := f.WriterEnded[email]; !ok {
-				f.WriterEnded[email] = e.Time
+		if e.Kind == Epoch {
+			for _, r := range s.FolderMembers(id, e.Time) {
+				f.Audience[r] = true
 			}
+			for email := range f.Writers {
+				s.trackWriter(f, email, e.Time)
+			}
+			continue
 		}
+		if s.Reader(who, id, e.Time) {
+			f.Audience[who] = true
+		}
+		if f.Writers[who] {
+			s.trackWriter(f, who, e.Time)
+		}
+	}
+}
+
+// trackWriter records whether email writes f at t: among the writers of
+// its newest epoch if so, with the time their writing ended if not.
+func (s *State) trackWriter(f *FolderState, email string, t time.Time) {
+	if s.writer(email, f) {
+		if f.EpochWriters[f.LastEpoch] == nil {
+			f.EpochWriters[f.LastEpoch] = map[string]bool{}
+		}
+		f.EpochWriters[f.LastEpoch][email] = true
+		delete(f.WriterEnded, email)
+	} else if _, ok := f.WriterEnded[email]; !ok {
+		f.WriterEnded[email] = t
 	}
 }

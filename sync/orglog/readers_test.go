@@ -99,9 +99,10 @@ func TestReadersLeaversWriters(t *testing.T) {
 		want  bool
 	}{
 		{1, during, true}, {2, during, true},
-		{2, demoted.Add(time.Second), false}, // dated after his writing ended
-		{3, during, false},                   // backdated into an epoch he never wrote in
-		{4, during, true},                    // an epoch the log does not name yet: the log is behind
+		{2, demoted.Add(time.Second), true},               // a clock a little ahead (WriteGrace)
+		{2, demoted.Add(WriteGrace + time.Second), false}, // dated after his writing ended
+		{3, during, false},                                // backdated into an epoch he never wrote in
+		{4, during, true},                                 // an epoch the log does not name yet: the log is behind
 	} {
 		if got := s.WroteUnder("bob@acme.test", folder, c.epoch, c.t); got != c.want {
 			t.Errorf("bob's version under epoch %d dated %v: %v, want %v", c.epoch, c.t.Sub(w.now), got, c.want)

@@ -45,6 +45,7 @@ type DeviceState struct {
 	Key       ed25519.PublicKey
 	Transport ed25519.PublicKey
 	Revoked   bool
+	RevokedAt time.Time  // the time of the entry that revoked it (or ordered it wiped)
 	Entry     int64      // index of its device entry
 	Wipe      *WipeState // the admin's order to wipe it, if any
 }
@@ -368,7 +369,7 @@ func (s *State) apply(e *Entry) {
 		s.keys[string(e.Key)], s.keys[string(e.Transport)] = true, true
 		s.live[e.Email]++
 	case Revoke:
-		s.Devices[e.Device].Revoked = true
+		s.Devices[e.Device].Revoked, s.Devices[e.Device].RevokedAt = true, e.Time
 		s.live[s.Devices[e.Device].Email]--
 	case Class:
 		f := s.Folders[e.Folder]
@@ -380,6 +381,7 @@ func (s *State) apply(e *Entry) {
 		d := s.Devices[e.Device]
 		if !d.Revoked {
 			s.live[d.Email]--
+			d.RevokedAt = e.Time
 		}
 		d.Revoked = true
 		d.Wipe = &WipeState{Entry: s.Size, Hash: sha256.Sum256(e.Raw), Nonce: e.Nonce, Reason: e.Reason, Time: e.Time}
