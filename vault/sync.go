@@ -190,6 +190,9 @@ func (v *Vault) Receive(ctx context.Context, kind object.Kind, id object.ID, dat
 		if err := v.checkSigner(kind, o.Signer); err != nil {
 			return nil, rejected(kind, id, "%v", err)
 		}
+		if err := v.checkRevokedFolderSigner(o.Signer); err != nil {
+			return nil, rejected(kind, id, "%v", err)
+		}
 		if !v.opensWithHeldKey(ctx, o.Body) {
 			// A folder whose key has not reached this device (or never
 			// will: a guest granted a restricted folder): not kept.
@@ -348,7 +351,7 @@ func (v *Vault) manifestFrom(ctx context.Context, data []byte, id object.ID) (*M
 		if err := v.checkFolderSigner(object.KindManifest, folder, o.Signer); err != nil {
 			return nil, err
 		}
-		if err := v.checkWroteUnder(m, o.Signer); err != nil {
+		if err := v.checkWroteUnder(ctx, m, o.Signer); err != nil {
 			return nil, err
 		}
 		return m, nil

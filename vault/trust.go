@@ -45,10 +45,11 @@ func (t *trust) allows(kind object.Kind, signer ed25519.PublicKey) bool {
 		// Another person's device may sign these for a folder they
 		// share; which folder is known once the object is open:
 		// allowsIn says. A device revoked since (a lost laptop, a
-		// person who left) still vouches for what it signed before: its
-		// folders, keys and versions stay readable to everyone; what
-		// it signs after its revocation is refused on receipt
-		// (checkWroteUnder), and the server takes nothing from it.
+		// person who left) still vouches for what it signed before:
+		// the folders, keys and versions a vault holds stay readable.
+		// What arrives from it now is judged on receipt: keys by the
+		// log's commitment to them, versions by checkWroteUnder,
+		// folder objects refused (checkRevokedFolderSigner).
 		if _, ok := t.devices[string(signer)]; ok {
 			return true
 		}
@@ -106,7 +107,7 @@ func (v *Vault) checkFolderSigner(kind object.Kind, folder object.ID, signer ed2
 // after — under a key of an epoch they never wrote in, or dated after
 // their writing was taken away — is refused. Checked when a version is
 // received, not when it is read: what was accepted stays readable.
-func (v *Vault) checkWroteUnder(m *Manifest, signer ed25519.PublicKey) error {
+func (v *Vault) checkWroteUnder(ctx context.Context, m *Manifest, signer ed25519.PublicKey) error {
 	v.mu.Lock()
 	st := v.org
 	v.mu.Unlock()
@@ -121,9 +122,44 @@ func (v *Vault) checkWroteUnder(m *Manifest, signer ed25519.PublicKey) error {
 		return fmt.Errorf("%w: %w (a version by %s, under key epoch %d, dated %s: not written while they could write the folder)",
 			ErrTampered, ErrNotAllowedSigner, d.Email, m.Epoch, m.Time.UTC().Format(time.RFC3339))
 	}
-	if d.Revoked && m.Time.After(d.RevokedAt.Add(orglog.WriteGrace)) {
+	if !d.Revoked {
+		return nil
+	}
+	// From a device revoked since: only what it can have written before
+	// — dated no later than its revocation (no grace: its keys may be a
+	// thief's), on a version that existed then (a thief's version dated
+	// back over one written since would otherwise become current).
+	if m.Time.After(d.RevokedAt) {
 		return fmt.Errorf("%w: %w (a version dated %s by a device revoked at %s)",
 			ErrTampered, ErrNotAllowedSigner, m.Time.UTC().Format(time.RFC3339), d.RevokedAt.UTC().Format(time.RFC3339))
+	}
+	if m.Parent != (object.ID{}) {
+		parent, err := v.idx.Version(ctx, m.Parent)
+		if err != nil {
+			return fmt.Errorf("%w: %w (a version by a device revoked since, on a version this vault does not hold)", ErrTampered, ErrNotAllowedSigner)
+		}
+		if parent.Created.After(d.RevokedAt) {
+			return fmt.Errorf("%w: %w (a version by a device revoked at %s, made on a version of %s)",
+				ErrTampered, ErrNotAllowedSigner, d.RevokedAt.UTC().Format(time.RFC3339), parent.Created.UTC().Format(time.RFC3339))
+		}
+	}
+	return nil
+}
+
+// checkRevokedFolderSigner refuses a folder object received from a device
+// revoked since: a folder's class and name are in it alone, and a reader
+// new to the folder takes its first revision as it comes, so a thief with
+// a lost laptop's keys and a server's help could hand a restricted folder
+// over as public. Folder objects a vault holds stay readable (allows).
+func (v *Vault) checkRevokedFolderSigner(signer ed25519.PublicKey) error {
+	v.mu.Lock()
+	st := v.org
+	v.mu.Unlock()
+	if st == nil {
+		return nil
+	}
+	if d := st.DeviceByKey(signer); d != nil && d.Revoked {
+		return fmt.Errorf("%w: %w (a folder object signed by a device revoked at %s)", ErrTampered, ErrNotAllowedSigner, d.RevokedAt.UTC().Format(time.RFC3339))
 	}
 	return nil
 }

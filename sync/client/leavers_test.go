@@ -176,8 +176,8 @@ func TestRemovedEditorsLaterVersionsRefused(t *testing.T) {
 // it signed before — the folder she made on it, its keys, its versions —
 // stays readable to bob and to ann's other device (before, everyone got
 // "vault data was altered" for the whole folder); a version the laptop
-// dates after its revocation, handed over by a server that helps a thief,
-// is refused.
+// dates after its revocation, or dates back over one written since,
+// handed over by a server that helps a thief, is refused.
 func TestRevokedDevicesWorkStaysReadable(t *testing.T) {
 	ctx := context.Background()
 	o := newOrg(t)
@@ -194,6 +194,8 @@ func TestRevokedDevicesWorkStaysReadable(t *testing.T) {
 	if err := laptop.s.Share(ctx, deals.ID, "bob@acme.test", orglog.Viewer); err != nil {
 		t.Fatal(err)
 	}
+	desktop.sync(t)
+	bob.sync(t)
 	keep := filepath.Join(t.TempDir(), "laptop-copy")
 	copyDir(t, laptop.v.Dir(), keep)
 	if err := o.admin.Revoke(ctx, laptop.v.DeviceID(), "lost in a taxi"); err != nil {
@@ -205,21 +207,88 @@ func TestRevokedDevicesWorkStaysReadable(t *testing.T) {
 			t.Errorf("%s reads %q", d.v.DeviceName(), got)
 		}
 	}
+	// Ann's desktop writes a new version after the revocation.
+	time.Sleep(1100 * time.Millisecond) // entries' times are seconds
+	put(t, desktop.v, "Deals", "terms.txt", "price 43, after the laptop was lost")
+	desktop.sync(t)
+	bob.sync(t)
+	v2 := versionID(t, desktop.v, "Deals", "terms.txt")
 	// The thief's copy of the laptop, which never heard of its
-	// revocation, writes ten minutes later.
-	later := func() time.Time { return time.Now().Add(10 * time.Minute) }
-	cv, err := vault.OpenWith(ctx, keep, pass, vault.Options{Now: later})
+	// revocation, writes a minute later (no grace for a revoked device);
+	// then, with a server's help, over ann's new version, dating its own
+	// before the revocation, so that it would become current.
+	now := time.Now()
+	clock := now.Add(time.Minute)
+	cv, err := vault.OpenWith(ctx, keep, pass, vault.Options{Now: func() time.Time { return clock }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer cv.Close()
-	put(t, cv, "Deals", "wire.txt", "pay to IBAN XX00 EVIL")
-	id := versionID(t, cv, "Deals", "wire.txt")
-	data, err := cv.Envelope(ctx, object.KindManifest, id)
+	thief := func(name, content string) (object.ID, []byte) {
+		t.Helper()
+		put(t, cv, "Deals", name, content)
+		id := versionID(t, cv, "Deals", name)
+		data, err := cv.Envelope(ctx, object.KindManifest, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id, data
+	}
+	id, data := thief("wire.txt", "pay to IBAN XX00 EVIL")
+	if _, err := bob.v.Receive(ctx, object.KindManifest, id, data); !errors.Is(err, vault.ErrRejected) || !strings.Contains(err.Error(), "by a device revoked at") {
+		t.Fatalf("bob takes a version the revoked laptop wrote after: %v", err)
+	}
+	env, err := desktop.v.Envelope(ctx, object.KindManifest, v2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := bob.v.Receive(ctx, object.KindManifest, id, data); !errors.Is(err, vault.ErrRejected) || !strings.Contains(err.Error(), "by a device revoked at") {
-		t.Fatalf("bob takes a version the revoked laptop wrote after: %v", err)
+	m, err := cv.Receive(ctx, object.KindManifest, v2, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ref := range m.Chunks {
+		chunk, err := desktop.v.Envelope(ctx, object.KindChunk, ref.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cv.ReceiveChunk(ctx, m, ref, chunk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := cv.KeepManifest(ctx, m, env); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cv.AdoptReceived(ctx); err != nil {
+		t.Fatal(err)
+	}
+	clock = now.Add(-3 * time.Second) // before the revocation
+	id, data = thief("terms.txt", "price 1, dated back")
+	if _, err := bob.v.Receive(ctx, object.KindManifest, id, data); !errors.Is(err, vault.ErrRejected) || !strings.Contains(err.Error(), "made on a version of") {
+		t.Fatalf("bob takes the revoked laptop's version dated back over one written since: %v", err)
+	}
+	// Nor a new revision of the folder object (its class and name).
+	if _, err := cv.ChangeClass(ctx, "Deals", policy.Restricted); err != nil {
+		t.Fatal(err)
+	}
+	out, err := cv.Outgoing(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	revised := 0
+	for _, o := range out {
+		if o.Kind != object.KindFolder {
+			continue
+		}
+		revised++
+		env, err := cv.Envelope(ctx, object.KindFolder, o.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := bob.v.Receive(ctx, object.KindFolder, o.ID, env); !errors.Is(err, vault.ErrRejected) || !strings.Contains(err.Error(), "signed by a device revoked") {
+			t.Errorf("bob takes a folder revision the revoked laptop signed: %v", err)
+		}
+	}
+	if revised == 0 {
+		t.Fatal("the thief's class change made no folder revision")
 	}
 }
