@@ -305,11 +305,7 @@ func TestFakeFirstEpochKey(t *testing.T) {
 func TestWritesWaitForTheNewKey(t *testing.T) {
 	ctx := context.Background()
 	o := newOrg(t)
-	ann, falcon := annWithFalcon(t, o, "falcon v1")
-	bob := enrollAs(t, o.inviteAs("bob@acme.test", policy.Member), "Bob Analyst", "Bob's laptop")
-	if err := ann.s.Share(ctx, falcon.ID, "bob@acme.test", orglog.Editor); err != nil {
-		t.Fatal(err)
-	}
+	ann, falcon, bob := falconWithEditor(t, o, "falcon v1")
 	bob.sync(t)
 	// Ann's epoch 2 is in the log; its key reached nobody.
 	if err := appendEpoch(t, ann, newPlantedKey(t, falcon.ID, 2)); err != nil {

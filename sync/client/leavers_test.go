@@ -101,11 +101,7 @@ func TestGrantBeforeEnrolment(t *testing.T) {
 func TestWritesWaitForTheRotation(t *testing.T) {
 	ctx := context.Background()
 	o := newOrg(t)
-	ann, falcon := annWithFalcon(t, o, "falcon model")
-	bob := enrollAs(t, o.inviteAs("bob@acme.test", policy.Member), "Bob Analyst", "Bob's laptop")
-	if err := ann.s.Share(ctx, falcon.ID, "bob@acme.test", orglog.Editor); err != nil {
-		t.Fatal(err)
-	}
+	ann, falcon, bob := falconWithEditor(t, o, "falcon model")
 	_, expires := gailOn(t, o, ann, falcon, 3*time.Second)
 	bob.sync(t)
 	time.Sleep(time.Until(expires) + 200*time.Millisecond)
@@ -126,16 +122,11 @@ func TestWritesWaitForTheRotation(t *testing.T) {
 // folder, keeps a copy of his vault from before and writes a version in
 // it; a server that helps him hands it to ann. Ann's device refuses it:
 // it is dated after his writing was taken away. What he wrote while an
-// editor, arriving late, is still taken. So is what ann's laptop wrote
-// before IT revoked it — and not what it wrote after.
+// editor, arriving late, is still taken.
 func TestRemovedEditorsLaterVersionsRefused(t *testing.T) {
 	ctx := context.Background()
 	o := newOrg(t)
-	ann, falcon := annWithFalcon(t, o, "falcon model")
-	bob := enrollAs(t, o.inviteAs("bob@acme.test", policy.Member), "Bob Analyst", "Bob's laptop")
-	if err := ann.s.Share(ctx, falcon.ID, "bob@acme.test", orglog.Editor); err != nil {
-		t.Fatal(err)
-	}
+	ann, falcon, bob := falconWithEditor(t, o, "falcon model")
 	bob.sync(t)
 	put(t, bob.v, "Project Falcon", "before.txt", "written while an editor")
 	early := versionID(t, bob.v, "Project Falcon", "before.txt")
@@ -291,4 +282,16 @@ func TestRevokedDevicesWorkStaysReadable(t *testing.T) {
 	if revised == 0 {
 		t.Fatal("the thief's class change made no folder revision")
 	}
+}
+
+// falconWithEditor is annWithFalcon with Bob, a member, an editor of the
+// folder (his device not synced yet).
+func falconWithEditor(t *testing.T, o *org, content string) (*device, vault.Folder, *device) {
+	t.Helper()
+	ann, falcon := annWithFalcon(t, o, content)
+	bob := enrollAs(t, o.inviteAs("bob@acme.test", policy.Member), "Bob Analyst", "Bob's laptop")
+	if err := ann.s.Share(context.Background(), falcon.ID, "bob@acme.test", orglog.Editor); err != nil {
+		t.Fatal(err)
+	}
+	return ann, falcon, bob
 }
