@@ -407,7 +407,10 @@ func (v *Vault) checkCurrentEpoch(folder object.ID, epoch int) error {
 	// cannot rotate and writes on, under the current key, rather than
 	// wait for someone else's device for days (or for good, if none is
 	// left that may rotate).
-	if left := st.Leavers(folder, v.TrustedNow()); len(left) > 0 && st.MayShare(v.user.Email, folder) {
+	if !st.MayShare(v.user.Email, folder) {
+		return nil
+	}
+	if left := st.Leavers(folder, v.TrustedNow()); len(left) > 0 {
 		return fmt.Errorf("vault: %w (%s)", ErrRotationOwed, strings.Join(left, ", "))
 	}
 	return nil
