@@ -435,22 +435,8 @@ func (v *Vault) AdoptReceived(ctx context.Context) (_ *PullResult, err error) {
 			}
 		}
 	}
-	for _, kind := range []object.Kind{object.KindKeyring, object.KindFolder} {
-		ids, err := v.idx.Unpushed(ctx, kind)
-		if err != nil {
-			return nil, err
-		}
-		for _, id := range ids {
-			// Received objects are held by the server; own unpushed ones
-			// are still to push. Only the server's are marked here: those
-			// written by another device.
-			if v.authoredElsewhere(ctx, kind, id) {
-				if err := v.idx.MarkPushed(ctx, kind, id); err != nil {
-					return nil, err
-				}
-			}
-		}
-	}
+	// Received keyrings and folder objects are marked pushed by the
+	// next Outgoing, which offers only what this device signed.
 	if res.Keyrings+res.Folders+res.Versions > 0 || len(res.Skipped) > 0 {
 		reason := fmt.Sprintf("pulled %d folders and %d versions (%d conflicts)", res.Folders, res.Versions, res.Conflicts)
 		if len(res.Skipped) > 0 {

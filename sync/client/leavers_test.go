@@ -76,15 +76,13 @@ func TestGrantBeforeEnrolment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	memos, err := ann.v.CreateFolder(ctx, "Memos", policy.Internal)
-	if err != nil {
+	if _, err := ann.v.CreateFolder(ctx, "Memos", policy.Internal); err != nil {
 		t.Fatal(err)
 	}
 	put(t, ann.v, "Memos", "memo.txt", "unrelated memo")
 	if st := ann.sync(t); st.VersionsUp != 1 {
 		t.Fatalf("ann's sync with eve granted but not enrolled pushed %d versions, want the memo", st.VersionsUp)
 	}
-	_ = memos
 	eve := enrollAs(t, code, "Eve Consultant", "Eve's laptop")
 	ann.sync(t)
 	eve.sync(t)
