@@ -4,7 +4,6 @@ import (
 	"sort"
 	"time"
 
-	"github.com/coffer-vault/coffer/policy"
 	"github.com/coffer-vault/coffer/vault/object"
 )
 
@@ -75,15 +74,6 @@ func (s *State) WroteUnder(email string, folder object.ID, epoch int64, t time.T
 // leave room for both without letting a removed writer's later work in.
 const WriteGrace = 5 * time.Minute
 
-// writer reports whether email may write folder's documents now.
-func (s *State) writer(email string, f *FolderState) bool {
-	u := s.Users[email]
-	if u == nil || u.Role == policy.Guest {
-		return false
-	}
-	return f.Owner == email || f.Members[email] == Editor
-}
-
 // track brings the audiences and writers of the folders e may have changed
 // up to date, after e was applied. Only an epoch entry recomputes a
 // folder's whole audience; every other entry changes one person's place
@@ -147,7 +137,7 @@ func (s *State) track(e *Entry) {
 // trackWriter records whether email writes f at t: among the writers of
 // its newest epoch if so, with the time their writing ended if not.
 func (s *State) trackWriter(f *FolderState, email string, t time.Time) {
-	if s.writer(email, f) {
+	if s.MayWrite(email, f.ID) {
 		if f.EpochWriters[f.LastEpoch] == nil {
 			f.EpochWriters[f.LastEpoch] = map[string]bool{}
 		}
