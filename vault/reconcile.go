@@ -380,6 +380,9 @@ func (v *Vault) findManifest(ctx context.Context, id object.ID, keys map[object.
 		if m.ID != id || m.Folder != folder {
 			return nil, fmt.Errorf("manifest %s was moved from another place: %w", id.String()[:12], ErrTampered)
 		}
+		if err := v.checkAuthor(m, signer); err != nil {
+			return nil, fmt.Errorf("manifest %s: %w", id.String()[:12], err)
+		}
 		return m, nil
 	}
 	return nil, fmt.Errorf("manifest %s: no folder key opens it: %w", id.String()[:12], ErrNotFound)

@@ -351,6 +351,9 @@ func (v *Vault) manifestFrom(ctx context.Context, data []byte, id object.ID) (*M
 		if err := v.checkFolderSigner(object.KindManifest, folder, o.Signer); err != nil {
 			return nil, err
 		}
+		if err := v.checkAuthor(m, o.Signer); err != nil {
+			return nil, err
+		}
 		if err := v.checkWroteUnder(ctx, m, o.Signer); err != nil {
 			return nil, err
 		}

@@ -146,6 +146,36 @@ func (v *Vault) checkWroteUnder(ctx context.Context, m *Manifest, signer ed25519
 	return nil
 }
 
+// checkAuthor returns an error wrapping ErrTampered unless m names as its
+// author the device that signed it and that device's person: this user's
+// certified devices and this user, or the log's device and its e-mail.
+// The author is what version lists, conflict copies and the sync's "this
+// device's own work" go by; without this an editor's modified client
+// could put a version in another member's name (or in this device's,
+// which would then wait forever to be pushed).
+func (v *Vault) checkAuthor(m *Manifest, signer ed25519.PublicKey) error {
+	v.mu.Lock()
+	dev, own := v.trust.devices[string(signer)]
+	st := v.org
+	v.mu.Unlock()
+	user := v.user.Email
+	if !own {
+		var d *orglog.DeviceState
+		if st != nil {
+			d = st.DeviceByKey(signer)
+		}
+		if d == nil {
+			return fmt.Errorf("%w: %w (a version signed by a device neither this user nor the organisation knows)", ErrTampered, ErrNotAllowedSigner)
+		}
+		dev, user = d.ID, d.Email
+	}
+	if m.AuthorDevice != dev || m.AuthorUser != user {
+		return fmt.Errorf("%w: a version that names %q (device %s) as its author, signed by a device of %s",
+			ErrTampered, m.AuthorUser, m.AuthorDevice.String()[:12], user)
+	}
+	return nil
+}
+
 // checkRevokedFolderSigner refuses a folder object received from a device
 // revoked since: a folder's class and name are in it alone, and a reader
 // new to the folder takes its first revision as it comes, so a thief with
