@@ -178,6 +178,30 @@ func (v *Vault) MakeEpoch(ctx context.Context, folder object.ID) (*NewEpoch, err
 		Commit: fk.commitment()}, nil
 }
 
+// FolderAnchor returns what the owner's anchor entry (orglog.Anchor)
+// commits to: SHA-256 of the envelope of folder's object as made with the
+// folder (revision 0). A vault that holds a later revision has no such
+// envelope to give: ErrNotFound.
+func (v *Vault) FolderAnchor(ctx context.Context, folder object.ID) ([]byte, error) {
+	row, err := v.idx.FolderByID(ctx, folder)
+	if err != nil {
+		return nil, err
+	}
+	body, err := v.readFolderObject(ctx, row)
+	if err != nil {
+		return nil, err
+	}
+	if body.Revision != 0 {
+		return nil, fmt.Errorf("folder %s: this vault holds revision %d, not the first: %w", folder.String()[:12], body.Revision, ErrNotFound)
+	}
+	data, err := v.objects.Get(ctx, store.Handle{Kind: object.KindFolder, ID: row.ObjectID})
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(data)
+	return sum[:], nil
+}
+
 // EpochCommitment returns the log's commitment (orglog.EpochCommitment)
 // to the key of a folder's epoch this vault holds: what the folder's
 // owner appends for epoch 1 when registering it.

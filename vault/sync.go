@@ -190,7 +190,7 @@ func (v *Vault) Receive(ctx context.Context, kind object.Kind, id object.ID, dat
 		if err := v.checkSigner(kind, o.Signer); err != nil {
 			return nil, rejected(kind, id, "%v", err)
 		}
-		if err := v.checkRevokedFolderSigner(o.Signer); err != nil {
+		if err := v.checkRevokedFolderSigner(o.Signer, data); err != nil {
 			return nil, rejected(kind, id, "%v", err)
 		}
 		if !v.opensWithHeldKey(ctx, o.Body) {

@@ -3,6 +3,8 @@ package vault
 import (
 	"context"
 	"crypto/ed25519"
+	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -129,7 +131,9 @@ func (v *Vault) checkWroteUnder(ctx context.Context, m *Manifest, signer ed25519
 	// — dated no later than its revocation (no grace: its keys may be a
 	// thief's), on a version that existed then (a thief's version dated
 	// back over one written since would otherwise become current).
-	if m.Time.After(d.RevokedAt) {
+	// The log's times are whole seconds: a version of the revocation's
+	// own second is before it.
+	if m.Time.Truncate(time.Second).After(d.RevokedAt) {
 		return fmt.Errorf("%w: %w (a version dated %s by a device revoked at %s)",
 			ErrTampered, ErrNotAllowedSigner, m.Time.UTC().Format(time.RFC3339), d.RevokedAt.UTC().Format(time.RFC3339))
 	}
@@ -138,7 +142,7 @@ func (v *Vault) checkWroteUnder(ctx context.Context, m *Manifest, signer ed25519
 		if err != nil {
 			return fmt.Errorf("%w: %w (a version by a device revoked since, on a version this vault does not hold)", ErrTampered, ErrNotAllowedSigner)
 		}
-		if parent.Created.After(d.RevokedAt) {
+		if parent.Created.Truncate(time.Second).After(d.RevokedAt) {
 			return fmt.Errorf("%w: %w (a version by a device revoked at %s, made on a version of %s)",
 				ErrTampered, ErrNotAllowedSigner, d.RevokedAt.UTC().Format(time.RFC3339), parent.Created.UTC().Format(time.RFC3339))
 		}
@@ -180,18 +184,28 @@ func (v *Vault) checkAuthor(m *Manifest, signer ed25519.PublicKey) error {
 // revoked since: a folder's class and name are in it alone, and a reader
 // new to the folder takes its first revision as it comes, so a thief with
 // a lost laptop's keys and a server's help could hand a restricted folder
-// over as public. Folder objects a vault holds stay readable (allows).
-func (v *Vault) checkRevokedFolderSigner(signer ed25519.PublicKey) error {
+// over as public. The one exception is the object the folder's owner
+// anchored in the log (orglog.Anchor): its exact bytes, made with the
+// folder, so that people added later can still take a folder made on a
+// laptop lost since. Folder objects a vault holds stay readable (allows).
+func (v *Vault) checkRevokedFolderSigner(signer ed25519.PublicKey, data []byte) error {
 	v.mu.Lock()
 	st := v.org
 	v.mu.Unlock()
 	if st == nil {
 		return nil
 	}
-	if d := st.DeviceByKey(signer); d != nil && d.Revoked {
-		return fmt.Errorf("%w: %w (a folder object signed by a device revoked at %s)", ErrTampered, ErrNotAllowedSigner, d.RevokedAt.UTC().Format(time.RFC3339))
+	d := st.DeviceByKey(signer)
+	if d == nil || !d.Revoked {
+		return nil
 	}
-	return nil
+	sum := sha256.Sum256(data)
+	for _, f := range st.Folders {
+		if f.Anchor != nil && subtle.ConstantTimeCompare(f.Anchor, sum[:]) == 1 {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: %w (a folder object signed by a device revoked at %s, not the one its owner anchored in the log)", ErrTampered, ErrNotAllowedSigner, d.RevokedAt.UTC().Format(time.RFC3339))
 }
 
 // allowsAudit reports whether signer may sign entries of this device's

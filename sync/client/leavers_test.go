@@ -282,6 +282,77 @@ func TestRevokedDevicesWorkStaysReadable(t *testing.T) {
 	}
 }
 
+// TestFolderOfALostLaptopStillShared: ann made Deals on her laptop, which
+// IT revokes once it is lost. Her desktop then shares Deals with dave, who
+// had never received it: he takes the folder object the laptop signed,
+// because ann's first sync anchored it in the log (before, a folder object
+// from a revoked device was refused whole, so dave could never open
+// Deals). A folder object the laptop signs after, handed to him by a
+// server that helps a thief, is still refused.
+func TestFolderOfALostLaptopStillShared(t *testing.T) {
+	ctx := context.Background()
+	o := newOrg(t)
+	code := o.inviteAs("ann@acme.test", policy.Manager)
+	laptop := enrollAs(t, code, "Ann Manager", "Ann's laptop")
+	desktop := pair(t, code, laptop, "Ann's desktop")
+	deals, err := laptop.v.CreateFolder(ctx, "Deals", policy.Confidential)
+	if err != nil {
+		t.Fatal(err)
+	}
+	put(t, laptop.v, "Deals", "terms.txt", "price 42")
+	laptop.sync(t)
+	desktop.sync(t)
+	if st := desktop.v.OrgState(); st.Folders[deals.ID] == nil || st.Folders[deals.ID].Anchor == nil {
+		t.Fatal("the laptop's sync did not anchor the folder it made")
+	}
+	keep := filepath.Join(t.TempDir(), "laptop-copy")
+	copyDir(t, laptop.v.Dir(), keep)
+	if err := o.admin.Revoke(ctx, laptop.v.DeviceID(), "lost in a taxi"); err != nil {
+		t.Fatal(err)
+	}
+	desktop.sync(t)
+	dave := enrollAs(t, o.inviteAs("dave@acme.test", policy.Member), "Dave Analyst", "Dave's laptop")
+	if err := desktop.s.Share(ctx, deals.ID, "dave@acme.test", orglog.Viewer); err != nil {
+		t.Fatal(err)
+	}
+	desktop.sync(t)
+	dave.sync(t)
+	if got := string(read(t, dave.v, "Deals", "terms.txt")); got != "price 42" {
+		t.Fatalf("dave reads %q", got)
+	}
+	// The thief's copy of the laptop renames the folder: its new
+	// revision is not the anchored object.
+	cv, err := vault.Open(ctx, keep, pass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cv.Close()
+	if _, err := cv.ChangeClass(ctx, "Deals", policy.Restricted); err != nil {
+		t.Fatal(err)
+	}
+	out, err := cv.Outgoing(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	revised := 0
+	for _, og := range out {
+		if og.Kind != object.KindFolder {
+			continue
+		}
+		revised++
+		env, err := cv.Envelope(ctx, object.KindFolder, og.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := dave.v.Receive(ctx, object.KindFolder, og.ID, env); !errors.Is(err, vault.ErrRejected) || !strings.Contains(err.Error(), "not the one its owner anchored") {
+			t.Errorf("dave takes a folder revision the revoked laptop signed: %v", err)
+		}
+	}
+	if revised == 0 {
+		t.Fatal("the thief's class change made no folder revision")
+	}
+}
+
 // falconWithEditor is annWithFalcon with Bob, a member, an editor of the
 // folder (his device not synced yet).
 func falconWithEditor(t *testing.T, o *org, content string) (*device, vault.Folder, *device) {

@@ -61,8 +61,36 @@ func (s *Syncer) registerFolders(ctx context.Context) error {
 		if err := s.commitFirstEpoch(ctx, f); err != nil {
 			return err
 		}
+		if err := s.anchorFolder(ctx, f); err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+// anchorFolder appends, for a folder this user owns that the log has not
+// anchored, the entry committing to its folder object as made (revision
+// 0): members added after the device that made it is revoked (a lost
+// laptop) can still take it. Folders registered before anchors existed are
+// anchored by the first device of their owner that still holds revision 0.
+func (s *Syncer) anchorFolder(ctx context.Context, folder object.ID) error {
+	st := s.v.OrgState()
+	me := s.v.Owner().Email
+	if st == nil || st.Folders[folder] == nil || st.Folders[folder].Owner != me || st.Folders[folder].Anchor != nil {
+		return nil
+	}
+	sum, err := s.v.FolderAnchor(ctx, folder)
+	if errors.Is(err, vault.ErrNotFound) {
+		return nil // a later revision is held: nothing to anchor
+	}
+	if err != nil {
+		return err
+	}
+	err = s.appendEntry(ctx, &orglog.Entry{Kind: orglog.Anchor, Folder: folder, Email: me, Commit: sum})
+	if err != nil && IsCode(err, wire.CodeRejected) && strings.Contains(err.Error(), "anchored already") {
+		return s.syncLog(ctx) // another device of this user's anchored it first
+	}
+	return err
 }
 
 // commitFirstEpoch appends, for a folder this user owns whose log has no

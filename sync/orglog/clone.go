@@ -2,6 +2,7 @@ package orglog
 
 import (
 	"maps"
+	"slices"
 
 	"github.com/coffer-vault/coffer/vault/object"
 )
@@ -44,6 +45,7 @@ func (s *State) Clone() *State {
 			x := *v
 			x.Members, x.Writers, x.Widenings = maps.Clone(v.Members), maps.Clone(v.Writers), maps.Clone(v.Widenings)
 			x.Epochs, x.Audience, x.WriterEnded = maps.Clone(v.Epochs), maps.Clone(v.Audience), maps.Clone(v.WriterEnded)
+			x.Anchor = slices.Clone(v.Anchor)
 			if v.EpochWriters != nil {
 				x.EpochWriters = make(map[int64]map[string]bool, len(v.EpochWriters))
 				for e, w := range v.EpochWriters {

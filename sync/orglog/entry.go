@@ -45,6 +45,7 @@ const (
 	Wipe    Kind = "wipe"    // the admin orders a device wiped (and revokes it)
 	Class   Kind = "class"   // the admin approves widening a folder's class (a commitment: the class stays secret)
 	Epoch   Kind = "epoch"   // the owner (or a manager among its members) gives a folder's key a new epoch: a commitment to the key
+	Anchor  Kind = "anchor"  // the owner commits to the folder object made with the folder (SHA-256 of its envelope)
 )
 
 // Signature key names (docs/sync-protocol.md, "Entries").
@@ -86,9 +87,9 @@ type Entry struct {
 	Reason    string            // revoke, wipe
 	Nonce     string            // wipe: 16 random bytes, lowercase hex
 	Revision  int64             // class: the folder object revision approved
-	Commit    []byte            // class: SHA-256 commitment to the folder, revision, class and a salt; epoch: EpochCommitment
+	Commit    []byte            // class: SHA-256 commitment to the folder, revision, class and a salt; epoch: EpochCommitment; anchor: SHA-256 of the envelope
 	Epoch     int64             // epoch: the key epoch it begins (1 or more)
-	Folder    object.ID         // folder, share, unshare
+	Folder    object.ID         // folder, share, unshare, class, epoch, anchor
 	By        string            // share, unshare, epoch: the e-mail of who did it
 	Folders   []object.ID       // grant
 	Serial    uint64            // policy
@@ -114,6 +115,7 @@ var fields = map[Kind][]string{
 	Wipe:    {"device", "nonce", "reason", "time"},
 	Class:   {"folder", "revision", "commit", "time"},
 	Epoch:   {"folder", "epoch", "commit", "by", "time"},
+	Anchor:  {"folder", "email", "commit", "time"},
 }
 
 // Text returns the entry's note text, canonical: Parse(Sign(e)) yields e.

@@ -421,6 +421,24 @@ func TestFoldersSharesGrantsAndPolicy(t *testing.T) {
 	if _, err := Sign(&Entry{Org: w.org, Kind: Epoch, Folder: folder, Epoch: 0, Commit: commit(0), By: "ann@acme.test", Time: w.now}, ann); !errors.Is(err, ErrMalformed) {
 		t.Errorf("an epoch entry for epoch 0 was signed: %v", err)
 	}
+
+	// The anchor of the folder object made with the folder: its owner's,
+	// once.
+	sum := bytes.Repeat([]byte{0xa7}, 32)
+	anchor := func(email string) *Entry { return &Entry{Kind: Anchor, Folder: folder, Email: email, Commit: sum} }
+	refused("an anchor by a manager, not the owner", apply(anchor("bob@acme.test"), notekey.Signer(UserName, bob)))
+	refused("an anchor signed by another key than the owner's", apply(anchor("ann@acme.test"), notekey.Signer(UserName, bob)))
+	refused("an anchor of an unknown folder", apply(&Entry{Kind: Anchor, Folder: object.NewRandomID(), Email: "ann@acme.test", Commit: sum}, ann))
+	must(apply(anchor("ann@acme.test"), ann))
+	again := anchor("ann@acme.test")
+	again.Commit = bytes.Repeat([]byte{0x5c}, 32)
+	refused("a second anchor", apply(again, ann))
+	if c := s.Clone(); !bytes.Equal(s.Folders[folder].Anchor, sum) || !bytes.Equal(c.Folders[folder].Anchor, sum) {
+		t.Fatalf("anchor %x, in a clone %x", s.Folders[folder].Anchor, c.Folders[folder].Anchor)
+	}
+	if _, err := Sign(&Entry{Org: w.org, Kind: Anchor, Folder: folder, Email: "ann@acme.test", Commit: sum[:31], Time: w.now}, ann); !errors.Is(err, ErrMalformed) {
+		t.Errorf("an anchor of 31 bytes was signed: %v", err)
+	}
 }
 
 // TestEpochCommitmentVector holds the commitment's bytes (a protocol

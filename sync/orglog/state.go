@@ -78,6 +78,11 @@ type FolderState struct {
 	// Widenings are the admin's approvals of folder object revisions that
 	// widen the class: revision → commitment.
 	Widenings map[int64][]byte
+	// Anchor is SHA-256 of the envelope of the folder object made with
+	// the folder (revision 0), once its owner committed to it: a new
+	// reader takes that object by it even when the device that signed it
+	// has been revoked since (vault: checkRevokedFolderSigner).
+	Anchor []byte
 	// Epochs are the folder's key epochs: epoch → EpochCommitment of
 	// its key. LastEpoch is the newest (0 until the owner's entry for
 	// epoch 1, the key made with the folder): the next epoch entry must
@@ -237,6 +242,17 @@ func (s *State) check(e *Entry, now time.Time) error {
 		return e.verify(map[string]ed25519.PublicKey{UserName: u.Key})
 	case Share, Unshare:
 		return s.checkShare(e)
+	case Anchor:
+		f, u := s.Folders[e.Folder], s.Users[e.Email]
+		switch {
+		case f == nil:
+			return errors.New("no such folder")
+		case u == nil || e.Email != f.Owner:
+			return fmt.Errorf("%s may not anchor this folder: its owner does", e.Email)
+		case f.Anchor != nil:
+			return errors.New("the folder is anchored already")
+		}
+		return e.verify(map[string]ed25519.PublicKey{UserName: u.Key})
 	case Epoch:
 		f, by := s.Folders[e.Folder], s.Users[e.By]
 		switch {
@@ -389,6 +405,8 @@ func (s *State) apply(e *Entry) {
 		s.Users[e.Email].Role = policy.Role(e.Role)
 	case Folder:
 		s.Folders[e.Folder] = &FolderState{ID: e.Folder, Owner: e.Email, Members: map[string]string{}, Writers: map[string]bool{e.Email: true}}
+	case Anchor:
+		s.Folders[e.Folder].Anchor = e.Commit
 	case Epoch:
 		f := s.Folders[e.Folder]
 		if f.Epochs == nil {

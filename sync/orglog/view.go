@@ -97,7 +97,7 @@ func GuestView(entries [][]byte, email string) ([]int64, error) {
 			}
 		case Revoke, Wipe:
 			keep = devices[e.Device]
-		case Folder, Share, Unshare, Class, Epoch:
+		case Folder, Share, Unshare, Class, Epoch, Anchor:
 			keep = folders[e.Folder]
 		case Grant:
 			keep = e.Email == email

@@ -180,8 +180,8 @@ func (s *Server) getLog(w http.ResponseWriter, r *http.Request, c *caller) error
 }
 
 // appendLog appends an entry: the admin's invites, revocations, role
-// changes, grants and policies; a device's folder, share, unshare and
-// epoch entries for its own user (the entry's signature is the user key's, which
+// changes, grants and policies; a device's folder, anchor, share, unshare
+// and epoch entries for its own user (the entry's signature is the user key's, which
 // Apply checks; the caller must be a device of that user).
 func (s *Server) appendLog(w http.ResponseWriter, r *http.Request, c *caller) error {
 	var a wire.LogAppend
@@ -200,10 +200,10 @@ func (s *Server) appendLog(w http.ResponseWriter, r *http.Request, c *caller) er
 		}
 	} else {
 		switch {
-		case e.Kind == orglog.Folder && e.Email == c.device.Email:
+		case (e.Kind == orglog.Folder || e.Kind == orglog.Anchor) && e.Email == c.device.Email:
 		case (e.Kind == orglog.Share || e.Kind == orglog.Unshare || e.Kind == orglog.Epoch) && e.By == c.device.Email:
 		default:
-			return fail(http.StatusForbidden, wire.CodeRejected, "a device appends its own user's folder, share, unshare and epoch entries, not this %s entry", e.Kind)
+			return fail(http.StatusForbidden, wire.CodeRejected, "a device appends its own user's folder, anchor, share, unshare and epoch entries, not this %s entry", e.Kind)
 		}
 	}
 	if _, err := s.appendEntries(r.Context(), -1, a.Entry); err != nil {

@@ -19,8 +19,9 @@ import (
 // ProtocolVersion is the version of the protocol this package speaks.
 // History: 1 — the first (enrolment, pairing, objects, feed, audit);
 // 2 — key epochs are org log entries (an epoch entry, which a client of 1
-// would refuse the whole log for).
-const ProtocolVersion = 2
+// would refuse the whole log for); 3 — folder owners anchor the folder
+// object made with the folder (an anchor entry, likewise).
+const ProtocolVersion = 3
 
 // Headers of the protocol.
 const (
