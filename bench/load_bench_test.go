@@ -27,6 +27,7 @@ import (
 	"github.com/coffer-vault/coffer/sync/client"
 	"github.com/coffer-vault/coffer/sync/orglog"
 	"github.com/coffer-vault/coffer/sync/server"
+	"github.com/coffer-vault/coffer/sync/store"
 	"github.com/coffer-vault/coffer/sync/store/embedded"
 	"github.com/coffer-vault/coffer/sync/wire"
 	"github.com/coffer-vault/coffer/vault"
@@ -284,7 +285,7 @@ func certifyDevices(b *testing.B, st *embedded.Store, writer *vault.Vault, n int
 		if err := hashes.Append(size, raw); err != nil {
 			b.Fatal(err)
 		}
-		if err := st.AppendLog(ctx, size, raw, hashes[before:]); err != nil {
+		if err := st.AppendLog(ctx, size, store.LogRecord{Entry: raw, Hashes: hashes[before:]}); err != nil {
 			b.Fatal(err)
 		}
 		size++

@@ -106,20 +106,24 @@ func (s *Server) appendEntries(ctx context.Context, n int64, raws ...[]byte) ([]
 	}
 	// The published state is never changed in place (handlers read it
 	// without the lock): the trial becomes it once all are stored.
+	// All of them in one transaction: an enrolment's user entry stored
+	// without its device entry (a crash between two) would leave a user
+	// no invite can enrol and no device can pair.
 	hashes := append(orglog.Hashes(nil), s.hashes...)
+	records := make([]store.LogRecord, len(raws))
 	for i, raw := range raws {
-		at := st.Size + int64(i)
 		before := len(hashes)
-		if err := hashes.Append(at, raw); err != nil {
+		if err := hashes.Append(st.Size+int64(i), raw); err != nil {
 			return nil, err
 		}
-		if err := s.store.AppendLog(ctx, at, raw, hashes[before:]); err != nil {
-			s.state, s.hashes = nil, nil // read the log afresh next time
-			if errors.Is(err, store.ErrConflict) {
-				return nil, fail(http.StatusConflict, wire.CodeConflict, "the log changed meanwhile; try again")
-			}
-			return nil, err
+		records[i] = store.LogRecord{Entry: raw, Hashes: hashes[before:]}
+	}
+	if err := s.store.AppendLog(ctx, st.Size, records...); err != nil {
+		s.state, s.hashes = nil, nil // read the log afresh next time
+		if errors.Is(err, store.ErrConflict) {
+			return nil, fail(http.StatusConflict, wire.CodeConflict, "the log changed meanwhile; try again")
 		}
+		return nil, err
 	}
 	s.state, s.hashes = trial, hashes
 	s.feed.notify()

@@ -113,6 +113,13 @@ type Pairing struct {
 	Bundle  []byte // set once approved
 }
 
+// LogRecord is one org log entry to append, with the tlog stored hashes
+// it adds (tlog.StoredHashes).
+type LogRecord struct {
+	Entry  []byte
+	Hashes []tlog.Hash
+}
+
 // Store is one organisation's storage. Implementations are safe for
 // concurrent use by several servers.
 type Store interface {
@@ -123,10 +130,12 @@ type Store interface {
 
 	// Log: entries 0..n-1, their tlog stored hashes.
 	LogSize(ctx context.Context) (int64, error)
-	// AppendLog appends entry as number n, with its stored hashes, if the
-	// log has exactly n entries (ErrConflict otherwise), and records its
-	// feed event.
-	AppendLog(ctx context.Context, n int64, entry []byte, hashes []tlog.Hash) error
+	// AppendLog appends records as entries n, n+1, …, with their stored
+	// hashes and feed events, if the log has exactly n entries
+	// (ErrConflict otherwise): all of them durably, or none (an
+	// enrolment's user and device entries, say: a crash between the two
+	// would leave a user without a device, locked out for good).
+	AppendLog(ctx context.Context, n int64, records ...LogRecord) error
 	LogEntries(ctx context.Context, start, end int64) ([][]byte, error)
 	// ReadHashes implements tlog.HashReader over the stored hashes.
 	ReadHashes(ctx context.Context, indexes []int64) ([]tlog.Hash, error)

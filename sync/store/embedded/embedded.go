@@ -191,8 +191,8 @@ func (s *Store) LogSize(ctx context.Context) (int64, error) {
 	return n, err
 }
 
-// AppendLog implements store.Store.
-func (s *Store) AppendLog(ctx context.Context, n int64, entry []byte, hashes []tlog.Hash) error {
+// AppendLog implements store.Store: one transaction for all records.
+func (s *Store) AppendLog(ctx context.Context, n int64, records ...store.LogRecord) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: %w", err)
@@ -205,17 +205,20 @@ func (s *Store) AppendLog(ctx context.Context, n int64, entry []byte, hashes []t
 	if size != n {
 		return fmt.Errorf("store: the log has %d entries, not %d: %w", size, n, store.ErrConflict)
 	}
-	if _, err := tx.ExecContext(ctx, "INSERT INTO log(idx, entry) VALUES(?, ?)", n, entry); err != nil {
-		return fmt.Errorf("store: %w", err)
-	}
-	first := tlog.StoredHashCount(n)
-	for i, h := range hashes {
-		if _, err := tx.ExecContext(ctx, "INSERT INTO log_hashes(idx, hash) VALUES(?, ?)", first+int64(i), h[:]); err != nil {
+	for i, r := range records {
+		at := n + int64(i)
+		if _, err := tx.ExecContext(ctx, "INSERT INTO log(idx, entry) VALUES(?, ?)", at, r.Entry); err != nil {
 			return fmt.Errorf("store: %w", err)
 		}
-	}
-	if _, err := tx.ExecContext(ctx, "INSERT INTO events(kind, id, log) VALUES(0, ?, ?)", make([]byte, object.IDSize), n+1); err != nil {
-		return fmt.Errorf("store: %w", err)
+		first := tlog.StoredHashCount(at)
+		for j, h := range r.Hashes {
+			if _, err := tx.ExecContext(ctx, "INSERT INTO log_hashes(idx, hash) VALUES(?, ?)", first+int64(j), h[:]); err != nil {
+				return fmt.Errorf("store: %w", err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO events(kind, id, log) VALUES(0, ?, ?)", make([]byte, object.IDSize), at+1); err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
 	}
 	return tx.Commit()
 }

@@ -70,7 +70,7 @@ func logRecords(t *testing.T, s store.Store, n int) [][]byte {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := s.AppendLog(ctx, int64(i), rec, hashes); err != nil {
+		if err := s.AppendLog(ctx, int64(i), store.LogRecord{Entry: rec, Hashes: hashes}); err != nil {
 			t.Fatal(err)
 		}
 		recs = append(recs, rec)
@@ -88,8 +88,16 @@ func testLog(t *testing.T, s store.Store) {
 	if err != nil || len(got) != 3 || !bytes.Equal(got[0], recs[1]) || !bytes.Equal(got[2], recs[3]) {
 		t.Fatalf("entries: %q %v", got, err)
 	}
-	if err := s.AppendLog(ctx, 3, []byte("late"), nil); !errors.Is(err, store.ErrConflict) {
+	if err := s.AppendLog(ctx, 3, store.LogRecord{Entry: []byte("late")}); !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("append at a taken index: %v", err)
+	}
+	// A batch is stored whole or not at all: here its second record (no
+	// entry) cannot be stored, so neither is its first.
+	if err := s.AppendLog(ctx, 5, store.LogRecord{Entry: []byte("user")}, store.LogRecord{}); err == nil {
+		t.Fatal("a record without an entry was appended")
+	}
+	if n, err := s.LogSize(ctx); err != nil || n != 5 {
+		t.Fatalf("after a batch that failed part-way the log has %d entries (%v), want 5", n, err)
 	}
 	// The stored hashes give the tree hash of the records.
 	r := tlog.HashReaderFunc(func(ix []int64) ([]tlog.Hash, error) { return s.ReadHashes(ctx, ix) })
@@ -125,7 +133,8 @@ func testLogRace(t *testing.T, s store.Store) {
 	wins := make([]bool, 8)
 	for i := range wins {
 		wg.Go(func() {
-			wins[i] = s.AppendLog(ctx, 0, []byte(fmt.Sprintf("genesis %d", i)), []tlog.Hash{tlog.RecordHash([]byte(fmt.Sprintf("genesis %d", i)))}) == nil
+			rec := []byte(fmt.Sprintf("genesis %d", i))
+			wins[i] = s.AppendLog(ctx, 0, store.LogRecord{Entry: rec, Hashes: []tlog.Hash{tlog.RecordHash(rec)}}) == nil
 		})
 	}
 	wg.Wait()
