@@ -2,7 +2,14 @@ package client_test
 
 import (
 	"context"
+	"errors"
+	"path/filepath"
+	"sync/atomic"
 	"testing"
+
+	"github.com/coffer-vault/coffer/sync/client"
+	"github.com/coffer-vault/coffer/sync/server"
+	"github.com/coffer-vault/coffer/sync/store/embedded"
 
 	"github.com/coffer-vault/coffer/policy"
 	"github.com/coffer-vault/coffer/vault"
@@ -60,5 +67,60 @@ func TestPullKilledBeforeRecording(t *testing.T) {
 		if got := string(read(t, v, "Deals", name)); got != want {
 			t.Errorf("bob reads %s: %q", name, got)
 		}
+	}
+}
+
+// answerFails is the server's store whose first pairing answer fails, as
+// when the server dies after the log took the approved device's entry.
+type answerFails struct {
+	*embedded.Store
+	failed atomic.Bool
+}
+
+func (s *answerFails) AnswerPairing(ctx context.Context, id object.ID, bundle []byte) error {
+	if s.failed.CompareAndSwap(false, true) {
+		return errors.New("the server stopped here")
+	}
+	return s.Store.AnswerPairing(ctx, id, bundle)
+}
+
+// TestApprovalRetriedAfterAFailedStep: the server took the new device's
+// entry into the log and then failed before answering the pairing. Ann
+// approves again: her phone gets its keys and syncs (before, the retry
+// said "the device ID is taken", and the log kept an active device that
+// never had keys).
+func TestApprovalRetriedAfterAFailedStep(t *testing.T) {
+	ctx := context.Background()
+	o := newOrg(t)
+	code := o.inviteAs("ann@acme.test", policy.Manager)
+	laptop := enrollAs(t, code, "Ann Manager", "Ann's laptop")
+	srv, err := server.New(ctx, server.Config{Store: &answerFails{Store: o.store}, TLSKeyHash: o.pin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Serve(srv.Handler())
+	p, err := client.RequestPairing(ctx, code, "Ann's phone")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.Approve(ctx, laptop.s, p.Code); err == nil {
+		t.Fatal("the first approval did not fail")
+	}
+	if got, err := client.Approve(ctx, laptop.s, p.Code); err != nil || got != "Ann's phone" {
+		t.Fatalf("approval retried: %q %v", got, err)
+	}
+	v, err := p.Wait(ctx, filepath.Join(t.TempDir(), "vault"), pass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	phone := newDevice(t, v)
+	if _, err := laptop.v.CreateFolder(ctx, "Notes", policy.Internal); err != nil {
+		t.Fatal(err)
+	}
+	put(t, laptop.v, "Notes", "a.txt", "from the laptop")
+	laptop.sync(t)
+	phone.sync(t)
+	if got := string(read(t, phone.v, "Notes", "a.txt")); got != "from the laptop" {
+		t.Fatalf("the phone reads %q", got)
 	}
 }

@@ -389,8 +389,18 @@ func (s *Server) approvePairing(w http.ResponseWriter, r *http.Request, c *calle
 	if err := checkDeviceCert(a.DeviceCert, de, c.user.Key); err != nil {
 		return err
 	}
-	if _, err := s.appendEntries(ctx, -1, a.Device); err != nil {
-		return err
+	// An approval retried after the first stopped part-way (the server
+	// crashed or failed after the log took the device entry) finds the
+	// device in the log: the certificate and the answer are stored now,
+	// instead of "the device ID is taken" and a device in the log that
+	// never got its keys.
+	switch d := c.state.Devices[de.Device]; {
+	case d == nil:
+		if _, err := s.appendEntries(ctx, -1, a.Device); err != nil {
+			return err
+		}
+	case d.Revoked || d.Email != de.Email || !d.Key.Equal(de.Key) || !d.Transport.Equal(de.Transport):
+		return fail(http.StatusConflict, wire.CodeConflict, "the log holds another device with this ID, or it was revoked: start the pairing again")
 	}
 	if _, err := s.store.PutObject(ctx, store.ObjectMeta{Kind: object.KindDevice, ID: de.Device, Space: UserSpace(de.Email), Device: c.device.ID}, a.DeviceCert); err != nil {
 		return err
