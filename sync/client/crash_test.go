@@ -3,7 +3,10 @@ package client_test
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -122,5 +125,70 @@ func TestApprovalRetriedAfterAFailedStep(t *testing.T) {
 	phone.sync(t)
 	if got := string(read(t, phone.v, "Notes", "a.txt")); got != "from the laptop" {
 		t.Fatalf("the phone reads %q", got)
+	}
+}
+
+// chunkBlobs lists the chunk blob files of the server's storage.
+func chunkBlobs(t *testing.T, o *org) map[string]bool {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(o.Dir, "blobs", "chunk", "*", "*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]bool{}
+	for _, f := range files {
+		out[f] = true
+	}
+	return out
+}
+
+// TestLostBlobDoesNotStopSync: the server lost a chunk's blob (a damaged
+// disk, a partial restore). Bob's sync says so and still takes the
+// version written after it (before, "server: internal error" at that
+// event stopped every reader's sync, in every folder, for good); once IT
+// restores the blob, his next sync fetches the version.
+func TestLostBlobDoesNotStopSync(t *testing.T) {
+	o, ann, bob, _ := dealsSharedWithBob(t, policy.Member)
+	before := chunkBlobs(t, o)
+	put(t, ann.v, "Deals", "report.txt", "the report whose chunk the server loses")
+	ann.sync(t)
+	saved := map[string][]byte{}
+	for f := range chunkBlobs(t, o) {
+		if before[f] {
+			continue
+		}
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		saved[f] = data
+		if err := os.Remove(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(saved) == 0 {
+		t.Fatal("the report stored no chunk blob")
+	}
+	put(t, ann.v, "Deals", "later.txt", "written after")
+	ann.sync(t)
+	_, err := bob.s.Sync(context.Background())
+	var lost *client.LostError
+	if !errors.As(err, &lost) || lost.N != 1 || !strings.Contains(err.Error(), "server has lost") {
+		t.Fatalf("bob's sync: %v, want the lost object named", err)
+	}
+	if got := string(read(t, bob.v, "Deals", "later.txt")); got != "written after" {
+		t.Fatalf("bob reads %q", got)
+	}
+	if names := fileNames(t, bob.v, "Deals"); slices.Contains(names, "report.txt") {
+		t.Fatalf("bob lists %v with a chunk of report.txt lost", names)
+	}
+	for f, data := range saved {
+		if err := os.WriteFile(f, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bob.sync(t)
+	if got := string(read(t, bob.v, "Deals", "report.txt")); got != "the report whose chunk the server loses" {
+		t.Fatalf("bob reads %q after the blob came back", got)
 	}
 }

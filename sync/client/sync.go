@@ -34,6 +34,9 @@ type Stats struct {
 	// Refused counts objects from the server this vault refused (forged,
 	// altered, breaking a rule): skipped, audited, never kept.
 	Refused int `json:"refused,omitempty"`
+	// Lost counts objects the server could not give because it lost
+	// their bytes (wire.CodeLost): skipped, fetched again later.
+	Lost int `json:"lost,omitempty"`
 }
 
 func (s *Stats) add(o Stats) {
@@ -43,6 +46,7 @@ func (s *Stats) add(o Stats) {
 	s.VersionsDown += o.VersionsDown
 	s.Conflicts += o.Conflicts
 	s.Refused += o.Refused
+	s.Lost += o.Lost
 }
 
 // Syncer syncs one enrolled vault with its organisation's server.
@@ -341,7 +345,7 @@ func (s *Syncer) Pull(ctx context.Context) (Stats, error) {
 	if err := s.rewindForNewFolders(ctx); err != nil {
 		return st, err
 	}
-	var refused error // the first, for the message
+	var refused, lost error // the first of each, for the message
 	if err := s.retryRefused(ctx, &st); err != nil {
 		return st, err
 	}
@@ -356,21 +360,29 @@ func (s *Syncer) Pull(ctx context.Context) (Stats, error) {
 			return st, err
 		}
 		if len(feed.Events) == 0 {
+			var errs []error
 			if refused != nil {
-				return st, &RefusedError{N: st.Refused, First: refused}
+				errs = append(errs, &RefusedError{N: st.Refused, First: refused})
 			}
-			return st, nil
+			if lost != nil {
+				errs = append(errs, &LostError{N: st.Lost, First: lost})
+			}
+			return st, joinErrors(errs...)
 		}
 		got, err := s.apply(ctx, feed.Events, true)
 		st.BytesDown += got.bytes
 		st.Refused += len(got.refused)
+		st.Lost += len(got.lost)
 		if refused == nil && len(got.refused) > 0 {
 			refused = got.refused[0].err
 		}
-		if rerr := s.keepRefused(ctx, nil, got.refused); rerr != nil {
+		if lost == nil && len(got.lost) > 0 {
+			lost = got.lost[0].err
+		}
+		if rerr := s.keepRefused(ctx, nil, append(got.refused, got.lost...)); rerr != nil {
 			return st, rerr
 		}
-		if len(got.refused) > 0 {
+		if len(got.refused)+len(got.lost) > 0 {
 			// New refusals are tried again at the next pull.
 			if rerr := s.v.SetSyncMeta(ctx, "refused_retry", ""); rerr != nil {
 				return st, rerr
@@ -430,6 +442,25 @@ func (e *RefusedError) Error() string {
 }
 
 func (e *RefusedError) Unwrap() error { return e.First }
+
+// LostError reports that the server could not give objects because it
+// lost their bytes (wire.CodeLost: a damaged disk, a partial restore of
+// its data): each was skipped and is fetched again later (as refused
+// objects are), and the rest of the feed was applied.
+type LostError struct {
+	N     int   // how many
+	First error // the first, a *ServerError with wire.CodeLost
+}
+
+func (e *LostError) Error() string {
+	what := "1 object"
+	if e.N != 1 {
+		what = fmt.Sprintf("%d objects", e.N)
+	}
+	return what + " could not be fetched because the server has lost their stored bytes (its storage was damaged or partly restored): tell IT; everything else was synced, and they are fetched again later"
+}
+
+func (e *LostError) Unwrap() error { return e.First }
 
 // rewindForNewFolders reads the feed from the start when the log lets this
 // user read a folder it could not before: the folder's earlier events are
@@ -507,6 +538,12 @@ func (s *Syncer) apply(ctx context.Context, events []wire.Event, audited bool) (
 			}
 			data, err := s.get(ctx, e.Kind, id, object.ID{})
 			r.bytes += int64(len(data))
+			if IsCode(err, wire.CodeLost) {
+				// One lost object must not stop the rest of the feed
+				// (it did, for every reader, for good).
+				r.lost = append(r.lost, refusal{e, err})
+				continue
+			}
 			if err != nil {
 				return r, err
 			}
@@ -527,6 +564,10 @@ func (s *Syncer) apply(ctx context.Context, events []wire.Event, audited bool) (
 				r.bytes += n
 				if err == nil {
 					err = s.v.KeepManifest(ctx, m, data)
+				}
+				if IsCode(err, wire.CodeLost) { // one of its chunks
+					r.lost = append(r.lost, refusal{e, err})
+					continue
 				}
 			}
 			if errors.Is(err, vault.ErrRejected) {
@@ -558,6 +599,7 @@ type applied struct {
 	waiting bool      // objects wait for a key not held yet
 	gotKeys bool      // keyrings arrived
 	refused []refusal // objects refused, audited, skipped
+	lost    []refusal // objects the server lost the bytes of, skipped
 }
 
 // refusal is an event whose object the vault refused, and why.
@@ -603,7 +645,8 @@ func (s *Syncer) retryRefused(ctx context.Context, st *Stats) error {
 	}
 	st.VersionsDown += res.Versions
 	st.Conflicts += res.Conflicts
-	if len(got.refused) == 0 {
+	st.Lost += len(got.lost)
+	if len(got.refused)+len(got.lost) == 0 {
 		due = retryDue{}
 	} else {
 		due.Tries++
@@ -616,7 +659,7 @@ func (s *Syncer) retryRefused(ctx context.Context, st *Stats) error {
 	if err := s.v.SetSyncMeta(ctx, "refused_retry", string(m)); err != nil {
 		return err
 	}
-	return s.keepRefused(ctx, events, got.refused)
+	return s.keepRefused(ctx, events, append(got.refused, got.lost...))
 }
 
 // retryDue is when refused objects are fetched again (sync meta

@@ -98,11 +98,16 @@ func (s *Server) putObject(w http.ResponseWriter, r *http.Request, c *caller) er
 		}
 	}
 	if kind == object.KindChunk {
-		if _, err := s.statIn(ctx, kind, m.Space, id); err == nil {
-			writeJSON(w, http.StatusOK, struct{}{}) // held already, maybe under its ID alone (before storageID)
-			return nil
-		}
 		m.ID = storageID(kind, m.Space, id)
+		if held, err := s.statIn(ctx, kind, m.Space, id); err == nil {
+			// Held already, maybe under its ID alone (before storageID);
+			// unless its bytes are lost: then this upload repairs them.
+			if _, _, err := s.store.GetObject(ctx, kind, held.ID); !errors.Is(err, store.ErrLost) {
+				writeJSON(w, http.StatusOK, struct{}{})
+				return nil
+			}
+			m.ID = held.ID
+		}
 	}
 	stored, err := s.store.PutObject(ctx, m, c.body)
 	if err != nil {
@@ -255,20 +260,24 @@ func (s *Server) getObject(w http.ResponseWriter, r *http.Request, c *caller) er
 		if errors.Is(err, store.ErrNotFound) {
 			return fail(http.StatusNotFound, wire.CodeNotFound, "no such object")
 		}
-		if err != nil {
-			return err
-		}
 	} else {
 		m, data, err = s.store.GetObject(ctx, kind, id)
 		if errors.Is(err, store.ErrNotFound) {
 			return fail(http.StatusNotFound, wire.CodeNotFound, "no such object")
 		}
-		if err != nil {
-			return err
-		}
-		if !s.mayRead(c, m.Space) {
+		if (err == nil || errors.Is(err, store.ErrLost)) && !s.mayRead(c, m.Space) {
 			return fail(http.StatusNotFound, wire.CodeNotFound, "no such object")
 		}
+	}
+	if errors.Is(err, store.ErrLost) {
+		// Said to the reader, who goes on with the rest of the feed, and
+		// to IT: one lost blob stopped every reader's sync for good.
+		s.log.Error("an object's bytes are lost from the server's storage: restore the blob folder from a backup, or have a device that holds the object upload it again",
+			"kind", kind.String(), "id", id.String(), "space", m.Space.String(), "err", err)
+		return fail(http.StatusInternalServerError, wire.CodeLost, "the server has lost this object's bytes (a damaged disk or a partial restore): tell IT; the rest syncs on, and this is fetched again later")
+	}
+	if err != nil {
+		return err
 	}
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set(wire.HeaderFolder, m.Space.String())

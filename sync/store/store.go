@@ -27,8 +27,12 @@ var (
 	ErrNotFound = errors.New("not found")
 	ErrExists   = errors.New("already exists")
 	ErrConflict = errors.New("changed meanwhile") // a compare-and-swap lost
-	ErrReplay   = errors.New("nonce already used")
-	ErrFull     = errors.New("too many waiting") // a bounded put found its bound reached
+	// ErrLost: the object's metadata is stored but its bytes are not (a
+	// damaged disk, a backup that copied the database and the blobs at
+	// different times). GetObject returns it with the metadata.
+	ErrLost   = errors.New("its stored bytes are lost")
+	ErrReplay = errors.New("nonce already used")
+	ErrFull   = errors.New("too many waiting") // a bounded put found its bound reached
 )
 
 // ObjectMeta is what the server knows of a stored object.
@@ -144,7 +148,9 @@ type Store interface {
 	// stored, its metadata and feed event; it reports whether it stored
 	// it (false: an object was there, identical or not — the caller
 	// compares with GetObject). Blobs are written before their metadata,
-	// so a crash leaves at most a blob no metadata names.
+	// so a crash leaves at most a blob no metadata names. An object whose
+	// bytes are lost (ErrLost) takes data as its bytes again if it is of
+	// the stored size: an upload of it repairs it.
 	PutObject(ctx context.Context, m ObjectMeta, data []byte) (bool, error)
 	GetObject(ctx context.Context, kind object.Kind, id object.ID) (ObjectMeta, []byte, error)
 	StatObject(ctx context.Context, kind object.Kind, id object.ID) (ObjectMeta, error)

@@ -103,6 +103,7 @@ const (
 	CodeGuestView    = "guest-view"  // a guest reads the log as a view: GET /v1/log/view
 	CodeBusy         = "busy"        // the server has no room for the request now: retry after Retry-After
 	CodeServerFull   = "server-full" // the disk holding the server's data is full: nothing was lost, retry once IT made room
+	CodeLost         = "lost"        // the server lost an object's bytes (a damaged disk, a partial restore): an upload of it repairs it
 )
 
 // HexID is an object ID in JSON: lowercase hex.

@@ -16,6 +16,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -291,7 +292,12 @@ func (s *Store) putBlob(kind object.Kind, id object.ID, data []byte) (bool, erro
 
 // PutObject implements store.Store.
 func (s *Store) PutObject(ctx context.Context, m store.ObjectMeta, data []byte) (bool, error) {
-	if _, err := s.StatObject(ctx, m.Kind, m.ID); err == nil {
+	if had, err := s.StatObject(ctx, m.Kind, m.ID); err == nil {
+		if _, _, err := s.GetObject(ctx, m.Kind, m.ID); errors.Is(err, store.ErrLost) && had.Size == int64(len(data)) {
+			if err := s.replaceBlob(m.Kind, m.ID, data); err != nil {
+				return false, fmt.Errorf("store: blob: %w", err)
+			}
+		}
 		return false, nil
 	}
 	if _, err := s.putBlob(m.Kind, m.ID, data); err != nil {
@@ -364,6 +370,13 @@ func (s *Store) GetObject(ctx context.Context, kind object.Kind, id object.ID) (
 		return m, nil, err
 	}
 	data, err := vstore.ReadRegular(s.blobPath(kind, id), object.MaxSize+1024)
+	if errors.Is(err, fs.ErrNotExist) || (err == nil && int64(len(data)) != m.Size) {
+		got := "missing"
+		if err == nil {
+			got = fmt.Sprintf("%d bytes, not %d", len(data), m.Size)
+		}
+		return m, nil, fmt.Errorf("store: blob %v %s (%s): %w", kind, id.String()[:12], got, store.ErrLost)
+	}
 	if err != nil {
 		return m, nil, fmt.Errorf("store: blob %v %s: %w", kind, id.String()[:12], err)
 	}

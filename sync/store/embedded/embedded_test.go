@@ -1,8 +1,11 @@
 package embedded_test
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"errors"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -61,5 +64,44 @@ func TestSchema2Receipts(t *testing.T) {
 	}
 	if err := s.PutReceipt(ctx, store.StoredReceipt{Device: dev, Order: "-", Receipt: []byte("another"), Received: time.Unix(0, 43)}); err != nil {
 		t.Fatalf("a second receipt of the device: %v", err)
+	}
+}
+
+// TestLostBlobSaidAndRepaired: an object whose row is stored but whose
+// blob is gone or cut short (a damaged disk, a backup that copied the
+// database and the blob folder at different times) reads as ErrLost, not
+// as an internal error; an upload of the same object repairs it.
+func TestLostBlobSaidAndRepaired(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := embedded.Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	data := []byte("an envelope the server cannot read")
+	for name, damage := range map[string]func(path string) error{
+		"missing": os.Remove,
+		"cut":     func(path string) error { return os.Truncate(path, 5) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			m := store.ObjectMeta{Kind: object.KindChunk, ID: object.NewRandomID(), Space: object.NewRandomID(), Stored: time.Now()}
+			if _, err := s.PutObject(ctx, m, data); err != nil {
+				t.Fatal(err)
+			}
+			h := m.ID.String()
+			if err := damage(filepath.Join(dir, "blobs", "chunk", h[:2], h)); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := s.GetObject(ctx, m.Kind, m.ID); !errors.Is(err, store.ErrLost) {
+				t.Fatalf("a damaged blob reads as %v, want ErrLost", err)
+			}
+			if stored, err := s.PutObject(ctx, m, data); err != nil || stored {
+				t.Fatalf("upload again: stored %v, %v", stored, err)
+			}
+			if _, got, err := s.GetObject(ctx, m.Kind, m.ID); err != nil || !bytes.Equal(got, data) {
+				t.Fatalf("after the upload: %q %v", got, err)
+			}
+		})
 	}
 }
