@@ -134,10 +134,14 @@ func planLines(origin object.ID, nodes map[object.ID]*lineNode) []plannedLine {
 // its head's name unless it yields it or an earlier file of the folder
 // holds it (then it is a conflict name); if a later file holds it, that
 // file's origin is returned, to yield first. Conflict lines take conflict
-// names; on a clash (try > 0) a number is added.
+// names; on a clash with another file (try > 0) a number is added, and
+// conflict lines of this file that would share a name (one device, one
+// minute) are numbered in their planned order, which every device
+// computes alike.
 func (v *Vault) nameLines(ctx context.Context, folder, origin object.ID, planned []plannedLine, yield bool, try int) ([]index.Line, object.ID, error) {
 	var out []index.Line
 	var later object.ID
+	taken := map[string]bool{}
 	for _, p := range planned {
 		head := p.members[len(p.members)-1]
 		first := p.members[0]
@@ -155,12 +159,18 @@ func (v *Vault) nameLines(ctx context.Context, folder, origin object.ID, planned
 		}
 		if conflict {
 			// A conflict line is named after its own first version.
-			name = conflictName(first.name, v.deviceNameOf(first.device), first.time)
+			base := conflictName(first.name, v.deviceNameOf(first.device), first.time)
+			ext := extOf(base)
+			numbered := func(n int) string { return fmt.Sprintf("%s %d%s", strings.TrimSuffix(base, ext), n, ext) }
+			name = base
 			if try > 0 {
-				ext := extOf(name)
-				name = fmt.Sprintf("%s %d%s", strings.TrimSuffix(name, ext), try+1, ext)
+				name = numbered(try + 1)
+			}
+			for n := try + 2; taken[name]; n++ {
+				name = numbered(n)
 			}
 		}
+		taken[name] = true
 		l := index.Line{ID: p.id, Head: head.id, NameMAC: v.seal.nameMAC(folder.String(), name)}
 		if name != head.name {
 			sealed, err := v.seal.sealJSON("file:"+p.id.String(), lineSealed{Name: name})

@@ -3,7 +3,9 @@ package vault
 import (
 	"bytes"
 	"context"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -173,5 +175,45 @@ func TestSameNameTwoFiles(t *testing.T) {
 		if name != "memo.md" && fi.Head != mine.ID {
 			t.Fatalf("%q should be the later file: %+v", name, fi)
 		}
+	}
+}
+
+// TestConflictLinesOfOneMinute: three edits of one version made apart on
+// one device within a minute (or by three people whose devices share a
+// name): two conflict lines whose names would be the same, device and
+// minute alike. Each gets its own name; before, both took the same one
+// on every try, the layout never succeeded, and every sync of every
+// member stopped at "line name: already exists".
+func TestConflictLinesOfOneMinute(t *testing.T) {
+	ctx := context.Background()
+	v, f := testVault(t)
+	v1, err := v.Put(ctx, f, "shared.txt", bytes.NewReader([]byte("version one")), PutOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 11, 30, 14, 5, 0, 0, time.UTC)
+	var planted []*Manifest
+	for i := range 4 {
+		planted = append(planted, plant(t, v, f, v1, v1, "shared.txt", t0.Add(time.Duration(i)*10*time.Second), v1.File))
+	}
+	if err := v.reconcile(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got := names(t, v, f)
+	if len(got) != 4 || got["shared.txt"].Head != planted[0].ID {
+		t.Fatalf("files %v", slices.Sorted(maps.Keys(got)))
+	}
+	heads := map[object.ID]bool{}
+	for name, fi := range got {
+		heads[fi.Head] = true
+		if name != "shared.txt" && !strings.HasPrefix(name, "shared (conflict "+v.device.Name+" 2026-11-30 14-05") {
+			t.Errorf("conflict line %q", name)
+		}
+	}
+	if len(heads) != 4 {
+		t.Fatalf("files %v show %d of the 4 versions", slices.Sorted(maps.Keys(got)), len(heads))
+	}
+	if r, err := v.Check(ctx, nil); err != nil || !r.OK() {
+		t.Fatalf("check: %+v %v", r, err)
 	}
 }
