@@ -446,6 +446,10 @@ type Dropped struct {
 	ID     object.ID
 	Name   string // "" if its folder object could not be read
 	Reason string
+	// Unpushed counts the versions made on this device that had not
+	// reached the server: the server takes nothing from someone who
+	// may no longer write the folder, so they went with it.
+	Unpushed int
 }
 
 // Message says what happened, for the user.
@@ -454,7 +458,34 @@ func (d Dropped) Message() string {
 	if name == "" {
 		name = d.ID.String()[:12]
 	}
-	return fmt.Sprintf("Folder %q was removed from this device: %s.", name, d.Reason)
+	msg := fmt.Sprintf("Folder %q was removed from this device: %s.", name, d.Reason)
+	switch {
+	case d.Unpushed == 1:
+		msg += " 1 version made here had not reached the server and was removed with it."
+	case d.Unpushed > 1:
+		msg += fmt.Sprintf(" %d versions made here had not reached the server and were removed with it.", d.Unpushed)
+	}
+	return msg
+}
+
+// unpushedIn counts this device's versions of folder the server has not
+// acknowledged.
+func (v *Vault) unpushedIn(ctx context.Context, folder object.ID) (int, error) {
+	ids, err := v.ownUnpushed(ctx, object.KindManifest)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, id := range ids {
+		row, err := v.idx.Version(ctx, id)
+		if err != nil {
+			continue
+		}
+		if file, err := v.idx.FileByID(ctx, row.FileID); err == nil && file.FolderID == folder {
+			n++
+		}
+	}
+	return n, nil
 }
 
 // DropUnreadable destroys every folder this vault holds that the org log
@@ -481,6 +512,9 @@ func (v *Vault) DropUnreadable(ctx context.Context) ([]Dropped, error) {
 		}
 		if folder, err := v.folderByID(ctx, f); err == nil {
 			d.Name = folder.Name
+		}
+		if d.Unpushed, err = v.unpushedIn(ctx, f); err != nil {
+			return dropped, err
 		}
 		if err := v.DropFolder(ctx, f, d.Reason); err != nil {
 			return dropped, err

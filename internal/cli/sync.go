@@ -129,8 +129,16 @@ func cmdSync(env Env) *cobra.Command {
 					fmt.Fprintf(env.Stdout, "%s  up %d versions (%d bytes), down %d versions (%d bytes), %d conflicts\n",
 						time.Now().UTC().Format("15:04:05"), st.VersionsUp, st.BytesUp, st.VersionsDown, st.BytesDown, st.Conflicts)
 				}
+				// What syncing did that the user must know (a folder
+				// removed from this device): the window shows it too.
+				notices := func() {
+					for _, n := range a.Notices() {
+						fmt.Fprintf(env.Stderr, "coffer: %s\n", display.Text(n))
+					}
+				}
 				if !watch {
 					st, err := a.Sync(cmd.Context())
+					notices()
 					if err != nil {
 						return err
 					}
@@ -138,6 +146,7 @@ func cmdSync(env Env) *cobra.Command {
 					return nil
 				}
 				err := a.WatchSync(cmd.Context(), func(st client.Stats, err error) {
+					notices()
 					if errors.Is(err, vault.ErrWiped) {
 						return // said once, as the command's error
 					}

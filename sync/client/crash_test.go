@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/coffer-vault/coffer/sync/client"
+	"github.com/coffer-vault/coffer/sync/orglog"
 	"github.com/coffer-vault/coffer/sync/server"
 	"github.com/coffer-vault/coffer/sync/store/embedded"
 
@@ -190,5 +191,33 @@ func TestLostBlobDoesNotStopSync(t *testing.T) {
 	bob.sync(t)
 	if got := string(read(t, bob.v, "Deals", "report.txt")); got != "the report whose chunk the server loses" {
 		t.Fatalf("bob reads %q after the blob came back", got)
+	}
+}
+
+// TestRemovedEditorIsToldOfUnpushedWork: bob, an editor, saves a draft
+// and ann takes him off the folder before his device synced. His sync
+// removes the folder (the server takes nothing from him now) and says
+// so, naming the version of his that never reached the server (before,
+// the CLI said nothing and exited 0).
+func TestRemovedEditorIsToldOfUnpushedWork(t *testing.T) {
+	ctx := context.Background()
+	_, ann, bob, deals := dealsSharedWithBob(t, policy.Member)
+	if err := ann.s.Share(ctx, deals.ID, "bob@acme.test", orglog.Editor); err != nil {
+		t.Fatal(err)
+	}
+	bob.sync(t)
+	put(t, bob.v, "Deals", "draft.txt", "bob's draft, never synced")
+	if err := ann.s.Unshare(ctx, deals.ID, "bob@acme.test"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.s.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	dropped := bob.s.Dropped()
+	if len(dropped) != 1 || dropped[0].Unpushed != 1 || !strings.Contains(dropped[0].Message(), "1 version made here had not reached the server") {
+		t.Fatalf("dropped %+v", dropped)
+	}
+	if _, err := bob.v.Folder(ctx, "Deals"); err == nil {
+		t.Fatal("bob's device still holds Deals")
 	}
 }
