@@ -32,8 +32,11 @@ var ErrNotAddressed = errors.New("not addressed to this vault")
 
 // wrapID is the object ID of the keyring wrap of fk for email: a keyed
 // hash only holders of the folder key can compute, the same on every
-// device, so a wrap is made once whoever makes it.
-func wrapID(fk *folderKey, email string) object.ID {
+// device, so a wrap is made once whoever makes it. gen is the log's
+// generation of email's user (orglog.UserState.Generation): a person
+// enrolled anew, with new keys, needs new wraps (the old ones are to the
+// keys of their lost laptop); generation 1 adds nothing.
+func wrapID(fk *folderKey, email string, gen int) object.ID {
 	k, err := hkdf.Key(sha256.New, fk.chunkKey, nil, "coffer keyring wrap v1", 32)
 	if err != nil {
 		panic("vault: HKDF of a 32-byte key failed: " + err.Error())
@@ -42,7 +45,20 @@ func wrapID(fk *folderKey, email string) object.ID {
 	m.Write([]byte(strconv.Itoa(fk.epoch)))
 	m.Write([]byte{0})
 	m.Write([]byte(email))
+	if gen > 1 {
+		m.Write([]byte{0})
+		m.Write([]byte(strconv.Itoa(gen)))
+	}
 	return object.ID(m.Sum(nil))
+}
+
+// userGeneration is the log's generation of email's user: 1 in a
+// standalone vault or for someone the log does not know.
+func (v *Vault) userGeneration(email string) int {
+	if st := v.OrgState(); st != nil && st.Users[email] != nil && st.Users[email].Generation > 1 {
+		return st.Users[email].Generation
+	}
+	return 1
 }
 
 // Wrap is a keyring wrap one reader needs: an epoch of a folder's key for
@@ -76,7 +92,7 @@ func (v *Vault) WrapsFor(ctx context.Context, folder object.ID, readers []string
 	var out []Wrap
 	for _, fk := range v.knownKeys()[folder] {
 		for _, email := range readers {
-			out = append(out, Wrap{Folder: folder, Epoch: fk.epoch, Email: email, ID: wrapID(fk, email)})
+			out = append(out, Wrap{Folder: folder, Epoch: fk.epoch, Email: email, ID: wrapID(fk, email, v.userGeneration(email))})
 		}
 	}
 	return out, nil
@@ -112,7 +128,7 @@ func (v *Vault) SealWrap(ctx context.Context, w Wrap) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if wrapID(fk, w.Email) != w.ID {
+	if wrapID(fk, w.Email, v.userGeneration(w.Email)) != w.ID {
 		return nil, errors.New("vault: the wrap's ID is not the one its key gives")
 	}
 	kr := keyring{V: 1, Folder: w.Folder, Epoch: w.Epoch, Identity: fk.identity.String(), ChunkKey: fk.chunkKey}
@@ -228,7 +244,7 @@ func (v *Vault) AdoptEpoch(ctx context.Context, ne *NewEpoch) (err error) {
 	}
 	defer end(&err)
 	folder, epoch, fk := ne.Folder, ne.Epoch, ne.fk
-	id := wrapID(fk, v.user.Email)
+	id := wrapID(fk, v.user.Email, v.userGeneration(v.user.Email))
 	data, err := sealObject(object.KindKeyring, id, ne.kr, v.devKey, v.userID.Recipient())
 	if err != nil {
 		return err

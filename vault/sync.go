@@ -175,6 +175,14 @@ func (v *Vault) Receive(ctx context.Context, kind object.Kind, id object.ID, dat
 	switch kind {
 	case object.KindDevice:
 		if !o.Signer.Equal(v.trust.user) {
+			if st := v.OrgState(); st != nil {
+				if d := st.Devices[id]; d != nil && d.Email == v.user.Email && d.Revoked {
+					// A device of this person's earlier enrolment (a lost
+					// laptop, signed by the user key it held): not this
+					// vault's to keep, and no tampering.
+					return nil, nil
+				}
+			}
 			return nil, rejected(kind, id, "not signed by your user key")
 		}
 	case object.KindKeyring:

@@ -353,6 +353,56 @@ func TestFolderOfALostLaptopStillShared(t *testing.T) {
 	}
 }
 
+// TestLostOnlyLaptopEnrolsAnew: erin's only laptop is lost and IT revokes
+// it. An invite the admin makes after that enrols her anew, with new keys
+// (before, every invite for her failed for good: "no device left"), and
+// she reads Deals again, its files from before and after; an invite made
+// before the revocation, which a thief may hold with the laptop, does not
+// enrol her, nor does her first one.
+func TestLostOnlyLaptopEnrolsAnew(t *testing.T) {
+	ctx := context.Background()
+	o := newOrg(t)
+	ann := enrollAs(t, o.inviteAs("ann@acme.test", policy.Manager), "Ann Manager", "Ann's laptop")
+	first := o.inviteAs("erin@acme.test", policy.Member)
+	erin := enrollAs(t, first, "Erin Trader", "Erin's laptop")
+	deals, err := ann.v.CreateFolder(ctx, "Deals", policy.Confidential)
+	if err != nil {
+		t.Fatal(err)
+	}
+	put(t, ann.v, "Deals", "terms.txt", "price 42")
+	ann.sync(t)
+	if err := ann.s.Share(ctx, deals.ID, "erin@acme.test", orglog.Viewer); err != nil {
+		t.Fatal(err)
+	}
+	erin.sync(t)
+	stale := o.inviteAs("erin@acme.test", policy.Member) // made before the loss, never used
+	time.Sleep(1100 * time.Millisecond)                  // entries' times are seconds
+	if err := o.admin.Revoke(ctx, erin.v.DeviceID(), "lost with its only owner's work"); err != nil {
+		t.Fatal(err)
+	}
+	ann.sync(t)
+	put(t, ann.v, "Deals", "after.txt", "written after the loss")
+	ann.sync(t)
+	for name, code := range map[string]string{"her first invite": first, "an invite made before the revocation": stale} {
+		_, err := client.Enroll(ctx, client.Enrollment{Dir: filepath.Join(t.TempDir(), "vault"), Invite: code,
+			Name: "Erin Trader", DeviceName: "Erin's new laptop", Passphrase: pass})
+		if err == nil {
+			t.Fatalf("%s enrolled erin anew", name)
+		}
+	}
+	again := enrollAs(t, o.inviteAs("erin@acme.test", policy.Member), "Erin Trader", "Erin's new laptop")
+	if st := again.v.OrgState(); st.Users["erin@acme.test"].Generation != 2 {
+		t.Fatalf("erin's user generation %d", st.Users["erin@acme.test"].Generation)
+	}
+	ann.sync(t) // wraps Deals' key to her new keys
+	again.sync(t)
+	for name, want := range map[string]string{"terms.txt": "price 42", "after.txt": "written after the loss"} {
+		if got := string(read(t, again.v, "Deals", name)); got != want {
+			t.Errorf("erin's new laptop reads %s as %q", name, got)
+		}
+	}
+}
+
 // falconWithEditor is annWithFalcon with Bob, a member, an editor of the
 // folder (his device not synced yet).
 func falconWithEditor(t *testing.T, o *org, content string) (*device, vault.Folder, *device) {

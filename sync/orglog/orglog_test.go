@@ -459,3 +459,51 @@ func TestEpochCommitmentVector(t *testing.T) {
 		t.Fatal("the commitment does not bind the epoch")
 	}
 }
+
+// TestUserEnrolsAnew: a user every device of whom is revoked enrols anew
+// with new keys, by an invite made since the revocation; not while a
+// device of theirs is live, nor by an invite made before it.
+func TestUserEnrolsAnew(t *testing.T) {
+	w := newWorld(t)
+	s := w.state(t)
+	admin := notekey.Signer(AdminName, w.admin)
+	rcpt, _ := age.GenerateHybridIdentity()
+	at := func(d time.Duration) time.Time { return w.now.Add(d) }
+	invite := func(k ed25519.PrivateKey, when time.Time) {
+		t.Helper()
+		if _, err := s.Apply(sign(t, &Entry{Org: w.org, Kind: Invite, Email: "ann@acme.test", Role: "member", Invite: pub(k),
+			Expires: when.Add(24 * time.Hour), Time: when}, admin), w.now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	user := func(inv, usr ed25519.PrivateKey, when time.Time) error {
+		_, err := s.Apply(sign(t, &Entry{Org: w.org, Kind: User, Email: "ann@acme.test", Role: "member", Invite: pub(inv), Key: pub(usr),
+			Recipient: rcpt.Recipient().String(), Name: "Ann Trader", Time: when},
+			notekey.Signer(InviteName, inv), notekey.Signer(UserName, usr)), w.now)
+		return err
+	}
+	early, late, usr := key(t), key(t), key(t)
+	invite(early, at(time.Minute))
+	if err := user(early, usr, at(2*time.Minute)); !errors.Is(err, ErrRejected) {
+		t.Fatalf("a second user entry while her laptop is live: %v", err)
+	}
+	if _, err := s.Apply(sign(t, &Entry{Org: w.org, Kind: Revoke, Device: w.device, Reason: "lost", Time: at(3 * time.Minute)}, admin), w.now); err != nil {
+		t.Fatal(err)
+	}
+	if err := user(early, usr, at(4*time.Minute)); !errors.Is(err, ErrRejected) {
+		t.Fatalf("an invite made before the revocation enrolled her anew: %v", err)
+	}
+	invite(late, at(5*time.Minute))
+	if !s.EnrolsAnew(s.Invites[string(pub(late))]) || s.EnrolsAnew(s.Invites[string(pub(early))]) {
+		t.Fatal("EnrolsAnew disagrees with the rules")
+	}
+	if err := user(late, usr, at(6*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if u := s.Users["ann@acme.test"]; u.Generation != 2 || !u.Key.Equal(pub(usr)) {
+		t.Fatalf("after enrolling anew: %+v", u)
+	}
+	if err := user(late, key(t), at(7*time.Minute)); !errors.Is(err, ErrRejected) {
+		t.Fatalf("the invite used twice: %v", err)
+	}
+}

@@ -24,6 +24,7 @@ type InviteState struct {
 	Email   string
 	Role    policy.Role
 	Key     ed25519.PublicKey
+	Issued  time.Time
 	Expires time.Time
 	Used    bool
 }
@@ -35,6 +36,10 @@ type UserState struct {
 	Role      policy.Role
 	Key       ed25519.PublicKey
 	Recipient string
+	// Generation counts the user entries of this e-mail: 1, then one
+	// more each time the person enrols anew after every device of theirs
+	// was revoked (a lost only laptop), with new keys.
+	Generation int
 }
 
 // DeviceState is a certified device.
@@ -195,8 +200,13 @@ func (s *State) check(e *Entry, now time.Time) error {
 			return errors.New("the invite is for another e-mail or role")
 		case !now.IsZero() && !now.Before(inv.Expires):
 			return fmt.Errorf("the invite expired at %s", inv.Expires.Format(time.RFC3339))
-		case s.Users[e.Email] != nil:
-			return fmt.Errorf("%s is enrolled already", e.Email)
+		case s.Users[e.Email] != nil && s.live[e.Email] > 0:
+			return fmt.Errorf("%s is enrolled already: a further device of theirs is paired by one they have", e.Email)
+		case s.Users[e.Email] != nil && inv.Issued.Before(s.lastRevoked(e.Email)):
+			// Every device of theirs is revoked: an invite made since
+			// enrols them anew, with new keys; an older one (a copy a
+			// thief may hold with the laptop) does not.
+			return fmt.Errorf("%s had every device revoked after this invite was made: enrolling anew takes an invite made since", e.Email)
 		case s.keys[string(e.Key)]:
 			return errors.New("the user key is not new")
 		}
@@ -374,11 +384,15 @@ func (s *State) apply(e *Entry) {
 		s.Org, s.Name, s.Admin, s.Server, s.TLS = e.Org, e.Name, e.Admin, e.Server, e.TLS
 		s.keys[string(e.Admin)], s.keys[string(e.Server)] = true, true
 	case Invite:
-		s.Invites[string(e.Invite)] = &InviteState{Email: e.Email, Role: policy.Role(e.Role), Key: e.Invite, Expires: e.Expires}
+		s.Invites[string(e.Invite)] = &InviteState{Email: e.Email, Role: policy.Role(e.Role), Key: e.Invite, Issued: e.Time, Expires: e.Expires}
 		s.keys[string(e.Invite)] = true
 	case User:
 		s.Invites[string(e.Invite)].Used = true
-		s.Users[e.Email] = &UserState{Email: e.Email, Name: e.Name, Role: policy.Role(e.Role), Key: e.Key, Recipient: e.Recipient}
+		gen := 1
+		if old := s.Users[e.Email]; old != nil {
+			gen = old.Generation + 1
+		}
+		s.Users[e.Email] = &UserState{Email: e.Email, Name: e.Name, Role: policy.Role(e.Role), Key: e.Key, Recipient: e.Recipient, Generation: gen}
 		s.keys[string(e.Key)] = true
 	case Device:
 		s.Devices[e.Device] = &DeviceState{ID: e.Device, Email: e.Email, Name: e.Name, Key: e.Key, Transport: e.Transport, Entry: s.Size}
@@ -498,6 +512,26 @@ func (s *State) DevicesOf(email string) []*DeviceState {
 		}
 	}
 	return out
+}
+
+// EnrolsAnew reports whether inv enrols its e-mail's user anew, with new
+// keys: they are a user every device of whom is revoked (a lost only
+// laptop), and inv is unused and was made since the last revocation.
+func (s *State) EnrolsAnew(inv *InviteState) bool {
+	return inv != nil && s.Users[inv.Email] != nil && s.live[inv.Email] == 0 && !inv.Used &&
+		!inv.Issued.Before(s.lastRevoked(inv.Email))
+}
+
+// lastRevoked is the time of the entry that revoked (or ordered wiped)
+// the latest revoked device of email; zero if none was.
+func (s *State) lastRevoked(email string) time.Time {
+	var t time.Time
+	for _, d := range s.Devices {
+		if d.Email == email && d.Revoked && d.RevokedAt.After(t) {
+			t = d.RevokedAt
+		}
+	}
+	return t
 }
 
 // DeviceByKey returns the device whose device key is k.

@@ -173,14 +173,16 @@ func (s *Server) authenticate(ctx context.Context, r *http.Request, kinds keyKin
 		}
 		// An enrolled user's invite pairs a device, which one of theirs
 		// approves; with none left it would only let a person taken off
-		// the organisation go on reading its log.
-		if c.state.Users[c.invite.Email] != nil {
+		// the organisation go on reading its log. An invite the admin
+		// made after every device of theirs was revoked (a lost only
+		// laptop) enrols them anew.
+		if c.state.Users[c.invite.Email] != nil && !c.state.EnrolsAnew(c.invite) {
 			live, err := s.liveDevice(ctx, st, c.invite.Email)
 			if err != nil {
 				return c, err
 			}
 			if !live {
-				return c, fail(http.StatusUnauthorized, wire.CodeInvite, "%s has no device left in the organisation (revoked or wiped): this invite no longer works; ask your admin", c.invite.Email)
+				return c, fail(http.StatusUnauthorized, wire.CodeInvite, "%s has no device left in the organisation: this invite no longer works; the admin revokes any device of theirs not revoked yet ('cofferd admin devices'), then makes a new invite, which enrols them anew", c.invite.Email)
 			}
 		}
 		key = c.invite.Key

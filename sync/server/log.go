@@ -243,11 +243,13 @@ func (s *Server) enroll(w http.ResponseWriter, r *http.Request, c *caller) error
 		return err
 	}
 	entries := [][]byte{en.User, en.Device}
-	if u := c.state.Users[ue.Email]; u != nil {
+	if u := c.state.Users[ue.Email]; u != nil && !c.state.EnrolsAnew(c.invite) {
 		// Only the retry of this very enrolment (its answer was lost): the
 		// device is in the log already. Any other device of an enrolled
 		// user is paired by one of their devices — not added with the
-		// invite, which a person taken off the organisation still holds.
+		// invite, which a person taken off the organisation still holds;
+		// a person every device of whom is revoked enrols anew with an
+		// invite made since (orglog.State.EnrolsAnew).
 		if !u.Key.Equal(ue.Key) || c.state.Devices[de.Device] == nil {
 			return fail(http.StatusConflict, wire.CodeInvite, "%s is enrolled already: to add this device, ask to pair it", ue.Email)
 		}
