@@ -122,8 +122,16 @@ func TestWipeWithTheRealBinaries(t *testing.T) {
 		}
 	}
 
-	// The tablet was off: the order waits for it.
-	admin("wipe", "--device", deviceID(t, admin, "tablet"))
+	// The tablet was off: the order waits for it. A digit or two of an ID
+	// is refused (one digit wiped whichever device's ID began with it);
+	// the order names the device it went to.
+	tabletID := deviceID(t, admin, "tablet")
+	if code, out := runFail(t, adminPass, b.cofferd, "admin", "wipe", "--server", srv.url, "--key", key, "--device", tabletID[:1]); code != 1 || !strings.Contains(out, "at least 8 hex digits") {
+		t.Fatalf("a wipe by one digit of an ID: exit %d\n%s", code, out)
+	}
+	if out := admin("wipe", "--device", tabletID[:8]); !strings.Contains(out, `"tablet" of`) {
+		t.Errorf("the wipe order does not name the device:\n%s", out)
+	}
 	if out := admin("devices"); !strings.Contains(out, "wipe pending") || strings.Count(out, "wiped") != 2 {
 		t.Errorf("the device list after the orders:\n%s", out)
 	}

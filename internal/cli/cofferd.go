@@ -317,13 +317,13 @@ func cmdAdminRevoke(env Env) *cobra.Command {
 				if err := a.Revoke(cmd.Context(), id, reason); err != nil {
 					return err
 				}
-				fmt.Fprintf(env.Stdout, "Revoked %s.\n", id)
+				fmt.Fprintf(env.Stdout, "Revoked %s.\n", display.Text(a.DeviceLabel(id)))
 				return nil
 			})
 		},
 	}
 	f.add(cmd)
-	cmd.Flags().StringVar(&device, "device", "", "the device ID (or a unique prefix of it)")
+	cmd.Flags().StringVar(&device, "device", "", "the device ID, or a unique prefix of it (8 hex digits at least)")
 	cmd.Flags().StringVar(&reason, "reason", "revoked by the admin", "why, for the log")
 	_ = cmd.MarkFlagRequired("device")
 	return cmd

@@ -76,7 +76,7 @@ A restricted folder is never given to a guest, whatever the grant says.`,
 	}
 	f.add(cmd)
 	cmd.Flags().StringVar(&email, "email", "", "the guest's e-mail")
-	cmd.Flags().StringVar(&folders, "folders", "", "folder IDs or unique prefixes, comma-separated")
+	cmd.Flags().StringVar(&folders, "folders", "", "folder IDs or unique prefixes (8 hex digits at least), comma-separated")
 	cmd.Flags().DurationVar(&expires, "expires", 0, "how long the access lasts (e.g. 720h; at most 2160h)")
 	cmd.Flags().BoolVar(&end, "end", false, "end the guest's access now")
 	_ = cmd.MarkFlagRequired("email")

@@ -53,7 +53,7 @@ asked for a passphrase. --wait prints the verified receipt when it comes.`,
 				if err := a.Wipe(ctx, id, reason); err != nil {
 					return err
 				}
-				fmt.Fprintf(env.Stdout, "Ordered %s wiped; the server refuses it from now on.\n", id)
+				fmt.Fprintf(env.Stdout, "Ordered %s wiped; the server refuses it from now on.\n", display.Text(a.DeviceLabel(id)))
 			}
 			if wait <= 0 {
 				return nil
@@ -73,7 +73,7 @@ asked for a passphrase. --wait prints the verified receipt when it comes.`,
 		},
 	}
 	f.add(cmd)
-	cmd.Flags().StringVar(&device, "device", "", "the device ID (or a unique prefix)")
+	cmd.Flags().StringVar(&device, "device", "", "the device ID, or a unique prefix of it (8 hex digits at least)")
 	cmd.Flags().StringVar(&user, "user", "", "wipe every device of this user")
 	cmd.Flags().StringVar(&reason, "reason", "", "why, for the log and the device's notice")
 	cmd.Flags().DurationVar(&wait, "wait", 0, "wait this long for the signed receipt")

@@ -278,8 +278,16 @@ func (a *Admin) Devices(ctx context.Context) ([]wire.DeviceInfo, error) {
 	return out, err
 }
 
-// FindDevice finds a device of the log by its ID or a unique prefix of it.
+// MinPrefix is the fewest hex digits of an ID an admin command takes:
+// one digit revoked whichever laptop's ID began with it, for good.
+const MinPrefix = 8
+
+// FindDevice finds a device of the log by its ID or a unique prefix of it
+// (MinPrefix hex digits at least).
 func (a *Admin) FindDevice(prefix string) (object.ID, error) {
+	if len(prefix) < MinPrefix {
+		return object.ID{}, fmt.Errorf("device %q: give at least %d hex digits of its ID, as 'cofferd admin devices' lists it", prefix, MinPrefix)
+	}
 	var found []object.ID
 	for id := range a.state.Devices {
 		if strings.HasPrefix(id.String(), strings.ToLower(prefix)) {
@@ -295,9 +303,23 @@ func (a *Admin) FindDevice(prefix string) (object.ID, error) {
 	return found[0], nil
 }
 
+// DeviceLabel names a device of the log for a person: its ID's first 12
+// hex digits, its name and its user's e-mail.
+func (a *Admin) DeviceLabel(id object.ID) string {
+	d := a.state.Devices[id]
+	if d == nil {
+		return id.String()[:12]
+	}
+	return fmt.Sprintf("%s (%q of %s)", id.String()[:12], d.Name, d.Email)
+}
+
 // FindFolder finds a registered folder by its ID or a unique prefix of it
-// (its owner sees the ID with 'coffer members').
+// (MinPrefix hex digits at least; its owner sees the ID with 'coffer
+// members').
 func (a *Admin) FindFolder(prefix string) (object.ID, error) {
+	if len(prefix) < MinPrefix {
+		return object.ID{}, fmt.Errorf("folder %q: give at least %d hex digits of its ID, as its owner sees it with 'coffer members'", prefix, MinPrefix)
+	}
 	var found []object.ID
 	for id := range a.state.Folders {
 		if strings.HasPrefix(id.String(), strings.ToLower(prefix)) {
