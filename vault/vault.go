@@ -466,6 +466,10 @@ func unlockUser(dir string, cfg config, passphrase string) (userSecret, int, err
 			if wipe > 0 && n >= wipe {
 				return us, 0, wipeForFailures(dir, cfg, n)
 			}
+			// The wipe is said before it comes: unsynced work goes with it.
+			if left := wipe - n; wipe > 0 && left <= 3 {
+				return us, 0, fmt.Errorf("%w (%d more wrong and your organisation's policy wipes this vault: anything not synced yet is lost)", ErrWrongPassphrase, left)
+			}
 			if left := max - n; left > 0 && left <= 3 {
 				return us, 0, fmt.Errorf("%w (%d more before unlock is refused for a while)", ErrWrongPassphrase, left)
 			}

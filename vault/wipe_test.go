@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -164,10 +165,23 @@ func TestWipeAfterWrongPassphrases(t *testing.T) {
 		t.Fatal(err)
 	}
 	v.Close()
+	warned := false
 	for i := 1; i <= 3; i++ {
-		if _, err := vault.Open(ctx, dir, "wrong passphrase"); !errors.Is(err, vault.ErrWrongPassphrase) && !errors.Is(err, vault.ErrLocked) {
+		_, err := vault.Open(ctx, dir, "wrong passphrase")
+		if !errors.Is(err, vault.ErrWrongPassphrase) && !errors.Is(err, vault.ErrLocked) {
 			t.Fatalf("wrong passphrase %d: %v", i, err)
 		}
+		// The last ones before the wipe say it comes.
+		if errors.Is(err, vault.ErrWrongPassphrase) && i >= 2 {
+			want := fmt.Sprintf("%d more wrong and your organisation's policy wipes this vault", 4-i)
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("wrong passphrase %d: %v, want %q", i, err, want)
+			}
+			warned = true
+		}
+	}
+	if !warned {
+		t.Error("no wrong passphrase said the wipe was coming")
 	}
 	if _, err := os.Stat(filepath.Join(dir, "keys", "user.age")); err != nil {
 		t.Fatalf("wiped before the fourth: %v", err)
