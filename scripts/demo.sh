@@ -9,7 +9,7 @@ CORPUS=$ROOT/testdata/corpus
 DEMO=${COFFER_DEMO:-${TMPDIR:-/tmp}/coffer-demo}
 VAULT=$DEMO/vault
 INBOX=$DEMO/inbox
-PASS="demo passphrase"
+PASS="demo copper lantern orbit"
 
 if [ -z "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] && [ "$(uname)" = Linux ]; then
   echo "No display (DISPLAY is not set): running the command-line tour instead."

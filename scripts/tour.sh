@@ -7,7 +7,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 CORPUS=$ROOT/testdata/corpus
 DEMO=$(mktemp -d "${TMPDIR:-/tmp}/coffer-demo.XXXXXX")
 VAULT=$DEMO/vault
-export COFFER_PASSPHRASE="demo passphrase"
+export COFFER_PASSPHRASE="demo copper lantern orbit"
 
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@" || echo "(exit code $?)"; }
 
