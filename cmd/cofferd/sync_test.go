@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io/fs"
 	"math/rand/v2"
 	"net"
@@ -111,6 +112,17 @@ func TestSyncWithTheRealBinaries(t *testing.T) {
 		t.Fatal(err)
 	}
 	key := filepath.Join(work, "admin.key")
+	// The organisation's root key refuses a guessable passphrase, as a
+	// vault does, before anything is made.
+	for _, weak := range []string{"password", "Acme Capital 1"} {
+		code, out := runFail(t, weak, b.cofferd, "admin", "init", "--server", srv.url, "--bootstrap", strings.TrimSpace(string(token)), "--key", key, "--org", "Acme Capital")
+		if code != 1 || !strings.Contains(out, "too easy to guess") || !strings.Contains(out, "nothing was created") {
+			t.Fatalf("admin init with the passphrase %q: exit %d\n%s", weak, code, out)
+		}
+		if _, err := os.Stat(key); !errors.Is(err, fs.ErrNotExist) {
+			t.Fatalf("a refused admin init left %s: %v", key, err)
+		}
+	}
 	run(t, adminPass, b.cofferd, "admin", "init", "--server", srv.url, "--bootstrap", strings.TrimSpace(string(token)), "--key", key, "--org", "Acme Capital")
 	out := run(t, adminPass, b.cofferd, "admin", "invite", "--server", srv.url, "--key", key, "--email", "ann@acme.test", "--role", "manager")
 	lines := strings.Split(strings.TrimSpace(out), "\n")

@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/coffer-vault/coffer/internal/display"
+	strength "github.com/coffer-vault/coffer/internal/passphrase"
 	"github.com/coffer-vault/coffer/policy"
 	"github.com/coffer-vault/coffer/sync/client"
 	"github.com/coffer-vault/coffer/sync/server"
@@ -161,6 +162,11 @@ func cmdAdminInit(env Env) *cobra.Command {
 			pass, err := passphrase(env, true)
 			if err != nil {
 				return err
+			}
+			// The organisation's root key: a copy of its file must not
+			// open to a guess, no more than a vault's.
+			if err := strength.Check(pass, orgName); err != nil {
+				return fmt.Errorf("the admin key's %w; nothing was created", err)
 			}
 			key, seen, err := client.Init(cmd.Context(), serverURL, strings.TrimSpace(token), orgName, pin)
 			if err != nil {
