@@ -199,8 +199,11 @@ followed:
 		t.Fatalf("bob set a policy: exit %d\n%s", code, out)
 	}
 
-	// The admin ends the consultant's access: refused, and the folder gone.
-	admin("guest", "--email", "gail@consult.test", "--folders", members.ID[:16], "--end")
+	// The admin ends the consultant's access — --end alone, as its usage
+	// says (it needed --folders) —: refused, and the folder gone.
+	if out := admin("guest", "--email", "gail@consult.test", "--end"); !strings.Contains(out, "Ended gail@consult.test's guest access") {
+		t.Fatalf("guest --end:\n%s", out)
+	}
 	if code, out := runFail(t, gailPass, b.coffer, "sync", "--vault", gail); code != 3 || !strings.Contains(out, "ended") {
 		t.Fatalf("gail's sync after her access ended: exit %d\n%s", code, out)
 	}

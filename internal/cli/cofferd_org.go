@@ -22,7 +22,7 @@ func cmdAdminGuest(env Env) *cobra.Command {
 	var expires time.Duration
 	var end bool
 	cmd := &cobra.Command{
-		Use:   "guest --server URL --key FILE --email E --folders F1,F2 --expires DUR | --end",
+		Use:   "guest --server URL --key FILE --email E (--folders F1,F2 --expires DUR | --end)",
 		Short: "Grant a guest folders until a time (prints an invite code for a new guest); extend or --end it",
 		Long: `Grant a guest (an external consultant, say) read access to folders until
 a time: at most 90 days, down to seconds. Folders are named by their IDs
@@ -34,12 +34,15 @@ guest at once and the guest's devices destroy the folders, even offline.
 A restricted folder is never given to a guest, whatever the grant says.`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if end && expires != 0 {
+				return usagef("--expires or --end, not both")
+			}
 			if end {
 				expires = 0
 			} else if expires <= 0 || expires > policy.MaxGrant {
 				return usagef("--expires: a duration up to 2160h (90 days), or --end")
 			}
-			if strings.TrimSpace(folders) == "" {
+			if strings.TrimSpace(folders) == "" && !end {
 				return usagef("--folders: the folder IDs, comma-separated")
 			}
 			if !end {
@@ -51,7 +54,13 @@ A restricted folder is never given to a guest, whatever the grant says.`,
 			}
 			return f.with(cmd, env, func(a *client.Admin) error {
 				var ids []object.ID
-				for _, p := range strings.Split(folders, ",") {
+				if strings.TrimSpace(folders) == "" {
+					// --end alone: the folders of the grant it ends.
+					if ids = a.GrantFolders(email); len(ids) == 0 {
+						return fmt.Errorf("%s has no guest grant to end", email)
+					}
+				}
+				for _, p := range strings.FieldsFunc(folders, func(r rune) bool { return r == ',' }) {
 					id, err := a.FindFolder(strings.TrimSpace(p))
 					if err != nil {
 						return err

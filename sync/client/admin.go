@@ -12,7 +12,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -301,6 +303,18 @@ func (a *Admin) FindDevice(prefix string) (object.ID, error) {
 		return object.ID{}, fmt.Errorf("%q names %d devices: give more of the ID", prefix, len(found))
 	}
 	return found[0], nil
+}
+
+// GrantFolders returns the folders of email's guest grant, as the
+// admin's copy of the log has it (nil: no grant).
+func (a *Admin) GrantFolders(email string) []object.ID {
+	g := a.state.Grants[email]
+	if g == nil {
+		return nil
+	}
+	ids := slices.Collect(maps.Keys(g.Folders))
+	slices.SortFunc(ids, func(x, y object.ID) int { return strings.Compare(x.String(), y.String()) })
+	return ids
 }
 
 // DeviceLabel names a device of the log for a person: its ID's first 12
