@@ -119,8 +119,12 @@ func Enroll(ctx context.Context, en Enrollment) (*vault.Vault, error) {
 		if oc.invite.Used {
 			return nil, fmt.Errorf("%w (%s): approve this device from one of them", ErrPairingNeeded, email)
 		}
+		name, err := checkDeviceName(en.DeviceName)
+		if err != nil {
+			return nil, err
+		}
 		v, err = vault.CreateWith(ctx, en.Dir, vault.Identity{Email: email, Name: en.Name}, en.Passphrase,
-			vault.CreateOptions{Org: oc.pin(), Device: deviceKeys(en.DeviceName)})
+			vault.CreateOptions{Org: oc.pin(), Device: deviceKeys(name)})
 		if err != nil {
 			return nil, err
 		}
@@ -132,10 +136,20 @@ func Enroll(ctx context.Context, en Enrollment) (*vault.Vault, error) {
 	return v, nil
 }
 
-func deviceKeys(name string) *vault.DeviceKeys {
+// checkDeviceName returns the name a new device goes by in the log and on
+// watermarks: name, or the host name; an error says why the log would
+// refuse it, before anything is made.
+func checkDeviceName(name string) (string, error) {
 	if name == "" {
 		name, _ = os.Hostname()
 	}
+	if err := orglog.CheckText(name); err != nil {
+		return "", fmt.Errorf("the device name %q cannot be used (%v): choose another; nothing was created", name, err)
+	}
+	return name, nil
+}
+
+func deviceKeys(name string) *vault.DeviceKeys {
 	dk := vault.NewDeviceKeys(name)
 	return &dk
 }
@@ -196,6 +210,10 @@ type Pairing struct {
 // RequestPairing asks to add a device to the invite's user, who is
 // enrolled already. Show the code, then call Wait.
 func RequestPairing(ctx context.Context, inviteCode, deviceName string) (*Pairing, error) {
+	deviceName, err := checkDeviceName(deviceName)
+	if err != nil {
+		return nil, err
+	}
 	oc, err := contact(ctx, inviteCode)
 	if err != nil {
 		return nil, err

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -413,4 +415,25 @@ func falconWithEditor(t *testing.T, o *org, content string) (*device, vault.Fold
 		t.Fatal(err)
 	}
 	return ann, falcon, bob
+}
+
+// TestBadDeviceNameMakesNothing: a device name the log refuses (a tab in
+// it) is said before anything is made. It made a half-enrolled vault that
+// looked usable, and a retry reused the stored name and failed the same.
+func TestBadDeviceNameMakesNothing(t *testing.T) {
+	ctx := context.Background()
+	o := newOrg(t)
+	code := o.inviteAs("ivy@acme.test", policy.Member)
+	dir := filepath.Join(t.TempDir(), "vault")
+	_, err := client.Enroll(ctx, client.Enrollment{Dir: dir, Invite: code, Name: "Ivy Analyst", DeviceName: "ivy\tpc", Passphrase: pass})
+	if err == nil || !strings.Contains(err.Error(), "device name") || !strings.Contains(err.Error(), "nothing was created") {
+		t.Fatalf("enrol with a tab in the device name: %v", err)
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("the refused enrolment left %s: %v", dir, err)
+	}
+	ivy := enrollAs(t, code, "Ivy Analyst", "ivy pc")
+	if ivy.v.DeviceName() != "ivy pc" {
+		t.Fatalf("device name %q", ivy.v.DeviceName())
+	}
 }

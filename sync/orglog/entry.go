@@ -238,6 +238,11 @@ func emailValue(s string) (string, error) {
 
 // checkText accepts a value: valid UTF-8, 1..256 bytes, no control
 // characters, no leading or trailing space.
+// CheckText reports whether s may be a name in an entry (a device's, a
+// person's): printable UTF-8, 1 to 256 bytes, no leading or trailing
+// space. Errors wrap ErrMalformed.
+func CheckText(s string) error { return checkText(s) }
+
 func checkText(s string) error {
 	switch {
 	case s == "" || len(s) > 256:
