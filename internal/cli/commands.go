@@ -605,6 +605,9 @@ func cmdAudit(env Env) *cobra.Command {
 		Use:   "audit --vault DIR [--json | --cef] [--redact] [--org [--follow] [--user E] [--folder F] [--since T]]",
 		Short: "Verify and print this device's audit trail (exit 1 if it was tampered with), or the organisation's (--org)",
 		Long: `Verify and print this device's audit trail (exit 1 if it was tampered with).
+Who may: the owner of a standalone vault; in an organisation, its admin,
+compliance and risk roles (members and managers: exit 3; their devices'
+trails go to the server, where compliance reads them).
 
 The output names folders and files in clear, confidential ones included:
 treat it (and the SIEM it goes to) as sensitive. --redact leaves names
