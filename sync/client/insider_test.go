@@ -1044,3 +1044,53 @@ func (s *stolen) conn() *client.Conn {
 	conn.SetServer(s.pin.Org, s.o.Server.PublicKey())
 	return conn
 }
+
+// TestRevokedDeviceSelfWipeIsReported: IT revoked ann's lost laptop;
+// later the thief's wrong passphrases make it wipe itself (the policy's
+// wipe_after_failures). Its receipt reaches the admin (before, the server
+// refused every request of a revoked device, the receipt too, and nobody
+// heard of the wipe); once, after which it is refused again.
+func TestRevokedDeviceSelfWipeIsReported(t *testing.T) {
+	ctx := context.Background()
+	o := newOrg(t)
+	ann := enrollAs(t, o.inviteAs("ann@acme.test", policy.Member), "Ann Analyst", "Ann's laptop")
+	ann.sync(t)
+	dir, dev := ann.v.Dir(), ann.v.DeviceID()
+	if err := ann.v.SetWipeAfterFailures(2); err != nil {
+		t.Fatal(err)
+	}
+	if err := ann.v.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.admin.Revoke(ctx, dev, "lost in a taxi"); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 100; i++ {
+		_, err := vault.Open(ctx, dir, "the thief's guess")
+		if errors.Is(err, vault.ErrWiped) {
+			break
+		}
+		if !errors.Is(err, vault.ErrWrongPassphrase) && !errors.Is(err, vault.ErrLocked) {
+			t.Fatal(err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err := vault.Wiped(dir); !errors.Is(err, vault.ErrWiped) {
+		t.Fatalf("the laptop did not wipe itself: %v", err)
+	}
+	g, err := client.NewGuard(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	if _, err := g.Enforce(ctx, nil); err != nil {
+		t.Fatalf("the revoked laptop's receipt: %v", err)
+	}
+	rs, err := o.admin.Receipts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) != 1 || rs[0].Device != dev || rs[0].Cause != vault.CauseFailures {
+		t.Fatalf("the admin's receipts: %+v", rs)
+	}
+}

@@ -145,6 +145,10 @@ func (s *Server) authenticate(ctx context.Context, r *http.Request, kinds keyKin
 		ordered := c.device.Wipe != nil && wipePendingRequest(r) && (!orderDone || !feedRequest(r))
 		switch {
 		case ordered:
+		case c.device.Revoked && c.device.Wipe == nil && !sent && receiptPost(r):
+			// A revoked device that wiped itself (wrong passphrases, its
+			// lease's deadline) tells the admin so, once: its receipt
+			// was refused for good, and nobody heard of the wipe.
 		case c.device.Wipe != nil:
 			return c, fail(http.StatusUnauthorized, wire.CodeRevoked, "this device was wiped by order of the organisation's admin")
 		case c.device.Revoked:
@@ -320,11 +324,14 @@ func clientIP(r *http.Request) string {
 // ended may still make: read her view of the log and send her audit trail.
 func grantEndedRequest(r *http.Request) bool {
 	switch r.Method + " " + r.URL.Path {
-	case "GET /v1/log/view", "POST /v1/audit":
+	case "GET /v1/log/view", "POST /v1/audit", "POST /v1/receipts":
 		return true
 	}
 	return false
 }
+
+// receiptPost reports whether r posts a wipe receipt.
+func receiptPost(r *http.Request) bool { return r.Method == "POST" && r.URL.Path == "/v1/receipts" }
 
 // wipePendingRequest reports whether a request is one a device the admin
 // ordered wiped may still make until it sends that order's receipt: read
