@@ -93,6 +93,12 @@ func printReceipt(env Env, r *client.VerifiedReceipt, after time.Duration) {
 	if after > 0 {
 		fmt.Fprintf(env.Stdout, " (%s after the order)", after.Round(time.Millisecond))
 	}
+	switch {
+	case r.Copies == 1:
+		fmt.Fprint(env.Stdout, " A copy of the device (a disk image, a backup) reached the server and was wiped too: it had been copied.")
+	case r.Copies > 1:
+		fmt.Fprintf(env.Stdout, " %d copies of the device (disk images, backups) reached the server and were wiped too: it had been copied.", r.Copies)
+	}
 	fmt.Fprintln(env.Stdout)
 }
 

@@ -467,6 +467,11 @@ type VerifiedReceipt struct {
 	Email, Name string
 	Received    time.Time
 	Raw         []byte
+	// Copies counts further copies of the device (disk images, backups)
+	// that reached the server and wiped themselves on the same order:
+	// the device had been copied. The server counts them; only the
+	// first receipt is kept.
+	Copies int
 }
 
 // WaitReceipt waits up to wait for a device's receipt of the admin's wipe
@@ -536,7 +541,7 @@ func (a *Admin) verifyReceipt(ctx context.Context, sr wire.StoredReceipt) (*Veri
 	if r.Cause == "admin" && (d.Wipe == nil || r.Order != hex.EncodeToString(d.Wipe.Hash[:])) {
 		return nil, fmt.Errorf("the receipt of %s names a wipe order the log does not hold", d.Name)
 	}
-	return &VerifiedReceipt{Receipt: *r, Email: d.Email, Name: d.Name, Received: time.Unix(0, sr.Received), Raw: sr.Receipt}, nil
+	return &VerifiedReceipt{Receipt: *r, Email: d.Email, Name: d.Name, Received: time.Unix(0, sr.Received), Raw: sr.Receipt, Copies: sr.Copies}, nil
 }
 
 // DevicesOf returns the IDs of a user's devices that are not wiped.

@@ -995,6 +995,11 @@ func TestCopyOfAWipedDeviceIsWiped(t *testing.T) {
 	if vault.PendingReceipt(copied) != nil {
 		t.Error("the copy's receipt was not taken")
 	}
+	// The admin learns the device had been copied (it was only in the
+	// server's log).
+	if r, err := o.admin.WaitReceipt(ctx, ann.v.DeviceID(), 0); err != nil || r == nil || r.Copies != 1 {
+		t.Errorf("the receipt the admin reads after the copy's: %+v %v, want 1 copy counted", r, err)
+	}
 	// Answered, the device's key (the thief's copy holds it) reads its
 	// order still, but no longer follows the feed, which would tell when
 	// the organisation's log moves.

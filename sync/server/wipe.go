@@ -55,6 +55,10 @@ func (s *Server) postReceipt(w http.ResponseWriter, r *http.Request, c *caller) 
 			// Another copy of the device (a disk image, a backup) wiped
 			// itself on the same order: the first receipt stands.
 			s.log.Warn("another wipe receipt for the same order: a copy of the device was wiped too", "device", c.device.ID.String(), "cause", rc.Cause, "files", rc.Files)
+			if err := s.store.AddReceiptCopy(r.Context(), c.device.ID, rc.Order); err != nil {
+				return err
+			}
+			s.feed.notify()
 			writeJSON(w, http.StatusOK, struct{}{})
 			return nil
 		}
@@ -150,7 +154,7 @@ func (s *Server) waitReceipt(ctx context.Context, device object.ID, order string
 }
 
 func (s *Server) wireReceipt(c *caller, rc store.StoredReceipt) wire.StoredReceipt {
-	out := wire.StoredReceipt{Device: wire.HexID(rc.Device), Receipt: rc.Receipt, Received: rc.Received.UnixNano()}
+	out := wire.StoredReceipt{Device: wire.HexID(rc.Device), Receipt: rc.Receipt, Received: rc.Received.UnixNano(), Copies: rc.Copies}
 	if d := c.state.Devices[rc.Device]; d != nil {
 		out.Email, out.Name = d.Email, d.Name
 	}

@@ -106,6 +106,9 @@ type StoredReceipt struct {
 	Order    string // the wipe order it answers (hex hash of the entry), "-" for a self-wipe
 	Receipt  []byte // the signed note
 	Received time.Time
+	// Copies counts the further receipts of the same wipe from copies
+	// of the device (a disk image, a backup put back): the first stands.
+	Copies int
 }
 
 // Pairing is a pending or answered pairing request, opaque to the store.
@@ -183,6 +186,9 @@ type Store interface {
 	// Wipe receipts: one per device and order, create-if-absent
 	// (ErrExists).
 	PutReceipt(ctx context.Context, r StoredReceipt) error
+	// AddReceiptCopy counts one more copy of device that answered order
+	// (a receipt other than the one kept).
+	AddReceiptCopy(ctx context.Context, device object.ID, order string) error
 	ReceiptsOf(ctx context.Context, device object.ID) ([]StoredReceipt, error)
 	Receipts(ctx context.Context) ([]StoredReceipt, error)
 

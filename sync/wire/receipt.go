@@ -137,4 +137,7 @@ type StoredReceipt struct {
 	Name     string `json:"name"`
 	Receipt  []byte `json:"receipt"`  // the signed note, for the admin to verify
 	Received int64  `json:"received"` // unix ns, the server's clock
+	// Copies counts further receipts of the same wipe from copies of
+	// the device (disk images, backups put back).
+	Copies int `json:"copies,omitempty"`
 }

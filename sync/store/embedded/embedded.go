@@ -88,7 +88,34 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
-	if appID == applicationID && version == 2 {
+	if appID == applicationID && version >= 1 && version <= 3 {
+		if err := s.upgrade(ctx, version); err != nil {
+			return err
+		}
+		version = 4
+	}
+	switch {
+	case appID == applicationID && version == 4:
+		return nil
+	case appID != 0 || version != 0:
+		return fmt.Errorf("store: store.db is not a cofferd store this version reads (application %#x, schema %d)", appID, version)
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	defer tx.Rollback()
+	for _, q := range []string{schema, fmt.Sprintf("PRAGMA application_id = %d", applicationID), "PRAGMA user_version = 4"} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("store: schema: %w", err)
+		}
+	}
+	return tx.Commit()
+}
+
+// upgrade brings a store of an older schema (1 to 3) to schema 4.
+func (s *Store) upgrade(ctx context.Context, version int) error {
+	if version == 2 {
 		// Schema 3: a device may hold a receipt per wipe order (its own
 		// wipe's, then the admin's). A receipt kept before names no order
 		// here ("").
@@ -101,12 +128,8 @@ func (s *Store) migrate(ctx context.Context) error {
 				return fmt.Errorf("store: schema 3: %w", err)
 			}
 		}
-		return nil
 	}
-	switch {
-	case appID == applicationID && version == 3:
-		return nil
-	case appID == applicationID && version == 1:
+	if version == 1 {
 		// Schema 2: audit details for compliance beside each batch.
 		for _, q := range []string{"ALTER TABLE audit_batches ADD COLUMN details BLOB",
 			"ALTER TABLE audit_batches ADD COLUMN details_sig BLOB",
@@ -117,21 +140,15 @@ func (s *Store) migrate(ctx context.Context) error {
 				return fmt.Errorf("store: schema 3: %w", err)
 			}
 		}
-		return nil
-	case appID != 0 || version != 0:
-		return fmt.Errorf("store: store.db is not a cofferd store this version reads (application %#x, schema %d)", appID, version)
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("store: %w", err)
-	}
-	defer tx.Rollback()
-	for _, q := range []string{schema, fmt.Sprintf("PRAGMA application_id = %d", applicationID), "PRAGMA user_version = 3"} {
-		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("store: schema: %w", err)
+	// Schema 4: how many further copies of a device (disk images,
+	// backups) sent a receipt of the same wipe.
+	for _, q := range []string{"ALTER TABLE receipts ADD COLUMN copies INTEGER NOT NULL DEFAULT 0", "PRAGMA user_version = 4"} {
+		if _, err := s.db.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("store: schema 4: %w", err)
 		}
 	}
-	return tx.Commit()
+	return nil
 }
 
 // Close closes the store.

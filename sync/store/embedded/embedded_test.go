@@ -28,7 +28,7 @@ func TestConformance(t *testing.T) {
 }
 
 // TestSchema2Receipts: a store of schema 2 (one receipt per device) opens
-// as schema 3 with its receipts kept, naming no order.
+// as schema 4 with its receipts kept, naming no order.
 func TestSchema2Receipts(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -64,6 +64,13 @@ func TestSchema2Receipts(t *testing.T) {
 	}
 	if err := s.PutReceipt(ctx, store.StoredReceipt{Device: dev, Order: "-", Receipt: []byte("another"), Received: time.Unix(0, 43)}); err != nil {
 		t.Fatalf("a second receipt of the device: %v", err)
+	}
+	// Schema 4 came on top: copies of the device are counted.
+	if err := s.AddReceiptCopy(ctx, dev, "-"); err != nil {
+		t.Fatal(err)
+	}
+	if rs, err := s.ReceiptsOf(ctx, dev); err != nil || len(rs) != 2 || rs[1].Copies != 1 || rs[0].Copies != 0 {
+		t.Fatalf("receipts after a copy's: %+v, %v", rs, err)
 	}
 }
 

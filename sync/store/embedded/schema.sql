@@ -1,6 +1,7 @@
--- cofferd embedded store, schema 2 (SQLite; schema 1 lacked
--- audit_batches.details, devices.os and receipts). Ciphertext, signatures and
--- routing metadata only; object bodies live in the blob folder.
+-- cofferd embedded store, schema 4 (SQLite; schema 1 lacked
+-- audit_batches.details, devices.os and receipts; 3, receipts per order; 4,
+-- receipts.copies). Ciphertext, signatures and routing metadata only; object
+-- bodies live in the blob folder.
 CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL) STRICT;
 
 CREATE TABLE log (idx INTEGER PRIMARY KEY, entry BLOB NOT NULL) STRICT;
@@ -58,6 +59,6 @@ CREATE TABLE audit (
     PRIMARY KEY (device, seq)
 ) STRICT;
 
-CREATE TABLE receipts (device BLOB NOT NULL, ord TEXT NOT NULL, receipt BLOB NOT NULL, received INTEGER NOT NULL, PRIMARY KEY (device, ord)) STRICT;
+CREATE TABLE receipts (device BLOB NOT NULL, ord TEXT NOT NULL, receipt BLOB NOT NULL, received INTEGER NOT NULL, copies INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (device, ord)) STRICT;
 
 CREATE TABLE pairings (id BLOB PRIMARY KEY, email TEXT NOT NULL, request BLOB NOT NULL, expires INTEGER NOT NULL, bundle BLOB) STRICT;

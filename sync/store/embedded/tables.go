@@ -310,14 +310,22 @@ func (s *Store) PutReceipt(ctx context.Context, r store.StoredReceipt) error {
 	return nil
 }
 
+// AddReceiptCopy implements store.Store.
+func (s *Store) AddReceiptCopy(ctx context.Context, device object.ID, order string) error {
+	if _, err := s.db.ExecContext(ctx, "UPDATE receipts SET copies = copies + 1 WHERE device = ? AND ord = ?", device[:], order); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	return nil
+}
+
 // ReceiptsOf implements store.Store.
 func (s *Store) ReceiptsOf(ctx context.Context, device object.ID) ([]store.StoredReceipt, error) {
-	return s.receipts(ctx, "SELECT device, ord, receipt, received FROM receipts WHERE device = ? ORDER BY received", device[:])
+	return s.receipts(ctx, "SELECT device, ord, receipt, received, copies FROM receipts WHERE device = ? ORDER BY received", device[:])
 }
 
 // Receipts implements store.Store.
 func (s *Store) Receipts(ctx context.Context) ([]store.StoredReceipt, error) {
-	return s.receipts(ctx, "SELECT device, ord, receipt, received FROM receipts ORDER BY received")
+	return s.receipts(ctx, "SELECT device, ord, receipt, received, copies FROM receipts ORDER BY received")
 }
 
 func (s *Store) receipts(ctx context.Context, q string, args ...any) ([]store.StoredReceipt, error) {
@@ -331,7 +339,7 @@ func (s *Store) receipts(ctx context.Context, q string, args ...any) ([]store.St
 		var r store.StoredReceipt
 		var dev []byte
 		var at int64
-		if err := rows.Scan(&dev, &r.Order, &r.Receipt, &at); err != nil {
+		if err := rows.Scan(&dev, &r.Order, &r.Receipt, &at, &r.Copies); err != nil {
 			return nil, err
 		}
 		r.Device, r.Received = scanID(dev), time.Unix(0, at)
