@@ -10,10 +10,13 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"filippo.io/age"
+
 	"github.com/coffer-vault/coffer/sync/client"
 	"github.com/coffer-vault/coffer/sync/orglog"
 	"github.com/coffer-vault/coffer/sync/server"
 	"github.com/coffer-vault/coffer/sync/store/embedded"
+	"github.com/coffer-vault/coffer/sync/wire"
 
 	"github.com/coffer-vault/coffer/policy"
 	"github.com/coffer-vault/coffer/vault"
@@ -219,5 +222,36 @@ func TestRemovedEditorIsToldOfUnpushedWork(t *testing.T) {
 	}
 	if _, err := bob.v.Folder(ctx, "Deals"); err == nil {
 		t.Fatal("bob's device still holds Deals")
+	}
+}
+
+// TestPairingCopyingADeviceRefused: a pairing request made with ann's
+// invite that copies her desktop's ID and keys (public in the log) is
+// refused. Since an approval retried after a failed step completes a
+// device already in the log, such a request, once ann approved its code,
+// would have had her keys sealed to the asker's recipient with no entry
+// in the log for IT to revoke. (Found by a reviewer.)
+func TestPairingCopyingADeviceRefused(t *testing.T) {
+	ctx := context.Background()
+	o := newOrg(t)
+	code := o.inviteAs("ann@acme.test", policy.Member)
+	laptop := enrollAs(t, code, "Ann Analyst", "Ann's laptop")
+	desktop := pair(t, code, laptop, "Ann's desktop")
+	laptop.sync(t)
+	d := laptop.v.OrgState().Devices[desktop.v.DeviceID()]
+	eph, err := age.GenerateHybridIdentity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := o.inviteConn(t, code)
+	req := wire.PairingRequest{Email: "ann@acme.test", Device: wire.HexID(d.ID), Key: d.Key, Transport: d.Transport, Recipient: eph.Recipient().String(), Name: d.Name}
+	if _, err := conn.JSON(ctx, "POST", "/v1/pairings", nil, req, nil); !client.IsCode(err, wire.CodeConflict) {
+		t.Fatalf("a pairing request copying a device of the log: %v", err)
+	}
+	// New keys under the same ID: refused too.
+	other := vault.NewDeviceKeys("Ann's desktop")
+	req.Key, req.Transport = other.Public()
+	if _, err := conn.JSON(ctx, "POST", "/v1/pairings", nil, req, nil); !client.IsCode(err, wire.CodeConflict) {
+		t.Fatalf("a pairing request with a device ID of the log: %v", err)
 	}
 }

@@ -514,6 +514,11 @@ func (s *State) DevicesOf(email string) []*DeviceState {
 	return out
 }
 
+// KeyKnown reports whether k is a key some entry of the log introduced
+// (a user's, a device's, an invite's, the admin's or the server's): a new
+// device's keys must not be.
+func (s *State) KeyKnown(k []byte) bool { return s.keys[string(k)] }
+
 // EnrolsAnew reports whether inv enrols its e-mail's user anew, with new
 // keys: they are a user every device of whom is revoked (a lost only
 // laptop), and inv is unused and was made since the last revocation.

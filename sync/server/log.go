@@ -307,6 +307,13 @@ func (s *Server) requestPairing(w http.ResponseWriter, r *http.Request, c *calle
 	if _, err := age.ParseHybridRecipient(req.Recipient); err != nil {
 		return fail(http.StatusBadRequest, wire.CodeBadRequest, "malformed pairing recipient")
 	}
+	// A pairing is for a new device. One that copies a device of the log
+	// (its ID and keys are public there) would be answered, once approved,
+	// as the retry of that device's approval: the user's keys sealed to
+	// the asker, and no entry for the admin to revoke.
+	if c.state.Devices[object.ID(req.Device)] != nil || c.state.KeyKnown(req.Key) || c.state.KeyKnown(req.Transport) {
+		return fail(http.StatusConflict, wire.CodeConflict, "the device ID or keys of this request are in the organisation's log already: a pairing is for a new device")
+	}
 	now := s.now()
 	p := store.Pairing{ID: object.NewRandomID(), Email: req.Email, Request: wire.Marshal(req), Expires: now.Add(15 * time.Minute)}
 	if err := s.store.PutPairing(r.Context(), p, now, maxPairings); errors.Is(err, store.ErrFull) {
