@@ -1,11 +1,15 @@
 package client_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io/fs"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -253,5 +257,68 @@ func TestPairingCopyingADeviceRefused(t *testing.T) {
 	req.Key, req.Transport = other.Public()
 	if _, err := conn.JSON(ctx, "POST", "/v1/pairings", nil, req, nil); !client.IsCode(err, wire.CodeConflict) {
 		t.Fatalf("a pairing request with a device ID of the log: %v", err)
+	}
+}
+
+// TestLostBlobRepairedOnlyFromItsFolder: the server lost a Deals
+// manifest's blob. Bob, who may write only his own folder, uploads bytes
+// of the same size under that ID into it: the server keeps them out (it
+// took them as the repair before checking the folder, after which the
+// true object could never be put back; found by a reviewer). Ann's upload
+// of the true object into Deals repairs it, and bob's next sync takes it.
+func TestLostBlobRepairedOnlyFromItsFolder(t *testing.T) {
+	ctx := context.Background()
+	o, ann, bob, deals := dealsSharedWithBob(t, policy.Member)
+	if _, err := bob.v.CreateFolder(ctx, "Bob's notes", policy.Internal); err != nil {
+		t.Fatal(err)
+	}
+	bob.sync(t)
+	mine := mustFolder(t, bob.v, "Bob's notes")
+	put(t, ann.v, "Deals", "report.txt", "the report")
+	out, err := ann.v.Outgoing(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var og vault.Outgoing
+	for _, x := range out {
+		if x.Kind == object.KindManifest {
+			og = x
+		}
+	}
+	orig, err := ann.v.Envelope(ctx, object.KindManifest, og.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ann.sync(t)
+	blob := filepath.Join(o.Dir, "blobs", "manifest", og.ID.String()[:2], og.ID.String())
+	if err := os.Remove(blob); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.s.Sync(ctx); !errors.As(err, new(*client.LostError)) {
+		t.Fatalf("bob's sync with the blob lost: %v", err)
+	}
+	var forged []byte
+	for n := len(orig); n > 0 && len(forged) != len(orig); n-- {
+		if forged, err = object.Seal(object.KindManifest, og.ID, bytes.Repeat([]byte{'x'}, n), deviceKeyOf(t, bob)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put := func(d *device, folder object.ID, body []byte, file object.ID, seq int) error {
+		h := http.Header{wire.HeaderFolder: {folder.String()}, wire.HeaderFile: {file.String()}, wire.HeaderSeq: {strconv.Itoa(seq)}}
+		_, err := d.s.Conn().Do(ctx, client.Request{Method: "PUT", Path: "/v1/objects/manifest/" + og.ID.String(), Body: body, Header: h})
+		return err
+	}
+	if err := put(bob, mine.ID, forged, object.NewRandomID(), 1); !client.IsCode(err, wire.CodeConflict) {
+		t.Fatalf("bob's upload into his own folder: %v", err)
+	}
+	if _, err := os.Stat(blob); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("bob's upload wrote the lost blob: %v", err)
+	}
+	if err := put(ann, deals.ID, orig, og.File, og.Seq); err != nil {
+		t.Fatalf("ann's upload of the true object: %v", err)
+	}
+	bob.sync(t)
+	if got := string(read(t, bob.v, "Deals", "report.txt")); got != "the report" {
+		t.Fatalf("bob reads %q after the repair", got)
 	}
 }

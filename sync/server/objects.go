@@ -100,13 +100,14 @@ func (s *Server) putObject(w http.ResponseWriter, r *http.Request, c *caller) er
 	if kind == object.KindChunk {
 		m.ID = storageID(kind, m.Space, id)
 		if held, err := s.statIn(ctx, kind, m.Space, id); err == nil {
-			// Held already, maybe under its ID alone (before storageID);
-			// unless its bytes are lost: then this upload repairs them.
-			if _, _, err := s.store.GetObject(ctx, kind, held.ID); !errors.Is(err, store.ErrLost) {
-				writeJSON(w, http.StatusOK, struct{}{})
-				return nil
+			// Held already in this folder, maybe under its ID alone
+			// (before storageID); its bytes lost, this upload (from
+			// someone who may write the folder) repairs them.
+			if _, err := s.store.RepairLost(ctx, kind, held.ID, c.body); err != nil {
+				return err
 			}
-			m.ID = held.ID
+			writeJSON(w, http.StatusOK, struct{}{})
+			return nil
 		}
 	}
 	stored, err := s.store.PutObject(ctx, m, c.body)
@@ -121,11 +122,23 @@ func (s *Server) putObject(w http.ResponseWriter, r *http.Request, c *caller) er
 	// Create-if-absent: the same bytes again are fine; so is another
 	// encryption of a chunk (its ID is a keyed hash of the plaintext).
 	held, data, err := s.store.GetObject(ctx, kind, m.ID)
-	if err != nil {
+	if errors.Is(err, store.ErrLost) && held.Space == m.Space {
+		// Its bytes lost, an upload by someone who may write its space
+		// repairs them (it verified as this object above). One who may
+		// not is told nothing more than "exists elsewhere".
+		if _, err := s.store.RepairLost(ctx, kind, m.ID, c.body); err != nil {
+			return err
+		}
+		held, data, err = s.store.GetObject(ctx, kind, m.ID)
+	}
+	if err != nil && !errors.Is(err, store.ErrLost) {
 		return err
 	}
 	if held.Space != m.Space {
 		return fail(http.StatusConflict, wire.CodeConflict, "an object with this ID exists elsewhere")
+	}
+	if err != nil {
+		return err
 	}
 	if kind != object.KindChunk && !bytes.Equal(data, c.body) {
 		return fail(http.StatusConflict, wire.CodeConflict, "an object with this ID exists with other content")

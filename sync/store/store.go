@@ -151,10 +151,12 @@ type Store interface {
 	// stored, its metadata and feed event; it reports whether it stored
 	// it (false: an object was there, identical or not — the caller
 	// compares with GetObject). Blobs are written before their metadata,
-	// so a crash leaves at most a blob no metadata names. An object whose
-	// bytes are lost (ErrLost) takes data as its bytes again if it is of
-	// the stored size: an upload of it repairs it.
+	// so a crash leaves at most a blob no metadata names.
 	PutObject(ctx context.Context, m ObjectMeta, data []byte) (bool, error)
+	// RepairLost gives an object whose bytes are lost (ErrLost) data as
+	// its bytes, if data is of the stored size; it reports whether it
+	// did. The caller has authorised the uploader for the object's space.
+	RepairLost(ctx context.Context, kind object.Kind, id object.ID, data []byte) (bool, error)
 	GetObject(ctx context.Context, kind object.Kind, id object.ID) (ObjectMeta, []byte, error)
 	StatObject(ctx context.Context, kind object.Kind, id object.ID) (ObjectMeta, error)
 

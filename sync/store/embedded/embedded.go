@@ -309,12 +309,7 @@ func (s *Store) putBlob(kind object.Kind, id object.ID, data []byte) (bool, erro
 
 // PutObject implements store.Store.
 func (s *Store) PutObject(ctx context.Context, m store.ObjectMeta, data []byte) (bool, error) {
-	if had, err := s.StatObject(ctx, m.Kind, m.ID); err == nil {
-		if _, _, err := s.GetObject(ctx, m.Kind, m.ID); errors.Is(err, store.ErrLost) && had.Size == int64(len(data)) {
-			if err := s.replaceBlob(m.Kind, m.ID, data); err != nil {
-				return false, fmt.Errorf("store: blob: %w", err)
-			}
-		}
+	if _, err := s.StatObject(ctx, m.Kind, m.ID); err == nil {
 		return false, nil
 	}
 	if _, err := s.putBlob(m.Kind, m.ID, data); err != nil {
@@ -353,6 +348,18 @@ func (s *Store) PutObject(ctx context.Context, m store.ObjectMeta, data []byte) 
 		if err := s.replaceBlob(m.Kind, m.ID, data); err != nil {
 			return true, fmt.Errorf("store: blob: %w", err)
 		}
+	}
+	return true, nil
+}
+
+// RepairLost implements store.Store.
+func (s *Store) RepairLost(ctx context.Context, kind object.Kind, id object.ID, data []byte) (bool, error) {
+	m, _, err := s.GetObject(ctx, kind, id)
+	if !errors.Is(err, store.ErrLost) || m.Size != int64(len(data)) {
+		return false, nil
+	}
+	if err := s.replaceBlob(kind, id, data); err != nil {
+		return false, fmt.Errorf("store: blob: %w", err)
 	}
 	return true, nil
 }

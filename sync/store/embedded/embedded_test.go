@@ -103,8 +103,19 @@ func TestLostBlobSaidAndRepaired(t *testing.T) {
 			if _, _, err := s.GetObject(ctx, m.Kind, m.ID); !errors.Is(err, store.ErrLost) {
 				t.Fatalf("a damaged blob reads as %v, want ErrLost", err)
 			}
+			// PutObject does not repair: the server first checks that the
+			// uploader may write the object's space (RepairLost).
 			if stored, err := s.PutObject(ctx, m, data); err != nil || stored {
 				t.Fatalf("upload again: stored %v, %v", stored, err)
+			}
+			if _, _, err := s.GetObject(ctx, m.Kind, m.ID); !errors.Is(err, store.ErrLost) {
+				t.Fatalf("PutObject repaired a lost blob: %v", err)
+			}
+			if ok, err := s.RepairLost(ctx, m.Kind, m.ID, data[1:]); err != nil || ok {
+				t.Fatalf("a repair of another size: %v %v", ok, err)
+			}
+			if ok, err := s.RepairLost(ctx, m.Kind, m.ID, data); err != nil || !ok {
+				t.Fatalf("repair: %v %v", ok, err)
 			}
 			if _, got, err := s.GetObject(ctx, m.Kind, m.ID); err != nil || !bytes.Equal(got, data) {
 				t.Fatalf("after the upload: %q %v", got, err)
