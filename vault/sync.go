@@ -198,13 +198,13 @@ func (v *Vault) Receive(ctx context.Context, kind object.Kind, id object.ID, dat
 		if err := v.checkSigner(kind, o.Signer); err != nil {
 			return nil, rejected(kind, id, "%v", err)
 		}
-		if err := v.checkRevokedFolderSigner(o.Signer, data); err != nil {
-			return nil, rejected(kind, id, "%v", err)
-		}
 		if !v.opensWithHeldKey(ctx, o.Body) {
 			// A folder whose key has not reached this device (or never
 			// will: a guest granted a restricted folder): not kept.
 			return nil, fmt.Errorf("folder %s: %w", id.String()[:12], ErrNotAddressed)
+		}
+		if err := v.checkRevokedFolderSigner(ctx, o.Signer, data, id); err != nil {
+			return nil, rejected(kind, id, "%v", err)
 		}
 		// A revision of a folder held here (a class change) must follow
 		// the one held.

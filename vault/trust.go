@@ -184,11 +184,13 @@ func (v *Vault) checkAuthor(m *Manifest, signer ed25519.PublicKey) error {
 // revoked since: a folder's class and name are in it alone, and a reader
 // new to the folder takes its first revision as it comes, so a thief with
 // a lost laptop's keys and a server's help could hand a restricted folder
-// over as public. The one exception is the object the folder's owner
-// anchored in the log (orglog.Anchor): its exact bytes, made with the
-// folder, so that people added later can still take a folder made on a
-// laptop lost since. Folder objects a vault holds stay readable (allows).
-func (v *Vault) checkRevokedFolderSigner(signer ed25519.PublicKey, data []byte) error {
+// over as public. The one exception is the object its owner anchored in
+// the log (orglog.Anchor) before the device was revoked: revision 0 of
+// that very folder, byte for byte, so that people added later can still
+// take a folder made on a laptop lost since. (An anchor appended after the
+// revocation may be the thief's: the lost laptop holds the user key that
+// signs anchors.) Folder objects a vault holds stay readable (allows).
+func (v *Vault) checkRevokedFolderSigner(ctx context.Context, signer ed25519.PublicKey, data []byte, id object.ID) error {
 	v.mu.Lock()
 	st := v.org
 	v.mu.Unlock()
@@ -199,13 +201,42 @@ func (v *Vault) checkRevokedFolderSigner(signer ed25519.PublicKey, data []byte) 
 	if d == nil || !d.Revoked {
 		return nil
 	}
-	sum := sha256.Sum256(data)
-	for _, f := range st.Folders {
-		if f.Anchor != nil && subtle.ConstantTimeCompare(f.Anchor, sum[:]) == 1 {
-			return nil
-		}
+	refuse := fmt.Errorf("%w: %w (a folder object signed by a device revoked at %s, not the one its owner anchored in the log before)", ErrTampered, ErrNotAllowedSigner, d.RevokedAt.UTC().Format(time.RFC3339))
+	body, err := v.folderBodyOf(ctx, data, id)
+	if err != nil {
+		return refuse
 	}
-	return fmt.Errorf("%w: %w (a folder object signed by a device revoked at %s, not the one its owner anchored in the log)", ErrTampered, ErrNotAllowedSigner, d.RevokedAt.UTC().Format(time.RFC3339))
+	f := st.Folders[body.Folder]
+	sum := sha256.Sum256(data)
+	if body.Revision != 0 || f == nil || f.Anchor == nil || f.AnchorEntry >= d.RevokedEntry ||
+		subtle.ConstantTimeCompare(f.Anchor, sum[:]) != 1 {
+		return refuse
+	}
+	return nil
+}
+
+// folderBodyOf opens a received folder object with the epoch-1 key of
+// the folder it is for (folder objects are sealed to it), among the keys
+// this vault holds.
+func (v *Vault) folderBodyOf(ctx context.Context, data []byte, id object.ID) (folderBody, error) {
+	if err := v.loadAllKeys(ctx); err != nil {
+		return folderBody{}, err
+	}
+	for folder, fks := range v.knownKeys() {
+		if fks[0].epoch != 1 {
+			continue
+		}
+		plain, _, err := v.openData(data, object.KindFolder, id, 1<<20, fks[0].identity)
+		if err != nil {
+			continue
+		}
+		var body folderBody
+		if err := json.Unmarshal(plain, &body); err != nil || body.Folder != folder {
+			return folderBody{}, fmt.Errorf("%w: folder object", ErrMalformed)
+		}
+		return body, nil
+	}
+	return folderBody{}, fmt.Errorf("folder object %s: %w", id.String()[:12], ErrNotAddressed)
 }
 
 // allowsAudit reports whether signer may sign entries of this device's

@@ -50,9 +50,11 @@ type DeviceState struct {
 	Key       ed25519.PublicKey
 	Transport ed25519.PublicKey
 	Revoked   bool
-	RevokedAt time.Time  // the time of the entry that revoked it (or ordered it wiped)
-	Entry     int64      // index of its device entry
-	Wipe      *WipeState // the admin's order to wipe it, if any
+	RevokedAt time.Time // the time of the entry that revoked it (or ordered it wiped)
+	// RevokedEntry is that entry's index in the log (0 while not revoked).
+	RevokedEntry int64
+	Entry        int64      // index of its device entry
+	Wipe         *WipeState // the admin's order to wipe it, if any
 }
 
 // WipeState is a wipe the admin ordered.
@@ -86,8 +88,10 @@ type FolderState struct {
 	// Anchor is SHA-256 of the envelope of the folder object made with
 	// the folder (revision 0), once its owner committed to it: a new
 	// reader takes that object by it even when the device that signed it
-	// has been revoked since (vault: checkRevokedFolderSigner).
-	Anchor []byte
+	// has been revoked since (vault: checkRevokedFolderSigner), if the
+	// anchor's entry (AnchorEntry, its index) came before the revocation.
+	Anchor      []byte
+	AnchorEntry int64
 	// Epochs are the folder's key epochs: epoch → EpochCommitment of
 	// its key. LastEpoch is the newest (0 until the owner's entry for
 	// epoch 1, the key made with the folder): the next epoch entry must
@@ -399,7 +403,7 @@ func (s *State) apply(e *Entry) {
 		s.keys[string(e.Key)], s.keys[string(e.Transport)] = true, true
 		s.live[e.Email]++
 	case Revoke:
-		s.Devices[e.Device].Revoked, s.Devices[e.Device].RevokedAt = true, e.Time
+		s.Devices[e.Device].Revoked, s.Devices[e.Device].RevokedAt, s.Devices[e.Device].RevokedEntry = true, e.Time, s.Size
 		s.live[s.Devices[e.Device].Email]--
 	case Class:
 		f := s.Folders[e.Folder]
@@ -411,7 +415,7 @@ func (s *State) apply(e *Entry) {
 		d := s.Devices[e.Device]
 		if !d.Revoked {
 			s.live[d.Email]--
-			d.RevokedAt = e.Time
+			d.RevokedAt, d.RevokedEntry = e.Time, s.Size
 		}
 		d.Revoked = true
 		d.Wipe = &WipeState{Entry: s.Size, Hash: sha256.Sum256(e.Raw), Nonce: e.Nonce, Reason: e.Reason, Time: e.Time}
@@ -420,7 +424,7 @@ func (s *State) apply(e *Entry) {
 	case Folder:
 		s.Folders[e.Folder] = &FolderState{ID: e.Folder, Owner: e.Email, Members: map[string]string{}, Writers: map[string]bool{e.Email: true}}
 	case Anchor:
-		s.Folders[e.Folder].Anchor = e.Commit
+		s.Folders[e.Folder].Anchor, s.Folders[e.Folder].AnchorEntry = e.Commit, s.Size
 	case Epoch:
 		f := s.Folders[e.Folder]
 		if f.Epochs == nil {
