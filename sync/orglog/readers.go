@@ -17,7 +17,10 @@ import (
 //     enrolled reads them once her first device is certified.
 //   - A folder's audience is everyone who has been a reader since its
 //     newest epoch began; who of it no longer reads (Leavers) is why the
-//     key must rotate, whoever's device notices first may do it.
+//     key must rotate, whoever's device notices first may do it. A reader
+//     who enrols anew (their every device revoked: a lost only laptop)
+//     leaves their earlier keys in it as a leaver (EarlierKeys): the lost
+//     laptop holds the folder's current key, and they read again at once.
 //   - A folder's epoch writers are the users who could write it at some
 //     time during that epoch; a version under an epoch whose author was
 //     not among them, or dated after the author stopped writing, was not
@@ -87,6 +90,17 @@ func (s *State) track(e *Entry) {
 		folders = []object.ID{e.Folder}
 	case Grant:
 		folders = e.Folders
+	case User:
+		// Enrolled anew: the keys of their revoked devices had the key of
+		// every folder they read; it must rotate though they read on.
+		if u := s.Users[e.Email]; u != nil && u.Generation > 1 {
+			for _, f := range s.Folders {
+				if f.Audience[e.Email] {
+					f.Audience[EarlierKeys(e.Email)] = true
+				}
+			}
+		}
+		return
 	case Device, Role:
 		// Everything the user owns, is a member of, or is granted.
 		for id, f := range s.Folders {
@@ -133,6 +147,10 @@ func (s *State) track(e *Entry) {
 		}
 	}
 }
+
+// EarlierKeys names, among a folder's leavers, the keys a person held
+// before enrolling anew: "erin@acme.test (keys before enrolling anew)".
+func EarlierKeys(email string) string { return email + " (keys before enrolling anew)" }
 
 // trackWriter records whether email writes f at t: among the writers of
 // its newest epoch if so, with the time their writing ended if not.
