@@ -96,16 +96,23 @@ func (a *App) OrgTrace(ctx context.Context, code string) (*TraceResult, error) {
 		return nil, fmt.Errorf("%q is not a trace code (they look like K7Q4M-ZP2XA)", code)
 	}
 	res := &TraceResult{}
+	sealed := 0
 	err := a.OrgAudit(ctx, OrgAuditFilter{}, false, func(events []audit.Event, _ []string) error {
 		for _, e := range events {
 			if e.Trace == want {
 				res.Events = append(res.Events, e)
+			}
+			if e.DetailsSealed {
+				sealed++
 			}
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
+	}
+	if len(res.Events) == 0 && sealed > 0 {
+		return nil, fmt.Errorf("%w: %s is not among the entries whose details you can read; the details of %d entries were sealed to the compliance and risk officers of their time, before you were one, and it may be one of them: ask one of those officers (a device that has not synced since may also hold it)", errNoTrace, want, sealed)
 	}
 	if len(res.Events) == 0 {
 		return nil, fmt.Errorf("%w: %s is not in the organisation's audit trail (a device that has not synced since may hold it)", errNoTrace, want)

@@ -70,6 +70,10 @@ type Event struct {
 	// server saw it from.
 	DeviceName string `json:"device_name,omitempty"`
 	IP         string `json:"ip,omitempty"`
+	// DetailsSealed: the entry's details (folder, file, trace code,
+	// reason) were sealed to the compliance and risk officers of the time
+	// it was sent, and the reader was not one of them.
+	DetailsSealed bool `json:"details_sealed,omitempty"`
 }
 
 // Details is the part of an event stored sealed.

@@ -186,6 +186,19 @@ followed:
 	if out := run(t, carolPass, b.coffer, "trace", "--vault", carol, "--org", m[1]); !strings.Contains(out, "ann@acme.test") || !strings.Contains(out, "notes.txt") {
 		t.Fatalf("trace --org:\n%s", out)
 	}
+	// A risk officer who joins later cannot read the details sent before
+	// (sealed to the officers of that time), and is told so instead of
+	// "not in the trail".
+	frank := filepath.Join(work, "frank")
+	const frankPass = "frank risk officer passphrase 2026"
+	run(t, frankPass, b.coffer, "enroll", "--vault", frank, "--server", srv.url, "--name", "Frank Risk",
+		"--invite", lastLine(admin("invite", "--email", "frank@acme.test", "--role", "risk")))
+	if code, out := runFail(t, frankPass, b.coffer, "trace", "--vault", frank, "--org", m[1]); code != 1 || !strings.Contains(out, "sealed to the compliance and risk officers of their time") {
+		t.Fatalf("trace --org by an officer who joined later: exit %d\n%s", code, out)
+	}
+	if out := run(t, frankPass, b.coffer, "audit", "--vault", frank, "--org"); !strings.Contains(out, "(details sealed to the officers of its time)") {
+		t.Fatalf("audit --org by an officer who joined later:\n%s", out)
+	}
 
 	// The admin's policy reaches every device; nobody sets it locally.
 	pol := filepath.Join(work, "policy.json")

@@ -648,6 +648,9 @@ ID) and --since (RFC 3339 or a duration such as 24h) narrow it.`,
 					if e.DeviceName != "" {
 						line += "  [" + display.Text(e.DeviceName) + " " + e.IP + "]"
 					}
+					if e.DetailsSealed {
+						line += "  (details sealed to the officers of its time)"
+					}
 					fmt.Fprintln(env.Stdout, line)
 				}
 				return nil

@@ -82,10 +82,12 @@ func (s *Syncer) OrgAudit(ctx context.Context, after int64, wait time.Duration) 
 			continue
 		}
 		var details map[int64]audit.Event
+		sealed := false
 		if len(b.Details) > 0 {
 			evs, err := s.v.OpenAuditDetails(b.Details, b.DetailsSig, dev.Key)
 			switch {
 			case errors.Is(err, vault.ErrNotAddressed):
+				sealed = true
 			case err != nil:
 				out.Problems = append(out.Problems, fmt.Sprintf("batch %d from %s: %v", b.ID, dev.Name, err))
 			default:
@@ -111,6 +113,9 @@ func (s *Syncer) OrgAudit(ctx context.Context, after int64, wait time.Duration) 
 				}
 			}
 			ev.DeviceName, ev.IP = dev.Name, b.IP
+			if _, ok := details[e.Seq]; !ok && sealed {
+				ev.DetailsSealed = true
+			}
 			out.Events = append(out.Events, ev)
 		}
 	}
