@@ -80,7 +80,7 @@ func BenchmarkServerLoad(b *testing.B) {
 	hs.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
 	hs.StartTLS()
 	token, _ := srv.BootstrapToken(ctx)
-	key, _, err := client.Init(ctx, hs.URL, token, "Load", pin)
+	key, _, err := client.Init(ctx, hs.URL, token, "Load", pin, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

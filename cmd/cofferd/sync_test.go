@@ -123,6 +123,15 @@ func TestSyncWithTheRealBinaries(t *testing.T) {
 			t.Fatalf("a refused admin init left %s: %v", key, err)
 		}
 	}
+	// The key is written before the server makes the organisation (a crash
+	// after must not leave an organisation without its admin key); a
+	// refused bootstrap takes it away again.
+	if code, out := runFail(t, adminPass, b.cofferd, "admin", "init", "--server", srv.url, "--bootstrap", "not-the-token", "--key", key, "--org", "Acme Capital"); code != 1 {
+		t.Fatalf("admin init with a wrong token: exit %d\n%s", code, out)
+	}
+	if _, err := os.Stat(key); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("a refused bootstrap left %s: %v", key, err)
+	}
 	run(t, adminPass, b.cofferd, "admin", "init", "--server", srv.url, "--bootstrap", strings.TrimSpace(string(token)), "--key", key, "--org", "Acme Capital")
 	out := run(t, adminPass, b.cofferd, "admin", "invite", "--server", srv.url, "--key", key, "--email", "ann@acme.test", "--role", "manager")
 	lines := strings.Split(strings.TrimSpace(out), "\n")

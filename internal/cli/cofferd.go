@@ -168,11 +168,23 @@ func cmdAdminInit(env Env) *cobra.Command {
 			if err := strength.Check(pass, orgName); err != nil {
 				return fmt.Errorf("the admin key's %w; nothing was created", err)
 			}
-			key, seen, err := client.Init(cmd.Context(), serverURL, strings.TrimSpace(token), orgName, pin)
-			if err != nil {
-				return err
+			// The key is kept before the server makes the organisation:
+			// a crash or a lost answer after must not leave one whose
+			// admin key nobody holds.
+			saved := false
+			key, seen, err := client.Init(cmd.Context(), serverURL, strings.TrimSpace(token), orgName, pin, func(k *client.AdminKey) error {
+				if err := client.SaveAdminKey(keyFile, k, pass); err != nil {
+					return err
+				}
+				saved = true
+				return nil
+			})
+			if err != nil && saved && errors.Is(err, client.ErrBootstrapRefused) {
+				_ = os.Remove(keyFile)
+			} else if err != nil && saved {
+				return fmt.Errorf("%w; the admin key was kept in %s before the server was asked: if 'cofferd admin devices --key %s' works, the organisation was made and that key is its admin key", err, keyFile, keyFile)
 			}
-			if err := client.SaveAdminKey(keyFile, key, pass); err != nil {
+			if err != nil {
 				return err
 			}
 			if fingerprint == "" {

@@ -66,7 +66,7 @@ func Start(t testing.TB, name string) *Org {
 	if err != nil || token == "" {
 		t.Fatalf("bootstrap token: %q %v", token, err)
 	}
-	if o.Key, _, err = client.Init(ctx, o.URL, token, name, pin); err != nil {
+	if o.Key, _, err = client.Init(ctx, o.URL, token, name, pin, nil); err != nil {
 		t.Fatal(err)
 	}
 	if o.Admin, err = client.DialAdmin(ctx, o.Key); err != nil {

@@ -150,7 +150,13 @@ func (a *Admin) State() *orglog.State { return a.state }
 // token. tlsPin, if not zero, is the server's TLS key hash as `cofferd
 // serve` printed it; otherwise the key the server presents is trusted and
 // returned for the admin to compare.
-func Init(ctx context.Context, serverURL, token, orgName string, tlsPin [32]byte) (*AdminKey, [32]byte, error) {
+//
+// save, if not nil, is given the new admin key before the server is asked
+// to make the organisation: a crash (or a lost answer) after the server
+// made it must not leave an organisation whose admin key was never kept.
+// Errors after save wrap ErrBootstrapRefused when the server answered no
+// (no organisation was made: the saved key may go).
+func Init(ctx context.Context, serverURL, token, orgName string, tlsPin [32]byte, save func(*AdminKey) error) (*AdminKey, [32]byte, error) {
 	seen, err := presentedTLS(ctx, serverURL)
 	if err != nil {
 		return nil, seen, err
@@ -184,16 +190,30 @@ func Init(ctx context.Context, serverURL, token, orgName string, tlsPin [32]byte
 	if err != nil {
 		return nil, seen, err
 	}
+	key := &AdminKey{V: 1, Seed: admin.Seed(), Org: org, URL: serverURL, TLS: seen[:], Server: info.ServerKey}
+	if save != nil {
+		if err := save(key); err != nil {
+			return nil, seen, err
+		}
+	}
 	var got wire.LogEntries
 	if _, err := conn.JSON(ctx, "POST", "/v1/bootstrap", nil, wire.Bootstrap{Token: token, Genesis: genesis}, &got); err != nil {
+		var se *ServerError
+		if errors.As(err, &se) {
+			return nil, seen, fmt.Errorf("%w: %w", ErrBootstrapRefused, err)
+		}
 		return nil, seen, err
 	}
 	cp, err := orglog.OpenCheckpoint(got.Checkpoint, ed25519.PublicKey(info.ServerKey))
 	if err != nil || cp.Size != 1 || cp.Org != org {
 		return nil, seen, errors.New("the server's answer to the bootstrap does not verify")
 	}
-	return &AdminKey{V: 1, Seed: admin.Seed(), Org: org, URL: serverURL, TLS: seen[:], Server: info.ServerKey}, seen, nil
+	return key, seen, nil
 }
+
+// ErrBootstrapRefused is wrapped by Init's error when the server refused
+// to make the organisation.
+var ErrBootstrapRefused = errors.New("the server made no organisation")
 
 // presentedTLS connects once to read the TLS key the server presents.
 func presentedTLS(ctx context.Context, serverURL string) ([32]byte, error) {
