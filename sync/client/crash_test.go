@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io/fs"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"filippo.io/age"
 
@@ -320,5 +322,44 @@ func TestLostBlobRepairedOnlyFromItsFolder(t *testing.T) {
 	bob.sync(t)
 	if got := string(read(t, bob.v, "Deals", "report.txt")); got != "the report" {
 		t.Fatalf("bob reads %q after the repair", got)
+	}
+}
+
+// TestEntryTakenAnswerLost: the server takes ann's share entry but its
+// answer is lost (the server died, the line dropped). Her share reports
+// success, from the log, instead of "the server did not take the entry"
+// (which it had).
+func TestEntryTakenAnswerLost(t *testing.T) {
+	ctx := context.Background()
+	o := newOrg(t)
+	ann := enrollAs(t, o.inviteAs("ann@acme.test", policy.Manager), "Ann Manager", "Ann's laptop")
+	enrollAs(t, o.inviteAs("bob@acme.test", policy.Member), "Bob Analyst", "Bob's laptop")
+	deals, err := ann.v.CreateFolder(ctx, "Deals", policy.Confidential)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ann.sync(t)
+	real := o.Server.Handler()
+	var drop atomic.Bool
+	drop.Store(true)
+	o.Serve(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == "POST" && r.URL.Path == "/v1/log" && drop.CompareAndSwap(true, false) {
+			real.ServeHTTP(httptest.NewRecorder(), r) // taken
+			if c, _, err := w.(http.Hijacker).Hijack(); err == nil {
+				c.Close() // the answer lost
+			}
+			return
+		}
+		real.ServeHTTP(w, r)
+	}))
+	defer o.Honest()
+	if err := ann.s.Share(ctx, deals.ID, "bob@acme.test", orglog.Viewer); err != nil {
+		t.Fatalf("a share whose answer was lost: %v", err)
+	}
+	if drop.Load() {
+		t.Fatal("no answer was dropped")
+	}
+	if r := ann.v.OrgState().FolderRole("bob@acme.test", deals.ID, time.Now()); r != orglog.Viewer {
+		t.Fatalf("bob's role %q", r)
 	}
 }

@@ -38,6 +38,16 @@ func (s *Syncer) appendEntry(ctx context.Context, e *orglog.Entry) error {
 			continue
 		}
 		if err != nil {
+			var se *ServerError
+			if !errors.As(err, &se) {
+				// No answer (the server died, the line dropped): it may
+				// have taken the entry all the same; the log says.
+				if lerr := s.syncLog(ctx); lerr == nil {
+					if st := s.v.OrgState(); st != nil && st.Holds(raw) {
+						return nil
+					}
+				}
+			}
 			return fmt.Errorf("the server did not take the %s entry: %w", e.Kind, err)
 		}
 		return s.syncLog(ctx)

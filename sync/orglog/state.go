@@ -518,6 +518,9 @@ func (s *State) DevicesOf(email string) []*DeviceState {
 	return out
 }
 
+// Holds reports whether the log holds an entry of exactly these bytes.
+func (s *State) Holds(raw []byte) bool { return s.seen[sha256.Sum256(raw)] }
+
 // KeyKnown reports whether k is a key some entry of the log introduced
 // (a user's, a device's, an invite's, the admin's or the server's): a new
 // device's keys must not be.
