@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/coffer-vault/coffer/audit"
@@ -71,6 +72,11 @@ func (a *App) export(ctx context.Context, action policy.Action, folder, name, ou
 	}
 	if err := CheckDestination(out, opts.Overwrite); err != nil {
 		return nil, err
+	}
+	if inside(a.v.Dir(), filepath.Dir(out)) {
+		// A plaintext copy among the vault's encrypted files, which
+		// 'coffer check' does not look for and a sync never removes.
+		return nil, &DestinationError{Path: filepath.Dir(out), Err: ErrInVault}
 	}
 	res := &Exported{TraceCode: audit.NewTraceCode()}
 	// What exports killed half-way left there goes first.
@@ -146,6 +152,26 @@ func (a *App) export(ctx context.Context, action policy.Action, folder, name, ou
 		return nil, err
 	}
 	return res, nil
+}
+
+// ErrInVault is wrapped by the *DestinationError of a copy asked into the
+// vault's own folder.
+var ErrInVault = errors.New("that folder is inside the vault: a copy goes outside it")
+
+// inside reports whether dir is root or a folder under it, links
+// resolved (a folder that cannot be resolved is compared as written).
+func inside(root, dir string) bool {
+	resolve := func(p string) string {
+		if abs, err := filepath.Abs(p); err == nil {
+			p = abs
+		}
+		if real, err := filepath.EvalSymlinks(p); err == nil {
+			p = real
+		}
+		return p
+	}
+	rel, err := filepath.Rel(resolve(root), resolve(dir))
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
 // CheckDestination says why a copy cannot be written to the file out, as

@@ -340,3 +340,33 @@ func TestNamesInOtherScripts(t *testing.T) {
 		}
 	}
 }
+
+// TestExportNotIntoTheVault: an export (internal: allowed) into the vault's
+// own folder, or a link to it, is refused: a plaintext copy among the
+// encrypted files, which 'coffer check' did not report.
+func TestExportNotIntoTheVault(t *testing.T) {
+	ctx := context.Background()
+	a, dir := newApp(t)
+	if _, err := a.CreateFolder(ctx, "Memos", policy.Internal); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Import(ctx, "Memos", "memo.txt", strings.NewReader("lunch at noon"), nil); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(t.TempDir(), "to-the-vault")
+	if err := os.Symlink(filepath.Join(dir, "objects"), link); err != nil {
+		t.Fatal(err)
+	}
+	for _, out := range []string{filepath.Join(dir, "objects", "leak.txt"), filepath.Join(dir, "leak.txt"), filepath.Join(link, "leak.txt")} {
+		if _, err := a.Export(ctx, "Memos", "memo.txt", out, app.ExportOptions{}); !errors.Is(err, app.ErrInVault) {
+			t.Errorf("export to %s: %v", out, err)
+		}
+		if _, err := os.Stat(out); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%s written: %v", out, err)
+		}
+	}
+	out := filepath.Join(t.TempDir(), "memo.txt")
+	if _, err := a.Export(ctx, "Memos", "memo.txt", out, app.ExportOptions{}); err != nil {
+		t.Fatalf("an export outside the vault: %v", err)
+	}
+}
