@@ -90,6 +90,12 @@ output as CEF lines (logs go to standard error), for SIEMs that tail it.`,
 			if err != nil {
 				return err
 			}
+			if missing := server.HostsNotIn(cert, hosts); len(missing) > 0 {
+				// --host shapes the certificate made at the first start
+				// only; it was silently ignored after.
+				fmt.Fprintf(env.Stderr, "cofferd: the TLS certificate in use does not name %s: --host applies when the certificate is made, at the first start. Coffer devices pin its key, not a name, so they connect all the same; for other clients, give --tls-cert and --tls-key.\n",
+					strings.Join(missing, ", "))
+			}
 			srv, err := server.New(ctx, server.Config{Store: st, TLSKeyHash: pin, Logger: log, Alerts: env.Stdout})
 			if err != nil {
 				return err

@@ -55,6 +55,25 @@ func LoadOrMakeTLS(dir, certFile, keyFile string, hosts []string) (tls.Certifica
 	return cert, SPKIHash(leaf), nil
 }
 
+// HostsNotIn returns the hosts (names or addresses) cert's leaf does not
+// name.
+func HostsNotIn(cert tls.Certificate, hosts []string) []string {
+	if len(cert.Certificate) == 0 {
+		return hosts
+	}
+	leaf, err := x509.ParseCertificate(cert.Certificate[0])
+	if err != nil {
+		return hosts
+	}
+	var out []string
+	for _, h := range hosts {
+		if leaf.VerifyHostname(h) != nil {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
 func makeSelfSigned(certFile, keyFile string, hosts []string) error {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
