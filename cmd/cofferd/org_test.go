@@ -203,7 +203,10 @@ followed:
 	// The admin's policy reaches every device; nobody sets it locally.
 	pol := filepath.Join(work, "policy.json")
 	os.WriteFile(pol, []byte(`{"max_unlock_failures": 5, "idle_lock_minutes": 7}`), 0o600)
-	admin("policy", "--set", pol)
+	// Publishing lists what changes (here from no policy at all).
+	if out := admin("policy", "--set", pol); !strings.Contains(out, "idle_lock_minutes: not set → 7") || !strings.Contains(out, "max_unlock_failures: not set → 5") {
+		t.Fatalf("policy --set does not list the changes:\n%s", out)
+	}
 	run(t, bobPass, b.coffer, "sync", "--vault", bob)
 	if out := run(t, bobPass, b.coffer, "policy", "--vault", bob); !strings.Contains(out, "7") {
 		t.Fatalf("bob's policy after the admin's:\n%s", out)

@@ -3,7 +3,9 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -101,7 +103,9 @@ func cmdAdminPolicy(env Env) *cobra.Command {
 		Long: `Print the organisation's policy in force, or sign a new one with the
 admin key and publish it in the organisation's log (--set FILE, JSON as
 printed). Every device applies it at its next sync; nobody can relax it
-by editing local files. Its serial must rise; leave it 0 to take the next.`,
+by editing local files. Its serial must rise; leave it 0 to take the next.
+The file is the whole policy: a field left out is not set (start from
+what this command prints); what changes is listed when it is published.`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var doc *policy.Document
@@ -126,10 +130,17 @@ by editing local files. Its serial must rise; leave it 0 to take the next.`,
 			return f.with(cmd, env, func(a *client.Admin) error {
 				var err error
 				if doc != nil {
+					old, err := a.Policy(cmd.Context())
+					if err != nil {
+						return err
+					}
 					if doc, err = a.SetPolicy(cmd.Context(), doc); err != nil {
 						return err
 					}
 					fmt.Fprintf(env.Stderr, "Published policy serial %d.\n", doc.Serial)
+					for _, line := range policyChanges(old, doc) {
+						fmt.Fprintf(env.Stderr, "  %s\n", line)
+					}
 				} else if doc, err = a.Policy(cmd.Context()); err != nil {
 					return err
 				} else if doc == nil {
@@ -145,6 +156,54 @@ by editing local files. Its serial must rise; leave it 0 to take the next.`,
 	f.add(cmd)
 	cmd.Flags().StringVar(&set, "set", "", "a policy JSON file to sign and publish")
 	return cmd
+}
+
+// policyChanges lists, field by field (its JSON names), what new changes
+// from old (nil: none issued before): "lease_hours: 8 → not set".
+func policyChanges(old, new *policy.Document) []string {
+	fields := func(d *policy.Document) map[string]string {
+		out := map[string]string{}
+		if d == nil {
+			return out
+		}
+		b, err := json.Marshal(d)
+		if err != nil {
+			return out
+		}
+		var m map[string]json.RawMessage
+		if json.Unmarshal(b, &m) != nil {
+			return out
+		}
+		for k, v := range m {
+			if k != "serial" && k != "issued" && k != "v" {
+				out[k] = string(v)
+			}
+		}
+		return out
+	}
+	a, b := fields(old), fields(new)
+	keys := map[string]bool{}
+	for k := range a {
+		keys[k] = true
+	}
+	for k := range b {
+		keys[k] = true
+	}
+	var out []string
+	for _, k := range slices.Sorted(maps.Keys(keys)) {
+		was, is := a[k], b[k]
+		if was == is {
+			continue
+		}
+		if was == "" {
+			was = "not set"
+		}
+		if is == "" {
+			is = "not set"
+		}
+		out = append(out, fmt.Sprintf("%s: %s → %s", k, was, is))
+	}
+	return out
 }
 
 func cmdAdminRole(env Env) *cobra.Command {
