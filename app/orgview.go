@@ -27,6 +27,12 @@ func (a *App) MayReadOrgAudit() bool {
 	return r == policy.Compliance || r == policy.Risk
 }
 
+// MayCreateFolder reports whether this user's role lets them make folders
+// (the owner of a standalone vault; managers in an organisation).
+func (a *App) MayCreateFolder() bool {
+	return policy.DecideFor(a.subject(), "", policy.Internal, policy.CreateFolder).Allowed
+}
+
 // GuestEnded reports whether this vault's user is a guest whose access has
 // ended (or was never granted), judged at the trusted time as the vault
 // judges it when it destroys the granted folders: a window then says why

@@ -60,6 +60,10 @@ func TestOrganisationWithTheRealBinaries(t *testing.T) {
 	run(t, carolPass, b.coffer, "enroll", "--vault", carol, "--server", srv.url, "--name", "Carol Compliance",
 		"--invite", lastLine(admin("invite", "--email", "carol@acme.test", "--role", "compliance")))
 	run(t, annPass, b.coffer, "sync", "--vault", ann) // learns of carol: details go to her from now on
+	// A member may not make folders: an empty list says where they come from.
+	if out := run(t, bobPass, b.coffer, "ls", "--vault", bob); !strings.Contains(out, "folders shared with you arrive with 'coffer sync'") {
+		t.Fatalf("bob's empty list:\n%s", out)
+	}
 
 	// A member may not make folders; a manager may.
 	if code, out := runFail(t, bobPass, b.coffer, "folder", "create", "--vault", bob, "Bob's own", "--class", "internal"); code != 3 {
@@ -223,7 +227,7 @@ followed:
 	if code, out := runFail(t, gailPass, b.coffer, "sync", "--vault", gail); code != 3 || !strings.Contains(out, "ended") {
 		t.Fatalf("gail's sync after her access ended: exit %d\n%s", code, out)
 	}
-	if out := run(t, gailPass, b.coffer, "ls", "--vault", gail); strings.Contains(out, "Project Falcon") {
+	if out := run(t, gailPass, b.coffer, "ls", "--vault", gail); strings.Contains(out, "Project Falcon") || !strings.Contains(out, "guest access has ended") {
 		t.Fatalf("gail still lists the folder:\n%s", out)
 	}
 }

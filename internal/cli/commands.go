@@ -347,7 +347,14 @@ func listFolders(cmd *cobra.Command, env Env, a *app.App, asJSON bool) error {
 		return writeJSON(env.Stdout, out)
 	}
 	if len(out) == 0 {
-		fmt.Fprintln(env.Stdout, "No folders yet. Create one with: coffer folder create --vault DIR NAME --class CLASS")
+		switch {
+		case a.GuestEnded():
+			fmt.Fprintln(env.Stdout, "No folders: your guest access has ended (or was never granted); ask the organisation to extend it.")
+		case a.MayCreateFolder():
+			fmt.Fprintln(env.Stdout, "No folders yet. Create one with: coffer folder create --vault DIR NAME --class CLASS")
+		default:
+			fmt.Fprintln(env.Stdout, "No folders yet: folders shared with you arrive with 'coffer sync'.")
+		}
 		return nil
 	}
 	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
