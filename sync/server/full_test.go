@@ -10,10 +10,13 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	_ "modernc.org/sqlite"
 
+	"github.com/coffer-vault/coffer/sync/store"
+	"github.com/coffer-vault/coffer/sync/store/embedded"
 	"github.com/coffer-vault/coffer/sync/wire"
 )
 
@@ -66,5 +69,26 @@ func TestDiskFullIsSaid(t *testing.T) {
 		if e.Code != c.code || (c.code == wire.CodeServerFull) != (rec.Code == http.StatusInsufficientStorage) {
 			t.Errorf("%s (%v): %d %+v", name, c.err, rec.Code, e)
 		}
+	}
+}
+
+// TestDamagedLogRefusedAtStart: a server whose stored log does not replay
+// (a byte of store.db changed) does not start, saying why, instead of
+// answering every request "internal error".
+func TestDamagedLogRefusedAtStart(t *testing.T) {
+	ctx := t.Context()
+	st, err := embedded.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := New(ctx, Config{Store: st}); err != nil {
+		t.Fatalf("a server with no organisation yet: %v", err)
+	}
+	if err := st.AppendLog(ctx, 0, store.LogRecord{Entry: []byte("coffer org entry v1\norg 00\nkind genesis\n\n— x\n")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(ctx, Config{Store: st}); err == nil || !strings.Contains(err.Error(), "invalid at entry 0") || !strings.Contains(err.Error(), "restore the data folder") {
+		t.Fatalf("a server with a damaged log: %v", err)
 	}
 }

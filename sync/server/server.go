@@ -96,6 +96,12 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, errors.New("server key: malformed")
 	}
 	s.key = ed25519.NewKeyFromSeed(seed)
+	// The stored log is replayed now, as every device will: a damaged one
+	// (a byte changed in store.db) made every request answer "internal
+	// error", with the reason only in this server's log.
+	if _, err := s.orgStateLocked(ctx); err != nil {
+		return nil, fmt.Errorf("%w: the organisation's log in store.db is damaged; restore the data folder from a backup", err)
+	}
 	return s, nil
 }
 
