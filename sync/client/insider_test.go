@@ -1099,3 +1099,41 @@ func TestRevokedDeviceSelfWipeIsReported(t *testing.T) {
 		t.Fatalf("the admin's receipts: %+v", rs)
 	}
 }
+
+// TestWipeReachesALaptopWhoseOwnerEnrolledAnew: erin's lost laptop is
+// revoked, she enrols a new one, and IT then orders the old one wiped.
+// When it comes online it verifies its order and wipes itself: its view
+// of the log leaves out her enrolment anew (in that view her laptop is
+// not revoked, so the rules refused the second user entry, and the whole
+// view with it).
+func TestWipeReachesALaptopWhoseOwnerEnrolledAnew(t *testing.T) {
+	ctx := context.Background()
+	o := newOrg(t)
+	erin := enrollAs(t, o.inviteAs("erin@acme.test", policy.Member), "Erin Trader", "Erin's laptop")
+	erin.sync(t)
+	dir, dev := erin.v.Dir(), erin.v.DeviceID()
+	erin.s.Close()
+	erin.v.Close()
+	if err := o.admin.Revoke(ctx, dev, "lost in a taxi"); err != nil {
+		t.Fatal(err)
+	}
+	enrollAs(t, o.inviteAs("erin@acme.test", policy.Member), "Erin Trader", "Erin's new laptop")
+	if err := o.admin.Wipe(ctx, dev, "lost in a taxi"); err != nil {
+		t.Fatal(err)
+	}
+	g, err := client.NewGuard(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	order, err := g.Enforce(ctx, nil)
+	if err != nil || order == nil {
+		t.Fatalf("the old laptop's wipe order: %v, %v", order, err)
+	}
+	if err := vault.Wiped(dir); !errors.Is(err, vault.ErrWiped) {
+		t.Fatalf("the old laptop is not wiped: %v", err)
+	}
+	if r, err := o.admin.WaitReceipt(ctx, dev, 10*time.Second); err != nil || r == nil {
+		t.Fatalf("its receipt: %+v %v", r, err)
+	}
+}

@@ -236,13 +236,13 @@ func emailValue(s string) (string, error) {
 	return s, nil
 }
 
-// checkText accepts a value: valid UTF-8, 1..256 bytes, no control
-// characters, no leading or trailing space.
 // CheckText reports whether s may be a name in an entry (a device's, a
 // person's): printable UTF-8, 1 to 256 bytes, no leading or trailing
 // space. Errors wrap ErrMalformed.
 func CheckText(s string) error { return checkText(s) }
 
+// checkText accepts a value: valid UTF-8, 1..256 bytes, no control
+// characters, no leading or trailing space.
 func checkText(s string) error {
 	switch {
 	case s == "" || len(s) > 256:

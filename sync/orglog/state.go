@@ -27,6 +27,7 @@ type InviteState struct {
 	Issued  time.Time
 	Expires time.Time
 	Used    bool
+	Entry   int64 // its index in the log
 }
 
 // UserState is an enrolled user.
@@ -206,7 +207,7 @@ func (s *State) check(e *Entry, now time.Time) error {
 			return fmt.Errorf("the invite expired at %s", inv.Expires.Format(time.RFC3339))
 		case s.Users[e.Email] != nil && s.live[e.Email] > 0:
 			return fmt.Errorf("%s is enrolled already: a further device of theirs is paired by one they have", e.Email)
-		case s.Users[e.Email] != nil && inv.Issued.Before(s.lastRevoked(e.Email)):
+		case s.Users[e.Email] != nil && inv.Entry < s.lastRevokedEntry(e.Email):
 			// Every device of theirs is revoked: an invite made since
 			// enrols them anew, with new keys; an older one (a copy a
 			// thief may hold with the laptop) does not.
@@ -388,7 +389,7 @@ func (s *State) apply(e *Entry) {
 		s.Org, s.Name, s.Admin, s.Server, s.TLS = e.Org, e.Name, e.Admin, e.Server, e.TLS
 		s.keys[string(e.Admin)], s.keys[string(e.Server)] = true, true
 	case Invite:
-		s.Invites[string(e.Invite)] = &InviteState{Email: e.Email, Role: policy.Role(e.Role), Key: e.Invite, Issued: e.Time, Expires: e.Expires}
+		s.Invites[string(e.Invite)] = &InviteState{Email: e.Email, Role: policy.Role(e.Role), Key: e.Invite, Issued: e.Time, Expires: e.Expires, Entry: s.Size}
 		s.keys[string(e.Invite)] = true
 	case User:
 		s.Invites[string(e.Invite)].Used = true
@@ -528,22 +529,23 @@ func (s *State) KeyKnown(k []byte) bool { return s.keys[string(k)] }
 
 // EnrolsAnew reports whether inv enrols its e-mail's user anew, with new
 // keys: they are a user every device of whom is revoked (a lost only
-// laptop), and inv is unused and was made since the last revocation.
+// laptop), and inv is unused and came after the last revocation in the
+// log (log order, not the entries' times: a clock cannot move it).
 func (s *State) EnrolsAnew(inv *InviteState) bool {
 	return inv != nil && s.Users[inv.Email] != nil && s.live[inv.Email] == 0 && !inv.Used &&
-		!inv.Issued.Before(s.lastRevoked(inv.Email))
+		inv.Entry > s.lastRevokedEntry(inv.Email)
 }
 
-// lastRevoked is the time of the entry that revoked (or ordered wiped)
-// the latest revoked device of email; zero if none was.
-func (s *State) lastRevoked(email string) time.Time {
-	var t time.Time
+// lastRevokedEntry is the log index of the entry that revoked (or ordered
+// wiped) the latest revoked device of email; 0 if none was.
+func (s *State) lastRevokedEntry(email string) int64 {
+	var n int64
 	for _, d := range s.Devices {
-		if d.Email == email && d.Revoked && d.RevokedAt.After(t) {
-			t = d.RevokedAt
+		if d.Email == email && d.Revoked && d.RevokedEntry > n {
+			n = d.RevokedEntry
 		}
 	}
-	return t
+	return n
 }
 
 // DeviceByKey returns the device whose device key is k.

@@ -39,7 +39,7 @@ type View struct {
 // GuestView returns the indexes of the entries a guest needs, in order:
 // the genesis; policies; the guest's invites, user, devices, their
 // revocations and wipes, role changes and grants; for every folder a grant
-// ever named, its folder, share, unshare, class and epoch entries; the invites, user,
+// ever named, its folder, share, unshare, class, epoch and anchor entries; the invites, user,
 // device, revoke, wipe and role entries of everyone those name (owner,
 // members, who shared); and the invite, user and role entries of the
 // compliance and risk officers, whose keys the guest's audit details are
@@ -198,10 +198,13 @@ func (s *State) ApplyAt(raw []byte, index int64, now time.Time) (*Entry, error) 
 
 // DeviceView returns the indexes of the entries a device the admin
 // ordered wiped needs to verify its order, and no more (such a device may
-// be in a thief's hands): the genesis, its user's invites and user entry,
-// its own device entry and its wipe.
+// be in a thief's hands): the genesis, its user's invites and user
+// entries up to its own device entry (not those of the person enrolling
+// anew after it was revoked: in this view its device is not revoked, so
+// the rules would refuse them), that entry and its wipe.
 func DeviceView(entries [][]byte, device object.ID) ([]int64, error) {
 	var email string
+	at := int64(len(entries))
 	parsed := make([]*Entry, len(entries))
 	for i, raw := range entries {
 		e, err := Parse(raw)
@@ -210,14 +213,14 @@ func DeviceView(entries [][]byte, device object.ID) ([]int64, error) {
 		}
 		parsed[i] = e
 		if e.Kind == Device && e.Device == device {
-			email = e.Email
+			email, at = e.Email, int64(i)
 		}
 	}
 	var out []int64
 	for i, e := range parsed {
 		switch {
 		case e.Kind == Genesis,
-			(e.Kind == Invite || e.Kind == User) && e.Email == email,
+			(e.Kind == Invite || e.Kind == User) && e.Email == email && int64(i) < at,
 			(e.Kind == Device || e.Kind == Wipe) && e.Device == device:
 			out = append(out, int64(i))
 		}

@@ -53,7 +53,10 @@ func (s *Server) auth(kinds keyKinds, h handler) http.Handler {
 // server's time, signed with the request's nonce.
 func (s *Server) authBody(kinds keyKinds, limit int64, h handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if v := r.Header.Get(wire.HeaderProtocol); v != strconv.Itoa(wire.ProtocolVersion) {
+		// A device not updated yet may still read its wipe order and
+		// answer it: protocol 2 differs only in entries (anchors) no
+		// device's view of its own wipe holds.
+		if v := r.Header.Get(wire.HeaderProtocol); v != strconv.Itoa(wire.ProtocolVersion) && (v != "2" || !wipePendingRequest(r)) {
 			writeError(w, http.StatusUpgradeRequired, wire.CodeProtocol,
 				"this server speaks Coffer protocol "+strconv.Itoa(wire.ProtocolVersion)+"; update Coffer")
 			return
@@ -321,7 +324,8 @@ func clientIP(r *http.Request) string {
 }
 
 // grantEndedRequest reports whether a request is one a guest whose grant
-// ended may still make: read her view of the log and send her audit trail.
+// ended may still make: read her view of the log, send her audit trail and
+// the receipt of a wipe of her own.
 func grantEndedRequest(r *http.Request) bool {
 	switch r.Method + " " + r.URL.Path {
 	case "GET /v1/log/view", "POST /v1/audit", "POST /v1/receipts":

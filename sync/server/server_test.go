@@ -54,6 +54,11 @@ func TestHostileRequests(t *testing.T) {
 	}{
 		{"unsigned", "POST", "/v1/objects/has", `{}`, proto, 401},
 		{"old protocol", "POST", "/v1/objects/has", `{}`, map[string]string{wire.HeaderProtocol: "1"}, 426},
+		{"protocol 2, not a wiped device's request", "POST", "/v1/objects/has", `{}`, map[string]string{wire.HeaderProtocol: "2"}, 426},
+		// A device not updated yet still reads its wipe order and sends
+		// its receipt (then its signature decides: unsigned here).
+		{"protocol 2, a wiped device's view", "GET", "/v1/log/view?from=0", "", map[string]string{wire.HeaderProtocol: "2"}, 401},
+		{"protocol 2, a wipe receipt", "POST", "/v1/receipts", `{}`, map[string]string{wire.HeaderProtocol: "2"}, 401},
 		{"forged signature", "GET", "/v1/feed?after=0", "", map[string]string{wire.HeaderProtocol: strconv.Itoa(wire.ProtocolVersion), "Content-Digest": wire.Digest(nil),
 			"Signature-Input": `coffer=("@method" "@path" "@query" "content-digest" "coffer-protocol");created=1;expires=2;nonce="AAAAAAAAAAAAAAAAAAAAAA==";keyid="admin";alg="ed25519"`,
 			"Signature":       "coffer=:" + strings.Repeat("A", 86) + "==:"}, 401},
