@@ -198,8 +198,12 @@ func Init(ctx context.Context, serverURL, token, orgName string, tlsPin [32]byte
 	}
 	var got wire.LogEntries
 	if _, err := conn.JSON(ctx, "POST", "/v1/bootstrap", nil, wire.Bootstrap{Token: token, Genesis: genesis}, &got); err != nil {
-		var se *ServerError
-		if errors.As(err, &se) {
+		// Refused only if the server still holds no organisation: an
+		// error answer can come after it made this one (a proxy's 502, a
+		// failure past the bootstrap), and then the saved key is its only
+		// admin key.
+		var after wire.Info
+		if _, ierr := conn.JSON(ctx, "GET", "/v1/info", nil, nil, &after); ierr == nil && after.Org == nil {
 			return nil, seen, fmt.Errorf("%w: %w", ErrBootstrapRefused, err)
 		}
 		return nil, seen, err
