@@ -113,42 +113,49 @@ func (s *Store) migrate(ctx context.Context) error {
 	return tx.Commit()
 }
 
-// upgrade brings a store of an older schema (1 to 3) to schema 4.
+// upgrade brings a store of an older schema (1 to 3) to schema 4, in one
+// transaction: a crash half-way leaves it as it was (a column added
+// without the version that says so failed every later start).
 func (s *Store) upgrade(ctx context.Context, version int) error {
-	if version == 2 {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	defer tx.Rollback()
+	var receipts int
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'receipts'").Scan(&receipts); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	var qs []string
+	if version == 1 {
+		// Schema 2: audit details for compliance beside each batch.
+		qs = append(qs, "ALTER TABLE audit_batches ADD COLUMN details BLOB",
+			"ALTER TABLE audit_batches ADD COLUMN details_sig BLOB",
+			"ALTER TABLE devices ADD COLUMN os TEXT NOT NULL DEFAULT ''")
+	}
+	const receipts3 = "CREATE TABLE receipts (device BLOB NOT NULL, ord TEXT NOT NULL, receipt BLOB NOT NULL, received INTEGER NOT NULL, PRIMARY KEY (device, ord)) STRICT"
+	switch {
+	case version < 3 && receipts == 0:
+		// Schema 1, and some schema 2 stores of early builds: no
+		// receipts yet.
+		qs = append(qs, receipts3)
+	case version == 2:
 		// Schema 3: a device may hold a receipt per wipe order (its own
 		// wipe's, then the admin's). A receipt kept before names no order
 		// here ("").
-		for _, q := range []string{"ALTER TABLE receipts RENAME TO receipts_2",
-			"CREATE TABLE receipts (device BLOB NOT NULL, ord TEXT NOT NULL, receipt BLOB NOT NULL, received INTEGER NOT NULL, PRIMARY KEY (device, ord)) STRICT",
+		qs = append(qs, "ALTER TABLE receipts RENAME TO receipts_2", receipts3,
 			"INSERT INTO receipts(device, ord, receipt, received) SELECT device, '', receipt, received FROM receipts_2",
-			"DROP TABLE receipts_2",
-			"PRAGMA user_version = 3"} {
-			if _, err := s.db.ExecContext(ctx, q); err != nil {
-				return fmt.Errorf("store: schema 3: %w", err)
-			}
-		}
-	}
-	if version == 1 {
-		// Schema 2: audit details for compliance beside each batch.
-		for _, q := range []string{"ALTER TABLE audit_batches ADD COLUMN details BLOB",
-			"ALTER TABLE audit_batches ADD COLUMN details_sig BLOB",
-			"ALTER TABLE devices ADD COLUMN os TEXT NOT NULL DEFAULT ''",
-			"CREATE TABLE receipts (device BLOB NOT NULL, ord TEXT NOT NULL, receipt BLOB NOT NULL, received INTEGER NOT NULL, PRIMARY KEY (device, ord)) STRICT",
-			"PRAGMA user_version = 3"} {
-			if _, err := s.db.ExecContext(ctx, q); err != nil {
-				return fmt.Errorf("store: schema 3: %w", err)
-			}
-		}
+			"DROP TABLE receipts_2")
 	}
 	// Schema 4: how many further copies of a device (disk images,
 	// backups) sent a receipt of the same wipe.
-	for _, q := range []string{"ALTER TABLE receipts ADD COLUMN copies INTEGER NOT NULL DEFAULT 0", "PRAGMA user_version = 4"} {
-		if _, err := s.db.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("store: schema 4: %w", err)
+	qs = append(qs, "ALTER TABLE receipts ADD COLUMN copies INTEGER NOT NULL DEFAULT 0", "PRAGMA user_version = 4")
+	for _, q := range qs {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("store: schema %d to 4: %w", version, err)
 		}
 	}
-	return nil
+	return tx.Commit()
 }
 
 // Close closes the store.

@@ -123,3 +123,49 @@ func TestLostBlobSaidAndRepaired(t *testing.T) {
 		})
 	}
 }
+
+// TestOlderSchemasUpgrade: stores of schema 1 (no audit details, device
+// OS or receipts) and of an early schema 2 (no receipts table) open as
+// schema 4 and keep receipts; the upgrade is one transaction.
+func TestOlderSchemasUpgrade(t *testing.T) {
+	ctx := context.Background()
+	for name, qs := range map[string][]string{
+		"schema 1": {"DROP TABLE receipts", "ALTER TABLE audit_batches DROP COLUMN details", "ALTER TABLE audit_batches DROP COLUMN details_sig",
+			"ALTER TABLE devices DROP COLUMN os", "PRAGMA user_version = 1"},
+		"schema 2 without receipts": {"DROP TABLE receipts", "PRAGMA user_version = 2"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			s, err := embedded.Open(ctx, dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.Close()
+			db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "store.db"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, q := range qs {
+				if _, err := db.ExecContext(ctx, q); err != nil {
+					t.Fatal(err)
+				}
+			}
+			db.Close()
+			s, err = embedded.Open(ctx, dir)
+			if err != nil {
+				t.Fatalf("open after %s: %v", name, err)
+			}
+			defer s.Close()
+			dev := object.NewRandomID()
+			if err := s.PutReceipt(ctx, store.StoredReceipt{Device: dev, Order: "-", Receipt: []byte("r"), Received: time.Unix(0, 1)}); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.AddReceiptCopy(ctx, dev, "-"); err != nil {
+				t.Fatal(err)
+			}
+			if rs, err := s.ReceiptsOf(ctx, dev); err != nil || len(rs) != 1 || rs[0].Copies != 1 {
+				t.Fatalf("receipts: %+v %v", rs, err)
+			}
+		})
+	}
+}
