@@ -158,9 +158,9 @@ what this command prints); what changes is listed when it is published.`,
 	return cmd
 }
 
-// policyChanges lists, field by field (its JSON names), what new changes
-// from old (nil: none issued before): "lease_hours: 8 → not set".
-func policyChanges(old, new *policy.Document) []string {
+// policyChanges lists, field by field (its JSON names), what next changes
+// from prev (nil: none issued before): "lease_hours: 8 → not set".
+func policyChanges(prev, next *policy.Document) []string {
 	fields := func(d *policy.Document) map[string]string {
 		out := map[string]string{}
 		if d == nil {
@@ -181,7 +181,7 @@ func policyChanges(old, new *policy.Document) []string {
 		}
 		return out
 	}
-	a, b := fields(old), fields(new)
+	a, b := fields(prev), fields(next)
 	keys := map[string]bool{}
 	for k := range a {
 		keys[k] = true

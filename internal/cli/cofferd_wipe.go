@@ -88,6 +88,11 @@ func printReceipt(env Env, r *client.VerifiedReceipt, after time.Duration) {
 	case "failures":
 		how = "by itself: too many wrong passphrases"
 	}
+	if r.Cause != "admin" {
+		// Nobody ordered it: only the device's key vouches for it, which
+		// a thief holding the laptop holds too.
+		how += " (the device's own word: no order of yours)"
+	}
 	fmt.Fprintf(env.Stdout, "Receipt verified: %s (%s, %s) wiped %s at %s UTC: %d files, %d bytes destroyed.",
 		r.Device.String()[:12], display.Text(r.Name), r.Email, how, r.Wiped.UTC().Format("2006-01-02 15:04:05"), r.Files, r.Bytes)
 	if after > 0 {

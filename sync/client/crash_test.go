@@ -305,6 +305,9 @@ func TestLostBlobRepairedOnlyFromItsFolder(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	if len(forged) != len(orig) {
+		t.Fatalf("no forged object of the stored size (%d bytes)", len(orig))
+	}
 	put := func(d *device, folder object.ID, body []byte, file object.ID, seq int) error {
 		h := http.Header{wire.HeaderFolder: {folder.String()}, wire.HeaderFile: {file.String()}, wire.HeaderSeq: {strconv.Itoa(seq)}}
 		_, err := d.s.Conn().Do(ctx, client.Request{Method: "PUT", Path: "/v1/objects/manifest/" + og.ID.String(), Body: body, Header: h})
@@ -313,8 +316,15 @@ func TestLostBlobRepairedOnlyFromItsFolder(t *testing.T) {
 	if err := put(bob, mine.ID, forged, object.NewRandomID(), 1); !client.IsCode(err, wire.CodeConflict) {
 		t.Fatalf("bob's upload into his own folder: %v", err)
 	}
+	// Nor as an editor of Deals: only the device that stored it repairs.
+	if err := ann.s.Share(ctx, deals.ID, "bob@acme.test", orglog.Editor); err != nil {
+		t.Fatal(err)
+	}
+	if err := put(bob, deals.ID, forged, og.File, og.Seq); !client.IsCode(err, wire.CodeLost) {
+		t.Fatalf("bob's upload into Deals as an editor: %v", err)
+	}
 	if _, err := os.Stat(blob); !errors.Is(err, fs.ErrNotExist) {
-		t.Fatalf("bob's upload wrote the lost blob: %v", err)
+		t.Fatalf("bob's uploads wrote the lost blob: %v", err)
 	}
 	if err := put(ann, deals.ID, orig, og.File, og.Seq); err != nil {
 		t.Fatalf("ann's upload of the true object: %v", err)

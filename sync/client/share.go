@@ -39,9 +39,10 @@ func (s *Syncer) appendEntry(ctx context.Context, e *orglog.Entry) error {
 		}
 		if err != nil {
 			var se *ServerError
-			if !errors.As(err, &se) {
-				// No answer (the server died, the line dropped): it may
-				// have taken the entry all the same; the log says.
+			if !errors.As(err, &se) || se.Status >= 500 {
+				// No answer (the server died, the line dropped) or a
+				// failure past it (a proxy's 502): it may have taken the
+				// entry all the same; the log says.
 				if lerr := s.syncLog(ctx); lerr == nil {
 					if st := s.v.OrgState(); st != nil && st.Holds(raw) {
 						return nil

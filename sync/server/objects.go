@@ -101,10 +101,13 @@ func (s *Server) putObject(w http.ResponseWriter, r *http.Request, c *caller) er
 		m.ID = storageID(kind, m.Space, id)
 		if held, err := s.statIn(ctx, kind, m.Space, id); err == nil {
 			// Held already in this folder, maybe under its ID alone
-			// (before storageID); its bytes lost, this upload (from
-			// someone who may write the folder) repairs them.
-			if _, err := s.store.RepairLost(ctx, kind, held.ID, c.body); err != nil {
-				return err
+			// (before storageID); its bytes lost, an upload by the device
+			// that stored it repairs them (another writer's bytes would
+			// keep the true ones out for good).
+			if held.Device == c.device.ID {
+				if _, err := s.store.RepairLost(ctx, kind, held.ID, c.body); err != nil {
+					return err
+				}
 			}
 			writeJSON(w, http.StatusOK, struct{}{})
 			return nil
@@ -122,10 +125,10 @@ func (s *Server) putObject(w http.ResponseWriter, r *http.Request, c *caller) er
 	// Create-if-absent: the same bytes again are fine; so is another
 	// encryption of a chunk (its ID is a keyed hash of the plaintext).
 	held, data, err := s.store.GetObject(ctx, kind, m.ID)
-	if errors.Is(err, store.ErrLost) && held.Space == m.Space {
-		// Its bytes lost, an upload by someone who may write its space
-		// repairs them (it verified as this object above). One who may
-		// not is told nothing more than "exists elsewhere".
+	if errors.Is(err, store.ErrLost) && held.Space == m.Space && held.Device == c.device.ID {
+		// Its bytes lost, an upload by the device that stored it repairs
+		// them (it verified as this object above). Another is told
+		// nothing more than "exists elsewhere" or that it is lost.
 		if _, err := s.store.RepairLost(ctx, kind, m.ID, c.body); err != nil {
 			return err
 		}
@@ -138,7 +141,7 @@ func (s *Server) putObject(w http.ResponseWriter, r *http.Request, c *caller) er
 		return fail(http.StatusConflict, wire.CodeConflict, "an object with this ID exists elsewhere")
 	}
 	if err != nil {
-		return err
+		return fail(http.StatusInternalServerError, wire.CodeLost, "the server has lost this object's bytes: only the device that stored it can upload it again")
 	}
 	if kind != object.KindChunk && !bytes.Equal(data, c.body) {
 		return fail(http.StatusConflict, wire.CodeConflict, "an object with this ID exists with other content")
