@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/coffer-vault/coffer/audit"
@@ -158,20 +157,31 @@ func (a *App) export(ctx context.Context, action policy.Action, folder, name, ou
 // vault's own folder.
 var ErrInVault = errors.New("that folder is inside the vault: a copy goes outside it")
 
-// inside reports whether dir is root or a folder under it, links
-// resolved (a folder that cannot be resolved is compared as written).
+// inside reports whether dir is root or a folder under it: dir or one of
+// the folders above it is the same folder as root (os.SameFile, so links,
+// bind mounts and another case of the name on a case-insensitive disk
+// are seen through).
 func inside(root, dir string) bool {
-	resolve := func(p string) string {
-		if abs, err := filepath.Abs(p); err == nil {
-			p = abs
-		}
-		if real, err := filepath.EvalSymlinks(p); err == nil {
-			p = real
-		}
-		return p
+	rs, err := os.Stat(root)
+	if err != nil {
+		return false
 	}
-	rel, err := filepath.Rel(resolve(root), resolve(dir))
-	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
+	if real, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = real
+	}
+	for {
+		if st, err := os.Stat(dir); err == nil && os.SameFile(st, rs) {
+			return true
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return false
+		}
+		dir = parent
+	}
 }
 
 // CheckDestination says why a copy cannot be written to the file out, as
