@@ -1061,6 +1061,7 @@ func TestRevokedDeviceSelfWipeIsReported(t *testing.T) {
 	ann := enrollAs(t, o.inviteAs("ann@acme.test", policy.Member), "Ann Analyst", "Ann's laptop")
 	ann.sync(t)
 	dir, dev := ann.v.Dir(), ann.v.DeviceID()
+	th := stealKey(t, o, dir)
 	if err := ann.v.SetWipeAfterFailures(2); err != nil {
 		t.Fatal(err)
 	}
@@ -1097,6 +1098,14 @@ func TestRevokedDeviceSelfWipeIsReported(t *testing.T) {
 	}
 	if len(rs) != 1 || rs[0].Device != dev || rs[0].Cause != vault.CauseFailures {
 		t.Fatalf("the admin's receipts: %+v", rs)
+	}
+	// One receipt only: the device is refused again after it.
+	fake, err := wire.Receipt{Org: th.pin.Org, Device: dev, Cause: vault.CauseLease, Order: "-", Wiped: time.Now()}.Sign(th.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := th.conn().JSON(ctx, "POST", "/v1/receipts", nil, wire.ReceiptPost{Receipt: fake}, nil); !client.IsCode(err, wire.CodeRevoked) {
+		t.Fatalf("a second receipt of the revoked device: %v", err)
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/coffer-vault/coffer/policy"
 	"github.com/coffer-vault/coffer/sync/client"
 	"github.com/coffer-vault/coffer/sync/orglog"
+	"github.com/coffer-vault/coffer/sync/wire"
 	"github.com/coffer-vault/coffer/vault"
 	"github.com/coffer-vault/coffer/vault/object"
 )
@@ -322,7 +323,7 @@ func TestFolderOfALostLaptopStillShared(t *testing.T) {
 	if got := string(read(t, dave.v, "Deals", "terms.txt")); got != "price 42" {
 		t.Fatalf("dave reads %q", got)
 	}
-	// The thief's copy of the laptop renames the folder: its new
+	// The thief's copy of the laptop changes the folder's class: its new
 	// revision is not the anchored object.
 	cv, err := vault.Open(ctx, keep, pass)
 	if err != nil {
@@ -388,8 +389,8 @@ func TestLostOnlyLaptopEnrolsAnew(t *testing.T) {
 	for name, code := range map[string]string{"her first invite": first, "an invite made before the revocation": stale} {
 		_, err := client.Enroll(ctx, client.Enrollment{Dir: filepath.Join(t.TempDir(), "vault"), Invite: code,
 			Name: "Erin Trader", DeviceName: "Erin's new laptop", Passphrase: pass})
-		if err == nil {
-			t.Fatalf("%s enrolled erin anew", name)
+		if !client.IsCode(err, wire.CodeInvite) || !strings.Contains(err.Error(), "no device left") {
+			t.Fatalf("%s: %v, want it refused", name, err)
 		}
 	}
 	again := enrollAs(t, o.inviteAs("erin@acme.test", policy.Member), "Erin Trader", "Erin's new laptop")
