@@ -128,6 +128,11 @@ func cmdSync(env Env) *cobra.Command {
 					}
 					fmt.Fprintf(env.Stdout, "%s  up %d versions (%d bytes), down %d versions (%d bytes), %d conflicts\n",
 						time.Now().UTC().Format("15:04:05"), st.VersionsUp, st.BytesUp, st.VersionsDown, st.BytesDown, st.Conflicts)
+					if st.Pending > 0 {
+						// Said at every sync until they arrive, not only at
+						// the one that first met them.
+						fmt.Fprintf(env.Stdout, "  %d objects from the server are still refused, or lost there: they are fetched again later\n", st.Pending)
+					}
 				}
 				// What syncing did that the user must know (a folder
 				// removed from this device): the window shows it too.

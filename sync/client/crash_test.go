@@ -181,10 +181,13 @@ func TestLostBlobDoesNotStopSync(t *testing.T) {
 	}
 	put(t, ann.v, "Deals", "later.txt", "written after")
 	ann.sync(t)
-	_, err := bob.s.Sync(context.Background())
+	st, err := bob.s.Sync(context.Background())
 	var lost *client.LostError
 	if !errors.As(err, &lost) || lost.N != 1 || !strings.Contains(err.Error(), "server has lost") {
 		t.Fatalf("bob's sync: %v, want the lost object named", err)
+	}
+	if st.Pending != 1 {
+		t.Fatalf("bob's sync counts %d objects waiting, want the lost one", st.Pending)
 	}
 	if got := string(read(t, bob.v, "Deals", "later.txt")); got != "written after" {
 		t.Fatalf("bob reads %q", got)
@@ -197,7 +200,9 @@ func TestLostBlobDoesNotStopSync(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	bob.sync(t)
+	if st := bob.sync(t); st.Pending != 0 {
+		t.Fatalf("%d objects still waiting after the blob came back", st.Pending)
+	}
 	if got := string(read(t, bob.v, "Deals", "report.txt")); got != "the report whose chunk the server loses" {
 		t.Fatalf("bob reads %q after the blob came back", got)
 	}

@@ -37,6 +37,9 @@ type Stats struct {
 	// Lost counts objects the server could not give because it lost
 	// their bytes (wire.CodeLost): skipped, fetched again later.
 	Lost int `json:"lost,omitempty"`
+	// Pending counts the objects refused or lost, of this pull or an
+	// earlier one, still waiting to be fetched again.
+	Pending int `json:"pending,omitempty"`
 }
 
 func (s *Stats) add(o Stats) {
@@ -47,6 +50,7 @@ func (s *Stats) add(o Stats) {
 	s.Conflicts += o.Conflicts
 	s.Refused += o.Refused
 	s.Lost += o.Lost
+	s.Pending = max(s.Pending, o.Pending)
 }
 
 // Syncer syncs one enrolled vault with its organisation's server.
@@ -360,6 +364,9 @@ func (s *Syncer) Pull(ctx context.Context) (Stats, error) {
 			return st, err
 		}
 		if len(feed.Events) == 0 {
+			if st.Pending, err = s.pendingRefused(ctx); err != nil {
+				return st, err
+			}
 			var errs []error
 			if refused != nil {
 				errs = append(errs, &RefusedError{N: st.Refused, First: refused})
@@ -660,6 +667,19 @@ func (s *Syncer) retryRefused(ctx context.Context, st *Stats) error {
 		return err
 	}
 	return s.keepRefused(ctx, events, append(got.refused, got.lost...))
+}
+
+// pendingRefused counts the refused or lost events kept to fetch again.
+func (s *Syncer) pendingRefused(ctx context.Context) (int, error) {
+	b, err := s.v.SyncMeta(ctx, "refused")
+	if err != nil || b == "" {
+		return 0, err
+	}
+	var list []wire.Event
+	if json.Unmarshal([]byte(b), &list) != nil {
+		return 0, nil
+	}
+	return len(list), nil
 }
 
 // retryDue is when refused objects are fetched again (sync meta
