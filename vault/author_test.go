@@ -15,6 +15,21 @@ import (
 	"github.com/coffer-vault/coffer/vault/store"
 )
 
+// orgVault is a new vault of email enrolled in an organisation of made-up
+// keys (no server): a test sets its log state (v.org) by hand. It is
+// closed when the test ends.
+func orgVault(t *testing.T, email string) *Vault {
+	t.Helper()
+	pub := func() []byte { p, _, _ := ed25519.GenerateKey(rand.Reader); return p }
+	pin := &OrgPin{Org: object.NewRandomID(), Admin: pub(), Server: pub(), TLS: make([]byte, 32), URL: "https://127.0.0.1:1"}
+	v, err := CreateWith(t.Context(), filepath.Join(t.TempDir(), "v"), Identity{Email: email}, "org test vault passphrase", CreateOptions{Org: pin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { v.Close() })
+	return v
+}
+
 // TestForgedAuthorRefused: a version must name as its author the device
 // that signed it and that device's person. An editor's modified client
 // (bob's key here, an editor of ann's folder in the log) that puts its
@@ -23,13 +38,7 @@ import (
 // for this user's own devices.
 func TestForgedAuthorRefused(t *testing.T) {
 	ctx := t.Context()
-	pub := func() []byte { p, _, _ := ed25519.GenerateKey(rand.Reader); return p }
-	pin := &OrgPin{Org: object.NewRandomID(), Admin: pub(), Server: pub(), TLS: make([]byte, 32), URL: "https://127.0.0.1:1"}
-	v, err := CreateWith(ctx, filepath.Join(t.TempDir(), "v"), Identity{Email: "ann@acme.test"}, "author test passphrase", CreateOptions{Org: pin})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer v.Close()
+	v := orgVault(t, "ann@acme.test")
 	deals, err := v.CreateFolder(ctx, "Deals", policy.Confidential)
 	if err != nil {
 		t.Fatal(err)

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"errors"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -25,12 +24,7 @@ import (
 func TestRevokedDeviceReceipt(t *testing.T) {
 	ctx := t.Context()
 	pub := func() []byte { p, _, _ := ed25519.GenerateKey(rand.Reader); return p }
-	pin := &OrgPin{Org: object.NewRandomID(), Admin: pub(), Server: pub(), TLS: make([]byte, 32), URL: "https://127.0.0.1:1"}
-	v, err := CreateWith(ctx, filepath.Join(t.TempDir(), "v"), Identity{Email: "ann@acme.test"}, "revoked test passphrase", CreateOptions{Org: pin})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer v.Close()
+	v := orgVault(t, "ann@acme.test")
 	deals, err := v.CreateFolder(ctx, "Deals", policy.Confidential)
 	if err != nil {
 		t.Fatal(err)

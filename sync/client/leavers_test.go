@@ -259,30 +259,41 @@ func TestRevokedDevicesWorkStaysReadable(t *testing.T) {
 		t.Fatalf("bob takes the revoked laptop's version dated back over one written since: %v", err)
 	}
 	// Nor a new revision of the folder object (its class and name).
-	if _, err := cv.ChangeClass(ctx, "Deals", policy.Restricted); err != nil {
+	for id, env := range classChanged(t, cv, "Deals") {
+		if _, err := bob.v.Receive(ctx, object.KindFolder, id, env); !errors.Is(err, vault.ErrRejected) || !strings.Contains(err.Error(), "signed by a device revoked") {
+			t.Errorf("bob takes a folder revision the revoked laptop signed: %v", err)
+		}
+	}
+}
+
+// classChanged makes folder restricted in v (a thief's copy of a revoked
+// laptop) and returns the folder object revisions that made, as envelopes
+// by object ID.
+func classChanged(t *testing.T, v *vault.Vault, folder string) map[object.ID][]byte {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := v.ChangeClass(ctx, folder, policy.Restricted); err != nil {
 		t.Fatal(err)
 	}
-	out, err := cv.Outgoing(ctx)
+	out, err := v.Outgoing(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	revised := 0
+	revised := map[object.ID][]byte{}
 	for _, o := range out {
 		if o.Kind != object.KindFolder {
 			continue
 		}
-		revised++
-		env, err := cv.Envelope(ctx, object.KindFolder, o.ID)
+		env, err := v.Envelope(ctx, object.KindFolder, o.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := bob.v.Receive(ctx, object.KindFolder, o.ID, env); !errors.Is(err, vault.ErrRejected) || !strings.Contains(err.Error(), "signed by a device revoked") {
-			t.Errorf("bob takes a folder revision the revoked laptop signed: %v", err)
-		}
+		revised[o.ID] = env
 	}
-	if revised == 0 {
-		t.Fatal("the thief's class change made no folder revision")
+	if len(revised) == 0 {
+		t.Fatal("the class change made no folder revision")
 	}
+	return revised
 }
 
 // TestFolderOfALostLaptopStillShared: ann made Deals on her laptop, which
@@ -330,29 +341,10 @@ func TestFolderOfALostLaptopStillShared(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cv.Close()
-	if _, err := cv.ChangeClass(ctx, "Deals", policy.Restricted); err != nil {
-		t.Fatal(err)
-	}
-	out, err := cv.Outgoing(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	revised := 0
-	for _, og := range out {
-		if og.Kind != object.KindFolder {
-			continue
-		}
-		revised++
-		env, err := cv.Envelope(ctx, object.KindFolder, og.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := dave.v.Receive(ctx, object.KindFolder, og.ID, env); !errors.Is(err, vault.ErrRejected) || !strings.Contains(err.Error(), "not the one its owner anchored") {
+	for id, env := range classChanged(t, cv, "Deals") {
+		if _, err := dave.v.Receive(ctx, object.KindFolder, id, env); !errors.Is(err, vault.ErrRejected) || !strings.Contains(err.Error(), "not the one its owner anchored") {
 			t.Errorf("dave takes a folder revision the revoked laptop signed: %v", err)
 		}
-	}
-	if revised == 0 {
-		t.Fatal("the thief's class change made no folder revision")
 	}
 }
 
