@@ -431,43 +431,31 @@ func TestBadDeviceNameMakesNothing(t *testing.T) {
 	}
 }
 
-// TestEnrolAnewRotatesTheKey: erin's only laptop is lost; IT revokes it
-// and erin enrols anew at once, before ann (who owns Deals) syncs. The
-// lost laptop held Deals' key: ann's next sync rotates it, though erin
+// TestEnrolAnewRotatesTheKey: bob's only laptop is lost; IT revokes it
+// and bob enrols anew at once, before ann (who owns Deals) syncs. The
+// lost laptop held Deals' key: ann's next sync rotates it, though bob
 // reads Deals again, and what ann writes after is under a key the thief's
-// copy of the laptop never had (before, erin reading again hid the
+// copy of the laptop never had (before, bob reading again hid the
 // leaver: no rotation, and the copy read everything written after; found
 // by a reviewer).
 func TestEnrolAnewRotatesTheKey(t *testing.T) {
 	ctx := context.Background()
-	o := newOrg(t)
-	ann := enrollAs(t, o.inviteAs("ann@acme.test", policy.Manager), "Ann Manager", "Ann's laptop")
-	erin := enrollAs(t, o.inviteAs("erin@acme.test", policy.Member), "Erin Trader", "Erin's laptop")
-	deals, err := ann.v.CreateFolder(ctx, "Deals", policy.Confidential)
-	if err != nil {
-		t.Fatal(err)
-	}
-	put(t, ann.v, "Deals", "terms.txt", "price 42")
-	ann.sync(t)
-	if err := ann.s.Share(ctx, deals.ID, "erin@acme.test", orglog.Viewer); err != nil {
-		t.Fatal(err)
-	}
-	erin.sync(t)
+	o, ann, bob, deals := dealsSharedWithBob(t, policy.Member)
 	thief := filepath.Join(t.TempDir(), "stolen")
-	copyDir(t, erin.v.Dir(), thief)
-	if err := o.admin.Revoke(ctx, erin.v.DeviceID(), "lost in a taxi"); err != nil {
+	copyDir(t, bob.v.Dir(), thief)
+	if err := o.admin.Revoke(ctx, bob.v.DeviceID(), "lost in a taxi"); err != nil {
 		t.Fatal(err)
 	}
-	again := enrollAs(t, o.inviteAs("erin@acme.test", policy.Member), "Erin Trader", "Erin's new laptop")
+	again := enrollAs(t, o.inviteAs("bob@acme.test", policy.Member), "Bob Analyst", "Bob's new laptop")
 	ann.sync(t)
 	if st := ann.v.OrgState(); st.Folders[deals.ID].LastEpoch != 2 || len(st.Leavers(deals.ID, time.Now())) != 0 {
-		t.Fatalf("after erin enrolled anew, Deals is at epoch %d, leavers %v", st.Folders[deals.ID].LastEpoch, st.Leavers(deals.ID, time.Now()))
+		t.Fatalf("after bob enrolled anew, Deals is at epoch %d, leavers %v", st.Folders[deals.ID].LastEpoch, st.Leavers(deals.ID, time.Now()))
 	}
 	put(t, ann.v, "Deals", "after.txt", "written after the loss")
 	ann.sync(t)
 	again.sync(t)
 	if got := string(read(t, again.v, "Deals", "after.txt")); got != "written after the loss" {
-		t.Fatalf("erin's new laptop reads %q", got)
+		t.Fatalf("bob's new laptop reads %q", got)
 	}
 	cv, err := vault.Open(ctx, thief, pass)
 	if err != nil {
