@@ -90,9 +90,20 @@ func (s *Syncer) anchorFolder(ctx context.Context, folder object.ID) error {
 	if st == nil || st.Folders[folder] == nil || st.Folders[folder].Owner != me || st.Folders[folder].Anchor != nil {
 		return nil
 	}
+	s.mu.Lock()
+	skip := s.unanchorable[folder]
+	s.mu.Unlock()
+	if skip {
+		return nil
+	}
 	sum, err := s.v.FolderAnchor(ctx, folder)
 	if errors.Is(err, vault.ErrNotFound) {
-		return nil // a later revision is held: nothing to anchor
+		// A later revision is held: nothing to anchor, now or at the
+		// next sync (revisions only go up).
+		s.mu.Lock()
+		s.unanchorable[folder] = true
+		s.mu.Unlock()
+		return nil
 	}
 	if err != nil {
 		return err

@@ -64,8 +64,11 @@ type Syncer struct {
 	seenTime time.Time  // the highest server time verified, not yet recorded
 	kick     chan struct{}
 	wrapped  map[object.ID]string // per folder: the log size, epochs and readers last wrapped for
-	refused  map[string]bool      // restricted folder/guest pairs audited this run
-	dropped  []vault.Dropped      // folders destroyed here, not yet reported
+	// unanchorable: owned folders this vault holds a later revision of
+	// than the first, which it cannot anchor (not read again every sync).
+	unanchorable map[object.ID]bool
+	refused      map[string]bool // restricted folder/guest pairs audited this run
+	dropped      []vault.Dropped // folders destroyed here, not yet reported
 }
 
 // parallel is how many objects move at once.
@@ -86,7 +89,7 @@ func NewSyncer(v *vault.Vault) (*Syncer, error) {
 	}
 	conn.SetServer(pin.Org, ed25519.PublicKey(pin.Server))
 	conn.Now = v.Now // one clock per device: the vault's
-	s := &Syncer{v: v, conn: conn, kick: make(chan struct{}, 1), wrapped: map[object.ID]string{}, refused: map[string]bool{}}
+	s := &Syncer{v: v, conn: conn, kick: make(chan struct{}, 1), wrapped: map[object.ID]string{}, unanchorable: map[object.ID]bool{}, refused: map[string]bool{}}
 	conn.OnTime = func(t time.Time) {
 		s.mu.Lock()
 		if t.After(s.seenTime) {
