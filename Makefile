@@ -38,6 +38,12 @@ XTEST_DEBS := xvfb xdotool imagemagick poppler-utils mupdf-tools
 # systemd unit.
 PKGTEST_DEBS := desktop-file-utils appstream systemd
 CROSS_DEBS := gcc-mingw-w64-x86-64
+# The scale-out store's tests start a private PostgreSQL (Debian's server
+# programs; no cluster of the package is used) and versitygw, an
+# S3-compatible server over a folder, built from the module proxy into
+# bin/tools (not packaged by Debian).
+SERVER_DEBS := postgresql
+VERSITYGW := github.com/versity/versitygw/cmd/versitygw@v1.8.0
 BENCH_DEBS := age restic poppler-utils mupdf-tools
 APT := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
 
@@ -67,7 +73,10 @@ deps:
 # The tests also drive a real window under Xvfb, cross-build for Windows,
 # and convert Office documents with LibreOffice.
 test-deps:
-	$(MAKE) deps EXTRA_DEBS="$(XTEST_DEBS) $(CROSS_DEBS) $(PKGTEST_DEBS)" LEAN_DEBS="$(OFFICE_DEBS)"
+	$(MAKE) deps EXTRA_DEBS="$(XTEST_DEBS) $(CROSS_DEBS) $(PKGTEST_DEBS) $(SERVER_DEBS)" LEAN_DEBS="$(OFFICE_DEBS)"
+	@if [ ! -x $(TOOLS)/versitygw ] || [ "$$(cat $(TOOLS)/.versitygw.version 2>/dev/null)" != "$(VERSITYGW)" ]; then \
+		echo "building $(VERSITYGW) into bin/tools"; \
+		mkdir -p $(TOOLS) && env GOFLAGS= GOBIN=$(TOOLS) $(GO) install $(VERSITYGW) && echo "$(VERSITYGW)" >$(TOOLS)/.versitygw.version; fi
 
 # The desktop app on a demo vault (the passphrase is printed); without a
 # display, the command-line tour. LibreOffice previews its Office documents.

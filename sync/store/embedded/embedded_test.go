@@ -1,10 +1,8 @@
 package embedded_test
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
-	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -77,51 +75,22 @@ func TestSchema2Receipts(t *testing.T) {
 // TestLostBlobSaidAndRepaired: an object whose row is stored but whose
 // blob is gone or cut short (a damaged disk, a backup that copied the
 // database and the blob folder at different times) reads as ErrLost, not
-// as an internal error; an upload of the same object repairs it.
+// as an internal error; a repair puts it back.
 func TestLostBlobSaidAndRepaired(t *testing.T) {
-	ctx := context.Background()
 	dir := t.TempDir()
-	s, err := embedded.Open(ctx, dir)
+	s, err := embedded.Open(context.Background(), dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	data := []byte("an envelope the server cannot read")
-	for name, damage := range map[string]func(path string) error{
-		"missing": os.Remove,
-		"cut":     func(path string) error { return os.Truncate(path, 5) },
-	} {
-		t.Run(name, func(t *testing.T) {
-			m := store.ObjectMeta{Kind: object.KindChunk, ID: object.NewRandomID(), Space: object.NewRandomID(), Stored: time.Now()}
-			if _, err := s.PutObject(ctx, m, data); err != nil {
-				t.Fatal(err)
-			}
-			h := m.ID.String()
-			if err := damage(filepath.Join(dir, "blobs", "chunk", h[:2], h)); err != nil {
-				t.Fatal(err)
-			}
-			if _, _, err := s.GetObject(ctx, m.Kind, m.ID); !errors.Is(err, store.ErrLost) {
-				t.Fatalf("a damaged blob reads as %v, want ErrLost", err)
-			}
-			// PutObject does not repair: the server first checks that the
-			// uploader may write the object's space (RepairLost).
-			if stored, err := s.PutObject(ctx, m, data); err != nil || stored {
-				t.Fatalf("upload again: stored %v, %v", stored, err)
-			}
-			if _, _, err := s.GetObject(ctx, m.Kind, m.ID); !errors.Is(err, store.ErrLost) {
-				t.Fatalf("PutObject repaired a lost blob: %v", err)
-			}
-			if ok, err := s.RepairLost(ctx, m.Kind, m.ID, data[1:]); err != nil || ok {
-				t.Fatalf("a repair of another size: %v %v", ok, err)
-			}
-			if ok, err := s.RepairLost(ctx, m.Kind, m.ID, data); err != nil || !ok {
-				t.Fatalf("repair: %v %v", ok, err)
-			}
-			if _, got, err := s.GetObject(ctx, m.Kind, m.ID); err != nil || !bytes.Equal(got, data) {
-				t.Fatalf("after the upload: %q %v", got, err)
-			}
-		})
-	}
+	storetest.Lost(t, s, func(kind object.Kind, id object.ID, how string) error {
+		h := id.String()
+		path := filepath.Join(dir, "blobs", kind.String(), h[:2], h)
+		if how == "missing" {
+			return os.Remove(path)
+		}
+		return os.Truncate(path, 5)
+	})
 }
 
 // TestOlderSchemasUpgrade: stores of schema 1 (no audit details, device

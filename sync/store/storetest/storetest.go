@@ -388,3 +388,53 @@ func testReceipts(t *testing.T, s store.Store) {
 		t.Fatalf("receipts %+v %v", all, err)
 	}
 }
+
+// Damage is how Lost damages a stored object's bytes, as a failing disk or
+// a backup copied out of step does: "missing" removes them, "cut" keeps
+// their first 5 bytes only.
+type Damage func(kind object.Kind, id object.ID, how string) error
+
+// Lost runs, on s, the part of the suite that needs a backend's own hands
+// on its bytes: an object whose metadata is stored but whose bytes are
+// gone or cut short reads as ErrLost with its metadata, not as another
+// error; a second PutObject does not repair it (the server checks the
+// uploader first); RepairLost does, with bytes of the stored size only.
+func Lost(t *testing.T, s store.Store, damage Damage) {
+	ctx := context.Background()
+	data := []byte("an envelope the server cannot read")
+	for _, how := range []string{"missing", "cut"} {
+		t.Run(how, func(t *testing.T) {
+			m := store.ObjectMeta{Kind: object.KindChunk, ID: object.NewRandomID(), Space: object.NewRandomID(), Stored: time.Now()}
+			if _, err := s.PutObject(ctx, m, data); err != nil {
+				t.Fatal(err)
+			}
+			if err := damage(m.Kind, m.ID, how); err != nil {
+				t.Fatal(err)
+			}
+			if got, _, err := s.GetObject(ctx, m.Kind, m.ID); !errors.Is(err, store.ErrLost) || got.Size != int64(len(data)) || got.Space != m.Space {
+				t.Fatalf("a damaged object reads as %+v, %v; want ErrLost with its metadata", got, err)
+			}
+			if stored, err := s.PutObject(ctx, m, data); err != nil || stored {
+				t.Fatalf("upload again: stored %v, %v", stored, err)
+			}
+			if _, _, err := s.GetObject(ctx, m.Kind, m.ID); !errors.Is(err, store.ErrLost) {
+				t.Fatalf("PutObject repaired a lost object: %v", err)
+			}
+			if ok, err := s.RepairLost(ctx, m.Kind, m.ID, data[1:]); err != nil || ok {
+				t.Fatalf("a repair of another size: %v %v", ok, err)
+			}
+			if ok, err := s.RepairLost(ctx, m.Kind, m.ID, data); err != nil || !ok {
+				t.Fatalf("repair: %v %v", ok, err)
+			}
+			if _, got, err := s.GetObject(ctx, m.Kind, m.ID); err != nil || !bytes.Equal(got, data) {
+				t.Fatalf("after the repair: %q %v", got, err)
+			}
+			if ok, err := s.RepairLost(ctx, m.Kind, m.ID, bytes.ToUpper(data)); err != nil || ok {
+				t.Fatalf("a repair of a whole object: %v %v", ok, err)
+			}
+			if _, got, _ := s.GetObject(ctx, m.Kind, m.ID); !bytes.Equal(got, data) {
+				t.Fatalf("a whole object was replaced: %q", got)
+			}
+		})
+	}
+}
