@@ -1,8 +1,8 @@
 // Package store is cofferd's storage: what the server keeps for one
 // organisation, behind an interface small enough for two backends — the
-// embedded one (SQLite and a folder of blobs, for one machine) and, in a
-// later issue, PostgreSQL with an S3-compatible object store for several
-// stateless servers. Every backend runs the same conformance suite,
+// embedded one (SQLite and a folder of blobs, for one machine,
+// sync/store/embedded) and PostgreSQL with an S3-compatible object store
+// for several stateless servers (sync/store/scaleout). Every backend runs the same conformance suite,
 // sync/store/storetest.
 //
 // The store holds ciphertext, signatures and routing metadata only
@@ -125,6 +125,16 @@ type Pairing struct {
 type LogRecord struct {
 	Entry  []byte
 	Hashes []tlog.Hash
+}
+
+// Notifier is implemented by a Store several servers share: it tells each
+// server of the others' writes, so that their feeds wake at once rather
+// than at their next look.
+type Notifier interface {
+	// Changes returns a channel that receives after any server stored a
+	// feed event or an audit batch (several may come as one), and after
+	// each reconnection; it is closed when ctx ends or the store closes.
+	Changes(ctx context.Context) <-chan struct{}
 }
 
 // Store is one organisation's storage. Implementations are safe for

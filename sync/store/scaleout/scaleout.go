@@ -1,0 +1,390 @@
+// Package scaleout is cofferd's storage for organisations that outgrow
+// one machine: metadata in PostgreSQL (github.com/jackc/pgx/v5) and object
+// bodies in an S3-compatible bucket (github.com/minio/minio-go/v7), shared
+// by any number of stateless servers behind a load balancer
+// (docs/sync-protocol.md, "Storage on the server").
+//
+// What must not race between servers is decided in PostgreSQL: a row
+// inserted if absent, a compare-and-swap, or an advisory lock held to the
+// end of a transaction. Every upload goes to a key of its own in the
+// bucket,
+//
+//	<kind>/<64 hex of the ID>/<32 hex, random>
+//
+// and the row of the object names the key that won, so a blob is never
+// overwritten and a losing upload never replaces the winner's bytes. A
+// crash between the two leaves at most a blob no row names.
+//
+// Feed events are numbered under one lock, in commit order, so a reader
+// past event n never finds an n-1 committed later; every transaction that
+// adds events notifies the channel coffer_events (LISTEN/NOTIFY), which
+// Changes turns into wake-ups for the servers' feeds.
+package scaleout
+
+import (
+	"context"
+	"crypto/rand"
+	_ "embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/coffer-vault/coffer/sync/store"
+	"github.com/coffer-vault/coffer/vault/object"
+)
+
+//go:embed schema.sql
+var schema string
+
+// schemaVersion is the version of schema.sql, kept in coffer_schema.
+const schemaVersion = 1
+
+// Advisory locks (pg_advisory_xact_lock(class, key)): the first key names
+// what the lock serialises.
+const (
+	lockSchema   = 0x436f0 // migration at start
+	lockEvents   = 0x436f1 // numbering feed events (and the log's size)
+	lockAudit    = 0x436f2 // numbering audit batches
+	lockPairings = 0x436f3 // with hashtext(email): a bound on waiting pairings
+)
+
+// notifyChannel is the LISTEN/NOTIFY channel of new events.
+const notifyChannel = "coffer_events"
+
+// Config says where the store is.
+type Config struct {
+	// Postgres is a libpq connection string or URL
+	// ("host=db.example.com dbname=coffer user=cofferd" or
+	// "postgres://cofferd@db.example.com/coffer"). Keep the password out
+	// of it: pgx reads PGPASSWORD and ~/.pgpass, as libpq does.
+	Postgres string
+	// S3 is the bucket's URL: https://HOST[:PORT]/BUCKET (path-style), or
+	// http:// for a server on loopback only. The bucket is made if it is
+	// missing.
+	S3 string
+	// AccessKey and SecretKey authenticate to the S3 server (in cofferd,
+	// from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY).
+	AccessKey, SecretKey string
+	// Region of the bucket; "" means us-east-1.
+	Region string
+}
+
+// Store is the scale-out store.
+type Store struct {
+	db        *pgxpool.Pool
+	s3        *minio.Client
+	bucket    string
+	lastPurge atomic.Int64 // unix seconds of the last purge of expired nonces
+	listen    *listener
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open connects to PostgreSQL and the bucket, making the tables (and the
+// bucket) on first use; several servers may open one store at once.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	s3, bucket, err := openS3(cfg)
+	if err != nil {
+		return nil, err
+	}
+	pc, err := pgxpool.ParseConfig(cfg.Postgres)
+	if err != nil {
+		// pgx's message may quote the string, password included.
+		return nil, errors.New("store: --postgres is not a PostgreSQL connection string (host=… dbname=… user=…, or postgres://user@host/db)")
+	}
+	db, err := pgxpool.NewWithConfig(ctx, pc)
+	if err != nil {
+		return nil, fmt.Errorf("store: postgres: %w", err)
+	}
+	s := &Store{db: db, s3: s3, bucket: bucket}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := s.makeBucket(ctx, cfg.Region); err != nil {
+		db.Close()
+		return nil, err
+	}
+	s.listen = newListener(pc.ConnConfig.Copy())
+	return s, nil
+}
+
+// openS3 makes the S3 client of cfg.S3.
+func openS3(cfg Config) (*minio.Client, string, error) {
+	u, err := url.Parse(cfg.S3)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, "", fmt.Errorf("store: --s3 %q: want https://HOST[:PORT]/BUCKET", cfg.S3)
+	}
+	bucket := strings.Trim(u.Path, "/")
+	if bucket == "" || strings.Contains(bucket, "/") {
+		return nil, "", fmt.Errorf("store: --s3 %q: name one bucket: https://HOST[:PORT]/BUCKET", cfg.S3)
+	}
+	if u.User != nil {
+		return nil, "", errors.New("store: --s3: keep the keys out of the URL (it shows in the process list): set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
+	}
+	if u.Scheme == "http" && !loopback(u.Hostname()) {
+		return nil, "", fmt.Errorf("store: --s3 %q: plain http only to a server on this machine (127.0.0.1, ::1, localhost); use https", cfg.S3)
+	}
+	if cfg.AccessKey == "" || cfg.SecretKey == "" {
+		return nil, "", errors.New("store: the S3 keys are missing: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
+	}
+	c, err := minio.New(u.Host, &minio.Options{
+		Creds:        credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
+		Secure:       u.Scheme == "https",
+		Region:       cfg.Region,
+		BucketLookup: minio.BucketLookupPath,
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("store: s3: %w", err)
+	}
+	return c, bucket, nil
+}
+
+func loopback(host string) bool {
+	return host == "localhost" || host == "127.0.0.1" || host == "::1"
+}
+
+func (s *Store) makeBucket(ctx context.Context, region string) error {
+	ok, err := s.s3.BucketExists(ctx, s.bucket)
+	if err != nil {
+		return fmt.Errorf("store: s3 bucket %s: %w", s.bucket, err)
+	}
+	if ok {
+		return nil
+	}
+	err = s.s3.MakeBucket(ctx, s.bucket, minio.MakeBucketOptions{Region: region})
+	if code := minio.ToErrorResponse(err).Code; code == "BucketAlreadyOwnedByYou" || code == "BucketAlreadyExists" {
+		return nil // another server made it meanwhile
+	}
+	if err != nil {
+		return fmt.Errorf("store: make the s3 bucket %s: %w", s.bucket, err)
+	}
+	return nil
+}
+
+// migrate makes the tables on first use, under a lock: servers starting at
+// once make them once.
+func (s *Store) migrate(ctx context.Context) error {
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1, 0)", lockSchema); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, "CREATE TABLE IF NOT EXISTS coffer_schema (version INTEGER NOT NULL)"); err != nil {
+			return err
+		}
+		var version int
+		err := tx.QueryRow(ctx, "SELECT version FROM coffer_schema").Scan(&version)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+		case err != nil:
+			return err
+		case version == schemaVersion:
+			return nil
+		default:
+			return fmt.Errorf("store: the PostgreSQL database holds cofferd schema %d; this cofferd reads schema %d", version, schemaVersion)
+		}
+		if _, err := tx.Exec(ctx, schema); err != nil {
+			return fmt.Errorf("store: schema: %w", err)
+		}
+		_, err = tx.Exec(ctx, "INSERT INTO coffer_schema(version) VALUES($1)", schemaVersion)
+		return err
+	})
+}
+
+// Close closes the store.
+func (s *Store) Close() error {
+	s.listen.close()
+	s.db.Close()
+	return nil
+}
+
+// tx runs fn in a transaction, committed if fn returns nil.
+func (s *Store) tx(ctx context.Context, fn func(pgx.Tx) error) error {
+	tx, err := s.db.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	if err := fn(tx); err != nil {
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) || !isStoreErr(err) {
+			return fmt.Errorf("store: %w", err)
+		}
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	return nil
+}
+
+// isStoreErr reports an error this package made (already "store: …").
+func isStoreErr(err error) bool { return strings.HasPrefix(err.Error(), "store: ") }
+
+// takeEventLock takes the event lock to the end of tx and notifies the feed
+// channel at commit.
+func takeEventLock(ctx context.Context, tx pgx.Tx) error {
+	_, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1, 0), pg_notify($2, '')", lockEvents, notifyChannel)
+	return err
+}
+
+// addEvent adds an event numbered after the newest; takeEventLock first.
+func addEvent(ctx context.Context, tx pgx.Tx, e store.Event) error {
+	_, err := tx.Exec(ctx, `INSERT INTO coffer_events(seq, kind, id, space, file, parent, log)
+		SELECT coalesce(max(seq), 0) + 1, $1, $2, $3, $4, $5, $6 FROM coffer_events`,
+		int16(e.Kind), e.ID[:], idOrNil(e.Space), idOrNil(e.File), idOrNil(e.Parent), e.Log)
+	return err
+}
+
+func isUnique(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505"
+}
+
+func idOrNil(id object.ID) any {
+	if id.IsZero() {
+		return nil
+	}
+	return id[:]
+}
+
+func scanID(b []byte) object.ID {
+	var id object.ID
+	copy(id[:], b)
+	return id
+}
+
+// GetMeta implements store.Store.
+func (s *Store) GetMeta(ctx context.Context, key string) ([]byte, error) {
+	var v []byte
+	err := s.db.QueryRow(ctx, "SELECT value FROM coffer_meta WHERE key = $1", key).Scan(&v)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("store: meta %q: %w", key, store.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	return v, nil
+}
+
+// PutMeta implements store.Store.
+func (s *Store) PutMeta(ctx context.Context, key string, old, value []byte) error {
+	var tag pgconn.CommandTag
+	var err error
+	if old == nil {
+		tag, err = s.db.Exec(ctx, "INSERT INTO coffer_meta(key, value) VALUES($1, $2) ON CONFLICT DO NOTHING", key, value)
+	} else {
+		tag, err = s.db.Exec(ctx, "UPDATE coffer_meta SET value = $1 WHERE key = $2 AND value = $3", value, key, old)
+	}
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("store: meta %q: %w", key, store.ErrConflict)
+	}
+	return nil
+}
+
+// LogSize implements store.Store.
+func (s *Store) LogSize(ctx context.Context) (int64, error) {
+	var n int64
+	if err := s.db.QueryRow(ctx, "SELECT coalesce(max(idx) + 1, 0) FROM coffer_log").Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: %w", err)
+	}
+	return n, nil
+}
+
+// AppendLog implements store.Store: one transaction for all records,
+// under the event lock (which also orders appends of several servers).
+func (s *Store) AppendLog(ctx context.Context, n int64, records ...store.LogRecord) error {
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		if err := takeEventLock(ctx, tx); err != nil {
+			return err
+		}
+		var size int64
+		if err := tx.QueryRow(ctx, "SELECT coalesce(max(idx) + 1, 0) FROM coffer_log").Scan(&size); err != nil {
+			return err
+		}
+		if size != n {
+			return fmt.Errorf("store: the log has %d entries, not %d: %w", size, n, store.ErrConflict)
+		}
+		for i, r := range records {
+			at := n + int64(i)
+			if r.Entry == nil {
+				return fmt.Errorf("store: log record %d has no entry", at)
+			}
+			if _, err := tx.Exec(ctx, "INSERT INTO coffer_log(idx, entry) VALUES($1, $2)", at, r.Entry); err != nil {
+				return err
+			}
+			first := tlog.StoredHashCount(at)
+			for j, h := range r.Hashes {
+				if _, err := tx.Exec(ctx, "INSERT INTO coffer_log_hashes(idx, hash) VALUES($1, $2)", first+int64(j), h[:]); err != nil {
+					return err
+				}
+			}
+			if err := addEvent(ctx, tx, store.Event{Log: at + 1}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// LogEntries implements store.Store.
+func (s *Store) LogEntries(ctx context.Context, start, end int64) ([][]byte, error) {
+	rows, err := s.db.Query(ctx, "SELECT entry FROM coffer_log WHERE idx >= $1 AND idx < $2 ORDER BY idx", start, end)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	return out, nil
+}
+
+// ReadHashes implements store.Store, in one query.
+func (s *Store) ReadHashes(ctx context.Context, indexes []int64) ([]tlog.Hash, error) {
+	rows, err := s.db.Query(ctx, "SELECT idx, hash FROM coffer_log_hashes WHERE idx = ANY($1)", indexes)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	got := map[int64][]byte{}
+	var idx int64
+	var h []byte
+	if _, err := pgx.ForEachRow(rows, []any{&idx, &h}, func() error { got[idx] = h; return nil }); err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	out := make([]tlog.Hash, len(indexes))
+	for i, x := range indexes {
+		b, ok := got[x]
+		if !ok || len(b) != len(out[i]) {
+			return nil, fmt.Errorf("store: stored hash %d: %w", x, store.ErrNotFound)
+		}
+		copy(out[i][:], b)
+	}
+	return out, nil
+}
+
+// blobKey is a new, never used key in the bucket for an upload of (kind, id).
+func blobKey(kind object.Kind, id object.ID) (string, error) {
+	var r [16]byte
+	if _, err := rand.Read(r[:]); err != nil {
+		return "", err
+	}
+	return kind.String() + "/" + id.String() + "/" + hex.EncodeToString(r[:]), nil
+}
+
+// now is the time of a stored object.
+func now() time.Time { return time.Now() }
