@@ -23,7 +23,9 @@ import (
 	"github.com/coffer-vault/coffer/policy"
 	"github.com/coffer-vault/coffer/sync/client"
 	"github.com/coffer-vault/coffer/sync/server"
+	"github.com/coffer-vault/coffer/sync/store"
 	"github.com/coffer-vault/coffer/sync/store/embedded"
+	"github.com/coffer-vault/coffer/sync/store/scaleout"
 	vstore "github.com/coffer-vault/coffer/vault/store"
 )
 
@@ -60,35 +62,66 @@ func runCofferd(ctx context.Context, root *cobra.Command, args []string, env Env
 }
 
 func cmdServe(env Env) *cobra.Command {
-	var data, listen, certFile, keyFile string
+	var data, listen, certFile, keyFile, postgres, s3 string
 	var hosts []string
 	cmd := &cobra.Command{
-		Use:   "serve --data DIR --listen ADDR",
-		Short: "Run the server with embedded storage in DIR (SQLite and a folder of blobs)",
-		Long: `Run the server with embedded storage in DIR.
+		Use:   "serve (--data DIR | --postgres DSN --s3 URL) --listen ADDR",
+		Short: "Run the server, with embedded storage in DIR (SQLite and a folder of blobs) or on PostgreSQL and an S3 bucket",
+		Long: `Run the server with embedded storage in DIR, for one machine; or, for
+organisations that outgrow one, on PostgreSQL (--postgres, a libpq
+connection string; the password from PGPASSWORD or ~/.pgpass) and an
+S3-compatible bucket (--s3 https://HOST[:PORT]/BUCKET; the keys from
+AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), shared by any number of
+cofferd behind a load balancer that passes TLS through.
 
 On first start it makes DIR (0700), a self-signed TLS certificate (unless
 --tls-cert and --tls-key are given) and a one-time bootstrap token, written
 to DIR/bootstrap-token and printed with the TLS key's fingerprint: give both
-to 'cofferd admin init' on the admin's own machine.
+to 'cofferd admin init' on the admin's own machine. On PostgreSQL the
+self-signed certificate is kept in the database, so that every server
+presents the key devices pin, and the token is printed only, by the first
+server to start.
 
 Blocked exports, prints and copies devices report are printed on standard
 output as CEF lines (logs go to standard error), for SIEMs that tail it.`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			if err := os.MkdirAll(data, 0o700); err != nil {
-				return err
+			if (data == "") == (postgres == "") || (postgres == "") != (s3 == "") {
+				return usagef("give --data DIR (one machine), or --postgres DSN with --s3 URL (several servers)")
 			}
 			log := slog.New(slog.NewTextHandler(env.Stderr, nil))
-			st, err := embedded.Open(ctx, data)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			cert, pin, err := server.LoadOrMakeTLS(data, certFile, keyFile, hosts)
-			if err != nil {
-				return err
+			var st store.Store
+			var cert tls.Certificate
+			var pin [32]byte
+			var where []any
+			if data != "" {
+				if err := os.MkdirAll(data, 0o700); err != nil {
+					return err
+				}
+				es, err := embedded.Open(ctx, data)
+				if err != nil {
+					return err
+				}
+				defer es.Close()
+				st = es
+				if cert, pin, err = server.LoadOrMakeTLS(data, certFile, keyFile, hosts); err != nil {
+					return err
+				}
+				where = []any{"data", data}
+			} else {
+				ss, err := scaleout.Open(ctx, scaleout.Config{Postgres: postgres, S3: s3,
+					AccessKey: env.Getenv("AWS_ACCESS_KEY_ID"), SecretKey: env.Getenv("AWS_SECRET_ACCESS_KEY"), Region: env.Getenv("AWS_REGION")})
+				if err != nil {
+					return err
+				}
+				defer ss.Close()
+				st = ss
+				if cert, pin, err = server.LoadOrMakeSharedTLS(ctx, st, certFile, keyFile, hosts); err != nil {
+					return err
+				}
+				// Not the connection string: it may hold a password.
+				where = []any{"store", "postgres", "s3", s3}
 			}
 			if missing := server.HostsNotIn(cert, hosts); len(missing) > 0 {
 				// --host shapes the certificate made at the first start
@@ -104,11 +137,14 @@ output as CEF lines (logs go to standard error), for SIEMs that tail it.`,
 			if err != nil {
 				return err
 			}
-			if token != "" {
+			switch {
+			case token != "" && data != "":
 				if err := vstore.WriteFileAtomic(filepath.Join(data, "bootstrap-token"), []byte(token+"\n"), 0o600); err != nil {
 					return err
 				}
 				fmt.Fprintf(env.Stdout, "bootstrap token: %s (also in %s)\n", token, filepath.Join(data, "bootstrap-token"))
+			case token != "":
+				fmt.Fprintf(env.Stdout, "bootstrap token: %s (shown once: the database keeps only its hash)\n", token)
 			}
 			fmt.Fprintf(env.Stdout, "TLS key fingerprint: %s\n", hex.EncodeToString(pin[:]))
 			ln, err := net.Listen("tcp", listen)
@@ -125,7 +161,7 @@ output as CEF lines (logs go to standard error), for SIEMs that tail it.`,
 				BaseContext:       func(net.Listener) context.Context { return ctx },
 			}
 			fmt.Fprintf(env.Stdout, "listening on https://%s\n", ln.Addr())
-			log.Info("cofferd serving", "addr", ln.Addr().String(), "data", data)
+			log.Info("cofferd serving", append([]any{"addr", ln.Addr().String()}, where...)...)
 			go func() {
 				<-ctx.Done()
 				sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -138,12 +174,13 @@ output as CEF lines (logs go to standard error), for SIEMs that tail it.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&data, "data", "", "the server's data folder (required)")
+	cmd.Flags().StringVar(&data, "data", "", "the server's data folder (embedded storage, one machine)")
+	cmd.Flags().StringVar(&postgres, "postgres", "", "PostgreSQL connection string (scale-out storage, with --s3)")
+	cmd.Flags().StringVar(&s3, "s3", "", "S3 bucket URL, https://HOST[:PORT]/BUCKET (scale-out storage, with --postgres)")
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8443", "address to listen on")
 	cmd.Flags().StringVar(&certFile, "tls-cert", "", "TLS certificate (PEM) instead of the self-signed one")
 	cmd.Flags().StringVar(&keyFile, "tls-key", "", "its private key (PEM)")
 	cmd.Flags().StringSliceVar(&hosts, "host", nil, "host names and addresses for the self-signed certificate")
-	_ = cmd.MarkFlagRequired("data")
 	return cmd
 }
 

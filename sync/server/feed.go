@@ -18,10 +18,10 @@ import (
 // hub wakes the feed's waiters when this server stores something, and
 // keeps the newest events in memory with their encoding, read from the
 // store once for all of them: with thousands of devices on the feed, a new
-// event must not cost a query or an encoding per device. (Several servers
-// each hear only of their own writes: PostgreSQL LISTEN/NOTIFY in the
-// scale-out store; until then the cache is read again at least every
-// second and waiters look every few.)
+// event must not cost a query or an encoding per device. Servers sharing
+// a store hear of each other's writes through store.Notifier (PostgreSQL
+// LISTEN/NOTIFY in the scale-out store); besides, the cache is read again
+// at least every second and waiters look every few.
 type hub struct {
 	mu  sync.Mutex
 	ch  chan struct{}

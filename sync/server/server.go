@@ -68,7 +68,8 @@ type Server struct {
 
 const metaServerKey = "server-key"
 
-// New opens the server on st, making its server key on first start.
+// New opens the server on st, making its server key on first start. A
+// store.Notifier store is listened to until ctx ends.
 func New(ctx context.Context, cfg Config) (*Server, error) {
 	s := &Server{store: cfg.Store, tls: cfg.TLSKeyHash, log: cfg.Logger, now: cfg.Now, feed: newHub(), alerts: cfg.Alerts,
 		bodies: semaphore.NewWeighted(bodyBudget), personBodies: map[string]int64{}}
@@ -96,6 +97,16 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, errors.New("server key: malformed")
 	}
 	s.key = ed25519.NewKeyFromSeed(seed)
+	if n, ok := s.store.(store.Notifier); ok {
+		// Other servers' writes wake this one's feeds at once, until ctx
+		// ends or the store closes.
+		changes := n.Changes(ctx)
+		go func() {
+			for range changes {
+				s.feed.notify()
+			}
+		}()
+	}
 	// The stored log is replayed now, as every device will: a damaged one
 	// (a byte changed in store.db) made every request answer "internal
 	// error", with the reason only in this server's log.

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -19,6 +20,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/coffer-vault/coffer/sync/store"
 	vstore "github.com/coffer-vault/coffer/vault/store"
 )
 
@@ -75,13 +77,27 @@ func HostsNotIn(cert tls.Certificate, hosts []string) []string {
 }
 
 func makeSelfSigned(certFile, keyFile string, hosts []string) error {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	certPEM, keyPEM, err := selfSigned(hosts)
 	if err != nil {
 		return err
 	}
+	if err := vstore.WriteFileAtomic(keyFile, keyPEM, 0o600); err != nil {
+		return err
+	}
+	return vstore.WriteFileAtomic(certFile, certPEM, 0o644)
+}
+
+// selfSigned makes a self-signed ECDSA P-256 certificate, valid ten years,
+// for hosts, localhost and this machine's name; it returns the PEM of the
+// certificate and of its key.
+func selfSigned(hosts []string) (certPEM, keyPEM []byte, err error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, err
+	}
 	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber: serial,
@@ -105,16 +121,53 @@ func makeSelfSigned(certFile, keyFile string, hosts []string) error {
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	kb, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	if err := vstore.WriteFileAtomic(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kb}), 0o600); err != nil {
-		return err
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kb}), nil
+}
+
+// metaTLS is the store's meta key of the shared self-signed certificate.
+const metaTLS = "tls-self-signed"
+
+// LoadOrMakeSharedTLS is LoadOrMakeTLS for servers that share a store
+// and no folder: with no certFile and keyFile, the self-signed
+// certificate and its key are kept in st (made by the first server to
+// start, for hosts), so that every server presents the key devices pin.
+// The store already holds the server's signing key: it is trusted as
+// much. A certificate of one's own (certFile, keyFile) must be the same
+// on every server.
+func LoadOrMakeSharedTLS(ctx context.Context, st store.Store, certFile, keyFile string, hosts []string) (tls.Certificate, [32]byte, error) {
+	if certFile != "" || keyFile != "" {
+		return LoadOrMakeTLS("", certFile, keyFile, hosts)
 	}
-	return vstore.WriteFileAtomic(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644)
+	var pin [32]byte
+	bundle, err := st.GetMeta(ctx, metaTLS)
+	if errors.Is(err, store.ErrNotFound) {
+		certPEM, keyPEM, merr := selfSigned(hosts)
+		if merr != nil {
+			return tls.Certificate{}, pin, fmt.Errorf("make a TLS certificate: %w", merr)
+		}
+		if err := st.PutMeta(ctx, metaTLS, nil, append(certPEM, keyPEM...)); err != nil && !errors.Is(err, store.ErrConflict) {
+			return tls.Certificate{}, pin, err
+		}
+		bundle, err = st.GetMeta(ctx, metaTLS) // another server's, if it came first
+	}
+	if err != nil {
+		return tls.Certificate{}, pin, fmt.Errorf("TLS certificate: %w", err)
+	}
+	cert, err := tls.X509KeyPair(bundle, bundle)
+	if err != nil {
+		return cert, pin, fmt.Errorf("TLS certificate in the store: %w", err)
+	}
+	leaf, err := x509.ParseCertificate(cert.Certificate[0])
+	if err != nil {
+		return cert, pin, err
+	}
+	return cert, SPKIHash(leaf), nil
 }
 
 // FormatPin writes a pin as hex.
