@@ -171,9 +171,9 @@ func flagsIn(s string) []string {
 }
 
 // TestServerExamplesMatchCofferd keeps the examples honest: the unit, the
-// embedded example and the TLS drop-in use only flags `cofferd serve` has;
-// the PostgreSQL+S3 example says it is not built for as long as serve lacks
-// --postgres, and must stop saying so once it has it.
+// embedded and PostgreSQL+S3 examples and the TLS drop-in use only flags
+// `cofferd serve` has; the PostgreSQL+S3 example said it was not built for
+// as long as serve lacked --postgres, and must not say so now.
 func TestServerExamplesMatchCofferd(t *testing.T) {
 	_, cofferd := cli.Roots(cli.Env{})
 	serve, _, err := cofferd.Find([]string{"serve"})
@@ -189,10 +189,10 @@ func TestServerExamplesMatchCofferd(t *testing.T) {
 		}
 		return string(data)
 	}
-	for _, name := range []string{"cofferd.service", "server/tls-credentials.conf", "server/embedded.env"} {
+	for _, name := range []string{"cofferd.service", "server/tls-credentials.conf", "server/embedded.env", "server/postgres-s3.env"} {
 		var lines []string
 		for _, line := range strings.Split(read(name), "\n") {
-			if strings.HasPrefix(line, "ExecStart=/") || strings.HasPrefix(line, "COFFERD_OPTS=") {
+			if strings.HasPrefix(line, "ExecStart=/") || strings.HasPrefix(line, "COFFERD_OPTS=") || strings.Contains(line, "COFFERD_STORAGE=") {
 				lines = append(lines, line)
 			}
 		}
@@ -275,7 +275,7 @@ func TestUnitHardening(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"DynamicUser=yes", "ProtectSystem=strict", "StateDirectory=cofferd", "--data ${STATE_DIRECTORY}",
+	for _, want := range []string{"DynamicUser=yes", "ProtectSystem=strict", "StateDirectory=cofferd", "COFFERD_STORAGE=--data /var/lib/cofferd", "serve $COFFERD_STORAGE",
 		"NoNewPrivileges=yes", "CapabilityBoundingSet=\n", "SystemCallFilter=@system-service"} {
 		if !strings.Contains(string(data), want) {
 			t.Errorf("cofferd.service lacks %q", want)
