@@ -87,8 +87,11 @@ run: deps build
 tour: deps build
 	./scripts/tour.sh bin/coffer
 
+# The sync suites run a second time on the scale-out store (PostgreSQL and
+# versitygw, started by the tests): both stores are tested for real.
 test: test-deps lint cross vulncheck
 	$(GO) test -timeout 30m ./...
+	COFFER_TEST_STORE=scaleout $(GO) test -timeout 20m ./sync/client/ ./sync/server/
 
 # gofmt of the toolchain the code is built with; staticcheck pinned and
 # built by that toolchain into bin/tools (one built by an older Go cannot

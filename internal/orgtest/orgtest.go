@@ -1,7 +1,10 @@
-// Package orgtest runs a real cofferd for tests: embedded storage in a
-// temporary folder, TLS on loopback, an organisation initialised and its
-// admin signed in. What a test needs of the server — its store, its
-// clock, a handler to wrap for a lying server — is at hand.
+// Package orgtest runs a real cofferd for tests: TLS on loopback, an
+// organisation initialised and its admin signed in, on embedded storage in
+// a temporary folder or, with COFFER_TEST_STORE=scaleout, on a private
+// PostgreSQL and versitygw started for the test (make test runs the sync
+// suites both ways). What a test needs of the server — its store, its
+// clock, a handler to wrap for a lying server, the files of its blobs — is
+// at hand.
 package orgtest
 
 import (
@@ -9,19 +12,25 @@ import (
 	"crypto/tls"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/coffer-vault/coffer/internal/testenv"
 	"github.com/coffer-vault/coffer/sync/client"
 	"github.com/coffer-vault/coffer/sync/server"
+	"github.com/coffer-vault/coffer/sync/store"
 	"github.com/coffer-vault/coffer/sync/store/embedded"
+	"github.com/coffer-vault/coffer/sync/store/scaleout"
+	"github.com/coffer-vault/coffer/vault/object"
 )
 
 // Org is a running server and its organisation's admin.
 type Org struct {
-	Dir    string // the server's state folder
-	Store  *embedded.Store
+	Dir    string // the server's state folder (embedded storage, TLS files)
+	Store  store.Store
 	Server *server.Server
 	HTTP   *httptest.Server
 	URL    string
@@ -29,9 +38,15 @@ type Org struct {
 	Key    *client.AdminKey
 	Admin  *client.Admin
 
+	bucketDir string // scale-out: the S3 gateway's folder of the bucket
+
 	handler atomic.Pointer[http.Handler]
 	skew    atomic.Int64
 }
+
+// ScaleOut reports whether tests run on the scale-out store
+// (COFFER_TEST_STORE=scaleout).
+func ScaleOut() bool { return os.Getenv("COFFER_TEST_STORE") == "scaleout" }
 
 // Start runs a server for an organisation named name; the test's cleanup
 // stops it.
@@ -39,7 +54,19 @@ func Start(t testing.TB, name string) *Org {
 	t.Helper()
 	ctx := context.Background()
 	o := &Org{Dir: t.TempDir()}
-	st, err := embedded.Open(ctx, o.Dir)
+	var st store.Store
+	var err error
+	switch v := os.Getenv("COFFER_TEST_STORE"); v {
+	case "", "embedded":
+		st, err = embedded.Open(ctx, o.Dir)
+	case "scaleout":
+		pg, s3 := testenv.StartPostgreSQL(t), testenv.StartS3(t)
+		st, err = scaleout.Open(ctx, scaleout.Config{Postgres: pg.NewDatabase(), S3: s3.URL + "/coffer",
+			AccessKey: s3.AccessKey, SecretKey: s3.SecretKey})
+		o.bucketDir = filepath.Join(s3.Dir, "coffer")
+	default:
+		t.Fatalf("orgtest: COFFER_TEST_STORE=%q: want embedded or scaleout", v)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,6 +101,46 @@ func Start(t testing.TB, name string) *Org {
 	}
 	t.Cleanup(o.Admin.Close)
 	return o
+}
+
+// Dirs returns the folders the server's storage keeps files in: its
+// state folder, and the S3 gateway's bucket folder (scale-out).
+func (o *Org) Dirs() []string {
+	if o.bucketDir == "" {
+		return []string{o.Dir}
+	}
+	return []string{o.Dir, o.bucketDir}
+}
+
+// BlobFiles returns the files on the server's disk that hold the stored
+// bytes of objects of kind: the blob folder's (embedded), or the S3
+// gateway's (scale-out, one file per upload).
+func (o *Org) BlobFiles(t testing.TB, kind object.Kind) []string {
+	t.Helper()
+	pattern := filepath.Join(o.Dir, "blobs", kind.String(), "*", "*")
+	if o.bucketDir != "" {
+		pattern = filepath.Join(o.bucketDir, kind.String(), "*", "*")
+	}
+	files, err := filepath.Glob(pattern)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+// BlobFile returns the file holding the stored bytes of (kind, id), to
+// damage as a failing disk would.
+func (o *Org) BlobFile(t testing.TB, kind object.Kind, id object.ID) string {
+	t.Helper()
+	h := id.String()
+	if o.bucketDir == "" {
+		return filepath.Join(o.Dir, "blobs", kind.String(), h[:2], h)
+	}
+	files, _ := filepath.Glob(filepath.Join(o.bucketDir, kind.String(), h, "*"))
+	if len(files) != 1 {
+		t.Fatalf("orgtest: %d stored files of %v %s, want one", len(files), kind, h[:12])
+	}
+	return files[0]
 }
 
 // Serve puts h in front of the server (a lying server wraps

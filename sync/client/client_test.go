@@ -15,7 +15,7 @@ import (
 
 	"github.com/coffer-vault/coffer/policy"
 	"github.com/coffer-vault/coffer/sync/client"
-	"github.com/coffer-vault/coffer/sync/store/embedded"
+	"github.com/coffer-vault/coffer/sync/store"
 	"github.com/coffer-vault/coffer/sync/wire"
 	"github.com/coffer-vault/coffer/vault"
 )
@@ -30,7 +30,7 @@ type org struct {
 	url   string
 	admin *client.Admin
 	pin   [32]byte
-	store *embedded.Store
+	store store.Store
 	// What a lying server replays.
 	older               []byte
 	oldLog              wire.LogEntries
@@ -217,16 +217,18 @@ func TestTwoDevicesOfOneUser(t *testing.T) {
 
 	// The server's data folder names nothing and holds no content.
 	for _, secret := range []string{"Falcon", "Project", "price 4", "terms.txt", "confidential"} {
-		_ = filepath.WalkDir(o.dir, func(p string, de fs.DirEntry, err error) error {
-			if err != nil || de.IsDir() {
+		for _, dir := range o.Dirs() {
+			_ = filepath.WalkDir(dir, func(p string, de fs.DirEntry, err error) error {
+				if err != nil || de.IsDir() {
+					return nil
+				}
+				b, _ := os.ReadFile(p)
+				if bytes.Contains(b, []byte(secret)) || strings.Contains(p, secret) {
+					t.Errorf("the server holds %q in %s", secret, p)
+				}
 				return nil
-			}
-			b, _ := os.ReadFile(p)
-			if bytes.Contains(b, []byte(secret)) || strings.Contains(p, secret) {
-				t.Errorf("the server holds %q in %s", secret, p)
-			}
-			return nil
-		})
+			})
+		}
 	}
 
 	// The server holds both devices' audit trails.

@@ -21,7 +21,7 @@ import (
 	"github.com/coffer-vault/coffer/sync/client"
 	"github.com/coffer-vault/coffer/sync/orglog"
 	"github.com/coffer-vault/coffer/sync/server"
-	"github.com/coffer-vault/coffer/sync/store/embedded"
+	"github.com/coffer-vault/coffer/sync/store"
 	"github.com/coffer-vault/coffer/sync/wire"
 
 	"github.com/coffer-vault/coffer/policy"
@@ -86,7 +86,7 @@ func TestPullKilledBeforeRecording(t *testing.T) {
 // answerFails is the server's store whose first pairing answer fails, as
 // when the server dies after the log took the approved device's entry.
 type answerFails struct {
-	*embedded.Store
+	store.Store
 	failed atomic.Bool
 }
 
@@ -141,10 +141,7 @@ func TestApprovalRetriedAfterAFailedStep(t *testing.T) {
 // chunkBlobs lists the chunk blob files of the server's storage.
 func chunkBlobs(t *testing.T, o *org) map[string]bool {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join(o.Dir, "blobs", "chunk", "*", "*"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	files := o.BlobFiles(t, object.KindChunk)
 	out := map[string]bool{}
 	for _, f := range files {
 		out[f] = true
@@ -297,7 +294,7 @@ func TestLostBlobRepairedOnlyFromItsFolder(t *testing.T) {
 		t.Fatal(err)
 	}
 	ann.sync(t)
-	blob := filepath.Join(o.Dir, "blobs", "manifest", og.ID.String()[:2], og.ID.String())
+	blob := o.BlobFile(t, object.KindManifest, og.ID)
 	if err := os.Remove(blob); err != nil {
 		t.Fatal(err)
 	}
