@@ -42,10 +42,12 @@ func (a *App) mayReadOrgAudit(ctx context.Context) error {
 	return nil
 }
 
-// OrgAudit reads every device's audit trail from the server, verified and
-// with the details this user may read, and hands emit the events that
-// match f, page by page (problems: batches that did not verify). With
-// follow it keeps waiting for new entries until ctx ends.
+// OrgAudit reads the organisation's log as the admin's and people's
+// actions (org-* events: invites, revocations, wipes, grants, roles,
+// policy, shares) and every device's audit trail from the server,
+// verified and with the details this user may read, and hands emit the
+// events that match f, page by page (problems: batches that did not
+// verify). With follow it keeps waiting for new entries until ctx ends.
 func (a *App) OrgAudit(ctx context.Context, f OrgAuditFilter, follow bool, emit func(events []audit.Event, problems []string) error) error {
 	if err := a.mayReadOrgAudit(ctx); err != nil {
 		return err
@@ -55,8 +57,38 @@ func (a *App) OrgAudit(ctx context.Context, f OrgAuditFilter, follow bool, emit 
 		return err
 	}
 	a.record(ctx, audit.Event{Action: audit.Action(policy.ReadAudit), Outcome: audit.OK, Reason: "the organisation's audit trail"})
+	// The log's entries (what the admin and people did to the
+	// organisation) come first, then the devices' trails; with follow,
+	// new entries of either as they come.
+	var logNext int64
+	adminTrail := func() error {
+		if err := s.RefreshLog(ctx); err != nil {
+			return err
+		}
+		entries, err := a.v.OrgEntries(ctx, logNext)
+		if err != nil {
+			return err
+		}
+		var out []audit.Event
+		for _, le := range logEvents(a.v.OrgState(), logNext, entries) {
+			if le.match(f) {
+				out = append(out, le.Event)
+			}
+		}
+		logNext += int64(len(entries))
+		if len(out) == 0 {
+			return nil
+		}
+		return emit(out, nil)
+	}
 	var cursor int64
 	for {
+		if err := adminTrail(); err != nil {
+			if follow && ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
 		wait := time.Duration(0)
 		if follow {
 			wait = 25 * time.Second

@@ -126,6 +126,27 @@ func (v *Vault) OrgState() *orglog.State {
 	return v.org
 }
 
+// OrgEntries returns the organisation log's entries from index start to
+// the end of what this device verified, parsed (nil for a standalone
+// vault).
+func (v *Vault) OrgEntries(ctx context.Context, start int64) ([]*orglog.Entry, error) {
+	st := v.OrgState()
+	if st == nil || start >= st.Size {
+		return nil, nil
+	}
+	raws, err := v.idx.OrgEntries(ctx, max(start, 0), st.Size)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*orglog.Entry, len(raws))
+	for i, raw := range raws {
+		if out[i], err = orglog.Parse(raw); err != nil {
+			return nil, fmt.Errorf("vault: %w: the organisation's log in the index: entry %d: %v", ErrTampered, start+int64(i), err)
+		}
+	}
+	return out, nil
+}
+
 // SignUserEntry signs an org log entry with the user key, together with
 // extra signers (an invite key).
 func (v *Vault) SignUserEntry(e *orglog.Entry, extra ...ed25519.PrivateKey) ([]byte, error) {

@@ -122,11 +122,36 @@ func TestOrganisationWithTheRealBinaries(t *testing.T) {
 
 	// Compliance reads the guest's blocked export, with device and
 	// address; the server printed it as a CEF line for the SIEM.
-	var blocked map[string]any
+	// The admin's grant, from the organisation's log, is in the same
+	// trail: who let the consultant in, to what, until when.
+	var blocked, grant, invited map[string]any
 	for _, line := range strings.Split(run(t, carolPass, b.coffer, "audit", "--vault", carol, "--org", "--json", "--user", "gail@consult.test"), "\n") {
 		var e map[string]any
-		if json.Unmarshal([]byte(line), &e) == nil && e["action"] == "export" && e["outcome"] == "blocked" {
+		if json.Unmarshal([]byte(line), &e) != nil {
+			continue
+		}
+		switch {
+		case e["action"] == "export" && e["outcome"] == "blocked":
 			blocked = e
+		case e["action"] == "org-grant":
+			grant = e
+		case e["action"] == "org-join":
+			invited = e
+		}
+	}
+	if grant == nil || grant["user"] != "admin" || grant["folder"] != members.ID ||
+		!strings.Contains(grant["reason"].(string), "guest gail@consult.test may read 1 folder(s) ("+members.ID[:8]+") until ") {
+		t.Fatalf("compliance's view of the admin's grant to the guest: %v", grant)
+	}
+	if invited == nil || invited["user"] != "gail@consult.test" {
+		t.Fatalf("compliance's view of the guest joining: %v", invited)
+	}
+	// Who shared the folder with bob: ann, under --user bob and under
+	// --folder alike.
+	for _, args := range [][]string{{"--user", "bob@acme.test"}, {"--folder", members.ID[:10]}} {
+		out := run(t, carolPass, b.coffer, append([]string{"audit", "--vault", carol, "--org"}, args...)...)
+		if !regexp.MustCompile(`org-share +ok +ann@acme\.test .*bob@acme\.test may read it as viewer`).MatchString(out) {
+			t.Fatalf("audit --org %v does not show ann sharing the folder with bob:\n%s", args, out)
 		}
 	}
 	if blocked == nil || blocked["file_name"] != "Falcon terms.txt" || blocked["folder_name"] != "Project Falcon" ||

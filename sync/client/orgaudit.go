@@ -45,6 +45,10 @@ func (s *Syncer) auditRecipients() []age.Recipient {
 	return out
 }
 
+// RefreshLog brings the vault's copy of the organisation's log up to date
+// with the server, verified.
+func (s *Syncer) RefreshLog(ctx context.Context) error { return s.syncLog(ctx) }
+
 // OrgAuditPage is a page of the organisation's audit trail.
 type OrgAuditPage struct {
 	Events []audit.Event
