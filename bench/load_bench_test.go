@@ -23,12 +23,14 @@ import (
 	"time"
 
 	"github.com/coffer-vault/coffer/internal/notekey"
+	"github.com/coffer-vault/coffer/internal/testenv"
 	"github.com/coffer-vault/coffer/policy"
 	"github.com/coffer-vault/coffer/sync/client"
 	"github.com/coffer-vault/coffer/sync/orglog"
 	"github.com/coffer-vault/coffer/sync/server"
 	"github.com/coffer-vault/coffer/sync/store"
 	"github.com/coffer-vault/coffer/sync/store/embedded"
+	"github.com/coffer-vault/coffer/sync/store/scaleout"
 	"github.com/coffer-vault/coffer/sync/wire"
 	"github.com/coffer-vault/coffer/vault"
 	"github.com/coffer-vault/coffer/vault/object"
@@ -37,14 +39,25 @@ import (
 // BenchmarkServerLoad: the server budget (DESIGN.md, "Budgets") — 10,000
 // devices on the change feed and steady uploads, on 2 cores: no error,
 // p99 push ≤ 250 ms, feed delivery ≤ 1 s. The organisation is made with an
-// in-process server; then the real `cofferd serve` runs on its data (its
-// own process, its own file limit) while this process plays the devices:
-// certified in the real log (device entries signed by their user's key),
-// each with its own TLS connection and server-sent feed stream. One device
-// imports and pushes a version every 200 ms, and each of the others must
-// see its event. COFFER_LOAD_DEVICES sets how many (the file limit may
-// lower it: a socket per device here).
+// in-process server; then the real `cofferd serve` runs on its storage
+// (its own process, its own file limit) while this process plays the
+// devices: certified in the real log (device entries signed by their
+// user's key), each with its own TLS connection and server-sent feed
+// stream. One device imports and pushes a version every 200 ms, and each
+// of the others must see its event. COFFER_LOAD_DEVICES sets how many (the
+// file limit may lower it: a socket per device here).
+//
+// embedded: one cofferd on its data folder. scaleout-2-servers: two
+// cofferd on one PostgreSQL database and S3 bucket (a private PostgreSQL
+// and versitygw, on the same 2 cores), the devices split between them and
+// the writer on the first, so that every delivery to half of them crosses
+// servers through LISTEN/NOTIFY.
 func BenchmarkServerLoad(b *testing.B) {
+	b.Run("embedded", func(b *testing.B) { serverLoad(b, false) })
+	b.Run("scaleout-2-servers", func(b *testing.B) { serverLoad(b, true) })
+}
+
+func serverLoad(b *testing.B, scaleOut bool) {
 	n := 10000
 	if s := os.Getenv("COFFER_LOAD_DEVICES"); s != "" {
 		n, _ = strconv.Atoi(s)
@@ -61,12 +74,32 @@ func BenchmarkServerLoad(b *testing.B) {
 		b.Fatal(err)
 	}
 	addr := ln.Addr().String()
-	st, err := embedded.Open(ctx, filepath.Join(dir, "server"))
+	// The storage, how to open it again, and how cofferd serves it.
+	var open func() (store.Store, error)
+	var serveArgs []string
+	var serveEnv []string
+	if scaleOut {
+		pg, s3 := testenv.StartPostgreSQL(b), testenv.StartS3(b)
+		cfg := scaleout.Config{Postgres: pg.NewDatabase(), S3: s3.URL + "/coffer", AccessKey: s3.AccessKey, SecretKey: s3.SecretKey}
+		open = func() (store.Store, error) { return scaleout.Open(ctx, cfg) }
+		serveArgs = []string{"--postgres", cfg.Postgres, "--s3", cfg.S3}
+		serveEnv = []string{"AWS_ACCESS_KEY_ID=" + cfg.AccessKey, "AWS_SECRET_ACCESS_KEY=" + cfg.SecretKey}
+	} else {
+		open = func() (store.Store, error) { return embedded.Open(ctx, filepath.Join(dir, "server")) }
+		serveArgs = []string{"--data", filepath.Join(dir, "server")}
+	}
+	st, err := open()
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { st.Close() })
-	cert, pin, err := server.LoadOrMakeTLS(filepath.Join(dir, "server"), "", "", nil)
+	var cert tls.Certificate
+	var pin [32]byte
+	if scaleOut {
+		cert, pin, err = server.LoadOrMakeSharedTLS(ctx, st, "", "", nil)
+	} else {
+		cert, pin, err = server.LoadOrMakeTLS(filepath.Join(dir, "server"), "", "", nil)
+	}
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -117,23 +150,37 @@ func BenchmarkServerLoad(b *testing.B) {
 	transports := certifyDevices(b, st, writer, n)
 	st.Close()
 	fmt.Printf("server load: %d devices certified in %s\n", n, time.Since(start).Round(time.Millisecond))
-	srvCmd := exec.Command(cofferd, "serve", "--data", filepath.Join(dir, "server"), "--listen", addr)
-	srvCmd.Stdout, srvCmd.Stderr = io.Discard, io.Discard
-	if err := srvCmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { srvCmd.Process.Kill(); srvCmd.Wait() })
-	for i := 0; ; i++ {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
-			break
+	// The first server on the writer's address; with the scale-out
+	// store, a second one on another.
+	addrs := []string{addr}
+	if scaleOut {
+		l2, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			b.Fatal(err)
 		}
-		if i > 400 {
-			b.Fatal("cofferd did not start")
-		}
-		time.Sleep(25 * time.Millisecond)
+		addrs = append(addrs, l2.Addr().String())
+		l2.Close()
 	}
-	if st, err = embedded.Open(ctx, filepath.Join(dir, "server")); err != nil { // read-only use: the last event
+	for _, a := range addrs {
+		srvCmd := exec.Command(cofferd, append(append([]string{"serve"}, serveArgs...), "--listen", a)...)
+		srvCmd.Env = append(os.Environ(), serveEnv...)
+		srvCmd.Stdout, srvCmd.Stderr = io.Discard, io.Discard
+		if err := srvCmd.Start(); err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { srvCmd.Process.Kill(); srvCmd.Wait() })
+		for i := 0; ; i++ {
+			if c, err := net.Dial("tcp", a); err == nil {
+				c.Close()
+				break
+			}
+			if i > 400 {
+				b.Fatal("cofferd did not start")
+			}
+			time.Sleep(25 * time.Millisecond)
+		}
+	}
+	if st, err = open(); err != nil { // read-only use: the last event
 		b.Fatal(err)
 	}
 	defer st.Close()
@@ -157,7 +204,7 @@ func BenchmarkServerLoad(b *testing.B) {
 	var wg sync.WaitGroup
 	start = time.Now()
 	for i, t := range transports {
-		c, err := client.Dial("https://"+addr, pin, wire.DeviceKeyID(t.id), t.key)
+		c, err := client.Dial("https://"+addrs[i%len(addrs)], pin, wire.DeviceKeyID(t.id), t.key)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -232,9 +279,9 @@ func BenchmarkServerLoad(b *testing.B) {
 	}
 	pushP99, delP50, delP99 := pct(pushes, 99), pct(delivery, 50), pct(delivery, 99)
 	e, _ := firstErr.Load().(string)
-	fmt.Printf("server load, %d devices on the feed, %d versions pushed 5/s: push p50 %s p99 %s (budget ≤ 250 ms: %s); "+
+	fmt.Printf("server load (%s), %d devices on the feed, %d versions pushed 5/s: push p50 %s p99 %s (budget ≤ 250 ms: %s); "+
 		"delivery p50 %s p99 %s (budget ≤ 1 s: %s); %d deliveries missing, %d stream errors %s\n",
-		n, versions, pct(pushes, 50).Round(time.Millisecond), pushP99.Round(time.Millisecond), verdict(pushP99 <= 250*time.Millisecond),
+		b.Name(), n, versions, pct(pushes, 50).Round(time.Millisecond), pushP99.Round(time.Millisecond), verdict(pushP99 <= 250*time.Millisecond),
 		delP50.Round(time.Millisecond), delP99.Round(time.Millisecond), verdict(delP99 <= time.Second && missing == 0),
 		missing, errs.Load(), e)
 	b.ReportMetric(float64(pushP99.Milliseconds()), "push-p99-ms")
@@ -250,7 +297,7 @@ type loadDevice struct {
 // certifyDevices appends n device entries of the writer's user, signed by
 // its user key, to the log in the store (as many pairings would), and
 // returns their transport keys.
-func certifyDevices(b *testing.B, st *embedded.Store, writer *vault.Vault, n int) []loadDevice {
+func certifyDevices(b *testing.B, st store.Store, writer *vault.Vault, n int) []loadDevice {
 	b.Helper()
 	ctx := context.Background()
 	size, err := st.LogSize(ctx)
