@@ -79,8 +79,8 @@ On first start it makes DIR (0700), a self-signed TLS certificate (unless
 to DIR/bootstrap-token and printed with the TLS key's fingerprint: give both
 to 'cofferd admin init' on the admin's own machine. On PostgreSQL the
 self-signed certificate is kept in the database, so that every server
-presents the key devices pin, and the token is printed only, by the first
-server to start.
+presents the key devices pin, and so is the token, which every server
+prints until the organisation is made.
 
 Blocked exports, prints and copies devices report are printed on standard
 output as CEF lines (logs go to standard error), for SIEMs that tail it.`,
@@ -111,7 +111,8 @@ output as CEF lines (logs go to standard error), for SIEMs that tail it.`,
 				where = []any{"data", data}
 			} else {
 				ss, err := scaleout.Open(ctx, scaleout.Config{Postgres: postgres, S3: s3,
-					AccessKey: env.Getenv("AWS_ACCESS_KEY_ID"), SecretKey: env.Getenv("AWS_SECRET_ACCESS_KEY"), Region: env.Getenv("AWS_REGION")})
+					AccessKey: env.Getenv("AWS_ACCESS_KEY_ID"), SecretKey: env.Getenv("AWS_SECRET_ACCESS_KEY"),
+					SessionToken: env.Getenv("AWS_SESSION_TOKEN"), Region: env.Getenv("AWS_REGION")})
 				if err != nil {
 					return err
 				}
@@ -133,7 +134,11 @@ output as CEF lines (logs go to standard error), for SIEMs that tail it.`,
 			if err != nil {
 				return err
 			}
-			token, err := srv.BootstrapToken(ctx)
+			bootstrap := srv.BootstrapToken
+			if data == "" {
+				bootstrap = srv.SharedBootstrapToken
+			}
+			token, err := bootstrap(ctx)
 			if err != nil {
 				return err
 			}
@@ -144,7 +149,7 @@ output as CEF lines (logs go to standard error), for SIEMs that tail it.`,
 				}
 				fmt.Fprintf(env.Stdout, "bootstrap token: %s (also in %s)\n", token, filepath.Join(data, "bootstrap-token"))
 			case token != "":
-				fmt.Fprintf(env.Stdout, "bootstrap token: %s (shown once: the database keeps only its hash)\n", token)
+				fmt.Fprintf(env.Stdout, "bootstrap token: %s (every server prints it until 'cofferd admin init' uses it)\n", token)
 			}
 			fmt.Fprintf(env.Stdout, "TLS key fingerprint: %s\n", hex.EncodeToString(pin[:]))
 			ln, err := net.Listen("tcp", listen)

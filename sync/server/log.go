@@ -44,7 +44,7 @@ func (s *Server) bootstrap(w http.ResponseWriter, r *http.Request) {
 	sum := sha256.Sum256([]byte(b.Token))
 	if err != nil || len(want) != len(sum) || subtle.ConstantTimeCompare(want, sum[:]) != 1 {
 		s.respond(w, r, fail(http.StatusUnauthorized, wire.CodeUnauthorized,
-			"the bootstrap token is wrong or was used: it is in the server's data folder, file bootstrap-token"))
+			"the bootstrap token is wrong or was used: cofferd serve printed it at its start (with embedded storage, it is also in the data folder, file bootstrap-token)"))
 		return
 	}
 	e, err := orglog.Parse(b.Genesis)

@@ -141,6 +141,45 @@ func (s *Server) BootstrapToken(ctx context.Context) (string, error) {
 	return tok, nil
 }
 
+// metaBootstrapShared keeps the bootstrap token itself for servers that
+// share a store (SharedBootstrapToken).
+const metaBootstrapShared = "bootstrap-token-shared"
+
+// SharedBootstrapToken is BootstrapToken for servers that share a store and
+// have no data folder to keep the token in: the token is kept in the
+// store (which holds the server's signing key already) until the
+// organisation exists, so that every server started before then prints
+// it: one printed by a server that crashed, or into a journal nobody
+// read, is not lost. It returns "" once the organisation exists.
+func (s *Server) SharedBootstrapToken(ctx context.Context) (string, error) {
+	if n, err := s.store.LogSize(ctx); err != nil || n > 0 {
+		return "", err
+	}
+	var b [24]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	// The token first, then its hash: a crash between leaves a token
+	// whose hash the next start stores.
+	if err := s.store.PutMeta(ctx, metaBootstrapShared, nil, []byte(hex.EncodeToString(b[:]))); err != nil && !errors.Is(err, store.ErrConflict) {
+		return "", err
+	}
+	tok, err := s.store.GetMeta(ctx, metaBootstrapShared)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(tok)
+	if err := s.store.PutMeta(ctx, metaBootstrap, nil, sum[:]); err != nil && !errors.Is(err, store.ErrConflict) {
+		return "", err
+	}
+	if have, err := s.store.GetMeta(ctx, metaBootstrap); err != nil || string(have) != string(sum[:]) {
+		// Used (the organisation is being made), or made by a server
+		// that keeps only the hash.
+		return "", err
+	}
+	return string(tok), nil
+}
+
 // Handler returns the API.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()

@@ -13,6 +13,8 @@ type listener struct {
 	cfg    *pgx.ConnConfig
 	ctx    context.Context
 	cancel context.CancelFunc
+	mu     sync.Mutex // guards closed and wg.Add against close
+	closed bool
 	wg     sync.WaitGroup
 }
 
@@ -22,6 +24,9 @@ func newListener(cfg *pgx.ConnConfig) *listener {
 }
 
 func (l *listener) close() {
+	l.mu.Lock()
+	l.closed = true
+	l.mu.Unlock()
 	l.cancel()
 	l.wg.Wait()
 }
@@ -35,6 +40,12 @@ func (l *listener) close() {
 func (s *Store) Changes(ctx context.Context) <-chan struct{} {
 	ch := make(chan struct{}, 1)
 	l := s.listen
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		close(ch)
+		return ch
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	stop := context.AfterFunc(l.ctx, cancel)
 	l.wg.Add(1)

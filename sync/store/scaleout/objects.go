@@ -53,7 +53,7 @@ func (s *Store) PutObject(ctx context.Context, m store.ObjectMeta, data []byte) 
 	if m.Stored.IsZero() {
 		m.Stored = now()
 	}
-	stored := false
+	inserted, committing := false, false
 	err = s.tx(ctx, func(tx pgx.Tx) error {
 		if m.Kind != object.KindChunk {
 			// Chunks are not events: an upload of chunks takes no lock.
@@ -64,21 +64,31 @@ func (s *Store) PutObject(ctx context.Context, m store.ObjectMeta, data []byte) 
 		tag, err := tx.Exec(ctx, `INSERT INTO coffer_objects(kind, id, space, size, device, file, parent, seq, stored, blob)
 			VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) ON CONFLICT DO NOTHING`,
 			int16(m.Kind), m.ID[:], m.Space[:], int64(len(data)), m.Device[:], idOrNil(m.File), idOrNil(m.Parent), m.Seq, m.Stored.UnixNano(), key)
-		if err != nil || tag.RowsAffected() == 0 {
+		if err != nil {
 			return err
 		}
-		stored = true
-		if m.Kind == object.KindChunk {
-			return nil
+		inserted = tag.RowsAffected() == 1
+		if inserted && m.Kind != object.KindChunk {
+			err = addEvent(ctx, tx, store.Event{Kind: m.Kind, ID: m.ID, Space: m.Space, File: m.File, Parent: m.Parent})
 		}
-		return addEvent(ctx, tx, store.Event{Kind: m.Kind, ID: m.ID, Space: m.Space, File: m.File, Parent: m.Parent})
+		committing = err == nil
+		return err
 	})
-	if err == nil && !stored {
-		s.dropBlob(ctx, key)
+	switch {
+	case err == nil && inserted:
+		return true, nil
+	case err == nil:
+		s.dropBlob(ctx, key) // another upload's row was there
+		return false, nil
+	case !committing:
+		s.dropBlob(ctx, key) // rolled back: no row names it
+		return false, err
 	}
-	// On an error the commit may still have happened (a lost answer): the
-	// blob stays, named or not.
-	return stored, err
+	// The commit's answer is lost: the row decides.
+	if _, got, serr := s.stat(context.WithoutCancel(ctx), m.Kind, m.ID); serr == nil && got == key {
+		return true, nil
+	}
+	return false, err
 }
 
 // RepairLost implements store.Store: the new bytes go to a key of their

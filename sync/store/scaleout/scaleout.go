@@ -22,13 +22,16 @@
 package scaleout
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	_ "embed"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -66,16 +69,22 @@ const notifyChannel = "coffer_events"
 type Config struct {
 	// Postgres is a libpq connection string or URL
 	// ("host=db.example.com dbname=coffer user=cofferd" or
-	// "postgres://cofferd@db.example.com/coffer"). Keep the password out
-	// of it: pgx reads PGPASSWORD and ~/.pgpass, as libpq does.
+	// "postgres://cofferd@db.example.com/coffer"), without a password:
+	// pgx reads PGPASSWORD and ~/.pgpass, as libpq does (a password in
+	// it is refused: the command line shows in the process list).
+	// pool_max_conns in it sizes the pool (default 32).
 	Postgres string
 	// S3 is the bucket's URL: https://HOST[:PORT]/BUCKET (path-style), or
-	// http:// for a server on loopback only. The bucket is made if it is
-	// missing.
+	// http:// for a server on loopback only. A new store makes the bucket
+	// if it is missing and marks it as its own (see Open).
 	S3 string
-	// AccessKey and SecretKey authenticate to the S3 server (in cofferd,
-	// from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY).
-	AccessKey, SecretKey string
+	// AccessKey, SecretKey and SessionToken (for temporary keys)
+	// authenticate to the S3 server (in cofferd, from AWS_ACCESS_KEY_ID,
+	// AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN). The keys need
+	// s3:GetObject, s3:PutObject, s3:DeleteObject and s3:ListBucket (without
+	// it a missing object reads as "access denied", not as lost), and
+	// s3:CreateBucket only if the bucket is to be made.
+	AccessKey, SecretKey, SessionToken string
 	// Region of the bucket; "" means us-east-1.
 	Region string
 }
@@ -91,17 +100,50 @@ type Store struct {
 
 var _ store.Store = (*Store)(nil)
 
-// Open connects to PostgreSQL and the bucket, making the tables (and the
-// bucket) on first use; several servers may open one store at once.
+// Session settings of every connection. The store's locking needs READ
+// COMMITTED (each statement sees what committed before it, so a count or
+// a max read after a lock was granted includes the previous holder's
+// rows): transactions ask for it whatever the database's default. A
+// server that stalls while it holds a lock (paused, cut off) must not
+// stall every other: PostgreSQL ends its idle transaction, and a writer
+// waits for a lock a bounded time (then fails, and its device retries).
+var sessionParams = map[string]string{
+	"idle_in_transaction_session_timeout": "15s",
+	"lock_timeout":                        "10s",
+	"default_transaction_isolation":       "read committed",
+}
+
+// defaultPoolConns sizes the connection pool when the DSN does not: each
+// writer waiting on a lock holds a connection, and reads on every request
+// (nonces, devices) need some beside them.
+const defaultPoolConns = 32
+
+// Open connects to PostgreSQL and the bucket, making the tables (and, for a
+// new store, the bucket) on first use; several servers may open one store
+// at once. The database and the bucket must belong together: the first
+// store to use them writes a marker naming the database's store ID into
+// the bucket, and Open refuses a bucket whose marker names another store,
+// or that has none while the database names stored objects (a mistyped
+// --s3 would otherwise read every object as lost, and its repairs would
+// move them out of the real bucket).
 func Open(ctx context.Context, cfg Config) (*Store, error) {
 	s3, bucket, err := openS3(cfg)
 	if err != nil {
 		return nil, err
 	}
+	if err := checkDSN(cfg.Postgres); err != nil {
+		return nil, err
+	}
 	pc, err := pgxpool.ParseConfig(cfg.Postgres)
 	if err != nil {
-		// pgx's message may quote the string, password included.
+		// pgx's message may quote the string.
 		return nil, errors.New("store: --postgres is not a PostgreSQL connection string (host=… dbname=… user=…, or postgres://user@host/db)")
+	}
+	if !strings.Contains(cfg.Postgres, "pool_max_conns") {
+		pc.MaxConns = defaultPoolConns
+	}
+	for k, v := range sessionParams {
+		pc.ConnConfig.RuntimeParams[k] = v
 	}
 	db, err := pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {
@@ -112,7 +154,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
-	if err := s.makeBucket(ctx, cfg.Region); err != nil {
+	if err := s.checkBucket(ctx, cfg.Region); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -120,33 +162,50 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	return s, nil
 }
 
-// openS3 makes the S3 client of cfg.S3.
+// checkDSN refuses a connection string with a password in it.
+func checkDSN(dsn string) error {
+	refuse := errors.New("store: keep the database password out of --postgres (it shows in the process list): set PGPASSWORD, or use ~/.pgpass")
+	if u, err := url.Parse(dsn); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
+		if _, has := u.User.Password(); has || u.Query().Has("password") {
+			return refuse
+		}
+		return nil
+	}
+	if regexp.MustCompile(`(^|\s)password\s*=`).MatchString(dsn) {
+		return refuse
+	}
+	return nil
+}
+
+// openS3 makes the S3 client of cfg.S3. Its messages never quote the URL:
+// keys pasted into it (a secret key may hold "/" and "+", which a URL
+// parser takes for a path) would go to the log.
 func openS3(cfg Config) (*minio.Client, string, error) {
+	if strings.Contains(cfg.S3, "@") {
+		return nil, "", errors.New("store: --s3: keep the keys out of the URL (it shows in the process list and in logs): set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
+	}
 	u, err := url.Parse(cfg.S3)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, "", fmt.Errorf("store: --s3 %q: want https://HOST[:PORT]/BUCKET", cfg.S3)
+		return nil, "", errors.New("store: --s3: want https://HOST[:PORT]/BUCKET")
 	}
 	bucket := strings.Trim(u.Path, "/")
-	if bucket == "" || strings.Contains(bucket, "/") {
-		return nil, "", fmt.Errorf("store: --s3 %q: name one bucket: https://HOST[:PORT]/BUCKET", cfg.S3)
-	}
-	if u.User != nil {
-		return nil, "", errors.New("store: --s3: keep the keys out of the URL (it shows in the process list): set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
+	if bucket == "" || strings.Contains(bucket, "/") || u.RawQuery != "" {
+		return nil, "", fmt.Errorf("store: --s3 %s://%s/…: name one bucket, and nothing after it: https://HOST[:PORT]/BUCKET", u.Scheme, u.Host)
 	}
 	if u.Scheme == "http" && !loopback(u.Hostname()) {
-		return nil, "", fmt.Errorf("store: --s3 %q: plain http only to a server on this machine (127.0.0.1, ::1, localhost); use https", cfg.S3)
+		return nil, "", fmt.Errorf("store: --s3 http://%s/%s: plain http only to a server on this machine (127.0.0.1, ::1, localhost); use https", u.Host, bucket)
 	}
 	if cfg.AccessKey == "" || cfg.SecretKey == "" {
 		return nil, "", errors.New("store: the S3 keys are missing: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
 	}
 	c, err := minio.New(u.Host, &minio.Options{
-		Creds:        credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
+		Creds:        credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, cfg.SessionToken),
 		Secure:       u.Scheme == "https",
 		Region:       cfg.Region,
 		BucketLookup: minio.BucketLookupPath,
 	})
 	if err != nil {
-		return nil, "", fmt.Errorf("store: s3: %w", err)
+		return nil, "", fmt.Errorf("store: s3 %s: %w", u.Host, err)
 	}
 	return c, bucket, nil
 }
@@ -155,27 +214,84 @@ func loopback(host string) bool {
 	return host == "localhost" || host == "127.0.0.1" || host == "::1"
 }
 
-func (s *Store) makeBucket(ctx context.Context, region string) error {
-	ok, err := s.s3.BucketExists(ctx, s.bucket)
+// metaStoreID is the meta key of the store's random ID, which the bucket's
+// marker object repeats.
+const (
+	metaStoreID = "scaleout-store-id"
+	markerKey   = "coffer-store-id"
+)
+
+// checkBucket makes sure the bucket is this database's (see Open): it
+// makes the store's ID on first use, then the bucket and its marker while
+// the database holds nothing yet.
+func (s *Store) checkBucket(ctx context.Context, region string) error {
+	var r [16]byte
+	if _, err := rand.Read(r[:]); err != nil {
+		return err
+	}
+	if err := s.PutMeta(ctx, metaStoreID, nil, []byte(hex.EncodeToString(r[:]))); err != nil && !errors.Is(err, store.ErrConflict) {
+		return err
+	}
+	id, err := s.GetMeta(ctx, metaStoreID) // another server's, if it came first
+	if err != nil {
+		return err
+	}
+	exists, err := s.s3.BucketExists(ctx, s.bucket)
 	if err != nil {
 		return fmt.Errorf("store: s3 bucket %s: %w", s.bucket, err)
 	}
-	if ok {
-		return nil
+	if exists {
+		obj, err := s.s3.GetObject(ctx, s.bucket, markerKey, minio.GetObjectOptions{})
+		var marker []byte
+		if err == nil {
+			marker, err = io.ReadAll(io.LimitReader(obj, 256))
+			obj.Close()
+		}
+		switch code := minio.ToErrorResponse(err).Code; {
+		case err == nil && string(marker) == string(id):
+			return nil
+		case err == nil:
+			return fmt.Errorf("store: the bucket %s belongs to another Coffer store (its marker names store %.8s, this database is store %.8s): check --s3 and --postgres", s.bucket, marker, id)
+		case code != "NoSuchKey":
+			return fmt.Errorf("store: s3 bucket %s: %w", s.bucket, err)
+		}
 	}
-	err = s.s3.MakeBucket(ctx, s.bucket, minio.MakeBucketOptions{Region: region})
-	if code := minio.ToErrorResponse(err).Code; code == "BucketAlreadyOwnedByYou" || code == "BucketAlreadyExists" {
-		return nil // another server made it meanwhile
+	// No marker: only a database that holds nothing yet takes the bucket.
+	var used bool
+	if err := s.db.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM coffer_objects) OR EXISTS (SELECT 1 FROM coffer_log)").Scan(&used); err != nil {
+		return fmt.Errorf("store: %w", err)
 	}
-	if err != nil {
-		return fmt.Errorf("store: make the s3 bucket %s: %w", s.bucket, err)
+	if used {
+		what := "has no Coffer marker"
+		if !exists {
+			what = "does not exist"
+		}
+		return fmt.Errorf("store: the bucket %s %s, but the database holds this store's objects: --s3 must name the bucket this database was set up with", s.bucket, what)
+	}
+	if !exists {
+		err := s.s3.MakeBucket(ctx, s.bucket, minio.MakeBucketOptions{Region: region})
+		if code := minio.ToErrorResponse(err).Code; err != nil && code != "BucketAlreadyOwnedByYou" && code != "BucketAlreadyExists" {
+			return fmt.Errorf("store: make the s3 bucket %s: %w", s.bucket, err)
+		}
+	}
+	if _, err := s.s3.PutObject(ctx, s.bucket, markerKey, bytes.NewReader(id), int64(len(id)),
+		minio.PutObjectOptions{ContentType: "text/plain", DisableMultipart: true}); err != nil {
+		return fmt.Errorf("store: s3 bucket %s: mark it as this store's: %w", s.bucket, err)
 	}
 	return nil
 }
 
 // migrate makes the tables on first use, under a lock: servers starting at
-// once make them once.
+// once make them once. A store whose tables exist needs no right to
+// create any (a role that only reads and writes them will do).
 func (s *Store) migrate(ctx context.Context) error {
+	var made bool
+	if err := s.db.QueryRow(ctx, "SELECT to_regclass('coffer_schema') IS NOT NULL").Scan(&made); err != nil {
+		return fmt.Errorf("store: postgres: %w", err)
+	}
+	if made {
+		return s.checkVersion(ctx, s.db)
+	}
 	return s.tx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1, 0)", lockSchema); err != nil {
 			return err
@@ -189,10 +305,8 @@ func (s *Store) migrate(ctx context.Context) error {
 		case errors.Is(err, pgx.ErrNoRows):
 		case err != nil:
 			return err
-		case version == schemaVersion:
-			return nil
 		default:
-			return fmt.Errorf("store: the PostgreSQL database holds cofferd schema %d; this cofferd reads schema %d", version, schemaVersion)
+			return s.checkVersion(ctx, tx) // another server made them meanwhile
 		}
 		if _, err := tx.Exec(ctx, schema); err != nil {
 			return fmt.Errorf("store: schema: %w", err)
@@ -200,6 +314,20 @@ func (s *Store) migrate(ctx context.Context) error {
 		_, err = tx.Exec(ctx, "INSERT INTO coffer_schema(version) VALUES($1)", schemaVersion)
 		return err
 	})
+}
+
+// checkVersion refuses tables of another schema version.
+func (s *Store) checkVersion(ctx context.Context, q interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}) error {
+	var version int
+	if err := q.QueryRow(ctx, "SELECT version FROM coffer_schema").Scan(&version); err != nil {
+		return fmt.Errorf("store: postgres: cofferd's tables: %w", err)
+	}
+	if version != schemaVersion {
+		return fmt.Errorf("store: the PostgreSQL database holds cofferd schema %d; this cofferd reads schema %d", version, schemaVersion)
+	}
+	return nil
 }
 
 // Close closes the store.
@@ -211,7 +339,7 @@ func (s *Store) Close() error {
 
 // tx runs fn in a transaction, committed if fn returns nil.
 func (s *Store) tx(ctx context.Context, fn func(pgx.Tx) error) error {
-	tx, err := s.db.Begin(ctx)
+	tx, err := s.db.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
 	if err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
