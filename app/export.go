@@ -12,6 +12,8 @@ import (
 	"github.com/coffer-vault/coffer/audit"
 	"github.com/coffer-vault/coffer/internal/display"
 	"github.com/coffer-vault/coffer/policy"
+	"github.com/coffer-vault/coffer/sync/client"
+	"github.com/coffer-vault/coffer/sync/wire"
 	"github.com/coffer-vault/coffer/vault"
 )
 
@@ -285,7 +287,7 @@ func (a *App) releaseRecord(ctx context.Context, e audit.Event) error {
 		f := e
 		f.Outcome, f.Trace, f.Reason = audit.Failed, "", "not released: the organisation's server could not be reached: "+err.Error()
 		a.record(ctx, f)
-		return fmt.Errorf("%w (%v): connect to the organisation's network and try again", ErrNotReleased, err)
+		return fmt.Errorf("%w (%v)%s", ErrNotReleased, err, releaseAdvice(err))
 	}
 	if err := a.mustRecord(ctx, e); err != nil {
 		return err
@@ -294,9 +296,19 @@ func (a *App) releaseRecord(ctx context.Context, e audit.Event) error {
 		f := e
 		f.Outcome, f.Reason = audit.Failed, "not released: its record did not reach the organisation's server: "+err.Error()
 		a.record(ctx, f)
-		return fmt.Errorf("%w (%v): connect to the organisation's network and try again", ErrNotReleased, err)
+		return fmt.Errorf("%w (%v)%s", ErrNotReleased, err, releaseAdvice(err))
 	}
 	return nil
+}
+
+// releaseAdvice says what to do about a release the server did not take:
+// nothing, for a device the organisation revoked (no network helps it);
+// else reach the organisation's network.
+func releaseAdvice(err error) string {
+	if client.IsCode(err, wire.CodeRevoked) || errors.Is(err, client.ErrDeviceRevoked) {
+		return ": the organisation revoked this device, so nothing leaves it any more (ask IT if that is a mistake)"
+	}
+	return ": connect to the organisation's network and try again"
 }
 
 // Why a destination is refused; see DestinationError.

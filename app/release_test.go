@@ -140,3 +140,38 @@ func TestCopiesWaitForTheServer(t *testing.T) {
 		}
 	}
 }
+
+// TestRevokedDeviceIsNotToldToConnect: a copy from a device the
+// organisation revoked is refused like an offline one, but the message
+// says why; "connect to the organisation's network and try again" sent
+// the holder of a lost laptop looking for a network (the newcomer's F15).
+func TestRevokedDeviceIsNotToldToConnect(t *testing.T) {
+	ctx := context.Background()
+	ot := orgtest.Start(t, "Acme")
+	code, _, err := ot.Admin.Invite(ctx, "ann@acme.test", policy.Manager, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := app.Enroll(ctx, client.Enrollment{Dir: filepath.Join(t.TempDir(), "vault"), Invite: code, Name: "Ann Trader", DeviceName: "laptop", Passphrase: pass})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if _, err := a.CreateFolder(ctx, "Research", policy.Internal); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Import(ctx, "Research", "notes.txt", strings.NewReader("quarterly notes"), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := ot.Admin.Revoke(ctx, a.Vault().DeviceID(), "lost in a taxi"); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "notes.txt")
+	_, err = a.Export(ctx, "Research", "notes.txt", p, app.ExportOptions{})
+	if !errors.Is(err, app.ErrNotReleased) || !strings.Contains(err.Error(), "revoked this device") || strings.Contains(err.Error(), "connect to") {
+		t.Fatalf("export from a revoked device: %v", err)
+	}
+	if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the refused export left a copy: %v", err)
+	}
+}
