@@ -202,6 +202,13 @@ func (a *App) Members(ctx context.Context, folderName string) (vault.Folder, []c
 		return f, nil, err
 	}
 	ms, err := s.Members(ctx, f.ID)
+	for i := range ms {
+		if ms[i].Role == string(policy.Guest) && f.Class == policy.Restricted {
+			// The admin's grant names it; the owner's device never
+			// wraps a restricted folder's key to a guest.
+			ms[i].Refused = "restricted folders are never given to guests"
+		}
+	}
 	return f, ms, err
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/coffer-vault/coffer/internal/orgtest"
 	"github.com/coffer-vault/coffer/policy"
 	"github.com/coffer-vault/coffer/sync/client"
+	"github.com/coffer-vault/coffer/vault/object"
 )
 
 // An enrolled device lets a copy of an internal document out (export, a
@@ -173,5 +174,58 @@ func TestRevokedDeviceIsNotToldToConnect(t *testing.T) {
 	}
 	if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("the refused export left a copy: %v", err)
+	}
+}
+
+// TestMembersSayRestrictedIsRefusedToGuests: a guest grant may name a
+// restricted folder (the admin cannot tell classes); the owner's device
+// never gives it its key, and `members` says so instead of listing the
+// guest as a reader (the newcomer's F9).
+func TestMembersSayRestrictedIsRefusedToGuests(t *testing.T) {
+	ctx := context.Background()
+	ot := orgtest.Start(t, "Acme")
+	code, _, err := ot.Admin.Invite(ctx, "ann@acme.test", policy.Manager, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := app.Enroll(ctx, client.Enrollment{Dir: filepath.Join(t.TempDir(), "vault"), Invite: code, Name: "Ann Trader", DeviceName: "laptop", Passphrase: pass})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	ids := map[string]object.ID{}
+	for name, class := range map[string]policy.Class{"Board minutes": policy.Restricted, "Deals": policy.Confidential} {
+		f, err := a.CreateFolder(ctx, name, class)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[name] = f.ID
+	}
+	if _, err := a.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	gcode, _, err := ot.Admin.Guest(ctx, "gail@consult.test", []object.ID{ids["Board minutes"], ids["Deals"]}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := app.Enroll(ctx, client.Enrollment{Dir: filepath.Join(t.TempDir(), "gail"), Invite: gcode, Name: "Gail Consultant", DeviceName: "gail-laptop", Passphrase: pass})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.Close()
+	for name, want := range map[string]string{"Board minutes": "restricted folders are never given to guests", "Deals": ""} {
+		_, ms, err := a.Members(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var gail *client.Member
+		for i := range ms {
+			if ms[i].Email == "gail@consult.test" {
+				gail = &ms[i]
+			}
+		}
+		if gail == nil || gail.Role != "guest" || gail.Refused != want {
+			t.Errorf("%s: gail among the members as %+v, want refused %q", name, gail, want)
+		}
 	}
 }

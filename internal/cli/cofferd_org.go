@@ -77,7 +77,8 @@ A restricted folder is never given to a guest, whatever the grant says.`,
 					fmt.Fprintf(env.Stdout, "Ended %s's guest access.\n", email)
 					return nil
 				}
-				fmt.Fprintf(env.Stdout, "%s may read %d folders until %s UTC.\n", email, len(ids), until.UTC().Format("2006-01-02 15:04:05"))
+				fmt.Fprintf(env.Stdout, "%s is granted %d folder(s) until %s UTC. A restricted one is never given to a guest: its owner's device refuses it (the server cannot tell classes, nor can you).\n",
+					email, len(ids), until.UTC().Format("2006-01-02 15:04:05"))
 				if code != "" {
 					fmt.Fprintf(env.Stdout, "Send this invite code (it works once):\n%s\n", code)
 				}

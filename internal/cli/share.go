@@ -98,7 +98,11 @@ func cmdMembers(env Env) *cobra.Command {
 					if !m.Expires.IsZero() {
 						until = m.Expires.UTC().Format("2006-01-02 15:04") + " UTC"
 					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", m.Email, display.Text(m.Name), m.Role, until)
+					role := m.Role
+					if m.Refused != "" {
+						role += " (refused: " + m.Refused + ")"
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", m.Email, display.Text(m.Name), role, until)
 				}
 				return tw.Flush()
 			})

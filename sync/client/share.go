@@ -252,6 +252,9 @@ type Member struct {
 	Name    string    `json:"name"`
 	Role    string    `json:"role"`             // owner, editor, viewer or guest
 	Expires time.Time `json:"expires,omitzero"` // a guest's grant end
+	// Refused says why the folder's key is not given to a member the log
+	// names ("" when it is): a guest granted a restricted folder.
+	Refused string `json:"refused,omitempty"`
 }
 
 // Members lists who may read a folder now: its owner, members and guests.
