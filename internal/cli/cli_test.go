@@ -418,3 +418,29 @@ func TestRemovedIndexSaysRebuild(t *testing.T) {
 		t.Fatalf("the audit trail does not record the rebuild:\n%s", out)
 	}
 }
+
+// TestTraceNamesPagesOfPagesOnly: a trace code of a whole-file export
+// resolves without a page ("page 0" read as a page that does not exist:
+// the newcomer's F15); one of a preview names its page.
+func TestTraceNamesPagesOfPagesOnly(t *testing.T) {
+	t.Parallel()
+	dir := newVault(t)
+	pdf := filepath.Join(testenv.Corpus(t), "pdf", "asy-latex.pdf")
+	ok(t, "import", "--vault", dir, "--folder", "Internal", pdf)
+	work := t.TempDir()
+	code := func(out string) string {
+		i := strings.Index(out, "trace code ")
+		if i < 0 {
+			t.Fatalf("no trace code in %q", out)
+		}
+		return out[i+len("trace code ") : i+len("trace code ")+11]
+	}
+	exported := code(ok(t, "export", "--vault", dir, "Internal/asy-latex.pdf", "--out", filepath.Join(work, "out.pdf")))
+	previewed := code(ok(t, "preview", "--vault", dir, "Internal/asy-latex.pdf", "--page", "2", "--dpi", "30", "--out", filepath.Join(work, "p.png")))
+	if out := ok(t, "trace", "--vault", dir, exported); !strings.Contains(out, "export by ann@example.com") || strings.Contains(out, "page") {
+		t.Errorf("trace of an export:\n%s", out)
+	}
+	if out := ok(t, "trace", "--vault", dir, previewed); !strings.HasSuffix(strings.TrimSpace(out), "version 1 page 2") {
+		t.Errorf("trace of a preview:\n%s", out)
+	}
+}

@@ -60,7 +60,7 @@ func cmdPreview(env Env) *cobra.Command {
 	vaultFlag(cmd, &dir)
 	cmd.Flags().StringVar(&out, "out", "", "PNG file to write (required)")
 	cmd.Flags().IntVar(&page, "page", 1, "page number, from 1")
-	cmd.Flags().Float64Var(&dpi, "dpi", 110, "resolution")
+	cmd.Flags().Float64Var(&dpi, "dpi", 110, "resolution in dots per inch, 18 to 600")
 	cmd.Flags().BoolVar(&force, "force", false, "replace an existing file at --out")
 	_ = cmd.MarkFlagRequired("out")
 	return cmd
@@ -132,9 +132,14 @@ func cmdTrace(env Env) *cobra.Command {
 					if e.DeviceName != "" {
 						device = fmt.Sprintf("%s (%s, %s)", device, display.Text(e.DeviceName), e.IP)
 					}
-					fmt.Fprintf(env.Stdout, "%s: %s by %s on device %s at %s UTC: %s/%s version %d page %d\n",
+					// A whole-file export has no page.
+					page := ""
+					if e.Page > 0 {
+						page = fmt.Sprintf(" page %d", e.Page)
+					}
+					fmt.Fprintf(env.Stdout, "%s: %s by %s on device %s at %s UTC: %s/%s version %d%s\n",
 						e.Trace, e.Action, e.User, device, e.Time.Format("2006-01-02 15:04:05"),
-						display.Name(e.FolderName), display.Name(e.FileName), e.Version, e.Page)
+						display.Name(e.FolderName), display.Name(e.FileName), e.Version, page)
 				}
 				return nil
 			})

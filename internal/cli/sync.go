@@ -20,7 +20,7 @@ import (
 func cmdEnroll(env Env) *cobra.Command {
 	var dir, server, invite, name, deviceName string
 	cmd := &cobra.Command{
-		Use:   "enroll --vault DIR --server URL --invite CODE [--name \"Full Name\"]",
+		Use:   "enroll --vault DIR --invite CODE [--server URL] [--name \"Full Name\"]",
 		Short: "Join your organisation with an invite code (a further device of yours shows a pairing code)",
 		Long: `Join your organisation with the invite code your admin sent.
 
@@ -60,7 +60,7 @@ enrolled devices; their keys then travel, encrypted, to this device only.`,
 		},
 	}
 	vaultFlag(cmd, &dir)
-	cmd.Flags().StringVar(&server, "server", "", "the organisation's server, as the invite names it")
+	cmd.Flags().StringVar(&server, "server", "", "the organisation's server (default: the one the invite names; another is refused)")
 	cmd.Flags().StringVar(&invite, "invite", "", "the invite code (COFFER1-…)")
 	cmd.Flags().StringVar(&name, "name", "", "your full name, as watermarks show it (at most 64 characters)")
 	cmd.Flags().StringVar(&deviceName, "device-name", "", "this device's name (default: the host name)")

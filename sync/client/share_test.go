@@ -648,3 +648,19 @@ func dealsSharedWithBob(t *testing.T, bobRole policy.Role) (*org, *device, *devi
 	bob.sync(t)
 	return o, ann, bob, deals
 }
+
+// TestEnrolledDeviceIsSeen: a device the admin lists right after it
+// enrolled was last seen then, from its address and OS (it showed
+// "never" until its first sync: the newcomer's F15).
+func TestEnrolledDeviceIsSeen(t *testing.T) {
+	o := newOrg(t)
+	before := time.Now().Add(-time.Second).Unix()
+	enrollAs(t, o.inviteAs("ann@acme.test", policy.Member), "Ann Trader", "Ann's laptop")
+	devs, err := o.admin.Devices(context.Background())
+	if err != nil || len(devs) != 1 {
+		t.Fatalf("devices: %+v %v", devs, err)
+	}
+	if d := devs[0]; d.LastSeen < before || d.LastIP == "" || d.OS == "" {
+		t.Fatalf("the device just enrolled: %+v", d)
+	}
+}

@@ -264,6 +264,9 @@ func (s *Server) enroll(w http.ResponseWriter, r *http.Request, c *caller) error
 		return err
 	}
 	s.feed.notify()
+	// The device is seen as it enrols (cofferd admin devices said "never"
+	// until its first sync).
+	_ = s.store.TouchDevice(ctx, de.Device, clientIP(r), clientOS(r), s.now())
 	s.log.Info("device enrolled", "device", de.Device.String(), "new_user", len(entries) == 2)
 	cp, err := s.checkpoint(ctx)
 	if err != nil {
