@@ -47,7 +47,7 @@ func (le logEvent) match(f OrgAuditFilter) bool {
 	if f.User != "" && !strings.EqualFold(le.User, f.User) && !containsFold(le.about, f.User) {
 		return false
 	}
-	if f.Folder != "" {
+	if f.Folder != "" && le.FolderName != f.Folder {
 		hit := false
 		for _, id := range le.folders {
 			hit = hit || strings.HasPrefix(id.String(), strings.ToLower(f.Folder))
@@ -89,7 +89,7 @@ func logEvents(st *orglog.State, start int64, entries []*orglog.Entry) []logEven
 			le.Reason = fmt.Sprintf("invited %s as %s, until %s", e.Email, e.Role, e.Expires.UTC().Format("2006-01-02 15:04 UTC"))
 		case orglog.User:
 			le.Action, le.User = OrgJoin, e.Email
-			le.Reason = fmt.Sprintf("%s (%s) joined as %s with new keys", e.Email, e.Name, e.Role)
+			le.Reason = fmt.Sprintf("joined as %s (%q), with new keys", e.Role, e.Name)
 		case orglog.Device:
 			le.Action, le.User, le.Device = OrgDevice, e.Email, e.Device.String()
 			le.Reason = fmt.Sprintf("added device %q (%s)", e.Name, e.Device.String()[:8])
@@ -108,13 +108,13 @@ func logEvents(st *orglog.State, start int64, entries []*orglog.Entry) []logEven
 			le.Reason = fmt.Sprintf("%s is now %s", e.Email, e.Role)
 		case orglog.Folder:
 			le.Action, le.User, le.Folder, le.folders = OrgFolder, e.Email, e.Folder.String(), []object.ID{e.Folder}
-			le.Reason = "registered a folder they made"
+			le.Reason = fmt.Sprintf("registered folder %s, which they made", e.Folder.String()[:8])
 		case orglog.Share:
 			le.Action, le.User, le.Folder, le.folders, le.about = OrgShare, e.By, e.Folder.String(), []object.ID{e.Folder}, []string{e.Email}
-			le.Reason = fmt.Sprintf("%s may read it as %s", e.Email, e.Role)
+			le.Reason = fmt.Sprintf("shared folder %s with %s as %s", e.Folder.String()[:8], e.Email, e.Role)
 		case orglog.Unshare:
 			le.Action, le.User, le.Folder, le.folders, le.about = OrgUnshare, e.By, e.Folder.String(), []object.ID{e.Folder}, []string{e.Email}
-			le.Reason = fmt.Sprintf("took %s off it", e.Email)
+			le.Reason = fmt.Sprintf("took %s off folder %s", e.Email, e.Folder.String()[:8])
 		case orglog.Grant:
 			le.Action, le.folders, le.about = OrgGrant, e.Folders, []string{e.Email}
 			if len(e.Folders) == 1 {
@@ -134,10 +134,10 @@ func logEvents(st *orglog.State, start int64, entries []*orglog.Entry) []logEven
 			le.Action, le.Reason = OrgPolicy, fmt.Sprintf("issued policy version %d", e.Serial)
 		case orglog.Class:
 			le.Action, le.Folder, le.folders = OrgClass, e.Folder.String(), []object.ID{e.Folder}
-			le.Reason = fmt.Sprintf("approved widening the folder's class (its revision %d)", e.Revision)
+			le.Reason = fmt.Sprintf("approved widening the class of folder %s (its revision %d)", e.Folder.String()[:8], e.Revision)
 		case orglog.Epoch:
 			le.Action, le.User, le.Folder, le.folders = OrgRekey, e.By, e.Folder.String(), []object.ID{e.Folder}
-			le.Reason = fmt.Sprintf("gave the folder's key a new epoch (%d)", e.Epoch)
+			le.Reason = fmt.Sprintf("gave the key of folder %s a new epoch (%d)", e.Folder.String()[:8], e.Epoch)
 		default:
 			continue
 		}

@@ -69,8 +69,16 @@ func (a *App) OrgAudit(ctx context.Context, f OrgAuditFilter, follow bool, emit 
 		if err != nil {
 			return err
 		}
+		// Folders this device holds are named (the log has their IDs only).
+		names := map[string]string{}
+		if fs, err := a.v.Folders(ctx); err == nil {
+			for _, fo := range fs {
+				names[fo.ID.String()] = fo.Name
+			}
+		}
 		var out []audit.Event
 		for _, le := range logEvents(a.v.OrgState(), logNext, entries) {
+			le.FolderName = names[le.Folder]
 			if le.match(f) {
 				out = append(out, le.Event)
 			}

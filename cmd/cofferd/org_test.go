@@ -150,7 +150,7 @@ func TestOrganisationWithTheRealBinaries(t *testing.T) {
 	// --folder alike.
 	for _, args := range [][]string{{"--user", "bob@acme.test"}, {"--folder", members.ID[:10]}} {
 		out := run(t, carolPass, b.coffer, append([]string{"audit", "--vault", carol, "--org"}, args...)...)
-		if !regexp.MustCompile(`org-share +ok +ann@acme\.test .*bob@acme\.test may read it as viewer`).MatchString(out) {
+		if !regexp.MustCompile(`org-share +ok +ann@acme\.test .*shared folder ` + members.ID[:8] + ` with bob@acme\.test as viewer`).MatchString(out) {
 			t.Fatalf("audit --org %v does not show ann sharing the folder with bob:\n%s", args, out)
 		}
 	}
