@@ -56,6 +56,7 @@ type mainView struct {
 	guestBanner                *fyne.Container
 	peopleOnly                 []fyne.CanvasObject // hidden from guests
 	trailOnly                  []fyne.CanvasObject // shown to who may read the audit trail
+	newFolderButton            fyne.CanvasObject   // shown to who may make folders
 	orgAuditButton             *widget.Button
 	shareButton, membersButton *widget.Button
 	folderActionsBox           *fyne.Container // the two, for the organisation's people
@@ -107,7 +108,8 @@ func newMainView(u *UI) *mainView {
 	m.membersButton = widget.NewButtonWithIcon("Members…", theme.AccountIcon(), m.showMembers)
 	m.orgAuditButton = widget.NewButtonWithIcon("Organisation audit…", theme.VisibilityIcon(), m.showOrgAudit)
 	m.folderActionsBox = container.NewVBox(container.NewGridWithColumns(2, m.shareButton, m.membersButton), widget.NewSeparator())
-	m.peopleOnly = []fyne.CanvasObject{importButton, newFolder}
+	m.peopleOnly = []fyne.CanvasObject{importButton}
+	m.newFolderButton = newFolder
 	m.trailOnly = []fyne.CanvasObject{auditButton, traceButton}
 	left := container.NewBorder(widget.NewLabelWithStyle("Folders", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		container.NewVBox(m.folderActionsBox, newFolder, auditButton, traceButton, m.orgAuditButton), nil, nil, m.folderList)
@@ -149,6 +151,9 @@ func (m *mainView) load(then func()) {
 				m.u.status.SetText(display.Text("Warning: " + strings.Join(m.a.Warnings(), "; ") + "."))
 			case len(folders) == 0 && guest:
 				m.u.status.SetText("Unlocked. No folders yet: the folders granted to you arrive with the next sync.")
+			case len(folders) == 0 && !m.a.MayCreateFolder():
+				// A member, compliance, risk: folders come from others.
+				m.u.status.SetText("Unlocked. No folders yet: folders shared with you arrive with the next sync.")
 			case len(folders) == 0:
 				m.u.status.SetText("Unlocked. No folders yet: make one with New folder… (Ctrl+N), then import documents.")
 			default:

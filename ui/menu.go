@@ -32,6 +32,7 @@ const (
 	sharers               // the organisation's own people (a standalone vault shares with nobody)
 	auditors              // compliance and risk officers
 	trailReaders          // who may read this device's audit trail (and trace codes in it)
+	creators              // who may make folders: the owner of a standalone vault, managers
 )
 
 // offers reports whether the menu offers a command for audience to the
@@ -48,6 +49,8 @@ func offers(a *app.App, who audience) bool {
 		return a.MayReadOrgAudit()
 	case trailReaders:
 		return a.MayReadAudit()
+	case creators:
+		return a.MayCreateFolder()
 	}
 	return true
 }
@@ -64,7 +67,7 @@ func ctrlShift(k fyne.KeyName) *desktop.CustomShortcut {
 // app's gate; the window never decides what may leave.
 func commands() []command {
 	return []command{
-		{"File", "New folder…", ctrl(fyne.KeyN), (*mainView).askNewFolder, people},
+		{"File", "New folder…", ctrl(fyne.KeyN), (*mainView).askNewFolder, creators},
 		{"File", "Import…", ctrl(fyne.KeyO), (*mainView).askImport, people},
 		{"File", "Save a copy…", ctrl(fyne.KeyS), func(m *mainView) { m.outward(policy.Export) }, people},
 		{"File", "Open in default app…", ctrl(fyne.KeyE), func(m *mainView) { m.outward(policy.OpenExternal) }, people},

@@ -56,6 +56,7 @@ func (m *mainView) offerByRole() {
 	for _, o := range m.trailOnly {
 		showIf(o, offers(m.a, trailReaders))
 	}
+	showIf(m.newFolderButton, offers(m.a, creators))
 	showIf(m.folderActionsBox, offers(m.a, sharers))
 	showIf(m.orgAuditButton, offers(m.a, auditors))
 	if until, ok := m.a.GuestExpiry(); ok && !until.IsZero() {

@@ -328,7 +328,20 @@ func TestComplianceWindowFollowsTheOrgAudit(t *testing.T) {
 	o := newOrg(t)
 	carolDir := enrolled(t, o, "carol@acme.test", policy.Compliance, "Carol Compliance", "Carol's desk")
 	ann := falcon(t, o) // knows Carol: the details of its entries go to her
-	_, cw := open(t, carolDir)
+	cu, cw := open(t, carolDir)
+	// An officer makes no folders: none is offered, and her empty window
+	// does not tell her to make one.
+	onUI(func() {
+		if offered(cw)["New folder…"] {
+			t.Error("the compliance officer's menu offers New folder…")
+		}
+		if _, ok := findShown(t, cw.Content(), func(b *widget.Button) bool { return b.Text == "New folder…" }); ok {
+			t.Error("the compliance officer's window shows New folder…")
+		}
+		if s := cu.Status(); strings.Contains(s, "New folder") {
+			t.Errorf("the officer's empty window says %q", s)
+		}
+	})
 	onUI(func() { menuItem(t, cw, "Organisation audit trail…") })
 	shortcut(cw, fyne.KeyO)
 	d := top(t, cw, "the organisation's audit view")

@@ -282,6 +282,9 @@ func (v *orgAuditView) lookup() {
 // orgLine is an entry of the organisation's trail in one line: who, on
 // which device and from where, did what.
 func orgLine(e audit.Event) string {
+	if e.DeviceName == "" && e.IP == "" {
+		return auditLine(e) // an entry of the organisation's log: no device sent it
+	}
 	where := display.Name(e.DeviceName)
 	if e.IP != "" {
 		where += " from " + display.Name(e.IP)
