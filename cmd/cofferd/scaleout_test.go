@@ -5,9 +5,11 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"io/fs"
 	"math/rand/v2"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -44,10 +46,10 @@ func (s *scaleServer) Write(p []byte) (int, error) {
 
 // startScaleServer starts cofferd on the shared PostgreSQL database and
 // bucket, listening on addr, and waits until it listens.
-func startScaleServer(t *testing.T, b binaries, dsn, bucket string, s3 *testenv.S3, addr string) *scaleServer {
+func startScaleServer(t *testing.T, b binaries, dsn, bucket string, s3 *testenv.S3, addr string, extra ...string) *scaleServer {
 	t.Helper()
 	s := &scaleServer{url: "https://" + addr, addr: addr}
-	s.cmd = exec.Command(b.cofferd, "serve", "--postgres", dsn, "--s3", bucket, "--listen", addr)
+	s.cmd = exec.Command(b.cofferd, append([]string{"serve", "--postgres", dsn, "--s3", bucket, "--listen", addr}, extra...)...)
 	s.cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID="+s3.AccessKey, "AWS_SECRET_ACCESS_KEY="+s3.SecretKey)
 	s.cmd.Stdout, s.cmd.Stderr = s, s
 	if err := s.cmd.Start(); err != nil {
@@ -96,7 +98,8 @@ func TestScaleOutWithTheRealBinaries(t *testing.T) {
 	var a, bb *scaleServer
 	var wg sync.WaitGroup
 	wg.Go(func() { a = startScaleServer(t, b, dsn, bucket, s3, addrA) })
-	wg.Go(func() { bb = startScaleServer(t, b, dsn, bucket, s3, addrB) })
+	metricsB := freePort(t)
+	wg.Go(func() { bb = startScaleServer(t, b, dsn, bucket, s3, addrB, "--metrics", metricsB) })
 	wg.Wait()
 	if t.Failed() {
 		t.FailNow()
@@ -217,6 +220,18 @@ func TestScaleOutWithTheRealBinaries(t *testing.T) {
 	run(t, bobPass, b.coffer, "export", "--vault", bob, "Project Falcon/Falcon model.bin", "--out", exported, "--force")
 	if got, _ := os.ReadFile(exported); string(got) != "after the restart" {
 		t.Fatalf("after a server restart bob reads %q", got)
+	}
+	// The second server's metrics (its own plain-HTTP listener): bob's
+	// requests counted there, nothing of the organisation's named.
+	resp, err := http.Get("http://" + metricsB + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !regexp.MustCompile(`cofferd_http_requests_total\{code="200",route="GET /v1/objects/\{kind\}/\{id\}"\} [1-9]`).Match(metrics) ||
+		bytes.Contains(metrics, []byte("bob@acme.test")) {
+		t.Fatalf("the second server's metrics:\n%.3000s", metrics)
 	}
 	devs := run(t, adminPass, b.cofferd, "admin", "devices", "--server", bb.url, "--key", key)
 	if !strings.Contains(devs, "ann@acme.test") || !strings.Contains(devs, "bob@acme.test") {

@@ -62,7 +62,7 @@ func runCofferd(ctx context.Context, root *cobra.Command, args []string, env Env
 }
 
 func cmdServe(env Env) *cobra.Command {
-	var data, listen, certFile, keyFile, postgres, s3 string
+	var data, listen, certFile, keyFile, postgres, s3, metricsAddr string
 	var hosts []string
 	cmd := &cobra.Command{
 		Use:   "serve (--data DIR | --postgres DSN --s3 URL) --listen ADDR",
@@ -165,6 +165,21 @@ output as CEF lines (logs go to standard error), for SIEMs that tail it.`,
 				ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 				BaseContext:       func(net.Listener) context.Context { return ctx },
 			}
+			if metricsAddr != "" {
+				// Plain HTTP on a listener of its own: counts, routes and
+				// status codes, nothing of the organisation's (see
+				// sync/server/metrics.go); keep it off the public network.
+				ml, err := net.Listen("tcp", metricsAddr)
+				if err != nil {
+					return fmt.Errorf("--metrics: %w", err)
+				}
+				mux := http.NewServeMux()
+				mux.Handle("GET /metrics", srv.MetricsHandler())
+				ms := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+				go func() { _ = ms.Serve(ml) }()
+				defer ms.Close()
+				fmt.Fprintf(env.Stdout, "metrics on http://%s/metrics\n", ml.Addr())
+			}
 			fmt.Fprintf(env.Stdout, "listening on https://%s\n", ln.Addr())
 			log.Info("cofferd serving", append([]any{"addr", ln.Addr().String()}, where...)...)
 			go func() {
@@ -186,6 +201,7 @@ output as CEF lines (logs go to standard error), for SIEMs that tail it.`,
 	cmd.Flags().StringVar(&certFile, "tls-cert", "", "TLS certificate (PEM) instead of the self-signed one")
 	cmd.Flags().StringVar(&keyFile, "tls-key", "", "its private key (PEM)")
 	cmd.Flags().StringSliceVar(&hosts, "host", nil, "host names and addresses for the self-signed certificate")
+	cmd.Flags().StringVar(&metricsAddr, "metrics", "", "serve Prometheus metrics at http://ADDR/metrics (plain HTTP: a loopback or management address)")
 	return cmd
 }
 

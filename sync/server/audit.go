@@ -100,6 +100,11 @@ func (s *Server) postAudit(w http.ResponseWriter, r *http.Request, c *caller) er
 // in the clear (action, outcome, user, device, address, time), never a
 // document's name, which it cannot read.
 func (s *Server) alert(c *caller, ip string, rows []store.AuditRow) {
+	for _, r := range rows {
+		if r.Outcome == string(audit.Blocked) {
+			s.metrics.blocked.Inc()
+		}
+	}
 	if s.alerts == nil {
 		return
 	}

@@ -227,6 +227,9 @@ func (s *Server) streamFeed(w http.ResponseWriter, r *http.Request, c *caller) e
 		}
 		return rc.Flush()
 	}
+	// Counted before the client hears of the stream.
+	s.metrics.streams.Inc()
+	defer s.metrics.streams.Dec()
 	if err := send(": coffer feed\n\n"); err != nil {
 		return nil
 	}

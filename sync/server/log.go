@@ -126,6 +126,7 @@ func (s *Server) appendEntries(ctx context.Context, n int64, raws ...[]byte) ([]
 		return nil, err
 	}
 	s.state, s.hashes = trial, hashes
+	s.metrics.logEntries.Set(float64(trial.Size))
 	s.feed.notify()
 	return out, nil
 }

@@ -118,6 +118,7 @@ func (s *Server) putObject(w http.ResponseWriter, r *http.Request, c *caller) er
 		return err
 	}
 	if stored {
+		s.metrics.storedObject(kind, len(c.body))
 		s.feed.notify()
 		writeJSON(w, http.StatusCreated, struct{}{})
 		return nil
@@ -286,6 +287,7 @@ func (s *Server) getObject(w http.ResponseWriter, r *http.Request, c *caller) er
 		}
 	}
 	if errors.Is(err, store.ErrLost) {
+		s.metrics.lost.Inc()
 		// Said to the reader, who goes on with the rest of the feed, and
 		// to IT: one lost blob stopped every reader's sync for good.
 		s.log.Error("an object's bytes are lost from the server's storage: restore the blob folder from a backup, or have a device that holds the object upload it again",

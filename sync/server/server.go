@@ -64,6 +64,7 @@ type Server struct {
 	bodies       *semaphore.Weighted // bytes of request bodies held (admitBody)
 	bodyMu       sync.Mutex
 	personBodies map[string]int64 // bytes of request bodies held, by person (admitBody)
+	metrics      *metrics
 }
 
 const metaServerKey = "server-key"
@@ -71,7 +72,7 @@ const metaServerKey = "server-key"
 // New opens the server on st, making its server key on first start. A
 // store.Notifier store is listened to until ctx ends.
 func New(ctx context.Context, cfg Config) (*Server, error) {
-	s := &Server{store: cfg.Store, tls: cfg.TLSKeyHash, log: cfg.Logger, now: cfg.Now, feed: newHub(), alerts: cfg.Alerts,
+	s := &Server{store: cfg.Store, tls: cfg.TLSKeyHash, log: cfg.Logger, now: cfg.Now, feed: newHub(), alerts: cfg.Alerts, metrics: newMetrics(),
 		bodies: semaphore.NewWeighted(bodyBudget), personBodies: map[string]int64{}}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -183,26 +184,28 @@ func (s *Server) SharedBootstrapToken(ctx context.Context) (string, error) {
 // Handler returns the API.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /v1/info", s.info)
-	mux.HandleFunc("POST /v1/bootstrap", s.bootstrap)
-	mux.Handle("GET /v1/log", s.auth(anyKey, s.getLog))
-	mux.Handle("GET /v1/log/view", s.auth(deviceOnly|inviteOnly, s.getLogView))
-	mux.Handle("POST /v1/log", s.auth(adminOnly|deviceOnly, s.appendLog))
-	mux.Handle("POST /v1/enroll", s.auth(inviteOnly, s.enroll))
-	mux.Handle("POST /v1/pairings", s.auth(inviteOnly, s.requestPairing))
-	mux.Handle("GET /v1/pairings/{id}", s.auth(inviteOnly, s.getPairing))
-	mux.Handle("GET /v1/pairings", s.auth(deviceOnly, s.listPairings))
-	mux.Handle("POST /v1/pairings/{id}/approve", s.auth(deviceOnly, s.approvePairing))
-	mux.Handle("POST /v1/objects/has", s.auth(deviceOnly, s.has))
-	mux.Handle("PUT /v1/objects/{kind}/{id}", s.authBody(deviceOnly, wire.MaxObjectBody+1024, s.putObject))
-	mux.Handle("GET /v1/objects/{kind}/{id}", s.auth(deviceOnly, s.getObject))
-	mux.Handle("GET /v1/feed", s.auth(deviceOnly, s.getFeed))
-	mux.Handle("GET /v1/feed/stream", s.auth(deviceOnly, s.streamFeed))
-	mux.Handle("POST /v1/audit", s.authBody(deviceOnly, 3*wire.MaxJSONBody, s.postAudit))
-	mux.Handle("GET /v1/audit/org", s.auth(deviceOnly, s.orgAudit))
-	mux.Handle("GET /v1/admin/devices", s.auth(adminOnly, s.adminDevices))
-	mux.Handle("POST /v1/receipts", s.auth(deviceOnly, s.postReceipt))
-	mux.Handle("GET /v1/admin/receipts", s.auth(adminOnly, s.adminReceipts))
+	// Every route counted and timed under its pattern.
+	handle := func(pattern string, h http.Handler) { mux.Handle(pattern, s.instrument(pattern, h)) }
+	handle("GET /v1/info", http.HandlerFunc(s.info))
+	handle("POST /v1/bootstrap", http.HandlerFunc(s.bootstrap))
+	handle("GET /v1/log", s.auth(anyKey, s.getLog))
+	handle("GET /v1/log/view", s.auth(deviceOnly|inviteOnly, s.getLogView))
+	handle("POST /v1/log", s.auth(adminOnly|deviceOnly, s.appendLog))
+	handle("POST /v1/enroll", s.auth(inviteOnly, s.enroll))
+	handle("POST /v1/pairings", s.auth(inviteOnly, s.requestPairing))
+	handle("GET /v1/pairings/{id}", s.auth(inviteOnly, s.getPairing))
+	handle("GET /v1/pairings", s.auth(deviceOnly, s.listPairings))
+	handle("POST /v1/pairings/{id}/approve", s.auth(deviceOnly, s.approvePairing))
+	handle("POST /v1/objects/has", s.auth(deviceOnly, s.has))
+	handle("PUT /v1/objects/{kind}/{id}", s.authBody(deviceOnly, wire.MaxObjectBody+1024, s.putObject))
+	handle("GET /v1/objects/{kind}/{id}", s.auth(deviceOnly, s.getObject))
+	handle("GET /v1/feed", s.auth(deviceOnly, s.getFeed))
+	handle("GET /v1/feed/stream", s.auth(deviceOnly, s.streamFeed))
+	handle("POST /v1/audit", s.authBody(deviceOnly, 3*wire.MaxJSONBody, s.postAudit))
+	handle("GET /v1/audit/org", s.auth(deviceOnly, s.orgAudit))
+	handle("GET /v1/admin/devices", s.auth(adminOnly, s.adminDevices))
+	handle("POST /v1/receipts", s.auth(deviceOnly, s.postReceipt))
+	handle("GET /v1/admin/receipts", s.auth(adminOnly, s.adminReceipts))
 	return s.recover(mux)
 }
 
@@ -356,6 +359,7 @@ func (s *Server) orgStateLocked(ctx context.Context) (*orglog.State, error) {
 		}
 	}
 	s.state, s.hashes = st, hashes
+	s.metrics.logEntries.Set(float64(st.Size))
 	return s.state, nil
 }
 
