@@ -121,11 +121,11 @@ const defaultPoolConns = 32
 // Open connects to PostgreSQL and the bucket, making the tables (and, for a
 // new store, the bucket) on first use; several servers may open one store
 // at once. The database and the bucket must belong together: the first
-// store to use them writes a marker naming the database's store ID into
-// the bucket, and Open refuses a bucket whose marker names another store,
-// or that has none while the database names stored objects (a mistyped
-// --s3 would otherwise read every object as lost, and its repairs would
-// move them out of the real bucket).
+// server of a new store writes a marker naming the database's store ID
+// into the bucket (once, under a lock, recording where), and Open refuses
+// a bucket without that marker (a mistyped --s3 would otherwise read
+// every object as lost, and its repairs would move them out of the real
+// bucket).
 func Open(ctx context.Context, cfg Config) (*Store, error) {
 	s3, bucket, err := openS3(cfg)
 	if err != nil {
@@ -138,6 +138,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err != nil {
 		// pgx's message may quote the string.
 		return nil, errors.New("store: --postgres is not a PostgreSQL connection string (host=… dbname=… user=…, or postgres://user@host/db)")
+	}
+	if err := checkTLS(pc.ConnConfig); err != nil {
+		return nil, err
 	}
 	if !strings.Contains(cfg.Postgres, "pool_max_conns") {
 		pc.MaxConns = defaultPoolConns
@@ -154,7 +157,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
-	if err := s.checkBucket(ctx, cfg.Region); err != nil {
+	if err := s.checkBucket(ctx, cfg.Region, s3.EndpointURL().Host); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -173,6 +176,25 @@ func checkDSN(dsn string) error {
 	}
 	if regexp.MustCompile(`(^|\s)password\s*=`).MatchString(dsn) {
 		return refuse
+	}
+	return nil
+}
+
+// checkTLS refuses a connection to a database on another machine without
+// a verified TLS certificate (sslmode verify-full or verify-ca): the
+// database holds the server's signing key and TLS key, which anyone on
+// the path would otherwise read or alter (libpq's default, prefer, falls
+// back to plain text). A Unix socket or loopback needs none.
+func checkTLS(c *pgx.ConnConfig) error {
+	hosts := append([]*pgconn.FallbackConfig{{Host: c.Host, Port: c.Port, TLSConfig: c.TLSConfig}}, c.Fallbacks...)
+	for _, h := range hosts {
+		if strings.HasPrefix(h.Host, "/") || loopback(h.Host) || h.Host == "" {
+			continue
+		}
+		t := h.TLSConfig
+		if t == nil || (t.InsecureSkipVerify && t.VerifyPeerCertificate == nil) {
+			return fmt.Errorf("store: --postgres: the database at %s is reached without a verified TLS certificate: add sslmode=verify-full (and sslrootcert=FILE for a private CA); the database holds the server's keys", h.Host)
+		}
 	}
 	return nil
 }
@@ -215,16 +237,22 @@ func loopback(host string) bool {
 }
 
 // metaStoreID is the meta key of the store's random ID, which the bucket's
-// marker object repeats.
+// marker object repeats; metaBucket records, once, the bucket the marker
+// was written to.
 const (
 	metaStoreID = "scaleout-store-id"
+	metaBucket  = "scaleout-bucket"
 	markerKey   = "coffer-store-id"
+	lockBucket  = 1 // with lockSchema: marking the bucket
 )
 
-// checkBucket makes sure the bucket is this database's (see Open): it
-// makes the store's ID on first use, then the bucket and its marker while
-// the database holds nothing yet.
-func (s *Store) checkBucket(ctx context.Context, region string) error {
+// checkBucket makes sure the bucket is this database's (see Open): its
+// marker must name the database's store ID. The marker is written once,
+// by the first server of a new store, under a lock, and the database
+// records where; a bucket without it is refused from then on (a server
+// started with a mistyped bucket before the organisation existed marked
+// its own too, and half the objects went there).
+func (s *Store) checkBucket(ctx context.Context, region, host string) error {
 	var r [16]byte
 	if _, err := rand.Read(r[:]); err != nil {
 		return err
@@ -236,49 +264,75 @@ func (s *Store) checkBucket(ctx context.Context, region string) error {
 	if err != nil {
 		return err
 	}
-	exists, err := s.s3.BucketExists(ctx, s.bucket)
-	if err != nil {
-		return fmt.Errorf("store: s3 bucket %s: %w", s.bucket, err)
+	marker, exists, err := s.readMarker(ctx)
+	switch {
+	case err != nil:
+		return err
+	case marker != nil && string(marker) == string(id):
+		return nil
+	case marker != nil:
+		return fmt.Errorf("store: the bucket %s belongs to another Coffer store (its marker names store %.8s, this database is store %.8s): check --s3 and --postgres", s.bucket, marker, id)
 	}
-	if exists {
-		obj, err := s.s3.GetObject(ctx, s.bucket, markerKey, minio.GetObjectOptions{})
-		var marker []byte
-		if err == nil {
-			marker, err = io.ReadAll(io.LimitReader(obj, 256))
-			obj.Close()
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1, $2)", lockSchema, lockBucket); err != nil {
+			return err
 		}
-		switch code := minio.ToErrorResponse(err).Code; {
-		case err == nil && string(marker) == string(id):
-			return nil
+		// Marked meanwhile by a server that started at the same time?
+		if marker, _, err := s.readMarker(ctx); err != nil || string(marker) == string(id) {
+			return err
+		}
+		var where []byte
+		err := tx.QueryRow(ctx, "SELECT value FROM coffer_meta WHERE key = $1", metaBucket).Scan(&where)
+		switch {
 		case err == nil:
-			return fmt.Errorf("store: the bucket %s belongs to another Coffer store (its marker names store %.8s, this database is store %.8s): check --s3 and --postgres", s.bucket, marker, id)
-		case code != "NoSuchKey":
-			return fmt.Errorf("store: s3 bucket %s: %w", s.bucket, err)
+			what := "has no marker of this store"
+			if !exists {
+				what = "does not exist"
+			}
+			return fmt.Errorf("store: the bucket %s at %s %s; this database's bucket is %s: --s3 must name it (a bucket moved elsewhere keeps its %s object)",
+				s.bucket, host, what, where, markerKey)
+		case !errors.Is(err, pgx.ErrNoRows):
+			return err
 		}
-	}
-	// No marker: only a database that holds nothing yet takes the bucket.
-	var used bool
-	if err := s.db.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM coffer_objects) OR EXISTS (SELECT 1 FROM coffer_log)").Scan(&used); err != nil {
-		return fmt.Errorf("store: %w", err)
-	}
-	if used {
-		what := "has no Coffer marker"
+		// The first server of a new store: make the bucket, mark it,
+		// and record where.
 		if !exists {
-			what = "does not exist"
+			err := s.s3.MakeBucket(ctx, s.bucket, minio.MakeBucketOptions{Region: region})
+			if code := minio.ToErrorResponse(err).Code; err != nil && code != "BucketAlreadyOwnedByYou" && code != "BucketAlreadyExists" {
+				return fmt.Errorf("store: make the s3 bucket %s: %w", s.bucket, err)
+			}
 		}
-		return fmt.Errorf("store: the bucket %s %s, but the database holds this store's objects: --s3 must name the bucket this database was set up with", s.bucket, what)
-	}
-	if !exists {
-		err := s.s3.MakeBucket(ctx, s.bucket, minio.MakeBucketOptions{Region: region})
-		if code := minio.ToErrorResponse(err).Code; err != nil && code != "BucketAlreadyOwnedByYou" && code != "BucketAlreadyExists" {
-			return fmt.Errorf("store: make the s3 bucket %s: %w", s.bucket, err)
+		if _, err := s.s3.PutObject(ctx, s.bucket, markerKey, bytes.NewReader(id), int64(len(id)),
+			minio.PutObjectOptions{ContentType: "text/plain", DisableMultipart: true}); err != nil {
+			return fmt.Errorf("store: s3 bucket %s: mark it as this store's: %w", s.bucket, err)
 		}
+		_, err = tx.Exec(ctx, "INSERT INTO coffer_meta(key, value) VALUES($1, $2)", metaBucket, []byte(host+"/"+s.bucket))
+		return err
+	})
+}
+
+// readMarker reads the bucket's marker: nil if the bucket or the marker is
+// missing, with whether the bucket exists.
+func (s *Store) readMarker(ctx context.Context) (marker []byte, exists bool, err error) {
+	exists, err = s.s3.BucketExists(ctx, s.bucket)
+	if err != nil || !exists {
+		if err != nil {
+			err = fmt.Errorf("store: s3 bucket %s: %w", s.bucket, err)
+		}
+		return nil, exists, err
 	}
-	if _, err := s.s3.PutObject(ctx, s.bucket, markerKey, bytes.NewReader(id), int64(len(id)),
-		minio.PutObjectOptions{ContentType: "text/plain", DisableMultipart: true}); err != nil {
-		return fmt.Errorf("store: s3 bucket %s: mark it as this store's: %w", s.bucket, err)
+	obj, err := s.s3.GetObject(ctx, s.bucket, markerKey, minio.GetObjectOptions{})
+	if err == nil {
+		marker, err = io.ReadAll(io.LimitReader(obj, 256))
+		obj.Close()
 	}
-	return nil
+	if minio.ToErrorResponse(err).Code == "NoSuchKey" {
+		return nil, true, nil
+	}
+	if err != nil {
+		return nil, true, fmt.Errorf("store: s3 bucket %s: %w", s.bucket, err)
+	}
+	return marker, true, nil
 }
 
 // migrate makes the tables on first use, under a lock: servers starting at

@@ -130,6 +130,14 @@ func TestServersShareOneStore(t *testing.T) {
 	follow.Go(func() {
 		var after int64
 		for {
+			// Done once a read begun after the writers finished finds
+			// nothing more.
+			stopped := false
+			select {
+			case <-stop:
+				stopped = true
+			default:
+			}
 			evs, err := a.AllEvents(ctx, after, 1000)
 			if err != nil {
 				followErr = err
@@ -139,12 +147,8 @@ func TestServersShareOneStore(t *testing.T) {
 				seen = append(seen, e.Seq)
 				after = e.Seq
 			}
-			select {
-			case <-stop:
-				if len(evs) == 0 {
-					return
-				}
-			default:
+			if stopped && len(evs) == 0 {
+				return
 			}
 		}
 	})
@@ -202,12 +206,16 @@ func TestConfigRefused(t *testing.T) {
 		edit func(*scaleout.Config)
 		want string
 	}{
-		"keys in the URL":   {func(c *scaleout.Config) { c.S3 = "https://AK:SK@s3.example.com/coffer" }, "AWS_ACCESS_KEY_ID"},
-		"no bucket":         {func(c *scaleout.Config) { c.S3 = "https://s3.example.com/" }, "name one bucket"},
-		"plain http afar":   {func(c *scaleout.Config) { c.S3 = "http://s3.example.com/coffer" }, "use https"},
-		"not a URL":         {func(c *scaleout.Config) { c.S3 = "s3.example.com" }, "want https://"},
-		"no keys":           {func(c *scaleout.Config) { c.SecretKey = "" }, "AWS_SECRET_ACCESS_KEY"},
-		"postgres mistyped": {func(c *scaleout.Config) { c.Postgres = "postgres://u:hunter2@[::1" }, "not a PostgreSQL connection string"},
+		"keys in the URL":              {func(c *scaleout.Config) { c.S3 = "https://AK:SK@s3.example.com/coffer" }, "AWS_ACCESS_KEY_ID"},
+		"no bucket":                    {func(c *scaleout.Config) { c.S3 = "https://s3.example.com/" }, "name one bucket"},
+		"plain http afar":              {func(c *scaleout.Config) { c.S3 = "http://s3.example.com/coffer" }, "use https"},
+		"not a URL":                    {func(c *scaleout.Config) { c.S3 = "s3.example.com" }, "want https://"},
+		"no keys":                      {func(c *scaleout.Config) { c.SecretKey = "" }, "AWS_SECRET_ACCESS_KEY"},
+		"postgres mistyped":            {func(c *scaleout.Config) { c.Postgres = "postgres://u:hunter2@[::1" }, "not a PostgreSQL connection string"},
+		"postgres afar, TLS preferred": {func(c *scaleout.Config) { c.Postgres = "postgres://cofferd@db.example.com/coffer" }, "sslmode=verify-full"},
+		"postgres afar, TLS unverified": {func(c *scaleout.Config) {
+			c.Postgres = "host=db.example.com dbname=coffer sslmode=require"
+		}, "sslmode=verify-full"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			cfg := good
@@ -223,5 +231,12 @@ func TestConfigRefused(t *testing.T) {
 	}
 	if _, err := scaleout.Open(ctx, good); err == nil || errors.Is(err, context.Canceled) {
 		t.Fatalf("a store with no database opened: %v", err)
+	}
+	// A verified certificate to a database afar passes the check (and
+	// fails later, here, for want of the host).
+	verified := good
+	verified.Postgres = "postgres://cofferd@db.invalid/coffer?sslmode=verify-full&connect_timeout=2"
+	if _, err := scaleout.Open(ctx, verified); err == nil || strings.Contains(err.Error(), "sslmode") {
+		t.Fatalf("sslmode=verify-full afar: %v", err)
 	}
 }
