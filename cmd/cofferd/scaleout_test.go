@@ -244,6 +244,10 @@ func TestScaleOutWithTheRealBinaries(t *testing.T) {
 	if !bytes.Contains(dump, []byte("coffer_objects")) {
 		t.Fatalf("pg_dump printed no objects table:\n%.2000s", dump)
 	}
+	// The bootstrap token, kept until it was used, is gone.
+	if bytes.Contains(dump, []byte(token)) || bytes.Contains(dump, []byte(hex.EncodeToString([]byte(token)))) {
+		t.Error("the database keeps the bootstrap token after the organisation was made")
+	}
 	for _, secret := range []string{"Falcon", "Project", "edited on ann", "after the restart", string(marker)} {
 		if bytes.Contains(dump, []byte(secret)) || bytes.Contains(dump, []byte(hex.EncodeToString([]byte(secret)))) {
 			t.Errorf("the database holds %q", secret)

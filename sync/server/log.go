@@ -61,6 +61,10 @@ func (s *Server) bootstrap(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_ = s.store.PutMeta(ctx, metaBootstrap, want, []byte("used"))
+	// A shared store's token itself is not kept past its use.
+	if tok, err := s.store.GetMeta(ctx, metaBootstrapShared); err == nil {
+		_ = s.store.PutMeta(ctx, metaBootstrapShared, tok, []byte("used"))
+	}
 	s.log.Info("organisation created", "org", e.Org.String(), "name", e.Name)
 	cp, err := s.checkpoint(ctx)
 	if err != nil {
