@@ -196,7 +196,7 @@ output as CEF lines (logs go to standard error), for SIEMs that tail it.`,
 	}
 	cmd.Flags().StringVar(&data, "data", "", "the server's data folder (embedded storage, one machine)")
 	cmd.Flags().StringVar(&postgres, "postgres", "", "PostgreSQL connection string (scale-out storage, with --s3)")
-	cmd.Flags().StringVar(&s3, "s3", "", "S3 bucket URL, https://HOST[:PORT]/BUCKET (scale-out storage, with --postgres)")
+	cmd.Flags().StringVar(&s3, "s3", "", "S3 bucket URL, https://HOST[:PORT]/BUCKET (http:// to this machine only; scale-out storage, with --postgres)")
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8443", "address to listen on")
 	cmd.Flags().StringVar(&certFile, "tls-cert", "", "TLS certificate (PEM) instead of the self-signed one")
 	cmd.Flags().StringVar(&keyFile, "tls-key", "", "its private key (PEM)")
