@@ -153,6 +153,17 @@ func TestOrganisationWithTheRealBinaries(t *testing.T) {
 		if !regexp.MustCompile(`org-share +ok +ann@acme\.test .*shared folder ` + members.ID[:8] + ` with bob@acme\.test as viewer`).MatchString(out) {
 			t.Fatalf("audit --org %v does not show ann sharing the folder with bob:\n%s", args, out)
 		}
+		// In time order, the log's entries among the devices' (they came
+		// first, then the devices': a newcomer's finding).
+		prev := ""
+		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+			if f := strings.Fields(line); len(f) > 1 {
+				if f[1] < prev {
+					t.Fatalf("audit --org %v is not in time order at %q:\n%s", args, line, out)
+				}
+				prev = f[1]
+			}
+		}
 	}
 	if blocked == nil || blocked["file_name"] != "Falcon terms.txt" || blocked["folder_name"] != "Project Falcon" ||
 		blocked["device_name"] == "" || blocked["ip"] != "127.0.0.1" {
