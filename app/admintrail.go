@@ -2,6 +2,7 @@ package app
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/coffer-vault/coffer/audit"
@@ -32,22 +33,27 @@ const (
 	OrgRekey   audit.Action = "org-rekey"
 )
 
-// AdminUser is the User of events the admin key signed.
-const AdminUser = "admin"
+// AdminUser is the User of events the admin key signed; LogDevice is
+// their Device (their Seq is the entry's index in the log).
+const (
+	AdminUser = "admin"
+	LogDevice = "org-log"
+)
 
 // logEvent is an org log entry as an audit event, with the people it is
 // about (for --user) and the folders (for --folder).
 type logEvent struct {
 	audit.Event
-	about   []string
-	folders []object.ID
+	about       []string
+	folders     []object.ID
+	folderNames []string // of the folders the reader's device holds
 }
 
 func (le logEvent) match(f OrgAuditFilter) bool {
 	if f.User != "" && !strings.EqualFold(le.User, f.User) && !containsFold(le.about, f.User) {
 		return false
 	}
-	if f.Folder != "" && le.FolderName != f.Folder {
+	if f.Folder != "" && !slices.Contains(le.folderNames, f.Folder) {
 		hit := false
 		for _, id := range le.folders {
 			hit = hit || strings.HasPrefix(id.String(), strings.ToLower(f.Folder))
@@ -80,7 +86,9 @@ func logEvents(st *orglog.State, start int64, entries []*orglog.Entry) []logEven
 		return "device " + id.String()[:8], ""
 	}
 	for i, e := range entries {
-		le := logEvent{Event: audit.Event{Seq: start + int64(i), Time: e.Time.UTC(), Outcome: audit.OK, User: AdminUser}}
+		// Device names the emitter, the log (a SIEM that keys entries by
+		// device and sequence number must not take one for a device's).
+		le := logEvent{Event: audit.Event{Seq: start + int64(i), Time: e.Time.UTC(), Outcome: audit.OK, User: AdminUser, Device: LogDevice}}
 		switch e.Kind {
 		case orglog.Genesis:
 			le.Action, le.Reason = OrgCreate, fmt.Sprintf("the organisation %q was made", e.Name)
@@ -91,11 +99,11 @@ func logEvents(st *orglog.State, start int64, entries []*orglog.Entry) []logEven
 			le.Action, le.User = OrgJoin, e.Email
 			le.Reason = fmt.Sprintf("joined as %s (%q), with new keys", e.Role, e.Name)
 		case orglog.Device:
-			le.Action, le.User, le.Device = OrgDevice, e.Email, e.Device.String()
+			le.Action, le.User = OrgDevice, e.Email
 			le.Reason = fmt.Sprintf("added device %q (%s)", e.Name, e.Device.String()[:8])
 		case orglog.Revoke, orglog.Wipe:
 			what, owner := device(e.Device)
-			le.Device, le.about = e.Device.String(), []string{owner}
+			le.about = []string{owner}
 			le.Action, le.Reason = OrgRevoke, "revoked "+what
 			if e.Kind == orglog.Wipe {
 				le.Action, le.Reason = OrgWipe, "ordered "+what+" wiped (and revoked)"

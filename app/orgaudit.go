@@ -47,7 +47,11 @@ func (a *App) mayReadOrgAudit(ctx context.Context) error {
 // policy, shares) and every device's audit trail from the server,
 // verified and with the details this user may read, and hands emit the
 // events that match f, page by page (problems: batches that did not
-// verify). With follow it keeps waiting for new entries until ctx ends.
+// verify). The devices' entries come in the order the server received
+// their batches; the log's are placed among them by time (before the
+// first page whose first entry is later), so that memory stays bounded
+// however long the trail. With follow it keeps waiting for new entries
+// until ctx ends, and hands the log's new entries over as they come.
 func (a *App) OrgAudit(ctx context.Context, f OrgAuditFilter, follow bool, emit func(events []audit.Event, problems []string) error) error {
 	if err := a.mayReadOrgAudit(ctx); err != nil {
 		return err
@@ -57,61 +61,81 @@ func (a *App) OrgAudit(ctx context.Context, f OrgAuditFilter, follow bool, emit 
 		return err
 	}
 	a.record(ctx, audit.Event{Action: audit.Action(policy.ReadAudit), Outcome: audit.OK, Reason: "the organisation's audit trail"})
-	// The log's entries (what the admin and people did to the
-	// organisation) come first, then the devices' trails; with follow,
-	// new entries of either as they come.
+	// Folders this device holds are named (the log has their IDs only).
+	names := map[string]string{}
+	if fs, err := a.v.Folders(ctx); err == nil {
+		for _, fo := range fs {
+			names[fo.ID.String()] = fo.Name
+		}
+	}
 	var logNext int64
-	adminTrail := func() error {
-		if err := s.RefreshLog(ctx); err != nil {
+	var pending []audit.Event // the log's entries not handed over yet, in log order
+	readLog := func() error {
+		// Through afterSync, as any sync: a wipe ordered for this
+		// device is carried out, a new policy loaded.
+		if err := a.afterSync(ctx, s.RefreshLog(ctx)); err != nil {
 			return err
 		}
 		entries, err := a.v.OrgEntries(ctx, logNext)
 		if err != nil {
 			return err
 		}
-		// Folders this device holds are named (the log has their IDs only).
-		names := map[string]string{}
-		if fs, err := a.v.Folders(ctx); err == nil {
-			for _, fo := range fs {
-				names[fo.ID.String()] = fo.Name
-			}
-		}
-		var out []audit.Event
 		for _, le := range logEvents(a.v.OrgState(), logNext, entries) {
 			le.FolderName = names[le.Folder]
+			for _, id := range le.folders {
+				if n := names[id.String()]; n != "" {
+					le.folderNames = append(le.folderNames, n)
+				}
+			}
 			if le.match(f) {
-				out = append(out, le.Event)
+				pending = append(pending, le.Event)
 			}
 		}
 		logNext += int64(len(entries))
-		if len(out) == 0 {
+		return nil
+	}
+	// flush hands over the pending log entries earlier than before (all
+	// with the zero time).
+	flush := func(before time.Time) error {
+		n := 0
+		for n < len(pending) && (before.IsZero() || pending[n].Time.Before(before)) {
+			n++
+		}
+		if n == 0 {
 			return nil
 		}
+		out := pending[:n:n]
+		pending = pending[n:]
 		return emit(out, nil)
+	}
+	stopped := func(err error) error {
+		if follow && ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	if err := readLog(); err != nil {
+		return stopped(err)
 	}
 	var cursor int64
 	for {
-		if err := adminTrail(); err != nil {
-			if follow && ctx.Err() != nil {
-				return nil
-			}
-			return err
-		}
 		wait := time.Duration(0)
 		if follow {
 			wait = 25 * time.Second
 		}
 		page, err := s.OrgAudit(ctx, cursor, wait)
 		if err != nil {
-			if follow && ctx.Err() != nil {
-				return nil
-			}
-			return err
+			return stopped(err)
 		}
 		var out []audit.Event
 		for _, e := range page.Events {
 			if f.match(e) {
 				out = append(out, e)
+			}
+		}
+		if len(out) > 0 {
+			if err := flush(out[0].Time); err != nil {
+				return err
 			}
 		}
 		if len(out) > 0 || len(page.Problems) > 0 {
@@ -122,7 +146,18 @@ func (a *App) OrgAudit(ctx context.Context, f OrgAuditFilter, follow bool, emit 
 		caughtUp := page.Next == cursor
 		cursor = page.Next
 		if caughtUp && !follow {
-			return nil
+			return flush(time.Time{})
+		}
+		if follow {
+			// Live: what the log took since is handed over at once.
+			if err := readLog(); err != nil {
+				return stopped(err)
+			}
+			if caughtUp {
+				if err := flush(time.Time{}); err != nil {
+					return err
+				}
+			}
 		}
 	}
 }

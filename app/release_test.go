@@ -15,6 +15,7 @@ import (
 	"github.com/coffer-vault/coffer/internal/orgtest"
 	"github.com/coffer-vault/coffer/policy"
 	"github.com/coffer-vault/coffer/sync/client"
+	"github.com/coffer-vault/coffer/vault"
 	"github.com/coffer-vault/coffer/vault/object"
 )
 
@@ -227,5 +228,30 @@ func TestMembersSayRestrictedIsRefusedToGuests(t *testing.T) {
 		if gail == nil || gail.Role != "guest" || gail.Refused != want {
 			t.Errorf("%s: gail among the members as %+v, want refused %q", name, gail, want)
 		}
+	}
+}
+
+// TestOrgAuditCarriesOutAWipe: reading the organisation's trail brings
+// the log up to date; a wipe ordered for the officer's own device in it
+// is carried out there and then, as by any sync (the read went around it
+// and left the vault readable: found by a review).
+func TestOrgAuditCarriesOutAWipe(t *testing.T) {
+	ctx := context.Background()
+	ot := orgtest.Start(t, "Acme")
+	code, _, err := ot.Admin.Invite(ctx, "carol@acme.test", policy.Compliance, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := app.Enroll(ctx, client.Enrollment{Dir: filepath.Join(t.TempDir(), "vault"), Invite: code, Name: "Carol Compliance", DeviceName: "desk", Passphrase: pass})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := ot.Admin.Wipe(ctx, c.Vault().DeviceID(), "left the firm"); err != nil {
+		t.Fatal(err)
+	}
+	err = c.OrgAudit(ctx, app.OrgAuditFilter{}, false, func([]audit.Event, []string) error { return nil })
+	if !errors.Is(err, vault.ErrWiped) || !c.Wiped() {
+		t.Fatalf("the trail read past a wipe order: %v (wiped %v)", err, c.Wiped())
 	}
 }

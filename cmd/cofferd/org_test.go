@@ -153,16 +153,25 @@ func TestOrganisationWithTheRealBinaries(t *testing.T) {
 		if !regexp.MustCompile(`org-share +ok +ann@acme\.test .*shared folder ` + members.ID[:8] + ` with bob@acme\.test as viewer`).MatchString(out) {
 			t.Fatalf("audit --org %v does not show ann sharing the folder with bob:\n%s", args, out)
 		}
-		// In time order, the log's entries among the devices' (they came
-		// first, then the devices': a newcomer's finding).
-		prev := ""
-		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
-			if f := strings.Fields(line); len(f) > 1 {
-				if f[1] < prev {
-					t.Fatalf("audit --org %v is not in time order at %q:\n%s", args, line, out)
-				}
-				prev = f[1]
+		// The log's entries are placed among the devices' by time (they
+		// all came first: a newcomer's finding): none is followed by a
+		// device's entry made before it.
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		devices := 0
+		for i, line := range lines {
+			f := strings.Fields(line)
+			if len(f) < 3 || !strings.HasPrefix(f[2], "org-") {
+				devices++
+				continue
 			}
+			if i+1 < len(lines) {
+				if g := strings.Fields(lines[i+1]); len(g) > 2 && !strings.HasPrefix(g[2], "org-") && g[1] < f[1] {
+					t.Fatalf("audit --org %v: %q comes before an earlier device entry %q:\n%s", args, line, lines[i+1], out)
+				}
+			}
+		}
+		if devices == 0 || devices == len(lines) {
+			t.Fatalf("audit --org %v shows the log's entries or the devices' alone:\n%s", args, out)
 		}
 	}
 	if blocked == nil || blocked["file_name"] != "Falcon terms.txt" || blocked["folder_name"] != "Project Falcon" ||

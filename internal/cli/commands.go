@@ -672,17 +672,9 @@ ID) and --since (RFC 3339 or a duration such as 24h) narrow it.`,
 						}
 						f.Since = t
 					}
-					// The log's entries come first, then each device's
-					// batches as the server received them: printed in time
-					// order, unless followed (then as they come).
-					var all []audit.Event
-					err := a.OrgAudit(cmd.Context(), f, follow, func(events []audit.Event, problems []string) error {
+					return a.OrgAudit(cmd.Context(), f, follow, func(events []audit.Event, problems []string) error {
 						for _, p := range problems {
 							fmt.Fprintf(env.Stderr, "UNVERIFIED %s\n", display.Text(p))
-						}
-						if !follow {
-							all = append(all, events...)
-							return nil
 						}
 						for _, e := range events {
 							if err := print(e); err != nil {
@@ -691,13 +683,6 @@ ID) and --since (RFC 3339 or a duration such as 24h) narrow it.`,
 						}
 						return nil
 					})
-					slices.SortStableFunc(all, func(x, y audit.Event) int { return x.Time.Compare(y.Time) })
-					for _, e := range all {
-						if err := print(e); err != nil {
-							return err
-						}
-					}
-					return err
 				}
 				log, err := a.AuditLog(cmd.Context())
 				if err != nil {
