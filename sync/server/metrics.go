@@ -16,6 +16,8 @@ import (
 // server's own. Their labels are routes, status codes and object kinds
 // only: no device, person, folder or address, which a metrics system
 // keeps apart from the trail, for longer and readable by more people.
+// (Counts by route still show when the organisation's trail is read:
+// GET /v1/audit/org.)
 type metrics struct {
 	reg         *prometheus.Registry
 	requests    *prometheus.CounterVec   // route, code
@@ -85,11 +87,17 @@ func (s *Server) instrument(route string, h http.Handler) http.Handler {
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {
 			code := sw.status
-			if code == 0 {
+			p := recover()
+			if p != nil {
+				code = http.StatusInternalServerError // what recover answers
+			} else if code == 0 {
 				code = http.StatusOK
 			}
 			s.metrics.requests.WithLabelValues(route, strconv.Itoa(code)).Inc()
 			s.metrics.duration.WithLabelValues(route).Observe(time.Since(start).Seconds())
+			if p != nil {
+				panic(p)
+			}
 		}()
 		h.ServeHTTP(sw, r)
 	})
