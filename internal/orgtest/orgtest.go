@@ -39,6 +39,7 @@ type Org struct {
 	Admin  *client.Admin
 
 	bucketDir string // scale-out: the S3 gateway's folder of the bucket
+	pgData    string // scale-out: PostgreSQL's data folder
 
 	handler atomic.Pointer[http.Handler]
 	skew    atomic.Int64
@@ -63,7 +64,7 @@ func Start(t testing.TB, name string) *Org {
 		pg, s3 := testenv.StartPostgreSQL(t), testenv.StartS3(t)
 		st, err = scaleout.Open(ctx, scaleout.Config{Postgres: pg.NewDatabase(), S3: s3.URL + "/coffer",
 			AccessKey: s3.AccessKey, SecretKey: s3.SecretKey})
-		o.bucketDir = filepath.Join(s3.Dir, "coffer")
+		o.bucketDir, o.pgData = filepath.Join(s3.Dir, "coffer"), pg.Data
 	default:
 		t.Fatalf("orgtest: COFFER_TEST_STORE=%q: want embedded or scaleout", v)
 	}
@@ -104,12 +105,13 @@ func Start(t testing.TB, name string) *Org {
 }
 
 // Dirs returns the folders the server's storage keeps files in: its
-// state folder, and the S3 gateway's bucket folder (scale-out).
+// state folder, and (scale-out) the S3 gateway's bucket folder and
+// PostgreSQL's data folder.
 func (o *Org) Dirs() []string {
 	if o.bucketDir == "" {
 		return []string{o.Dir}
 	}
-	return []string{o.Dir, o.bucketDir}
+	return []string{o.Dir, o.bucketDir, o.pgData}
 }
 
 // BlobFiles returns the files on the server's disk that hold the stored

@@ -29,6 +29,7 @@ import (
 // role.
 type PostgreSQL struct {
 	Socket string // the socket's folder: the host of a DSN
+	Data   string // the server's data folder (to scan its files)
 	t      testing.TB
 	n      int
 }
@@ -152,7 +153,7 @@ func StartPostgreSQL(t testing.TB) *PostgreSQL {
 			<-done
 		}
 	})
-	p := &PostgreSQL{Socket: dir, t: t}
+	p := &PostgreSQL{Socket: dir, Data: data, t: t}
 	for i := 0; ; i++ {
 		if c, err := net.Dial("unix", filepath.Join(dir, ".s.PGSQL.5432")); err == nil {
 			c.Close()

@@ -25,7 +25,7 @@ import (
 func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	for name, test := range map[string]func(*testing.T, store.Store){
 		"Meta": testMeta, "Log": testLog, "LogRace": testLogRace, "Objects": testObjects, "ObjectRace": testObjectRace,
-		"Feed": testFeed, "Nonces": testNonces, "Audit": testAudit, "Pairings": testPairings, "Receipts": testReceipts,
+		"Feed": testFeed, "Nonces": testNonces, "Audit": testAudit, "AuditRace": testAuditRace, "Pairings": testPairings, "Receipts": testReceipts,
 	} {
 		t.Run(name, func(t *testing.T) {
 			s := open(t)
@@ -301,6 +301,51 @@ func testAudit(t *testing.T, s store.Store) {
 	}
 	if later, err := s.AuditBatches(ctx, batches[0].ID, 10); err != nil || len(later) != 1 || later[0].ID != batches[1].ID {
 		t.Fatalf("batches after the first: %+v %v", later, err)
+	}
+}
+
+// testAuditRace: servers appending to one device's chain at once from the
+// same head: one wins, the others get ErrConflict (the device sends
+// again), never another error.
+func testAuditRace(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	dev := id(8)
+	head := []byte(nil)
+	// Rounds, so that the appends overlap once connections are warm; the
+	// first makes the chain (and its device's row).
+	for round := int64(0); round < 20; round++ {
+		var wg sync.WaitGroup
+		errs := make([]error, 8)
+		hashes := make([][]byte, len(errs))
+		for i := range errs {
+			hashes[i] = []byte(fmt.Sprintf("h%d-%d", round+1, i))
+			wg.Go(func() {
+				prev := head
+				if prev == nil {
+					prev = make([]byte, 32)
+				}
+				rows := []store.AuditRow{{Seq: round + 1, Action: "preview", Outcome: "ok", Sealed: []byte("s"), Prev: prev,
+					Hash: hashes[i], Sig: []byte("g")}}
+				errs[i] = s.AppendAudit(ctx, dev, round, head, rows, store.Batch{IP: "192.0.2.1", Time: time.Now()})
+			})
+		}
+		wg.Wait()
+		won := -1
+		for i, err := range errs {
+			switch {
+			case err == nil && won >= 0:
+				t.Fatalf("round %d: appends %d and %d from one head both won", round, won, i)
+			case err == nil:
+				won = i
+			case !errors.Is(err, store.ErrConflict):
+				t.Fatalf("round %d, append %d: %v, want nil or ErrConflict", round, i, err)
+			}
+		}
+		d, err := s.Device(ctx, dev)
+		if won < 0 || err != nil || d.AuditSeq != round+1 || string(d.AuditHash) != string(hashes[won]) {
+			t.Fatalf("round %d: the head is %+v (%v), want the winner's (%d)", round, d, err, won)
+		}
+		head = hashes[won]
 	}
 }
 
