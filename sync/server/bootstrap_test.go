@@ -5,6 +5,9 @@ import (
 	"crypto/sha256"
 	"testing"
 
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/coffer-vault/coffer/sync/store"
 	"github.com/coffer-vault/coffer/sync/store/embedded"
 )
 
@@ -45,5 +48,16 @@ func TestSharedBootstrapToken(t *testing.T) {
 	s, _ := New(ctx, Config{Store: st})
 	if tok, err := s.SharedBootstrapToken(ctx); tok != "" || err != nil {
 		t.Fatalf("after use: %q %v", tok, err)
+	}
+	// A bootstrap cut off after the organisation was made left the token
+	// kept: the next start forgets it.
+	if err := st.AppendLog(ctx, 0, store.LogRecord{Entry: []byte("genesis"), Hashes: []tlog.Hash{tlog.RecordHash([]byte("genesis"))}}); err != nil {
+		t.Fatal(err)
+	}
+	if tok, err := s.SharedBootstrapToken(ctx); tok != "" || err != nil {
+		t.Fatalf("with an organisation: %q %v", tok, err)
+	}
+	if kept, err := st.GetMeta(ctx, metaBootstrapShared); err != nil || string(kept) != "used" {
+		t.Fatalf("the store keeps %q (%v) once the organisation exists", kept, err)
 	}
 }

@@ -62,9 +62,7 @@ func (s *Server) bootstrap(w http.ResponseWriter, r *http.Request) {
 	}
 	_ = s.store.PutMeta(ctx, metaBootstrap, want, []byte("used"))
 	// A shared store's token itself is not kept past its use.
-	if tok, err := s.store.GetMeta(ctx, metaBootstrapShared); err == nil {
-		_ = s.store.PutMeta(ctx, metaBootstrapShared, tok, []byte("used"))
-	}
+	s.forgetSharedToken(context.WithoutCancel(ctx))
 	s.log.Info("organisation created", "org", e.Org.String(), "name", e.Name)
 	cp, err := s.checkpoint(ctx)
 	if err != nil {

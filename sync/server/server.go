@@ -154,6 +154,11 @@ const metaBootstrapShared = "bootstrap-token-shared"
 // read, is not lost. It returns "" once the organisation exists.
 func (s *Server) SharedBootstrapToken(ctx context.Context) (string, error) {
 	if n, err := s.store.LogSize(ctx); err != nil || n > 0 {
+		if err == nil {
+			// Used: not kept (a bootstrap cut off after it made the
+			// organisation may have left it).
+			s.forgetSharedToken(ctx)
+		}
 		return "", err
 	}
 	var b [24]byte
@@ -179,6 +184,14 @@ func (s *Server) SharedBootstrapToken(ctx context.Context) (string, error) {
 		return "", err
 	}
 	return string(tok), nil
+}
+
+// forgetSharedToken marks the shared store's bootstrap token used, in
+// place of the token.
+func (s *Server) forgetSharedToken(ctx context.Context) {
+	if tok, err := s.store.GetMeta(ctx, metaBootstrapShared); err == nil && string(tok) != "used" {
+		_ = s.store.PutMeta(ctx, metaBootstrapShared, tok, []byte("used"))
+	}
 }
 
 // Handler returns the API.
