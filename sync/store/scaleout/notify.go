@@ -18,6 +18,8 @@ type listener struct {
 	wg     sync.WaitGroup
 }
 
+// newListener's context is the store's lifetime, ended by close (Open's
+// context ends with the call; the connections of Changes outlive it).
 func newListener(cfg *pgx.ConnConfig) *listener {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &listener{cfg: cfg, ctx: ctx, cancel: cancel}

@@ -107,10 +107,12 @@ var _ store.Store = (*Store)(nil)
 // server that stalls while it holds a lock (paused, cut off) must not
 // stall every other: PostgreSQL ends its idle transaction, and a writer
 // waits for a lock a bounded time (then fails, and its device retries).
-var sessionParams = map[string]string{
-	"idle_in_transaction_session_timeout": "15s",
-	"lock_timeout":                        "10s",
-	"default_transaction_isolation":       "read committed",
+func sessionParams() map[string]string {
+	return map[string]string{
+		"idle_in_transaction_session_timeout": "15s",
+		"lock_timeout":                        "10s",
+		"default_transaction_isolation":       "read committed",
+	}
 }
 
 // defaultPoolConns sizes the connection pool when the DSN does not: each
@@ -145,7 +147,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if !strings.Contains(cfg.Postgres, "pool_max_conns") {
 		pc.MaxConns = defaultPoolConns
 	}
-	for k, v := range sessionParams {
+	for k, v := range sessionParams() {
 		pc.ConnConfig.RuntimeParams[k] = v
 	}
 	db, err := pgxpool.NewWithConfig(ctx, pc)
@@ -399,8 +401,10 @@ func (s *Store) tx(ctx context.Context, fn func(pgx.Tx) error) error {
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
 	if err := fn(tx); err != nil {
+		// PostgreSQL's own errors get the package's prefix; fn's own
+		// errors carry it already.
 		var pe *pgconn.PgError
-		if errors.As(err, &pe) || !isStoreErr(err) {
+		if errors.As(err, &pe) {
 			return fmt.Errorf("store: %w", err)
 		}
 		return err
@@ -410,9 +414,6 @@ func (s *Store) tx(ctx context.Context, fn func(pgx.Tx) error) error {
 	}
 	return nil
 }
-
-// isStoreErr reports an error this package made (already "store: …").
-func isStoreErr(err error) bool { return strings.HasPrefix(err.Error(), "store: ") }
 
 // takeEventLock takes the event lock to the end of tx and notifies the feed
 // channel at commit.
