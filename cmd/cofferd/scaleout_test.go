@@ -133,7 +133,12 @@ func TestScaleOutWithTheRealBinaries(t *testing.T) {
 	}
 
 	key := filepath.Join(t.TempDir(), "admin.key")
-	run(t, adminPass, b.cofferd, "admin", "init", "--server", a.url, "--bootstrap", token, "--key", key, "--org", "Acme Capital", "--fingerprint", pins[0])
+	// The token from the environment: not in the process list.
+	adminInit := exec.Command(b.cofferd, "admin", "init", "--server", a.url, "--key", key, "--org", "Acme Capital", "--fingerprint", pins[0])
+	adminInit.Env = append(os.Environ(), "COFFER_PASSPHRASE="+adminPass, "COFFERD_BOOTSTRAP="+token)
+	if out, err := adminInit.CombinedOutput(); err != nil {
+		t.Fatalf("admin init: %v\n%s", err, out)
+	}
 	invite := func(srv *scaleServer, email, role string) string {
 		return lastLine(run(t, adminPass, b.cofferd, "admin", "invite", "--server", srv.url, "--key", key, "--email", email, "--role", role))
 	}

@@ -208,10 +208,24 @@ output as CEF lines (logs go to standard error), for SIEMs that tail it.`,
 func cmdAdminInit(env Env) *cobra.Command {
 	var serverURL, token, keyFile, orgName, fingerprint string
 	cmd := &cobra.Command{
-		Use:   "init --server URL --bootstrap TOKEN --key FILE [--org NAME]",
+		Use:   "init --server URL --bootstrap TOKEN --key FILE [--org NAME] [--fingerprint HEX]",
 		Short: "Create the organisation on a new server; its admin key goes to FILE, on this machine only",
-		Args:  exactArgs(0, "no arguments"),
+		Long: `Create the organisation on a new server; its admin key goes to FILE, on
+this machine only.
+
+The token is the one cofferd serve printed (COFFERD_BOOTSTRAP in the
+environment instead of --bootstrap keeps it out of the process list).
+Give --fingerprint, the TLS key fingerprint cofferd serve printed: without
+it, the key of whatever server answers is trusted, and every device
+invited later pins it.`,
+		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if token == "" {
+				token = env.Getenv("COFFERD_BOOTSTRAP")
+			}
+			if token == "" {
+				return usagef("give the bootstrap token cofferd serve printed: --bootstrap TOKEN, or COFFERD_BOOTSTRAP in the environment")
+			}
 			var pin [32]byte
 			if fingerprint != "" {
 				b, err := hex.DecodeString(strings.ReplaceAll(fingerprint, ":", ""))
@@ -260,11 +274,11 @@ func cmdAdminInit(env Env) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&serverURL, "server", "", "the server (https://host:port)")
-	cmd.Flags().StringVar(&token, "bootstrap", "", "the server's one-time token (DIR/bootstrap-token)")
+	cmd.Flags().StringVar(&token, "bootstrap", "", "the server's one-time token, as cofferd serve printed it (default: $COFFERD_BOOTSTRAP)")
 	cmd.Flags().StringVar(&keyFile, "key", "", "where to write the admin key")
 	cmd.Flags().StringVar(&orgName, "org", "Coffer", "the organisation's name")
 	cmd.Flags().StringVar(&fingerprint, "fingerprint", "", "the TLS key fingerprint cofferd serve printed")
-	for _, f := range []string{"server", "bootstrap", "key"} {
+	for _, f := range []string{"server", "key"} {
 		_ = cmd.MarkFlagRequired(f)
 	}
 	return cmd
