@@ -30,6 +30,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"regexp"
 	"strings"
@@ -234,8 +235,10 @@ func openS3(cfg Config) (*minio.Client, string, error) {
 	return c, bucket, nil
 }
 
+// loopback reports whether host names this machine (localhost, 127/8, ::1).
 func loopback(host string) bool {
-	return host == "localhost" || host == "127.0.0.1" || host == "::1"
+	ip := net.ParseIP(host)
+	return host == "localhost" || (ip != nil && ip.IsLoopback())
 }
 
 // metaStoreID is the meta key of the store's random ID, which the bucket's
