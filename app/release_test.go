@@ -28,15 +28,7 @@ import (
 func TestCopiesWaitForTheServer(t *testing.T) {
 	ctx := context.Background()
 	ot := orgtest.Start(t, "Acme")
-	code, _, err := ot.Admin.Invite(ctx, "ann@acme.test", policy.Manager, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := app.Enroll(ctx, client.Enrollment{Dir: filepath.Join(t.TempDir(), "vault"), Invite: code, Name: "Ann Trader", DeviceName: "laptop", Passphrase: pass})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
+	a := enrolled(t, ot, "ann@acme.test", policy.Manager, "Ann Trader", "")
 	if _, err := a.CreateFolder(ctx, "Research", policy.Internal); err != nil {
 		t.Fatal(err)
 	}
@@ -150,15 +142,7 @@ func TestCopiesWaitForTheServer(t *testing.T) {
 func TestRevokedDeviceIsNotToldToConnect(t *testing.T) {
 	ctx := context.Background()
 	ot := orgtest.Start(t, "Acme")
-	code, _, err := ot.Admin.Invite(ctx, "ann@acme.test", policy.Manager, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := app.Enroll(ctx, client.Enrollment{Dir: filepath.Join(t.TempDir(), "vault"), Invite: code, Name: "Ann Trader", DeviceName: "laptop", Passphrase: pass})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
+	a := enrolled(t, ot, "ann@acme.test", policy.Manager, "Ann Trader", "")
 	if _, err := a.CreateFolder(ctx, "Research", policy.Internal); err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +153,7 @@ func TestRevokedDeviceIsNotToldToConnect(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := filepath.Join(t.TempDir(), "notes.txt")
-	_, err = a.Export(ctx, "Research", "notes.txt", p, app.ExportOptions{})
+	_, err := a.Export(ctx, "Research", "notes.txt", p, app.ExportOptions{})
 	if !errors.Is(err, app.ErrNotReleased) || !strings.Contains(err.Error(), "revoked this device") || strings.Contains(err.Error(), "connect to") {
 		t.Fatalf("export from a revoked device: %v", err)
 	}
@@ -185,15 +169,7 @@ func TestRevokedDeviceIsNotToldToConnect(t *testing.T) {
 func TestMembersSayRestrictedIsRefusedToGuests(t *testing.T) {
 	ctx := context.Background()
 	ot := orgtest.Start(t, "Acme")
-	code, _, err := ot.Admin.Invite(ctx, "ann@acme.test", policy.Manager, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := app.Enroll(ctx, client.Enrollment{Dir: filepath.Join(t.TempDir(), "vault"), Invite: code, Name: "Ann Trader", DeviceName: "laptop", Passphrase: pass})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
+	a := enrolled(t, ot, "ann@acme.test", policy.Manager, "Ann Trader", "")
 	ids := map[string]object.ID{}
 	for name, class := range map[string]policy.Class{"Board minutes": policy.Restricted, "Deals": policy.Confidential} {
 		f, err := a.CreateFolder(ctx, name, class)
@@ -209,11 +185,7 @@ func TestMembersSayRestrictedIsRefusedToGuests(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := app.Enroll(ctx, client.Enrollment{Dir: filepath.Join(t.TempDir(), "gail"), Invite: gcode, Name: "Gail Consultant", DeviceName: "gail-laptop", Passphrase: pass})
-	if err != nil {
-		t.Fatal(err)
-	}
-	g.Close()
+	enrolled(t, ot, "gail@consult.test", policy.Guest, "Gail Consultant", gcode)
 	for name, want := range map[string]string{"Board minutes": "restricted folders are never given to guests", "Deals": ""} {
 		_, ms, err := a.Members(ctx, name)
 		if err != nil {
@@ -238,20 +210,32 @@ func TestMembersSayRestrictedIsRefusedToGuests(t *testing.T) {
 func TestOrgAuditCarriesOutAWipe(t *testing.T) {
 	ctx := context.Background()
 	ot := orgtest.Start(t, "Acme")
-	code, _, err := ot.Admin.Invite(ctx, "carol@acme.test", policy.Compliance, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := app.Enroll(ctx, client.Enrollment{Dir: filepath.Join(t.TempDir(), "vault"), Invite: code, Name: "Carol Compliance", DeviceName: "desk", Passphrase: pass})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := enrolled(t, ot, "carol@acme.test", policy.Compliance, "Carol Compliance", "")
 	if err := ot.Admin.Wipe(ctx, c.Vault().DeviceID(), "left the firm"); err != nil {
 		t.Fatal(err)
 	}
-	err = c.OrgAudit(ctx, app.OrgAuditFilter{}, false, func([]audit.Event, []string) error { return nil })
+	err := c.OrgAudit(ctx, app.OrgAuditFilter{}, false, func([]audit.Event, []string) error { return nil })
 	if !errors.Is(err, vault.ErrWiped) || !c.Wiped() {
 		t.Fatalf("the trail read past a wipe order: %v (wiped %v)", err, c.Wiped())
 	}
+}
+
+// enrolled enrols a device of email with role in ot's organisation (its
+// invite code made by the admin, or code when given) and returns its App,
+// closed when the test ends.
+func enrolled(t *testing.T, ot *orgtest.Org, email string, role policy.Role, name, code string) *app.App {
+	t.Helper()
+	ctx := context.Background()
+	if code == "" {
+		var err error
+		if code, _, err = ot.Admin.Invite(ctx, email, role, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, err := app.Enroll(ctx, client.Enrollment{Dir: filepath.Join(t.TempDir(), "vault"), Invite: code, Name: name, DeviceName: "laptop", Passphrase: pass})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	return a
 }
