@@ -1,10 +1,8 @@
 package main_test
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/hex"
-	"encoding/json"
 	"io"
 	"io/fs"
 	"math/rand/v2"
@@ -170,25 +168,7 @@ func TestScaleOutWithTheRealBinaries(t *testing.T) {
 	// through the other, reach him. (That the other server's write wakes
 	// his feed at once, rather than his watch's next round, is
 	// TestOtherServersWritesWakeTheFeed in sync/server.)
-	watch := exec.Command(b.coffer, "sync", "--vault", bob, "--watch", "--json")
-	watch.Env = append(os.Environ(), "COFFER_PASSPHRASE="+bobPass)
-	wr, ww, _ := os.Pipe()
-	watch.Stdout, watch.Stderr = ww, os.Stderr
-	if err := watch.Start(); err != nil {
-		t.Fatal(err)
-	}
-	ww.Close()
-	defer watch.Process.Kill()
-	arrived := make(chan time.Time, 8)
-	go func() {
-		sc := bufio.NewScanner(wr)
-		for sc.Scan() {
-			var st map[string]int64
-			if json.Unmarshal(sc.Bytes(), &st) == nil && st["versions_down"] > 0 {
-				arrived <- time.Now()
-			}
-		}
-	}()
+	arrived, stopWatch := watchVersions(t, b, bob, bobPass)
 	for i := range 2 {
 		time.Sleep(2 * time.Second) // the watcher is waiting on the feed
 		os.WriteFile(src, append(content[:1<<20:1<<20], []byte("edited on ann's laptop "+string(rune('A'+i)))...), 0o600)
@@ -204,8 +184,7 @@ func TestScaleOutWithTheRealBinaries(t *testing.T) {
 			t.Fatal("the new version did not reach bob's watch on the other server")
 		}
 	}
-	watch.Process.Signal(os.Interrupt)
-	watch.Wait()
+	stopWatch()
 
 	// A server killed and started again: nothing of the organisation was
 	// in it.

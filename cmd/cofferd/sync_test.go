@@ -191,26 +191,7 @@ func TestSyncWithTheRealBinaries(t *testing.T) {
 
 	// sync --watch on the desktop: a version imported and pushed on the
 	// laptop arrives through the change feed.
-	watch := exec.Command(b.coffer, "sync", "--vault", desktop, "--watch", "--json")
-	watch.Env = append(os.Environ(), "COFFER_PASSPHRASE="+desktopPass)
-	wr, ww, _ := os.Pipe()
-	watch.Stdout = ww
-	watch.Stderr = os.Stderr
-	if err := watch.Start(); err != nil {
-		t.Fatal(err)
-	}
-	ww.Close()
-	defer watch.Process.Kill()
-	arrived := make(chan time.Time, 8)
-	go func() {
-		sc := bufio.NewScanner(wr)
-		for sc.Scan() {
-			var st map[string]int64
-			if json.Unmarshal(sc.Bytes(), &st) == nil && st["versions_down"] > 0 {
-				arrived <- time.Now()
-			}
-		}
-	}()
+	arrived, stopWatch := watchVersions(t, b, desktop, desktopPass)
 	time.Sleep(2 * time.Second) // the watcher is waiting on the feed
 	os.WriteFile(src, append(content[:1<<20:1<<20], []byte("edited on the laptop")...), 0o600)
 	run(t, laptopPass, b.coffer, "import", "--vault", laptop, "--folder", "Project Falcon", src)
@@ -222,8 +203,7 @@ func TestSyncWithTheRealBinaries(t *testing.T) {
 	case <-time.After(15 * time.Second):
 		t.Fatal("the new version did not reach the watching desktop")
 	}
-	watch.Process.Signal(os.Interrupt)
-	watch.Wait()
+	stopWatch()
 
 	// The server dies mid-upload; after a restart the push resumes and
 	// sends only what is missing.
@@ -301,6 +281,32 @@ func TestSyncWithTheRealBinaries(t *testing.T) {
 	if !strings.Contains(devs, "Ann's laptop") || !strings.Contains(devs, "Ann's desktop") {
 		t.Fatalf("admin devices:\n%s", devs)
 	}
+}
+
+// watchVersions runs `coffer sync --watch --json` on vault and reports
+// the time of every round that brought versions down; stop interrupts it.
+func watchVersions(t *testing.T, b binaries, vault, pass string) (arrived <-chan time.Time, stop func()) {
+	t.Helper()
+	watch := exec.Command(b.coffer, "sync", "--vault", vault, "--watch", "--json")
+	watch.Env = append(os.Environ(), "COFFER_PASSPHRASE="+pass)
+	wr, ww, _ := os.Pipe()
+	watch.Stdout, watch.Stderr = ww, os.Stderr
+	if err := watch.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ww.Close()
+	t.Cleanup(func() { watch.Process.Kill() })
+	times := make(chan time.Time, 8)
+	go func() {
+		sc := bufio.NewScanner(wr)
+		for sc.Scan() {
+			var st map[string]int64
+			if json.Unmarshal(sc.Bytes(), &st) == nil && st["versions_down"] > 0 {
+				times <- time.Now()
+			}
+		}
+	}()
+	return times, func() { watch.Process.Signal(os.Interrupt); watch.Wait() }
 }
 
 // blobs counts the server's stored object files.
