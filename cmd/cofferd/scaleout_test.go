@@ -6,7 +6,6 @@ import (
 	"io"
 	"io/fs"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -50,20 +49,8 @@ func startScaleServer(t *testing.T, b binaries, dsn, bucket string, s3 *testenv.
 	s.cmd = exec.Command(b.cofferd, append([]string{"serve", "--postgres", dsn, "--s3", bucket, "--listen", addr}, extra...)...)
 	s.cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID="+s3.AccessKey, "AWS_SECRET_ACCESS_KEY="+s3.SecretKey)
 	s.cmd.Stdout, s.cmd.Stderr = s, s
-	if err := s.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.cmd.Process.Kill(); s.cmd.Wait() })
-	for i := 0; ; i++ {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
-			return s
-		}
-		if i > 400 {
-			t.Fatalf("cofferd on PostgreSQL and S3 did not start:\n%s", s.output())
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
+	serveUntilListening(t, s.cmd, addr, 10*time.Second, s.output)
+	return s
 }
 
 var fingerprintRE = regexp.MustCompile(`TLS key fingerprint: ([0-9a-f]{64})`)

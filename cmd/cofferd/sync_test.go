@@ -73,17 +73,26 @@ func startServer(t *testing.T, b binaries, data, addr string) *server {
 	s := &server{url: "https://" + addr, data: data, out: &bytes.Buffer{}}
 	s.cmd = exec.Command(b.cofferd, "serve", "--data", data, "--listen", addr)
 	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
-	if err := s.cmd.Start(); err != nil {
+	serveUntilListening(t, s.cmd, addr, 5*time.Second, s.out.String)
+	return s
+}
+
+// serveUntilListening starts cmd (a cofferd serve), kills it when the test
+// ends, and waits up to limit until addr takes connections; out says what
+// it printed, for the failure.
+func serveUntilListening(t *testing.T, cmd *exec.Cmd, addr string, limit time.Duration, out func() string) {
+	t.Helper()
+	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { s.cmd.Process.Kill(); s.cmd.Wait() })
-	for i := 0; ; i++ {
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	for deadline := time.Now().Add(limit); ; {
 		if c, err := net.Dial("tcp", addr); err == nil {
 			c.Close()
-			return s
+			return
 		}
-		if i > 200 {
-			t.Fatalf("cofferd did not start:\n%s", s.out)
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not start:\n%s", strings.Join(cmd.Args, " "), out())
 		}
 		time.Sleep(25 * time.Millisecond)
 	}
