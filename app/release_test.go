@@ -28,13 +28,7 @@ import (
 func TestCopiesWaitForTheServer(t *testing.T) {
 	ctx := context.Background()
 	ot := orgtest.Start(t, "Acme")
-	a := enrolled(t, ot, "ann@acme.test", policy.Manager, "Ann Trader", "")
-	if _, err := a.CreateFolder(ctx, "Research", policy.Internal); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.Import(ctx, "Research", "notes.txt", strings.NewReader("quarterly notes"), nil); err != nil {
-		t.Fatal(err)
-	}
+	a := withNotes(t, enrolled(t, ot, "ann@acme.test", policy.Manager, "Ann Trader", ""))
 	out := t.TempDir()
 	held := func() int64 {
 		head, err := ot.Store.Device(ctx, a.Vault().DeviceID())
@@ -142,13 +136,7 @@ func TestCopiesWaitForTheServer(t *testing.T) {
 func TestRevokedDeviceIsNotToldToConnect(t *testing.T) {
 	ctx := context.Background()
 	ot := orgtest.Start(t, "Acme")
-	a := enrolled(t, ot, "ann@acme.test", policy.Manager, "Ann Trader", "")
-	if _, err := a.CreateFolder(ctx, "Research", policy.Internal); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.Import(ctx, "Research", "notes.txt", strings.NewReader("quarterly notes"), nil); err != nil {
-		t.Fatal(err)
-	}
+	a := withNotes(t, enrolled(t, ot, "ann@acme.test", policy.Manager, "Ann Trader", ""))
 	if err := ot.Admin.Revoke(ctx, a.Vault().DeviceID(), "lost in a taxi"); err != nil {
 		t.Fatal(err)
 	}
@@ -237,5 +225,18 @@ func enrolled(t *testing.T, ot *orgtest.Org, email string, role policy.Role, nam
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { a.Close() })
+	return a
+}
+
+// withNotes gives a an internal folder Research holding notes.txt.
+func withNotes(t *testing.T, a *app.App) *app.App {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := a.CreateFolder(ctx, "Research", policy.Internal); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Import(ctx, "Research", "notes.txt", strings.NewReader("quarterly notes"), nil); err != nil {
+		t.Fatal(err)
+	}
 	return a
 }
