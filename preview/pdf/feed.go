@@ -94,8 +94,11 @@ func (f *feed) run(c *sealedCache, keyed <-chan struct{}, key func() ([]byte, bo
 	if k, ok := key(); ok && c.setKey(k) == nil {
 		path := filepath.Join(c.dir, filepath.FromSlash(f.rel))
 		if fi, err := os.Lstat(path); err == nil {
+			var free func()
 			var ok bool
-			if content, ok = c.open(path, f.rel, fs.FileInfoToDirEntry(fi), 1); !ok {
+			content, free, ok = c.open(path, f.rel, fs.FileInfoToDirEntry(fi), 1)
+			defer free() // after the write below: the pipe has its copy
+			if !ok {
 				content = nil
 				_ = os.Remove(path)
 			}

@@ -18,3 +18,20 @@ const hugePage = 2 << 20
 // and 2 ms in huge pages (measured on the 2-core VM of the benchmarks).
 // Advice only: a kernel that declines leaves the pages as they were.
 func adviseHuge(buf []byte) { _ = unix.Madvise(buf, unix.MADV_HUGEPAGE) }
+
+// hugeBuffer returns n bytes of fresh memory in a mapping of their own,
+// advised huge (adviseHuge), and the func that unmaps it: the buffer must
+// not be used after. Where the mapping fails it is a Go slice (and free
+// does nothing).
+func hugeBuffer(n int) (buf []byte, free func()) {
+	if n <= 0 {
+		return nil, func() {}
+	}
+	size := (n + hugePage - 1) / hugePage * hugePage
+	m, err := unix.Mmap(-1, 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANON)
+	if err != nil {
+		return make([]byte, n), func() {}
+	}
+	adviseHuge(m)
+	return m[:n:n], func() { _ = unix.Munmap(m) }
+}

@@ -23,15 +23,47 @@ func TestSandboxMemoryAdvisedHuge(t *testing.T) {
 	if len(buf) != 8<<20 {
 		t.Fatalf("Reallocate gave %d bytes", len(buf))
 	}
-	flags := vmFlags(t, uintptr(unsafe.Pointer(&buf[0])))
-	if !strings.Contains(" "+flags+" ", " hg ") {
+	flags, found := vmFlags(t, uintptr(unsafe.Pointer(&buf[0])))
+	if !found || !strings.Contains(" "+flags+" ", " hg ") {
 		t.Fatalf("the sandbox memory's VmFlags are %q: no hg, so no transparent huge pages were asked for", flags)
 	}
 }
 
+// TestHugeBuffer: the buffer a sealed cache file is read into holds what
+// is written to it, is advised huge, and is unmapped by its free.
+func TestHugeBuffer(t *testing.T) {
+	const n = 3<<20 + 5
+	buf, free := hugeBuffer(n)
+	if len(buf) != n || cap(buf) != n {
+		t.Fatalf("hugeBuffer(%d): len %d cap %d", n, len(buf), cap(buf))
+	}
+	for i := range buf {
+		buf[i] = byte(i * 7)
+	}
+	for i := range buf {
+		if buf[i] != byte(i*7) {
+			t.Fatalf("byte %d: %d", i, buf[i])
+		}
+	}
+	addr := uintptr(unsafe.Pointer(&buf[0]))
+	flags, found := vmFlags(t, addr)
+	if !found || !strings.Contains(" "+flags+" ", " hg ") {
+		t.Fatalf("the buffer's VmFlags are %q (mapped: %v): no transparent huge pages asked for", flags, found)
+	}
+	free()
+	if flags, found := vmFlags(t, addr); found {
+		t.Fatalf("after free the buffer is still mapped (VmFlags %q)", flags)
+	}
+	if buf, free := hugeBuffer(0); buf != nil {
+		t.Fatalf("hugeBuffer(0) = %d bytes", len(buf))
+	} else {
+		free()
+	}
+}
+
 // vmFlags returns the VmFlags line of the mapping of this process that
-// holds addr.
-func vmFlags(t *testing.T, addr uintptr) string {
+// holds addr, and whether there is one.
+func vmFlags(t *testing.T, addr uintptr) (string, bool) {
 	t.Helper()
 	f, err := os.Open("/proc/self/smaps")
 	if err != nil {
@@ -52,12 +84,11 @@ func vmFlags(t *testing.T, addr uintptr) string {
 			continue
 		}
 		if inside && strings.HasPrefix(line, "VmFlags:") {
-			return strings.TrimSpace(strings.TrimPrefix(line, "VmFlags:"))
+			return strings.TrimSpace(strings.TrimPrefix(line, "VmFlags:")), true
 		}
 	}
 	if err := sc.Err(); err != nil {
 		t.Fatal(err)
 	}
-	t.Fatalf("no mapping holds %#x", addr)
-	return ""
+	return "", false
 }
