@@ -160,15 +160,36 @@ func encrypt(plain []byte, recipients ...age.Recipient) ([]byte, error) {
 }
 
 // decrypt age-decrypts body, reading at most limit bytes of plaintext.
+// The plaintext is read to its end, so that a stream cut short fails.
 func decrypt(body []byte, limit int64, identities ...age.Identity) ([]byte, error) {
 	r, err := age.Decrypt(bytes.NewReader(body), identities...)
 	if err != nil {
 		return nil, err
 	}
-	plain, err := io.ReadAll(io.LimitReader(r, limit+1))
+	// age's plaintext is shorter than its ciphertext (header, and a tag
+	// per 64 KiB), so one buffer of the body's size holds it: growing one
+	// from 512 bytes (io.ReadAll) cost a 1 MiB chunk a dozen allocations,
+	// copies and twice its size in fresh pages.
+	plain := make([]byte, min(limit+1, int64(len(body))))
+	n := 0
+	for n < len(plain) {
+		// Not io.ReadFull: age reports a stream cut short as
+		// io.ErrUnexpectedEOF, which ReadFull also means by a short read.
+		m, err := r.Read(plain[n:])
+		n += m
+		if err == io.EOF { // the end, authenticated
+			return plain[:n], nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	// Full: over the limit, unless age's framing is not as above.
+	rest, err := io.ReadAll(io.LimitReader(r, limit+1-int64(n)))
 	if err != nil {
 		return nil, err
 	}
+	plain = append(plain, rest...)
 	if int64(len(plain)) > limit {
 		return nil, fmt.Errorf("plaintext is over the %d-byte limit", limit)
 	}
