@@ -3,6 +3,7 @@ package vault
 import (
 	"bytes"
 	"crypto/rand"
+	"math"
 	"strings"
 	"testing"
 
@@ -49,5 +50,27 @@ func TestDecryptSizesAndLimits(t *testing.T) {
 				t.Fatalf("%d bytes with %d cut off: decrypted %d bytes without an error", size, cut, len(got))
 			}
 		}
+	}
+}
+
+// TestDecryptOddLimits: a negative limit is an error, not a panic (a size
+// read from a damaged index reaches decrypt through check), and the
+// largest limit there is decrypts as any other.
+func TestDecryptOddLimits(t *testing.T) {
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := encrypt([]byte("twelve bytes"), id.Recipient())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, limit := range []int64{-1, -2, math.MinInt64} {
+		if got, err := decrypt(body, limit, id); err == nil {
+			t.Fatalf("limit %d: %q and no error", limit, got)
+		}
+	}
+	if got, err := decrypt(body, math.MaxInt64, id); err != nil || string(got) != "twelve bytes" {
+		t.Fatalf("limit MaxInt64: %q, %v", got, err)
 	}
 }

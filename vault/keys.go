@@ -162,6 +162,9 @@ func encrypt(plain []byte, recipients ...age.Recipient) ([]byte, error) {
 // decrypt age-decrypts body, reading at most limit bytes of plaintext.
 // The plaintext is read to its end, so that a stream cut short fails.
 func decrypt(body []byte, limit int64, identities ...age.Identity) ([]byte, error) {
+	if limit < 0 {
+		return nil, fmt.Errorf("a plaintext limit of %d bytes", limit)
+	}
 	r, err := age.Decrypt(bytes.NewReader(body), identities...)
 	if err != nil {
 		return nil, err
@@ -169,8 +172,13 @@ func decrypt(body []byte, limit int64, identities ...age.Identity) ([]byte, erro
 	// age's plaintext is shorter than its ciphertext (header, and a tag
 	// per 64 KiB), so one buffer of the body's size holds it: growing one
 	// from 512 bytes (io.ReadAll) cost a 1 MiB chunk a dozen allocations,
-	// copies and twice its size in fresh pages.
-	plain := make([]byte, min(limit+1, int64(len(body))))
+	// copies and twice its size in fresh pages. (limit+1 only when it is
+	// smaller: it overflows at math.MaxInt64.)
+	size := int64(len(body))
+	if limit < size {
+		size = limit + 1
+	}
+	plain := make([]byte, size)
 	n := 0
 	for n < len(plain) {
 		// Not io.ReadFull: age reports a stream cut short as
