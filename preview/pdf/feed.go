@@ -97,7 +97,10 @@ func (f *feed) run(c *sealedCache, keyed <-chan struct{}, key func() ([]byte, bo
 			var free func()
 			var ok bool
 			content, free, ok = c.open(path, f.rel, fs.FileInfoToDirEntry(fi), 1)
-			defer free() // after the write below: the pipe has its copy
+			// After the write below, never before: a write from an unmapped
+			// buffer fails quietly (EFAULT, and PDFium is compiled again), and
+			// one from an address mapped anew would carry unchecked bytes.
+			defer free()
 			if !ok {
 				content = nil
 				_ = os.Remove(path)
