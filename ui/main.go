@@ -156,6 +156,8 @@ func (m *mainView) load(then func()) {
 				m.u.status.SetText("Unlocked. No folders yet: folders shared with you arrive with the next sync.")
 			case len(folders) == 0:
 				m.u.status.SetText("Unlocked. No folders yet: make one with New folder… (Ctrl+N), then import documents.")
+			case len(folders) == 1:
+				m.u.status.SetText("Unlocked. 1 folder.")
 			default:
 				m.u.status.SetText(fmt.Sprintf("Unlocked. %d folders.", len(folders)))
 			}

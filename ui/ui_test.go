@@ -3,6 +3,7 @@ package ui_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -272,6 +273,40 @@ func TestUnlockBrowsePreviewAndBlockedCopy(t *testing.T) {
 
 // TestIdleLock unlocks, leaves the window alone past the idle time, and
 // expects the unlock screen back and the lock in the audit trail.
+// TestUnlockCountsFolders: the status bar after the unlock counts the
+// folders in words that agree with the number ("1 folder", not "1
+// folders").
+func TestUnlockCountsFolders(t *testing.T) {
+	for _, names := range [][]string{{"Deals"}, {"Deals", "Research"}} {
+		dir := filepath.Join(t.TempDir(), "vault")
+		a, err := app.Init(context.Background(), dir, vault.Identity{Email: "ann@example.com", Name: "Ann Trader"}, pass)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range names {
+			if _, err := a.CreateFolder(context.Background(), name, policy.Internal); err != nil {
+				t.Fatal(err)
+			}
+		}
+		a.Close()
+		u := ui.New(context.Background(), test.NewTempApp(t), dir, app.Open, ui.Options{Do: serialDo})
+		entry, ok := find(t, u.Window().Content(), func(e *widget.Entry) bool { return e.Password })
+		if !ok {
+			t.Fatal("no passphrase entry")
+		}
+		onUI(func() {
+			test.Type(entry, pass)
+			entry.OnSubmitted(entry.Text)
+		})
+		want := fmt.Sprintf("Unlocked. %d folders.", len(names))
+		if len(names) == 1 {
+			want = "Unlocked. 1 folder."
+		}
+		eventually(t, fmt.Sprintf("the status %q", want), func() bool { return u.App() != nil && u.Status() == want })
+		onUI(func() { u.Window().Close() })
+	}
+}
+
 func TestIdleLock(t *testing.T) {
 	dir := demoVault(t)
 	fapp := test.NewTempApp(t)
