@@ -18,6 +18,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 	"github.com/dustin/go-humanize"
+	"github.com/dustin/go-humanize/english"
 
 	"github.com/coffer-vault/coffer/internal/display"
 	"github.com/coffer-vault/coffer/sync/client"
@@ -427,8 +428,8 @@ func (w *devicesWindow) setDevices(devs []wire.DeviceInfo) {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[s], s))
 		}
 	}
-	w.head.SetText(display.Text(fmt.Sprintf("%s at %s: %d devices (%s). Read at %s UTC.", cmp.Or(w.org, "The organisation"),
-		w.admin.Key.URL, len(devs), strings.Join(parts, ", "), time.Now().UTC().Format("15:04:05"))))
+	w.head.SetText(display.Text(fmt.Sprintf("%s at %s: %s (%s). Read at %s UTC.", cmp.Or(w.org, "The organisation"),
+		w.admin.Key.URL, english.Plural(len(devs), "device", ""), strings.Join(parts, ", "), time.Now().UTC().Format("15:04:05"))))
 	w.table.Refresh()
 	if w.selected >= 0 {
 		w.table.Select(widget.TableCellID{Row: w.selected, Col: 0})
@@ -517,7 +518,7 @@ func wipeCause(cause string) string {
 }
 
 func destroyed(r *client.VerifiedReceipt) string {
-	return fmt.Sprintf("%d files, %s", r.Files, humanize.IBytes(uint64(max(r.Bytes, 0))))
+	return fmt.Sprintf("%s, %s", english.Plural(int(r.Files), "file", ""), humanize.IBytes(uint64(max(r.Bytes, 0))))
 }
 
 // receiptView shows a verified receipt: who, why, when, what was

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"github.com/dustin/go-humanize/english"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -47,7 +48,7 @@ func (m *mainView) importFiles(paths []string) {
 		m.do(func() {
 			m.u.progress.Hide()
 			if failed == 0 {
-				m.u.status.SetText(fmt.Sprintf("Imported %d files into %s.", len(paths), display.Name(folder.Name)))
+				m.u.status.SetText(fmt.Sprintf("Imported %s into %s.", english.Plural(len(paths), "file", ""), display.Name(folder.Name)))
 			}
 			m.reloadFiles(folder, false)
 		})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/dustin/go-humanize/english"
 	"image"
 	"image/color"
 	"os/exec"
@@ -156,10 +157,8 @@ func (m *mainView) load(then func()) {
 				m.u.status.SetText("Unlocked. No folders yet: folders shared with you arrive with the next sync.")
 			case len(folders) == 0:
 				m.u.status.SetText("Unlocked. No folders yet: make one with New folder… (Ctrl+N), then import documents.")
-			case len(folders) == 1:
-				m.u.status.SetText("Unlocked. 1 folder.")
 			default:
-				m.u.status.SetText(fmt.Sprintf("Unlocked. %d folders.", len(folders)))
+				m.u.status.SetText("Unlocked. " + english.Plural(len(folders), "folder", "") + ".")
 			}
 		})
 	}()
@@ -206,7 +205,7 @@ func (m *mainView) reloadFiles(f vault.Folder, report bool) {
 			case len(files) == 0:
 				m.u.status.SetText(fmt.Sprintf("%s (%s) is empty: drop files on the window, or Import… (Ctrl+O).", display.Name(f.Name), f.Class))
 			default:
-				m.u.status.SetText(fmt.Sprintf("%s (%s): %d files", display.Name(f.Name), f.Class, len(files)))
+				m.u.status.SetText(fmt.Sprintf("%s (%s): %s", display.Name(f.Name), f.Class, english.Plural(len(files), "file", "")))
 			}
 		})
 	}()

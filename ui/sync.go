@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/dustin/go-humanize/english"
 	"sync"
 	"time"
 
@@ -45,11 +46,11 @@ func (u *UI) watchSync(ctx context.Context, a *app.App) {
 		case errors.Is(err, app.ErrGrantEnded):
 			msg = "Sync: your guest access ended"
 		case errors.Is(err, client.ErrUnreachable):
-			msg = fmt.Sprintf("Offline: the server cannot be reached (%d versions waiting to upload); retrying", pending)
+			msg = fmt.Sprintf("Offline: the server cannot be reached (%s waiting to upload); retrying", english.Plural(pending, "version", ""))
 		case err != nil:
 			msg = "Sync error: " + message(err)
 		case pending > 0:
-			msg = fmt.Sprintf("Sync: %d versions to upload", pending)
+			msg = fmt.Sprintf("Sync: %s to upload", english.Plural(pending, "version", ""))
 		default:
 			msg = "Synced at " + time.Now().UTC().Format("15:04:05") + " UTC"
 		}
