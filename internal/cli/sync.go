@@ -131,7 +131,11 @@ func cmdSync(env Env) *cobra.Command {
 					if st.Pending > 0 {
 						// Said at every sync until they arrive, not only at
 						// the one that first met them.
-						fmt.Fprintf(env.Stdout, "  %d objects from the server are still refused, or lost there: they are fetched again later\n", st.Pending)
+						if st.Pending == 1 {
+							fmt.Fprintf(env.Stdout, "  1 object from the server is still refused, or lost there: it is fetched again later\n")
+						} else {
+							fmt.Fprintf(env.Stdout, "  %d objects from the server are still refused, or lost there: they are fetched again later\n", st.Pending)
+						}
 					}
 				}
 				// What syncing did that the user must know (a folder
