@@ -27,7 +27,7 @@ func TestSandboxMemoryAdvisedHuge(t *testing.T) {
 		t.Fatalf("Reallocate gave %d bytes", len(buf))
 	}
 	flags, _, found := vmFlags(t, uintptr(unsafe.Pointer(&buf[0])))
-	if !found || !strings.Contains(" "+flags+" ", " hg ") {
+	if !found || !advised(flags) {
 		t.Fatalf("the sandbox memory's VmFlags are %q: no hg, so no transparent huge pages were asked for", flags)
 	}
 }
@@ -51,13 +51,13 @@ func TestHugeBuffer(t *testing.T) {
 	}
 	addr := uintptr(unsafe.Pointer(&buf[0]))
 	flags, start, found := vmFlags(t, addr)
-	if !found || !strings.Contains(" "+flags+" ", " hg ") {
+	if !found || !advised(flags) {
 		t.Fatalf("the buffer's VmFlags are %q (mapped: %v): no transparent huge pages asked for", flags, found)
 	}
 	free()
 	// The address may be mapped again meanwhile (the runtime's own
 	// mappings), but not as the advised mapping that started there.
-	if flags, again, found := vmFlags(t, addr); found && again == start && strings.Contains(" "+flags+" ", " hg ") {
+	if flags, again, found := vmFlags(t, addr); found && again == start && advised(flags) {
 		t.Fatalf("after free the buffer is still mapped (VmFlags %q)", flags)
 	}
 	if buf, free := hugeBuffer(0); buf != nil {
@@ -81,10 +81,13 @@ func needTHP(t *testing.T) {
 	if err := unix.Madvise(m, unix.MADV_HUGEPAGE); err != nil {
 		t.Skipf("this kernel refuses MADV_HUGEPAGE: %v", err)
 	}
-	if flags, _, _ := vmFlags(t, uintptr(unsafe.Pointer(&m[0]))); !strings.Contains(" "+flags+" ", " hg ") {
+	if flags, _, _ := vmFlags(t, uintptr(unsafe.Pointer(&m[0]))); !advised(flags) {
 		t.Skipf("this kernel shows no hg flag for an advised mapping (VmFlags %q)", flags)
 	}
 }
+
+// advised reports whether VmFlags name MADV_HUGEPAGE's flag, hg.
+func advised(flags string) bool { return strings.Contains(" "+flags+" ", " hg ") }
 
 // vmFlags returns the VmFlags line of the mapping of this process that
 // holds addr, and where that mapping starts (0 when there is none).
