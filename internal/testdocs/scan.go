@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 	"unicode/utf16"
@@ -163,13 +164,21 @@ func (sw *Watch) scanTree(dir string, since time.Time) {
 	})
 }
 
+// scanFile reads p if it is a regular file. Other processes' tests
+// replace files by named pipes (a pipe planted where a chunk was): a name
+// listed as a regular file may be a pipe by the time it is opened, and a
+// blocking open of a pipe with no writer never returns. So the open does
+// not block, and what it opened is checked before it is read.
 func (sw *Watch) scanFile(p string) {
-	f, err := os.Open(p)
+	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return
 	}
+	defer f.Close()
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		return
+	}
 	data, _ := io.ReadAll(io.LimitReader(f, maxScanned))
-	f.Close()
 	sw.mu.Lock()
 	defer sw.mu.Unlock()
 	sw.seen++
