@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
+
+	"github.com/dustin/go-humanize"
 
 	"github.com/coffer-vault/coffer/internal/passphrase"
 	"github.com/coffer-vault/coffer/sync/client"
@@ -195,13 +198,14 @@ func (a *App) KickSync() {
 }
 
 // ApproveDevice approves the pairing request shown with code on a new
-// device of this vault's user, and returns that device's name.
-func (a *App) ApproveDevice(ctx context.Context, code string) (string, error) {
+// device of this vault's user, and returns the request it approved.
+func (a *App) ApproveDevice(ctx context.Context, code string) (PendingDevice, error) {
 	s, err := a.syncer()
 	if err != nil {
-		return "", err
+		return PendingDevice{}, err
 	}
-	return client.Approve(ctx, s, code)
+	p, err := client.Approve(ctx, s, code)
+	return PendingDevice(p), err
 }
 
 // closeSync closes the server connection.
@@ -219,6 +223,30 @@ func (a *App) closeSync() {
 type PendingDevice struct {
 	Name string
 	Code string // the code the new device shows: approve only if they match
+	// From, OS and Asked are where and when the request reached the
+	// server, in the server's word ("" and zero if it does not say): the
+	// IP address, the system the new device's client names, the time.
+	From  string
+	OS    string
+	Asked time.Time
+}
+
+// Origin says where and when the request came from, in words for the user
+// who approves ("asked from 203.0.113.5 (linux/amd64) at 14:02 UTC (3
+// minutes ago)"), or
+// "" if the server did not say.
+func (p PendingDevice) Origin() string {
+	if p.From == "" {
+		return ""
+	}
+	s := "asked from " + p.From
+	if p.OS != "" {
+		s += " (" + p.OS + ")"
+	}
+	if !p.Asked.IsZero() {
+		s += " at " + p.Asked.UTC().Format("15:04 UTC") + " (" + humanize.Time(p.Asked) + ")"
+	}
+	return s
 }
 
 // PendingDevices lists the devices of this vault's user waiting for
@@ -234,7 +262,7 @@ func (a *App) PendingDevices(ctx context.Context) ([]PendingDevice, error) {
 	}
 	out := make([]PendingDevice, len(ps))
 	for i, p := range ps {
-		out[i] = PendingDevice{Name: p.Name, Code: p.Code}
+		out[i] = PendingDevice(p)
 	}
 	return out, nil
 }

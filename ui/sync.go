@@ -145,7 +145,7 @@ func (m *mainView) askApprove() {
 				return
 			}
 			m.u.status.SetText("")
-			rows := container.NewVBox(widget.NewLabel("Approve a device only if its screen shows the same code."))
+			rows := container.NewVBox(widget.NewLabel("Approve a device only if its screen shows the same code, and you started its pairing yourself."))
 			var d dialog.Dialog
 			for _, p := range pending {
 				code := widget.NewLabelWithStyle(p.Code, fyne.TextAlignLeading, fyne.TextStyle{Monospace: true, Bold: true})
@@ -155,6 +155,13 @@ func (m *mainView) askApprove() {
 				})
 				approve.Importance = widget.HighImportance
 				rows.Add(container.NewBorder(nil, nil, widget.NewLabel(display.Text(p.Name)), approve, code))
+				if o := p.Origin(); o != "" {
+					// The server's word: a request from an address or a
+					// time the user does not know is one to refuse.
+					origin := widget.NewLabel(display.Text(o))
+					origin.Importance = widget.LowImportance
+					rows.Add(origin)
+				}
 			}
 			d = dialog.NewCustom("Devices waiting to join", "Close", rows, m.u.win)
 			d.Show()
@@ -167,11 +174,11 @@ func (m *mainView) approve(p app.PendingDevice) {
 		return
 	}
 	go func() {
-		name, err := m.a.ApproveDevice(m.ctx, p.Code)
+		got, err := m.a.ApproveDevice(m.ctx, p.Code)
 		if err != nil {
 			m.setStatus("Approving " + display.Text(p.Name) + " failed: " + message(err))
 			return
 		}
-		m.setStatus("Approved " + display.Text(name) + ": it receives your keys and syncs your folders. Recorded in the audit trail.")
+		m.setStatus("Approved " + display.Text(got.Name) + ": it receives your keys and syncs your folders. Recorded in the audit trail.")
 	}()
 }

@@ -97,6 +97,10 @@ func TestJoinPairAndSyncInTheWindow(t *testing.T) {
 		if _, ok := find(t, top, func(l *widget.Label) bool { return l.Text == shown }); !ok {
 			return false
 		}
+		// Where the request came from, beside its code.
+		if _, ok := find(t, top, func(l *widget.Label) bool { return strings.HasPrefix(l.Text, "asked from 127.0.0.1 (") }); !ok {
+			return false
+		}
 		approve, _ = find(t, top, func(b *widget.Button) bool { return b.Text == "Approve desktop" })
 		return approve != nil
 	})

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -170,7 +171,18 @@ func TestSyncWithTheRealBinaries(t *testing.T) {
 	if pairCode == "" {
 		t.Fatalf("no pairing code shown:\n%s", pairOut.String())
 	}
-	run(t, laptopPass, b.coffer, "device", "approve", "--vault", laptop, pairCode)
+	// On a terminal, approve shows where the request came from and asks:
+	// no approves nothing, yes approves (and says from where). Without a
+	// terminal (scripts, the other tests) it approves without asking.
+	if code, out := runOnTerminal(t, laptopPass, b.coffer, "n", "device", "approve", "--vault", laptop, pairCode); code != 1 ||
+		!strings.Contains(out, "The device Ann's desktop asks to join as yours, asked from 127.0.0.1 ("+runtime.GOOS+"/"+runtime.GOARCH+") at ") ||
+		!strings.Contains(out, "Approve? [y/N]") || !strings.Contains(out, "not approved") {
+		t.Fatalf("device approve on a terminal, answered no: exit %d\n%s", code, out)
+	}
+	if code, out := runOnTerminal(t, laptopPass, b.coffer, "y", "device", "approve", "--vault", laptop, pairCode); code != 0 ||
+		!strings.Contains(out, "Approved Ann's desktop (asked from 127.0.0.1 (") {
+		t.Fatalf("device approve on a terminal, answered yes: exit %d\n%s", code, out)
+	}
 	go func() {
 		for sc.Scan() {
 		}

@@ -1,10 +1,12 @@
 package cli
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -93,13 +95,28 @@ func cmdDevice(env Env) *cobra.Command {
 		Use:   "approve --vault DIR CODE",
 		Short: "Approve a new device of yours by the pairing code it shows",
 		Args:  exactArgs(1, "the pairing CODE"),
+		Long: `Approve a new device of yours by the pairing code it shows.
+
+The device receives your keys: approve only a device whose pairing you
+started yourself. On a terminal, approve first shows where and when the
+request reached the server (its address, system and time, in the
+server's word) and asks before it approves.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withVault(cmd, env, dir, func(a *app.App) error {
-				name, err := a.ApproveDevice(cmd.Context(), args[0])
+				if stdinIsTerminal(env) {
+					if err := confirmPairing(cmd.Context(), env, a, args[0]); err != nil {
+						return err
+					}
+				}
+				p, err := a.ApproveDevice(cmd.Context(), args[0])
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(env.Stdout, "Approved %s: it receives your keys and syncs your folders.\n", display.Text(name))
+				origin := ""
+				if o := p.Origin(); o != "" {
+					origin = " (" + display.Text(o) + ")"
+				}
+				fmt.Fprintf(env.Stdout, "Approved %s%s: it receives your keys and syncs your folders. If you did not start this pairing yourself, tell your organisation's admin now.\n", display.Text(p.Name), origin)
 				return nil
 			})
 		},
@@ -107,6 +124,41 @@ func cmdDevice(env Env) *cobra.Command {
 	vaultFlag(approve, &dir)
 	cmd.AddCommand(approve)
 	return cmd
+}
+
+// errNotApproved is the answer no to confirmPairing.
+var errNotApproved = errors.New("not approved: the device got nothing (its request expires in 15 minutes)")
+
+// confirmPairing shows the request with code, where and when it came
+// from, and asks the user on the terminal whether to approve it. A code
+// no request has is left for ApproveDevice to refuse.
+func confirmPairing(ctx context.Context, env Env, a *app.App, code string) error {
+	ps, err := a.PendingDevices(ctx)
+	if err != nil {
+		return err
+	}
+	code = wire.NormalizePairingCode(code)
+	for _, p := range ps {
+		if wire.NormalizePairingCode(p.Code) != code {
+			continue
+		}
+		origin := p.Origin()
+		if origin == "" {
+			origin = "the server does not say from where"
+		}
+		fmt.Fprintf(env.Stderr, "The device %s asks to join as yours, %s.\nIt receives your keys: approve it only if you started this pairing yourself. Approve? [y/N] ",
+			display.Text(p.Name), display.Text(origin))
+		line, err := bufio.NewReader(env.Stdin).ReadString('\n')
+		if err != nil && line == "" {
+			return errNotApproved
+		}
+		switch strings.ToLower(strings.TrimSpace(line)) {
+		case "y", "yes":
+			return nil
+		}
+		return errNotApproved
+	}
+	return nil
 }
 
 func cmdSync(env Env) *cobra.Command {

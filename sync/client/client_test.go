@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -95,8 +96,13 @@ func pair(t *testing.T, code string, with *device, name string) *device {
 		t.Fatal(err)
 	}
 	got, err := client.Approve(ctx, with.s, p.Code)
-	if err != nil || got != name {
-		t.Fatalf("approve: %q %v", got, err)
+	if err != nil || got.Name != name {
+		t.Fatalf("approve: %q %v", got.Name, err)
+	}
+	// What the approving user is shown of the request's origin: the
+	// server's word of where and when it came (here, loopback, now).
+	if sys := runtime.GOOS + "/" + runtime.GOARCH; got.From != "127.0.0.1" || got.OS != sys || time.Since(got.Asked).Abs() > time.Minute {
+		t.Errorf("approved request from %q (%q) at %v, want 127.0.0.1 (%s), now", got.From, got.OS, got.Asked, sys)
 	}
 	v, err := p.Wait(ctx, filepath.Join(t.TempDir(), "vault"), pass)
 	if err != nil {

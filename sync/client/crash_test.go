@@ -119,8 +119,8 @@ func TestApprovalRetriedAfterAFailedStep(t *testing.T) {
 	if _, err := client.Approve(ctx, laptop.s, p.Code); err == nil {
 		t.Fatal("the first approval did not fail")
 	}
-	if got, err := client.Approve(ctx, laptop.s, p.Code); err != nil || got != "Ann's phone" {
-		t.Fatalf("approval retried: %q %v", got, err)
+	if got, err := client.Approve(ctx, laptop.s, p.Code); err != nil || got.Name != "Ann's phone" {
+		t.Fatalf("approval retried: %q %v", got.Name, err)
 	}
 	v, err := p.Wait(ctx, filepath.Join(t.TempDir(), "vault"), pass)
 	if err != nil {

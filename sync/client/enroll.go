@@ -292,52 +292,71 @@ func (p *Pairing) Wait(ctx context.Context, dir, passphrase string) (*vault.Vaul
 
 // Approve approves, from an enrolled vault, the pairing request whose code
 // the user typed: it certifies the new device in the org log and hands it
-// the user's keys, encrypted to the request's key. It returns the device's
-// name.
-func Approve(ctx context.Context, s *Syncer, code string) (string, error) {
+// the user's keys, encrypted to the request's key. It returns the request
+// it approved.
+func Approve(ctx context.Context, s *Syncer, code string) (PendingRequest, error) {
 	code = wire.NormalizePairingCode(code)
 	var list []wire.Pairing
 	if _, err := s.conn.JSON(ctx, "GET", "/v1/pairings", nil, nil, &list); err != nil {
-		return "", err
+		return PendingRequest{}, err
 	}
 	v := s.v
 	for _, p := range list {
 		if wire.PairingCode(object.ID(p.ID), p.Request) != code {
 			continue
 		}
-		r := p.Request
+		r, pr := p.Request, pendingRequest(p)
 		st := v.OrgState()
 		de := &orglog.Entry{Org: st.Org, Kind: orglog.Device, Device: object.ID(r.Device), Email: r.Email, Key: r.Key,
 			Transport: r.Transport, Name: r.Name, Time: s.serverNow().Truncate(time.Second)}
 		entry, err := v.SignUserEntry(de)
 		if err != nil {
-			return "", err
+			return pr, err
 		}
 		cert, err := v.CertifyDevice(object.ID(r.Device), r.Key, r.Name)
 		if err != nil {
-			return "", err
+			return pr, err
 		}
 		bundle, err := v.SealUserKeys(r.Recipient)
 		if err != nil {
-			return "", err
+			return pr, err
 		}
 		if _, err := s.conn.JSON(ctx, "POST", "/v1/pairings/"+p.ID.String()+"/approve", nil,
 			wire.PairingApprove{Device: entry, DeviceCert: cert, Bundle: bundle}, nil); err != nil {
-			return "", err
+			return pr, err
 		}
-		if _, err := v.AppendAudit(ctx, audit.Event{Action: audit.Pair, Outcome: audit.OK,
-			Reason: "approved the device " + r.Name}); err != nil {
-			return "", err
+		reason := "approved the device " + r.Name
+		if pr.From != "" {
+			reason += ", asked from " + pr.From
 		}
-		return r.Name, s.syncLog(ctx)
+		if _, err := v.AppendAudit(ctx, audit.Event{Action: audit.Pair, Outcome: audit.OK, Reason: reason}); err != nil {
+			return pr, err
+		}
+		return pr, s.syncLog(ctx)
 	}
-	return "", fmt.Errorf("no device is waiting with the code %s: check it on the new device's screen (codes last 15 minutes)", code)
+	return PendingRequest{}, fmt.Errorf("no device is waiting with the code %s: check it on the new device's screen (codes last 15 minutes)", code)
 }
 
 // PendingRequest is a pairing request waiting for this user's approval.
 type PendingRequest struct {
 	Name string
 	Code string
+	// From, OS and Asked are where and when the request reached the
+	// server, in its word ("" and zero from a server that does not say):
+	// the peer's IP address, the system the new device's client names,
+	// the time.
+	From  string
+	OS    string
+	Asked time.Time
+}
+
+// pendingRequest is p as the user sees it, with the code computed here.
+func pendingRequest(p wire.Pairing) PendingRequest {
+	pr := PendingRequest{Name: p.Request.Name, Code: wire.PairingCode(object.ID(p.ID), p.Request), From: p.From, OS: p.OS}
+	if p.Asked > 0 {
+		pr.Asked = time.Unix(p.Asked, 0)
+	}
+	return pr
 }
 
 // Pending lists the pairing requests of the syncer's user, with the code
@@ -350,7 +369,7 @@ func Pending(ctx context.Context, s *Syncer) ([]PendingRequest, error) {
 	}
 	out := make([]PendingRequest, len(list))
 	for i, p := range list {
-		out[i] = PendingRequest{Name: p.Request.Name, Code: wire.PairingCode(object.ID(p.ID), p.Request)}
+		out[i] = pendingRequest(p)
 	}
 	return out, nil
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -321,14 +322,36 @@ func (s *Server) requestPairing(w http.ResponseWriter, r *http.Request, c *calle
 		return fail(http.StatusConflict, wire.CodeConflict, "the device ID or keys of this request are in the organisation's log already: a pairing is for a new device")
 	}
 	now := s.now()
-	p := store.Pairing{ID: object.NewRandomID(), Email: req.Email, Request: wire.Marshal(req), Expires: now.Add(15 * time.Minute)}
+	rec := pairingRecord{Request: wire.Marshal(req), From: clientIP(r), OS: clientOS(r), Asked: now.Unix()}
+	p := store.Pairing{ID: object.NewRandomID(), Email: req.Email, Request: wire.Marshal(rec), Expires: now.Add(15 * time.Minute)}
 	if err := s.store.PutPairing(r.Context(), p, now, maxPairings); errors.Is(err, store.ErrFull) {
 		return fail(http.StatusTooManyRequests, wire.CodeBusy, "%d pairing requests for %s are waiting already: approve one on a device of yours, or wait 15 minutes", maxPairings, req.Email)
 	} else if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, wire.Pairing{ID: wire.HexID(p.ID), Request: req, Expires: p.Expires.Unix()})
+	writeJSON(w, http.StatusOK, wire.Pairing{ID: wire.HexID(p.ID), Request: req, Expires: p.Expires.Unix(), From: rec.From, OS: rec.OS, Asked: rec.Asked})
 	return nil
+}
+
+// pairingRecord is what the store keeps of a pairing request (its
+// Request column): the request as received, and where and when it came
+// from. Rows written before there was a record hold the bare request.
+type pairingRecord struct {
+	Request json.RawMessage `json:"request"`
+	From    string          `json:"from"`
+	OS      string          `json:"os"`
+	Asked   int64           `json:"asked"`
+}
+
+// decodePairing fills out (ID and Expires set) from a stored Request
+// column.
+func decodePairing(stored []byte, out *wire.Pairing) error {
+	var rec pairingRecord
+	if err := json.Unmarshal(stored, &rec); err != nil || len(rec.Request) == 0 {
+		return decode(stored, &out.Request) // an older row: the bare request
+	}
+	out.From, out.OS, out.Asked = rec.From, rec.OS, rec.Asked
+	return decode(rec.Request, &out.Request)
 }
 
 func (s *Server) pairing(ctx context.Context, idText, email string) (store.Pairing, wire.Pairing, error) {
@@ -344,7 +367,7 @@ func (s *Server) pairing(ctx context.Context, idText, email string) (store.Pairi
 		return p, wire.Pairing{}, err
 	}
 	out := wire.Pairing{ID: wire.HexID(p.ID), Expires: p.Expires.Unix(), Bundle: p.Bundle}
-	if err := decode(p.Request, &out.Request); err != nil {
+	if err := decodePairing(p.Request, &out); err != nil {
 		return p, out, err
 	}
 	out.Refused = p.Bundle == nil && !s.now().Before(p.Expires)
@@ -368,7 +391,7 @@ func (s *Server) listPairings(w http.ResponseWriter, r *http.Request, c *caller)
 	out := []wire.Pairing{}
 	for _, p := range ps {
 		wp := wire.Pairing{ID: wire.HexID(p.ID), Expires: p.Expires.Unix()}
-		if err := decode(p.Request, &wp.Request); err != nil {
+		if err := decodePairing(p.Request, &wp); err != nil {
 			return err
 		}
 		out = append(out, wp)

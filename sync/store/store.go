@@ -115,7 +115,7 @@ type StoredReceipt struct {
 type Pairing struct {
 	ID      object.ID
 	Email   string
-	Request []byte // the JSON request, as received
+	Request []byte // the server's JSON record of the request (opaque here)
 	Expires time.Time
 	Bundle  []byte // set once approved
 }

@@ -288,6 +288,15 @@ type Pairing struct {
 	Expires int64          `json:"expires"`           // unix seconds
 	Bundle  []byte         `json:"bundle,omitempty"`  // set when approved: age ciphertext to Recipient
 	Refused bool           `json:"refused,omitempty"` // the request expired or was refused
+	// Where and when the request reached the server, as the server saw
+	// them: the peer's IP address, the system its User-Agent names
+	// ("linux/amd64"), unix seconds. The server's word, shown to the user
+	// who approves so that a request from a stranger (a stolen invite and
+	// a pairing code read out over the phone) looks like one; the code,
+	// not these, is what the approving device checks.
+	From  string `json:"from,omitempty"`
+	OS    string `json:"os,omitempty"`
+	Asked int64  `json:"asked,omitempty"`
 }
 
 // PairingApprove is POST /v1/pairings/<id>/approve, signed by an existing
