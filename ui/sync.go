@@ -158,9 +158,7 @@ func (m *mainView) askApprove() {
 				if o := p.Origin(); o != "" {
 					// The server's word: a request from an address or a
 					// time the user does not know is one to refuse.
-					origin := widget.NewLabel(display.Text(o))
-					origin.Importance = widget.LowImportance
-					rows.Add(origin)
+					rows.Add(widget.NewLabel(display.Text(o)))
 				}
 			}
 			d = dialog.NewCustom("Devices waiting to join", "Close", rows, m.u.win)

@@ -104,6 +104,10 @@ func pair(t *testing.T, code string, with *device, name string) *device {
 	if sys := runtime.GOOS + "/" + runtime.GOARCH; got.From != "127.0.0.1" || got.OS != sys || time.Since(got.Asked).Abs() > time.Minute {
 		t.Errorf("approved request from %q (%q) at %v, want 127.0.0.1 (%s), now", got.From, got.OS, got.Asked, sys)
 	}
+	if log, err := with.v.AuditEvents(ctx); err != nil || len(log.Events) == 0 ||
+		log.Events[len(log.Events)-1].Reason != "approved the device "+name+", asked from 127.0.0.1" {
+		t.Errorf("the approval's audit record: %v %+v", err, log)
+	}
 	v, err := p.Wait(ctx, filepath.Join(t.TempDir(), "vault"), pass)
 	if err != nil {
 		t.Fatal(err)
