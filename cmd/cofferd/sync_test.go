@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/coffer-vault/coffer/internal/testenv"
+	"github.com/coffer-vault/coffer/sync/wire"
 )
 
 // The real binaries, a real cofferd on loopback, real vaults: what IT and
@@ -208,6 +209,28 @@ func TestSyncWithTheRealBinaries(t *testing.T) {
 	run(t, desktopPass, b.coffer, "export", "--vault", desktop, "Project Falcon/Falcon model.bin", "--out", exported)
 	if got, _ := os.ReadFile(exported); !bytes.Equal(got, content) {
 		t.Fatal("the desktop exports other bytes than the laptop imported")
+	}
+
+	// Where the organisation's data is: the admin asks the server.
+	out = run(t, adminPass, b.cofferd, "admin", "residency", "--server", srv.url, "--key", key)
+	dataAbs, _ := filepath.Abs(srv.data)
+	for _, want := range []string{", embedded store:", "objects: folder " + dataAbs + " on host ", "of ciphertext (the server holds no key to it)", "  chunk  ", "Devices: 2 active.\n"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("admin residency does not say %q:\n%s", want, out)
+		}
+	}
+	var res wire.Residency
+	if err := json.Unmarshal([]byte(run(t, adminPass, b.cofferd, "admin", "residency", "--server", srv.url, "--key", key, "--json")), &res); err != nil {
+		t.Fatal(err)
+	}
+	var chunkBytes int64
+	for _, o := range res.Objects {
+		if o.Kind == "chunk" {
+			chunkBytes = o.Bytes
+		}
+	}
+	if res.Backend != "embedded" || len(res.Places) != 1 || chunkBytes < int64(len(content)) || res.Devices["active"] != 2 {
+		t.Fatalf("admin residency --json: %+v", res)
 	}
 
 	// sync --watch on the desktop: a version imported and pushed on the

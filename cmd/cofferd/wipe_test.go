@@ -135,6 +135,12 @@ func TestWipeWithTheRealBinaries(t *testing.T) {
 	if out := admin("devices"); !strings.Contains(out, "wipe pending") || strings.Count(out, "wiped") != 2 {
 		t.Errorf("the device list after the orders:\n%s", out)
 	}
+	// The residency report counts the tablet among the devices that may
+	// still hold copies.
+	if out := admin("residency"); !strings.Contains(out, "Devices: 1 wipe pending, 2 wiped.\n") ||
+		!strings.Contains(out, "1 device not wiped yet may still hold copies") {
+		t.Errorf("residency with one wipe pending:\n%s", out)
+	}
 	code, out := runFail(t, pass, b.coffer, "ls", "--vault", tablet)
 	if code != 4 || !strings.Contains(out, "wiped by order of Acme Capital's administrator") {
 		t.Fatalf("the tablet's next start: exit %d\n%s", code, out)

@@ -47,7 +47,8 @@ func newCofferdRoot(env Env) *cobra.Command {
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	admin := &cobra.Command{Use: "admin", Short: "The organisation's admin: create it, invite people, list and revoke devices"}
 	admin.AddCommand(cmdAdminInit(env), cmdAdminInvite(env), cmdAdminDevices(env), cmdAdminRevoke(env),
-		cmdAdminGuest(env), cmdAdminPolicy(env), cmdAdminRole(env), cmdAdminWipe(env), cmdAdminReceipts(env), cmdAdminApproveClass(env))
+		cmdAdminGuest(env), cmdAdminPolicy(env), cmdAdminRole(env), cmdAdminWipe(env), cmdAdminReceipts(env), cmdAdminApproveClass(env),
+		cmdAdminResidency(env))
 	root.AddCommand(cmdServe(env), admin)
 	return root
 }

@@ -304,6 +304,14 @@ func (a *Admin) Devices(ctx context.Context) ([]wire.DeviceInfo, error) {
 	return out, err
 }
 
+// Residency asks the server where it keeps the organisation's data, how
+// much of it, and how many devices may hold copies.
+func (a *Admin) Residency(ctx context.Context) (wire.Residency, error) {
+	var out wire.Residency
+	_, err := a.conn.JSON(ctx, "GET", "/v1/admin/residency", nil, nil, &out)
+	return out, err
+}
+
 // MinPrefix is the fewest hex digits of an ID an admin command takes:
 // one digit revoked whichever laptop's ID began with it, for good.
 const MinPrefix = 8

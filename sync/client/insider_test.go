@@ -1146,3 +1146,27 @@ func TestWipeReachesALaptopWhoseOwnerEnrolledAnew(t *testing.T) {
 		t.Fatalf("its receipt: %+v %v", r, err)
 	}
 }
+
+// TestDeviceKeysReachNoAdminEndpoint: a device's own key — a manager's or
+// a compliance officer's, taken from the vault by its owner — gets none of
+// the admin's reports (devices, receipts, residency: where the data lives
+// and how much of it).
+func TestDeviceKeysReachNoAdminEndpoint(t *testing.T) {
+	ctx := context.Background()
+	o := newOrg(t)
+	for _, role := range []policy.Role{policy.Manager, policy.Compliance} {
+		email := string(role) + "@acme.test"
+		d := enrollAs(t, o.inviteAs(email, role), "Insider", string(role)+"'s laptop")
+		d.sync(t)
+		conn := stealKey(t, o, d.v.Dir()).conn()
+		for _, path := range []string{"/v1/admin/devices", "/v1/admin/receipts", "/v1/admin/residency"} {
+			var out json.RawMessage
+			if _, err := conn.JSON(ctx, "GET", path, nil, nil, &out); !client.IsCode(err, wire.CodeUnauthorized) {
+				t.Errorf("%s's device key, GET %s: %v %s, want refused", role, path, err, out)
+			}
+		}
+	}
+	if r, err := o.admin.Residency(ctx); err != nil || r.Devices["active"] != 2 {
+		t.Errorf("the admin's residency: %+v %v", r, err)
+	}
+}

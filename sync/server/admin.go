@@ -1,12 +1,14 @@
 package server
 
 import (
+	"context"
+	"net/http"
+	"os"
+	"sort"
 	"time"
 
 	"github.com/coffer-vault/coffer/policy"
-	"net/http"
-	"sort"
-
+	"github.com/coffer-vault/coffer/sync/orglog"
 	"github.com/coffer-vault/coffer/sync/wire"
 )
 
@@ -25,26 +27,15 @@ func (s *Server) adminDevices(w http.ResponseWriter, r *http.Request, c *caller)
 			return err
 		}
 		info := wire.DeviceInfo{ID: wire.HexID(d.ID), Email: d.Email, Name: d.Name, Revoked: d.Revoked,
-			LastIP: rt.LastIP, AuditSeq: rt.AuditSeq, AuditFlag: rt.AuditFlag, OS: rt.OS, State: "active"}
+			LastIP: rt.LastIP, AuditSeq: rt.AuditSeq, AuditFlag: rt.AuditFlag, OS: rt.OS}
 		if !rt.LastSeen.IsZero() {
 			info.LastSeen = rt.LastSeen.Unix()
 			if lease > 0 {
 				info.LeaseEnd = rt.LastSeen.Add(lease).Unix()
 			}
 		}
-		sent, orderDone, err := s.receiptState(r.Context(), d)
-		if err != nil {
+		if info.State, err = s.deviceState(r.Context(), d); err != nil {
 			return err
-		}
-		switch {
-		case orderDone:
-			info.State = "wiped"
-		case d.Wipe != nil:
-			info.State = "wipe pending"
-		case d.Revoked:
-			info.State = "revoked"
-		case sent:
-			info.State = "wiped itself"
 		}
 		out = append(out, info)
 	}
@@ -54,6 +45,53 @@ func (s *Server) adminDevices(w http.ResponseWriter, r *http.Request, c *caller)
 		}
 		return out[i].Name < out[j].Name
 	})
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// deviceState is a device's state as the admin sees it: "active",
+// "wiped" (its receipt of the admin's order came), "wipe pending",
+// "revoked", or "wiped itself" (a receipt of its own wipe came).
+func (s *Server) deviceState(ctx context.Context, d *orglog.DeviceState) (string, error) {
+	sent, orderDone, err := s.receiptState(ctx, d)
+	if err != nil {
+		return "", err
+	}
+	switch {
+	case orderDone:
+		return "wiped", nil
+	case d.Wipe != nil:
+		return "wipe pending", nil
+	case d.Revoked:
+		return "revoked", nil
+	case sent:
+		return "wiped itself", nil
+	}
+	return "active", nil
+}
+
+// adminResidency says where this server keeps the organisation's data, how
+// much of it, and how many devices hold copies.
+func (s *Server) adminResidency(w http.ResponseWriter, r *http.Request, c *caller) error {
+	res, err := s.store.Residency(r.Context())
+	if err != nil {
+		return err
+	}
+	out := wire.Residency{Backend: res.Backend, Places: []wire.ResidencyPlace{}, Objects: []wire.ObjectCount{}, Devices: map[string]int{}}
+	out.Server, _ = os.Hostname()
+	for _, p := range res.Places {
+		out.Places = append(out.Places, wire.ResidencyPlace(p))
+	}
+	for _, o := range res.Objects {
+		out.Objects = append(out.Objects, wire.ObjectCount{Kind: o.Kind.String(), Count: o.Count, Bytes: o.Bytes})
+	}
+	for _, d := range c.state.Devices {
+		st, err := s.deviceState(r.Context(), d)
+		if err != nil {
+			return err
+		}
+		out.Devices[st]++
+	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }

@@ -219,6 +219,7 @@ func (s *Server) Handler() http.Handler {
 	handle("GET /v1/admin/devices", s.auth(adminOnly, s.adminDevices))
 	handle("POST /v1/receipts", s.auth(deviceOnly, s.postReceipt))
 	handle("GET /v1/admin/receipts", s.auth(adminOnly, s.adminReceipts))
+	handle("GET /v1/admin/residency", s.auth(adminOnly, s.adminResidency))
 	return s.recover(mux)
 }
 

@@ -217,5 +217,34 @@ type Store interface {
 	// (ErrConflict if answered already).
 	AnswerPairing(ctx context.Context, id object.ID, bundle []byte) error
 
+	// Residency says where the store keeps the organisation's data and
+	// how many objects of each kind it holds.
+	Residency(ctx context.Context) (Residency, error)
+
 	Close() error
+}
+
+// Residency is where a store keeps the organisation's data, for the
+// admin's `cofferd admin residency`: the places (a folder on a host, a
+// PostgreSQL database, an S3 bucket) and the objects they hold.
+type Residency struct {
+	Backend string // "embedded" or "scale-out"
+	Places  []Place
+	Objects []KindCount // by kind, the kinds with none left out
+}
+
+// Place is one place a store keeps data in.
+type Place struct {
+	Holds  string // what: "organisation log, devices, audit trails, server keys, objects"
+	Kind   string // "folder", "postgresql" or "s3"
+	Where  string // "/var/lib/cofferd on host db1", "db.example.com:5432 database coffer", "https://s3.example.com bucket coffer"
+	Region string // the S3 bucket's region as the bucket reports it; "" elsewhere
+}
+
+// KindCount is how many objects of one kind a store holds, and their
+// bytes (ciphertext, as uploaded).
+type KindCount struct {
+	Kind  object.Kind
+	Count int64
+	Bytes int64
 }

@@ -307,6 +307,36 @@ type PairingApprove struct {
 	Bundle     []byte `json:"bundle"`      // the user secret, age-encrypted to the request's recipient
 }
 
+// Residency is GET /v1/admin/residency: where the server keeps the
+// organisation's data (ciphertext, signatures and routing metadata), how
+// much of it, and how many devices may hold copies.
+type Residency struct {
+	Server  string           `json:"server"`  // the answering server's host name
+	Backend string           `json:"backend"` // "embedded" or "scale-out"
+	Places  []ResidencyPlace `json:"places"`
+	Objects []ObjectCount    `json:"objects"` // by kind; kinds with none left out
+	// Devices counts the log's devices by their state as in DeviceInfo:
+	// "active" and "revoked" ones (a revocation erases nothing) may hold
+	// copies of their users' folders; "wiped" ones hold none.
+	Devices map[string]int `json:"devices"`
+}
+
+// ResidencyPlace is one place the server keeps data in.
+type ResidencyPlace struct {
+	Holds  string `json:"holds"`            // what it holds
+	Kind   string `json:"kind"`             // "folder", "postgresql" or "s3"
+	Where  string `json:"where"`            // a folder and host, a database's host and name, an endpoint and bucket
+	Region string `json:"region,omitempty"` // an S3 bucket's region, as the bucket reports it
+}
+
+// ObjectCount is how many objects of one kind ("chunk", "manifest", …)
+// the server holds, and their bytes as uploaded (ciphertext).
+type ObjectCount struct {
+	Kind  string `json:"kind"`
+	Count int64  `json:"count"`
+	Bytes int64  `json:"bytes"`
+}
+
 // DeviceInfo is a row of GET /v1/admin/devices.
 type DeviceInfo struct {
 	ID        HexID  `json:"id"`

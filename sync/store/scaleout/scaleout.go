@@ -97,6 +97,7 @@ type Store struct {
 	bucket    string
 	lastPurge atomic.Int64 // unix seconds of the last purge of expired nonces
 	listen    *listener
+	database  string // where the database is, for Residency: "db.example.com:5432 database coffer"
 }
 
 var _ store.Store = (*Store)(nil)
@@ -155,7 +156,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: postgres: %w", err)
 	}
-	s := &Store{db: db, s3: s3, bucket: bucket}
+	s := &Store{db: db, s3: s3, bucket: bucket, database: databaseWhere(pc.ConnConfig)}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err

@@ -240,3 +240,28 @@ func TestConfigRefused(t *testing.T) {
 		t.Fatalf("sslmode=verify-full afar: %v", err)
 	}
 }
+
+// TestResidencyNamesItsPlaces: the admin's residency report names the
+// database (socket folder and database name) and the bucket (endpoint,
+// name and the region the bucket reports) the store really uses.
+func TestResidencyNamesItsPlaces(t *testing.T) {
+	sv := start(t)
+	cfg := sv.config(t)
+	s := open(t, cfg)
+	defer s.Close()
+	r, err := s.Residency(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Backend != "scale-out" || len(r.Places) != 2 {
+		t.Fatalf("residency: %+v", r)
+	}
+	db, bucket := r.Places[0], r.Places[1]
+	if wantDB := "socket " + sv.pg.Socket + " database coffer_test_1"; db.Kind != "postgresql" || db.Where != wantDB {
+		t.Errorf("database: %+v, want %q", db, wantDB)
+	}
+	if wantS3 := sv.s3.URL + " bucket coffer-1"; bucket.Kind != "s3" || bucket.Where != wantS3 || bucket.Region == "" {
+		t.Errorf("bucket: %+v, want %q and a region", bucket, wantS3)
+	}
+	t.Logf("%+v", r)
+}

@@ -26,6 +26,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	for name, test := range map[string]func(*testing.T, store.Store){
 		"Meta": testMeta, "Log": testLog, "LogRace": testLogRace, "Objects": testObjects, "ObjectRace": testObjectRace,
 		"Feed": testFeed, "Nonces": testNonces, "Audit": testAudit, "AuditRace": testAuditRace, "Pairings": testPairings, "Receipts": testReceipts,
+		"Residency": testResidency,
 	} {
 		t.Run(name, func(t *testing.T) {
 			s := open(t)
@@ -481,5 +482,34 @@ func Lost(t *testing.T, s store.Store, damage Damage) {
 				t.Fatalf("a whole object was replaced: %q", got)
 			}
 		})
+	}
+}
+
+func testResidency(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	r, err := s.Residency(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Backend == "" || len(r.Places) == 0 || len(r.Objects) != 0 {
+		t.Fatalf("an empty store's residency: %+v", r)
+	}
+	for _, p := range r.Places {
+		if p.Holds == "" || p.Kind == "" || p.Where == "" {
+			t.Errorf("a place without its what or where: %+v", p)
+		}
+	}
+	for i, o := range []struct {
+		kind object.Kind
+		size int
+	}{{object.KindChunk, 3}, {object.KindManifest, 7}, {object.KindChunk, 5}} {
+		if _, err := s.PutObject(ctx, store.ObjectMeta{Kind: o.kind, ID: id(byte(40 + i)), Space: id(9), Device: id(7)}, make([]byte, o.size)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err = s.Residency(ctx)
+	want := []store.KindCount{{Kind: object.KindChunk, Count: 2, Bytes: 8}, {Kind: object.KindManifest, Count: 1, Bytes: 7}}
+	if err != nil || fmt.Sprint(r.Objects) != fmt.Sprint(want) {
+		t.Errorf("objects: %+v %v, want %+v", r.Objects, err, want)
 	}
 }
