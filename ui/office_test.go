@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/widget"
@@ -91,7 +92,7 @@ func TestOfficeDocumentsInTheWindow(t *testing.T) {
 		t.Errorf("badge colours %v: kinds are not told apart", colours)
 	}
 	onUI(func() { files.Select(widget.TableCellID{Row: docx, Col: 0}) })
-	eventually(t, "the Word document's first page", func() bool {
+	eventuallyWithin(t, 2*time.Minute, "the Word document's first page", func() bool {
 		return strings.Contains(u.Status(), "trace code") && strings.Contains(u.Status(), "Term sheet.docx")
 	})
 	if s := u.Status(); !strings.Contains(s, "page 1 of 2") {

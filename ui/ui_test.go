@@ -71,10 +71,19 @@ func serialDo(f func()) {
 // onUI runs a test action under the UI lock.
 func onUI(f func()) { serialDo(f) }
 
-// eventually polls cond under the UI lock: the UI works off its goroutine.
+// eventually polls cond under the UI lock, for up to 15 seconds: the UI
+// works off its goroutine.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
+	eventuallyWithin(t, 15*time.Second, what, cond)
+}
+
+// eventuallyWithin is eventually with a bound of its own, for work that
+// starts another program (LibreOffice), whose time depends on the load of
+// the machine more than on Coffer.
+func eventuallyWithin(t *testing.T, limit time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
 	for {
 		var ok bool
 		serialDo(func() { ok = cond() })
