@@ -2,20 +2,24 @@ package main_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"syscall"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
 
 // runOnTerminal runs bin with a pseudo-terminal as its standard input (and
-// controlling terminal), types answer into it, and returns the exit code
-// and what the command wrote to stdout and stderr.
-func runOnTerminal(t *testing.T, pass, bin, answer string, args ...string) (int, string) {
+// controlling terminal), types ahead into it before the command starts
+// and answer once the command has written prompt, and returns the exit
+// code and what the command wrote to stdout and stderr. The command is
+// killed after a minute.
+func runOnTerminal(t *testing.T, pass, bin, ahead, prompt, answer string, args ...string) (int, string) {
 	t.Helper()
 	ptmx, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY, 0)
 	if err != nil {
@@ -34,8 +38,7 @@ func runOnTerminal(t *testing.T, pass, bin, answer string, args ...string) (int,
 		t.Fatal(err)
 	}
 	defer pts.Close()
-	// Typed before the command reads: the terminal keeps the line.
-	if _, err := ptmx.WriteString(answer + "\n"); err != nil {
+	if _, err := ptmx.WriteString(ahead); err != nil {
 		t.Fatal(err)
 	}
 	go func() { // the terminal's echo, so that it never fills
@@ -46,12 +49,40 @@ func runOnTerminal(t *testing.T, pass, bin, answer string, args ...string) (int,
 			}
 		}
 	}()
-	cmd := exec.Command(bin, args...)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Env = append(os.Environ(), "COFFER_PASSPHRASE="+pass)
-	var out bytes.Buffer
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = pts, &out, &out
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = pts, w, w
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
-	err = cmd.Run()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	var out bytes.Buffer
+	read := make(chan struct{})
+	go func() {
+		defer close(read)
+		b := make([]byte, 4096)
+		typed := false
+		for {
+			n, err := r.Read(b)
+			out.Write(b[:n])
+			if !typed && bytes.Contains(out.Bytes(), []byte(prompt)) {
+				typed = true
+				ptmx.WriteString(answer + "\n")
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	err = cmd.Wait()
+	<-read
 	var exit *exec.ExitError
 	switch {
 	case err == nil:

@@ -387,7 +387,7 @@ func cmdAdminDevices(env Env) *cobra.Command {
 					if d.AuditFlag != "" {
 						state += ", audit " + d.AuditFlag
 					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", d.ID.String()[:12], d.Email, display.Text(d.Name), d.OS, seen, d.LastIP, lease, d.AuditSeq, state)
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", d.ID.String()[:12], display.Text(d.Email), display.Text(d.Name), display.Text(d.OS), seen, display.Text(d.LastIP), lease, d.AuditSeq, display.Text(state))
 				}
 				return tw.Flush()
 			})

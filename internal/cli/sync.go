@@ -91,19 +91,21 @@ func pairThisDevice(ctx context.Context, env Env, dir, invite, deviceName, pass 
 func cmdDevice(env Env) *cobra.Command {
 	cmd := &cobra.Command{Use: "device", Short: "Devices of your organisation"}
 	var dir string
+	var yes bool
 	approve := &cobra.Command{
-		Use:   "approve --vault DIR CODE",
+		Use:   "approve --vault DIR CODE [--yes]",
 		Short: "Approve a new device of yours by the pairing code it shows",
 		Args:  exactArgs(1, "the pairing CODE"),
 		Long: `Approve a new device of yours by the pairing code it shows.
 
 The device receives your keys: approve only a device whose pairing you
 started yourself. On a terminal, approve first shows where and when the
-request reached the server (its address, system and time, in the
-server's word) and asks before it approves.`,
+request reached the server (its address and time in the server's word,
+the system the device claims) and asks before it approves; --yes, or
+no terminal (a script), approves without asking.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withVault(cmd, env, dir, func(a *app.App) error {
-				if stdinIsTerminal(env) {
+				if !yes && stdinIsTerminal(env) {
 					if err := confirmPairing(cmd.Context(), env, a, args[0]); err != nil {
 						return err
 					}
@@ -116,22 +118,23 @@ server's word) and asks before it approves.`,
 				if o := p.Origin(); o != "" {
 					origin = " (" + display.Text(o) + ")"
 				}
-				fmt.Fprintf(env.Stdout, "Approved %s%s: it receives your keys and syncs your folders. If you did not start this pairing yourself, tell your organisation's admin now.\n", display.Text(p.Name), origin)
+				fmt.Fprintf(env.Stdout, "Approved %q%s: it receives your keys and syncs your folders. If you did not start this pairing yourself, tell your organisation's admin now.\n", p.Name, origin)
 				return nil
 			})
 		},
 	}
 	vaultFlag(approve, &dir)
+	approve.Flags().BoolVar(&yes, "yes", false, "approve without asking, on a terminal too")
 	cmd.AddCommand(approve)
 	return cmd
 }
 
 // errNotApproved is the answer no to confirmPairing.
-var errNotApproved = errors.New("not approved: the device got nothing (its request expires in 15 minutes)")
+var errNotApproved = errors.New("not approved: the device got nothing. If you did not start this pairing, someone has your invite code: tell your organisation's admin")
 
 // confirmPairing shows the request with code, where and when it came
 // from, and asks the user on the terminal whether to approve it. A code
-// no request has is left for ApproveDevice to refuse.
+// no request has is refused here (not left to a second listing).
 func confirmPairing(ctx context.Context, env Env, a *app.App, code string) error {
 	ps, err := a.PendingDevices(ctx)
 	if err != nil {
@@ -146,19 +149,30 @@ func confirmPairing(ctx context.Context, env Env, a *app.App, code string) error
 		if origin == "" {
 			origin = "the server does not say from where"
 		}
-		fmt.Fprintf(env.Stderr, "The device %s asks to join as yours, %s.\nIt receives your keys: approve it only if you started this pairing yourself. Approve? [y/N] ",
-			display.Text(p.Name), display.Text(origin))
-		line, err := bufio.NewReader(env.Stdin).ReadString('\n')
-		if err != nil && line == "" {
+		// %q: the name is the asker's text, and one that reads like an
+		// origin stays inside its quotes.
+		fmt.Fprintf(env.Stderr, "The device %q asks to join as yours, %s.\nIt receives your keys: approve it only if you started this pairing yourself. Approve? [y/N] ",
+			p.Name, display.Text(origin))
+		if f, ok := env.Stdin.(*os.File); ok {
+			flushInput(f)
+		}
+		line, _ := bufio.NewReader(env.Stdin).ReadString('\n')
+		if !approved(line) {
 			return errNotApproved
 		}
-		switch strings.ToLower(strings.TrimSpace(line)) {
-		case "y", "yes":
-			return nil
-		}
-		return errNotApproved
+		return nil
 	}
-	return nil
+	return fmt.Errorf("no device is waiting with the code %s: check it on the new device's screen (codes last 15 minutes)", code)
+}
+
+// approved reports whether line answers yes ("y" or "yes", any case,
+// spaces around); anything else, an empty line included, is no.
+func approved(line string) bool {
+	switch strings.ToLower(strings.TrimSpace(line)) {
+	case "y", "yes":
+		return true
+	}
+	return false
 }
 
 func cmdSync(env Env) *cobra.Command {

@@ -105,7 +105,7 @@ func pair(t *testing.T, code string, with *device, name string) *device {
 		t.Errorf("approved request from %q (%q) at %v, want 127.0.0.1 (%s), now", got.From, got.OS, got.Asked, sys)
 	}
 	if log, err := with.v.AuditEvents(ctx); err != nil || len(log.Events) == 0 ||
-		log.Events[len(log.Events)-1].Reason != "approved the device "+name+", asked from 127.0.0.1" {
+		log.Events[len(log.Events)-1].Reason != `approved the device "`+name+`", asked from 127.0.0.1` {
 		t.Errorf("the approval's audit record: %v %+v", err, log)
 	}
 	v, err := p.Wait(ctx, filepath.Join(t.TempDir(), "vault"), pass)
@@ -145,6 +145,17 @@ func fileNames(t *testing.T, v *vault.Vault, folder string) []string {
 		out = append(out, fi.Name)
 	}
 	return out
+}
+
+// TestApprovalRecordQuotesTheName: a device's name is the asker's text;
+// the approval's audit record quotes it, so a name that reads like an
+// origin ("…, asked from 10.0.0.12") cannot pass for the server's address
+// (pair checks the record).
+func TestApprovalRecordQuotesTheName(t *testing.T) {
+	o := newOrg(t)
+	code := o.invite("ann@acme.test")
+	laptop := enroll(t, code, "Ann's laptop")
+	pair(t, code, laptop, "Ann's phone, asked from 10.0.0.12 (darwin/arm64)")
 }
 
 // TestTwoDevicesOfOneUser: the analyst enrols her laptop, pairs her

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"time"
 
@@ -325,7 +326,9 @@ func Approve(ctx context.Context, s *Syncer, code string) (PendingRequest, error
 			wire.PairingApprove{Device: entry, DeviceCert: cert, Bundle: bundle}, nil); err != nil {
 			return pr, err
 		}
-		reason := "approved the device " + r.Name
+		// The name is the asker's text: quoted, so that a name of
+		// "phone, asked from 10.0.0.1" cannot pass for the address.
+		reason := fmt.Sprintf("approved the device %q", r.Name)
 		if pr.From != "" {
 			reason += ", asked from " + pr.From
 		}
@@ -351,9 +354,19 @@ type PendingRequest struct {
 }
 
 // pendingRequest is p as the user sees it, with the code computed here.
+// Where and when it came from are the server's word: an address that
+// does not parse as one, a system that is not GOOS/GOARCH, a time after
+// the request expired or more than an hour before, are dropped rather
+// than shown (a server's "127.0.0.1 (checked by IT: safe)" would be).
 func pendingRequest(p wire.Pairing) PendingRequest {
-	pr := PendingRequest{Name: p.Request.Name, Code: wire.PairingCode(object.ID(p.ID), p.Request), From: p.From, OS: p.OS}
-	if p.Asked > 0 {
+	pr := PendingRequest{Name: p.Request.Name, Code: wire.PairingCode(object.ID(p.ID), p.Request)}
+	if a, err := netip.ParseAddr(p.From); err == nil && a.String() == p.From {
+		pr.From = p.From
+	}
+	if wire.ValidOS(p.OS) {
+		pr.OS = p.OS
+	}
+	if p.Asked > 0 && p.Asked <= p.Expires && p.Asked >= p.Expires-3600 {
 		pr.Asked = time.Unix(p.Asked, 0)
 	}
 	return pr

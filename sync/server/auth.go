@@ -356,10 +356,13 @@ func feedRequest(r *http.Request) bool {
 
 // clientOS is the system a client names in its User-Agent ("coffer
 // (linux/amd64)"), for the admin's device list; never trusted for more.
+// Anything but GOOS/GOARCH (lower-case letters and digits, a slash
+// between) is dropped: the text reaches the admin's device list and the
+// pairing prompt, where "linux) from 10.0.0.12" would read as a fact.
 func clientOS(r *http.Request) string {
 	ua := r.Header.Get("User-Agent")
 	i, j := strings.IndexByte(ua, '('), strings.IndexByte(ua, ')')
-	if !strings.HasPrefix(ua, "coffer ") || i < 0 || j < i || j-i > 40 {
+	if !strings.HasPrefix(ua, "coffer ") || i < 0 || j < i || !wire.ValidOS(ua[i+1:j]) {
 		return ""
 	}
 	return ua[i+1 : j]

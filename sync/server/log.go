@@ -344,11 +344,12 @@ type pairingRecord struct {
 }
 
 // decodePairing fills out (ID and Expires set) from a stored Request
-// column.
+// column: a record, decoded as strictly as the request in it, or else
+// (a row of an older server) the bare request.
 func decodePairing(stored []byte, out *wire.Pairing) error {
 	var rec pairingRecord
-	if err := json.Unmarshal(stored, &rec); err != nil || len(rec.Request) == 0 {
-		return decode(stored, &out.Request) // an older row: the bare request
+	if err := decode(stored, &rec); err != nil || len(rec.Request) == 0 {
+		return decode(stored, &out.Request)
 	}
 	out.From, out.OS, out.Asked = rec.From, rec.OS, rec.Asked
 	return decode(rec.Request, &out.Request)

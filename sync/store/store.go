@@ -111,6 +111,11 @@ type StoredReceipt struct {
 	Copies int
 }
 
+// PairingKept is how long a store keeps a pairing request after it
+// expired: long enough for a device that asked to read the answer, then
+// gone with the address and time the server recorded of it.
+const PairingKept = 24 * time.Hour
+
 // Pairing is a pending or answered pairing request, opaque to the store.
 type Pairing struct {
 	ID      object.ID
@@ -210,6 +215,8 @@ type Store interface {
 	// store of several connections serialises the count and the insert:
 	// SQLite's one writer; elsewhere a serializable transaction or a lock
 	// per e-mail). At the bound, a put of an ID held already is ErrFull.
+	// It also removes every request that expired PairingKept or more
+	// before now, answered or not: a request holds its asker's address.
 	PutPairing(ctx context.Context, p Pairing, now time.Time, max int) error
 	GetPairing(ctx context.Context, id object.ID) (Pairing, error)
 	Pairings(ctx context.Context, email string, now time.Time) ([]Pairing, error)

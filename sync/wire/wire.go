@@ -288,15 +288,34 @@ type Pairing struct {
 	Expires int64          `json:"expires"`           // unix seconds
 	Bundle  []byte         `json:"bundle,omitempty"`  // set when approved: age ciphertext to Recipient
 	Refused bool           `json:"refused,omitempty"` // the request expired or was refused
-	// Where and when the request reached the server, as the server saw
-	// them: the peer's IP address, the system its User-Agent names
-	// ("linux/amd64"), unix seconds. The server's word, shown to the user
-	// who approves so that a request from a stranger (a stolen invite and
-	// a pairing code read out over the phone) looks like one; the code,
-	// not these, is what the approving device checks.
+	// Where and when the request reached the server: the peer's IP
+	// address and the time (unix seconds), in the server's word, and the
+	// system the asker's User-Agent claims ("linux/amd64"). Shown to the
+	// user who approves, so that a request from a stranger (a stolen
+	// invite and a pairing code read out over the phone) looks like one;
+	// the code, not these, is what the approving device checks. Behind a
+	// load balancer that does not keep the client's address, From is the
+	// balancer's.
 	From  string `json:"from,omitempty"`
 	OS    string `json:"os,omitempty"`
 	Asked int64  `json:"asked,omitempty"`
+}
+
+// ValidOS reports whether s is a Go GOOS/GOARCH pair as a client's
+// User-Agent names it ("linux/amd64"): lower-case letters and digits, one
+// slash between, 31 bytes at most.
+func ValidOS(s string) bool {
+	sys, arch, ok := strings.Cut(s, "/")
+	return ok && lowerAlnum(sys) && lowerAlnum(arch) && len(sys) <= 15 && len(arch) <= 15
+}
+
+func lowerAlnum(s string) bool {
+	for _, c := range []byte(s) {
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // PairingApprove is POST /v1/pairings/<id>/approve, signed by an existing

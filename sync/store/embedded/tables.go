@@ -200,6 +200,9 @@ func (s *Store) PutPairing(ctx context.Context, p store.Pairing, now time.Time, 
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("store: pairing: %d waiting for %s: %w", max, p.Email, store.ErrFull)
 	}
+	if _, err := s.db.ExecContext(ctx, "DELETE FROM pairings WHERE expires <= ?", now.Add(-store.PairingKept).Unix()); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
 	return nil
 }
 

@@ -284,6 +284,10 @@ func (s *Store) PutPairing(ctx context.Context, p store.Pairing, now time.Time, 
 		if isUnique(err) {
 			return fmt.Errorf("store: pairing: %w", store.ErrExists)
 		}
+		if err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, "DELETE FROM coffer_pairings WHERE expires <= $1", now.Add(-store.PairingKept).Unix())
 		return err
 	})
 }

@@ -408,6 +408,22 @@ func testPairings(t *testing.T, s store.Store) {
 	if err := s.PutPairing(ctx, store.Pairing{ID: id(200), Email: "ann@x.test", Request: []byte(`{}`), Expires: now.Add(time.Hour)}, now.Add(2*time.Minute), 5); err != nil {
 		t.Fatalf("a put after the waiting expired: %v", err)
 	}
+	// A put removes the requests that expired PairingKept ago or more,
+	// answered (1) or not (3), whoever asked; younger ones stay (200).
+	later := now.Add(10*time.Minute + store.PairingKept)
+	if err := s.PutPairing(ctx, store.Pairing{ID: id(201), Email: "cat@x.test", Request: []byte(`{}`), Expires: later.Add(time.Minute)}, later, 5); err != nil {
+		t.Fatal(err)
+	}
+	for _, gone := range []byte{1, 2, 3} {
+		if _, err := s.GetPairing(ctx, id(gone)); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("pairing %d, expired a day before: %v, want ErrNotFound", gone, err)
+		}
+	}
+	for _, kept := range []byte{200, 201} {
+		if _, err := s.GetPairing(ctx, id(kept)); err != nil {
+			t.Errorf("pairing %d: %v", kept, err)
+		}
+	}
 }
 
 func testReceipts(t *testing.T, s store.Store) {
