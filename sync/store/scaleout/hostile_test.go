@@ -63,11 +63,24 @@ func TestSecretsNeverEchoed(t *testing.T) {
 			t.Errorf("--s3 with keys in it: %v", err)
 		}
 	}
+	// Each as pgx reads it (libpq's rules), not as net/url does: a '#' or
+	// '?' in the user info, a host list, sslpassword, keys in any order.
 	for _, dsn := range []string{"postgres://cofferd:hunter2@127.0.0.1:1/coffer?connect_timeout=2", "host=db dbname=coffer password=hunter2",
-		"postgresql://cofferd@db/coffer?password=hunter2"} {
+		"postgresql://cofferd@db/coffer?password=hunter2", "postgres://cofferd:hun#ter2@db/coffer", "postgres://cofferd:hun?ter2@db/coffer",
+		"postgres://cofferd:hunter2@db1:5432,db2/coffer", "postgres://cofferd@db1:5432,db2/coffer?password=hunter2",
+		"host=db dbname=coffer sslmode=verify-full sslcert=c sslkey=k sslpassword=hunter2", "password = 'hunter2' host=db"} {
 		_, err := scaleout.Open(ctx, scaleout.Config{Postgres: dsn, S3: "https://s3.example.com/coffer", AccessKey: "AK", SecretKey: "SK"})
 		if err == nil || strings.Contains(err.Error(), "hunter2") || !strings.Contains(err.Error(), "PGPASSWORD") {
-			t.Errorf("--postgres with a password: %v", err)
+			t.Errorf("--postgres %s: %v", strings.ReplaceAll(dsn, "hunter2", "…"), err)
+		}
+	}
+	// Strings without a password pass the check (whatever they fail on
+	// next: no database answers here).
+	for _, dsn := range []string{"host=/nonexistent user=coffer dbname=x sslmode=disable application_name=cofferd search_path=coffer",
+		"postgres://cofferd@127.0.0.1:1/coffer?sslmode=disable&pool_max_conns=4&connect_timeout=1", "postgresql:///coffer?host=/nonexistent"} {
+		_, err := scaleout.Open(ctx, scaleout.Config{Postgres: dsn, S3: "https://s3.example.com/coffer", AccessKey: "AK", SecretKey: "SK"})
+		if err == nil || strings.Contains(err.Error(), "PGPASSWORD") {
+			t.Errorf("--postgres %s, without a password: %v", dsn, err)
 		}
 	}
 }

@@ -169,20 +169,36 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	return s, nil
 }
 
-// checkDSN refuses a connection string with a password in it.
+// checkDSN refuses a connection string with a password in it, as pgx
+// reads the string (libpq's rules): a URL's user info, whatever '#', '?'
+// or host list it holds, a password or sslpassword key in either form.
+// pgconn's fail-closed key check names the first key not allowed: each
+// key but those two is allowed in turn until the string parses.
 func checkDSN(dsn string) error {
 	refuse := errors.New("store: keep the database password out of --postgres (it shows in the process list): set PGPASSWORD, or use ~/.pgpass")
-	if u, err := url.Parse(dsn); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
-		if _, has := u.User.Password(); has || u.Query().Has("password") {
+	allowed := []string{}
+	for range 64 {
+		_, err := pgconn.ParseConfigWithOptions(dsn, pgconn.ParseConfigOptions{ConnStringAllowedKeys: allowed})
+		if err == nil {
+			return nil
+		}
+		m := notAllowedKey.FindStringSubmatch(err.Error())
+		if m == nil {
+			return nil // not a key's refusal: Open's own parse reports it
+		}
+		switch m[1] {
+		case "password", "sslpassword":
 			return refuse
 		}
-		return nil
+		allowed = append(allowed, m[1])
 	}
-	if regexp.MustCompile(`(^|\s)password\s*=`).MatchString(dsn) {
-		return refuse
-	}
-	return nil
+	return errors.New("store: --postgres has more than 64 keys")
 }
+
+// notAllowedKey matches pgconn's error for a key ConnStringAllowedKeys
+// does not list (pgx v5.12: `connection string key "password" is not in
+// ConnStringAllowedKeys`).
+var notAllowedKey = regexp.MustCompile(`connection string key "([^"]+)" is not in ConnStringAllowedKeys`)
 
 // checkTLS refuses a connection to a database on another machine without
 // a verified TLS certificate (sslmode verify-full or verify-ca): the
