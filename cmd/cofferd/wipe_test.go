@@ -138,7 +138,7 @@ func TestWipeWithTheRealBinaries(t *testing.T) {
 	// The residency report counts the tablet among the devices that may
 	// still hold copies.
 	if out := admin("residency"); !strings.Contains(out, "Devices: 1 wipe pending, 2 wiped.\n") ||
-		!strings.Contains(out, "1 device not wiped yet may still hold copies") {
+		!strings.Contains(out, "  1 device ordered wiped did not answer yet.\n") {
 		t.Errorf("residency with one wipe pending:\n%s", out)
 	}
 	code, out := runFail(t, pass, b.coffer, "ls", "--vault", tablet)

@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -22,11 +23,13 @@ func cmdAdminResidency(env Env) *cobra.Command {
 		Use:   "residency --server URL --key FILE [--json]",
 		Short: "Say where the server keeps the organisation's data, how much, and which devices may hold copies",
 		Long: `Say where the server keeps the organisation's data: the folder and host of
-an embedded store, or the PostgreSQL database and the S3 bucket (with the
-region the bucket reports) of a scale-out one; how many objects of each
+an embedded store, or the PostgreSQL database and the S3 bucket (with its
+region name) of a scale-out one; what each holds; how many objects of each
 kind it holds and their bytes (ciphertext: the server has no key to
 them); and how many devices may hold copies of their users' folders.
-A revoked device that was not wiped may still hold its copies.`,
+A revoked device that was not wiped may still hold its copies. An S3
+region is a place only on AWS; on other S3-compatible servers it is a
+label. What the server cannot know (backups, replicas) is said too.`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return f.with(cmd, env, func(a *client.Admin) error {
@@ -50,38 +53,62 @@ A revoked device that was not wiped may still hold its copies.`,
 // printResidency writes r for a person. Every string is the server's, so
 // each goes through display.Text.
 func printResidency(env Env, r wire.Residency) {
-	fmt.Fprintf(env.Stdout, "Server %s, %s store:\n", display.Text(r.Server), display.Text(r.Backend))
+	out := env.Stdout
+	fmt.Fprintf(out, "Answered by cofferd on %s, %s store.\n", display.Text(r.Server), display.Text(r.Backend))
 	for _, p := range r.Places {
-		where := display.Text(p.Where)
-		if p.Region != "" {
-			where += ", region " + display.Text(p.Region)
+		kind := map[string]string{"folder": "Folder", "postgresql": "PostgreSQL", "s3": "S3"}[p.Kind]
+		if kind == "" {
+			kind = display.Text(p.Kind)
 		}
-		fmt.Fprintf(env.Stdout, "  %s: %s %s\n", display.Text(p.Holds), display.Text(p.Kind), where)
+		fmt.Fprintf(out, "%s %s holds %s.\n", kind, display.Text(p.Where), display.Text(p.Holds))
+		if p.Region != "" {
+			fmt.Fprintf(out, "  Region %s: %s.\n", display.Text(p.Region), display.Text(p.Note))
+		} else if p.Note != "" {
+			fmt.Fprintf(out, "  %s.\n", display.Text(p.Note))
+		}
 	}
 	var n, bytes int64
 	for _, o := range r.Objects {
 		n += o.Count
 		bytes += o.Bytes
 	}
-	fmt.Fprintf(env.Stdout, "Objects: %s, %s of ciphertext (the server holds no key to it)\n",
-		english.Plural(int(n), "object", ""), humanize.IBytes(uint64(max(bytes, 0))))
-	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(out, "Objects indexed: %s, %s of ciphertext\n", english.Plural(int(n), "object", ""), humanize.IBytes(uint64(max(bytes, 0))))
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', tabwriter.AlignRight)
 	for _, o := range r.Objects {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t\n", display.Text(o.Kind), humanize.Comma(o.Count), humanize.IBytes(uint64(max(o.Bytes, 0))))
 	}
 	tw.Flush()
+	fmt.Fprintln(out, "  (every version ever sent is kept; uploads a crash or a lost race left behind may lie beside them, unindexed)")
+	states := []string{"active", "revoked", "wipe pending", "wiped itself", "wiped"}
+	for st := range r.Devices {
+		if !slices.Contains(states, st) {
+			states = append(states, st)
+		}
+	}
+	slices.Sort(states[5:])
 	var parts []string
-	for _, st := range []string{"active", "wipe pending", "revoked", "wiped itself", "wiped"} {
+	for _, st := range states {
 		if c := r.Devices[st]; c > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", c, st))
+			parts = append(parts, fmt.Sprintf("%d %s", c, display.Text(st)))
 		}
 	}
 	if len(parts) == 0 {
 		parts = []string{"none"}
 	}
-	fmt.Fprintf(env.Stdout, "Devices: %s.\n", strings.Join(parts, ", "))
-	if c := r.Devices["revoked"] + r.Devices["wipe pending"]; c > 0 {
-		fmt.Fprintf(env.Stdout, "%s may still hold copies of their users' folders: revoking erases nothing; 'cofferd admin wipe' does.\n",
-			english.Plural(c, "device not wiped yet", "devices not wiped yet"))
+	fmt.Fprintf(out, "Devices: %s.\n", strings.Join(parts, ", "))
+	if c := r.Devices["revoked"]; c > 0 {
+		fmt.Fprintf(out, "  %s never ordered wiped still hold their encrypted copies (revoking erases nothing; they wipe themselves at the policy's deadline, if it has one): 'cofferd admin wipe --device ID' orders it.\n",
+			english.Plural(c, "revoked device", "revoked devices"))
 	}
+	if c := r.Devices["wipe pending"]; c > 0 {
+		fmt.Fprintf(out, "  %s ordered wiped did not answer yet.\n", english.Plural(c, "device", "devices"))
+	}
+	if c := r.Devices["wiped itself"]; c > 0 {
+		fmt.Fprintf(out, "  %s wiped itself, by its own word (its receipt is signed by a key a copy of its disk holds too).\n", english.Plural(c, "device", "devices"))
+	}
+	if r.Copies > 0 {
+		fmt.Fprintf(out, "  %s of devices (disk images, backups) came online after a wipe and were wiped: there were copies, and there may be more.\n",
+			english.Plural(r.Copies, "further copy", "further copies"))
+	}
+	fmt.Fprintln(out, "Not known to the server: backups or snapshots of the places above, database replicas, bucket versions or replication, devices' own backups, and where cofferd's logs go.")
 }

@@ -1071,6 +1071,11 @@ func TestRevokedDeviceSelfWipeIsReported(t *testing.T) {
 	if err := o.admin.Revoke(ctx, dev, "lost in a taxi"); err != nil {
 		t.Fatal(err)
 	}
+	// Revoked, not wiped: residency counts it among the devices that
+	// may still hold copies; once its receipt came, as wiped itself.
+	if r, err := o.admin.Residency(ctx); err != nil || r.Devices["revoked"] != 1 || r.Devices["wiped itself"] != 0 {
+		t.Fatalf("residency, revoked: %+v %v", r.Devices, err)
+	}
 	for i := 0; i < 100; i++ {
 		_, err := vault.Open(ctx, dir, "the thief's guess")
 		if errors.Is(err, vault.ErrWiped) {
@@ -1098,6 +1103,9 @@ func TestRevokedDeviceSelfWipeIsReported(t *testing.T) {
 	}
 	if len(rs) != 1 || rs[0].Device != dev || rs[0].Cause != vault.CauseFailures {
 		t.Fatalf("the admin's receipts: %+v", rs)
+	}
+	if r, err := o.admin.Residency(ctx); err != nil || r.Devices["revoked"] != 0 || r.Devices["wiped itself"] != 1 {
+		t.Fatalf("residency, revoked and wiped itself: %+v %v", r.Devices, err)
 	}
 	// One receipt only: the device is refused again after it.
 	fake, err := wire.Receipt{Org: th.pin.Org, Device: dev, Cause: vault.CauseLease, Order: "-", Wiped: time.Now()}.Sign(th.key)

@@ -71,14 +71,17 @@ func (s *Server) deviceState(ctx context.Context, d *orglog.DeviceState) (string
 }
 
 // adminResidency says where this server keeps the organisation's data, how
-// much of it, and how many devices hold copies.
+// much of it, and how many devices may hold copies.
 func (s *Server) adminResidency(w http.ResponseWriter, r *http.Request, c *caller) error {
-	res, err := s.store.Residency(r.Context())
+	ctx := r.Context()
+	res, err := s.store.Residency(ctx)
 	if err != nil {
 		return err
 	}
 	out := wire.Residency{Backend: res.Backend, Places: []wire.ResidencyPlace{}, Objects: []wire.ObjectCount{}, Devices: map[string]int{}}
-	out.Server, _ = os.Hostname()
+	if out.Server, err = os.Hostname(); err != nil {
+		out.Server = "(host name unknown)"
+	}
 	for _, p := range res.Places {
 		out.Places = append(out.Places, wire.ResidencyPlace(p))
 	}
@@ -86,12 +89,34 @@ func (s *Server) adminResidency(w http.ResponseWriter, r *http.Request, c *calle
 		out.Objects = append(out.Objects, wire.ObjectCount{Kind: o.Kind.String(), Count: o.Count, Bytes: o.Bytes})
 	}
 	for _, d := range c.state.Devices {
-		st, err := s.deviceState(r.Context(), d)
+		st, err := s.residencyState(ctx, d)
 		if err != nil {
 			return err
 		}
 		out.Devices[st]++
 	}
+	receipts, err := s.store.Receipts(ctx)
+	if err != nil {
+		return err
+	}
+	for _, rc := range receipts {
+		out.Copies += rc.Copies
+	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
+}
+
+// residencyState is deviceState as residency counts it: a revoked device
+// that sent a receipt of its own wipe (a revoked device may, once) is
+// "wiped itself", not "revoked": the receipt is its word, but it is all
+// the server knows.
+func (s *Server) residencyState(ctx context.Context, d *orglog.DeviceState) (string, error) {
+	st, err := s.deviceState(ctx, d)
+	if err != nil || st != "revoked" {
+		return st, err
+	}
+	if sent, _, err := s.receiptState(ctx, d); err != nil || !sent {
+		return st, err
+	}
+	return "wiped itself", nil
 }

@@ -82,7 +82,7 @@ func wipeOrder(d *orglog.DeviceState) string {
 
 // receiptState says what the receipts a device sent settle: whether it
 // sent any, and whether it answered the admin's wipe order of it.
-func (s *Server) receiptState(ctx context.Context, d *orglog.DeviceState) (any, orderDone bool, err error) {
+func (s *Server) receiptState(ctx context.Context, d *orglog.DeviceState) (sent, orderDone bool, err error) {
 	held, err := s.store.ReceiptsOf(ctx, d.ID)
 	if err != nil {
 		return false, false, err

@@ -237,15 +237,26 @@ type Store interface {
 type Residency struct {
 	Backend string // "embedded" or "scale-out"
 	Places  []Place
-	Objects []KindCount // by kind, the kinds with none left out
+	Objects []KindCount // objects the index names, by kind; kinds with none left out
 }
+
+// What a store's places hold, in words for an auditor: the tables
+// (everything but the objects' bytes) and the objects.
+const (
+	HoldsTables = "the organisation log (e-mail addresses, names, device names and roles, in the clear), " +
+		"devices' last addresses and systems, audit trails (addresses, times and actions in the clear; details sealed), " +
+		"pairing requests (an address each, a day past expiry), the server's private signing key and, " +
+		"unless cofferd serves with --tls-cert, its TLS key"
+	HoldsObjects = "the objects: documents, versions, folder keys (ciphertext the server has no key to)"
+)
 
 // Place is one place a store keeps data in.
 type Place struct {
-	Holds  string // what: "organisation log, devices, audit trails, server keys, objects"
+	Holds  string // what, in words for an auditor
 	Kind   string // "folder", "postgresql" or "s3"
 	Where  string // "/var/lib/cofferd on host db1", "db.example.com:5432 database coffer", "https://s3.example.com bucket coffer"
-	Region string // the S3 bucket's region as the bucket reports it; "" elsewhere
+	Region string // the S3 bucket's region name ("" elsewhere, or unknown)
+	Note   string // what Region means, or why it is unknown
 }
 
 // KindCount is how many objects of one kind a store holds, and their

@@ -333,11 +333,18 @@ type Residency struct {
 	Server  string           `json:"server"`  // the answering server's host name
 	Backend string           `json:"backend"` // "embedded" or "scale-out"
 	Places  []ResidencyPlace `json:"places"`
-	Objects []ObjectCount    `json:"objects"` // by kind; kinds with none left out
-	// Devices counts the log's devices by their state as in DeviceInfo:
-	// "active" and "revoked" ones (a revocation erases nothing) may hold
-	// copies of their users' folders; "wiped" ones hold none.
+	Objects []ObjectCount    `json:"objects"` // objects the index names, by kind; kinds with none left out
+	// Devices counts the log's devices by state: "active"; "revoked"
+	// (never ordered wiped: a revocation erases nothing, and the device
+	// keeps its encrypted copies until its policy's wipe deadline);
+	// "wipe pending" (ordered, not answered); "wiped" (its signed receipt
+	// of the order came); "wiped itself" (its receipt of its own wipe:
+	// its word alone).
 	Devices map[string]int `json:"devices"`
+	// Copies counts further copies of devices (disk images, backups put
+	// back) that came online after their wipe and were wiped in turn:
+	// there were copies, and others may exist.
+	Copies int `json:"copies"`
 }
 
 // ResidencyPlace is one place the server keeps data in.
@@ -345,7 +352,8 @@ type ResidencyPlace struct {
 	Holds  string `json:"holds"`            // what it holds
 	Kind   string `json:"kind"`             // "folder", "postgresql" or "s3"
 	Where  string `json:"where"`            // a folder and host, a database's host and name, an endpoint and bucket
-	Region string `json:"region,omitempty"` // an S3 bucket's region, as the bucket reports it
+	Region string `json:"region,omitempty"` // an S3 bucket's region name, as the client library has it
+	Note   string `json:"note,omitempty"`   // what the region name means, or why it is unknown
 }
 
 // ObjectCount is how many objects of one kind ("chunk", "manifest", …)

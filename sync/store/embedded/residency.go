@@ -17,12 +17,14 @@ func (s *Store) Residency(ctx context.Context) (store.Residency, error) {
 	if err != nil {
 		return store.Residency{}, fmt.Errorf("store: %w", err)
 	}
+	if real, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = real // where the bytes are, not the link to them
+	}
 	where := dir
 	if host, err := os.Hostname(); err == nil {
 		where += " on host " + host
 	}
-	r := store.Residency{Backend: "embedded", Places: []store.Place{{
-		Holds: "organisation log, devices, audit trails, server keys, objects", Kind: "folder", Where: where}}}
+	r := store.Residency{Backend: "embedded", Places: []store.Place{{Holds: store.HoldsTables + "; " + store.HoldsObjects, Kind: "folder", Where: where}}}
 	rows, err := s.db.QueryContext(ctx, "SELECT kind, count(*), sum(size) FROM objects GROUP BY kind ORDER BY kind")
 	if err != nil {
 		return r, fmt.Errorf("store: %w", err)

@@ -16,14 +16,10 @@ import (
 // Residency implements store.Store: the tables in PostgreSQL, the objects'
 // bytes in the bucket (whose region is asked of the bucket).
 func (s *Store) Residency(ctx context.Context) (store.Residency, error) {
-	region, err := s.s3.GetBucketLocation(ctx, s.bucket)
-	if err != nil {
-		return store.Residency{}, fmt.Errorf("store: s3: the bucket's region: %w", err)
-	}
+	bucket := store.Place{Holds: store.HoldsObjects, Kind: "s3", Where: s.s3.EndpointURL().String() + " bucket " + s.bucket}
+	bucket.Region, bucket.Note = s.region(ctx)
 	r := store.Residency{Backend: "scale-out", Places: []store.Place{
-		{Holds: "organisation log, devices, audit trails, server keys, object index", Kind: "postgresql", Where: s.database},
-		{Holds: "objects", Kind: "s3", Where: s.s3.EndpointURL().String() + " bucket " + s.bucket, Region: region},
-	}}
+		{Holds: store.HoldsTables + ", the objects' index", Kind: "postgresql", Where: s.database}, bucket}}
 	rows, err := s.db.Query(ctx, "SELECT kind, count(*), coalesce(sum(size), 0)::BIGINT FROM coffer_objects GROUP BY kind ORDER BY kind")
 	if err != nil {
 		return r, fmt.Errorf("store: postgres: %w", err)
@@ -58,4 +54,20 @@ func where(host string, port uint16) string {
 		return "socket " + host
 	}
 	return net.JoinHostPort(host, strconv.Itoa(int(port)))
+}
+
+// region is the bucket's region name and what it means. minio-go has it
+// from the configuration (AWS_REGION), or asked the bucket when the store
+// opened; a server that refuses GetBucketLocation reads as us-east-1
+// there. Only on AWS is the name a place; elsewhere it is a label the
+// signatures carry. The report goes on without it rather than fail.
+func (s *Store) region(ctx context.Context) (string, string) {
+	name, err := s.s3.GetBucketLocation(ctx, s.bucket)
+	switch {
+	case err != nil:
+		return "", "region unknown: " + err.Error()
+	case strings.HasSuffix(s.s3.EndpointURL().Hostname(), ".amazonaws.com"):
+		return name, "the AWS region of the bucket (as the bucket or AWS_REGION says; a key without s3:GetBucketLocation reads as us-east-1)"
+	}
+	return name, "a signing label of an S3-compatible server, not a location: where its disks are is the operator's to say"
 }

@@ -243,7 +243,7 @@ func TestConfigRefused(t *testing.T) {
 
 // TestResidencyNamesItsPlaces: the admin's residency report names the
 // database (socket folder and database name) and the bucket (endpoint,
-// name and the region the bucket reports) the store really uses.
+// name and region name) the store really uses.
 func TestResidencyNamesItsPlaces(t *testing.T) {
 	sv := start(t)
 	cfg := sv.config(t)
@@ -260,8 +260,10 @@ func TestResidencyNamesItsPlaces(t *testing.T) {
 	if wantDB := "socket " + sv.pg.Socket + " database coffer_test_1"; db.Kind != "postgresql" || db.Where != wantDB {
 		t.Errorf("database: %+v, want %q", db, wantDB)
 	}
-	if wantS3 := sv.s3.URL + " bucket coffer-1"; bucket.Kind != "s3" || bucket.Where != wantS3 || bucket.Region == "" {
-		t.Errorf("bucket: %+v, want %q and a region", bucket, wantS3)
+	// versitygw is no AWS: its region name is no place, and the report
+	// says so rather than "us-east-1" as a location.
+	if wantS3 := sv.s3.URL + " bucket coffer-1"; bucket.Kind != "s3" || bucket.Where != wantS3 || bucket.Region == "" || !strings.Contains(bucket.Note, "not a location") {
+		t.Errorf("bucket: %+v, want %q and a region that says it is a label", bucket, wantS3)
 	}
 	t.Logf("%+v", r)
 }
