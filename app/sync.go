@@ -233,8 +233,7 @@ type PendingDevice struct {
 
 // Origin says where and when the request came from, in words for the user
 // who approves ("asked from 203.0.113.5 (linux/amd64) at 14:02 UTC (3
-// minutes ago)"), or
-// "" if the server did not say.
+// minutes ago)"), or "" if the server did not say.
 func (p PendingDevice) Origin() string {
 	if p.From == "" {
 		return ""

@@ -18,9 +18,9 @@ import (
 	"time"
 
 	"github.com/xuri/excelize/v2"
-	"golang.org/x/sys/unix"
 
 	"github.com/coffer-vault/coffer/internal/testdocs"
+	"github.com/coffer-vault/coffer/internal/testenv"
 	"github.com/coffer-vault/coffer/preview/office"
 )
 
@@ -592,23 +592,7 @@ func TestSandboxHasNoTerminal(t *testing.T) {
 		fmt.Printf("isolation: %s\n%s\n", iso, line(string(out), "terminal:"))
 		return
 	}
-	ptmx, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY, 0)
-	if err != nil {
-		t.Skipf("no pseudo-terminals here: %v", err)
-	}
-	defer ptmx.Close()
-	if err := unix.IoctlSetPointerInt(int(ptmx.Fd()), unix.TIOCSPTLCK, 0); err != nil {
-		t.Fatal(err)
-	}
-	n, err := unix.IoctlGetInt(int(ptmx.Fd()), unix.TIOCGPTN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pts, err := os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|unix.O_NOCTTY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pts.Close()
+	_, pts := testenv.PTY(t)
 	cmd := exec.Command(os.Args[0], "-test.run=^TestSandboxHasNoTerminal$", "-test.count=1")
 	cmd.Env = append(os.Environ(), "COFFER_TEST_CTTY=1")
 	cmd.Stdin = pts
