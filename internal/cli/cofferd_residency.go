@@ -97,18 +97,16 @@ func printResidency(env Env, r wire.Residency) {
 	}
 	fmt.Fprintf(out, "Devices: %s.\n", strings.Join(parts, ", "))
 	if c := r.Devices["revoked"]; c > 0 {
-		fmt.Fprintf(out, "  %s never ordered wiped still hold their encrypted copies (revoking erases nothing; they wipe themselves at the policy's deadline, if it has one): 'cofferd admin wipe --device ID' orders it.\n",
-			english.Plural(c, "revoked device", "revoked devices"))
+		fmt.Fprintf(out, "  Revoked, never ordered wiped: %d. Revoking erases nothing: a revoked device keeps its encrypted copies until its policy's wipe deadline, if it has one; 'cofferd admin wipe --device ID' orders a wipe.\n", c)
 	}
 	if c := r.Devices["wipe pending"]; c > 0 {
 		fmt.Fprintf(out, "  %s ordered wiped did not answer yet.\n", english.Plural(c, "device", "devices"))
 	}
 	if c := r.Devices["wiped itself"]; c > 0 {
-		fmt.Fprintf(out, "  %s wiped itself, by its own word (its receipt is signed by a key a copy of its disk holds too).\n", english.Plural(c, "device", "devices"))
+		fmt.Fprintf(out, "  Self-wipes reported: %d, each the device's own word (its receipt is signed by a key a copy of its disk holds too).\n", c)
 	}
 	if r.Copies > 0 {
-		fmt.Fprintf(out, "  %s of devices (disk images, backups) came online after a wipe and were wiped: there were copies, and there may be more.\n",
-			english.Plural(r.Copies, "further copy", "further copies"))
+		fmt.Fprintf(out, "  Further copies of wiped devices (disk images, backups) that came online and were wiped in turn: %d. There may be more.\n", r.Copies)
 	}
 	fmt.Fprintln(out, "Not known to the server: backups or snapshots of the places above, database replicas, bucket versions or replication, devices' own backups, and where cofferd's logs go.")
 }
